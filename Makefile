@@ -1,0 +1,40 @@
+# Two commands set everything up on a machine with Python 3.11+ and make:
+#   make run    install into .venv and run the baseline job
+#   make test   install with the dev extra and run the whole test suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip --disable-pip-version-check --quiet
+
+.PHONY: run test bench lint clean help
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make run    - install into $(VENV) and run the main job"
+	@echo "make test   - install with the dev extra and run the test suite"
+	@echo "make bench  - run the benchmarks (prints figures; not part of the tests)"
+	@echo "make lint   - ruff"
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PIP) install -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(PIP) install -e '.[dev]'
+	@touch $@ $(VENV)/.installed
+
+run: $(VENV)/.installed
+	$(BIN)/siteplan supply --years 2026-2035
+
+test: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache

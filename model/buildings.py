@@ -1,0 +1,249 @@
+"""Bring your own building-level industrial layer (one row per building) through a column mapping.
+
+The curated ``industrial_areas`` layer holds the private industrial-building stock aggregated by
+industrial area. A planner with a building-level list (for instance an extract from the
+government's spatial data portal, or a survey of vacant floors) maps its columns onto the site
+schema; every building is joined to the nearest industrial area within ``max_distance_m`` and
+inherits what the list does not say (zone, district, allowed sectors, typical floor loading and
+headroom). :func:`with_buildings` then replaces the aggregated areas the buildings cover.
+
+Example mapping (YAML)::
+
+    source: "Industrial building survey 2026, Planning Department extract"
+    columns:            # site attribute: column in your file
+      site_id: BLDG_ID
+      name: BLDG_NAME
+      total_floor_area_m2: GFA_SQFT
+      floor_area_m2: VACANT_SQFT
+      floor_load_kpa: LOADING_KPA
+    units:              # multiply the column by this to get the attribute's unit
+      total_floor_area_m2: 0.09290304    # ft2 -> m2
+      floor_area_m2: 0.09290304
+    x: EASTING          # for CSV files: coordinate columns and their CRS
+    y: NORTHING
+    crs: EPSG:2326
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import InputError, SiteDataWarning
+from .layers import HK_GRID, finish_sites, read_layer, validate_layer
+
+#: site attributes a building list may provide
+MAPPABLE = (
+    "site_id", "name", "name_zh", "total_floor_area_m2", "floor_area_m2", "floor_load_kpa", "headroom_m",
+    "power_mw", "available_from_year", "district", "zone", "allowed_sectors",
+)
+#: attributes taken from the nearest industrial area where the list does not give them
+INHERITED = ("zone", "district", "allowed_sectors", "floor_load_kpa", "headroom_m", "available_from_year")
+
+
+class BuildingMapping(BaseModel):
+    """How the columns of a building-level list map onto the site schema."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    source: str = Field(min_length=3, description="citation of the building list")
+    columns: dict[str, str] = Field(description="site attribute -> column in the file")
+    units: dict[str, float] = Field(default_factory=dict, description="attribute -> factor to its unit")
+    vacancy_rate: float | None = Field(
+        default=None, ge=0, le=1,
+        description="share of total floor area taken as available where floor_area_m2 is not mapped",
+    )
+    x: str | None = None
+    y: str | None = None
+    crs: str = HK_GRID
+    max_distance_m: float = Field(default=1500.0, gt=0)
+    id_prefix: str = "IBB"
+
+    @field_validator("columns")
+    @classmethod
+    def _known_attributes(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(MAPPABLE))
+        if unknown:
+            raise ValueError(f"unknown attribute(s) {unknown}; mappable: {', '.join(MAPPABLE)}")
+        if "name" not in value or "total_floor_area_m2" not in value:
+            raise ValueError("map at least 'name' and 'total_floor_area_m2'")
+        return value
+
+    @field_validator("units")
+    @classmethod
+    def _numeric_units(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = sorted(k for k in value if k not in MAPPABLE)
+        if bad:
+            raise ValueError(f"unknown attribute(s) {bad} in units; mappable: {', '.join(MAPPABLE)}")
+        return value
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> BuildingMapping:
+        path = Path(path)
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InputError("mapping file not found", file=path, fix="check the path") from None
+        except yaml.YAMLError as exc:
+            raise InputError(f"not valid YAML ({str(exc).splitlines()[0]})", file=path,
+                             fix="check indentation and quoting") from None
+        return cls.from_dict(data, file=path)
+
+    @classmethod
+    def from_dict(cls, data, *, file: str | Path = "<mapping>") -> BuildingMapping:
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            fields = ", ".join(cls.model_fields)
+            raise InputError(err["msg"], file=file, attribute=loc,
+                             fix=f"valid keys are {fields}; see model/buildings.py") from None
+
+
+def _read_table(path: Path, mapping: BuildingMapping) -> gpd.GeoDataFrame:
+    if path.suffix.lower() not in (".csv", ".txt"):
+        return read_layer(path)
+    try:
+        table = pd.read_csv(path)
+    except FileNotFoundError:
+        raise InputError("file not found", file=path, fix="check the path") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot be read as CSV ({str(exc).splitlines()[0]})", file=path,
+                         fix="save it as UTF-8 CSV with a header row") from None
+    if not mapping.x or not mapping.y:
+        raise InputError("a CSV building list needs coordinate columns", file=path,
+                         fix="set x and y (and crs) in the mapping")
+    for col in (mapping.x, mapping.y):
+        if col not in table.columns:
+            raise InputError(f"coordinate column {col!r} not in the file", file=path, attribute=col,
+                             fix=f"map x/y to columns that exist: {', '.join(map(str, table.columns))}")
+    xy = table[[mapping.x, mapping.y]].apply(pd.to_numeric, errors="coerce")
+    bad = xy.isna().any(axis=1)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0]) + 2  # header is line 1
+        raise InputError("coordinates missing or not numbers", file=path, feature=f"row {row}",
+                         attribute=f"{mapping.x}/{mapping.y}", fix="give numeric coordinates for every building")
+    geometry = gpd.points_from_xy(xy[mapping.x], xy[mapping.y])
+    return gpd.GeoDataFrame(table, geometry=geometry, crs=mapping.crs)
+
+
+def _sanitise_id(value, prefix: str, row: int) -> str:
+    text = re.sub(r"[^A-Z0-9]+", "-", str(value).upper()).strip("-") if value is not None else ""
+    return f"{prefix}-{text or row}"
+
+
+def load_building_layer(path: str | Path, mapping: BuildingMapping, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Read a building-level list and return it as validated sites of kind ``industrial_building``.
+
+    ``areas`` is a sites frame (EPSG:2326) holding the ``industrial_area`` features; each building
+    is joined to the nearest one within ``mapping.max_distance_m`` (its ``part_of``).
+    """
+    path = Path(path)
+    raw = _read_table(path, mapping)
+    missing = [col for col in mapping.columns.values() if col not in raw.columns]
+    if missing:
+        attr = next(a for a, c in mapping.columns.items() if c == missing[0])
+        raise InputError(
+            f"the mapping maps {attr!r} to column {missing[0]!r}, which the file does not have",
+            file=path, attribute=missing[0],
+            fix=f"map it to one of the file's columns: {', '.join(c for c in raw.columns if c != 'geometry')}",
+        )
+    frame = pd.DataFrame(index=raw.index)
+    for attr, col in mapping.columns.items():
+        values = raw[col]
+        if attr in mapping.units:
+            numeric = pd.to_numeric(values, errors="coerce")
+            values = (numeric * mapping.units[attr]).astype(object).where(numeric.notna(), values)
+        frame[attr] = values
+    rows = np.arange(len(raw)) + (2 if path.suffix.lower() in (".csv", ".txt") else 1)
+    ids = raw[mapping.columns["site_id"]] if "site_id" in mapping.columns else pd.Series([None] * len(raw))
+    frame["site_id"] = [_sanitise_id(v, mapping.id_prefix, r) for v, r in zip(ids, rows, strict=True)]
+    estimated = pd.Series(False, index=raw.index)
+    if "floor_area_m2" not in frame.columns:
+        if mapping.vacancy_rate is None:
+            raise InputError("the list has no available floor area", file=path, attribute="floor_area_m2",
+                             fix="map floor_area_m2 to a vacant-floor column or set vacancy_rate (e.g. 0.064)")
+        frame["floor_area_m2"] = pd.to_numeric(frame["total_floor_area_m2"], errors="coerce") * mapping.vacancy_rate
+        estimated[:] = True
+    frame["kind"] = "industrial_building"
+    frame["buildings"] = 1
+    frame["source"] = mapping.source
+
+    # join to the nearest industrial area
+    grid = gpd.GeoDataFrame(frame, geometry=raw.geometry.to_numpy(), crs=raw.crs)
+    try:
+        grid = grid.to_crs(HK_GRID)
+    except Exception as exc:
+        raise InputError(f"cannot transform from {raw.crs} ({exc})", file=path,
+                         fix="set crs in the mapping to the CRS of the coordinates") from None
+    pool = areas.loc[areas["kind"] == "industrial_area"].reset_index(drop=True)
+    if pool.empty:
+        raise InputError("no industrial areas to join buildings to", file=path,
+                         fix="load geodata/industrial_areas.geojson with the sites")
+    nearest = pool.sindex.nearest(grid.geometry, return_all=False, return_distance=True)
+    (bld_idx, area_idx), dist = nearest
+    order = np.argsort(bld_idx)
+    area_of = area_idx[order]
+    dist_m = dist[order]
+    far = dist_m > mapping.max_distance_m
+    if far.any():
+        i = int(np.flatnonzero(far)[0])
+        name = grid["name"].iloc[i]
+        raise InputError(
+            f"building {name!r} is {dist_m[i] / 1000:.1f} km from the nearest industrial area "
+            f"({pool['site_id'].iloc[area_of[i]]})",
+            file=path, feature=f"row {rows[i]}",
+            fix=f"check its coordinates and crs, or raise max_distance_m above {mapping.max_distance_m:.0f}",
+        )
+    grid["part_of"] = pool["site_id"].to_numpy()[area_of]
+    for attr in INHERITED:
+        inherited = pool[attr].to_numpy()[area_of]
+        if attr not in grid.columns:
+            grid[attr] = inherited
+            if attr in ("floor_load_kpa", "headroom_m"):
+                estimated |= pool["estimated"].to_numpy()[area_of]
+        else:
+            grid[attr] = grid[attr].where(grid[attr].notna(), pd.Series(inherited, index=grid.index))
+    if "power_mw" not in grid.columns:
+        per_m2 = (pool["power_mw"] / pool["floor_area_m2"].where(pool["floor_area_m2"] > 0)).fillna(0).to_numpy()
+        grid["power_mw"] = pd.to_numeric(grid["floor_area_m2"], errors="coerce") * per_m2[area_of]
+        estimated[:] = True
+    grid["estimated"] = estimated.to_numpy()
+    grid["geometry_basis"] = f"from {path.name}"
+    return validate_layer(grid, "sites", file=path)
+
+
+def with_buildings(sites: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Sites with the industrial areas covered by ``buildings`` replaced by those buildings."""
+    covered = set(buildings["part_of"])
+    clash = sorted(set(buildings["site_id"]) & set(sites["site_id"]))
+    if clash:
+        raise InputError(f"building id {clash[0]!r} is already a site_id", feature=clash[0], attribute="site_id",
+                         fix="set id_prefix in the mapping")
+    kept = sites[~(sites["site_id"].isin(covered) & (sites["kind"] == "industrial_area"))]
+    partial = []
+    for area in sorted(covered):
+        row = sites.loc[sites["site_id"] == area]
+        if row.empty:
+            continue
+        n_list = int((buildings["part_of"] == area).sum())
+        n_area = row["buildings"].iloc[0]
+        if pd.notna(n_area) and n_list < 0.5 * n_area:
+            partial.append(f"{area} {n_list} of {int(n_area)}")
+    if partial:
+        warnings.warn(
+            f"the building list covers only part of {len(partial)} industrial area(s) ({', '.join(partial)} "
+            "buildings); their other stock is left out of the supply",
+            SiteDataWarning, stacklevel=2,
+        )
+    merged = pd.concat([kept.drop(columns=["group", "capacity_basis", "available_land_m2"], errors="ignore"),
+                        buildings], ignore_index=True)
+    return finish_sites(gpd.GeoDataFrame(merged, geometry="geometry", crs=HK_GRID))

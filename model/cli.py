@@ -1,0 +1,156 @@
+"""The ``siteplan`` command line. Bad input: one line on stderr, exit status 2, nothing written."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .errors import InfeasibleError, InputError
+from .layers import default_site_paths, load_hubs, load_sites
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Site allocation and ten-year land forecast for Hong Kong's new industrialisation.")
+out = Console()
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+EXIT_INPUT = 2
+
+
+def _fail(message: str, code: int = EXIT_INPUT) -> None:
+    err.print(f"error: {message}", markup=False)
+    raise typer.Exit(code)
+
+
+def _guarded(fn):
+    """Run a command: InputError/InfeasibleError -> one line and exit 2; warnings -> one line each."""
+
+    def wrapper(*args, **kwargs):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                result = fn(*args, **kwargs)
+            except (InputError, InfeasibleError) as exc:
+                _flush_warnings(caught)
+                _fail(str(exc))
+            except typer.Exit:
+                raise
+            except Exception as exc:  # noqa: BLE001 - no traceback reaches a user
+                if os.environ.get("SITEPLAN_DEBUG"):
+                    raise
+                _flush_warnings(caught)
+                _fail(f"internal error: {type(exc).__name__}: {exc} (set SITEPLAN_DEBUG=1 for the traceback)", 1)
+        _flush_warnings(caught)
+        return result
+
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    wrapper.__wrapped__ = fn
+    return wrapper
+
+
+def _flush_warnings(caught) -> None:
+    seen = set()
+    for w in caught:
+        text = str(w.message)
+        if issubclass(w.category, DeprecationWarning) or text in seen:
+            continue
+        seen.add(text)
+        err.print(f"warning: {text}", markup=False)
+
+
+def _load(sites: list[Path] | None, buildings: Path | None, mapping: Path | None):
+    frame = load_sites(sites or None)
+    if buildings or mapping:
+        if not (buildings and mapping):
+            raise InputError("--buildings and --mapping go together", fix="give both, or neither")
+        from .buildings import BuildingMapping, load_building_layer, with_buildings
+
+        layer = load_building_layer(buildings, BuildingMapping.from_yaml(mapping), frame)
+        frame = with_buildings(frame, layer)
+    return frame
+
+
+SitesOpt = Annotated[list[Path] | None, typer.Option("--sites", help="site layer(s); default: geodata/*.geojson")]
+BuildingsOpt = Annotated[Path | None, typer.Option(help="building-level industrial layer (CSV, GeoJSON, GPKG)")]
+MappingOpt = Annotated[Path | None, typer.Option(help="YAML column mapping for --buildings")]
+
+
+@app.command()
+@_guarded
+def validate(
+    paths: Annotated[list[Path] | None, typer.Argument(help="site layers to check; default: geodata/*.geojson")] = None,
+    buildings: BuildingsOpt = None,
+    mapping: MappingOpt = None,
+    hubs: Annotated[Path | None, typer.Option(help="hub layer; default: geodata/hubs.geojson")] = None,
+) -> None:
+    """Check site layers (and a building list) against the schema; exit 2 on the first problem."""
+    sites = _load(paths, buildings, mapping)
+    hub_frame = load_hubs(hubs) if (hubs or not paths) else None
+    table = Table(title="Site layers", show_lines=False)
+    for col in ("file", "features", "available floor m2", "power MW", "estimated"):
+        table.add_column(col, justify="right" if col != "file" else "left")
+    for file, grp in sites.groupby("source_file", sort=False):
+        table.add_row(Path(str(file)).stem, str(len(grp)), f"{grp['floor_area_m2'].sum():,.0f}",
+                      f"{grp['power_mw'].sum():,.0f}", f"{int(grp['estimated'].sum())} of {len(grp)}")
+    out.print(table)
+    if hub_frame is not None:
+        kinds = ", ".join(f"{k} {v}" for k, v in hub_frame["kind"].value_counts().items())
+        out.print(f"hubs: {len(hub_frame)} ({kinds})")
+    out.print(f"[green]valid[/green]: {len(sites)} sites in EPSG:2326")
+
+
+@app.command()
+@_guarded
+def supply(
+    years: Annotated[str, typer.Option(help="forecast years FIRST-LAST")] = "2026-2035",
+    sites: SitesOpt = None,
+    buildings: BuildingsOpt = None,
+    mapping: MappingOpt = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="folder for run folders")] = Path("outputs"),
+) -> None:
+    """Land supply by zone and year from the layers alone (no demand): a new run folder."""
+    from .outputs import atomic_run_dir, run_name, write_csv, write_json
+    from .provenance import input_hashes, versions
+    from .supply import land_supply, parse_years
+
+    started = time.perf_counter()
+    year_list = parse_years(years)
+    frame = _load(sites, buildings, mapping)
+    balance = land_supply(frame, year_list)
+    inputs = [*(sites or default_site_paths()), *([buildings, mapping] if buildings else [])]
+    with atomic_run_dir(out_dir, run_name("supply", f"{year_list[0]}-{year_list[-1]}")) as run:
+        write_csv(balance, run.tmp / "land_supply_by_zone_year.csv")
+        write_csv(frame.drop(columns="geometry"), run.tmp / "sites.csv")
+        write_json({"command": "supply", "years": [year_list[0], year_list[-1]], "inputs": input_hashes(inputs),
+                    "versions": versions(), "wall_time_s": round(time.perf_counter() - started, 3)},
+                   run.tmp / "manifest.json")
+    last = balance[balance["year"] == year_list[-1]].groupby("zone")[["floor_area_m2", "power_mw"]].sum()
+    first = balance[balance["year"] == year_list[0]].groupby("zone")[["floor_area_m2"]].sum()
+    table = Table(title=f"Floor area available to incoming enterprises, {year_list[0]} and {year_list[-1]}")
+    for col in ("zone", f"{year_list[0]} m2", f"{year_list[-1]} m2", f"{year_list[-1]} MW"):
+        table.add_column(col, justify="left" if col == "zone" else "right")
+    for zone in last.index:
+        table.add_row(zone, f"{first.loc[zone, 'floor_area_m2']:,.0f}", f"{last.loc[zone, 'floor_area_m2']:,.0f}",
+                      f"{last.loc[zone, 'power_mw']:,.0f}")
+    out.print(table)
+    out.print(f"outputs: {run.final}")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,399 @@
+"""Load and validate the GIS layers: sites (innovation parks, Northern Metropolis land,
+industrial buildings) and hubs.
+
+Layers are stored as GeoJSON in WGS84; everything the model computes (areas, distances) is in
+the Hong Kong 1980 Grid, EPSG:2326, which is the CRS of every frame returned here.
+Bad input raises :class:`~model.errors.InputError` with a one-line message naming the file,
+the feature, the attribute and the fix.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterable, Sequence
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyogrio.errors import DataSourceError
+
+from .errors import InputError, SiteDataWarning
+from .schema import KIND_GROUP, LAND_KINDS, Attribute, attributes, districts, sector_ids, zones
+
+HK_GRID = "EPSG:2326"
+WGS84 = "EPSG:4326"
+
+#: the curated site layers, in the order they are loaded
+SITE_LAYERS = ("innovation_parks", "northern_metropolis", "industrial_areas")
+HUB_LAYER = "hubs"
+
+_ID_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9-]*$")
+_TRUE = {"true", "yes", "1", "t", "y"}
+_FALSE = {"false", "no", "0", "f", "n"}
+
+
+def default_geodata_dir() -> Path:
+    """``geodata/`` of the repository this package runs from (falls back to ``./geodata``)."""
+    repo = Path(__file__).resolve().parents[1] / "geodata"
+    return repo if repo.is_dir() else Path.cwd() / "geodata"
+
+
+def default_site_paths(geodata_dir: str | Path | None = None) -> list[Path]:
+    base = Path(geodata_dir) if geodata_dir else default_geodata_dir()
+    return [base / f"{name}.geojson" for name in SITE_LAYERS]
+
+
+@cache
+def hk_outline() -> shapely.Geometry:
+    """A coarse outline of the HKSAR (land and waters) in EPSG:2326, for the outside-Hong-Kong check."""
+    with resources.files("model").joinpath("data/hk_outline.geojson").open("rb") as fh:
+        outline = gpd.read_file(fh)
+    return outline.to_crs(HK_GRID).geometry.union_all()
+
+
+# --------------------------------------------------------------------------------------------
+# reading
+
+
+def read_layer(path: str | Path) -> gpd.GeoDataFrame:
+    """Read any OGR-readable vector file; errors name the file and the fix."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("file not found", file=path, fix="check the path (layers live in geodata/)")
+    try:
+        frame = gpd.read_file(path, engine="pyogrio")
+    except (DataSourceError, ValueError, OSError, RuntimeError) as exc:
+        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        raise InputError(
+            f"cannot be read as a GIS layer ({reason})",
+            file=path,
+            fix="save it as GeoJSON (WGS84) or GeoPackage and check it opens in QGIS",
+        ) from exc
+    if frame.empty:
+        raise InputError("the layer has no features", file=path, fix="add at least one feature")
+    if frame.crs is None:
+        raise InputError(
+            "the layer has no coordinate reference system (unknown CRS)",
+            file=path,
+            fix="save it with a CRS (GeoJSON is WGS84 by definition; set EPSG:2326 or EPSG:4326 in QGIS)",
+        )
+    return frame
+
+
+# --------------------------------------------------------------------------------------------
+# attribute validation
+
+
+def _feature_label(frame: pd.DataFrame, idx, id_col: str) -> str:
+    if id_col in frame.columns:
+        value = frame.at[idx, id_col]
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return f"#{list(frame.index).index(idx) + 1}"
+
+
+def _coerce_bool(value) -> bool | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer) and value in (0, 1):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(value)
+
+
+def _is_missing(value) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    if isinstance(value, float) and np.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _validate_attribute(frame: pd.DataFrame, attr: Attribute, *, file: Path, id_col: str) -> pd.Series:
+    """Return the column coerced to the schema type; raise InputError on the first bad value."""
+    required_always = attr.required == "yes"
+    if attr.name not in frame.columns:
+        if required_always:
+            raise InputError(
+                "required attribute is missing from the layer",
+                file=file,
+                attribute=attr.name,
+                fix=f"add '{attr.name}' ({attr.description}) to every feature; see model/schema.csv",
+            )
+        return pd.Series([None] * len(frame), index=frame.index, dtype=object)
+
+    raw = frame[attr.name]
+    out: list = []
+    for idx, value in raw.items():
+        label = _feature_label(frame, idx, id_col)
+        if _is_missing(value):
+            if required_always:
+                raise InputError(
+                    "required value is empty",
+                    file=file, feature=label, attribute=attr.name,
+                    fix=f"give a value ({attr.description})",
+                )
+            out.append(None)
+            continue
+        try:
+            out.append(_coerce_value(value, attr))
+        except ValueError:
+            expected = {"int": "a whole number", "float": "a number", "bool": "true or false"}.get(attr.type, attr.type)
+            unit = f" in {attr.unit}" if attr.unit else ""
+            raise InputError(
+                f"value {value!r} is not {expected}",
+                file=file, feature=label, attribute=attr.name,
+                fix=f"write {expected}{unit}",
+            ) from None
+        _check_value(out[-1], attr, file=file, label=label)
+    return pd.Series(out, index=frame.index, dtype=object)
+
+
+def _coerce_value(value, attr: Attribute):
+    if attr.type == "float":
+        if isinstance(value, bool | np.bool_):
+            raise ValueError(value)
+        number = float(value)
+        if not np.isfinite(number):
+            raise ValueError(value)
+        return number
+    if attr.type == "int":
+        if isinstance(value, bool | np.bool_):
+            raise ValueError(value)
+        number = float(value)
+        if not np.isfinite(number) or number != int(number):
+            raise ValueError(value)
+        return int(number)
+    if attr.type == "bool":
+        result = _coerce_bool(value)
+        if result is None:
+            raise ValueError(value)
+        return result
+    return str(value).strip()
+
+
+def _check_value(value, attr: Attribute, *, file: Path, label: str) -> None:
+    where = dict(file=file, feature=label, attribute=attr.name)
+    if attr.type in ("float", "int"):
+        unit = f" {attr.unit}" if attr.unit else ""
+        if attr.min is not None and value < attr.min:
+            problem = "is negative" if value < 0 else f"is below the minimum {attr.min:g}{unit}"
+            raise InputError(f"value {value:g}{unit} {problem}", **where,
+                             fix=f"give a value of at least {attr.min:g}{unit}")
+        if attr.max is not None and value > attr.max:
+            raise InputError(
+                f"value {value:,.0f}{unit} is absurd (above {attr.max:,.0f}{unit})", **where,
+                fix=f"check the unit: {attr.name} is in {attr.unit or 'plain numbers'}",
+            )
+    elif attr.type == "id":
+        if not _ID_PATTERN.match(value):
+            raise InputError(f"id {value!r} has characters other than A-Z, 0-9 and '-'", **where,
+                             fix="use capital letters, digits and hyphens, e.g. TKO-AMC")
+    elif attr.type == "category":
+        if value not in attr.allowed:
+            raise InputError(f"value {value!r} is not a known {attr.name}", **where,
+                             fix=f"use one of {', '.join(attr.allowed)}")
+    elif attr.type == "sectors":
+        known = sector_ids()
+        unknown = [s for s in (p.strip() for p in value.split(";")) if s and s not in known]
+        if unknown or not value.strip(";").strip():
+            raise InputError(f"unknown sector(s) {', '.join(unknown) or '(none given)'}", **where,
+                             fix=f"use ids from model/data/sectors.csv separated by ';': {', '.join(known)}")
+
+
+def _validate_unique(frame: pd.DataFrame, id_col: str, *, file: Path) -> None:
+    dup = frame[id_col][frame[id_col].duplicated()]
+    if not dup.empty:
+        raise InputError(f"duplicate {id_col} {dup.iloc[0]!r}", file=file, feature=dup.iloc[0],
+                         attribute=id_col, fix=f"give every feature its own {id_col}")
+
+
+# --------------------------------------------------------------------------------------------
+# geometry validation
+
+
+def _validate_geometry(frame: gpd.GeoDataFrame, *, file: Path, id_col: str) -> gpd.GeoDataFrame:
+    """Reproject to EPSG:2326, repair invalid polygons where safe, reject what lies outside HK."""
+    try:
+        grid = frame.to_crs(HK_GRID)
+    except Exception as exc:  # pyproj raises several types
+        raise InputError(f"cannot transform from {frame.crs} to the Hong Kong 1980 Grid ({exc})",
+                         file=file, fix="save the layer in EPSG:4326 or EPSG:2326") from exc
+    geoms = grid.geometry.to_numpy().copy()
+    outline = hk_outline()
+    for pos, (idx, geom) in enumerate(zip(grid.index, geoms, strict=True)):
+        label = _feature_label(grid, idx, id_col)
+        if geom is None or geom.is_empty:
+            raise InputError("feature has no geometry", file=file, feature=label,
+                             fix="draw the site (a polygon, or a point at its centre)")
+        if not np.isfinite(shapely.get_coordinates(geom)).all():
+            raise InputError(
+                f"coordinates cannot be placed in {frame.crs.name} (out of range)",
+                file=file, feature=label,
+                fix="check the coordinates (GeoJSON is lon, lat in WGS84) and the layer's CRS",
+            )
+        if geom.geom_type not in ("Point", "Polygon", "MultiPolygon"):
+            raise InputError(f"geometry type {geom.geom_type} is not supported", file=file, feature=label,
+                             fix="use a Point or a (Multi)Polygon")
+        if not geom.is_valid:
+            reason = shapely.is_valid_reason(geom)
+            repaired = shapely.make_valid(geom)
+            if repaired.geom_type == "GeometryCollection":
+                polys = [g for g in repaired.geoms if g.geom_type in ("Polygon", "MultiPolygon")]
+                repaired = shapely.union_all(polys) if polys else repaired
+            # safe when two independent repairs agree on the area: a ring that merely touches
+            # itself is mended the same way by both; a bow-tie is not (buffer(0) drops a lobe)
+            safe = (
+                repaired.geom_type in ("Polygon", "MultiPolygon")
+                and repaired.area > 0
+                and abs(repaired.area - geom.buffer(0).area) <= 0.01 * repaired.area
+            )
+            if not safe:
+                raise InputError(f"invalid geometry ({reason}) that cannot be repaired safely",
+                                 file=file, feature=label, fix="redraw the polygon without self-intersections")
+            warnings.warn(f"{file}: feature {label}: invalid geometry ({reason}) repaired", SiteDataWarning,
+                          stacklevel=3)
+            geoms[pos] = repaired
+        if not outline.contains(geoms[pos].representative_point()):
+            lon, lat = gpd.GeoSeries([geoms[pos].representative_point()], crs=HK_GRID).to_crs(WGS84).iloc[0].coords[0]
+            raise InputError(
+                f"feature lies outside Hong Kong (at lon {lon:.4f}, lat {lat:.4f})",
+                file=file, feature=label,
+                fix="check the coordinates (GeoJSON is lon, lat in WGS84) and the layer's CRS",
+            )
+    return grid.set_geometry(gpd.GeoSeries(geoms, index=grid.index, crs=HK_GRID))
+
+
+def _warn_district(frame: gpd.GeoDataFrame, *, file: Path, id_col: str) -> None:
+    """Warn where a feature's position is outside its district's bounding box."""
+    boxes = districts().set_index("district")
+    wgs = frame.geometry.representative_point().to_crs(WGS84)
+    for idx, point in wgs.items():
+        name = frame.at[idx, "district"]
+        label = _feature_label(frame, idx, id_col)
+        if name not in boxes.index:
+            raise InputError(f"unknown district {name!r}", file=file, feature=label, attribute="district",
+                             fix=f"use one of the 18 districts: {', '.join(boxes.index)}")
+        box = boxes.loc[name]
+        pad = 0.005  # about 500 m: the boxes come from generalised boundaries
+        inside_lon = box.min_lon - pad <= point.x <= box.max_lon + pad
+        if not (inside_lon and box.min_lat - pad <= point.y <= box.max_lat + pad):
+            warnings.warn(f"{file}: feature {label}: position lies outside district {name}", SiteDataWarning,
+                          stacklevel=3)
+
+
+# --------------------------------------------------------------------------------------------
+# cross-attribute rules for sites
+
+
+def _validate_site_rules(frame: pd.DataFrame, *, file: Path) -> None:
+    known_zones = set(zones()["zone"])
+    for _, row in frame.iterrows():
+        label = row["site_id"]
+        where = dict(file=file, feature=label)
+        if row["zone"] not in known_zones:
+            raise InputError(f"unknown zone {row['zone']!r}", **where, attribute="zone",
+                             fix=f"use one of {', '.join(sorted(known_zones))} (model/data/zones.csv)")
+        if row["kind"] in LAND_KINDS and row["plot_ratio"] is None:
+            raise InputError(f"a {row['kind']} site needs a plot ratio to turn floor area into land",
+                             **where, attribute="plot_ratio", fix="give the plot ratio (e.g. 2.5)")
+        total = row["total_floor_area_m2"]
+        if total is not None and row["floor_area_m2"] > total * 1.0001:
+            raise InputError(
+                f"available floor area {row['floor_area_m2']:,.0f} m2 exceeds the total {total:,.0f} m2",
+                **where, attribute="floor_area_m2", fix="available floor area must be part of the total")
+        land, ratio = row["land_area_m2"], row["plot_ratio"]
+        if row["kind"] in LAND_KINDS and land is not None and ratio is not None:
+            if row["floor_area_m2"] > land * ratio * 1.0001:
+                raise InputError(
+                    f"floor area {row['floor_area_m2']:,.0f} m2 exceeds land x plot ratio "
+                    f"({land:,.0f} x {ratio:g} = {land * ratio:,.0f} m2)",
+                    **where, attribute="floor_area_m2", fix="check the land area, plot ratio or floor area")
+
+
+# --------------------------------------------------------------------------------------------
+# public loaders
+
+
+def validate_layer(frame: gpd.GeoDataFrame, layer: str, *, file: str | Path) -> gpd.GeoDataFrame:
+    """Validate one layer read from ``file`` against the schema; return it typed and in EPSG:2326."""
+    file = Path(file)
+    attrs = attributes(layer)
+    id_col = attrs[0].name
+    typed = {a.name: _validate_attribute(frame, a, file=file, id_col=id_col) for a in attrs}
+    out = gpd.GeoDataFrame(typed, geometry=frame.geometry, crs=frame.crs, index=frame.index)
+    _validate_unique(out, id_col, file=file)
+    if layer == "sites":
+        _validate_site_rules(out, file=file)
+    out = _validate_geometry(out, file=file, id_col=id_col)
+    _warn_district(out, file=file, id_col=id_col)
+    for a in attrs:  # final dtypes
+        if a.type == "float":
+            out[a.name] = pd.to_numeric(out[a.name], errors="coerce").astype(float)
+        elif a.type == "int" and a.required == "yes":
+            out[a.name] = out[a.name].astype(int)
+        elif a.type == "int":
+            out[a.name] = pd.array(out[a.name], dtype="Int64")
+        elif a.type == "bool":
+            out[a.name] = out[a.name].astype(bool)
+    out["source_file"] = file.name
+    return out.reset_index(drop=True)
+
+
+def finish_sites(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    frame = frame.copy()
+    frame["group"] = frame["kind"].map(KIND_GROUP)
+    land = frame["kind"].isin(LAND_KINDS)
+    frame["capacity_basis"] = np.where(land, "land", "floor")
+    frame["available_land_m2"] = np.where(land, frame["floor_area_m2"] / frame["plot_ratio"].where(land, 1.0),
+                                          np.nan)
+    return frame
+
+
+def load_sites(paths: Sequence[str | Path] | None = None, *, extra: Iterable[gpd.GeoDataFrame] = ()
+               ) -> gpd.GeoDataFrame:
+    """All site layers as one GeoDataFrame in EPSG:2326, validated against the schema.
+
+    ``paths`` defaults to the curated layers in ``geodata/``. ``extra`` takes frames that are
+    already validated (e.g. from :func:`model.buildings.load_building_layer`).
+    Derived columns: ``group`` (innovation_parks, northern_metropolis, industrial_buildings),
+    ``capacity_basis`` ("land" where an enterprise takes floor area / plot ratio of land, else
+    "floor") and ``available_land_m2``.
+    """
+    paths = [Path(p) for p in (paths if paths else default_site_paths())]
+    frames: list[gpd.GeoDataFrame] = []
+    seen: dict[str, Path] = {}
+    for path in paths:
+        layer = validate_layer(read_layer(path), "sites", file=path)
+        for sid in layer["site_id"]:
+            if sid in seen:
+                raise InputError(f"duplicate site_id {sid!r} (also in {seen[sid].name})", file=path, feature=sid,
+                                 attribute="site_id", fix="give every site its own site_id across all layers")
+            seen[sid] = path
+        frames.append(layer)
+    for frame in extra:
+        clash = sorted(set(frame["site_id"]) & set(seen))
+        if clash:
+            raise InputError(f"duplicate site_id {clash[0]!r}", file=str(frame["source_file"].iloc[0]),
+                             feature=clash[0], attribute="site_id", fix="give every site its own site_id")
+        seen.update({sid: Path(str(frame["source_file"].iloc[0])) for sid in frame["site_id"]})
+        frames.append(frame)
+    sites = pd.concat(frames, ignore_index=True)
+    return finish_sites(gpd.GeoDataFrame(sites, geometry="geometry", crs=HK_GRID))
+
+
+def load_hubs(path: str | Path | None = None) -> gpd.GeoDataFrame:
+    """Accessibility hubs (boundary control points, universities, port, airport) in EPSG:2326."""
+    path = Path(path) if path else default_geodata_dir() / f"{HUB_LAYER}.geojson"
+    return validate_layer(read_layer(path), "hubs", file=path)

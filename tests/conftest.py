@@ -1,0 +1,51 @@
+"""Shared fixtures: the real layers (loaded once) and a writer for tiny hand-made layers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from model.layers import load_sites
+
+ROOT = Path(__file__).resolve().parents[1]
+GEODATA = ROOT / "geodata"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+# A valid site in Kwun Tong: tests change one thing at a time.
+BASE_SITE = {
+    "site_id": "TEST-1", "name": "Test site", "kind": "park_building", "zone": "KLE", "district": "Kwun Tong",
+    "floor_area_m2": 1000.0, "total_floor_area_m2": 5000.0, "power_mw": 1.0, "available_from_year": 2026,
+    "allowed_sectors": "advanced_manufacturing", "floor_load_kpa": 7.5, "headroom_m": 4.0,
+    "source": "test fixture", "estimated": False,
+}
+KWUN_TONG = (114.2240, 22.3110)
+
+
+def feature(props=None, *, drop=(), coords=KWUN_TONG, geometry=None):
+    p = {**BASE_SITE, **(props or {})}
+    for key in drop:
+        p.pop(key)
+    geom = geometry or {"type": "Point", "coordinates": list(coords)}
+    return {"type": "Feature", "properties": p, "geometry": geom}
+
+
+@pytest.fixture
+def write_layer(tmp_path):
+    """write_layer([feature(...), ...], name="x") -> path of a GeoJSON file."""
+
+    def _write(features, name="layer", crs=None):
+        fc = {"type": "FeatureCollection", "features": features}
+        if crs:
+            fc["crs"] = {"type": "name", "properties": {"name": crs}}
+        path = tmp_path / f"{name}.geojson"
+        path.write_text(json.dumps(fc), encoding="utf-8")
+        return path
+
+    return _write
+
+
+@pytest.fixture(scope="session")
+def sites():
+    return load_sites()
