@@ -204,6 +204,10 @@ def _check_value(value, attr: Attribute, *, file: Path, label: str) -> None:
         if value not in attr.allowed:
             raise InputError(f"value {value!r} is not a known {attr.name}", **where,
                              fix=f"use one of {', '.join(attr.allowed)}")
+    elif attr.type == "sector":
+        if value not in sector_ids():
+            raise InputError(f"unknown sector {value!r}", **where,
+                             fix=f"use one of {', '.join(sector_ids())} (model/data/sectors.csv)")
     elif attr.type == "sectors":
         known = sector_ids()
         unknown = [s for s in (p.strip() for p in value.split(";")) if s and s not in known]
@@ -305,16 +309,16 @@ def _validate_site_rules(frame: pd.DataFrame, *, file: Path) -> None:
         if row["zone"] not in known_zones:
             raise InputError(f"unknown zone {row['zone']!r}", **where, attribute="zone",
                              fix=f"use one of {', '.join(sorted(known_zones))} (model/data/zones.csv)")
-        if row["kind"] in LAND_KINDS and row["plot_ratio"] is None:
+        if row["kind"] in LAND_KINDS and pd.isna(row["plot_ratio"]):
             raise InputError(f"a {row['kind']} site needs a plot ratio to turn floor area into land",
                              **where, attribute="plot_ratio", fix="give the plot ratio (e.g. 2.5)")
         total = row["total_floor_area_m2"]
-        if total is not None and row["floor_area_m2"] > total * 1.0001:
+        if pd.notna(total) and row["floor_area_m2"] > total * 1.0001:
             raise InputError(
                 f"available floor area {row['floor_area_m2']:,.0f} m2 exceeds the total {total:,.0f} m2",
                 **where, attribute="floor_area_m2", fix="available floor area must be part of the total")
         land, ratio = row["land_area_m2"], row["plot_ratio"]
-        if row["kind"] in LAND_KINDS and land is not None and ratio is not None:
+        if row["kind"] in LAND_KINDS and pd.notna(land) and pd.notna(ratio):
             if row["floor_area_m2"] > land * ratio * 1.0001:
                 raise InputError(
                     f"floor area {row['floor_area_m2']:,.0f} m2 exceeds land x plot ratio "
@@ -326,18 +330,14 @@ def _validate_site_rules(frame: pd.DataFrame, *, file: Path) -> None:
 # public loaders
 
 
-def validate_layer(frame: gpd.GeoDataFrame, layer: str, *, file: str | Path) -> gpd.GeoDataFrame:
-    """Validate one layer read from ``file`` against the schema; return it typed and in EPSG:2326."""
+def validate_table(frame: pd.DataFrame, layer: str, *, file: str | Path, label_prefix: str = "") -> pd.DataFrame:
+    """Validate the attributes of a table (no geometry) against the schema and return it typed."""
     file = Path(file)
     attrs = attributes(layer)
     id_col = attrs[0].name
     typed = {a.name: _validate_attribute(frame, a, file=file, id_col=id_col) for a in attrs}
-    out = gpd.GeoDataFrame(typed, geometry=frame.geometry, crs=frame.crs, index=frame.index)
+    out = pd.DataFrame(typed, index=frame.index)
     _validate_unique(out, id_col, file=file)
-    if layer == "sites":
-        _validate_site_rules(out, file=file)
-    out = _validate_geometry(out, file=file, id_col=id_col)
-    _warn_district(out, file=file, id_col=id_col)
     for a in attrs:  # final dtypes
         if a.type == "float":
             out[a.name] = pd.to_numeric(out[a.name], errors="coerce").astype(float)
@@ -347,6 +347,19 @@ def validate_layer(frame: gpd.GeoDataFrame, layer: str, *, file: str | Path) -> 
             out[a.name] = pd.array(out[a.name], dtype="Int64")
         elif a.type == "bool":
             out[a.name] = out[a.name].astype(bool)
+    return out
+
+
+def validate_layer(frame: gpd.GeoDataFrame, layer: str, *, file: str | Path) -> gpd.GeoDataFrame:
+    """Validate one layer read from ``file`` against the schema; return it typed and in EPSG:2326."""
+    file = Path(file)
+    id_col = attributes(layer)[0].name
+    typed = validate_table(frame, layer, file=file)
+    if layer == "sites":
+        _validate_site_rules(typed, file=file)
+    out = gpd.GeoDataFrame(typed, geometry=frame.geometry.to_numpy(), crs=frame.crs, index=frame.index)
+    out = _validate_geometry(out, file=file, id_col=id_col)
+    _warn_district(out, file=file, id_col=id_col)
     out["source_file"] = file.name
     return out.reset_index(drop=True)
 

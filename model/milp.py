@@ -1,0 +1,308 @@
+"""PuLP model building from pre-aggregated (variable, coefficient) pairs, and solving with an
+honest report of what the solver proved.
+
+PuLP builds the model; HiGHS (highspy) solves it by default, CBC (the binary shipped with
+PuLP, through ``COIN_CMD``) is the fallback. PuLP can call a run "Optimal" after a time limit,
+so the status here comes from the solver's own termination status and its proven gap.
+
+Statuses: ``optimal`` (proved, within ``OPTIMALITY_GAP`` or an absolute gap below 1 when every
+objective coefficient is an integer), ``gap_limit`` (stopped at a requested ``mip_gap``),
+``time_limit`` (stopped by the clock; ``objective`` is the incumbent, if any), ``infeasible``,
+``unbounded``, ``error``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pulp
+
+OPTIMALITY_GAP = 1e-6
+_SOLVERS = ("highs", "cbc")
+
+
+@dataclass(frozen=True)
+class SolveReport:
+    """What the solver did and proved."""
+
+    status: str
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    solver: str
+    solve_time_s: float
+    nodes: int | None = None
+    message: str = ""
+    values: np.ndarray | None = field(default=None, repr=False)  # column values, in `columns` order
+    row_duals: dict[str, float] | None = field(default=None, repr=False)
+
+    @property
+    def has_solution(self) -> bool:
+        return self.values is not None and self.objective is not None
+
+
+# --------------------------------------------------------------------------------------------
+# building
+
+
+def new_problem(name: str, sense: str = "max") -> pulp.LpProblem:
+    if sense not in ("max", "min"):
+        raise ValueError(f"sense must be 'max' or 'min', not {sense!r}")
+    return pulp.LpProblem(name, pulp.LpMaximize if sense == "max" else pulp.LpMinimize)
+
+
+def binaries(prob: pulp.LpProblem, names: Iterable[str]) -> list[pulp.LpVariable]:
+    """One binary variable per name (names must be unique and carry real ids)."""
+    return [prob.add_variable(n, 0, 1, pulp.LpBinary) for n in names]
+
+
+def continuous(prob: pulp.LpProblem, names: Iterable[str], low: float = 0.0, up: float | None = None
+               ) -> list[pulp.LpVariable]:
+    return [prob.add_variable(n, low, up, pulp.LpContinuous) for n in names]
+
+
+def affine(variables: Sequence[pulp.LpVariable], coefs: Sequence[float] | np.ndarray, constant: float = 0.0
+           ) -> pulp.LpAffineExpression:
+    """An expression from (variable, coefficient) pairs, repeated variables summed first.
+
+    ``LpAffineExpression(pairs)`` keeps the last coefficient of a repeated variable, so pairs are
+    aggregated here; zero coefficients are dropped.
+    """
+    agg: dict[pulp.LpVariable, float] = {}
+    for var, coef in zip(variables, np.asarray(coefs, dtype=float).tolist(), strict=True):
+        if coef:
+            agg[var] = agg.get(var, 0.0) + coef
+    return pulp.LpAffineExpression([(v, c) for v, c in agg.items() if c], constant=constant)
+
+
+def add_rows(prob: pulp.LpProblem, rows: Iterable[tuple[str, pulp.LpAffineExpression, str, float]]) -> int:
+    """Add constraints (name, expression, sense '<=', '>=' or '==', rhs); names must be unique."""
+    senses = {"<=": pulp.LpConstraintLE, ">=": pulp.LpConstraintGE, "==": pulp.LpConstraintEQ}
+    count = 0
+    for name, expr, sense, rhs in rows:
+        if name in prob._constraints:  # PuLP would overwrite or print; a duplicate is a bug here
+            raise ValueError(f"duplicate constraint name {name!r}")
+        prob.addConstraint(pulp.LpConstraint(expr, senses[sense], name=name, rhs=rhs))
+        count += 1
+    return count
+
+
+def grouped_rows(prefix_names: Sequence[str], group: np.ndarray, variables: Sequence[pulp.LpVariable],
+                 coefs: np.ndarray) -> list[tuple[str, pulp.LpAffineExpression]]:
+    """Split (group id, variable, coefficient) triples into one expression per group id.
+
+    ``group`` holds, per pair, an integer group index into ``prefix_names``; pairs are sorted once
+    (vectorised) and each group becomes an expression built from its pairs.
+    """
+    group = np.asarray(group)
+    if group.size == 0:
+        return []
+    order = np.argsort(group, kind="stable")
+    g_sorted = group[order]
+    cuts = np.flatnonzero(np.diff(g_sorted)) + 1
+    starts = np.concatenate([[0], cuts])
+    ends = np.concatenate([cuts, [len(order)]])
+    coefs = np.asarray(coefs, dtype=float)
+    out = []
+    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+        idx = order[a:b]
+        out.append((prefix_names[g_sorted[a]], affine([variables[i] for i in idx], coefs[idx])))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# solving
+
+
+def _objective_is_integral(prob: pulp.LpProblem) -> bool:
+    if prob.objective is None:
+        return False
+    coefs = np.fromiter(prob.objective.values(), dtype=float)
+    integer_vars = all(v.cat == pulp.LpInteger for v in prob.objective.keys())
+    return integer_vars and bool(np.all(np.abs(coefs - np.round(coefs)) < 1e-9))
+
+
+def _gap(objective: float | None, bound: float | None) -> float | None:
+    if objective is None or bound is None or not (math.isfinite(objective) and math.isfinite(bound)):
+        return None
+    return abs(bound - objective) / max(abs(objective), 1e-9)
+
+
+def solve(prob: pulp.LpProblem, *, solver: str = "highs", time_limit_s: float | None = None,
+          mip_gap: float | None = None, threads: int | None = None, msg: bool = False,
+          relax: bool = False, want_duals: bool = False) -> SolveReport:
+    """Solve ``prob`` and report the solver's real status, objective, bound and gap.
+
+    Variable values are written back to the PuLP variables (``var.varValue``) and returned in
+    ``SolveReport.values`` in the order of ``prob.variables()``. ``relax=True`` solves the LP
+    relaxation; ``want_duals`` returns row duals by constraint name (LPs only).
+    """
+    if solver not in _SOLVERS:
+        raise ValueError(f"solver must be one of {_SOLVERS}, not {solver!r}")
+    if time_limit_s is not None and time_limit_s <= 0:
+        raise ValueError("time_limit_s must be positive")
+    if mip_gap is not None and not (0 <= mip_gap < 1):
+        raise ValueError("mip_gap must be in [0, 1)")
+    if solver == "highs":
+        return _solve_highs(prob, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads, msg=msg,
+                            relax=relax, want_duals=want_duals)
+    return _solve_cbc(prob, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads, msg=msg, relax=relax)
+
+
+def _matrix(prob: pulp.LpProblem):
+    """Columns and CSR rows of a PuLP problem, extracted in one pass."""
+    variables = prob.variables()
+    index = {v.name: i for i, v in enumerate(variables)}
+    n = len(variables)
+    cost = np.zeros(n)
+    if prob.objective is not None:
+        for var, coef in prob.objective.items():
+            cost[index[var.name]] = coef
+    lower = np.array([-np.inf if v.lowBound is None else v.lowBound for v in variables], dtype=float)
+    upper = np.array([np.inf if v.upBound is None else v.upBound for v in variables], dtype=float)
+    integer = np.array([v.cat == pulp.LpInteger for v in variables], dtype=bool)
+    names, row_lo, row_hi, starts, cols, vals = [], [], [], [0], [], []
+    for name, con in prob._constraints.items():
+        for var, coef in con.items():
+            if coef:
+                cols.append(index[var.name])
+                vals.append(coef)
+        starts.append(len(cols))
+        rhs = -con.constant
+        row_lo.append(rhs if con.sense in (pulp.LpConstraintGE, pulp.LpConstraintEQ) else -np.inf)
+        row_hi.append(rhs if con.sense in (pulp.LpConstraintLE, pulp.LpConstraintEQ) else np.inf)
+        names.append(name)
+    return (variables, cost, lower, upper, integer, names, np.array(row_lo, dtype=float),
+            np.array(row_hi, dtype=float), np.array(starts, dtype=np.int32), np.array(cols, dtype=np.int32),
+            np.array(vals, dtype=float))
+
+
+def _solve_highs(prob, *, time_limit_s, mip_gap, threads, msg, relax, want_duals) -> SolveReport:
+    import highspy
+
+    started = time.perf_counter()
+    variables, cost, lower, upper, integer, row_names, row_lo, row_hi, starts, cols, vals = _matrix(prob)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", bool(msg))
+    h.setOptionValue("random_seed", 0)
+    if threads is not None:
+        h.setOptionValue("threads", int(threads))
+    if time_limit_s is not None:
+        h.setOptionValue("time_limit", float(time_limit_s))
+    is_mip = bool(integer.any()) and not relax
+    integral_objective = is_mip and _objective_is_integral(prob)
+    if mip_gap is not None:
+        h.setOptionValue("mip_rel_gap", float(mip_gap))
+    else:
+        h.setOptionValue("mip_rel_gap", OPTIMALITY_GAP)
+    if integral_objective:
+        h.setOptionValue("mip_abs_gap", 1.0 - 1e-6)  # any incumbent within < 1 of the bound is optimal
+    n = len(variables)
+    h.addCols(n, cost, lower, upper, 0, np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0))
+    if len(row_names):
+        h.addRows(len(row_names), row_lo, row_hi, len(vals), starts[:-1], cols, vals)
+    if is_mip:
+        idx = np.flatnonzero(integer).astype(np.int32)
+        h.changeColsIntegrality(len(idx), idx, np.full(len(idx), highspy.HighsVarType.kInteger))
+    h.changeObjectiveSense(highspy.ObjSense.kMaximize if prob.sense == pulp.LpMaximize else highspy.ObjSense.kMinimize)
+    if n:
+        h.run()
+    elapsed = time.perf_counter() - started
+    version = f"highs {highspy.Highs().version()}" if hasattr(highspy.Highs, "version") else "highs"
+    if not n:
+        return SolveReport("optimal", float(prob.objective.constant if prob.objective else 0.0), None, 0.0,
+                           version, elapsed, values=np.zeros(0))
+    model_status = h.getModelStatus()
+    info = h.getInfo()
+    S = highspy.HighsModelStatus
+    has_sol = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    objective = float(info.objective_function_value) if has_sol else None
+    if is_mip:
+        bound = float(info.mip_dual_bound) if math.isfinite(info.mip_dual_bound) else None
+        nodes = int(info.mip_node_count)
+    else:
+        bound = objective if model_status == S.kOptimal else None
+        nodes = None
+    gap = _gap(objective, bound)
+    if model_status == S.kOptimal:
+        proved = gap is not None and (gap <= OPTIMALITY_GAP * 1.0001 or
+                                      (integral_objective and abs(bound - objective) < 1.0 - 1e-7))
+        status = "optimal" if (proved or not is_mip) else "gap_limit"
+    elif model_status == S.kTimeLimit:
+        status = "time_limit"
+    elif model_status in (S.kInfeasible,):
+        status = "infeasible"
+    elif model_status in (S.kUnbounded, S.kUnboundedOrInfeasible):
+        status = "unbounded" if model_status == S.kUnbounded else "infeasible"
+    else:
+        status = "error"
+    values = None
+    duals = None
+    if has_sol:
+        sol = h.getSolution()
+        values = np.asarray(sol.col_value, dtype=float)
+        for var, val in zip(variables, values.tolist(), strict=True):
+            var.varValue = val
+        if want_duals and not is_mip and info.dual_solution_status == 2:
+            duals = dict(zip(row_names, np.asarray(sol.row_dual, dtype=float).tolist(), strict=True))
+    if status == "optimal" and is_mip and gap is None:
+        gap = 0.0
+    return SolveReport(status, objective, bound, gap, version, elapsed, nodes,
+                       message=h.modelStatusToString(model_status), values=values, row_duals=duals)
+
+
+_CBC_RESULT = re.compile(r"Result - (.+)")
+_CBC_OBJ = re.compile(r"Objective value:\s+(-?[\d.eE+-]+)")
+_CBC_BOUND = re.compile(r"Lower bound:\s+(-?[\d.eE+-]+)")
+_CBC_NODES = re.compile(r"Enumerated nodes:\s+(\d+)")
+
+
+def _solve_cbc(prob, *, time_limit_s, mip_gap, threads, msg, relax) -> SolveReport:
+    import tempfile
+
+    from pulp.apis.coin_api import pulp_cbc_path
+
+    with tempfile.TemporaryDirectory(prefix="siteplan-cbc-") as tmp:
+        log = Path(tmp) / "cbc.log"
+        options = []
+        solver = pulp.COIN_CMD(
+            path=pulp_cbc_path, msg=msg, timeLimit=time_limit_s, gapRel=mip_gap if mip_gap is not None else 0.0,
+            threads=threads, mip=not relax, logPath=str(log), keepFiles=False, options=options,
+        )
+        started = time.perf_counter()
+        prob.solve(solver)
+        elapsed = time.perf_counter() - started
+        text = log.read_text(errors="replace") if log.exists() else ""
+    variables = prob.variables()
+    result = _CBC_RESULT.search(text)
+    result_text = result.group(1).strip() if result else ""
+    objective = pulp.value(prob.objective) if prob.sol_status in (1, 2) else None
+    m_bound = _CBC_BOUND.search(text)
+    bound = float(m_bound.group(1)) if m_bound else None
+    if bound is not None and prob.sense == pulp.LpMaximize:
+        bound = -bound if objective is not None and bound * objective < 0 else bound
+    nodes = int(_CBC_NODES.search(text).group(1)) if _CBC_NODES.search(text) else None
+    if "Optimal" in result_text or (relax and prob.status == 1):
+        status = "optimal"
+        bound = objective if bound is None else bound
+    elif "time" in result_text.lower():
+        status = "time_limit"
+    elif "gap" in result_text.lower():
+        status = "gap_limit"
+    elif "infeasible" in result_text.lower() or prob.status == -1:
+        status = "infeasible"
+    elif "unbounded" in result_text.lower() or prob.status == -2:
+        status = "unbounded"
+    else:
+        status = "error"
+    values = (np.array([v.varValue if v.varValue is not None else 0.0 for v in variables])
+              if objective is not None else None)
+    gap = 0.0 if status == "optimal" else _gap(objective, bound)
+    return SolveReport(status, objective, bound, gap, "cbc (PuLP bundled)", elapsed, nodes,
+                       message=result_text, values=values)
