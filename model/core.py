@@ -33,6 +33,7 @@ class AssignmentResult:
     n_variables: int
     n_constraints: int
     report: milp.SolveReport = field(repr=False)
+    constraint_names: tuple[str, ...] = field(default=(), repr=False)
 
 
 def _as_pairs(value) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int]]:
@@ -159,12 +160,13 @@ def solve_assignment(
     x = milp.binaries(prob, (f"x[{e_ids[i]},{s_ids[j]}]" for i, j in zip(rows.tolist(), cols.tolist(), strict=True)))
     prob.setObjective(milp.affine(x, vals))
     sense_assign = "==" if assign_all else "<="
-    milp.add_rows(prob, ((name, expr, sense_assign, 1.0) for name, expr in
-                         milp.grouped_rows([f"assign[{e}]" for e in e_ids], rows, x, np.ones(rows.size))))
+    added = milp.add_rows(prob, ((name, expr, sense_assign, 1.0) for name, expr in
+                                 milp.grouped_rows([f"assign[{e}]" for e in e_ids], rows, x, np.ones(rows.size))))
     for r in sorted(used):
         names = [f"cap[{r},{s}]" for s in s_ids]
-        milp.add_rows(prob, ((name, expr, "<=", float(caps[r][int(name_idx)])) for (name, expr), name_idx in
-                             _with_index(milp.grouped_rows(names, cols, x, used[r]), names)))
+        position = {n: k for k, n in enumerate(names)}
+        added |= milp.add_rows(prob, ((name, expr, "<=", float(caps[r][position[name]]))
+                                      for name, expr in milp.grouped_rows(names, cols, x, used[r])))
     build_time = time.perf_counter() - started
     report = milp.solve(prob, solver=solver, time_limit_s=time_limit_s, mip_gap=mip_gap)
     site = np.full(n_e, -1, dtype=np.int64)
@@ -174,10 +176,5 @@ def solve_assignment(
     return AssignmentResult(
         site=site, objective=report.objective, status=report.status, gap=report.gap, bound=report.bound,
         solver=report.solver, build_time_s=build_time, solve_time_s=report.solve_time_s,
-        n_variables=len(x), n_constraints=len(prob._constraints), report=report,
+        n_variables=len(x), n_constraints=len(prob._constraints), report=report, constraint_names=tuple(added),
     )
-
-
-def _with_index(named_rows, names):
-    position = {n: k for k, n in enumerate(names)}
-    return [((name, expr), position[name]) for name, expr in named_rows]

@@ -41,6 +41,7 @@ class SolveReport:
     message: str = ""
     values: np.ndarray | None = field(default=None, repr=False)  # column values, in `columns` order
     row_duals: dict[str, float] | None = field(default=None, repr=False)
+    col_duals: np.ndarray | None = field(default=None, repr=False)  # reduced costs, in `values` order
 
     @property
     def has_solution(self) -> bool:
@@ -81,16 +82,22 @@ def affine(variables: Sequence[pulp.LpVariable], coefs: Sequence[float] | np.nda
     return pulp.LpAffineExpression([(v, c) for v, c in agg.items() if c], constant=constant)
 
 
-def add_rows(prob: pulp.LpProblem, rows: Iterable[tuple[str, pulp.LpAffineExpression, str, float]]) -> int:
-    """Add constraints (name, expression, sense '<=', '>=' or '==', rhs); names must be unique."""
+def add_rows(prob: pulp.LpProblem, rows: Iterable[tuple[str, pulp.LpAffineExpression, str, float]]
+             ) -> dict[str, pulp.LpConstraint]:
+    """Add constraints (name, expression, sense '<=', '>=' or '==', rhs).
+
+    Returns them by their real name (``floor[TKO-AMC,2035]``): PuLP rewrites '-', '[' and ']'
+    in names to '_', so callers keep this mapping. Names must stay unique after PuLP's rewrite.
+    """
     senses = {"<=": pulp.LpConstraintLE, ">=": pulp.LpConstraintGE, "==": pulp.LpConstraintEQ}
-    count = 0
+    added: dict[str, pulp.LpConstraint] = {}
     for name, expr, sense, rhs in rows:
-        if name in prob._constraints:  # PuLP would overwrite or print; a duplicate is a bug here
-            raise ValueError(f"duplicate constraint name {name!r}")
-        prob.addConstraint(pulp.LpConstraint(expr, senses[sense], name=name, rhs=rhs))
-        count += 1
-    return count
+        con = pulp.LpConstraint(expr, senses[sense], name=name, rhs=rhs)
+        if con.name in prob._constraints:  # PuLP would overwrite or print; a duplicate is a bug here
+            raise ValueError(f"duplicate constraint name {name!r} (PuLP name {con.name!r})")
+        prob.addConstraint(con)
+        added[name] = con
+    return added
 
 
 def grouped_rows(prefix_names: Sequence[str], group: np.ndarray, variables: Sequence[pulp.LpVariable],
@@ -244,6 +251,7 @@ def _solve_highs(prob, *, time_limit_s, mip_gap, threads, msg, relax, want_duals
         status = "error"
     values = None
     duals = None
+    col_duals = None
     if has_sol:
         sol = h.getSolution()
         values = np.asarray(sol.col_value, dtype=float)
@@ -251,10 +259,12 @@ def _solve_highs(prob, *, time_limit_s, mip_gap, threads, msg, relax, want_duals
             var.varValue = val
         if want_duals and not is_mip and info.dual_solution_status == 2:
             duals = dict(zip(row_names, np.asarray(sol.row_dual, dtype=float).tolist(), strict=True))
+            col_duals = np.asarray(sol.col_dual, dtype=float)
     if status == "optimal" and is_mip and gap is None:
         gap = 0.0
     return SolveReport(status, objective, bound, gap, version, elapsed, nodes,
-                       message=h.modelStatusToString(model_status), values=values, row_duals=duals)
+                       message=h.modelStatusToString(model_status), values=values, row_duals=duals,
+                       col_duals=col_duals)
 
 
 _CBC_RESULT = re.compile(r"Result - (.+)")

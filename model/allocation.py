@@ -1,0 +1,372 @@
+r"""The domain allocation: sites + enterprises + settings -> which enterprise starts where and when.
+
+Formulation (one multi-year model). Candidates are triples (e, s, t): enterprise e may start
+at site s in year t when it passes every eligibility rule and
+``max(arrival_e, release_s) <= t <= min(arrival_e + max_wait, last year)``. Variables exist for
+candidates only::
+
+    x[e,s,t]  in {0,1}   e starts at s in year t (and stays: occupancy is cumulative)
+    y[k,z]    in {0,1}   sector k has a cluster in zone z
+    w[e,f,z]  in [0,1]   partners e and f are co-located around zone z
+
+    max  sum v[e,s,t] x[e,s,t] + sum b[e,f] w[e,f,z]
+         v[e,s,t] = W_e (P + a * access[e,s] - c * (t - arrival_e))     (W_e: 1,000 m2 x landing probability)
+
+    assign[e]          sum_{s,t} x[e,s,t] <= 1                           (unmet demand allowed; loses W_e P)
+    floor/land[s,y]    sum_{e, t<=y} use[e,s] x[e,s,t] <= cap[s,y]       (use = floor, or floor / plot ratio)
+    power[s,y]         sum_{e, t<=y} p_e x[e,s,t] <= power[s,y]
+    grid[z,y]          sum_{e, s in z, t<=y} p_e x[e,s,t] <= grid[z,y]
+    cluster[e,z]       sum_{s in z, t} x[e,s,t] <= y[k(e),z]
+    clusters[k]        sum_z y[k,z] <= K_k
+    mass[k,z]          sum_{e in k, s in z, t} floor_e x[e,s,t] >= M_k y[k,z]
+    partner[e,f,z]     w[e,f,z] <= sum_{s in z, t} x[e,s,t]
+    partner_near[...]  w[e,f,z] <= sum_{s in N(z), t} x[f,s,t]          (N(z): zones within the travel distance)
+    committed          x[e, locked site, locked year] = 1
+
+Capacity rows implied by a later year (capacity not rising) are left out; see
+:func:`model.rules.binding_years`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pulp
+
+from . import milp, rules
+from .candidates import Candidates, build_candidates, space_capacity, undominated_starts
+from .enterprises import load_enterprises, load_supply_chain
+from .errors import InfeasibleError, InputError
+from .layers import default_geodata_dir, load_hubs, load_sites
+from .schema import zones as zone_table
+from .settings import AllocationSettings
+
+# --------------------------------------------------------------------------------------------
+# inputs
+
+
+@dataclass(frozen=True)
+class PlanningInputs:
+    """Everything the allocation reads: sites, enterprises, hubs, the zone grid and the supply chain."""
+
+    sites: gpd.GeoDataFrame
+    enterprises: pd.DataFrame
+    hubs: gpd.GeoDataFrame
+    zone_power: pd.DataFrame
+    supply_chain: nx.Graph
+
+
+def load_zone_power(path: str | Path | None = None) -> pd.DataFrame:
+    """Zone grid capacity steps: zone, from_year, capacity_mw (capacity from that year on)."""
+    path = Path(path) if path else default_geodata_dir() / "zone_power.csv"
+    if not path.exists():
+        raise InputError("file not found", file=path, fix="check the path (geodata/zone_power.csv)")
+    table = pd.read_csv(path)
+    missing = {"zone", "from_year", "capacity_mw"} - set(table.columns)
+    if missing:
+        raise InputError(f"missing column(s) {', '.join(sorted(missing))}", file=path,
+                         fix="columns: zone, from_year, capacity_mw")
+    known = set(zone_table()["zone"])
+    for i, row in table.iterrows():
+        if row["zone"] not in known:
+            raise InputError(f"unknown zone {row['zone']!r}", file=path, feature=f"row {i + 2}", attribute="zone",
+                             fix=f"use one of {', '.join(sorted(known))}")
+        if not (row["capacity_mw"] >= 0):
+            raise InputError("capacity is negative or missing", file=path, feature=f"row {i + 2}",
+                             attribute="capacity_mw", fix="give the MW available to incoming enterprises")
+    return table
+
+
+def load_inputs(*, sites: list[Path] | None = None, enterprises: Path, hubs: Path | None = None,
+                zone_power: Path | None = None, supply_chain: Path | None = None) -> PlanningInputs:
+    root = default_geodata_dir()
+    return PlanningInputs(
+        sites=load_sites(sites),
+        enterprises=load_enterprises(enterprises),
+        hubs=load_hubs(hubs),
+        zone_power=load_zone_power(zone_power),
+        supply_chain=load_supply_chain(supply_chain or root.parent / "scenarios" / "supply_chain.csv"),
+    )
+
+
+def capacity_by_year(sites: pd.DataFrame, years) -> np.ndarray:
+    """Space capacity per site and year (floor or land m2), zero before release."""
+    released = sites["available_from_year"].to_numpy()[:, None] <= np.asarray(years)[None, :]
+    return np.where(released, space_capacity(sites)[:, None], 0.0)
+
+
+def power_by_year(sites: pd.DataFrame, years) -> np.ndarray:
+    released = sites["available_from_year"].to_numpy()[:, None] <= np.asarray(years)[None, :]
+    return np.where(released, sites["power_mw"].to_numpy()[:, None], 0.0)
+
+
+def grid_by_year(zone_power: pd.DataFrame, zone_ids, years) -> np.ndarray:
+    """Grid capacity per zone and year from the step table (zones without steps: no capacity)."""
+    out = np.zeros((len(zone_ids), len(years)))
+    for z, zone in enumerate(zone_ids):
+        steps = zone_power[zone_power["zone"] == zone].sort_values("from_year")
+        for k, year in enumerate(years):
+            on = steps[steps["from_year"] <= year]
+            out[z, k] = float(on["capacity_mw"].iloc[-1]) if len(on) else 0.0
+    return out
+
+
+def row_years(space_cap: np.ndarray, power_cap: np.ndarray, grid_cap: np.ndarray, zone_of_site: np.ndarray,
+              years) -> list[set[int]]:
+    """Per site, the years that carry a capacity row touching it (space, site power, zone grid)."""
+    years = list(years)
+    grid_rows = [{years[k] for k in rules.binding_years(grid_cap[z], 0)} for z in range(grid_cap.shape[0])]
+    out = []
+    for j in range(space_cap.shape[0]):
+        rows = {years[k] for k in rules.binding_years(space_cap[j], 0)}
+        rows |= {years[k] for k in rules.binding_years(power_cap[j], 0)}
+        out.append(rows | grid_rows[zone_of_site[j]])
+    return out
+
+
+def zone_neighbours(sites: gpd.GeoDataFrame, zone_ids, distance_km: float) -> dict[int, list[int]]:
+    """Zones within the travel distance of each zone (centroid of its sites; a networkx graph)."""
+    graph = nx.Graph()
+    graph.add_nodes_from(range(len(zone_ids)))
+    pts = {}
+    for z, zone in enumerate(zone_ids):
+        sel = sites[sites["zone"] == zone].geometry
+        if len(sel):
+            c = sel.union_all().centroid
+            pts[z] = (c.x, c.y)
+    for a in pts:
+        for b in pts:
+            if a < b and np.hypot(pts[a][0] - pts[b][0], pts[a][1] - pts[b][1]) / 1000 <= distance_km:
+                graph.add_edge(a, b)
+    return {z: sorted([z, *graph.neighbors(z)]) for z in graph.nodes}
+
+
+# --------------------------------------------------------------------------------------------
+# the model
+
+
+@dataclass
+class AllocationModel:
+    """A built, inspectable model: the PuLP problem and the index arrays behind its variables."""
+
+    prob: pulp.LpProblem
+    inputs: PlanningInputs
+    settings: AllocationSettings
+    cand: Candidates
+    x: list
+    y: dict
+    bonus_terms: list
+    zone_ids: list[str]
+    zone_of_site: np.ndarray
+    basis: np.ndarray
+    space_cap: np.ndarray
+    power_cap: np.ndarray
+    grid_cap: np.ndarray
+    constraints: dict = field(default_factory=dict)  # real name (floor[TKO-AMC,2035]) -> LpConstraint
+    rows: dict[str, list] = field(default_factory=dict)  # capacity rows: (name, site or zone, year position)
+    build_time_s: float = 0.0
+    relaxed: bool = False
+
+    @property
+    def n_variables(self) -> int:
+        return len(self.prob.variables())
+
+    @property
+    def n_constraints(self) -> int:
+        return len(self.prob._constraints)
+
+    def constraint(self, name: str) -> pulp.LpConstraint | None:
+        """A constraint by its real name, e.g. ``floor[TKO-AMC,2035]``."""
+        return self.constraints.get(name)
+
+    def row_duals(self, pulp_duals: dict[str, float]) -> dict[str, float]:
+        """Solver duals (keyed by PuLP's rewritten names) keyed by real names."""
+        return {name: pulp_duals.get(con.name, 0.0) for name, con in self.constraints.items()}
+
+
+def build_allocation(inputs: PlanningInputs, settings: AllocationSettings, *, relax: bool = False,
+                     fixed_clusters: dict | None = None, all_year_rows: bool = False) -> AllocationModel:
+    """Build the allocation model (no solving). ``relax`` makes x continuous (for duals);
+    ``fixed_clusters`` fixes y; ``all_year_rows`` keeps a capacity row for every year."""
+    started = time.perf_counter()
+    sites, ent = inputs.sites.reset_index(drop=True), inputs.enterprises.reset_index(drop=True)
+    years = list(settings.years)
+    _check_references(sites, ent)
+    cand = build_candidates(sites, inputs.hubs, ent, settings)
+    site_ids = sites["site_id"].tolist()
+    ent_ids = ent["enterprise_id"].tolist()
+    zone_ids = sorted(set(sites["zone"]))
+    zone_of_site = sites["zone"].map({z: k for k, z in enumerate(zone_ids)}).to_numpy()
+    basis = np.where(sites["capacity_basis"].to_numpy() == "land", "land", "floor")
+    space_cap = capacity_by_year(sites, years)
+    power_cap = power_by_year(sites, years)
+    grid_cap = grid_by_year(inputs.zone_power, zone_ids, years)
+    sector_of = ent["sector"].to_numpy()
+    committed = ent["committed"].to_numpy(dtype=bool)
+    cluster_limit = {k: settings.max_clusters(k) for k in set(sector_of)}
+    rules.check_locks(cand, committed, ent_ids, site_ids, sites["available_from_year"].to_numpy(), space_cap,
+                      power_cap, zone_ids, zone_of_site, grid_cap, years, basis, cluster_limit, sector_of)
+    if not all_year_rows:
+        cand = cand.subset(undominated_starts(cand, row_years(space_cap, power_cap, grid_cap, zone_of_site, years),
+                                              committed))
+
+    prob = milp.new_problem("allocation", "max")
+    cat = pulp.LpContinuous if relax else pulp.LpBinary
+    x = [prob.add_variable(f"x[{ent_ids[e]},{site_ids[s]},{t}]", 0, 1, cat)
+         for e, s, t in zip(cand.e.tolist(), cand.s.tolist(), cand.t.tolist(), strict=True)]
+    for i in np.flatnonzero(committed[cand.e]):  # committed enterprises are locked
+        x[i].lowBound = 1
+    constraints: dict = {}
+    index: dict[str, list] = {}
+    constraints.update(rules.add_one_site_per_enterprise(prob, cand, x, ent_ids))
+    for key, (cons, idx) in {
+        "space": rules.add_floor_and_land_limits(prob, cand, x, site_ids, basis, space_cap, years,
+                                                 all_years=all_year_rows),
+        "power": rules.add_site_power_limits(prob, cand, x, site_ids, power_cap, years, all_years=all_year_rows),
+        "grid": rules.add_zone_grid_limits(prob, cand, x, zone_ids, zone_of_site, grid_cap, years,
+                                           all_years=all_year_rows),
+    }.items():
+        constraints.update(cons)
+        index[key] = idx
+    y: dict = {}
+    bonus_terms: list = []
+    if settings.clustering:
+        present = sorted({(sector_of[e], zone_ids[zone_of_site[s]]) for e, s in zip(cand.e, cand.s, strict=True)})
+        exempt = {(sector_of[e], zone_ids[zone_of_site[s]])
+                  for e, s in zip(cand.e[committed[cand.e]], cand.s[committed[cand.e]], strict=True)}
+        for key in present:
+            var = prob.add_variable(f"y[{key[0]},{key[1]}]", 0, 1, cat)
+            if key in exempt:
+                var.lowBound = 1
+            if fixed_clusters is not None:
+                var.lowBound = var.upBound = float(round(fixed_clusters.get(key, 0.0)))
+            y[key] = var
+        constraints.update(rules.add_cluster_links(prob, cand, x, y, ent_ids, sector_of, zone_ids, zone_of_site))
+        constraints.update(rules.add_cluster_limits(prob, y, cluster_limit))
+        constraints.update(rules.add_critical_mass(prob, cand, x, y, sector_of, ent["floor_area_m2"].to_numpy(),
+                                                   zone_ids, zone_of_site,
+                                                   {k: settings.critical_mass(k) for k in cluster_limit}, exempt))
+        constraints.update(rules.add_cluster_capacity_cuts(prob, cand, x, y, sector_of, zone_ids, zone_of_site, basis,
+                                                           space_cap, power_cap, grid_cap))
+        if settings.partner_bonus > 0:
+            neighbours = zone_neighbours(sites, zone_ids, settings.partner_distance_km)
+            bonus = supply_chain_bonus(inputs.supply_chain, ent, cand.weight, settings)
+            cons, bonus_terms = rules.add_supply_chain_links(prob, y, inputs.supply_chain, zone_ids, neighbours,
+                                                             bonus)
+            constraints.update(cons)
+    objective = milp.affine(x + [v for v, _ in bonus_terms],
+                            np.concatenate([cand.value, [b for _, b in bonus_terms]]))
+    prob.setObjective(objective)
+    return AllocationModel(prob, inputs, settings, cand, x, y, bonus_terms, zone_ids, zone_of_site, basis,
+                           space_cap, power_cap, grid_cap, constraints, index, time.perf_counter() - started, relax)
+
+
+def supply_chain_bonus(graph: nx.Graph, enterprises: pd.DataFrame, weight: np.ndarray,
+                       settings: AllocationSettings) -> dict[tuple[str, str], float]:
+    """Bonus for each linked sector pair: partner_bonus x edge weight x the smaller sector's demand
+    per cluster (value points)."""
+    demand = pd.Series(weight, index=enterprises.index).groupby(enterprises["sector"]).sum()
+    out = {}
+    for a, b, data in graph.edges(data=True):
+        k, m = sorted((a, b))
+        if k in demand and m in demand:
+            per_cluster = min(demand[k] / settings.max_clusters(k), demand[m] / settings.max_clusters(m))
+            out[(k, m)] = settings.partner_bonus * float(data.get("weight", 1.0)) * float(per_cluster)
+    return out
+
+
+def partner_pairs(enterprises: pd.DataFrame) -> list[tuple[int, int]]:
+    """Unordered partner pairs (row positions) from the ``partners`` column."""
+    pos = {eid: i for i, eid in enumerate(enterprises["enterprise_id"])}
+    pairs = set()
+    for i, text in enumerate(enterprises["partners"].fillna("")):
+        for other in str(text).split(";"):
+            if other and other in pos and pos[other] != i:
+                pairs.add(tuple(sorted((i, pos[other]))))
+    return sorted(pairs)
+
+
+def _check_references(sites: pd.DataFrame, ent: pd.DataFrame) -> None:
+    known = set(sites["site_id"])
+    for row in ent[ent["committed"]].itertuples():
+        if row.locked_site not in known:
+            raise InputError(f"locked_site {row.locked_site!r} is not a site in the layers",
+                             feature=f"{row.enterprise_id}", attribute="locked_site",
+                             fix="use a site_id from the site layers")
+
+
+# --------------------------------------------------------------------------------------------
+# solving and results
+
+
+@dataclass
+class Allocation:
+    """A solved allocation: assignments with reasons, use of every site and zone by year, and
+    what the solver proved."""
+
+    status: str
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    solver: str
+    build_time_s: float
+    solve_time_s: float
+    explain_time_s: float
+    n_variables: int
+    n_constraints: int
+    assignments: pd.DataFrame
+    site_use: pd.DataFrame
+    zone_balance: pd.DataFrame
+    clusters: pd.DataFrame
+    marginal_values: pd.DataFrame
+    model: AllocationModel = field(repr=False)
+
+    @property
+    def assigned(self) -> pd.DataFrame:
+        return self.assignments[self.assignments["site_id"].notna()]
+
+    @property
+    def unassigned(self) -> pd.DataFrame:
+        return self.assignments[self.assignments["site_id"].isna()]
+
+
+def solve_allocation(model: AllocationModel, *, explain: bool = True) -> Allocation:
+    """Solve a built model and assemble the allocation (explanations unless ``explain=False``)."""
+    s = model.settings
+    report = milp.solve(model.prob, solver=s.solver, time_limit_s=s.time_limit_s, mip_gap=s.mip_gap,
+                        threads=s.threads)
+    if report.status == "infeasible":
+        raise InfeasibleError("the allocation model is infeasible although the committed enterprises fit; "
+                              "this is a bug: please report it with the inputs", conflicts=[], relaxation={})
+    if not report.has_solution:
+        raise InfeasibleError(f"the solver found no allocation ({report.status}: {report.message}); "
+                              f"raise time_limit_s above {s.time_limit_s}",
+                              conflicts=[], relaxation={"time_limit_s": (s.time_limit_s or 0) * 2})
+    chosen = np.array([(v.varValue or 0.0) > 0.5 for v in model.x], dtype=bool)
+    started = time.perf_counter()
+    from .explain import explain_allocation, results_tables
+
+    tables = results_tables(model, chosen)
+    marginal = pd.DataFrame()
+    if explain:
+        tables["assignments"], marginal = explain_allocation(model, chosen, tables["assignments"])
+    return Allocation(
+        status=report.status, objective=report.objective, bound=report.bound, gap=report.gap, solver=report.solver,
+        build_time_s=model.build_time_s, solve_time_s=report.solve_time_s,
+        explain_time_s=time.perf_counter() - started, n_variables=model.n_variables,
+        n_constraints=model.n_constraints, assignments=tables["assignments"], site_use=tables["site_use"],
+        zone_balance=tables["zone_balance"], clusters=tables["clusters"], marginal_values=marginal, model=model,
+    )
+
+
+def allocate(inputs: PlanningInputs, settings: AllocationSettings | None = None, *, explain: bool = True
+             ) -> Allocation:
+    """Build and solve the allocation: the one call a planner needs."""
+    settings = settings or AllocationSettings()
+    return solve_allocation(build_allocation(inputs, settings), explain=explain)

@@ -1,0 +1,244 @@
+"""Candidate (enterprise, site, start year) triples: eligibility, resource use and score, vectorised.
+
+Every rule is one function over whole arrays (enterprises x sites); the candidates are computed
+once and handed to the optimiser, which creates variables for them only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .schema import sector_ids
+from .settings import HUB_KINDS, AllocationSettings
+
+#: eligibility rules, in the order they are reported when nothing is left
+ELIGIBILITY_RULES = ("sector allowed", "floor loading", "headroom", "own plot", "site power", "committed site",
+                     "size", "release year")
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Eligible triples and what they use and are worth.
+
+    Arrays of equal length: ``e`` (enterprise row), ``s`` (site row), ``t`` (start year),
+    ``space`` (m2 of floor or land taken at s), ``power_mw``, ``value`` (objective points).
+    ``eligible`` is the enterprises x sites matrix after all rules; ``rule_pass`` holds each
+    rule's own matrix for explanations; ``access`` the enterprises x sites accessibility score.
+    """
+
+    e: np.ndarray
+    s: np.ndarray
+    t: np.ndarray
+    space: np.ndarray
+    power_mw: np.ndarray
+    value: np.ndarray
+    weight: np.ndarray
+    eligible: np.ndarray
+    rule_pass: dict[str, np.ndarray]
+    access: np.ndarray
+    start_year: np.ndarray  # per enterprise: first year it can start (arrival, not before the horizon)
+
+    def __len__(self) -> int:
+        return int(self.e.size)
+
+    def subset(self, keep: np.ndarray) -> Candidates:
+        """The candidates where ``keep`` is true (per-triple arrays filtered, matrices kept)."""
+        return replace(self, e=self.e[keep], s=self.s[keep], t=self.t[keep], space=self.space[keep],
+                       power_mw=self.power_mw[keep], value=self.value[keep])
+
+
+def undominated_starts(cand: Candidates, row_years: list[set[int]], committed: np.ndarray) -> np.ndarray:
+    """Mask of start years worth a variable.
+
+    Starting at s in year t uses every capacity row of s from t on; starting a year earlier uses
+    the same rows plus those of year t-1, and is worth more (less waiting). So a start in year t
+    is dominated unless it is the earliest possible or some row of s (its space, its power, its
+    zone grid) falls in year t-1. ``row_years[s]`` holds those row years. Exact: no optimum is lost.
+    """
+    keep = np.ones(len(cand), dtype=bool)
+    first = np.ones(len(cand), dtype=bool)
+    same = (cand.e[1:] == cand.e[:-1]) & (cand.s[1:] == cand.s[:-1])  # candidates are sorted by (e, s, t)
+    first[1:] = ~same
+    for i in np.flatnonzero(~first):
+        keep[i] = (int(cand.t[i]) - 1) in row_years[int(cand.s[i])]
+    return keep | committed[cand.e]
+
+
+# --------------------------------------------------------------------------------------------
+# one function per eligibility rule (enterprises x sites boolean matrices)
+
+
+def sector_allowed(sites: pd.DataFrame, enterprises: pd.DataFrame) -> np.ndarray:
+    codes = {s: k for k, s in enumerate(sector_ids())}
+    allowed = np.zeros((len(sites), len(codes)), dtype=bool)
+    for j, text in enumerate(sites["allowed_sectors"]):
+        for sec in text.split(";"):
+            if sec:
+                allowed[j, codes[sec]] = True
+    return allowed[:, enterprises["sector"].map(codes).to_numpy()].T
+
+
+def floor_loading_sufficient(sites: pd.DataFrame, enterprises: pd.DataFrame) -> np.ndarray:
+    return sites["floor_load_kpa"].to_numpy()[None, :] >= enterprises["min_floor_load_kpa"].to_numpy()[:, None]
+
+
+def headroom_sufficient(sites: pd.DataFrame, enterprises: pd.DataFrame) -> np.ndarray:
+    return sites["headroom_m"].to_numpy()[None, :] >= enterprises["min_headroom_m"].to_numpy()[:, None]
+
+
+def own_plot_available(sites: pd.DataFrame, enterprises: pd.DataFrame) -> np.ndarray:
+    """Enterprises that build their own plant need land, and enough of it in one parcel."""
+    is_land = (sites["capacity_basis"] == "land").to_numpy()
+    land = sites["available_land_m2"].fillna(0.0).to_numpy()
+    needs = enterprises["needs_own_plot"].to_numpy(dtype=bool)
+    min_plot = enterprises["min_plot_m2"].fillna(0.0).to_numpy()
+    ok_land = is_land[None, :] & (land[None, :] >= min_plot[:, None])
+    return np.where(needs[:, None], ok_land, True)
+
+
+def site_power_sufficient(sites: pd.DataFrame, enterprises: pd.DataFrame) -> np.ndarray:
+    return sites["power_mw"].to_numpy()[None, :] >= enterprises["power_mw"].to_numpy()[:, None] - 1e-9
+
+
+def committed_site_respected(sites: pd.DataFrame, enterprises: pd.DataFrame) -> np.ndarray:
+    """A site committed to an operator takes only that operator's projects."""
+    owner = sites["committed_to"].fillna("").to_numpy().astype(str)
+    operator = enterprises["operator"].fillna("").to_numpy().astype(str)
+    return (owner[None, :] == "") | (owner[None, :] == operator[:, None])
+
+
+def space_use(sites: pd.DataFrame, enterprises: pd.DataFrame) -> np.ndarray:
+    """m2 an enterprise takes at each site: floor area, or land = max(floor / plot ratio, min plot)."""
+    floor = enterprises["floor_area_m2"].to_numpy()[:, None]
+    is_land = (sites["capacity_basis"] == "land").to_numpy()[None, :]
+    ratio = sites["plot_ratio"].fillna(1.0).to_numpy()[None, :]
+    min_plot = np.where(enterprises["needs_own_plot"].to_numpy(dtype=bool),
+                        enterprises["min_plot_m2"].fillna(0.0).to_numpy(), 0.0)[:, None]
+    return np.where(is_land, np.maximum(floor / ratio, min_plot), floor)
+
+
+def space_capacity(sites: pd.DataFrame) -> np.ndarray:
+    """Capacity of each site in its own unit: floor m2, or land m2 for land parcels."""
+    is_land = (sites["capacity_basis"] == "land").to_numpy()
+    return np.where(is_land, sites["available_land_m2"].fillna(0.0).to_numpy(), sites["floor_area_m2"].to_numpy())
+
+
+def fits_at_all(sites: pd.DataFrame, enterprises: pd.DataFrame) -> np.ndarray:
+    return space_use(sites, enterprises) <= space_capacity(sites)[None, :] + 1e-6
+
+
+def released_in_time(sites: pd.DataFrame, enterprises: pd.DataFrame, settings: AllocationSettings) -> np.ndarray:
+    """The site is released before the enterprise's waiting limit runs out, within the horizon."""
+    latest = np.minimum(first_start_year(enterprises, settings) + settings.max_wait_years, settings.years[-1])
+    return sites["available_from_year"].to_numpy()[None, :] <= latest[:, None]
+
+
+def first_start_year(enterprises: pd.DataFrame, settings: AllocationSettings) -> np.ndarray:
+    return np.maximum(enterprises["arrival_year"].to_numpy(), settings.years[0])
+
+
+# --------------------------------------------------------------------------------------------
+# accessibility
+
+
+def hub_distances_km(sites: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, settings: AllocationSettings) -> pd.DataFrame:
+    """Road distance (straight line x detour factor) from each site to its nearest hub of each kind."""
+    sp = sites.geometry.representative_point()
+    sxy = np.column_stack([sp.x.to_numpy(), sp.y.to_numpy()])
+    out = {}
+    for kind in HUB_KINDS:
+        h = hubs[hubs["kind"] == kind].geometry
+        if h.empty:
+            out[kind] = np.full(len(sites), np.inf)
+            continue
+        hxy = np.column_stack([h.x.to_numpy(), h.y.to_numpy()])
+        d = np.sqrt(((sxy[:, None, :] - hxy[None, :, :]) ** 2).sum(axis=2)).min(axis=1)
+        out[kind] = d / 1000.0 * settings.road_detour_factor
+    return pd.DataFrame(out, index=sites.index)
+
+
+def accessibility(sites: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, enterprises: pd.DataFrame,
+                  settings: AllocationSettings) -> np.ndarray:
+    """Score in [0, 1] per enterprise and site: the sector's hub weights over exp(-distance / decay)."""
+    dist = hub_distances_km(sites, hubs, settings)
+    near = np.exp(-dist[list(HUB_KINDS)].to_numpy() / settings.access_decay_km)  # sites x kinds
+    weights = np.array([[settings.hub_weights.get(sec, {}).get(k, 0.0) for k in HUB_KINDS]
+                        for sec in enterprises["sector"]], dtype=float)  # enterprises x kinds
+    total = weights.sum(axis=1, keepdims=True)
+    weights = np.divide(weights, total, out=np.zeros_like(weights), where=total > 0)
+    return weights @ near.T
+
+
+# --------------------------------------------------------------------------------------------
+# candidates
+
+
+def enterprise_weight(enterprises: pd.DataFrame, settings: AllocationSettings) -> np.ndarray:
+    """Value points at stake per enterprise: its floor area in 1,000 m2, times landing probability."""
+    w = enterprises["floor_area_m2"].to_numpy() / 1000.0
+    if settings.weight_by_landing_probability:
+        w = w * enterprises["landing_probability"].to_numpy()
+    return w
+
+
+def eligibility(sites: pd.DataFrame, enterprises: pd.DataFrame, settings: AllocationSettings
+                ) -> dict[str, np.ndarray]:
+    return {
+        "sector allowed": sector_allowed(sites, enterprises),
+        "floor loading": floor_loading_sufficient(sites, enterprises),
+        "headroom": headroom_sufficient(sites, enterprises),
+        "own plot": own_plot_available(sites, enterprises),
+        "site power": site_power_sufficient(sites, enterprises),
+        "committed site": committed_site_respected(sites, enterprises),
+        "size": fits_at_all(sites, enterprises),
+        "release year": released_in_time(sites, enterprises, settings),
+    }
+
+
+def build_candidates(sites: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, enterprises: pd.DataFrame,
+                     settings: AllocationSettings) -> Candidates:
+    """Every eligible (enterprise, site, start year), with its resource use and value.
+
+    Committed enterprises get exactly one candidate, their locked site and year, whatever the
+    eligibility rules say (they are announced); conflicts with capacity are found before solving.
+    """
+    rules = eligibility(sites, enterprises, settings)
+    eligible = np.logical_and.reduce(list(rules.values()))
+    committed = enterprises["committed"].to_numpy(dtype=bool)
+    eligible[committed, :] = False
+    site_pos = {sid: j for j, sid in enumerate(sites["site_id"])}
+    start = first_start_year(enterprises, settings)
+    locked_pairs = []
+    for i in np.flatnonzero(committed):
+        j = site_pos[enterprises["locked_site"].iloc[i]]
+        locked_pairs.append((i, j, max(int(enterprises["locked_year"].iloc[i]), settings.years[0])))
+
+    e_idx, s_idx = np.nonzero(eligible)
+    avail = sites["available_from_year"].to_numpy()
+    first = np.maximum(start[e_idx], avail[s_idx])
+    last = np.minimum(start[e_idx] + settings.max_wait_years, settings.years[-1])
+    n_years = np.maximum(last - first + 1, 0)
+    e_rep = np.repeat(e_idx, n_years)
+    s_rep = np.repeat(s_idx, n_years)
+    offsets = np.arange(n_years.sum()) - np.repeat(np.cumsum(n_years) - n_years, n_years)
+    t_rep = np.repeat(first, n_years) + offsets
+    if locked_pairs:
+        le, ls, lt = (np.array(v, dtype=np.int64) for v in zip(*locked_pairs, strict=True))
+        e_rep, s_rep, t_rep = np.concatenate([e_rep, le]), np.concatenate([s_rep, ls]), np.concatenate([t_rep, lt])
+
+    use = space_use(sites, enterprises)
+    access = accessibility(sites, hubs, enterprises, settings)
+    weight = enterprise_weight(enterprises, settings)
+    wait = np.maximum(t_rep - start[e_rep], 0)
+    value = weight[e_rep] * (settings.unmet_penalty_per_1000m2 + settings.accessibility_weight * access[e_rep, s_rep]
+                             - settings.wait_cost_per_year * wait)
+    order = np.lexsort((t_rep, s_rep, e_rep))
+    return Candidates(
+        e=e_rep[order], s=s_rep[order], t=t_rep[order], space=use[e_rep, s_rep][order],
+        power_mw=enterprises["power_mw"].to_numpy()[e_rep][order], value=value[order], weight=weight,
+        eligible=eligible, rule_pass=rules, access=access, start_year=start,
+    )
