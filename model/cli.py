@@ -144,6 +144,43 @@ def supply(
     out.print(f"outputs: {run.final}")
 
 
+@app.command()
+@_guarded
+def pipeline(
+    seed: Annotated[int, typer.Option(help="seed of the random draws (np.random.default_rng)")] = 2026,
+    profiles: Annotated[Path, typer.Option(help="sector calibration")] = Path("scenarios/sector_profiles.csv"),
+    committed: Annotated[Path, typer.Option(help="committed named projects")] = Path(
+        "scenarios/committed_projects.csv"),
+    supply_chain: Annotated[Path, typer.Option(help="sector supply-chain graph")] = Path("scenarios/supply_chain.csv"),
+    out_file: Annotated[Path, typer.Option("--out", help="enterprise list to write")] = Path(
+        "scenarios/enterprises.csv"),
+    force: Annotated[bool, typer.Option(help="overwrite an existing file")] = False,
+) -> None:
+    """Write the enterprise pipeline: committed projects plus calibrated anonymised prospects."""
+    import numpy as np
+    import pandas as pd
+
+    from .enterprises import (
+        build_pipeline,
+        calibrated_prospects,
+        load_enterprises,
+        load_sector_profiles,
+        load_supply_chain,
+    )
+    from .outputs import write_csv_atomic
+
+    if out_file.exists() and not force:
+        raise InputError("the file exists already", file=out_file, fix="pass --force to overwrite it, or --out")
+    done = load_enterprises(committed)
+    prospects = calibrated_prospects(load_sector_profiles(profiles), load_supply_chain(supply_chain),
+                                     np.random.default_rng(seed))
+    frame = build_pipeline(pd.read_csv(committed, dtype=str, keep_default_na=False), prospects)
+    write_csv_atomic(frame, out_file)
+    load_enterprises(out_file)  # what was written must load
+    out.print(f"{len(done)} committed + {len(prospects)} prospective enterprises "
+              f"({prospects['floor_area_m2'].sum():,.0f} m2) written to {out_file} (seed {seed})")
+
+
 def main() -> None:
     try:
         app()

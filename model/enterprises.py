@@ -199,3 +199,11 @@ def _draw_partners(frame: pd.DataFrame, graph: nx.Graph, rng: np.random.Generato
     for i in range(len(frame)):
         out.append(";".join(sorted(str(ids[j]) for j in partners[i])) if ids is not None and partners[i] else "")
     return out
+
+
+def build_pipeline(committed: pd.DataFrame, prospects: pd.DataFrame) -> pd.DataFrame:
+    """Committed named projects followed by the anonymised prospects, in the enterprise schema's columns."""
+    from .schema import attributes
+
+    columns = [a.name for a in attributes("enterprises")]
+    return pd.concat([committed.reindex(columns=columns), prospects.reindex(columns=columns)], ignore_index=True)
