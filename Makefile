@@ -28,7 +28,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	@touch $@ $(VENV)/.installed
 
 run: $(VENV)/.installed
-	$(BIN)/siteplan supply --years 2026-2035
+	$(BIN)/siteplan forecast scenarios/baseline.yaml
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest

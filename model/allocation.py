@@ -60,6 +60,10 @@ class PlanningInputs:
     hubs: gpd.GeoDataFrame
     zone_power: pd.DataFrame
     supply_chain: nx.Graph
+    #: floor area and power added to sites from a year on (site_id, from_year, floor_area_m2, power_mw)
+    capacity_steps: pd.DataFrame | None = None
+    #: last year's plan for re-planning (enterprise_id, site_id): keeping the site earns a bonus
+    previous: pd.DataFrame | None = None
 
 
 def load_zone_power(path: str | Path | None = None) -> pd.DataFrame:
@@ -95,15 +99,34 @@ def load_inputs(*, sites: list[Path] | None = None, enterprises: Path, hubs: Pat
     )
 
 
-def capacity_by_year(sites: pd.DataFrame, years) -> np.ndarray:
-    """Space capacity per site and year (floor or land m2), zero before release."""
-    released = sites["available_from_year"].to_numpy()[:, None] <= np.asarray(years)[None, :]
-    return np.where(released, space_capacity(sites)[:, None], 0.0)
+def _steps_by_year(sites: pd.DataFrame, steps: pd.DataFrame | None, column: str, years) -> np.ndarray:
+    """What the capacity steps add per site and year (cumulative)."""
+    out = np.zeros((len(sites), len(years)))
+    if steps is None or steps.empty:
+        return out
+    pos = {sid: j for j, sid in enumerate(sites["site_id"])}
+    years_arr = np.asarray(years)
+    for row in steps.itertuples(index=False):
+        j = pos.get(row.site_id)
+        if j is not None:
+            out[j] += np.where(years_arr >= row.from_year, float(getattr(row, column)), 0.0)
+    return out
 
 
-def power_by_year(sites: pd.DataFrame, years) -> np.ndarray:
+def capacity_by_year(sites: pd.DataFrame, years, steps: pd.DataFrame | None = None) -> np.ndarray:
+    """Space capacity per site and year (floor or land m2), zero before release, plus any steps
+    (floor area steps on land parcels count as floor / plot ratio)."""
     released = sites["available_from_year"].to_numpy()[:, None] <= np.asarray(years)[None, :]
-    return np.where(released, sites["power_mw"].to_numpy()[:, None], 0.0)
+    extra = _steps_by_year(sites, steps, "floor_area_m2", years)
+    is_land = (sites["capacity_basis"] == "land").to_numpy()
+    extra = np.where(is_land[:, None], extra / sites["plot_ratio"].fillna(1.0).to_numpy()[:, None], extra)
+    return np.where(released, space_capacity(sites)[:, None] + extra, 0.0)
+
+
+def power_by_year(sites: pd.DataFrame, years, steps: pd.DataFrame | None = None) -> np.ndarray:
+    released = sites["available_from_year"].to_numpy()[:, None] <= np.asarray(years)[None, :]
+    extra = _steps_by_year(sites, steps, "power_mw", years)
+    return np.where(released, sites["power_mw"].to_numpy()[:, None] + extra, 0.0)
 
 
 def grid_by_year(zone_power: pd.DataFrame, zone_ids, years) -> np.ndarray:
@@ -191,21 +214,25 @@ class AllocationModel:
 
 
 def build_allocation(inputs: PlanningInputs, settings: AllocationSettings, *, relax: bool = False,
-                     fixed_clusters: dict | None = None, all_year_rows: bool = False) -> AllocationModel:
+                     fixed_clusters: dict | None = None, allowed_clusters: set | None = None,
+                     all_year_rows: bool = False) -> AllocationModel:
     """Build the allocation model (no solving). ``relax`` makes x continuous (for duals);
-    ``fixed_clusters`` fixes y; ``all_year_rows`` keeps a capacity row for every year."""
+    ``fixed_clusters`` fixes y; ``allowed_clusters`` forbids clusters outside the set;
+    ``all_year_rows`` keeps a capacity row for every year."""
     started = time.perf_counter()
     sites, ent = inputs.sites.reset_index(drop=True), inputs.enterprises.reset_index(drop=True)
     years = list(settings.years)
     _check_references(sites, ent)
-    cand = build_candidates(sites, inputs.hubs, ent, settings)
+    space_cap = capacity_by_year(sites, years, inputs.capacity_steps)
+    power_cap = power_by_year(sites, years, inputs.capacity_steps)
+    cand = build_candidates(sites, inputs.hubs, ent, settings, space_max=space_cap.max(axis=1),
+                            power_max=power_cap.max(axis=1), previous=inputs.previous,
+                            keep_site_bonus=settings.keep_site_bonus_per_1000m2)
     site_ids = sites["site_id"].tolist()
     ent_ids = ent["enterprise_id"].tolist()
     zone_ids = sorted(set(sites["zone"]))
     zone_of_site = sites["zone"].map({z: k for k, z in enumerate(zone_ids)}).to_numpy()
     basis = np.where(sites["capacity_basis"].to_numpy() == "land", "land", "floor")
-    space_cap = capacity_by_year(sites, years)
-    power_cap = power_by_year(sites, years)
     grid_cap = grid_by_year(inputs.zone_power, zone_ids, years)
     sector_of = ent["sector"].to_numpy()
     committed = ent["committed"].to_numpy(dtype=bool)
@@ -246,6 +273,8 @@ def build_allocation(inputs: PlanningInputs, settings: AllocationSettings, *, re
                 var.lowBound = 1
             if fixed_clusters is not None:
                 var.lowBound = var.upBound = float(round(fixed_clusters.get(key, 0.0)))
+            elif allowed_clusters is not None and key not in allowed_clusters and key not in exempt:
+                var.upBound = 0
             y[key] = var
         constraints.update(rules.add_cluster_links(prob, cand, x, y, ent_ids, sector_of, zone_ids, zone_of_site))
         constraints.update(rules.add_cluster_limits(prob, y, cluster_limit))
@@ -260,8 +289,8 @@ def build_allocation(inputs: PlanningInputs, settings: AllocationSettings, *, re
             cons, bonus_terms = rules.add_supply_chain_links(prob, y, inputs.supply_chain, zone_ids, neighbours,
                                                              bonus)
             constraints.update(cons)
-    objective = milp.affine(x + [v for v, _ in bonus_terms],
-                            np.concatenate([cand.value, [b for _, b in bonus_terms]]))
+    objective = milp.affine(x + [t[0] for t in bonus_terms],
+                            np.concatenate([cand.value, [t[1] for t in bonus_terms]]))
     prob.setObjective(objective)
     return AllocationModel(prob, inputs, settings, cand, x, y, bonus_terms, zone_ids, zone_of_site, basis,
                            space_cap, power_cap, grid_cap, constraints, index, time.perf_counter() - started, relax)
@@ -336,20 +365,78 @@ class Allocation:
         return self.assignments[self.assignments["site_id"].isna()]
 
 
+def _restricted_solution(model: AllocationModel, allowed: set | None, settings: AllocationSettings
+                         ) -> tuple[milp.SolveReport, AllocationModel]:
+    """Solve the model with clusters limited to ``allowed`` (all of them if None) as a MIP."""
+    restricted = build_allocation(model.inputs, settings, allowed_clusters=allowed) if allowed is not None else model
+    options = {"mip_max_nodes": settings.max_nodes} if settings.max_nodes else None
+    report = milp.solve(restricted.prob, solver=settings.solver, time_limit_s=settings.time_limit_s,
+                        mip_gap=settings.mip_gap * 0.5 if settings.mip_gap else None, threads=settings.threads,
+                        options=options)
+    return report, restricted
+
+
 def solve_allocation(model: AllocationModel, *, explain: bool = True) -> Allocation:
-    """Solve a built model and assemble the allocation (explanations unless ``explain=False``)."""
+    """Solve a built model and assemble the allocation (explanations unless ``explain=False``).
+
+    With clustering, the cluster decisions are searched first (:mod:`model.decompose`: branch
+    and bound on y with linear-relaxation bounds), which proves an upper bound; the best cluster
+    choices are then solved as MIPs and the best solution is kept. The reported gap is
+    (bound - value) / value, with the bound from that search. Without clustering (or with CBC)
+    the model is solved directly.
+    """
     s = model.settings
-    report = milp.solve(model.prob, solver=s.solver, time_limit_s=s.time_limit_s, mip_gap=s.mip_gap,
-                        threads=s.threads)
+    started = time.perf_counter()
+    if model.y and s.solver == "highs":
+        from .decompose import cluster_branch_and_bound
+
+        tol = max((s.mip_gap or 0.0) * 0.4, 1e-6)  # the rest of the gap is left to the restricted MIP
+        search = cluster_branch_and_bound(model, tolerance=tol, max_nodes=s.cluster_nodes)
+        best_report, best_model = None, None
+        for _value, allowed in search.leaves[: s.cluster_leaves_solved]:
+            report, restricted = _restricted_solution(model, allowed, s)
+            if report.has_solution and (best_report is None or report.objective > best_report.objective + 1e-9):
+                best_report, best_model = report, restricted
+        if best_report is None:
+            raise InfeasibleError("no allocation found for the best cluster choices; raise cluster_nodes",
+                                  conflicts=[], relaxation={"cluster_nodes": s.cluster_nodes * 2})
+        objective = best_report.objective
+        bound = max(search.bound, objective)
+        milp.copy_values(best_model.prob, model.prob)
+        how = f"cluster search {search.nodes} nodes + restricted MIP"
+        gap = milp.relative_gap(objective, bound)
+        solver_status = best_report.status
+        if s.mip_gap is None or gap is None or gap > s.mip_gap:
+            # not proven yet: the full model, started from this solution, within the node limit
+            start = {v.name: float(v.varValue or 0.0) for v in model.prob.variables()}
+            options = {"mip_max_nodes": s.max_nodes} if s.max_nodes else None
+            full = milp.solve(model.prob, solver="highs", time_limit_s=s.time_limit_s, mip_gap=s.mip_gap,
+                              threads=s.threads, start=start, options=options)
+            if full.has_solution and full.objective >= objective - 1e-9:
+                objective = full.objective
+            else:
+                milp.copy_values(best_model.prob, model.prob)
+            if full.bound is not None:
+                bound = max(min(bound, full.bound), objective)
+            solver_status = full.status
+            how += " + full MIP"
+        gap = milp.relative_gap(objective, bound)
+        status = milp.status_for_gap(gap, s.mip_gap, solver_status)
+        report = milp.SolveReport(status, objective, bound, gap, f"{best_report.solver} ({how})",
+                                  time.perf_counter() - started, search.nodes, message=best_report.message)
+    else:
+        report, _ = _restricted_solution(model, None, s)
+        report = milp.SolveReport(report.status, report.objective, report.bound, report.gap, report.solver,
+                                  time.perf_counter() - started, report.nodes, report.message)
     if report.status == "infeasible":
         raise InfeasibleError("the allocation model is infeasible although the committed enterprises fit; "
                               "this is a bug: please report it with the inputs", conflicts=[], relaxation={})
-    if not report.has_solution:
+    if report.objective is None:
         raise InfeasibleError(f"the solver found no allocation ({report.status}: {report.message}); "
-                              f"raise time_limit_s above {s.time_limit_s}",
-                              conflicts=[], relaxation={"time_limit_s": (s.time_limit_s or 0) * 2})
+                              f"raise time_limit_s above {s.time_limit_s} or max_nodes above {s.max_nodes}",
+                              conflicts=[], relaxation={"max_nodes": (s.max_nodes or 0) * 2})
     chosen = np.array([(v.varValue or 0.0) > 0.5 for v in model.x], dtype=bool)
-    started = time.perf_counter()
+    t_explain = time.perf_counter()
     from .explain import explain_allocation, results_tables
 
     tables = results_tables(model, chosen)
@@ -359,7 +446,7 @@ def solve_allocation(model: AllocationModel, *, explain: bool = True) -> Allocat
     return Allocation(
         status=report.status, objective=report.objective, bound=report.bound, gap=report.gap, solver=report.solver,
         build_time_s=model.build_time_s, solve_time_s=report.solve_time_s,
-        explain_time_s=time.perf_counter() - started, n_variables=model.n_variables,
+        explain_time_s=time.perf_counter() - t_explain, n_variables=model.n_variables,
         n_constraints=model.n_constraints, assignments=tables["assignments"], site_use=tables["site_use"],
         zone_balance=tables["zone_balance"], clusters=tables["clusters"], marginal_values=marginal, model=model,
     )

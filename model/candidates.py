@@ -100,8 +100,10 @@ def own_plot_available(sites: pd.DataFrame, enterprises: pd.DataFrame) -> np.nda
     return np.where(needs[:, None], ok_land, True)
 
 
-def site_power_sufficient(sites: pd.DataFrame, enterprises: pd.DataFrame) -> np.ndarray:
-    return sites["power_mw"].to_numpy()[None, :] >= enterprises["power_mw"].to_numpy()[:, None] - 1e-9
+def site_power_sufficient(sites: pd.DataFrame, enterprises: pd.DataFrame, power_max: np.ndarray | None = None
+                          ) -> np.ndarray:
+    power = sites["power_mw"].to_numpy() if power_max is None else power_max
+    return power[None, :] >= enterprises["power_mw"].to_numpy()[:, None] - 1e-9
 
 
 def committed_site_respected(sites: pd.DataFrame, enterprises: pd.DataFrame) -> np.ndarray:
@@ -127,8 +129,9 @@ def space_capacity(sites: pd.DataFrame) -> np.ndarray:
     return np.where(is_land, sites["available_land_m2"].fillna(0.0).to_numpy(), sites["floor_area_m2"].to_numpy())
 
 
-def fits_at_all(sites: pd.DataFrame, enterprises: pd.DataFrame) -> np.ndarray:
-    return space_use(sites, enterprises) <= space_capacity(sites)[None, :] + 1e-6
+def fits_at_all(sites: pd.DataFrame, enterprises: pd.DataFrame, space_max: np.ndarray | None = None) -> np.ndarray:
+    cap = space_capacity(sites) if space_max is None else space_max
+    return space_use(sites, enterprises) <= cap[None, :] + 1e-6
 
 
 def released_in_time(sites: pd.DataFrame, enterprises: pd.DataFrame, settings: AllocationSettings) -> np.ndarray:
@@ -185,28 +188,33 @@ def enterprise_weight(enterprises: pd.DataFrame, settings: AllocationSettings) -
     return w
 
 
-def eligibility(sites: pd.DataFrame, enterprises: pd.DataFrame, settings: AllocationSettings
-                ) -> dict[str, np.ndarray]:
+def eligibility(sites: pd.DataFrame, enterprises: pd.DataFrame, settings: AllocationSettings, *,
+                space_max: np.ndarray | None = None, power_max: np.ndarray | None = None) -> dict[str, np.ndarray]:
     return {
         "sector allowed": sector_allowed(sites, enterprises),
         "floor loading": floor_loading_sufficient(sites, enterprises),
         "headroom": headroom_sufficient(sites, enterprises),
         "own plot": own_plot_available(sites, enterprises),
-        "site power": site_power_sufficient(sites, enterprises),
+        "site power": site_power_sufficient(sites, enterprises, power_max),
         "committed site": committed_site_respected(sites, enterprises),
-        "size": fits_at_all(sites, enterprises),
+        "size": fits_at_all(sites, enterprises, space_max),
         "release year": released_in_time(sites, enterprises, settings),
     }
 
 
 def build_candidates(sites: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, enterprises: pd.DataFrame,
-                     settings: AllocationSettings) -> Candidates:
+                     settings: AllocationSettings, *, space_max: np.ndarray | None = None,
+                     power_max: np.ndarray | None = None, previous: pd.DataFrame | None = None,
+                     keep_site_bonus: float = 0.0) -> Candidates:
     """Every eligible (enterprise, site, start year), with its resource use and value.
 
     Committed enterprises get exactly one candidate, their locked site and year, whatever the
     eligibility rules say (they are announced); conflicts with capacity are found before solving.
+    ``space_max``/``power_max`` are the most each site ever offers (capacity steps included);
+    ``previous`` (enterprise_id, site_id) adds ``keep_site_bonus`` x weight for keeping last
+    year's site.
     """
-    rules = eligibility(sites, enterprises, settings)
+    rules = eligibility(sites, enterprises, settings, space_max=space_max, power_max=power_max)
     eligible = np.logical_and.reduce(list(rules.values()))
     committed = enterprises["committed"].to_numpy(dtype=bool)
     eligible[committed, :] = False
@@ -236,6 +244,11 @@ def build_candidates(sites: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, enterprise
     wait = np.maximum(t_rep - start[e_rep], 0)
     value = weight[e_rep] * (settings.unmet_penalty_per_1000m2 + settings.accessibility_weight * access[e_rep, s_rep]
                              - settings.wait_cost_per_year * wait)
+    if previous is not None and len(previous) and keep_site_bonus:
+        site_pos = {sid: j for j, sid in enumerate(sites["site_id"])}
+        prev = dict(zip(previous["enterprise_id"], previous["site_id"], strict=True))
+        prev_site = np.array([site_pos.get(prev.get(eid, ""), -1) for eid in enterprises["enterprise_id"]])
+        value = value + keep_site_bonus * weight[e_rep] * (prev_site[e_rep] == s_rep)
     order = np.lexsort((t_rep, s_rep, e_rep))
     return Candidates(
         e=e_rep[order], s=s_rep[order], t=t_rep[order], space=use[e_rep, s_rep][order],

@@ -181,6 +181,101 @@ def pipeline(
               f"({prospects['floor_area_m2'].sum():,.0f} m2) written to {out_file} (seed {seed})")
 
 
+@app.command()
+@_guarded
+def forecast(
+    scenario: Annotated[str, typer.Argument(help="scenario file (scenarios/baseline.yaml) or name (baseline)")],
+    enterprises: Annotated[Path | None, typer.Option(help="enterprise list instead of the scenario's")] = None,
+    sites: SitesOpt = None,
+    years: Annotated[str | None, typer.Option(help="forecast years FIRST-LAST (default: the scenario's)")] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="folder for run folders")] = Path("outputs"),
+    previous: Annotated[Path | None, typer.Option(help="last year's run folder: started enterprises stay, "
+                                                       "announced ones keep their site unless a move is worth it")
+                        ] = None,
+    seed: Annotated[int | None, typer.Option(help="seed of the random draws (default: the scenario's)")] = None,
+) -> None:
+    """The ten-year land forecast of a scenario: a new run folder under --out."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from .forecast import run_forecast
+    from .outputs import write_forecast_run
+    from .scenario import load_scenario
+
+    sc = load_scenario(scenario, years=years, seed=seed)
+    command = "siteplan forecast " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else f"siteplan forecast {scenario}"
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
+                  transient=True) as bar:
+        task = bar.add_task(f"forecast {sc.name}", total=None)
+        result = run_forecast(sc, enterprises=enterprises, sites=sites, previous_run=previous,
+                              progress=lambda step: bar.update(task, description=f"{sc.name}: {step}"))
+        bar.update(task, description=f"{sc.name}: writing the run folder")
+        run = write_forecast_run(result, out_dir, command=command,
+                                 extra_manifest={"previous_run": str(previous) if previous else None})
+    _print_forecast_summary(result)
+    out.print(f"outputs: {run.final}")
+
+
+def _print_forecast_summary(result) -> None:
+    a = result.allocation
+    years = result.scenario.year_range
+    bal = result.land_balance
+    warn = result.early_warning
+    table = Table(title=f"{result.scenario.name}: land balance {years[-1]} and first shortfall")
+    for col in ("zone", "floor released m2", "floor remaining m2", "land remaining m2", "grid remaining MW",
+                "first shortfall"):
+        table.add_column(col, justify="left" if col == "zone" else "right")
+    last = bal[bal["year"] == years[-1]].set_index(["zone", "resource"])
+    def cell(zone, res, col="remaining", fmt="{:,.0f}"):
+        return fmt.format(last.loc[(zone, res), col]) if (zone, res) in last.index else "-"
+
+    for zone in sorted(set(bal["zone"])):
+        w = warn[(warn["scope"] == "zone") & (warn["zone"] == zone) & warn["first_shortfall_year"].notna()]
+        first = ", ".join(f"{r.resource.split('_')[0]} {int(r.first_shortfall_year)}" for r in w.itertuples()) or "-"
+        table.add_row(zone, cell(zone, "floor_area_m2", "released"), cell(zone, "floor_area_m2"),
+                      cell(zone, "land_m2"), cell(zone, "grid_power_mw", fmt="{:,.1f}"), first)
+    out.print(table)
+    gap = "-" if a.gap is None else f"{a.gap:.2%}"
+    out.print(f"{len(a.assigned)} of {len(a.assignments)} enterprises placed; solver {a.status}, proven gap {gap}; "
+              f"{sum(result.timings_s.values()):.1f} s")
+
+
+@app.command()
+@_guarded
+def compare(
+    run_a: Annotated[Path, typer.Argument(help="earlier run folder")],
+    run_b: Annotated[Path, typer.Argument(help="later run folder")],
+    out_dir: Annotated[Path | None, typer.Option("--out", help="also write the comparison as CSVs here")] = None,
+) -> None:
+    """Which enterprises changed site or year between two runs, and how each zone's balance changed."""
+    from .compare import compare_runs
+
+    changes, balance = compare_runs(run_a, run_b)
+    table = Table(title=f"Enterprises that changed ({len(changes)})")
+    for col in ("enterprise", "change", f"{run_a.name}", f"{run_b.name}"):
+        table.add_column(col)
+    for r in changes.head(40).itertuples():
+        table.add_row(r.enterprise_id, r.change, f"{r.site_id_a} {r.start_year_a}", f"{r.site_id_b} {r.start_year_b}")
+    out.print(table)
+    if len(changes) > 40:
+        out.print(f"... and {len(changes) - 40} more")
+    moved = balance[balance["remaining_change"].abs() > 1e-6]
+    t2 = Table(title="Zone balance: change in what remains (b - a), last year")
+    for col in ("zone", "resource", "year", "remaining a", "remaining b", "change"):
+        t2.add_column(col, justify="left" if col in ("zone", "resource") else "right")
+    last = moved[moved["year"] == moved["year"].max()] if len(moved) else moved
+    for r in last.itertuples():
+        t2.add_row(r.zone, r.resource, str(r.year), f"{r.remaining_a:,.0f}", f"{r.remaining_b:,.0f}",
+                   f"{r.remaining_change:+,.0f}")
+    out.print(t2)
+    if out_dir is not None:
+        from .outputs import atomic_run_dir, write_csv
+
+        with atomic_run_dir(out_dir, f"compare-{run_a.name}-vs-{run_b.name}") as run:
+            write_csv(changes, run.tmp / "enterprise_changes.csv")
+            write_csv(balance, run.tmp / "balance_changes.csv")
+        out.print(f"outputs: {run.final}")
+
+
 def main() -> None:
     try:
         app()

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from . import milp
+from .rules import SPACE_UNIT_M2
 
 FLOOR_STEP_M2 = 1000.0
 
@@ -40,6 +41,10 @@ def results_tables(model, chosen: np.ndarray) -> dict[str, pd.DataFrame]:
     start_of[cand.e[idx]] = cand.t[idx]
     value_of[cand.e[idx]] = cand.value[idx]
     placed = site_of >= 0
+    # committed enterprises already in place before the horizon keep their real start year
+    locked_year = pd.to_numeric(ent["locked_year"], errors="coerce").to_numpy()
+    early = ent["committed"].to_numpy(dtype=bool) & placed & (locked_year < years[0])
+    start_of = np.where(early, locked_year, start_of).astype(int)
     site_ids = sites["site_id"].to_numpy()
     assignments = pd.DataFrame({
         "enterprise_id": ent["enterprise_id"],
@@ -53,7 +58,8 @@ def results_tables(model, chosen: np.ndarray) -> dict[str, pd.DataFrame]:
         "site_id": pd.array(np.where(placed, site_ids[np.maximum(site_of, 0)], None), dtype="string"),
         "zone": pd.array(np.where(placed, sites["zone"].to_numpy()[np.maximum(site_of, 0)], None), dtype="string"),
         "start_year": pd.Series(start_of, dtype="Int64").where(placed, pd.NA),
-        "wait_years": pd.Series(np.maximum(start_of - cand.start_year, 0), dtype="Int64").where(placed, pd.NA),
+        "wait_years": pd.Series(np.where(early, 0, np.maximum(start_of - cand.start_year, 0)),
+                                dtype="Int64").where(placed, pd.NA),
         "space_taken_m2": space_of,
         "space_basis": np.where(placed, model.basis[np.maximum(site_of, 0)], ""),
         "value_points": value_of,
@@ -243,15 +249,17 @@ def marginal_values(lp, report) -> pd.DataFrame:
     sites = lp.inputs.sites.reset_index(drop=True)
     years = list(lp.settings.years)
     ratio = sites["plot_ratio"].fillna(1.0).to_numpy()
-    per_site = np.zeros((len(sites), len(years)))  # value of +1 m2 of the site's own unit in that year
+    per_site = np.zeros((len(sites), len(years)))  # value of +1,000 m2 of the site's own unit in that year
     for name, j, k in lp.rows.get("space", []):
         per_site[j, k] = duals.get(name, 0.0)
     grid = np.zeros((len(lp.zone_ids), len(years)))
     for name, z, k in lp.rows.get("grid", []):
         grid[z, k] = duals.get(name, 0.0)
-    # +1,000 m2 of floor from year k on: rows k..last; land parcels take floor / plot ratio
+    # +1,000 m2 of floor from year k on: rows k..last (written in 1,000 m2); land parcels take
+    # floor / plot ratio of land
     floor_gain = np.flip(np.cumsum(np.flip(per_site, axis=1), axis=1), axis=1)
-    floor_gain *= np.where(lp.basis == "land", FLOOR_STEP_M2 / ratio, FLOOR_STEP_M2)[:, None]
+    step = FLOOR_STEP_M2 / SPACE_UNIT_M2
+    floor_gain *= np.where(lp.basis == "land", step / ratio, step)[:, None]
     grid_gain = np.flip(np.cumsum(np.flip(grid, axis=1), axis=1), axis=1)
     rows = []
     for z, zone in enumerate(lp.zone_ids):

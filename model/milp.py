@@ -7,7 +7,8 @@ so the status here comes from the solver's own termination status and its proven
 
 Statuses: ``optimal`` (proved, within ``OPTIMALITY_GAP`` or an absolute gap below 1 when every
 objective coefficient is an integer), ``gap_limit`` (stopped at a requested ``mip_gap``),
-``time_limit`` (stopped by the clock; ``objective`` is the incumbent, if any), ``infeasible``,
+``time_limit`` (stopped by the clock; ``objective`` is the incumbent, if any), ``node_limit``
+(stopped after ``mip_max_nodes`` nodes: unlike the clock, this is repeatable), ``infeasible``,
 ``unbounded``, ``error``.
 """
 
@@ -143,12 +144,14 @@ def _gap(objective: float | None, bound: float | None) -> float | None:
 
 def solve(prob: pulp.LpProblem, *, solver: str = "highs", time_limit_s: float | None = None,
           mip_gap: float | None = None, threads: int | None = None, msg: bool = False,
-          relax: bool = False, want_duals: bool = False) -> SolveReport:
+          relax: bool = False, want_duals: bool = False, options: dict | None = None,
+          start: dict[str, float] | None = None) -> SolveReport:
     """Solve ``prob`` and report the solver's real status, objective, bound and gap.
 
     Variable values are written back to the PuLP variables (``var.varValue``) and returned in
     ``SolveReport.values`` in the order of ``prob.variables()``. ``relax=True`` solves the LP
-    relaxation; ``want_duals`` returns row duals by constraint name (LPs only).
+    relaxation; ``want_duals`` returns row duals by constraint name (LPs only). ``start`` gives
+    a (partial) starting solution by PuLP variable name (HiGHS only; it completes a partial one).
     """
     if solver not in _SOLVERS:
         raise ValueError(f"solver must be one of {_SOLVERS}, not {solver!r}")
@@ -158,8 +161,30 @@ def solve(prob: pulp.LpProblem, *, solver: str = "highs", time_limit_s: float | 
         raise ValueError("mip_gap must be in [0, 1)")
     if solver == "highs":
         return _solve_highs(prob, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads, msg=msg,
-                            relax=relax, want_duals=want_duals)
+                            relax=relax, want_duals=want_duals, options=options or {}, start=start)
     return _solve_cbc(prob, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads, msg=msg, relax=relax)
+
+
+def relative_gap(objective: float | None, bound: float | None) -> float | None:
+    """(bound - objective) / |objective|, the proven relative gap of a maximisation."""
+    return _gap(objective, bound)
+
+
+def status_for_gap(gap: float | None, requested: float | None, solver_status: str) -> str:
+    """Status of a solution proven within ``gap``: optimal, gap_limit (within the requested gap),
+    or the solver's own status (e.g. node_limit) when the gap is wider than requested."""
+    if gap is not None and gap <= OPTIMALITY_GAP * 1.0001:
+        return "optimal"
+    if gap is not None and requested is not None and gap <= requested * 1.0001:
+        return "gap_limit"
+    return solver_status if solver_status not in ("optimal", "gap_limit") else "node_limit"
+
+
+def copy_values(source: pulp.LpProblem, target: pulp.LpProblem) -> None:
+    """Copy variable values from one problem to another with the same variable names."""
+    values = {v.name: v.varValue for v in source.variables()}
+    for v in target.variables():
+        v.varValue = values.get(v.name, 0.0)
 
 
 def _matrix(prob: pulp.LpProblem):
@@ -190,7 +215,7 @@ def _matrix(prob: pulp.LpProblem):
             np.array(vals, dtype=float))
 
 
-def _solve_highs(prob, *, time_limit_s, mip_gap, threads, msg, relax, want_duals) -> SolveReport:
+def _solve_highs(prob, *, time_limit_s, mip_gap, threads, msg, relax, want_duals, options, start) -> SolveReport:
     import highspy
 
     started = time.perf_counter()
@@ -210,6 +235,8 @@ def _solve_highs(prob, *, time_limit_s, mip_gap, threads, msg, relax, want_duals
         h.setOptionValue("mip_rel_gap", OPTIMALITY_GAP)
     if integral_objective:
         h.setOptionValue("mip_abs_gap", 1.0 - 1e-6)  # any incumbent within < 1 of the bound is optimal
+    for key, val in options.items():
+        h.setOptionValue(key, val)
     n = len(variables)
     h.addCols(n, cost, lower, upper, 0, np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0))
     if len(row_names):
@@ -218,6 +245,11 @@ def _solve_highs(prob, *, time_limit_s, mip_gap, threads, msg, relax, want_duals
         idx = np.flatnonzero(integer).astype(np.int32)
         h.changeColsIntegrality(len(idx), idx, np.full(len(idx), highspy.HighsVarType.kInteger))
     h.changeObjectiveSense(highspy.ObjSense.kMaximize if prob.sense == pulp.LpMaximize else highspy.ObjSense.kMinimize)
+    if start and is_mip:
+        pos = {v.name: i for i, v in enumerate(variables)}
+        idx = np.array([pos[k] for k in start if k in pos], dtype=np.int32)
+        vals = np.array([start[k] for k in start if k in pos], dtype=float)
+        h.setSolution(len(idx), idx, vals)
     if n:
         h.run()
     elapsed = time.perf_counter() - started
@@ -243,6 +275,8 @@ def _solve_highs(prob, *, time_limit_s, mip_gap, threads, msg, relax, want_duals
         status = "optimal" if (proved or not is_mip) else "gap_limit"
     elif model_status == S.kTimeLimit:
         status = "time_limit"
+    elif model_status == S.kSolutionLimit:  # mip_max_nodes reached: deterministic, unlike a time limit
+        status = "node_limit"
     elif model_status in (S.kInfeasible,):
         status = "infeasible"
     elif model_status in (S.kUnbounded, S.kUnboundedOrInfeasible):
@@ -316,3 +350,40 @@ def _solve_cbc(prob, *, time_limit_s, mip_gap, threads, msg, relax) -> SolveRepo
     gap = 0.0 if status == "optimal" else _gap(objective, bound)
     return SolveReport(status, objective, bound, gap, "cbc (PuLP bundled)", elapsed, nodes,
                        message=result_text, values=values)
+
+
+class LPSession:
+    """The linear relaxation of a PuLP problem kept in one HiGHS instance, for many re-solves
+    that only change column bounds (each re-solve starts from the previous basis)."""
+
+    def __init__(self, prob: pulp.LpProblem, *, threads: int | None = None):
+        import highspy
+
+        variables, cost, lower, upper, _integer, row_names, row_lo, row_hi, starts, cols, vals = _matrix(prob)
+        self._h = highspy.Highs()
+        self._h.setOptionValue("output_flag", False)
+        self._h.setOptionValue("random_seed", 0)
+        if threads is not None:
+            self._h.setOptionValue("threads", int(threads))
+        empty = np.zeros(0, np.int32)
+        self._h.addCols(len(variables), cost, lower, upper, 0, empty, empty, np.zeros(0))
+        if len(row_names):
+            self._h.addRows(len(row_names), row_lo, row_hi, len(vals), starts[:-1], cols, vals)
+        self._h.changeObjectiveSense(highspy.ObjSense.kMaximize if prob.sense == pulp.LpMaximize
+                                     else highspy.ObjSense.kMinimize)
+        self.names = [v.name for v in variables]
+        self.index = {n: i for i, n in enumerate(self.names)}
+        self.lower, self.upper = lower.copy(), upper.copy()
+        self._kOptimal = highspy.HighsModelStatus.kOptimal
+
+    def set_bounds(self, names: Sequence[str], lower: Sequence[float], upper: Sequence[float]) -> None:
+        idx = np.array([self.index[n] for n in names], dtype=np.int32)
+        if idx.size:
+            self._h.changeColsBounds(len(idx), idx, np.asarray(lower, dtype=float), np.asarray(upper, dtype=float))
+
+    def solve(self) -> tuple[float | None, np.ndarray | None]:
+        """Objective and column values (in ``names`` order), or (None, None) if not optimal."""
+        self._h.run()
+        if self._h.getModelStatus() != self._kOptimal:
+            return None, None
+        return float(self._h.getInfo().objective_function_value), np.asarray(self._h.getSolution().col_value)

@@ -90,3 +90,92 @@ def write_csv_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+# --------------------------------------------------------------------------------------------
+# forecast run folders
+
+FORECAST_TABLES = {
+    "land_balance.csv": "land_balance",
+    "demand_by_sector.csv": "demand_by_sector",
+    "early_warning.csv": "early_warning",
+}
+
+
+def _site_layer(forecast):
+    """Sites with their capacity, take-up and utilisation by year as columns (GIS-friendly)."""
+    import geopandas as gpd
+
+    sites = forecast.inputs.sites
+    use = forecast.allocation.site_use
+    wide = []
+    for col, short in (("space_capacity_m2", "cap_m2"), ("space_taken_m2", "taken_m2"),
+                       ("space_remaining_m2", "left_m2"), ("utilisation", "util"), ("power_taken_mw", "power_mw")):
+        pivot = use.pivot(index="site_id", columns="year", values=col)
+        pivot.columns = [f"{short}_{y}" for y in pivot.columns]
+        wide.append(pivot)
+    keep = ["site_id", "name", "name_zh", "kind", "group", "zone", "district", "capacity_basis", "land_area_m2",
+            "total_floor_area_m2", "floor_area_m2", "plot_ratio", "power_mw", "available_from_year",
+            "allowed_sectors", "source", "estimated", "geometry"]
+    out = sites[keep].merge(pd.concat(wide, axis=1), left_on="site_id", right_index=True, how="left")
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=sites.crs)
+
+
+def _assignment_layer(forecast):
+    import geopandas as gpd
+
+    sites = forecast.inputs.sites.set_index("site_id")
+    placed = forecast.allocation.assigned.copy()
+    geom = sites.loc[placed["site_id"], "geometry"].representative_point().to_numpy()
+    cols = ["enterprise_id", "name", "sector", "site_id", "zone", "start_year", "arrival_year", "wait_years",
+            "floor_area_m2", "power_mw", "committed", "reason", "next_best_site", "move_cost_points"]
+    frame = placed[cols].copy()
+    frame["start_year"] = frame["start_year"].astype(int)
+    frame["wait_years"] = frame["wait_years"].astype(int)
+    return gpd.GeoDataFrame(frame, geometry=list(geom), crs=sites.crs)
+
+
+def write_forecast_run(forecast, out_root: str | Path, *, command: str, extra_manifest: dict | None = None
+                       ) -> RunFolder:
+    """Write a forecast's run folder atomically: tables, map, GeoPackage, manifest."""
+    import time as _time
+
+    from .maps import forecast_map
+    from .provenance import input_hashes, versions
+
+    alloc = forecast.allocation
+    started = _time.perf_counter()
+    name = run_name("forecast", forecast.scenario.name)
+    with atomic_run_dir(out_root, name) as run:
+        for file, attr in FORECAST_TABLES.items():
+            write_csv(getattr(forecast, attr), run.tmp / file)
+        write_csv(alloc.assignments, run.tmp / "assignments.csv")
+        write_csv(alloc.site_use, run.tmp / "site_use.csv")
+        write_csv(alloc.clusters, run.tmp / "clusters.csv")
+        write_csv(alloc.marginal_values, run.tmp / "marginal_values.csv")
+        write_csv(forecast.inputs.enterprises, run.tmp / "enterprises.csv")
+        gpkg = run.tmp / "sites.gpkg"
+        _site_layer(forecast).to_file(gpkg, layer="sites", driver="GPKG", engine="pyogrio")
+        if len(alloc.assigned):
+            _assignment_layer(forecast).to_file(gpkg, layer="assignments", driver="GPKG", engine="pyogrio")
+        forecast_map(forecast).save(str(run.tmp / "map.html"))
+        timings = {**forecast.timings_s, "write_s": round(_time.perf_counter() - started, 3)}
+        manifest = {
+            "command": command,
+            "scenario": forecast.scenario.settings_dict(),
+            "seed": forecast.scenario.seed,
+            "inputs": input_hashes(forecast.input_files),
+            "versions": versions(),
+            "solver": {
+                "name": alloc.solver, "status": alloc.status, "objective": alloc.objective, "bound": alloc.bound,
+                "gap": alloc.gap, "mip_gap_requested": forecast.scenario.allocation.mip_gap,
+                "stopped_by_clock": alloc.status == "time_limit",
+                "variables": alloc.n_variables, "constraints": alloc.n_constraints,
+            },
+            "counts": {"enterprises": int(len(alloc.assignments)), "assigned": int(len(alloc.assigned)),
+                       "unassigned": int(len(alloc.unassigned)), "sites": int(len(forecast.inputs.sites))},
+            "timings_s": {k: round(v, 3) for k, v in timings.items()},
+            **(extra_manifest or {}),
+        }
+        write_json(manifest, run.tmp / "manifest.json")
+    return run

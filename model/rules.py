@@ -16,6 +16,10 @@ from . import milp
 from .candidates import Candidates
 from .errors import InfeasibleError
 
+#: space rows (floor, land, critical mass, cuts) are written in 1,000 m2 so that the matrix is well
+#: scaled next to power in MW and assignment rows of 1
+SPACE_UNIT_M2 = 1000.0
+
 
 def binding_years(capacity: np.ndarray, first: int) -> list[int]:
     """Year positions whose capacity row is not implied by a later one.
@@ -69,7 +73,7 @@ def add_one_site_per_enterprise(prob, cand: Candidates, x, enterprise_ids: Seque
 
 def add_floor_and_land_limits(prob, cand: Candidates, x, site_ids: Sequence[str], basis: np.ndarray,
                               capacity_by_year: np.ndarray, years: Sequence[int], *, all_years: bool = False):
-    """floor[SITE,YEAR] (m2 of floor) or land[SITE,YEAR] (m2 of land, for parcels with a plot ratio):
+    """floor[SITE,YEAR] (floor) or land[SITE,YEAR] (land, for parcels with a plot ratio), in 1,000 m2:
     what the enterprises started by that year take is within what the site has released."""
     cons, index = {}, []
     for kind in ("floor", "land"):
@@ -78,8 +82,8 @@ def add_floor_and_land_limits(prob, cand: Candidates, x, site_ids: Sequence[str]
             continue
         sub = np.flatnonzero(mask)
         names = [sid if basis[j] == kind else f"~{sid}" for j, sid in enumerate(site_ids)]
-        c, i = _cumulative_rows(prob, kind, names, cand.s[sub], cand.t[sub], cand.space[sub], [x[i] for i in sub],
-                                capacity_by_year, years, all_years)
+        c, i = _cumulative_rows(prob, kind, names, cand.s[sub], cand.t[sub], cand.space[sub] / SPACE_UNIT_M2,
+                                [x[i] for i in sub], capacity_by_year / SPACE_UNIT_M2, years, all_years)
         cons.update(c)
         index += i
     return cons, index
@@ -142,7 +146,8 @@ def add_critical_mass(prob, cand: Candidates, x, y: dict, sector_of: np.ndarray,
             continue
         z = zone_ids.index(zname)
         idx = np.flatnonzero((sector_of[cand.e] == sector) & (zone == z))
-        expr = milp.affine([x[i] for i in idx] + [yv], np.concatenate([floor_area[cand.e[idx]], [-mass]]))
+        expr = milp.affine([x[i] for i in idx] + [yv],
+                           np.concatenate([floor_area[cand.e[idx]], [-mass]]) / SPACE_UNIT_M2)
         rows.append((f"mass[{sector},{zname}]", expr, ">=", 0.0))
     return milp.add_rows(prob, rows)
 
@@ -152,7 +157,7 @@ def add_supply_chain_links(prob, y: dict, graph, zone_ids: Sequence[str], neighb
     """partner[K,L,ZONE]: linked sectors K and L (an edge of the supply-chain graph) earn a bonus
     once when K has a cluster in ZONE and L one in ZONE or a zone within the travel distance.
 
-    Returns the constraints and the bonus variables with their objective coefficients.
+    Returns the constraints and the bonus terms (variable, objective coefficient, (k, l, zone index)).
     """
     rows, terms = [], []
     for k, m in sorted(tuple(sorted(e)) for e in graph.edges):
@@ -169,7 +174,7 @@ def add_supply_chain_links(prob, y: dict, graph, zone_ids: Sequence[str], neighb
             rows.append((f"partner[{name}]", milp.affine([yk, v], [1.0, -1.0]), ">=", 0.0))
             rows.append((f"partner_near[{name}]", milp.affine([*near, v], [*([1.0] * len(near)), -1.0]), ">=", 0.0))
             own_terms.append(v)
-            terms.append((v, float(bonus[(k, m)])))
+            terms.append((v, float(bonus[(k, m)]), (k, m, z)))
         if own_terms:
             rows.append((f"partner_once[{k},{m}]", milp.affine(own_terms, np.ones(len(own_terms))), "<=", 1.0))
     return milp.add_rows(prob, rows), terms
@@ -198,7 +203,7 @@ def add_cluster_capacity_cuts(prob, cand: Candidates, x, y: dict, sector_of: np.
             demand = _max_per_enterprise(cand, sub)
             if demand <= cap:  # the cut is implied by the cluster links
                 continue
-            expr = milp.affine([x[i] for i in sub] + [yv], np.concatenate([cand.space[sub], [-cap]]))
+            expr = milp.affine([x[i] for i in sub] + [yv], np.concatenate([cand.space[sub], [-cap]]) / SPACE_UNIT_M2)
             rows.append((f"cut_{kind}[{sector},{zname}]", expr, "<=", 0.0))
         cap_p = float(min(power_cap[sites_here, -1].sum(), grid_cap[z].max()))
         if _max_per_enterprise(cand, idx, power=True) > cap_p:

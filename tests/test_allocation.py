@@ -53,10 +53,11 @@ def test_floor_and_land_rows_carry_real_ids_and_site_dependent_use():
     floor = m.constraint("floor[TKO-AMC,2028]")
     land = m.constraint("land[STT-P1,2028]")
     assert floor is not None and land is not None
-    assert coefs(floor) == {"x_E1,TKO_AMC,2026_": 200.0}  # E2 builds its own plant: land only
+    # rows are in 1,000 m2
+    assert coefs(floor) == {"x_E1,TKO_AMC,2026_": 0.2}  # E2 builds its own plant: land only
     # land use = floor / plot ratio, or the minimum plot if larger: 200/2.5 = 80, max(300/2.5, 150) = 150
-    assert coefs(land) == pytest.approx({"x_E1,STT_P1,2026_": 80.0, "x_E2,STT_P1,2026_": 150.0})
-    assert floor.constant == -500.0 and land.constant == -1000.0
+    assert coefs(land) == pytest.approx({"x_E1,STT_P1,2026_": 0.08, "x_E2,STT_P1,2026_": 0.15})
+    assert floor.constant == -0.5 and land.constant == -1.0
     assert m.constraint("floor[TKO-AMC,2026]") is None  # implied by the 2028 row: capacity does not rise
 
 

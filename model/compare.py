@@ -1,0 +1,58 @@
+"""Compare two forecast runs: enterprises that changed site or start year, and balance changes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import InputError
+
+_FIX = "pass folders written by 'siteplan forecast'"
+
+
+def _read(run: Path, name: str, columns: set[str]) -> pd.DataFrame:
+    path = Path(run) / name
+    if not path.exists():
+        raise InputError(f"not a forecast run folder (no {name})", file=run, fix=_FIX)
+    table = pd.read_csv(path)
+    missing = columns - set(table.columns)
+    if missing:
+        raise InputError(f"{name} lacks {', '.join(sorted(missing))}", file=path, fix=_FIX)
+    return table
+
+
+def compare_runs(run_a: Path, run_b: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(enterprise changes, zone balance changes) from run_a to run_b."""
+    cols = {"enterprise_id", "site_id", "start_year"}
+    a = _read(run_a, "assignments.csv", cols)[["enterprise_id", "site_id", "start_year"]]
+    b = _read(run_b, "assignments.csv", cols)[["enterprise_id", "site_id", "start_year"]]
+    both = a.merge(b, on="enterprise_id", how="outer", suffixes=("_a", "_b"), indicator=True)
+
+    def change(r) -> str:
+        if r["_merge"] == "left_only":
+            return "only in a"
+        if r["_merge"] == "right_only":
+            return "only in b"
+        sa, sb = r["site_id_a"], r["site_id_b"]
+        if pd.isna(sa) and pd.isna(sb):
+            return ""
+        if pd.isna(sa):
+            return "newly placed"
+        if pd.isna(sb):
+            return "no longer placed"
+        if sa != sb:
+            return "moved site"
+        if r["start_year_a"] != r["start_year_b"]:
+            return "start year changed"
+        return ""
+
+    both["change"] = both.apply(change, axis=1)
+    changes = both[both["change"] != ""].drop(columns="_merge").sort_values(["change", "enterprise_id"])
+    bcols = {"year", "zone", "resource", "released", "taken", "remaining"}
+    ba = _read(run_a, "land_balance.csv", bcols)[list(sorted(bcols))]
+    bb = _read(run_b, "land_balance.csv", bcols)[list(sorted(bcols))]
+    bal = ba.merge(bb, on=["year", "zone", "resource"], how="outer", suffixes=("_a", "_b")).fillna(0.0)
+    for col in ("released", "taken", "remaining"):
+        bal[f"{col}_change"] = bal[f"{col}_b"] - bal[f"{col}_a"]
+    return changes.reset_index(drop=True), bal.sort_values(["zone", "resource", "year"]).reset_index(drop=True)

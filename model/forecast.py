@@ -1,0 +1,273 @@
+"""The ten-year land forecast: a scenario's inputs, the allocation over the years, and the tables a
+planning office publishes (land balance, demand met and unmet, early warnings).
+
+No files are written here: :mod:`model.outputs` and the CLI write the run folder.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .allocation import Allocation, PlanningInputs, allocate, load_zone_power
+from .enterprises import load_enterprises, load_sector_profiles, load_supply_chain
+from .errors import InputError
+from .layers import load_hubs, load_sites
+from .scenario import Scenario
+from .schema import sectors as sector_table
+
+# --------------------------------------------------------------------------------------------
+# demand
+
+
+def trend_demand(profiles: pd.DataFrame, years, rng: np.random.Generator, *, start_year: int, scale: float,
+                 landing_probability: float, mean_floor_area_m2: float) -> pd.DataFrame:
+    """Anonymised trend enterprises beyond the named pipeline: per sector and year a Poisson number
+    of firms (mean ``trend_firms_per_year`` x ``scale``), sized like the pipeline (the sector's
+    log-normal shape, rescaled so that the expected mean size is ``mean_floor_area_m2``)."""
+    names = dict(zip(sector_table()["sector"], sector_table()["name"], strict=True))
+    shares = profiles["share_of_firms"]
+    shape_mean = (shares * profiles["median_floor_area_m2"] * np.exp(profiles["floor_area_sigma"] ** 2 / 2)).sum()
+    level = mean_floor_area_m2 / shape_mean
+    rows = []
+    for year in [y for y in years if y >= start_year]:
+        for sector, prof in profiles.iterrows():
+            n = int(rng.poisson(prof["trend_firms_per_year"] * scale))
+            sizes = prof["median_floor_area_m2"] * level * np.exp(rng.normal(0, prof["floor_area_sigma"], size=n))
+            for k, size in enumerate(np.clip(sizes, prof["min_floor_area_m2"], prof["max_floor_area_m2"]), start=1):
+                size = float(round(size, -2))
+                own = not np.isnan(prof["own_plot_above_m2"]) and size >= prof["own_plot_above_m2"]
+                code = "".join(w[0] for w in sector.split("_")).upper()
+                rows.append(dict(
+                    enterprise_id=f"T-{code}-{year}-{k:02d}",
+                    name=f"Trend {names[sector].lower()} enterprise {year}-{k:02d}", sector=sector,
+                    floor_area_m2=size, power_mw=round(size * prof["power_kw_per_m2"] / 1000, 2), arrival_year=year,
+                    landing_probability=landing_probability, min_floor_load_kpa=prof["min_floor_load_kpa"],
+                    min_headroom_m=prof["min_headroom_m"], needs_own_plot=own,
+                    min_plot_m2=round(size / 3.0, -2) if own else np.nan, partners=None, committed=False,
+                    locked_site=None, locked_year=pd.NA, operator=None,
+                    jobs=int(round(size * 20_000 / 1_680_000)),
+                    source="trend demand: Poisson draws of scenarios/sector_profiles.csv trend_firms_per_year",
+                    estimated=True,
+                ))
+    return pd.DataFrame(rows)
+
+
+def build_demand(scenario: Scenario, pipeline: pd.DataFrame, profiles: pd.DataFrame,
+                 rng: np.random.Generator) -> pd.DataFrame:
+    """The pipeline as the scenario sees it (scaled, shifted) plus its trend demand."""
+    d = scenario.demand
+    ent = pipeline.copy()
+    free = ~ent["committed"].to_numpy(dtype=bool)
+    ent.loc[free, "floor_area_m2"] = (ent.loc[free, "floor_area_m2"] * d.pipeline_floor_area_scale).round(-1)
+    ent.loc[free, "power_mw"] = ent.loc[free, "power_mw"] * d.pipeline_floor_area_scale
+    ent.loc[free, "min_plot_m2"] = ent.loc[free, "min_plot_m2"] * d.pipeline_floor_area_scale
+    ent.loc[free, "arrival_year"] = ent.loc[free, "arrival_year"] + d.arrival_shift_years
+    scaled = ent.loc[free, "landing_probability"] * d.landing_probability_scale
+    ent.loc[free, "landing_probability"] = np.minimum(scaled, 1.0)
+    if d.trend:
+        trend = trend_demand(profiles, scenario.year_range, rng, start_year=d.trend_start_year, scale=d.trend_scale,
+                             landing_probability=d.trend_landing_probability,
+                             mean_floor_area_m2=d.mean_floor_area_m2)
+        if len(trend):
+            trend = trend.astype({"locked_year": "Int64", "jobs": "Int64"})
+            ent = pd.concat([ent, trend.reindex(columns=ent.columns)], ignore_index=True)
+    return ent
+
+
+# --------------------------------------------------------------------------------------------
+# supply
+
+
+def _delay(table_years: pd.Series, delay: pd.Series, first_year: int) -> pd.Series:
+    """Releases after the first year slip by ``delay``; what is already released cannot."""
+    return table_years.where(table_years <= first_year, table_years + delay)
+
+
+def build_supply(scenario: Scenario, sites: pd.DataFrame, zone_power: pd.DataFrame
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Sites and grid as the scenario sees them, and the capacity steps it adds."""
+    first = scenario.year_range[0]
+    s = scenario.supply
+    sites = sites.copy()
+    delay = sites["group"].map(s.release_delay_years_by_group).fillna(0).astype(int)
+    for key, years in s.release_delay_years_by_site.items():
+        match = sites["site_id"].str.startswith(key) if key.endswith("-") else sites["site_id"] == key
+        delay = delay.where(~match, np.maximum(delay, years))
+    sites["available_from_year"] = _delay(sites["available_from_year"], delay, first).astype(int)
+    steps = []
+    if s.industrial_release_m2_per_year > 0:
+        ib = sites[sites["group"] == "industrial_buildings"]
+        share = ib["total_floor_area_m2"].fillna(ib["floor_area_m2"]) / ib["total_floor_area_m2"].fillna(
+            ib["floor_area_m2"]).sum()
+        for year in range(max(s.industrial_release_start_year, first + 1), scenario.year_range[-1] + 1):
+            for sid, frac in zip(ib["site_id"], share, strict=True):
+                floor = s.industrial_release_m2_per_year * float(frac)
+                steps.append((sid, year, floor, floor * s.industrial_release_kw_per_m2 / 1000))
+    capacity_steps = pd.DataFrame(steps, columns=["site_id", "from_year", "floor_area_m2", "power_mw"])
+    p = scenario.power
+    zp = zone_power.copy()
+    future = zp["from_year"] > first
+    zp["from_year"] = zp["from_year"] + np.where(future, zp["zone"].map(p.grid_delay_years_by_zone).fillna(0), 0)
+    zp["capacity_mw"] = zp["capacity_mw"] * np.where(future, zp["zone"].map(p.grid_scale_by_zone).fillna(1.0), 1.0)
+    return sites, zp.astype({"from_year": int}), capacity_steps
+
+
+# --------------------------------------------------------------------------------------------
+# re-planning
+
+
+def read_previous_run(run_dir: str | Path) -> pd.DataFrame:
+    """Last year's assignments (enterprise_id, site_id, start_year) from a forecast run folder."""
+    run_dir = Path(run_dir)
+    path = run_dir / "assignments.csv"
+    if not run_dir.is_dir() or not path.exists():
+        raise InputError("not a forecast run folder (no assignments.csv)", file=run_dir,
+                         fix="pass a folder written by 'siteplan forecast'")
+    table = pd.read_csv(path)
+    missing = {"enterprise_id", "site_id", "start_year"} - set(table.columns)
+    if missing:
+        raise InputError(f"assignments.csv lacks {', '.join(sorted(missing))}", file=path,
+                         fix="pass a folder written by 'siteplan forecast'")
+    return table.loc[table["site_id"].notna(), ["enterprise_id", "site_id", "start_year"]].reset_index(drop=True)
+
+
+def apply_previous(enterprises: pd.DataFrame, previous: pd.DataFrame, first_year: int) -> pd.DataFrame:
+    """Enterprises that started before the first year stay where they are (locked); the others
+    keep their site if nothing better is worth the move (the keep-site bonus)."""
+    ent = enterprises.copy()
+    started = previous[previous["start_year"] < first_year].set_index("enterprise_id")
+    hit = ent["enterprise_id"].isin(started.index)
+    ent.loc[hit, "committed"] = True
+    ent.loc[hit, "locked_site"] = ent.loc[hit, "enterprise_id"].map(started["site_id"])
+    ent.loc[hit, "locked_year"] = ent.loc[hit, "enterprise_id"].map(started["start_year"]).astype("Int64")
+    return ent
+
+
+# --------------------------------------------------------------------------------------------
+# the forecast
+
+
+@dataclass
+class Forecast:
+    """A scenario's allocation and the forecast tables."""
+
+    scenario: Scenario
+    inputs: PlanningInputs
+    allocation: Allocation
+    land_balance: pd.DataFrame
+    demand_by_sector: pd.DataFrame
+    early_warning: pd.DataFrame
+    input_files: list[Path]
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+
+def prepare_inputs(scenario: Scenario, *, enterprises: Path | None = None, sites: list[Path] | None = None,
+                   previous_run: Path | None = None) -> tuple[PlanningInputs, list[Path]]:
+    """Load the scenario's files (or the given replacements) and apply its demand and supply."""
+    files = scenario.input_files()
+    site_paths = [Path(p) for p in sites] if sites else files["sites"]
+    ent_path = Path(enterprises) if enterprises else files["enterprises"]
+    site_frame = load_sites(site_paths)
+    pipeline = load_enterprises(ent_path)
+    profiles = load_sector_profiles(files["sector_profiles"])
+    rng = np.random.default_rng(scenario.seed)
+    demand = build_demand(scenario, pipeline, profiles, rng)
+    site_frame, zone_power, steps = build_supply(scenario, site_frame, load_zone_power(files["zone_power"]))
+    previous = None
+    used = [*site_paths, ent_path, files["hubs"], files["zone_power"], files["sector_profiles"], files["supply_chain"]]
+    if previous_run is not None:
+        previous = read_previous_run(previous_run)
+        demand = apply_previous(demand, previous, scenario.year_range[0])
+        used.append(Path(previous_run) / "assignments.csv")
+    inputs = PlanningInputs(sites=site_frame, enterprises=demand, hubs=load_hubs(files["hubs"]),
+                            zone_power=zone_power, supply_chain=load_supply_chain(files["supply_chain"]),
+                            capacity_steps=steps, previous=previous)
+    return inputs, used
+
+
+def run_forecast(scenario: Scenario, *, enterprises: Path | None = None, sites: list[Path] | None = None,
+                 previous_run: Path | None = None, progress=None) -> Forecast:
+    """Prepare, allocate and tabulate a scenario. ``progress(step_name)`` is called between steps."""
+    tick = progress or (lambda _name: None)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    tick("loading inputs")
+    inputs, files = prepare_inputs(scenario, enterprises=enterprises, sites=sites, previous_run=previous_run)
+    timings["load_s"] = time.perf_counter() - started
+    tick("allocating")
+    allocation = allocate(inputs, scenario.allocation)
+    timings["build_s"] = allocation.build_time_s
+    timings["solve_s"] = allocation.solve_time_s
+    timings["explain_s"] = allocation.explain_time_s
+    tick("tabulating")
+    t0 = time.perf_counter()
+    balance = land_balance(allocation)
+    demand = demand_by_sector(allocation, scenario)
+    warning = early_warnings(balance, demand, scenario)
+    timings["tables_s"] = time.perf_counter() - t0
+    return Forecast(scenario, inputs, allocation, balance, demand, warning, files, timings)
+
+
+def land_balance(allocation: Allocation) -> pd.DataFrame:
+    """Year x zone x resource: released, taken, remaining (floor m2, land m2, grid MW)."""
+    bal = allocation.zone_balance.copy()
+    bal["remaining_share"] = np.divide(bal["remaining"], bal["released"], out=np.ones(len(bal)),
+                                       where=bal["released"] > 0)
+    return bal.sort_values(["year", "zone", "resource"]).reset_index(drop=True)
+
+
+def demand_by_sector(allocation: Allocation, scenario: Scenario) -> pd.DataFrame:
+    """Year x sector: floor area arrived, in place, waiting for a later start, and unmet (m2),
+    with the expected values (weighted by landing probability)."""
+    asg = allocation.assignments
+    rows = []
+    for year in scenario.year_range:
+        arrived = asg[asg["arrival_year"] <= year]
+        for sector in sorted(set(asg["sector"])):
+            a = arrived[arrived["sector"] == sector]
+            placed = a["site_id"].notna()
+            in_place = placed & (a["start_year"].fillna(9999) <= year)
+            waiting = placed & ~in_place
+            unmet = ~placed
+            p = a["landing_probability"]
+            rows.append(dict(
+                year=year, sector=sector, enterprises=len(a), arrived_m2=a["floor_area_m2"].sum(),
+                in_place_m2=a.loc[in_place, "floor_area_m2"].sum(), waiting_m2=a.loc[waiting, "floor_area_m2"].sum(),
+                unmet_m2=a.loc[unmet, "floor_area_m2"].sum(),
+                expected_arrived_m2=(a["floor_area_m2"] * p).sum(),
+                expected_unmet_m2=(a.loc[unmet, "floor_area_m2"] * p[unmet]).sum(),
+            ))
+    return pd.DataFrame(rows)
+
+
+def early_warnings(balance: pd.DataFrame, demand: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """First shortfall year per zone and resource (less than the threshold share left) and per
+    sector (demand unmet), with the lead time left from the run's first year."""
+    first = scenario.year_range[0]
+    threshold = scenario.early_warning.shortfall_remaining_share
+    rows = []
+    for (zone, resource), grp in balance.groupby(["zone", "resource"]):
+        grp = grp.sort_values("year")
+        short = grp[(grp["released"] > 0) & (grp["remaining_share"] < threshold)]
+        year = int(short["year"].iloc[0]) if len(short) else None
+        rows.append(dict(scope="zone", zone=zone, resource=resource, sector=None, first_shortfall_year=year,
+                         lead_time_years=None if year is None else year - first,
+                         remaining_at_shortfall=None if year is None else float(short["remaining"].iloc[0]),
+                         note=(f"less than {threshold:.0%} of the released {resource} left" if year
+                               else "no shortfall")))
+    for sector, grp in demand.groupby("sector"):
+        short = grp[grp["unmet_m2"] > 0].sort_values("year")
+        year = int(short["year"].iloc[0]) if len(short) else None
+        rows.append(dict(scope="sector", zone=None, resource="floor_area_m2", sector=sector, first_shortfall_year=year,
+                         lead_time_years=None if year is None else year - first,
+                         remaining_at_shortfall=None if year is None else -float(short["unmet_m2"].iloc[0]),
+                         note=("demand left unmet" if year else "all demand met")))
+    out = pd.DataFrame(rows)
+    out["first_shortfall_year"] = out["first_shortfall_year"].astype("Int64")
+    out["lead_time_years"] = out["lead_time_years"].astype("Int64")
+    return out
