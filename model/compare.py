@@ -49,9 +49,11 @@ def compare_runs(run_a: Path, run_b: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
     both["change"] = both.apply(change, axis=1)
     changes = both[both["change"] != ""].drop(columns="_merge").sort_values(["change", "enterprise_id"])
-    bcols = {"year", "zone", "resource", "released", "taken", "remaining"}
-    ba = _read(run_a, "land_balance.csv", bcols)[list(sorted(bcols))]
-    bb = _read(run_b, "land_balance.csv", bcols)[list(sorted(bcols))]
+    from .forecast import land_balance_long
+
+    bcols = {"year", "zone", "floor_released_m2", "grid_released_mw"}
+    ba = land_balance_long(_read(run_a, "land_balance.csv", bcols))
+    bb = land_balance_long(_read(run_b, "land_balance.csv", bcols))
     bal = ba.merge(bb, on=["year", "zone", "resource"], how="outer", suffixes=("_a", "_b")).fillna(0.0)
     for col in ("released", "taken", "remaining"):
         bal[f"{col}_change"] = bal[f"{col}_b"] - bal[f"{col}_a"]

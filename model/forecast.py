@@ -221,6 +221,31 @@ def land_balance(allocation: Allocation) -> pd.DataFrame:
     return bal.sort_values(["year", "zone", "resource"]).reset_index(drop=True)
 
 
+RESOURCE_PREFIX = {"floor_area_m2": ("floor", "m2"), "land_m2": ("land", "m2"), "grid_power_mw": ("grid", "mw")}
+
+
+def land_balance_wide(balance: pd.DataFrame) -> pd.DataFrame:
+    """Year x zone with the unit in every column name: floor_released_m2, ..., grid_remaining_mw."""
+    out = None
+    for resource, (prefix, unit) in RESOURCE_PREFIX.items():
+        part = balance[balance["resource"] == resource].set_index(["year", "zone"])[["released", "taken", "remaining"]]
+        part.columns = [f"{prefix}_{c}_{unit}" for c in part.columns]
+        out = part if out is None else out.join(part, how="outer")
+    return out.reset_index().sort_values(["year", "zone"]).reset_index(drop=True)
+
+
+def land_balance_long(wide: pd.DataFrame) -> pd.DataFrame:
+    """The inverse of :func:`land_balance_wide` (rows for resources a zone does not have dropped)."""
+    parts = []
+    for resource, (prefix, unit) in RESOURCE_PREFIX.items():
+        cols = {f"{prefix}_{c}_{unit}": c for c in ("released", "taken", "remaining")}
+        if set(cols) <= set(wide.columns):
+            p = wide[["year", "zone", *cols]].rename(columns=cols).dropna(subset=["released"])
+            p.insert(2, "resource", resource)
+            parts.append(p)
+    return pd.concat(parts, ignore_index=True).sort_values(["year", "zone", "resource"]).reset_index(drop=True)
+
+
 def demand_by_sector(allocation: Allocation, scenario: Scenario) -> pd.DataFrame:
     """Year x sector: floor area arrived, in place, waiting for a later start, and unmet (m2),
     with the expected values (weighted by landing probability)."""
@@ -255,17 +280,19 @@ def early_warnings(balance: pd.DataFrame, demand: pd.DataFrame, scenario: Scenar
         grp = grp.sort_values("year")
         short = grp[(grp["released"] > 0) & (grp["remaining_share"] < threshold)]
         year = int(short["year"].iloc[0]) if len(short) else None
+        left = None if year is None else float(short["remaining"].iloc[0])
         rows.append(dict(scope="zone", zone=zone, resource=resource, sector=None, first_shortfall_year=year,
                          lead_time_years=None if year is None else year - first,
-                         remaining_at_shortfall=None if year is None else float(short["remaining"].iloc[0]),
+                         remaining_m2=left if resource != "grid_power_mw" else None,
+                         remaining_mw=left if resource == "grid_power_mw" else None, unmet_m2=None,
                          note=(f"less than {threshold:.0%} of the released {resource} left" if year
                                else "no shortfall")))
     for sector, grp in demand.groupby("sector"):
         short = grp[grp["unmet_m2"] > 0].sort_values("year")
         year = int(short["year"].iloc[0]) if len(short) else None
         rows.append(dict(scope="sector", zone=None, resource="floor_area_m2", sector=sector, first_shortfall_year=year,
-                         lead_time_years=None if year is None else year - first,
-                         remaining_at_shortfall=None if year is None else -float(short["unmet_m2"].iloc[0]),
+                         lead_time_years=None if year is None else year - first, remaining_m2=None,
+                         remaining_mw=None, unmet_m2=None if year is None else float(short["unmet_m2"].iloc[0]),
                          note=("demand left unmet" if year else "all demand met")))
     out = pd.DataFrame(rows)
     out["first_shortfall_year"] = out["first_shortfall_year"].astype("Int64")

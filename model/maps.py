@@ -1,23 +1,35 @@
-"""Folium maps of a forecast (presentation layer: the only module besides the report that imports
-folium). Every piece of input text is escaped before it reaches HTML.
+"""Folium maps of a forecast. Presentation layer: with the report, the only place that imports
+folium; it builds maps, and only the CLI and :mod:`model.outputs` write them.
 
-Two audiences: the planner map names enterprises; the public map aggregates them by site and
-sector and names none.
+- Sites are drawn as schematic discs (the site's land area around its point) in three layers,
+  innovation parks, Northern Metropolis and industrial areas, coloured by utilisation; a year
+  slider recolours them for any forecast year.
+- The planner map shows each enterprise (by sector, clustered when dense) and supply-chain
+  links; the public map aggregates enterprises by site and sector and names none.
+- Every piece of input text is escaped before it reaches HTML.
+- :func:`offline_html` embeds Leaflet and its plugins (``model/assets``), so a map opens with no
+  network at all; basemap tiles appear when there is one, and a coarse outline of Hong Kong and
+  the zone names keep the map legible when there is not.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+import json
+import re
+from functools import cache
+from importlib import resources
 
 import folium
+import geopandas as gpd
 import numpy as np
 import pandas as pd
-from branca.element import MacroElement, Template
+from branca.element import Element, MacroElement, Template
 from folium.plugins import MarkerCluster
 
-from .layers import WGS84
+from .layers import HK_GRID, WGS84, hk_outline
 from .schema import sectors as sector_table
+from .schema import zones as zone_table
 
 HK_CENTRE = (22.38, 114.12)
 SECTOR_COLOURS = {
@@ -25,98 +37,149 @@ SECTOR_COLOURS = {
     "new_energy": "#66a61e", "microelectronics": "#e6ab02", "food_tech": "#a6761d", "data_centre": "#666666",
 }
 GROUP_LABELS = {"innovation_parks": "Innovation parks", "northern_metropolis": "Northern Metropolis",
-                "industrial_buildings": "Industrial buildings"}
+                "industrial_buildings": "Industrial areas"}
 HUB_COLOURS = {"bcp": "#000000", "university": "#1f78b4", "port": "#6a3d9a", "airport": "#b15928"}
+# a yellow-to-dark-red ramp, distinct from the sector colours
+UTILISATION_STEPS = [(0.5, "#ffffcc", "under 50% taken"), (0.75, "#fed976", "50-75%"), (0.9, "#fd8d3c", "75-90%"),
+                     (0.98, "#e31a1c", "90-98%"), (np.inf, "#800026", "98-100%: full")]
+NOT_RELEASED = "#bdbdbd"
 
 
 def esc(value) -> str:
-    """Text for HTML: escaped, with missing values shown as a dash."""
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+    """Text for HTML: escaped, with missing values shown as a dash.
+
+    Folium puts popup and tooltip HTML inside JavaScript template literals, so the characters
+    that act there (backtick, dollar, backslash) become HTML entities too.
+    """
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return "-"
-    return html.escape(str(value), quote=True)
+    text = html.escape(str(value), quote=True)
+    return text.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
 
 
 def utilisation_colour(share: float) -> str:
-    """Green (room) to red (full) in five steps; grey for a site with nothing released."""
     if share is None or np.isnan(share):
-        return "#9e9e9e"
-    steps = [(0.5, "#1a9850"), (0.75, "#91cf60"), (0.9, "#fee08b"), (0.98, "#fc8d59")]
-    for limit, colour in steps:
+        return NOT_RELEASED
+    for limit, colour, _label in UTILISATION_STEPS:
         if share < limit:
             return colour
-    return "#d73027"
+    return UTILISATION_STEPS[-1][1]
 
 
-def _site_table(site_use: pd.DataFrame, site_id: str, years: Sequence[int]) -> str:
-    rows = site_use[(site_use["site_id"] == site_id) & (site_use["year"].isin(years))].sort_values("year")
-    unit = "m2 land" if (rows["space_basis"] == "land").any() else "m2 floor"
+def _json_for_script(obj) -> str:
+    """JSON safe inside a <script> element."""
+    return json.dumps(obj).replace("</", "<\\/")
+
+
+def _disc(point, radius_m: float, n: int = 40) -> list[tuple[float, float]]:
+    """A disc around a point in the HK1980 Grid, as (lat, lon) pairs."""
+    angles = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    xs = point.x + radius_m * np.cos(angles)
+    ys = point.y + radius_m * np.sin(angles)
+    ring = gpd.GeoSeries(gpd.points_from_xy(xs, ys), crs=HK_GRID).to_crs(WGS84)
+    return [(p.y, p.x) for p in ring]
+
+
+def _radius_m(row) -> float:
+    area = next((a for a in (row.land_area_m2, row.total_floor_area_m2, row.floor_area_m2) if pd.notna(a) and a > 0),
+                1.0)
+    return float(np.clip(np.sqrt(area / np.pi), 250, 1000))
+
+
+def _site_table(use: pd.DataFrame) -> str:
+    unit = "m2 of land" if (use["space_basis"] == "land").any() else "m2 of floor"
     body = "".join(
         f"<tr><td>{int(r.year)}</td><td>{r.space_capacity_m2:,.0f}</td><td>{r.space_taken_m2:,.0f}</td>"
         f"<td>{r.space_remaining_m2:,.0f}</td><td>{r.power_taken_mw:,.1f} / {r.power_capacity_mw:,.1f}</td></tr>"
-        for r in rows.itertuples())
+        for r in use.sort_values("year").itertuples())
     return (f"<table class='sp-table'><tr><th>year</th><th>capacity ({unit})</th><th>taken</th><th>remaining</th>"
             f"<th>power MW taken / capacity</th></tr>{body}</table>")
 
 
-def _radius_m(row) -> float:
-    area = row.land_area_m2 if pd.notna(row.land_area_m2) and row.land_area_m2 > 0 else max(row.floor_area_m2, 1.0)
-    return float(np.clip(np.sqrt(area / np.pi), 60, 900))
+class _Control(MacroElement):
+    """A fixed HTML box (legend or year slider) with optional script; no external assets."""
 
-
-class Legend(MacroElement):
-    """A fixed legend box (plain HTML and CSS, no external assets)."""
-
-    def __init__(self, title: str, entries: list[tuple[str, str]], note: str = ""):
+    def __init__(self, html_text: str, script: str = ""):
         super().__init__()
-        self._name = "Legend"
-        items = "".join(f"<div><span style='background:{c}'></span>{esc(label)}</div>" for c, label in entries)
-        note_html = f"<div class='sp-note'>{esc(note)}</div>" if note else ""
+        self._name = "SitePlanControl"
         self._template = Template(
-            "{% macro html(this, kwargs) %}"
-            "<div class='sp-legend' id='sp-legend'><b>" + esc(title) + "</b>" + items + note_html + "</div>"
-            "<style>.sp-legend{position:fixed;bottom:24px;left:12px;z-index:9999;background:#fff;padding:8px 10px;"
-            "border:1px solid #999;border-radius:4px;font:12px/1.4 sans-serif;max-width:260px}"
-            ".sp-legend span{display:inline-block;width:12px;height:12px;margin-right:6px;border:1px solid #555;"
-            "vertical-align:middle}.sp-note{margin-top:4px;color:#444}"
-            ".sp-table{border-collapse:collapse;font-size:11px}.sp-table td,.sp-table th{border:1px solid #ccc;"
-            "padding:1px 4px;text-align:right}</style>"
-            "{% endmacro %}"
+            "{% macro html(this, kwargs) %}" + html_text + "{% endmacro %}"
+            "{% macro script(this, kwargs) %}" + script + "{% endmacro %}"
         )
 
 
+STYLE = """<style>
+.sp-box{position:fixed;z-index:9999;background:#fff;padding:8px 10px;border:1px solid #999;border-radius:4px;
+ font:12px/1.4 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)}
+.sp-legend{bottom:40px;left:12px;max-width:270px}
+.sp-legend span.sw{display:inline-block;width:12px;height:12px;margin-right:6px;border:1px solid #555;
+ vertical-align:middle}
+.sp-years{top:12px;left:56px}
+.sp-years input{width:220px;vertical-align:middle}
+.sp-note{margin-top:4px;color:#444}
+.sp-table{border-collapse:collapse;font-size:11px}
+.sp-table td,.sp-table th{border:1px solid #ccc;padding:1px 4px;text-align:right}
+.sp-zone-label{font:bold 11px sans-serif;color:#555;white-space:nowrap;text-shadow:0 0 3px #fff}
+.leaflet-container{background:#e8eef2}
+</style>"""
+
+
 def forecast_map(forecast, *, public: bool = False, tiles: str | None = "OpenStreetMap") -> folium.Map:
-    """The map of a forecast's final allocation: sites coloured by utilisation (one layer per
-    year), enterprises by sector (the planner map) or aggregated by site and sector (public)."""
+    """The map of a forecast's final allocation (see the module docstring)."""
     alloc = forecast.allocation
-    sites = forecast.inputs.sites.to_crs(WGS84).reset_index(drop=True)
-    years = list(forecast.scenario.year_range)
-    site_use = alloc.site_use
-    util = site_use.pivot(index="site_id", columns="year", values="utilisation")
-    cap = site_use.pivot(index="site_id", columns="year", values="space_capacity_m2")
-    fmap = folium.Map(location=HK_CENTRE, zoom_start=11, tiles=None, control_scale=True, prefer_canvas=False)
-    if tiles:
-        folium.TileLayer(tiles, name="Basemap", control=True).add_to(fmap)
-    # sites: one layer per (year), shapes coloured by utilisation; only the last year shown first
-    for year in years:
-        layer = folium.FeatureGroup(name=f"Sites: utilisation {year}", show=(year == years[-1]))
-        for row in sites.itertuples():
-            share = util.at[row.site_id, year] if cap.at[row.site_id, year] > 0 else np.nan
-            pt = row.geometry.representative_point()
-            popup = (f"<b>{esc(row.name)}</b> ({esc(row.site_id)})<br>{esc(GROUP_LABELS.get(row.group, row.group))}, "
-                     f"zone {esc(row.zone)}, {esc(row.district)}<br>released from {int(row.available_from_year)}"
-                     f"<br>{_site_table(site_use, row.site_id, years)}<br><i>source: {esc(row.source)}</i>")
-            label = "nothing released" if np.isnan(share) else f"{share:.0%} taken"
-            folium.Circle(
-                location=(pt.y, pt.x), radius=_radius_m(row), color="#333", weight=1, fill=True,
-                fill_color=utilisation_colour(share), fill_opacity=0.75,
-                tooltip=f"{esc(row.name)}: {esc(label)} in {year}",
-                popup=folium.Popup(popup, max_width=520),
-                class_name=f"sp-site sp-site-{year}",
-            ).add_to(layer)
-        layer.add_to(fmap)
-    site_xy = {r.site_id: (r.geometry.representative_point().y, r.geometry.representative_point().x)
-               for r in sites.itertuples()}
+    sites = forecast.inputs.sites.reset_index(drop=True)
+    years = [int(y) for y in forecast.scenario.year_range]
+    use = alloc.site_use
     names = dict(zip(sector_table()["sector"], sector_table()["name"], strict=True))
+    fmap = folium.Map(location=HK_CENTRE, zoom_start=11, tiles=None, control_scale=True)
+    if tiles:
+        folium.TileLayer(tiles, name="Basemap (needs a network)", control=True).add_to(fmap)
+    fmap.get_root().header.add_child(Element(STYLE))
+
+    # context that needs no network: a coarse outline and the zone names
+    context = folium.FeatureGroup(name="Hong Kong outline and zones", show=True)
+    outline = gpd.GeoSeries([hk_outline()], crs=HK_GRID).to_crs(WGS84).iloc[0]
+    folium.Polygon([(y, x) for x, y in outline.exterior.coords], color="#607d8b", weight=1, fill=True,
+                   fill_color="#f7f7f2", fill_opacity=0.6, interactive=False,
+                   tooltip=None).add_to(context)
+    zone_names = dict(zip(zone_table()["zone"], zone_table()["name"], strict=True))
+    for zone, grp in sites.groupby("zone"):
+        c = gpd.GeoSeries([grp.geometry.union_all().centroid], crs=HK_GRID).to_crs(WGS84).iloc[0]
+        label = esc(zone_names.get(zone, zone).replace("Northern Metropolis: ", "NM: "))
+        folium.Marker((c.y, c.x), icon=folium.DivIcon(html=f"<div class='sp-zone-label'>{label}</div>",
+                                                      icon_size=(1, 1), class_name="sp-zone")).add_to(context)
+    context.add_to(fmap)
+
+    # sites, one layer per group, recoloured by the year slider
+    colours: dict[str, list[str]] = {}
+    tips: dict[str, list[str]] = {}
+    grid_pts = sites.geometry.representative_point()
+    wgs_pts = gpd.GeoSeries(grid_pts, crs=HK_GRID).to_crs(WGS84)
+    for group in ("innovation_parks", "northern_metropolis", "industrial_buildings"):
+        layer = folium.FeatureGroup(name=f"{GROUP_LABELS[group]}: utilisation", show=True)
+        for j in np.flatnonzero((sites["group"] == group).to_numpy()):
+            row = sites.iloc[j]
+            su = use[use["site_id"] == row.site_id]
+            share = [float(u) if c > 0 else np.nan for u, c in zip(su["utilisation"], su["space_capacity_m2"],
+                                                                    strict=True)]
+            popup = (f"<b>{esc(row['name'])}</b> ({esc(row.site_id)})<br>{esc(GROUP_LABELS[group])}, zone "
+                     f"{esc(row.zone)}, {esc(row.district)}<br>released from {int(row.available_from_year)}; "
+                     f"sectors: {esc(row.allowed_sectors.replace(';', ', '))}<br>{_site_table(su)}"
+                     f"<br><i>source: {esc(row.source)}</i>{' (estimated figures)' if row.estimated else ''}")
+            poly = folium.Polygon(
+                _disc(grid_pts.iloc[j], _radius_m(row)), color="#333", weight=1, fill=True,
+                fill_color=utilisation_colour(share[-1]), fill_opacity=0.8,
+                tooltip=folium.Tooltip(""), popup=folium.Popup(popup, max_width=560),
+                class_name=f"sp-site sp-{group}",
+            )
+            poly.add_to(layer)
+            colours[poly.get_name()] = [utilisation_colour(x) for x in share]
+            tips[poly.get_name()] = [
+                f"{esc(row['name'])}: " + ("nothing released" if np.isnan(x) else f"{x:.0%} taken") + f" in {y}"
+                for x, y in zip(share, years, strict=True)]
+        layer.add_to(fmap)
+
+    site_xy = {sid: (p.y, p.x) for sid, p in zip(sites["site_id"], wgs_pts, strict=True)}
     placed = alloc.assigned
     if public:
         grp = placed.groupby(["site_id", "sector"]).agg(enterprises=("enterprise_id", "size"),
@@ -126,62 +189,125 @@ def forecast_map(forecast, *, public: bool = False, tiles: str | None = "OpenStr
         for k, row in enumerate(grp.itertuples()):
             lat, lon = site_xy[row.site_id]
             angle = 2 * np.pi * (k % 8) / 8
+            sector = esc(names.get(row.sector, row.sector))
             folium.CircleMarker(
                 location=(lat + 0.0012 * np.sin(angle), lon + 0.0012 * np.cos(angle)),
                 radius=float(np.clip(np.sqrt(row.floor_area_m2) / 25, 4, 16)), color="#222", weight=1,
                 fill=True, fill_color=SECTOR_COLOURS.get(row.sector, "#999"), fill_opacity=0.9,
-                tooltip=f"{esc(names.get(row.sector, row.sector))}: {row.enterprises} enterprise(s)",
-                popup=folium.Popup(
-                    f"<b>{esc(names.get(row.sector, row.sector))}</b> at {esc(row.site_id)}<br>"
-                    f"{row.enterprises} enterprise(s), {row.floor_area_m2:,.0f} m2, from {int(row.first_year)}",
-                    max_width=320),
-                class_name="sp-agg",
+                tooltip=f"{sector}: {row.enterprises} enterprise(s)",
+                popup=folium.Popup(f"<b>{sector}</b> at {esc(row.site_id)}<br>{row.enterprises} enterprise(s), "
+                                   f"{row.floor_area_m2:,.0f} m2, from {int(row.first_year)}", max_width=320),
+                class_name="sp-ent sp-agg",
             ).add_to(layer)
         layer.add_to(fmap)
     else:
-        cluster = MarkerCluster(name="Incoming enterprises", show=True, options={"disableClusteringAtZoom": 14})
+        cluster = MarkerCluster(name="Incoming enterprises (by sector)", show=True,
+                                options={"disableClusteringAtZoom": 14, "spiderfyOnMaxZoom": True})
         for k, row in enumerate(placed.itertuples()):
             lat, lon = site_xy[row.site_id]
             angle = 2 * np.pi * (k % 12) / 12
-            popup = (f"<b>{esc(row.name)}</b> ({esc(row.enterprise_id)})<br>{esc(names.get(row.sector, row.sector))}"
-                     f", {row.floor_area_m2:,.0f} m2, {row.power_mw:,.1f} MW<br>at {esc(row.site_id)} from "
-                     f"{int(row.start_year)} (arrives {int(row.arrival_year)})<br>why: {esc(row.reason)}"
-                     f"<br>next best: {esc(row.next_best_site)}"
-                     + (f" (moving costs {row.move_cost_points:.2f} points)" if pd.notna(row.move_cost_points) else ""))
+            sector = esc(names.get(row.sector, row.sector))
+            move = f" (moving costs {row.move_cost_points:.2f} points)" if pd.notna(row.move_cost_points) else ""
+            popup = (f"<b>{esc(row.name)}</b> ({esc(row.enterprise_id)})<br>{sector}, {row.floor_area_m2:,.0f} m2, "
+                     f"{row.power_mw:,.1f} MW<br>at {esc(row.site_id)} from {int(row.start_year)} "
+                     f"(arrives {int(row.arrival_year)})<br>why: {esc(row.reason)}<br>next best: "
+                     f"{esc(row.next_best_site)}{move}")
             folium.CircleMarker(
                 location=(lat + 0.0015 * np.sin(angle), lon + 0.0015 * np.cos(angle)), radius=6, color="#222",
                 weight=1, fill=True, fill_color=SECTOR_COLOURS.get(row.sector, "#999"), fill_opacity=0.95,
-                tooltip=f"{esc(row.name)} ({esc(names.get(row.sector, row.sector))})",
-                popup=folium.Popup(popup, max_width=360), class_name="sp-ent",
+                tooltip=f"{esc(row.name)} ({sector})", popup=folium.Popup(popup, max_width=380),
+                class_name="sp-ent",
             ).add_to(cluster)
         cluster.add_to(fmap)
         links = folium.FeatureGroup(name="Supply-chain links", show=False)
         pos = placed.set_index("enterprise_id")
-        ent = forecast.inputs.enterprises.set_index("enterprise_id")
+        partners = forecast.inputs.enterprises.set_index("enterprise_id")["partners"].dropna()
         drawn = set()
-        for eid, partners in ent["partners"].dropna().items():
-            for other in str(partners).split(";"):
+        for eid, text in partners.items():
+            for other in str(text).split(";"):
                 key = tuple(sorted((eid, other)))
                 if other in pos.index and eid in pos.index and key not in drawn:
                     drawn.add(key)
-                    a, b = site_xy[pos.at[eid, "site_id"]], site_xy[pos.at[other, "site_id"]]
-                    folium.PolyLine([a, b], color="#555", weight=1, opacity=0.6,
-                                    tooltip=f"{esc(eid)} - {esc(other)}").add_to(links)
+                    folium.PolyLine([site_xy[pos.at[eid, "site_id"]], site_xy[pos.at[other, "site_id"]]],
+                                    color="#444", weight=1, opacity=0.6, class_name="sp-link",
+                                    tooltip=f"supply chain: {esc(eid)} - {esc(other)}").add_to(links)
         links.add_to(fmap)
+
     hubs = forecast.inputs.hubs.to_crs(WGS84)
-    hub_layer = folium.FeatureGroup(name="Hubs (control points, universities, port, airport)", show=True)
+    hub_layer = folium.FeatureGroup(name="Hubs: control points, universities, port, airport", show=True)
     for row in hubs.itertuples():
-        folium.RegularPolygonMarker(
-            location=(row.geometry.y, row.geometry.x), number_of_sides=4, radius=6, rotation=45,
-            color=HUB_COLOURS.get(row.kind, "#000"), fill=True, fill_opacity=0.9,
-            tooltip=f"{esc(row.name)} ({esc(row.kind)})", class_name="sp-hub",
-        ).add_to(hub_layer)
+        folium.CircleMarker((row.geometry.y, row.geometry.x), radius=5, color=HUB_COLOURS.get(row.kind, "#000"),
+                            weight=2, fill=True, fill_color="#ffffff", fill_opacity=1.0,
+                            tooltip=f"{esc(row.name)} ({esc(row.kind)})", class_name="sp-hub").add_to(hub_layer)
     hub_layer.add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
-    entries = [(utilisation_colour(v), lbl) for v, lbl in ((0.25, "under 50% taken"), (0.6, "50-75%"), (0.8, "75-90%"),
-                                                            (0.95, "90-98%"), (1.0, "full"), (np.nan, "not released"))]
-    entries += [(SECTOR_COLOURS[k], names[k]) for k in SECTOR_COLOURS]
-    note = ("Circles are schematic (area of the site around its published or estimated point). "
-            + ("Enterprises are aggregated by site and sector." if public else "Enterprise names are confidential."))
-    fmap.get_root().add_child(Legend(f"{forecast.scenario.name}: sites and enterprises", entries, note))
+
+    # legend and year slider (plain HTML and a few lines of script: no external assets)
+    util_entries = [(c, lbl) for _l, c, lbl in UTILISATION_STEPS] + [(NOT_RELEASED, "not yet released")]
+    sector_entries = [(SECTOR_COLOURS[k], names[k]) for k in SECTOR_COLOURS]
+    items = "".join(f"<div><span class='sw' style='background:{c}'></span>{esc(lbl)}</div>" for c, lbl in util_entries)
+    items += "<div style='margin-top:4px'><b>Sectors</b></div>"
+    items += "".join(f"<div><span class='sw' style='background:{c};border-radius:6px'></span>{esc(lbl)}</div>"
+                     for c, lbl in sector_entries)
+    note = ("Discs are schematic: the site's land area around its published or estimated point. "
+            + ("Enterprises are shown by site and sector, without names." if public
+               else "Enterprise names are confidential: do not forward this map; use map_public.html."))
+    title = f"{forecast.scenario.name}: utilisation of sites"
+    fmap.get_root().add_child(_Control(
+        f"<div class='sp-box sp-legend' id='sp-legend'><b>{esc(title)}</b>{items}<div class='sp-note'>{esc(note)}</div>"
+        "</div>"))
+    slider = (f"<div class='sp-box sp-years' id='sp-years'><label for='sp-year'>Year</label> "
+              f"<input type='range' id='sp-year' min='0' max='{len(years) - 1}' value='{len(years) - 1}' step='1'>"
+              f" <b id='sp-year-label'>{years[-1]}</b></div>")
+    script = (
+        f"var spYears = {_json_for_script(years)};\n"
+        f"var spColours = {_json_for_script(colours)};\n"
+        f"var spTips = {_json_for_script(tips)};\n"
+        "function spSetYear(k) {\n"
+        "  document.getElementById('sp-year-label').textContent = spYears[k];\n"
+        "  for (var name in spColours) {\n"
+        "    var layer = window[name];\n"
+        "    if (!layer) { continue; }\n"
+        "    layer.setStyle({fillColor: spColours[name][k]});\n"
+        "    if (layer.getTooltip()) { layer.setTooltipContent(spTips[name][k]); }\n"
+        "  }\n"
+        "}\n"
+        "document.getElementById('sp-year').addEventListener('input', function (ev) {\n"
+        "  spSetYear(parseInt(ev.target.value, 10));\n"
+        "});\n"
+        "spSetYear(spYears.length - 1);\n"
+    )
+    fmap.get_root().add_child(_Control(slider, script))
     return fmap
+
+
+# --------------------------------------------------------------------------------------------
+# offline HTML
+
+
+@cache
+def _asset(name: str) -> str:
+    with resources.files("model").joinpath(f"assets/{name}").open("r", encoding="utf-8") as fh:
+        return fh.read()
+
+
+_INLINE_JS = {"leaflet": "leaflet.js", "jquery": "jquery.min.js", "markerclusterjs": "leaflet.markercluster.js"}
+_INLINE_CSS = {"leaflet_css": "leaflet.css", "markerclustercss": "MarkerCluster.css",
+               "markerclusterdefaultcss": "MarkerCluster.Default.css"}
+_SCRIPT_SRC = re.compile(r'<script src="(https?:)?//[^"]+"></script>\s*')
+_LINK_HREF = re.compile(r'<link rel="stylesheet" href="(https?:)?//[^"]+"\s*/?>\s*')
+
+
+def offline_html(fmap: folium.Map) -> str:
+    """The map as one HTML file with Leaflet and its plugins embedded; nothing fetched from a CDN
+    (only basemap tiles, which are optional)."""
+    fmap.default_js = []
+    fmap.default_css = []
+    html_text = fmap.get_root().render()
+    html_text = _SCRIPT_SRC.sub("", html_text)
+    html_text = _LINK_HREF.sub("", html_text)
+    css = "".join(f"<style>{_asset(f)}</style>\n" for f in _INLINE_CSS.values())
+    js = "".join(f"<script>{_asset(f)}</script>\n" for f in _INLINE_JS.values())
+    head = html_text.index("<head>") + len("<head>")
+    return html_text[:head] + "\n" + css + js + html_text[head:]
+

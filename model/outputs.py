@@ -96,7 +96,6 @@ def write_csv_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
 # forecast run folders
 
 FORECAST_TABLES = {
-    "land_balance.csv": "land_balance",
     "demand_by_sector.csv": "demand_by_sector",
     "early_warning.csv": "early_warning",
 }
@@ -140,13 +139,16 @@ def write_forecast_run(forecast, out_root: str | Path, *, command: str, extra_ma
     """Write a forecast's run folder atomically: tables, map, GeoPackage, manifest."""
     import time as _time
 
-    from .maps import forecast_map
+    from .maps import forecast_map, offline_html
     from .provenance import input_hashes, versions
 
     alloc = forecast.allocation
     started = _time.perf_counter()
     name = run_name("forecast", forecast.scenario.name)
     with atomic_run_dir(out_root, name) as run:
+        from .forecast import land_balance_wide
+
+        write_csv(land_balance_wide(forecast.land_balance), run.tmp / "land_balance.csv")
         for file, attr in FORECAST_TABLES.items():
             write_csv(getattr(forecast, attr), run.tmp / file)
         write_csv(alloc.assignments, run.tmp / "assignments.csv")
@@ -158,7 +160,8 @@ def write_forecast_run(forecast, out_root: str | Path, *, command: str, extra_ma
         _site_layer(forecast).to_file(gpkg, layer="sites", driver="GPKG", engine="pyogrio")
         if len(alloc.assigned):
             _assignment_layer(forecast).to_file(gpkg, layer="assignments", driver="GPKG", engine="pyogrio")
-        forecast_map(forecast).save(str(run.tmp / "map.html"))
+        (run.tmp / "map.html").write_text(offline_html(forecast_map(forecast)), encoding="utf-8")
+        (run.tmp / "map_public.html").write_text(offline_html(forecast_map(forecast, public=True)), encoding="utf-8")
         timings = {**forecast.timings_s, "write_s": round(_time.perf_counter() - started, 3)}
         manifest = {
             "command": command,
@@ -178,4 +181,21 @@ def write_forecast_run(forecast, out_root: str | Path, *, command: str, extra_ma
             **(extra_manifest or {}),
         }
         write_json(manifest, run.tmp / "manifest.json")
+        _write_report(forecast, run.tmp, manifest)
     return run
+
+
+def _write_report(forecast, folder: Path, manifest: dict) -> None:
+    """report.html and its charts (PNG files in charts/)."""
+    import matplotlib.pyplot as plt
+
+    from .report import chart_figures, render_report
+
+    (folder / "charts").mkdir()
+    figs = chart_figures(forecast)
+    for name, fig in figs.items():
+        fig.savefig(folder / "charts" / name, dpi=110, metadata={"Software": None})
+        plt.close(fig)
+    downloads = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name != "report.html")
+    html_text = render_report(forecast, manifest=manifest, downloads=downloads, charts=list(figs))
+    (folder / "report.html").write_text(html_text, encoding="utf-8")

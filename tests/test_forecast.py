@@ -24,7 +24,8 @@ FAST = FIXTURES / "fast_baseline.yaml"
 OVERRIDES = ["baseline", "high_demand", "northern_metropolis_delay", "power_constrained",
              "industrial_building_revitalisation"]
 RUN_FILES = {"assignments.csv", "clusters.csv", "demand_by_sector.csv", "early_warning.csv", "enterprises.csv",
-             "land_balance.csv", "manifest.json", "map.html", "marginal_values.csv", "site_use.csv", "sites.gpkg"}
+             "land_balance.csv", "manifest.json", "map.html", "map_public.html", "marginal_values.csv", "report.html",
+             "site_use.csv", "sites.gpkg", "charts"}
 
 
 def siteplan(*args, cwd=ROOT):
@@ -184,8 +185,11 @@ def test_forecast_writes_a_complete_run_folder(two_runs):
     assert {"load_s", "build_s", "solve_s", "write_s"} <= set(m["timings_s"])
     bal = pd.read_csv(runs[0] / "land_balance.csv")
     assert sorted(set(bal["year"])) == list(range(2026, 2036))
-    assert set(bal["resource"]) == {"floor_area_m2", "land_m2", "grid_power_mw"}
-    assert np.allclose(bal["released"] - bal["taken"], bal["remaining"])
+    for prefix, unit in (("floor", "m2"), ("land", "m2"), ("grid", "mw")):
+        rel, took, rem = (bal[f"{prefix}_{c}_{unit}"] for c in ("released", "taken", "remaining"))
+        assert np.allclose((rel - took).dropna(), rem.dropna())
+    assert {p.name for p in (runs[0] / "charts").iterdir()} == {"supply_demand.png", "utilisation_by_zone.png",
+                                                               "shortfall_timeline.png", "power.png"}
     ew = pd.read_csv(runs[0] / "early_warning.csv")
     assert {"first_shortfall_year", "lead_time_years"} <= set(ew.columns)
     assert "outputs: " in proc.stdout and "enterprises placed" in proc.stdout
@@ -297,3 +301,23 @@ def test_prepare_inputs_does_not_depend_on_the_working_directory(tmp_path, monke
     monkeypatch.chdir(tmp_path)
     inputs, files = prepare_inputs(load_scenario(ROOT / "scenarios" / "baseline.yaml"))
     assert len(inputs.sites) == 50 and all(Path(f).is_absolute() for f in files)
+
+
+def test_the_geopackage_opens_in_gdal(two_runs):
+    import os
+    import shutil
+
+    ogrinfo = shutil.which("ogrinfo")
+    if not ogrinfo:
+        if os.environ.get("CI"):
+            raise RuntimeError("CI is set but GDAL's ogrinfo is missing: .ci/run installs gdal-bin")
+        pytest.skip("ogrinfo not installed (Debian package gdal-bin; .ci/run installs it)")
+    _, (a, _), _ = two_runs
+    listing = subprocess.run([ogrinfo, "-ro", "-q", str(a / "sites.gpkg")], capture_output=True, text=True)
+    assert listing.returncode == 0, listing.stderr
+    assert "sites (" in listing.stdout and "assignments (" in listing.stdout
+    info = subprocess.run([ogrinfo, "-ro", "-so", str(a / "sites.gpkg"), "sites"], capture_output=True, text=True)
+    assert info.returncode == 0 and "Feature Count: 50" in info.stdout
+    assert 'ID["EPSG",2326]' in info.stdout or "Hong Kong 1980 Grid" in info.stdout
+    for field in ("site_id: String", "util_2035: Real", "cap_m2_2026: Real", "left_m2_2035: Real"):
+        assert field in info.stdout, field

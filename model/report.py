@@ -1,0 +1,156 @@
+"""The report page of a forecast: headline figures, charts, the early-warning table, links to the
+maps and downloads, and the manifest. Presentation layer: it builds the page and the charts;
+:mod:`model.outputs` writes them. All text goes through Jinja2 with autoescaping on.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from jinja2 import Environment, select_autoescape  # noqa: E402
+
+from .schema import zones as zone_table  # noqa: E402
+
+CHARTS = {
+    "supply_demand.png": "Floor space released and taken against demand, by year",
+    "utilisation_by_zone.png": "Share of the released space taken, by zone and year",
+    "shortfall_timeline.png": "First shortfall year by zone and resource, and by sector",
+    "power.png": "Zone grid capacity and the power taken, by year",
+}
+
+
+def floor_equivalent(forecast) -> pd.DataFrame:
+    """Site use by year in floor m2 (land parcels counted at their plot ratio)."""
+    sites = forecast.inputs.sites.set_index("site_id")
+    use = forecast.allocation.site_use.copy()
+    ratio = use["site_id"].map(sites["plot_ratio"]).fillna(1.0)
+    factor = np.where(use["space_basis"] == "land", ratio, 1.0)
+    use["released_floor_m2"] = use["space_capacity_m2"] * factor
+    use["taken_floor_m2"] = use["space_taken_m2"] * factor
+    return use
+
+
+def _supply_demand(forecast, ax):
+    use = floor_equivalent(forecast).groupby("year")[["released_floor_m2", "taken_floor_m2"]].sum() / 1e6
+    dem = forecast.demand_by_sector.groupby("year")[["arrived_m2", "in_place_m2", "unmet_m2",
+                                                     "expected_arrived_m2"]].sum() / 1e6
+    ax.plot(use.index, use["released_floor_m2"], color="#1a9850", lw=2.5, label="released (floor-equivalent)")
+    ax.plot(use.index, use["taken_floor_m2"], color="#2166ac", lw=2, label="taken by placed enterprises")
+    ax.plot(dem.index, dem["arrived_m2"], color="#d73027", lw=2, ls="--", label="demand arrived")
+    ax.plot(dem.index, dem["expected_arrived_m2"], color="#f46d43", lw=1.5, ls=":",
+            label="demand arrived x landing probability")
+    ax.bar(dem.index, dem["unmet_m2"], color="#d73027", alpha=0.25, label="demand unmet")
+    ax.set_ylabel("million m2 of floor area")
+    ax.legend(fontsize=8, loc="upper left")
+
+
+def _utilisation(forecast, ax):
+    use = floor_equivalent(forecast).groupby(["zone", "year"])[["released_floor_m2", "taken_floor_m2"]].sum()
+    share = (use["taken_floor_m2"] / use["released_floor_m2"].where(use["released_floor_m2"] > 0)).unstack("year")
+    im = ax.imshow(share.to_numpy(dtype=float), cmap="RdYlGn_r", vmin=0, vmax=1, aspect="auto")
+    ax.set_xticks(range(share.shape[1]), [str(y) for y in share.columns], rotation=45, fontsize=8)
+    ax.set_yticks(range(share.shape[0]), share.index, fontsize=8)
+    for i in range(share.shape[0]):
+        for j in range(share.shape[1]):
+            v = share.iat[i, j]
+            if not np.isnan(v):
+                ax.text(j, i, f"{v:.0%}", ha="center", va="center", fontsize=7)
+    plt.colorbar(im, ax=ax, fraction=0.03, label="share taken")
+
+
+def _shortfalls(forecast, ax):
+    ew = forecast.early_warning
+    years = forecast.scenario.year_range
+    rows = ew[ew["first_shortfall_year"].notna()].copy()
+    rows["label"] = np.where(rows["scope"] == "zone", rows["zone"].astype(str) + " " + rows["resource"].astype(str),
+                             "sector " + rows["sector"].astype(str))
+    rows = rows.sort_values("first_shortfall_year")
+    colours = {"floor_area_m2": "#1a9850", "land_m2": "#8c510a", "grid_power_mw": "#fdae61"}
+    for i, r in enumerate(rows.itertuples()):
+        colour = "#d73027" if r.scope == "sector" else colours.get(r.resource, "#555")
+        ax.barh(i, int(r.first_shortfall_year) - years[0] + 0.5, left=years[0] - 0.5, color=colour, alpha=0.6)
+        ax.text(int(r.first_shortfall_year) + 0.6, i, f"{int(r.first_shortfall_year)}", va="center", fontsize=8)
+    ax.set_yticks(range(len(rows)), rows["label"], fontsize=8)
+    ax.set_xlim(years[0] - 0.5, years[-1] + 1.5)
+    ax.set_xlabel("lead time from the first forecast year to the first shortfall")
+    if rows.empty:
+        ax.text(0.5, 0.5, "no shortfall in the forecast years", transform=ax.transAxes, ha="center")
+
+
+def _power(forecast, axes):
+    bal = forecast.land_balance
+    grid = bal[bal["resource"] == "grid_power_mw"]
+    for ax, (zone, g) in zip(axes.ravel(), grid.groupby("zone"), strict=False):
+        ax.step(g["year"], g["released"], where="post", color="#1a9850", label="grid capacity")
+        ax.plot(g["year"], g["taken"], color="#2166ac", marker="o", ms=3, label="taken")
+        ax.set_title(zone, fontsize=9)
+        ax.tick_params(labelsize=7)
+    for ax in axes.ravel()[grid["zone"].nunique():]:
+        ax.axis("off")
+    axes.ravel()[0].legend(fontsize=7)
+    axes.ravel()[0].set_ylabel("MW")
+
+
+def chart_figures(forecast) -> dict[str, plt.Figure]:
+    """The report's charts as matplotlib figures, by file name."""
+    figs = {}
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    _supply_demand(forecast, ax)
+    figs["supply_demand.png"] = fig
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    _utilisation(forecast, ax)
+    figs["utilisation_by_zone.png"] = fig
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    _shortfalls(forecast, ax)
+    figs["shortfall_timeline.png"] = fig
+    n = forecast.land_balance.query("resource == 'grid_power_mw'")["zone"].nunique()
+    fig, axes = plt.subplots(2, int(np.ceil(max(n, 1) / 2)), figsize=(10, 4.5), squeeze=False)
+    _power(forecast, axes)
+    figs["power.png"] = fig
+    for name, f in figs.items():
+        f.suptitle(CHARTS[name], fontsize=10)
+        f.tight_layout()
+    return figs
+
+
+def headline(forecast) -> list[tuple[str, str]]:
+    a = forecast.allocation
+    placed = a.assigned
+    dem = forecast.demand_by_sector
+    last = dem[dem["year"] == dem["year"].max()]
+    ew = forecast.early_warning
+    short = ew[(ew["scope"] == "zone") & ew["first_shortfall_year"].notna()].sort_values("first_shortfall_year")
+    first = (f"{short['zone'].iloc[0]} {short['resource'].iloc[0]} in {int(short['first_shortfall_year'].iloc[0])}"
+             if len(short) else "none in the forecast years")
+    gap = "-" if a.gap is None else f"{a.gap:.2%}"
+    return [
+        ("Forecast years", f"{forecast.scenario.year_range[0]}-{forecast.scenario.year_range[-1]}"),
+        ("Enterprises placed", f"{len(placed)} of {len(a.assignments)}"),
+        ("Floor area placed", f"{placed['floor_area_m2'].sum():,.0f} m2"),
+        ("Demand unmet by the last year", f"{last['unmet_m2'].sum():,.0f} m2"),
+        ("First shortfall", first),
+        ("Optimiser", f"{a.status}, proven within {gap} of the best plan"),
+    ]
+
+
+_ENV = Environment(autoescape=select_autoescape(default=True, default_for_string=True), trim_blocks=True,
+                   lstrip_blocks=True)
+
+
+def render_report(forecast, *, manifest: dict, downloads: list[str], charts: list[str]) -> str:
+    """The report page as HTML (relative links to the run folder's files)."""
+    template = _ENV.from_string(resources.files("model").joinpath("templates/report.html.j2").read_text("utf-8"))
+    ew = forecast.early_warning
+    warnings_table = ew[ew["first_shortfall_year"].notna()].sort_values(["first_shortfall_year", "scope"])
+    zone_names = dict(zip(zone_table()["zone"], zone_table()["name"], strict=True))
+    return template.render(
+        scenario=forecast.scenario, headline=headline(forecast),
+        warnings=[dict(r._asdict()) for r in warnings_table.itertuples(index=False)], zone_names=zone_names,
+        charts=[(c, CHARTS[c]) for c in charts], downloads=downloads, manifest=manifest,
+    )

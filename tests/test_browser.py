@@ -1,0 +1,220 @@
+"""The maps and the report in a real browser (Debian's Chromium, driven by Playwright), with every
+network request blocked: they must load, show every layer, toggle, open popups, and run nothing
+that came in as input text."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from .conftest import FIXTURES, ROOT
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+INJECTED = "<img src=x onerror=alert(1)>"
+INJECTED_JS = "`${alert(2)}` \\x"  # breaks a JavaScript template literal if not escaped
+
+if not CHROMIUM:
+    if os.environ.get("CI"):
+        raise RuntimeError("CI is set but Chromium is not installed: .ci/run installs Debian's chromium package")
+    pytest.skip("browser tests need Chromium (Debian package 'chromium'; .ci/run installs it)",
+                allow_module_level=True)
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+TILE = re.compile(r"^https://tile\.openstreetmap\.org/")
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> Path:
+    """A fast forecast run whose pipeline has hostile enterprise names."""
+    work = tmp_path_factory.mktemp("browser")
+    table = pd.read_csv(ROOT / "scenarios" / "enterprises.csv")
+    table.loc[table["enterprise_id"] == "P-LH-001", "name"] = INJECTED
+    table.loc[table["enterprise_id"] == "P-AD-001", "name"] = INJECTED_JS
+    csv = work / "enterprises.csv"
+    table.to_csv(csv, index=False)
+    proc = subprocess.run([sys.executable, "-m", "model.cli", "forecast", str(FIXTURES / "fast_baseline.yaml"),
+                           "--enterprises", str(csv), "--out", str(work / "out")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    (folder,) = list((work / "out").iterdir())
+    placed = pd.read_csv(folder / "assignments.csv").set_index("enterprise_id")["site_id"]
+    assert placed.notna()[["P-LH-001", "P-AD-001"]].all(), "the hostile names must be on the map"
+    return folder
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--no-first-run", "--disable-sync"])
+        yield b
+        b.close()
+
+
+class Page:
+    """A page with the network blocked and everything it logs collected."""
+
+    def __init__(self, browser, url: str):
+        self.ctx = browser.new_context(viewport={"width": 1400, "height": 900})
+        self.blocked: list[str] = []
+        self.ctx.route("**/*", self._route)
+        self.page = self.ctx.new_page()
+        self.console: list[tuple[str, str]] = []
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.page.on("console", lambda m: self.console.append((m.type, m.text)))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.page.goto(url)
+        self.page.wait_for_timeout(800)
+
+    def _route(self, route):
+        if route.request.url.startswith("file:"):
+            route.continue_()
+        else:
+            self.blocked.append(route.request.url)
+            route.abort()
+
+    def close(self):
+        self.ctx.close()
+
+
+def _open(browser, run: Path, name: str) -> Page:
+    return Page(browser, (run / name).as_uri())
+
+
+def _assert_clean(page: Page):
+    assert page.errors == []
+    assert page.dialogs == []
+    # the only requests are basemap tiles, which fail offline and are all the console complains of
+    assert all(TILE.match(u) for u in page.blocked), [u for u in page.blocked if not TILE.match(u)][:3]
+    errors = [t for kind, t in page.console if kind == "error"]
+    assert all("Failed to load resource" in t for t in errors), errors[:3]
+
+
+def test_planner_map_offline(browser, run):
+    p = _open(browser, run, "map.html")
+    try:
+        _assert_clean(p)
+        pg = p.page
+        assert pg.locator("path.sp-site").count() == 50
+        assert pg.locator("path.sp-hub").count() == 19
+        placed = pd.read_csv(run / "assignments.csv")["site_id"].notna().sum()
+        singles = pg.locator("path.sp-ent").count()
+        clustered = sum(int(t) for t in pg.locator(".marker-cluster span").all_inner_texts())
+        assert singles + clustered == placed
+        assert pg.locator("#sp-legend").is_visible() and pg.locator("#sp-years").is_visible()
+        pg.screenshot(path=str(ROOT / "outputs" / "browser-test-map.png"))  # for the record
+    finally:
+        p.close()
+
+
+def test_layer_toggles_off_and_on(browser, run):
+    p = _open(browser, run, "map.html")
+    try:
+        pg = p.page
+        label = pg.locator(".leaflet-control-layers-overlays label", has_text="Industrial areas: utilisation")
+        box = label.locator("input")
+        assert pg.locator("path.sp-industrial_buildings").count() == 14
+        box.click()
+        assert pg.locator("path.sp-industrial_buildings").count() == 0
+        box.click()
+        assert pg.locator("path.sp-industrial_buildings").count() == 14
+        _assert_clean(p)
+    finally:
+        p.close()
+
+
+def test_site_popup_opens_with_its_figures(browser, run):
+    p = _open(browser, run, "map.html")
+    try:
+        pg = p.page
+        pg.locator(".leaflet-control-layers-overlays label", has_text="Incoming enterprises").locator("input").click()
+        pg.locator("path.sp-northern_metropolis").first.click(force=True)
+        popup = pg.locator(".leaflet-popup-content")
+        popup.wait_for(state="visible", timeout=3000)
+        text = popup.inner_text()
+        assert "released from" in text and "remaining" in text and "source:" in text
+        _assert_clean(p)
+    finally:
+        p.close()
+
+
+def test_year_slider_recolours_sites(browser, run):
+    p = _open(browser, run, "map.html")
+    try:
+        pg = p.page
+        last = pg.locator("path.sp-northern_metropolis").evaluate_all("els => els.map(e => e.getAttribute('fill'))")
+        pg.locator("#sp-year").fill("0")
+        first = pg.locator("path.sp-northern_metropolis").evaluate_all("els => els.map(e => e.getAttribute('fill'))")
+        assert pg.locator("#sp-year-label").inner_text() == "2026"
+        assert first != last and first.count("#bdbdbd") > last.count("#bdbdbd")  # not yet released in 2026
+        _assert_clean(p)
+    finally:
+        p.close()
+
+
+def test_injected_names_run_nothing(browser, run):
+    raw = (run / "map.html").read_text(encoding="utf-8")
+    assert INJECTED not in raw and "${alert(2)}" not in raw
+    p = _open(browser, run, "map.html")
+    try:
+        pg = p.page
+        # show every enterprise popup's content on the map, as a click would
+        shown = pg.evaluate("""() => {
+            var map = Object.values(window).find(v => v instanceof L.Map);
+            var texts = [];
+            Object.keys(window).forEach(k => {
+                var v = window[k];
+                if (v instanceof L.CircleMarker && v.getPopup() && v.options.className === 'sp-ent') {
+                    var pop = L.popup().setLatLng(v.getLatLng()).setContent(v.getPopup().getContent()).openOn(map);
+                    texts.push(pop.getElement().textContent);
+                }
+            });
+            return texts;
+        }""")
+        assert any(INJECTED in t for t in shown)  # shown as text
+        assert any("${alert(2)}" in t for t in shown)
+        assert pg.locator("img[src='x']").count() == 0
+        _assert_clean(p)
+    finally:
+        p.close()
+
+
+def test_public_map_names_no_enterprise(browser, run):
+    raw = (run / "map_public.html").read_text(encoding="utf-8")
+    ents = pd.read_csv(run / "enterprises.csv")
+    for text in [*ents["name"], *ents["enterprise_id"], INJECTED, "Prospective", "Runjiang", "SUNeVision"]:
+        assert str(text) not in raw, text
+    p = _open(browser, run, "map_public.html")
+    try:
+        _assert_clean(p)
+        assert p.page.locator("path.sp-site").count() == 50
+        assert p.page.locator("path.sp-agg").count() > 10
+    finally:
+        p.close()
+
+
+def test_report_page_loads_with_its_charts_and_links(browser, run):
+    p = _open(browser, run, "report.html")
+    try:
+        assert p.errors == [] and p.blocked == []
+        pg = p.page
+        assert pg.locator("#headline .card").count() == 6
+        images = pg.locator("#charts img")
+        assert images.count() == 4
+        assert all(w > 100 for w in images.evaluate_all("els => els.map(e => e.naturalWidth)"))
+        links = pg.locator("a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+        assert {"map.html", "map_public.html", "manifest.json", "sites.gpkg", "land_balance.csv"} <= set(links)
+        for href in links:
+            assert (run / href).exists(), href
+    finally:
+        p.close()
