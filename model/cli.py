@@ -193,6 +193,8 @@ def forecast(
                                                        "announced ones keep their site unless a move is worth it")
                         ] = None,
     seed: Annotated[int | None, typer.Option(help="seed of the random draws (default: the scenario's)")] = None,
+    buildings: BuildingsOpt = None,
+    mapping: MappingOpt = None,
 ) -> None:
     """The ten-year land forecast of a scenario: a new run folder under --out."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -206,8 +208,8 @@ def forecast(
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
                   transient=True) as bar:
         task = bar.add_task(f"forecast {sc.name}", total=None)
-        result = run_forecast(sc, enterprises=enterprises, sites=sites, previous_run=previous,
-                              progress=lambda step: bar.update(task, description=f"{sc.name}: {step}"))
+        result = run_forecast(sc, enterprises=enterprises, sites=sites, previous_run=previous, buildings=buildings,
+                              mapping=mapping, progress=lambda step: bar.update(task, description=f"{sc.name}: {step}"))
         bar.update(task, description=f"{sc.name}: writing the run folder")
         run = write_forecast_run(result, out_dir, command=command,
                                  extra_manifest={"previous_run": str(previous) if previous else None})

@@ -23,10 +23,25 @@ def _read(run: Path, name: str, columns: set[str]) -> pd.DataFrame:
 
 
 def compare_runs(run_a: Path, run_b: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(enterprise changes, zone balance changes) from run_a to run_b."""
+    """(enterprise changes, zone balance changes) from run folder a to run folder b."""
+    from .forecast import land_balance_long
+
     cols = {"enterprise_id", "site_id", "start_year"}
-    a = _read(run_a, "assignments.csv", cols)[["enterprise_id", "site_id", "start_year"]]
-    b = _read(run_b, "assignments.csv", cols)[["enterprise_id", "site_id", "start_year"]]
+    bcols = {"year", "zone", "floor_released_m2", "grid_released_mw"}
+    return compare_tables(_read(run_a, "assignments.csv", cols), _read(run_b, "assignments.csv", cols),
+                          land_balance_long(_read(run_a, "land_balance.csv", bcols)),
+                          land_balance_long(_read(run_b, "land_balance.csv", bcols)))
+
+
+def compare_forecasts(a, b) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(enterprise changes, zone balance changes) from forecast a to forecast b (in memory)."""
+    return compare_tables(a.allocation.assignments, b.allocation.assignments, a.land_balance, b.land_balance)
+
+
+def compare_tables(assign_a: pd.DataFrame, assign_b: pd.DataFrame, balance_a: pd.DataFrame,
+                   balance_b: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    a = assign_a[["enterprise_id", "site_id", "start_year"]]
+    b = assign_b[["enterprise_id", "site_id", "start_year"]]
     both = a.merge(b, on="enterprise_id", how="outer", suffixes=("_a", "_b"), indicator=True)
 
     def change(r) -> str:
@@ -49,12 +64,9 @@ def compare_runs(run_a: Path, run_b: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
     both["change"] = both.apply(change, axis=1)
     changes = both[both["change"] != ""].drop(columns="_merge").sort_values(["change", "enterprise_id"])
-    from .forecast import land_balance_long
-
-    bcols = {"year", "zone", "floor_released_m2", "grid_released_mw"}
-    ba = land_balance_long(_read(run_a, "land_balance.csv", bcols))
-    bb = land_balance_long(_read(run_b, "land_balance.csv", bcols))
-    bal = ba.merge(bb, on=["year", "zone", "resource"], how="outer", suffixes=("_a", "_b")).fillna(0.0)
+    cols = ["year", "zone", "resource", "released", "taken", "remaining"]
+    bal = balance_a[cols].merge(balance_b[cols], on=["year", "zone", "resource"], how="outer",
+                                suffixes=("_a", "_b")).fillna(0.0)
     for col in ("released", "taken", "remaining"):
         bal[f"{col}_change"] = bal[f"{col}_b"] - bal[f"{col}_a"]
     return changes.reset_index(drop=True), bal.sort_values(["zone", "resource", "year"]).reset_index(drop=True)

@@ -90,7 +90,11 @@ def _delay(table_years: pd.Series, delay: pd.Series, first_year: int) -> pd.Seri
 
 def build_supply(scenario: Scenario, sites: pd.DataFrame, zone_power: pd.DataFrame
                  ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Sites and grid as the scenario sees them, and the capacity steps it adds."""
+    """Sites and grid as the scenario sees them, and the capacity steps it adds.
+
+    Release delays apply to releases after the first year, except on sites already committed to
+    an operator (an awarded site keeps its own programme).
+    """
     first = scenario.year_range[0]
     s = scenario.supply
     sites = sites.copy()
@@ -98,6 +102,7 @@ def build_supply(scenario: Scenario, sites: pd.DataFrame, zone_power: pd.DataFra
     for key, years in s.release_delay_years_by_site.items():
         match = sites["site_id"].str.startswith(key) if key.endswith("-") else sites["site_id"] == key
         delay = delay.where(~match, np.maximum(delay, years))
+    delay = delay.where(sites["committed_to"].isna(), 0)  # an awarded site keeps its own programme
     sites["available_from_year"] = _delay(sites["available_from_year"], delay, first).astype(int)
     steps = []
     if s.industrial_release_m2_per_year > 0:
@@ -109,12 +114,40 @@ def build_supply(scenario: Scenario, sites: pd.DataFrame, zone_power: pd.DataFra
                 floor = s.industrial_release_m2_per_year * float(frac)
                 steps.append((sid, year, floor, floor * s.industrial_release_kw_per_m2 / 1000))
     capacity_steps = pd.DataFrame(steps, columns=["site_id", "from_year", "floor_area_m2", "power_mw"])
+    return sites, grid_steps(scenario, zone_power), capacity_steps
+
+
+def grid_steps(scenario: Scenario, zone_power: pd.DataFrame) -> pd.DataFrame:
+    """The zone grid as the scenario sees it.
+
+    The table's steps are cumulative capacities; each step's increment slips by the zone's delay and
+    is scaled by its factor if it comes after the first year and is not reserved for a committed
+    site (``reserved_for``, e.g. the 220 MW CLP reserves for Sandy Ridge); extra MW are a new
+    increment. Returns cumulative steps again (zone, from_year, capacity_mw).
+    """
+    first = scenario.year_range[0]
     p = scenario.power
-    zp = zone_power.copy()
-    future = zp["from_year"] > first
-    zp["from_year"] = zp["from_year"] + np.where(future, zp["zone"].map(p.grid_delay_years_by_zone).fillna(0), 0)
-    zp["capacity_mw"] = zp["capacity_mw"] * np.where(future, zp["zone"].map(p.grid_scale_by_zone).fillna(1.0), 1.0)
-    return sites, zp.astype({"from_year": int}), capacity_steps
+    rows = []
+    for zone, steps in zone_power.sort_values("from_year").groupby("zone", sort=True):
+        previous = 0.0
+        reserved = steps.get("reserved_for", pd.Series("", index=steps.index)).fillna("").astype(str)
+        for (year, cap), held in zip(steps[["from_year", "capacity_mw"]].itertuples(index=False), reserved,
+                                     strict=True):
+            increment = float(cap) - previous
+            previous = float(cap)
+            if year > first and not held:
+                year = year + int(p.grid_delay_years_by_zone.get(zone, 0))
+                increment *= float(p.grid_scale_by_zone.get(zone, 1.0))
+            rows.append((zone, int(year), increment))
+        if zone in p.grid_extra_mw_by_zone:
+            rows.append((zone, int(p.grid_extra_from_year), float(p.grid_extra_mw_by_zone[zone])))
+    for zone, extra in p.grid_extra_mw_by_zone.items():
+        if zone not in set(zone_power["zone"]):
+            rows.append((zone, int(p.grid_extra_from_year), float(extra)))
+    inc = pd.DataFrame(rows, columns=["zone", "from_year", "increment_mw"])
+    inc = inc.groupby(["zone", "from_year"], as_index=False)["increment_mw"].sum().sort_values(["zone", "from_year"])
+    inc["capacity_mw"] = inc.groupby("zone")["increment_mw"].cumsum()
+    return inc[["zone", "from_year", "capacity_mw"]].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -167,12 +200,26 @@ class Forecast:
 
 
 def prepare_inputs(scenario: Scenario, *, enterprises: Path | None = None, sites: list[Path] | None = None,
-                   previous_run: Path | None = None) -> tuple[PlanningInputs, list[Path]]:
-    """Load the scenario's files (or the given replacements) and apply its demand and supply."""
+                   previous_run: Path | None = None, buildings: Path | None = None, mapping: Path | None = None
+                   ) -> tuple[PlanningInputs, list[Path]]:
+    """Load the scenario's files (or the given replacements) and apply its demand and supply.
+
+    ``buildings`` and ``mapping``: a building-level industrial list and its column mapping
+    (:mod:`model.buildings`); its buildings replace the industrial areas they cover.
+    """
     files = scenario.input_files()
     site_paths = [Path(p) for p in sites] if sites else files["sites"]
     ent_path = Path(enterprises) if enterprises else files["enterprises"]
     site_frame = load_sites(site_paths)
+    if buildings is not None or mapping is not None:
+        if buildings is None or mapping is None:
+            raise InputError("a building list needs its column mapping, and a mapping its list",
+                             fix="give both buildings and mapping, or neither")
+        from .buildings import BuildingMapping, load_building_layer, with_buildings
+
+        layer = load_building_layer(buildings, BuildingMapping.from_yaml(mapping), site_frame)
+        site_frame = with_buildings(site_frame, layer)
+        site_paths = [*site_paths, Path(buildings), Path(mapping)]
     pipeline = load_enterprises(ent_path)
     profiles = load_sector_profiles(files["sector_profiles"])
     rng = np.random.default_rng(scenario.seed)
@@ -191,13 +238,15 @@ def prepare_inputs(scenario: Scenario, *, enterprises: Path | None = None, sites
 
 
 def run_forecast(scenario: Scenario, *, enterprises: Path | None = None, sites: list[Path] | None = None,
-                 previous_run: Path | None = None, progress=None) -> Forecast:
+                 previous_run: Path | None = None, buildings: Path | None = None, mapping: Path | None = None,
+                 progress=None) -> Forecast:
     """Prepare, allocate and tabulate a scenario. ``progress(step_name)`` is called between steps."""
     tick = progress or (lambda _name: None)
     timings: dict[str, float] = {}
     started = time.perf_counter()
     tick("loading inputs")
-    inputs, files = prepare_inputs(scenario, enterprises=enterprises, sites=sites, previous_run=previous_run)
+    inputs, files = prepare_inputs(scenario, enterprises=enterprises, sites=sites, previous_run=previous_run,
+                                   buildings=buildings, mapping=mapping)
     timings["load_s"] = time.perf_counter() - started
     tick("allocating")
     allocation = allocate(inputs, scenario.allocation)
@@ -298,3 +347,25 @@ def early_warnings(balance: pd.DataFrame, demand: pd.DataFrame, scenario: Scenar
     out["first_shortfall_year"] = out["first_shortfall_year"].astype("Int64")
     out["lead_time_years"] = out["lead_time_years"].astype("Int64")
     return out
+
+
+def summary(forecast: Forecast) -> dict:
+    """Headline numbers of a forecast, for tables that compare scenarios or levers."""
+    a = forecast.allocation
+    dem = forecast.demand_by_sector
+    last = dem[dem["year"] == dem["year"].max()]
+    ew = forecast.early_warning
+    zone_short = ew[(ew["scope"] == "zone") & ew["first_shortfall_year"].notna()]
+    return {
+        "scenario": forecast.scenario.name,
+        "objective_points": a.objective,
+        "proven_gap": a.gap,
+        "status": a.status,
+        "enterprises_placed": int(len(a.assigned)),
+        "enterprises_unplaced": int(len(a.unassigned)),
+        "floor_area_placed_m2": float(a.assigned["floor_area_m2"].sum()),
+        "demand_unmet_m2": float(last["unmet_m2"].sum()),
+        "expected_demand_unmet_m2": float(last["expected_unmet_m2"].sum()),
+        "earliest_shortfall_year": (int(zone_short["first_shortfall_year"].min()) if len(zone_short) else None),
+        "zones_short_by_last_year": int(zone_short["zone"].nunique()),
+    }

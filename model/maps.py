@@ -256,6 +256,12 @@ def forecast_map(forecast, *, public: bool = False, tiles: str | None = "OpenStr
     fmap.get_root().add_child(_Control(
         f"<div class='sp-box sp-legend' id='sp-legend'><b>{esc(title)}</b>{items}<div class='sp-note'>{esc(note)}</div>"
         "</div>"))
+    fmap.get_root().add_child(_year_slider(years, colours, tips))
+    return fmap
+
+
+def _year_slider(years: list[int], colours: dict[str, list[str]], tips: dict[str, list[str]]) -> _Control:
+    """A year slider that recolours (and re-labels) the named layers; starts at the last year."""
     slider = (f"<div class='sp-box sp-years' id='sp-years'><label for='sp-year'>Year</label> "
               f"<input type='range' id='sp-year' min='0' max='{len(years) - 1}' value='{len(years) - 1}' step='1'>"
               f" <b id='sp-year-label'>{years[-1]}</b></div>")
@@ -277,7 +283,49 @@ def forecast_map(forecast, *, public: bool = False, tiles: str | None = "OpenStr
         "});\n"
         "spSetYear(spYears.length - 1);\n"
     )
-    fmap.get_root().add_child(_Control(slider, script))
+    return _Control(slider, script)
+
+
+GROUP_COLOURS = {"innovation_parks": "#2b8cbe", "northern_metropolis": "#31a354", "industrial_buildings": "#8856a7"}
+
+
+def supply_map(sites: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, years: list[int],
+               tiles: str | None = "OpenStreetMap") -> folium.Map:
+    """The land supply from the layers alone: every site coloured by its group once released (grey
+    before), a year slider, and the hubs. For a first look at the layers (notebook 01)."""
+    sites = sites.reset_index(drop=True)
+    fmap = folium.Map(location=HK_CENTRE, zoom_start=11, tiles=None, control_scale=True)
+    if tiles:
+        folium.TileLayer(tiles, name="Basemap (needs a network)", control=True).add_to(fmap)
+    fmap.get_root().header.add_child(Element(STYLE))
+    grid_pts = sites.geometry.representative_point()
+    colours, tips = {}, {}
+    for group in ("innovation_parks", "northern_metropolis", "industrial_buildings"):
+        layer = folium.FeatureGroup(name=GROUP_LABELS[group], show=True)
+        for j in np.flatnonzero((sites["group"] == group).to_numpy()):
+            row = sites.iloc[j]
+            popup = (f"<b>{esc(row['name'])}</b> ({esc(row.site_id)})<br>zone {esc(row.zone)}, {esc(row.district)}"
+                     f"<br>available: {row.floor_area_m2:,.0f} m2 of floor from {int(row.available_from_year)}; "
+                     f"{row.power_mw:,.1f} MW<br>sectors: {esc(row.allowed_sectors.replace(';', ', '))}"
+                     f"<br><i>source: {esc(row.source)}</i>")
+            poly = folium.Polygon(_disc(grid_pts.iloc[j], _radius_m(row)), color="#333", weight=1, fill=True,
+                                  fill_opacity=0.8, fill_color=GROUP_COLOURS[group], tooltip=folium.Tooltip(""),
+                                  popup=folium.Popup(popup, max_width=420), class_name=f"sp-site sp-{group}")
+            poly.add_to(layer)
+            colours[poly.get_name()] = [GROUP_COLOURS[group] if row.available_from_year <= y else NOT_RELEASED
+                                        for y in years]
+            tips[poly.get_name()] = [f"{esc(row['name'])}: {row.floor_area_m2:,.0f} m2 "
+                                     + ("released" if row.available_from_year <= y else
+                                        f"from {int(row.available_from_year)}") for y in years]
+        layer.add_to(fmap)
+    hub_layer = folium.FeatureGroup(name="Hubs", show=True)
+    for row in hubs.to_crs(WGS84).itertuples():
+        folium.CircleMarker((row.geometry.y, row.geometry.x), radius=5, color=HUB_COLOURS.get(row.kind, "#000"),
+                            weight=2, fill=True, fill_color="#fff", fill_opacity=1.0,
+                            tooltip=f"{esc(row.name)} ({esc(row.kind)})", class_name="sp-hub").add_to(hub_layer)
+    hub_layer.add_to(fmap)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    fmap.get_root().add_child(_year_slider([int(y) for y in years], colours, tips))
     return fmap
 
 

@@ -74,6 +74,8 @@ class PowerSettings(_Frozen):
 
     grid_delay_years_by_zone: dict[str, int] = Field(default_factory=dict)
     grid_scale_by_zone: dict[str, float] = Field(default_factory=dict)
+    grid_extra_mw_by_zone: dict[str, float] = Field(default_factory=dict)
+    grid_extra_from_year: int = 2026
 
 
 class EarlyWarningSettings(_Frozen):

@@ -267,7 +267,8 @@ def test_cli_bad_key(tmp_path):
     bad.write_text("extends: " + str(ROOT / "scenarios" / "base.yaml") + "\npower:\n  grid_dealy_years_by_zone: {}\n")
     proc = siteplan("forecast", bad, "--out", tmp_path / "o")
     _assert_one_line_exit_2(proc, r"'power\.grid_dealy_years_by_zone': unknown key; fix: valid keys here are "
-                                  r"grid_delay_years_by_zone, grid_scale_by_zone", tmp_path / "o")
+                                  r"grid_delay_years_by_zone, grid_extra_from_year, grid_extra_mw_by_zone, grid_scale_by_zone",
+                            tmp_path / "o")
 
 
 def test_cli_years_backwards(tmp_path):
@@ -321,3 +322,14 @@ def test_the_geopackage_opens_in_gdal(two_runs):
     assert 'ID["EPSG",2326]' in info.stdout or "Hong Kong 1980 Grid" in info.stdout
     for field in ("site_id: String", "util_2035: Real", "cap_m2_2026: Real", "left_m2_2035: Real"):
         assert field in info.stdout, field
+
+
+@pytest.mark.parametrize("name", OVERRIDES)
+def test_every_named_scenario_solves(name):
+    from model.forecast import run_forecast
+
+    fast = {"allocation": {"mip_gap": 0.05, "cluster_nodes": 60, "cluster_leaves_solved": 1, "max_nodes": 10}}
+    result = run_forecast(load_scenario(name, **fast))
+    assert result.allocation.gap <= 0.05
+    sr = result.allocation.assignments.set_index("enterprise_id").loc["C-SANDY-RIDGE"]
+    assert (sr["site_id"], sr["start_year"]) == ("SR-DC", 2029)  # the awarded site keeps its programme
