@@ -141,7 +141,7 @@ def supply(
         table.add_row(zone, f"{first.loc[zone, 'floor_area_m2']:,.0f}", f"{last.loc[zone, 'floor_area_m2']:,.0f}",
                       f"{last.loc[zone, 'power_mw']:,.0f}")
     out.print(table)
-    out.print(f"outputs: {run.final}")
+    out.print(f"outputs: {run.final}", soft_wrap=True)
 
 
 @app.command()
@@ -214,7 +214,7 @@ def forecast(
         run = write_forecast_run(result, out_dir, command=command,
                                  extra_manifest={"previous_run": str(previous) if previous else None})
     _print_forecast_summary(result)
-    out.print(f"outputs: {run.final}")
+    out.print(f"outputs: {run.final}", soft_wrap=True)
 
 
 def _print_forecast_summary(result) -> None:
@@ -275,7 +275,46 @@ def compare(
         with atomic_run_dir(out_dir, f"compare-{run_a.name}-vs-{run_b.name}") as run:
             write_csv(changes, run.tmp / "enterprise_changes.csv")
             write_csv(balance, run.tmp / "balance_changes.csv")
-        out.print(f"outputs: {run.final}")
+        out.print(f"outputs: {run.final}", soft_wrap=True)
+
+
+@app.command()
+@_guarded
+def sweep(
+    scenario: Annotated[str, typer.Argument(help="scenario file or name")],
+    draws: Annotated[int, typer.Option(min=1, help="number of Monte Carlo draws")] = 20,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address; default: a LocalCluster")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="LocalCluster worker processes")] = 2,
+    years: Annotated[str | None, typer.Option(help="forecast years FIRST-LAST")] = None,
+    seed: Annotated[int | None, typer.Option(help="seed of the draws (default: the scenario's)")] = None,
+    enterprises: Annotated[Path | None, typer.Option(help="enterprise list instead of the scenario's")] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="folder for run folders")] = Path("outputs"),
+) -> None:
+    """Monte Carlo draws of the pipeline on Dask: P10/P50/P90 of the balance and shortfall probabilities."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .outputs import write_sweep_run
+    from .scenario import load_scenario
+    from .sweep import run_sweep
+
+    sc = load_scenario(scenario, years=years, seed=seed)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task(f"sweep {sc.name}", total=draws)
+        result = run_sweep(sc, draws, scheduler=scheduler, workers=workers, enterprises=enterprises,
+                           progress=lambda done, total: bar.update(task, completed=done))
+        run = write_sweep_run(result, out_dir, command="siteplan sweep " + " ".join(sys.argv[2:]))
+    prob = result.shortfall_probability
+    last = prob[prob["year"] == prob["year"].max()]
+    table = Table(title=f"{sc.name}: probability of a shortfall in {prob['year'].max()} ({draws} draws)")
+    for col in ("zone", "floor", "land", "grid"):
+        table.add_column(col, justify="left" if col == "zone" else "right")
+    for zone, grp in last.groupby("zone"):
+        p = dict(zip(grp["resource"], grp["shortfall_probability"], strict=True))
+        table.add_row(zone, *(f"{p[r]:.0%}" if r in p else "-" for r in ("floor_area_m2", "land_m2", "grid_power_mw")))
+    out.print(table)
+    out.print(f"{draws} draws on {result.workers} worker(s) ({result.scheduler}) in {result.timings_s['wall_s']:.1f} s")
+    out.print(f"outputs: {run.final}", soft_wrap=True)
 
 
 def main() -> None:

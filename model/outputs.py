@@ -199,3 +199,20 @@ def _write_report(forecast, folder: Path, manifest: dict) -> None:
     downloads = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name != "report.html")
     html_text = render_report(forecast, manifest=manifest, downloads=downloads, charts=list(figs))
     (folder / "report.html").write_text(html_text, encoding="utf-8")
+
+
+def write_sweep_run(sweep, out_root: str | Path, *, command: str) -> RunFolder:
+    """Write a sweep's run folder atomically: quantiles, shortfall probabilities, draws, manifest."""
+    from .provenance import input_hashes, versions
+
+    with atomic_run_dir(out_root, run_name("sweep", sweep.scenario.name)) as run:
+        write_csv(sweep.balance_quantiles, run.tmp / "balance_quantiles.csv")
+        write_csv(sweep.shortfall_probability, run.tmp / "shortfall_probability.csv")
+        write_csv(sweep.unmet_quantiles, run.tmp / "unmet_quantiles.csv")
+        write_csv(sweep.per_draw, run.tmp / "draws.csv")
+        write_json({
+            "command": command, "scenario": sweep.scenario.settings_dict(), "seed": sweep.scenario.seed,
+            "draws": sweep.draws, "scheduler": sweep.scheduler, "workers": sweep.workers,
+            "inputs": input_hashes(sweep.input_files), "versions": versions(), "timings_s": sweep.timings_s,
+        }, run.tmp / "manifest.json")
+    return run

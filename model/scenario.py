@@ -95,12 +95,22 @@ class Scenario(_Frozen):
     power: PowerSettings = PowerSettings()
     allocation: AllocationSettings = AllocationSettings()
     early_warning: EarlyWarningSettings = EarlyWarningSettings()
+    sweep_allocation: dict[str, float | int | bool] = Field(
+        default_factory=lambda: {"mip_gap": 0.02, "cluster_nodes": 300, "cluster_leaves_solved": 1, "max_nodes": 50})
     folder: str = Field(default=".", exclude=True)
 
     @field_validator("years")
     @classmethod
     def _years(cls, value: str) -> str:
         parse_years(value)
+        return value
+
+    @field_validator("sweep_allocation")
+    @classmethod
+    def _sweep_keys(cls, value: dict) -> dict:
+        unknown = sorted(set(value) - set(AllocationSettings.model_fields) | ({"years"} & set(value)))
+        if unknown:
+            raise ValueError(f"unknown allocation setting(s) {unknown}")
         return value
 
     @model_validator(mode="after")

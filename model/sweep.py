@@ -1,0 +1,142 @@
+"""Monte Carlo sweeps of the pipeline on Dask (``dask.distributed``).
+
+Each draw takes the scenario's demand and samples what is uncertain about it: whether each
+prospective enterprise lands (its landing probability), when (its arrival year moves a year
+earlier or later), and how large it is (a log-normal factor); trend demand is drawn afresh.
+Committed enterprises always land where and when announced. Every draw is then allocated, and
+the draws are summarised as P10/P50/P90 of what remains per zone, resource and year, and the
+probability that the zone runs short.
+
+Draw k uses ``np.random.default_rng(SeedSequence(seed).spawn(n)[k])``: the same seed gives the
+same draws whatever the number of workers or the order they finish in.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .allocation import PlanningInputs, allocate
+from .forecast import build_demand, demand_by_sector, land_balance, prepare_inputs
+from .scenario import Scenario
+
+#: what the draws vary, and by how much
+ARRIVAL_SHIFT_P = {-1: 0.25, 0: 0.5, 1: 0.25}
+SIZE_SIGMA = 0.2
+
+
+@dataclass
+class Sweep:
+    scenario: Scenario
+    draws: int
+    balance_quantiles: pd.DataFrame
+    shortfall_probability: pd.DataFrame
+    unmet_quantiles: pd.DataFrame
+    per_draw: pd.DataFrame
+    input_files: list
+    workers: int
+    scheduler: str
+    timings_s: dict = field(default_factory=dict)
+
+
+def sample_pipeline(pipeline: pd.DataFrame, rng: np.random.Generator, first_year: int) -> pd.DataFrame:
+    """One draw of the named pipeline: who lands, when, how large (committed ones unchanged)."""
+    ent = pipeline.copy()
+    free = ~ent["committed"].to_numpy(dtype=bool)
+    lands = rng.random(len(ent)) < ent["landing_probability"].to_numpy()
+    shifts = rng.choice(list(ARRIVAL_SHIFT_P), size=len(ent), p=list(ARRIVAL_SHIFT_P.values()))
+    size = np.exp(rng.normal(0.0, SIZE_SIGMA, size=len(ent)))
+    keep = ~free | lands
+    ent.loc[free, "arrival_year"] = np.maximum(ent.loc[free, "arrival_year"].to_numpy() + shifts[free], first_year)
+    ent.loc[free, "floor_area_m2"] = (ent.loc[free, "floor_area_m2"].to_numpy() * size[free]).round(-1)
+    ent.loc[free, "power_mw"] = ent.loc[free, "power_mw"].to_numpy() * size[free]
+    ent.loc[free, "min_plot_m2"] = ent.loc[free, "min_plot_m2"].to_numpy() * size[free]
+    ent["landing_probability"] = 1.0  # landing is now decided
+    return ent[keep].reset_index(drop=True)
+
+
+def run_draw(base: PlanningInputs, pipeline: pd.DataFrame, profiles: pd.DataFrame, scenario: Scenario,
+             seed: np.random.SeedSequence, draw: int) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Allocate one draw (runs on a Dask worker). Returns its land balance, demand by sector and a summary."""
+    rng = np.random.default_rng(seed)
+    demand = build_demand(scenario, pipeline, profiles, rng)
+    demand = sample_pipeline(demand, rng, scenario.year_range[0])
+    inputs = PlanningInputs(base.sites, demand, base.hubs, base.zone_power, base.supply_chain, base.capacity_steps)
+    update = {**scenario.sweep_allocation, "weight_by_landing_probability": False, "threads": 1}
+    settings = scenario.allocation.model_copy(update=update)
+    started = time.perf_counter()
+    alloc = allocate(inputs, settings, explain=False)
+    balance = land_balance(alloc).assign(draw=draw)
+    dem = demand_by_sector(alloc, scenario).assign(draw=draw)
+    info = dict(draw=draw, enterprises=len(demand), placed=int(len(alloc.assigned)), status=alloc.status,
+                gap=alloc.gap, solve_s=round(time.perf_counter() - started, 3))
+    return balance, dem, info
+
+
+def summarise(balances: pd.DataFrame, demands: pd.DataFrame, threshold: float
+              ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """P10/P50/P90 of what remains, the probability of a shortfall, and P10/P50/P90 of unmet demand."""
+    keys = ["year", "zone", "resource"]
+    q = balances.groupby(keys)["remaining"].quantile([0.1, 0.5, 0.9]).unstack()
+    q.columns = ["remaining_p10", "remaining_p50", "remaining_p90"]
+    released = balances.groupby(keys)["released"].median().rename("released_p50")
+    quantiles = pd.concat([released, q], axis=1).reset_index()
+    short = balances.assign(short=(balances["released"] > 0) & (balances["remaining_share"] < threshold))
+    prob = short.groupby(keys)["short"].mean().rename("shortfall_probability").reset_index()
+    u = demands.groupby(["year", "sector"])["unmet_m2"].quantile([0.1, 0.5, 0.9]).unstack()
+    u.columns = ["unmet_m2_p10", "unmet_m2_p50", "unmet_m2_p90"]
+    unmet = u.reset_index()
+    for frame in (quantiles, unmet):
+        unit = np.where(frame.get("resource", pd.Series("m2", index=frame.index)) == "grid_power_mw", "mw", "m2")
+        frame["unit"] = unit
+    return quantiles, prob, unmet
+
+
+def run_sweep(scenario: Scenario, draws: int, *, scheduler: str | None = None, workers: int = 2,
+              enterprises=None, sites=None, progress=None) -> Sweep:
+    """Run ``draws`` Monte Carlo draws on Dask: a LocalCluster of ``workers`` processes, or the
+    scheduler at ``scheduler`` (e.g. ``tcp://10.0.0.5:8786``; its workers need this package)."""
+    from pathlib import Path
+
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    from .enterprises import load_enterprises, load_sector_profiles
+
+    tick = progress or (lambda _done, _total: None)
+    started = time.perf_counter()
+    base, files = prepare_inputs(scenario, enterprises=enterprises, sites=sites)
+    pipeline = load_enterprises(Path(enterprises) if enterprises else scenario.input_files()["enterprises"])
+    profiles = load_sector_profiles(scenario.input_files()["sector_profiles"])
+    seeds = np.random.SeedSequence(scenario.seed).spawn(draws)
+    cluster = None
+    if scheduler:
+        client = Client(scheduler)
+        address = scheduler
+    else:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+        address = "LocalCluster"
+    try:
+        n_workers = len(client.scheduler_info()["workers"])
+        base_f, pipe_f, prof_f, sc_f = client.scatter([base, pipeline, profiles, scenario], broadcast=True)
+        futures = [client.submit(run_draw, base_f, pipe_f, prof_f, sc_f, seeds[k], k, pure=False)
+                   for k in range(draws)]
+        results = []
+        for done, future in enumerate(as_completed(futures), start=1):
+            results.append(future.result())
+            tick(done, draws)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    results.sort(key=lambda r: r[2]["draw"])
+    balances = pd.concat([r[0] for r in results], ignore_index=True)
+    demands = pd.concat([r[1] for r in results], ignore_index=True)
+    per_draw = pd.DataFrame([r[2] for r in results])
+    quantiles, prob, unmet = summarise(balances, demands, scenario.early_warning.shortfall_remaining_share)
+    timings = {"wall_s": round(time.perf_counter() - started, 3),
+               "solve_s_sum": round(float(per_draw["solve_s"].sum()), 3)}
+    return Sweep(scenario, draws, quantiles, prob, unmet, per_draw, files, n_workers, address, timings)
