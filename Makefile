@@ -33,6 +33,9 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest
 
+bench: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 

@@ -215,10 +215,15 @@ class AllocationModel:
 
 def build_allocation(inputs: PlanningInputs, settings: AllocationSettings, *, relax: bool = False,
                      fixed_clusters: dict | None = None, allowed_clusters: set | None = None,
-                     all_year_rows: bool = False) -> AllocationModel:
+                     all_year_rows: bool = False, formulation: str = "project") -> AllocationModel:
     """Build the allocation model (no solving). ``relax`` makes x continuous (for duals);
     ``fixed_clusters`` fixes y; ``allowed_clusters`` forbids clusters outside the set;
-    ``all_year_rows`` keeps a capacity row for every year."""
+    ``all_year_rows`` keeps a capacity row for every year. ``formulation="naive"`` builds the
+    textbook model instead, for benchmarks: one link row per variable (x[e,s,t] <= y[sector, zone]),
+    no valid inequalities, every start year."""
+    if formulation not in ("project", "naive"):
+        raise ValueError(f"formulation must be 'project' or 'naive', not {formulation!r}")
+    naive = formulation == "naive"
     started = time.perf_counter()
     sites, ent = inputs.sites.reset_index(drop=True), inputs.enterprises.reset_index(drop=True)
     years = list(settings.years)
@@ -239,7 +244,7 @@ def build_allocation(inputs: PlanningInputs, settings: AllocationSettings, *, re
     cluster_limit = {k: settings.max_clusters(k) for k in set(sector_of)}
     rules.check_locks(cand, committed, ent_ids, site_ids, sites["available_from_year"].to_numpy(), space_cap,
                       power_cap, zone_ids, zone_of_site, grid_cap, years, basis, cluster_limit, sector_of)
-    if not all_year_rows:
+    if not all_year_rows and not naive:
         cand = cand.subset(undominated_starts(cand, row_years(space_cap, power_cap, grid_cap, zone_of_site, years),
                                               committed))
 
@@ -276,13 +281,18 @@ def build_allocation(inputs: PlanningInputs, settings: AllocationSettings, *, re
             elif allowed_clusters is not None and key not in allowed_clusters and key not in exempt:
                 var.upBound = 0
             y[key] = var
-        constraints.update(rules.add_cluster_links(prob, cand, x, y, ent_ids, sector_of, zone_ids, zone_of_site))
+        if naive:
+            constraints.update(rules.add_cluster_links_per_variable(prob, cand, x, y, ent_ids, site_ids, sector_of,
+                                                                    zone_ids, zone_of_site))
+        else:
+            constraints.update(rules.add_cluster_links(prob, cand, x, y, ent_ids, sector_of, zone_ids, zone_of_site))
         constraints.update(rules.add_cluster_limits(prob, y, cluster_limit))
         constraints.update(rules.add_critical_mass(prob, cand, x, y, sector_of, ent["floor_area_m2"].to_numpy(),
                                                    zone_ids, zone_of_site,
                                                    {k: settings.critical_mass(k) for k in cluster_limit}, exempt))
-        constraints.update(rules.add_cluster_capacity_cuts(prob, cand, x, y, sector_of, zone_ids, zone_of_site, basis,
-                                                           space_cap, power_cap, grid_cap))
+        if not naive:
+            constraints.update(rules.add_cluster_capacity_cuts(prob, cand, x, y, sector_of, zone_ids, zone_of_site,
+                                                               basis, space_cap, power_cap, grid_cap))
         if settings.partner_bonus > 0:
             neighbours = zone_neighbours(sites, zone_ids, settings.partner_distance_km)
             bonus = supply_chain_bonus(inputs.supply_chain, ent, cand.weight, settings)
@@ -365,36 +375,43 @@ class Allocation:
         return self.assignments[self.assignments["site_id"].isna()]
 
 
-def _restricted_solution(model: AllocationModel, allowed: set | None, settings: AllocationSettings
-                         ) -> tuple[milp.SolveReport, AllocationModel]:
-    """Solve the model with clusters limited to ``allowed`` (all of them if None) as a MIP."""
+def _restricted_solution(model: AllocationModel, allowed: set | None, settings: AllocationSettings,
+                         gap_share: float = 0.5) -> tuple[milp.SolveReport, AllocationModel]:
+    """Solve the model with clusters limited to ``allowed`` (all of them if None) as a MIP, to
+    ``gap_share`` of the requested gap."""
     restricted = build_allocation(model.inputs, settings, allowed_clusters=allowed) if allowed is not None else model
-    options = {"mip_max_nodes": settings.max_nodes} if settings.max_nodes else None
+    options = {"mip_max_nodes": settings.max_nodes} if (settings.max_nodes and settings.solver == "highs") else {}
+    if settings.solver == "highs" and (settings.threads or 0) > 1:
+        options["parallel"] = "on"
     report = milp.solve(restricted.prob, solver=settings.solver, time_limit_s=settings.time_limit_s,
-                        mip_gap=settings.mip_gap * 0.5 if settings.mip_gap else None, threads=settings.threads,
-                        options=options)
+                        mip_gap=settings.mip_gap * gap_share if settings.mip_gap else None, threads=settings.threads,
+                        options=options or None)
     return report, restricted
 
 
-def solve_allocation(model: AllocationModel, *, explain: bool = True) -> Allocation:
+def solve_allocation(model: AllocationModel, *, explain: bool = True, method: str = "decompose") -> Allocation:
     """Solve a built model and assemble the allocation (explanations unless ``explain=False``).
 
     With clustering, the cluster decisions are searched first (:mod:`model.decompose`: branch
     and bound on y with linear-relaxation bounds), which proves an upper bound; the best cluster
     choices are then solved as MIPs and the best solution is kept. The reported gap is
     (bound - value) / value, with the bound from that search. Without clustering (or with CBC)
-    the model is solved directly.
+    the model is solved directly, as it is with ``method="direct"`` (benchmarks).
     """
     s = model.settings
     started = time.perf_counter()
-    if model.y and s.solver == "highs":
+    if model.y and s.solver == "highs" and method == "decompose":
         from .decompose import cluster_branch_and_bound
 
+        def remaining() -> float | None:
+            return None if s.time_limit_s is None else max(s.time_limit_s - (time.perf_counter() - started), 1.0)
+
         tol = max((s.mip_gap or 0.0) * 0.4, 1e-6)  # the rest of the gap is left to the restricted MIP
-        search = cluster_branch_and_bound(model, tolerance=tol, max_nodes=s.cluster_nodes)
+        search = cluster_branch_and_bound(model, tolerance=tol, max_nodes=s.cluster_nodes, time_limit_s=s.time_limit_s)
         best_report, best_model = None, None
         for _value, allowed in search.leaves[: s.cluster_leaves_solved]:
-            report, restricted = _restricted_solution(model, allowed, s)
+            budget = s.model_copy(update={"time_limit_s": remaining()})
+            report, restricted = _restricted_solution(model, allowed, budget)
             if report.has_solution and (best_report is None or report.objective > best_report.objective + 1e-9):
                 best_report, best_model = report, restricted
         if best_report is None:
@@ -404,13 +421,17 @@ def solve_allocation(model: AllocationModel, *, explain: bool = True) -> Allocat
         bound = max(search.bound, objective)
         milp.copy_values(best_model.prob, model.prob)
         how = f"cluster search {search.nodes} nodes + restricted MIP"
+        if not search.closed:
+            how += " (cluster search stopped early)"
         gap = milp.relative_gap(objective, bound)
         solver_status = best_report.status
         if s.mip_gap is None or gap is None or gap > s.mip_gap:
             # not proven yet: the full model, started from this solution, within the node limit
             start = {v.name: float(v.varValue or 0.0) for v in model.prob.variables()}
             options = {"mip_max_nodes": s.max_nodes} if s.max_nodes else None
-            full = milp.solve(model.prob, solver="highs", time_limit_s=s.time_limit_s, mip_gap=s.mip_gap,
+            if (s.threads or 0) > 1:
+                options = {**(options or {}), "parallel": "on"}
+            full = milp.solve(model.prob, solver="highs", time_limit_s=remaining(), mip_gap=s.mip_gap,
                               threads=s.threads, start=start, options=options)
             if full.has_solution and full.objective >= objective - 1e-9:
                 objective = full.objective
@@ -425,7 +446,7 @@ def solve_allocation(model: AllocationModel, *, explain: bool = True) -> Allocat
         report = milp.SolveReport(status, objective, bound, gap, f"{best_report.solver} ({how})",
                                   time.perf_counter() - started, search.nodes, message=best_report.message)
     else:
-        report, _ = _restricted_solution(model, None, s)
+        report, _ = _restricted_solution(model, None, s, gap_share=1.0)
         report = milp.SolveReport(report.status, report.objective, report.bound, report.gap, report.solver,
                                   time.perf_counter() - started, report.nodes, report.message)
     if report.status == "infeasible":

@@ -85,6 +85,7 @@ def solve_assignment(
     solver: str = "highs",
     enterprise_ids: Sequence[str] | None = None,
     site_ids: Sequence[str] | None = None,
+    threads: int | None = None,
 ) -> AssignmentResult:
     r"""Assign enterprises to sites, at most one site each, within every site's resource capacities.
 
@@ -101,7 +102,8 @@ def solve_assignment(
     ``use[r][i, j]`` is what enterprise i consumes of resource r *at site j* (use depends on the
     site, e.g. land = floor area / plot ratio). Constraints are named ``assign[i]`` and
     ``cap[r,j]`` with the given ids. When every value is an integer the solver stops as soon as
-    the incumbent is within less than 1 of the bound, which proves optimality.
+    the incumbent is within less than 1 of the bound, which proves optimality. ``threads`` > 1
+    turns on HiGHS's parallel tree search.
 
     Returns an :class:`AssignmentResult`; ``status`` is ``optimal`` only when the solver proved
     it (see :mod:`model.milp`). Raises :class:`InputError` for bad arguments and
@@ -155,26 +157,58 @@ def solve_assignment(
             )
     rows, cols, vals = rows[fits], cols[fits], vals[fits]
     used = {r: u[fits] for r, u in used.items()}
-
-    prob = milp.new_problem("assignment", sense)
-    x = milp.binaries(prob, (f"x[{e_ids[i]},{s_ids[j]}]" for i, j in zip(rows.tolist(), cols.tolist(), strict=True)))
-    prob.setObjective(milp.affine(x, vals))
-    sense_assign = "==" if assign_all else "<="
-    added = milp.add_rows(prob, ((name, expr, sense_assign, 1.0) for name, expr in
-                                 milp.grouped_rows([f"assign[{e}]" for e in e_ids], rows, x, np.ones(rows.size))))
-    for r in sorted(used):
-        names = [f"cap[{r},{s}]" for s in s_ids]
-        position = {n: k for k, n in enumerate(names)}
-        added |= milp.add_rows(prob, ((name, expr, "<=", float(caps[r][position[name]]))
-                                      for name, expr in milp.grouped_rows(names, cols, x, used[r])))
-    build_time = time.perf_counter() - started
-    report = milp.solve(prob, solver=solver, time_limit_s=time_limit_s, mip_gap=mip_gap)
-    site = np.full(n_e, -1, dtype=np.int64)
-    if report.has_solution:
-        chosen = np.array([(v.varValue or 0.0) > 0.5 for v in x], dtype=bool)
-        site[rows[chosen]] = cols[chosen]
+    pairs = _Pairs(rows, cols, vals, used, caps, e_ids, s_ids, sense, assign_all, solver, mip_gap, threads)
+    site, report, n_var, names, build_time = pairs.solve(np.ones(rows.size, dtype=bool), time_limit_s, started)
     return AssignmentResult(
         site=site, objective=report.objective, status=report.status, gap=report.gap, bound=report.bound,
         solver=report.solver, build_time_s=build_time, solve_time_s=report.solve_time_s,
-        n_variables=len(x), n_constraints=len(prob._constraints), report=report, constraint_names=tuple(added),
+        n_variables=n_var, n_constraints=len(names), report=report, constraint_names=names,
     )
+
+
+@dataclass(frozen=True)
+class _Pairs:
+    """The fitting pairs of an assignment problem, and how to solve any subset of them."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    vals: np.ndarray
+    used: dict
+    caps: dict
+    e_ids: list
+    s_ids: list
+    sense: str
+    assign_all: bool
+    solver: str
+    mip_gap: float | None
+    threads: int | None
+
+    def solve(self, keep: np.ndarray, time_limit_s: float | None, started: float, start: np.ndarray | None = None):
+        """Build the model over the kept pairs from aggregated pairs and solve it."""
+        rows, cols, vals = self.rows[keep], self.cols[keep], self.vals[keep]
+        prob = milp.new_problem("assignment", self.sense)
+        x = milp.binaries(prob, (f"x[{self.e_ids[i]},{self.s_ids[j]}]"
+                                 for i, j in zip(rows.tolist(), cols.tolist(), strict=True)))
+        prob.setObjective(milp.affine(x, vals))
+        sense_assign = "==" if self.assign_all else "<="
+        added = milp.add_rows(prob, ((name, expr, sense_assign, 1.0) for name, expr in milp.grouped_rows(
+            [f"assign[{e}]" for e in self.e_ids], rows, x, np.ones(rows.size))))
+        for r in sorted(self.used):
+            names = [f"cap[{r},{s}]" for s in self.s_ids]
+            position = {n: k for k, n in enumerate(names)}
+            added |= milp.add_rows(prob, ((name, expr, "<=", float(self.caps[r][position[name]]))
+                                          for name, expr in milp.grouped_rows(names, cols, x, self.used[r][keep])))
+        build_time = time.perf_counter() - started
+        start_values = None
+        if start is not None:
+            chosen = {(i, j) for i, j in enumerate(start.tolist()) if j >= 0}
+            start_values = {v.name: float((i, j) in chosen)
+                            for v, i, j in zip(x, rows.tolist(), cols.tolist(), strict=True)}
+        options = {"parallel": "on"} if (self.solver == "highs" and (self.threads or 0) > 1) else None
+        report = milp.solve(prob, solver=self.solver, time_limit_s=time_limit_s, mip_gap=self.mip_gap,
+                            threads=self.threads, start=start_values, options=options)
+        site = np.full(len(self.e_ids), -1, dtype=np.int64)
+        if report.has_solution:
+            chosen_mask = np.array([(v.varValue or 0.0) > 0.5 for v in x], dtype=bool)
+            site[rows[chosen_mask]] = cols[chosen_mask]
+        return site, report, len(x), tuple(added), build_time

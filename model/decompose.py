@@ -37,8 +37,13 @@ class ClusterSearch:
 
 
 def cluster_branch_and_bound(model, *, tolerance: float = 0.001, max_nodes: int = 3000, dive_every: int = 50,
-                             keep: int = 3) -> ClusterSearch:
-    """Search the cluster decisions of a built model (see the module docstring)."""
+                             keep: int = 3, time_limit_s: float | None = None) -> ClusterSearch:
+    """Search the cluster decisions of a built model (see the module docstring). ``time_limit_s``
+    stops the search early (the bound is then the best open node's); ``max_nodes`` does so
+    repeatably."""
+    import time
+
+    deadline = None if time_limit_s is None else time.perf_counter() + time_limit_s
     keys = sorted(model.y)
     session = milp.LPSession(model.prob, threads=model.settings.threads)
     names = [model.y[k].name for k in keys]
@@ -103,6 +108,8 @@ def cluster_branch_and_bound(model, *, tolerance: float = 0.001, max_nodes: int 
         top = -heap[0][0]
         bound = max(best_leaf, top)
         if top <= best_leaf * (1 + tolerance) + 1e-9 or nodes >= max_nodes:
+            break
+        if deadline is not None and time.perf_counter() > deadline and best_leaf > -np.inf:
             break
         _neg, _c, lo, up = heapq.heappop(heap)
         node = visit(lo, up)

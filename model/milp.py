@@ -152,6 +152,8 @@ def solve(prob: pulp.LpProblem, *, solver: str = "highs", time_limit_s: float | 
     ``SolveReport.values`` in the order of ``prob.variables()``. ``relax=True`` solves the LP
     relaxation; ``want_duals`` returns row duals by constraint name (LPs only). ``start`` gives
     a (partial) starting solution by PuLP variable name (HiGHS only; it completes a partial one).
+    ``threads``: HiGHS fixes its thread pool at its first run in a process, so give the same value
+    in every call of a process, or none.
     """
     if solver not in _SOLVERS:
         raise ValueError(f"solver must be one of {_SOLVERS}, not {solver!r}")

@@ -122,6 +122,17 @@ def add_cluster_links(prob, cand: Candidates, x, y: dict, enterprise_ids, sector
     return milp.add_rows(prob, rows)
 
 
+def add_cluster_links_per_variable(prob, cand: Candidates, x, y: dict, enterprise_ids, site_ids, sector_of: np.ndarray,
+                                   zone_ids: Sequence[str], zone_of_site: np.ndarray) -> dict:
+    """link[E,S,T]: the textbook (weaker) form of the cluster link, one row per variable:
+    x[e,s,t] <= y[sector, zone]. Kept for benchmarks against :func:`add_cluster_links`."""
+    rows = []
+    for i, (e, s_, t) in enumerate(zip(cand.e.tolist(), cand.s.tolist(), cand.t.tolist(), strict=True)):
+        yv = y[(sector_of[e], zone_ids[zone_of_site[s_]])]
+        rows.append((f"link[{enterprise_ids[e]},{site_ids[s_]},{t}]", milp.affine([x[i], yv], [1.0, -1.0]), "<=", 0.0))
+    return milp.add_rows(prob, rows)
+
+
 def add_cluster_limits(prob, y: dict, max_clusters: dict[str, int]) -> int:
     """clusters[SECTOR]: each sector concentrates in at most its limit of zones."""
     rows = []

@@ -52,10 +52,10 @@ class AllocationSettings(BaseModel):
     partner_distance_km: float = Field(default=12.0, ge=0)
     weight_by_landing_probability: bool = True
     keep_site_bonus_per_1000m2: float = Field(default=0.3, ge=0)
-    time_limit_s: float | None = Field(default=300.0, gt=0)
+    time_limit_s: float | None = Field(default=120.0, gt=0)
     max_nodes: int | None = Field(default=200, ge=1)
     cluster_nodes: int = Field(default=3000, ge=1)
-    cluster_leaves_solved: int = Field(default=2, ge=1)
+    cluster_leaves_solved: int = Field(default=1, ge=1)
     mip_gap: float | None = Field(default=0.01, ge=0, lt=1)
     solver: Literal["highs", "cbc"] = "highs"
     threads: int | None = Field(default=None, ge=1)
