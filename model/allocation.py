@@ -375,17 +375,44 @@ class Allocation:
         return self.assignments[self.assignments["site_id"].isna()]
 
 
+def clusters_by_lp_mass(model: AllocationModel) -> set:
+    """Each sector's zones holding most floor area in the linear relaxation (up to its limit):
+    the cluster choice when the search found no integral one in its budget."""
+    milp.solve(model.prob, relax=True)
+    ent = model.inputs.enterprises.reset_index(drop=True)
+    floor = ent["floor_area_m2"].to_numpy()
+    sector_of = ent["sector"].to_numpy()
+    mass: dict[tuple[str, str], float] = {}
+    for i, v in enumerate(model.x):
+        val = v.varValue or 0.0
+        if val > 1e-6:
+            key = (sector_of[model.cand.e[i]], model.zone_ids[model.zone_of_site[model.cand.s[i]]])
+            mass[key] = mass.get(key, 0.0) + val * floor[model.cand.e[i]]
+    allowed = {k for k, v in model.y.items() if v.lowBound == 1}
+    for sector in sorted({k for k, _ in model.y}):
+        ranked = sorted(((m, z) for (k, z), m in mass.items() if k == sector), reverse=True)
+        allowed |= {(sector, z) for _m, z in ranked[: model.settings.max_clusters(sector)]}
+    return allowed
+
+
 def _restricted_solution(model: AllocationModel, allowed: set | None, settings: AllocationSettings,
                          gap_share: float = 0.5) -> tuple[milp.SolveReport, AllocationModel]:
     """Solve the model with clusters limited to ``allowed`` (all of them if None) as a MIP, to
     ``gap_share`` of the requested gap."""
+    from .heuristics import greedy_allocation, start_values
+
     restricted = build_allocation(model.inputs, settings, allowed_clusters=allowed) if allowed is not None else model
+    start = None
+    if settings.solver == "highs":  # LP rounding, completed greedily: the first incumbent
+        relaxed = milp.solve(restricted.prob, relax=True)
+        lp_x = np.array([v.varValue or 0.0 for v in restricted.x]) if relaxed.has_solution else None
+        start = start_values(restricted, greedy_allocation(restricted, allowed, lp_x))
     options = {"mip_max_nodes": settings.max_nodes} if (settings.max_nodes and settings.solver == "highs") else {}
     if settings.solver == "highs" and (settings.threads or 0) > 1:
         options["parallel"] = "on"
     report = milp.solve(restricted.prob, solver=settings.solver, time_limit_s=settings.time_limit_s,
                         mip_gap=settings.mip_gap * gap_share if settings.mip_gap else None, threads=settings.threads,
-                        options=options or None)
+                        options=options or None, start=start)
     return report, restricted
 
 
@@ -407,9 +434,15 @@ def solve_allocation(model: AllocationModel, *, explain: bool = True, method: st
             return None if s.time_limit_s is None else max(s.time_limit_s - (time.perf_counter() - started), 1.0)
 
         tol = max((s.mip_gap or 0.0) * 0.4, 1e-6)  # the rest of the gap is left to the restricted MIP
-        search = cluster_branch_and_bound(model, tolerance=tol, max_nodes=s.cluster_nodes, time_limit_s=s.time_limit_s)
+        # the clock is a safety net: the search stops by tolerance or node limit, and would take at
+        # most half of it, leaving the rest to the assignment
+        search = cluster_branch_and_bound(model, tolerance=tol, max_nodes=s.cluster_nodes,
+                                          time_limit_s=None if s.time_limit_s is None else 0.5 * s.time_limit_s)
         best_report, best_model = None, None
-        for _value, allowed in search.leaves[: s.cluster_leaves_solved]:
+        choices = [allowed for _value, allowed in search.leaves[: s.cluster_leaves_solved]]
+        if not choices:  # no integral cluster choice within the budget: the relaxation's heaviest zones
+            choices = [clusters_by_lp_mass(model)]
+        for allowed in choices:
             budget = s.model_copy(update={"time_limit_s": remaining()})
             report, restricted = _restricted_solution(model, allowed, budget)
             if report.has_solution and (best_report is None or report.objective > best_report.objective + 1e-9):
