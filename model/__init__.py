@@ -5,23 +5,40 @@ Public API (frames in, frames out):
 - :func:`load_sites`, :func:`load_hubs` - the GIS layers, validated, in EPSG:2326
 - :class:`BuildingMapping`, :func:`load_building_layer`, :func:`with_buildings` - a building list of your own
 - :func:`land_supply` - supply by zone and year
+- :func:`solve_assignment` - the matrix-level optimiser core (multi-resource GAP)
+- :class:`AllocationSettings`, :class:`PlanningInputs`, :func:`build_allocation`, :func:`solve_allocation`,
+  :func:`allocate` - the domain allocation
+- :func:`load_scenario`, :func:`run_forecast` - scenarios and the ten-year forecast
 """
 
+from .allocation import PlanningInputs, allocate, build_allocation, solve_allocation
 from .buildings import BuildingMapping, load_building_layer, with_buildings
+from .core import solve_assignment
 from .errors import InfeasibleError, InputError, SiteDataWarning
+from .forecast import run_forecast
 from .layers import HK_GRID, load_hubs, load_sites
+from .scenario import load_scenario
+from .settings import AllocationSettings
 from .supply import land_supply, parse_years
 
 __all__ = [
     "HK_GRID",
+    "AllocationSettings",
     "BuildingMapping",
     "InfeasibleError",
     "InputError",
+    "PlanningInputs",
     "SiteDataWarning",
+    "allocate",
+    "build_allocation",
     "land_supply",
     "load_building_layer",
     "load_hubs",
+    "load_scenario",
     "load_sites",
     "parse_years",
+    "run_forecast",
+    "solve_allocation",
+    "solve_assignment",
     "with_buildings",
 ]

@@ -320,17 +320,6 @@ def supply_chain_bonus(graph: nx.Graph, enterprises: pd.DataFrame, weight: np.nd
     return out
 
 
-def partner_pairs(enterprises: pd.DataFrame) -> list[tuple[int, int]]:
-    """Unordered partner pairs (row positions) from the ``partners`` column."""
-    pos = {eid: i for i, eid in enumerate(enterprises["enterprise_id"])}
-    pairs = set()
-    for i, text in enumerate(enterprises["partners"].fillna("")):
-        for other in str(text).split(";"):
-            if other and other in pos and pos[other] != i:
-                pairs.add(tuple(sorted((i, pos[other]))))
-    return sorted(pairs)
-
-
 def _check_references(sites: pd.DataFrame, ent: pd.DataFrame) -> None:
     known = set(sites["site_id"])
     for row in ent[ent["committed"]].itertuples():
