@@ -364,16 +364,22 @@ class Allocation:
         return self.assignments[self.assignments["site_id"].isna()]
 
 
-def clusters_by_lp_mass(model: AllocationModel) -> set:
+def clusters_by_lp_mass(model: AllocationModel, relaxed: dict[str, float] | None = None,
+                        time_limit_s: float | None = None) -> set | None:
     """Each sector's zones holding most floor area in the linear relaxation (up to its limit):
-    the cluster choice when the search found no integral one in its budget."""
-    milp.solve(model.prob, relax=True)
+    the cluster choice when the search found no integral one in its budget. ``relaxed`` holds the
+    relaxation's values by variable name if known; otherwise it is solved (None is returned when
+    it does not finish within ``time_limit_s``)."""
+    if relaxed is None:
+        if milp.solve(model.prob, relax=True, time_limit_s=time_limit_s).status != "optimal":
+            return None
+        relaxed = {v.name: v.varValue or 0.0 for v in model.x}
     ent = model.inputs.enterprises.reset_index(drop=True)
     floor = ent["floor_area_m2"].to_numpy()
     sector_of = ent["sector"].to_numpy()
     mass: dict[tuple[str, str], float] = {}
     for i, v in enumerate(model.x):
-        val = v.varValue or 0.0
+        val = relaxed.get(v.name, 0.0)
         if val > 1e-6:
             key = (sector_of[model.cand.e[i]], model.zone_ids[model.zone_of_site[model.cand.s[i]]])
             mass[key] = mass.get(key, 0.0) + val * floor[model.cand.e[i]]
@@ -385,21 +391,25 @@ def clusters_by_lp_mass(model: AllocationModel) -> set:
 
 
 def _restricted_solution(model: AllocationModel, allowed: set | None, settings: AllocationSettings,
-                         gap_share: float = 0.5) -> tuple[milp.SolveReport, AllocationModel]:
+                         gap_share: float = 0.5, deadline: float | None = None
+                         ) -> tuple[milp.SolveReport, AllocationModel]:
     """Solve the model with clusters limited to ``allowed`` (all of them if None) as a MIP, to
-    ``gap_share`` of the requested gap."""
+    ``gap_share`` of the requested gap, all phases by ``deadline`` (a ``perf_counter`` time)."""
     from .heuristics import greedy_allocation, start_values
+
+    def left() -> float | None:
+        return None if deadline is None else max(deadline - time.perf_counter(), 1.0)
 
     restricted = build_allocation(model.inputs, settings, allowed_clusters=allowed) if allowed is not None else model
     start = None
     if settings.solver == "highs":  # LP rounding, completed greedily: the first incumbent
-        relaxed = milp.solve(restricted.prob, relax=True)
-        lp_x = np.array([v.varValue or 0.0 for v in restricted.x]) if relaxed.has_solution else None
+        relaxed = milp.solve(restricted.prob, relax=True, time_limit_s=None if deadline is None else 0.5 * left())
+        lp_x = np.array([v.varValue or 0.0 for v in restricted.x]) if relaxed.status == "optimal" else None
         start = start_values(restricted, greedy_allocation(restricted, allowed, lp_x))
     options = {"mip_max_nodes": settings.max_nodes} if (settings.max_nodes and settings.solver == "highs") else {}
     if settings.solver == "highs" and (settings.threads or 0) > 1:
         options["parallel"] = "on"
-    report = milp.solve(restricted.prob, solver=settings.solver, time_limit_s=settings.time_limit_s,
+    report = milp.solve(restricted.prob, solver=settings.solver, time_limit_s=left(),
                         mip_gap=settings.mip_gap * gap_share if settings.mip_gap else None, threads=settings.threads,
                         options=options or None, start=start)
     return report, restricted
@@ -419,8 +429,10 @@ def solve_allocation(model: AllocationModel, *, explain: bool = True, method: st
     if model.y and s.solver == "highs" and method == "decompose":
         from .decompose import cluster_branch_and_bound
 
+        deadline = None if s.time_limit_s is None else started + s.time_limit_s
+
         def remaining() -> float | None:
-            return None if s.time_limit_s is None else max(s.time_limit_s - (time.perf_counter() - started), 1.0)
+            return None if deadline is None else max(deadline - time.perf_counter(), 1.0)
 
         tol = max((s.mip_gap or 0.0) * 0.4, 1e-6)  # the rest of the gap is left to the restricted MIP
         # the clock is a safety net: the search stops by tolerance or node limit, and would take at
@@ -430,24 +442,27 @@ def solve_allocation(model: AllocationModel, *, explain: bool = True, method: st
         best_report, best_model = None, None
         choices = [allowed for _value, allowed in search.leaves[: s.cluster_leaves_solved]]
         if not choices:  # no integral cluster choice within the budget: the relaxation's heaviest zones
-            choices = [clusters_by_lp_mass(model)]
+            root = None if search.root_x is None else dict(zip(search.names, search.root_x.tolist(), strict=True))
+            choices = [clusters_by_lp_mass(model, root, time_limit_s=None if deadline is None else 0.25 * remaining())]
         for allowed in choices:
-            budget = s.model_copy(update={"time_limit_s": remaining()})
-            report, restricted = _restricted_solution(model, allowed, budget)
+            report, restricted = _restricted_solution(model, allowed, s, deadline=deadline)
             if report.has_solution and (best_report is None or report.objective > best_report.objective + 1e-9):
                 best_report, best_model = report, restricted
         if best_report is None:
             raise InfeasibleError("no allocation found for the best cluster choices; raise cluster_nodes",
                                   conflicts=[], relaxation={"cluster_nodes": s.cluster_nodes * 2})
         objective = best_report.objective
-        bound = max(search.bound, objective)
+        bound = max(search.bound, objective) if np.isfinite(search.bound) else None
         milp.copy_values(best_model.prob, model.prob)
         how = f"cluster search {search.nodes} nodes + restricted MIP"
         if not search.closed:
             how += " (cluster search stopped early)"
         gap = milp.relative_gap(objective, bound)
         solver_status = best_report.status
-        if s.mip_gap is None or gap is None or gap > s.mip_gap:
+        # too little time left for the full model is worse than none: HiGHS's presolve and root
+        # do not stop for the clock
+        time_left = deadline is None or deadline - time.perf_counter() > 0.1 * s.time_limit_s
+        if time_left and (s.mip_gap is None or gap is None or gap > s.mip_gap):
             # not proven yet: the full model, started from this solution, within the node limit
             start = {v.name: float(v.varValue or 0.0) for v in model.prob.variables()}
             options = {"mip_max_nodes": s.max_nodes} if s.max_nodes else None
@@ -460,7 +475,7 @@ def solve_allocation(model: AllocationModel, *, explain: bool = True, method: st
             else:
                 milp.copy_values(best_model.prob, model.prob)
             if full.bound is not None:
-                bound = max(min(bound, full.bound), objective)
+                bound = max(full.bound if bound is None else min(bound, full.bound), objective)
             solver_status = full.status
             how += " + full MIP"
         gap = milp.relative_gap(objective, bound)
@@ -468,7 +483,8 @@ def solve_allocation(model: AllocationModel, *, explain: bool = True, method: st
         report = milp.SolveReport(status, objective, bound, gap, f"{best_report.solver} ({how})",
                                   time.perf_counter() - started, search.nodes, message=best_report.message)
     else:
-        report, _ = _restricted_solution(model, None, s, gap_share=1.0)
+        report, _ = _restricted_solution(model, None, s, gap_share=1.0,
+                                         deadline=None if s.time_limit_s is None else started + s.time_limit_s)
         report = milp.SolveReport(report.status, report.objective, report.bound, report.gap, report.solver,
                                   time.perf_counter() - started, report.nodes, report.message)
     if report.status == "infeasible":

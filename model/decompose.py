@@ -15,7 +15,8 @@ solution is proven within (B* - value) / value of the optimum.
 Every node re-solves one HiGHS instance from the previous basis with changed bounds
 (:class:`model.milp.LPSession`). Nodes are taken best bound first; every ``dive_every`` nodes a
 dive rounds the most decided y until a leaf appears, to find good leaves early. No clock is
-involved, so the search is repeatable.
+involved, so the search is repeatable; the clock (``time_limit_s``) only cuts it short, and an
+LP it interrupts leaves its node open, so the bound stays proven.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ class ClusterSearch:
     leaves: list[tuple[float, set]]    # (LP value, allowed (sector, zone)) of the best leaves, best first
     nodes: int
     closed: bool                       # True if the search proved the bound to the tolerance
+    root_x: np.ndarray | None = None   # the root relaxation's values of every column (session order)
+    names: list | None = None          # the column names of ``root_x``
 
 
 def cluster_branch_and_bound(model, *, tolerance: float = 0.001, max_nodes: int = 3000, dive_every: int = 50,
@@ -51,9 +54,17 @@ def cluster_branch_and_bound(model, *, tolerance: float = 0.001, max_nodes: int 
     lo0 = np.array([float(model.y[k].lowBound or 0.0) for k in keys])
     up0 = np.array([float(model.y[k].upBound if model.y[k].upBound is not None else 1.0) for k in keys])
 
+    class OutOfTime(Exception):
+        pass
+
     def relax(lo, up):
         session.set_bounds(names, lo, up)
-        value, x = session.solve()
+        left = None if deadline is None else deadline - time.perf_counter()
+        if left is not None and left <= 0:
+            raise OutOfTime
+        value, x = session.solve(time_limit_s=left)
+        if session.timed_out:
+            raise OutOfTime
         return value, (None if x is None else x[col])
 
     leaves: list[tuple[float, tuple]] = []
@@ -99,27 +110,38 @@ def cluster_branch_and_bound(model, *, tolerance: float = 0.001, max_nodes: int 
                 return
             y = node[1]
 
-    root = visit(lo0, up0)
-    if root is not None:
-        dive(lo0, up0, root[1])
-        push(root[0], lo0, up0, root[1])
+    try:
+        root = visit(lo0, up0)
+        root_x = session.last_x
+    except OutOfTime:  # not even the relaxation in time: no bound, no leaves
+        return ClusterSearch(bound=float("inf"), leaves=[], nodes=nodes, closed=False)
     bound = best_leaf
-    while heap:
-        top = -heap[0][0]
-        bound = max(best_leaf, top)
-        if top <= best_leaf * (1 + tolerance) + 1e-9 or nodes >= max_nodes:
-            break
-        if deadline is not None and time.perf_counter() > deadline and best_leaf > -np.inf:
-            break
-        _neg, _c, lo, up = heapq.heappop(heap)
-        node = visit(lo, up)
-        if node is None or node[0] <= best_leaf + 1e-9:
-            continue
-        if nodes % dive_every == 0:
-            dive(lo, up, node[1])
-        push(node[0], lo, up, node[1])
-    else:
-        bound = best_leaf
+    try:
+        if root is not None:
+            push(root[0], lo0, up0, root[1])  # before the dive, so that the root's bound stays open
+            dive(lo0, up0, root[1])
+        while heap:
+            top = -heap[0][0]
+            bound = max(best_leaf, top)
+            if top <= best_leaf * (1 + tolerance) + 1e-9 or nodes >= max_nodes:
+                break
+            if deadline is not None and time.perf_counter() > deadline and best_leaf > -np.inf:
+                break
+            neg, c, lo, up = heapq.heappop(heap)
+            try:
+                node = visit(lo, up)
+            except OutOfTime:
+                heapq.heappush(heap, (neg, c, lo, up))  # still open: its parent's bound stands
+                raise
+            if node is None or node[0] <= best_leaf + 1e-9:
+                continue
+            if nodes % dive_every == 0:
+                dive(lo, up, node[1])
+            push(node[0], lo, up, node[1])
+        else:
+            bound = best_leaf
+    except OutOfTime:
+        bound = max(best_leaf, -heap[0][0]) if heap else best_leaf
     closed = not heap or -heap[0][0] <= best_leaf * (1 + tolerance) + 1e-9
     ranked = sorted(leaves, key=lambda t: -t[0])
     seen, out = set(), []
@@ -129,4 +151,5 @@ def cluster_branch_and_bound(model, *, tolerance: float = 0.001, max_nodes: int 
             out.append((value, set(allowed)))
         if len(out) >= keep:
             break
-    return ClusterSearch(bound=float(bound), leaves=out, nodes=nodes, closed=closed)
+    return ClusterSearch(bound=float(bound), leaves=out, nodes=nodes, closed=closed, root_x=root_x,
+                         names=session.names)

@@ -377,15 +377,25 @@ class LPSession:
         self.index = {n: i for i, n in enumerate(self.names)}
         self.lower, self.upper = lower.copy(), upper.copy()
         self._kOptimal = highspy.HighsModelStatus.kOptimal
+        self.timed_out = False
+        self.last_x: np.ndarray | None = None
 
     def set_bounds(self, names: Sequence[str], lower: Sequence[float], upper: Sequence[float]) -> None:
         idx = np.array([self.index[n] for n in names], dtype=np.int32)
         if idx.size:
             self._h.changeColsBounds(len(idx), idx, np.asarray(lower, dtype=float), np.asarray(upper, dtype=float))
 
-    def solve(self) -> tuple[float | None, np.ndarray | None]:
-        """Objective and column values (in ``names`` order), or (None, None) if not optimal."""
+    def solve(self, time_limit_s: float | None = None) -> tuple[float | None, np.ndarray | None]:
+        """Objective and column values (in ``names`` order), or (None, None) if not optimal.
+        ``timed_out`` tells afterwards whether the clock stopped it (not infeasibility)."""
+        import highspy
+
+        self._h.setOptionValue("time_limit", float("inf") if time_limit_s is None else max(float(time_limit_s), 0.01))
         self._h.run()
-        if self._h.getModelStatus() != self._kOptimal:
+        status = self._h.getModelStatus()
+        self.timed_out = status == highspy.HighsModelStatus.kTimeLimit
+        if status != self._kOptimal:
+            self.last_x = None
             return None, None
-        return float(self._h.getInfo().objective_function_value), np.asarray(self._h.getSolution().col_value)
+        self.last_x = np.asarray(self._h.getSolution().col_value)
+        return float(self._h.getInfo().objective_function_value), self.last_x

@@ -195,6 +195,26 @@ def test_invariants_on_tiny_instances(case):
     assert_invariants(allocate(inputs, s), inputs, s)
 
 
+def test_a_search_the_clock_interrupts_keeps_its_bound_proven():
+    from model.decompose import cluster_branch_and_bound
+
+    sites, ents, extra = CASES["clusters and critical mass"]
+    inputs = make_inputs(sites, ents)
+    s = exact(**extra["settings"])
+    model = build_allocation(inputs, s)
+    full = cluster_branch_and_bound(model, tolerance=0.0)
+    assert full.closed and full.root_x is not None
+    # a clock already past: no relaxation is solved, so nothing is claimed
+    cut = cluster_branch_and_bound(model, tolerance=0.0, time_limit_s=-1.0)
+    assert cut.bound == float("inf") and cut.leaves == [] and not cut.closed and cut.root_x is None
+    # the allocation still comes out feasible, from the relaxation's cluster masses
+    best, _ = brute_force(inputs, s)
+    a = allocate(inputs, s.model_copy(update={"time_limit_s": 1e-3}), explain=False)
+    assert plan_is_feasible(plan_of(a), inputs, s)
+    assert a.objective <= best + 1e-6
+    assert a.bound is None or a.bound >= best - 1e-6
+
+
 @st.composite
 def instances(draw):
     n_sites = draw(st.integers(1, 3))
