@@ -113,14 +113,19 @@ def committed_site_respected(sites: pd.DataFrame, enterprises: pd.DataFrame) -> 
     return (owner[None, :] == "") | (owner[None, :] == operator[:, None])
 
 
-def space_use(sites: pd.DataFrame, enterprises: pd.DataFrame) -> np.ndarray:
-    """m2 an enterprise takes at each site: floor area, or land = max(floor / plot ratio, min plot)."""
-    floor = enterprises["floor_area_m2"].to_numpy()[:, None]
-    is_land = (sites["capacity_basis"] == "land").to_numpy()[None, :]
-    ratio = sites["plot_ratio"].fillna(1.0).to_numpy()[None, :]
+def space_use(sites: pd.DataFrame, enterprises: pd.DataFrame, e: np.ndarray | None = None,
+              s: np.ndarray | None = None) -> np.ndarray:
+    """m2 an enterprise takes at each site: floor area, or land = max(floor / plot ratio, min plot).
+
+    Enterprises x sites, or only at the pairs (``e[k]``, ``s[k]``) when they are given."""
+    floor = enterprises["floor_area_m2"].to_numpy()
+    is_land = (sites["capacity_basis"] == "land").to_numpy()
+    ratio = sites["plot_ratio"].fillna(1.0).to_numpy()
     min_plot = np.where(enterprises["needs_own_plot"].to_numpy(dtype=bool),
-                        enterprises["min_plot_m2"].fillna(0.0).to_numpy(), 0.0)[:, None]
-    return np.where(is_land, np.maximum(floor / ratio, min_plot), floor)
+                        enterprises["min_plot_m2"].fillna(0.0).to_numpy(), 0.0)
+    if e is None or s is None:
+        e, s = np.arange(len(floor))[:, None], np.arange(len(ratio))[None, :]
+    return np.where(is_land[s], np.maximum(floor[e] / ratio[s], min_plot[e]), floor[e])
 
 
 def space_capacity(sites: pd.DataFrame) -> np.ndarray:
@@ -238,7 +243,7 @@ def build_candidates(sites: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, enterprise
         le, ls, lt = (np.array(v, dtype=np.int64) for v in zip(*locked_pairs, strict=True))
         e_rep, s_rep, t_rep = np.concatenate([e_rep, le]), np.concatenate([s_rep, ls]), np.concatenate([t_rep, lt])
 
-    use = space_use(sites, enterprises)
+    use = space_use(sites, enterprises, e_rep, s_rep)
     access = accessibility(sites, hubs, enterprises, settings)
     weight = enterprise_weight(enterprises, settings)
     wait = np.maximum(t_rep - start[e_rep], 0)
@@ -251,7 +256,7 @@ def build_candidates(sites: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, enterprise
         value = value + keep_site_bonus * weight[e_rep] * (prev_site[e_rep] == s_rep)
     order = np.lexsort((t_rep, s_rep, e_rep))
     return Candidates(
-        e=e_rep[order], s=s_rep[order], t=t_rep[order], space=use[e_rep, s_rep][order],
+        e=e_rep[order], s=s_rep[order], t=t_rep[order], space=use[order],
         power_mw=enterprises["power_mw"].to_numpy()[e_rep][order], value=value[order], weight=weight,
         eligible=eligible, rule_pass=rules, access=access, start_year=start,
     )

@@ -76,11 +76,20 @@ def affine(variables: Sequence[pulp.LpVariable], coefs: Sequence[float] | np.nda
     ``LpAffineExpression(pairs)`` keeps the last coefficient of a repeated variable, so pairs are
     aggregated here; zero coefficients are dropped.
     """
+    coefs = np.asarray(coefs, dtype=float)
+    if len(variables) != coefs.size:
+        raise ValueError(f"{len(variables)} variables but {coefs.size} coefficients")
+    if len({id(v) for v in variables}) == coefs.size:  # no repeats: the pairs go in as they are
+        keep = np.flatnonzero(coefs)
+        if keep.size == coefs.size:
+            return pulp.LpAffineExpression(zip(variables, coefs.tolist(), strict=True), constant=constant)
+        return pulp.LpAffineExpression(zip([variables[i] for i in keep.tolist()], coefs[keep].tolist(), strict=True),
+                                       constant=constant)
     agg: dict[pulp.LpVariable, float] = {}
-    for var, coef in zip(variables, np.asarray(coefs, dtype=float).tolist(), strict=True):
+    for var, coef in zip(variables, coefs.tolist(), strict=True):
         if coef:
             agg[var] = agg.get(var, 0.0) + coef
-    return pulp.LpAffineExpression([(v, c) for v, c in agg.items() if c], constant=constant)
+    return pulp.LpAffineExpression({v: c for v, c in agg.items() if c}, constant=constant)
 
 
 def add_rows(prob: pulp.LpProblem, rows: Iterable[tuple[str, pulp.LpAffineExpression, str, float]]
