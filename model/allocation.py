@@ -364,22 +364,21 @@ class Allocation:
         return self.assignments[self.assignments["site_id"].isna()]
 
 
-def clusters_by_lp_mass(model: AllocationModel, relaxed: dict[str, float] | None = None,
+def clusters_by_lp_mass(model: AllocationModel, relaxed: np.ndarray | None = None,
                         time_limit_s: float | None = None) -> set | None:
     """Each sector's zones holding most floor area in the linear relaxation (up to its limit):
     the cluster choice when the search found no integral one in its budget. ``relaxed`` holds the
-    relaxation's values by variable name if known; otherwise it is solved (None is returned when
-    it does not finish within ``time_limit_s``)."""
+    relaxation's values of ``model.x`` if known; otherwise it is solved (None is returned when it
+    does not finish within ``time_limit_s``)."""
     if relaxed is None:
         if milp.solve(model.prob, relax=True, time_limit_s=time_limit_s).status != "optimal":
             return None
-        relaxed = {v.name: v.varValue or 0.0 for v in model.x}
+        relaxed = np.array([v.varValue or 0.0 for v in model.x])
     ent = model.inputs.enterprises.reset_index(drop=True)
     floor = ent["floor_area_m2"].to_numpy()
     sector_of = ent["sector"].to_numpy()
     mass: dict[tuple[str, str], float] = {}
-    for i, v in enumerate(model.x):
-        val = relaxed.get(v.name, 0.0)
+    for i, val in enumerate(relaxed.tolist()):
         if val > 1e-6:
             key = (sector_of[model.cand.e[i]], model.zone_ids[model.zone_of_site[model.cand.s[i]]])
             mass[key] = mass.get(key, 0.0) + val * floor[model.cand.e[i]]
@@ -426,10 +425,9 @@ def solve_allocation(model: AllocationModel, *, explain: bool = True, method: st
     """
     s = model.settings
     started = time.perf_counter()
+    deadline = None if s.time_limit_s is None else started + s.time_limit_s
     if model.y and s.solver == "highs" and method == "decompose":
         from .decompose import cluster_branch_and_bound
-
-        deadline = None if s.time_limit_s is None else started + s.time_limit_s
 
         def remaining() -> float | None:
             return None if deadline is None else max(deadline - time.perf_counter(), 1.0)
@@ -442,8 +440,8 @@ def solve_allocation(model: AllocationModel, *, explain: bool = True, method: st
         best_report, best_model = None, None
         choices = [allowed for _value, allowed in search.leaves[: s.cluster_leaves_solved]]
         if not choices:  # no integral cluster choice within the budget: the relaxation's heaviest zones
-            root = None if search.root_x is None else dict(zip(search.names, search.root_x.tolist(), strict=True))
-            choices = [clusters_by_lp_mass(model, root, time_limit_s=None if deadline is None else 0.25 * remaining())]
+            choices = [clusters_by_lp_mass(model, search.root_x,
+                                           time_limit_s=None if deadline is None else 0.25 * remaining())]
         for allowed in choices:
             report, restricted = _restricted_solution(model, allowed, s, deadline=deadline)
             if report.has_solution and (best_report is None or report.objective > best_report.objective + 1e-9):
@@ -483,8 +481,7 @@ def solve_allocation(model: AllocationModel, *, explain: bool = True, method: st
         report = milp.SolveReport(status, objective, bound, gap, f"{best_report.solver} ({how})",
                                   time.perf_counter() - started, search.nodes, message=best_report.message)
     else:
-        report, _ = _restricted_solution(model, None, s, gap_share=1.0,
-                                         deadline=None if s.time_limit_s is None else started + s.time_limit_s)
+        report, _ = _restricted_solution(model, None, s, gap_share=1.0, deadline=deadline)
         report = milp.SolveReport(report.status, report.objective, report.bound, report.gap, report.solver,
                                   time.perf_counter() - started, report.nodes, report.message)
     if report.status == "infeasible":

@@ -35,8 +35,7 @@ class ClusterSearch:
     leaves: list[tuple[float, set]]    # (LP value, allowed (sector, zone)) of the best leaves, best first
     nodes: int
     closed: bool                       # True if the search proved the bound to the tolerance
-    root_x: np.ndarray | None = None   # the root relaxation's values of every column (session order)
-    names: list | None = None          # the column names of ``root_x``
+    root_x: np.ndarray | None = None   # the root relaxation's values of the model's x, in ``model.x`` order
 
 
 def cluster_branch_and_bound(model, *, tolerance: float = 0.001, max_nodes: int = 3000, dive_every: int = 50,
@@ -112,7 +111,7 @@ def cluster_branch_and_bound(model, *, tolerance: float = 0.001, max_nodes: int 
 
     try:
         root = visit(lo0, up0)
-        root_x = session.last_x
+        root_x = None if session.last_x is None else session.last_x[[session.index[v.name] for v in model.x]]
     except OutOfTime:  # not even the relaxation in time: no bound, no leaves
         return ClusterSearch(bound=float("inf"), leaves=[], nodes=nodes, closed=False)
     bound = best_leaf
@@ -151,5 +150,4 @@ def cluster_branch_and_bound(model, *, tolerance: float = 0.001, max_nodes: int 
             out.append((value, set(allowed)))
         if len(out) >= keep:
             break
-    return ClusterSearch(bound=float(bound), leaves=out, nodes=nodes, closed=closed, root_x=root_x,
-                         names=session.names)
+    return ClusterSearch(bound=float(bound), leaves=out, nodes=nodes, closed=closed, root_x=root_x)

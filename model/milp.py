@@ -386,6 +386,7 @@ class LPSession:
         self.index = {n: i for i, n in enumerate(self.names)}
         self.lower, self.upper = lower.copy(), upper.copy()
         self._kOptimal = highspy.HighsModelStatus.kOptimal
+        self._kTimeLimit = highspy.HighsModelStatus.kTimeLimit
         self.timed_out = False
         self.last_x: np.ndarray | None = None
 
@@ -397,12 +398,10 @@ class LPSession:
     def solve(self, time_limit_s: float | None = None) -> tuple[float | None, np.ndarray | None]:
         """Objective and column values (in ``names`` order), or (None, None) if not optimal.
         ``timed_out`` tells afterwards whether the clock stopped it (not infeasibility)."""
-        import highspy
-
         self._h.setOptionValue("time_limit", float("inf") if time_limit_s is None else max(float(time_limit_s), 0.01))
         self._h.run()
         status = self._h.getModelStatus()
-        self.timed_out = status == highspy.HighsModelStatus.kTimeLimit
+        self.timed_out = status == self._kTimeLimit
         if status != self._kOptimal:
             self.last_x = None
             return None, None
