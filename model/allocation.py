@@ -30,7 +30,8 @@ Capacity rows implied by a later year (capacity not rising) are left out; see
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+import warnings
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -42,8 +43,8 @@ import pulp
 from . import milp, rules
 from .candidates import Candidates, build_candidates, space_capacity, undominated_starts
 from .enterprises import load_enterprises, load_supply_chain
-from .errors import InfeasibleError, InputError
-from .layers import default_geodata_dir, load_hubs, load_sites
+from .errors import InfeasibleError, InputError, SiteDataWarning
+from .layers import default_geodata_dir, load_hubs, load_sites, numeric_column, read_csv_table
 from .schema import zones as zone_table
 from .settings import AllocationSettings
 
@@ -67,23 +68,35 @@ class PlanningInputs:
 
 
 def load_zone_power(path: str | Path | None = None) -> pd.DataFrame:
-    """Zone grid capacity steps: zone, from_year, capacity_mw (capacity from that year on)."""
+    """Zone grid capacity steps: zone, from_year, capacity_mw (capacity from that year on).
+
+    Every row: a known zone, a whole from_year in 2000-2100, a finite capacity_mw of 0 or more;
+    one step per zone and year. Errors name the file, the row, the column and the fix.
+    """
     path = Path(path) if path else default_geodata_dir() / "zone_power.csv"
-    if not path.exists():
-        raise InputError("file not found", file=path, fix="check the path (geodata/zone_power.csv)")
-    table = pd.read_csv(path)
-    missing = {"zone", "from_year", "capacity_mw"} - set(table.columns)
-    if missing:
-        raise InputError(f"missing column(s) {', '.join(sorted(missing))}", file=path,
-                         fix="columns: zone, from_year, capacity_mw")
+    table = read_csv_table(path, what="the zone power table", fix_missing="check the path (geodata/zone_power.csv)",
+                           columns=("zone", "from_year", "capacity_mw"),
+                           columns_fix="columns: zone, from_year, capacity_mw")
+    if table.empty:
+        raise InputError("the zone power table has no rows", file=path,
+                         fix="give the grid capacity of each zone: zone, from_year, capacity_mw")
     known = set(zone_table()["zone"])
-    for i, row in table.iterrows():
-        if row["zone"] not in known:
-            raise InputError(f"unknown zone {row['zone']!r}", file=path, feature=f"row {i + 2}", attribute="zone",
+    table["zone"] = table["zone"].str.strip()
+    for i, zone in enumerate(table["zone"]):
+        if zone not in known:
+            raise InputError(f"unknown zone {zone[:40]!r}", file=path, feature=f"row {i + 2}", attribute="zone",
                              fix=f"use one of {', '.join(sorted(known))}")
-        if not (row["capacity_mw"] >= 0):
-            raise InputError("capacity is negative or missing", file=path, feature=f"row {i + 2}",
-                             attribute="capacity_mw", fix="give the MW available to incoming enterprises")
+    table["from_year"] = numeric_column(table, "from_year", file=path, key="zone", minimum=2000, maximum=2100,
+                                        integer=True, unit="").astype(int)
+    table["capacity_mw"] = numeric_column(table, "capacity_mw", file=path, key="zone", minimum=0.0,
+                                          maximum=100_000.0, unit="MW")
+    dup = table.duplicated(["zone", "from_year"])
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        raise InputError(f"a second step for {table['zone'].iloc[i]} in {table['from_year'].iloc[i]}", file=path,
+                         feature=f"row {i + 2}", attribute="from_year", fix="give one capacity per zone and year")
+    if "reserved_for" in table.columns:
+        table["reserved_for"] = table["reserved_for"].str.strip().replace("", None)
     return table
 
 
@@ -227,7 +240,10 @@ def build_allocation(inputs: PlanningInputs, settings: AllocationSettings, *, re
     started = time.perf_counter()
     sites, ent = inputs.sites.reset_index(drop=True), inputs.enterprises.reset_index(drop=True)
     years = list(settings.years)
-    _check_references(sites, ent)
+    if committed_after(ent, years[-1]).any():  # started after the horizon: not part of this model
+        inputs = _outside_horizon(inputs, years)
+        ent = inputs.enterprises.reset_index(drop=True)
+    check_references(sites, ent)
     space_cap = capacity_by_year(sites, years, inputs.capacity_steps)
     power_cap = power_by_year(sites, years, inputs.capacity_steps)
     cand = build_candidates(sites, inputs.hubs, ent, settings, space_max=space_cap.max(axis=1),
@@ -320,13 +336,45 @@ def supply_chain_bonus(graph: nx.Graph, enterprises: pd.DataFrame, weight: np.nd
     return out
 
 
-def _check_references(sites: pd.DataFrame, ent: pd.DataFrame) -> None:
+def check_references(sites: pd.DataFrame, ent: pd.DataFrame, *, file: str | Path | None = None,
+                     attribute: str = "locked_site") -> None:
+    """Every committed enterprise is locked to a site of the layers (``file``: where the locks come from)."""
     known = set(sites["site_id"])
-    for row in ent[ent["committed"]].itertuples():
+    for row in ent[ent["committed"].to_numpy(dtype=bool)].itertuples():
         if row.locked_site not in known:
-            raise InputError(f"locked_site {row.locked_site!r} is not a site in the layers",
-                             feature=f"{row.enterprise_id}", attribute="locked_site",
-                             fix="use a site_id from the site layers")
+            raise InputError(f"{attribute} {str(row.locked_site)[:40]!r} is not a site in the layers", file=file,
+                             feature=f"{row.enterprise_id}", attribute=attribute,
+                             fix="use a site_id from the site layers, or add the site to them")
+
+
+def committed_after(enterprises: pd.DataFrame, last_year: int) -> np.ndarray:
+    """Mask of committed enterprises locked to start after ``last_year`` (outside the horizon)."""
+    locked = pd.to_numeric(enterprises["locked_year"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    return enterprises["committed"].to_numpy(dtype=bool) & (locked > last_year)
+
+
+def warn_committed_after(enterprises: pd.DataFrame, last_year: int, *, file: str | Path | None = None,
+                         first: int = 5) -> None:
+    """One warning naming the committed enterprises that start after ``last_year`` (if any)."""
+    late = enterprises[committed_after(enterprises, last_year)]
+    if late.empty:
+        return
+    shown = ", ".join(f"{r.enterprise_id} ({int(r.locked_year)})" for r in late.head(first).itertuples())
+    more = f" and {len(late) - first} more" if len(late) > first else ""
+    where = f"{file}: " if file else ""
+    warnings.warn(f"{where}{len(late)} committed enterprise(s) start after the last forecast year {last_year} and "
+                  f"are left out of this forecast: {shown}{more}", SiteDataWarning, stacklevel=2)
+
+
+def _outside_horizon(inputs: PlanningInputs, years) -> PlanningInputs:
+    """``inputs`` without the committed enterprises locked to start after the last year (with one
+    warning naming them): they use nothing within the horizon. Locks before the first year stay:
+    such an enterprise occupies its site from the first year on (its real start year is reported)."""
+    late = committed_after(inputs.enterprises, years[-1])
+    if not late.any():
+        return inputs
+    warn_committed_after(inputs.enterprises, years[-1])
+    return replace(inputs, enterprises=inputs.enterprises[~late].reset_index(drop=True))
 
 
 # --------------------------------------------------------------------------------------------

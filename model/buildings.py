@@ -37,7 +37,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import InputError, SiteDataWarning
-from .layers import HK_GRID, finish_sites, read_layer, validate_layer
+from .layers import HK_GRID, finish_sites, read_csv_table, read_layer, validate_layer
 
 #: site attributes a building list may provide
 MAPPABLE = (
@@ -51,11 +51,11 @@ INHERITED = ("zone", "district", "allowed_sectors", "floor_load_kpa", "headroom_
 class BuildingMapping(BaseModel):
     """How the columns of a building-level list map onto the site schema."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     source: str = Field(min_length=3, description="citation of the building list")
     columns: dict[str, str] = Field(description="site attribute -> column in the file")
-    units: dict[str, float] = Field(default_factory=dict, description="attribute -> factor to its unit")
+    units: dict[str, float] = Field(default_factory=dict, description="attribute -> factor to its unit (> 0)")
     vacancy_rate: float | None = Field(
         default=None, ge=0, le=1,
         description="share of total floor area taken as available where floor_area_m2 is not mapped",
@@ -63,8 +63,22 @@ class BuildingMapping(BaseModel):
     x: str | None = None
     y: str | None = None
     crs: str = HK_GRID
-    max_distance_m: float = Field(default=1500.0, gt=0)
-    id_prefix: str = "IBB"
+    max_distance_m: float = Field(default=1500.0, gt=0, le=100_000)
+    id_prefix: str = Field(default="IBB", pattern=r"^[A-Z0-9][A-Z0-9-]{0,19}$")
+
+    @field_validator("crs")
+    @classmethod
+    def _known_crs(cls, value: str) -> str:
+        from pyproj import CRS
+        from pyproj.exceptions import CRSError
+
+        try:
+            crs = CRS.from_user_input(value)
+        except (CRSError, TypeError, ValueError):
+            raise ValueError(f"unknown coordinate reference system {value[:40]!r}") from None
+        if not (crs.is_projected or crs.is_geographic):
+            raise ValueError(f"{value[:40]!r} is not a horizontal coordinate system")
+        return value
 
     @field_validator("columns")
     @classmethod
@@ -82,18 +96,38 @@ class BuildingMapping(BaseModel):
         bad = sorted(k for k in value if k not in MAPPABLE)
         if bad:
             raise ValueError(f"unknown attribute(s) {bad} in units; mappable: {', '.join(MAPPABLE)}")
+        for key, factor in value.items():
+            if not 0 < factor <= 1e6:
+                raise ValueError(f"factor {factor:g} of {key} is not above 0 (or absurdly large)")
         return value
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> BuildingMapping:
         path = Path(path)
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8-sig")
         except FileNotFoundError:
             raise InputError("mapping file not found", file=path, fix="check the path") from None
+        except IsADirectoryError:
+            raise InputError("is a folder, not a mapping file", file=path,
+                             fix="give the mapping's .yaml file") from None
+        except UnicodeDecodeError as exc:
+            raise InputError(f"is not UTF-8 text (byte {exc.start})", file=path,
+                             fix="save the mapping as UTF-8 text") from None
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot be read ({getattr(exc, 'strerror', None) or type(exc).__name__})", file=path,
+                             fix="check the path and its permissions") from None
+        try:
+            data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise InputError(f"not valid YAML ({str(exc).splitlines()[0]})", file=path,
+            raise InputError(f"not valid YAML ({(str(exc).splitlines() or [type(exc).__name__])[0]})", file=path,
                              fix="check indentation and quoting") from None
+        except RecursionError:
+            raise InputError("nested too deeply", file=path, fix="see the example in model/buildings.py") from None
+        if not isinstance(data, dict):
+            what = "an empty file" if data is None else f"a {type(data).__name__}"
+            raise InputError(f"a mapping must be a set of keys and values, not {what}", file=path,
+                             fix="see the example in model/buildings.py (source, columns, units, x, y, crs)")
         return cls.from_dict(data, file=path)
 
     @classmethod
@@ -102,22 +136,33 @@ class BuildingMapping(BaseModel):
             return cls.model_validate(data)
         except ValidationError as exc:
             err = exc.errors()[0]
-            loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
-            fields = ", ".join(cls.model_fields)
-            raise InputError(err["msg"], file=file, attribute=loc,
-                             fix=f"valid keys are {fields}; see model/buildings.py") from None
+            loc = ".".join(str(p)[:40] for p in err["loc"]) or "(top level)"
+            key = str(err["loc"][0]) if err["loc"] else ""
+            fix = f"valid keys are {', '.join(cls.model_fields)}; see model/buildings.py"
+            if err["type"] != "extra_forbidden" and key in _MAPPING_FIXES:
+                fix = _MAPPING_FIXES[key]
+            raise InputError(err["msg"].replace("Value error, ", ""), file=file, attribute=loc, fix=fix) from None
+
+
+_MAPPING_FIXES = {
+    "crs": "write the EPSG code of the x/y columns, e.g. EPSG:2326 (HK 1980 Grid) or EPSG:4326 (lon, lat)",
+    "units": "give each mapped attribute the factor to its unit, above 0 (e.g. 0.09290304 for ft2 -> m2)",
+    "id_prefix": "use up to 20 capital letters, digits and hyphens (e.g. IBB)",
+    "source": "cite the building list (at least 3 characters)",
+    "vacancy_rate": "give a share between 0 and 1 (e.g. 0.064)",
+    "max_distance_m": "give a distance in metres above 0 (default 1500)",
+    "x": "name the column of x (easting or longitude)",
+    "y": "name the column of y (northing or latitude)",
+}
 
 
 def _read_table(path: Path, mapping: BuildingMapping) -> gpd.GeoDataFrame:
     if path.suffix.lower() not in (".csv", ".txt"):
         return read_layer(path)
-    try:
-        table = pd.read_csv(path)
-    except FileNotFoundError:
-        raise InputError("file not found", file=path, fix="check the path") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot be read as CSV ({str(exc).splitlines()[0]})", file=path,
-                         fix="save it as UTF-8 CSV with a header row") from None
+    table = read_csv_table(path, what="a building list")
+    table = table.replace({"": None})
+    if table.empty:
+        raise InputError("the building list has no rows", file=path, fix="add at least one building")
     if not mapping.x or not mapping.y:
         raise InputError("a CSV building list needs coordinate columns", file=path,
                          fix="set x and y (and crs) in the mapping")
@@ -125,10 +170,10 @@ def _read_table(path: Path, mapping: BuildingMapping) -> gpd.GeoDataFrame:
         if col not in table.columns:
             raise InputError(f"coordinate column {col!r} not in the file", file=path, attribute=col,
                              fix=f"map x/y to columns that exist: {', '.join(map(str, table.columns))}")
-    xy = table[[mapping.x, mapping.y]].apply(pd.to_numeric, errors="coerce")
-    bad = xy.isna().any(axis=1)
+    xy = table[[mapping.x, mapping.y]].apply(pd.to_numeric, errors="coerce").astype(float)
+    bad = ~np.isfinite(xy.to_numpy()).all(axis=1)
     if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0]) + 2  # header is line 1
+        row = int(np.flatnonzero(bad)[0]) + 2  # header is line 1
         raise InputError("coordinates missing or not numbers", file=path, feature=f"row {row}",
                          attribute=f"{mapping.x}/{mapping.y}", fix="give numeric coordinates for every building")
     geometry = gpd.points_from_xy(xy[mapping.x], xy[mapping.y])

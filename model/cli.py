@@ -18,37 +18,72 @@ from .layers import default_site_paths, load_hubs, load_sites
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Site allocation and ten-year land forecast for Hong Kong's new industrialisation.")
-out = Console()
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# user text (names, paths, scenario names) is printed literally: no markup, no emoji codes
+out = Console(markup=False, emoji=False, highlight=False)
+err = Console(stderr=True, markup=False, emoji=False, highlight=False, soft_wrap=True)
 
 EXIT_INPUT = 2
 
 
 def _fail(message: str, code: int = EXIT_INPUT) -> None:
-    err.print(f"error: {message}", markup=False)
+    err.print(f"error: {message}")
     raise typer.Exit(code)
 
 
+class _Session:
+    """What a command collects while it runs: its warnings, the solver's log, and where its run
+    folder landed (for the pointer to the full list of warnings)."""
+
+    def __init__(self) -> None:
+        self.caught: list = []
+        self.log: list[str] = []
+        self.run_folder: Path | None = None
+
+    def record(self, argv: list[str], previous: Path | None = None):
+        from .errors import warning_record
+        from .outputs import RunRecord
+
+        return RunRecord(argv=tuple(argv), warnings=tuple(warning_record(w) for w in self.caught
+                                                          if not issubclass(w.category, DeprecationWarning)),
+                         solver_log="".join(self.log), previous_run=str(previous) if previous else None)
+
+
+_SESSION: _Session | None = None
+
+
+def _session() -> _Session:
+    return _SESSION if _SESSION is not None else _Session()
+
+
 def _guarded(fn):
-    """Run a command: InputError/InfeasibleError -> one line and exit 2; warnings -> one line each."""
+    """Run a command: InputError/InfeasibleError -> one line and exit 2; warnings summarised, one
+    line per kind; the solver's log collected (never printed); any other error -> exit 1."""
 
     def wrapper(*args, **kwargs):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                result = fn(*args, **kwargs)
-            except (InputError, InfeasibleError) as exc:
-                _flush_warnings(caught)
-                _fail(str(exc))
-            except typer.Exit:
-                raise
-            except Exception as exc:  # noqa: BLE001 - no traceback reaches a user
-                if os.environ.get("SITEPLAN_DEBUG"):
+        global _SESSION
+        from . import milp
+
+        session = _SESSION = _Session()
+        try:
+            with warnings.catch_warnings(record=True) as caught, milp.solver_log(session.log.append):
+                warnings.simplefilter("always")
+                session.caught = caught
+                try:
+                    result = fn(*args, **kwargs)
+                except (InputError, InfeasibleError) as exc:
+                    _flush_warnings(session)
+                    _fail(str(exc))
+                except typer.Exit:
                     raise
-                _flush_warnings(caught)
-                _fail(f"internal error: {type(exc).__name__}: {exc} (set SITEPLAN_DEBUG=1 for the traceback)", 1)
-        _flush_warnings(caught)
-        return result
+                except Exception as exc:  # noqa: BLE001 - no traceback reaches a user
+                    if os.environ.get("SITEPLAN_DEBUG"):
+                        raise
+                    _flush_warnings(session)
+                    _fail(f"internal error: {type(exc).__name__}: {exc} (set SITEPLAN_DEBUG=1 for the traceback)", 1)
+            _flush_warnings(session)
+            return result
+        finally:
+            _SESSION = None
 
     wrapper.__name__ = fn.__name__
     wrapper.__doc__ = fn.__doc__
@@ -56,14 +91,25 @@ def _guarded(fn):
     return wrapper
 
 
-def _flush_warnings(caught) -> None:
-    seen = set()
-    for w in caught:
-        text = str(w.message)
-        if issubclass(w.category, DeprecationWarning) or text in seen:
-            continue
-        seen.add(text)
-        err.print(f"warning: {text}", markup=False)
+def _flush_warnings(session: _Session) -> None:
+    from .errors import summarise_warnings, warning_record
+
+    records = [warning_record(w) for w in session.caught if not issubclass(w.category, DeprecationWarning)]
+    lines = summarise_warnings(records)
+    for line in lines:
+        err.print(f"warning: {line}")
+    if len(records) > len(lines) and session.run_folder is not None:
+        err.print(f"warning: all {len(records):,} warnings are listed in {session.run_folder / 'warnings.csv'}")
+
+
+def _argv() -> list[str]:
+    """The command's arguments after the command name (for the manifest)."""
+    return sys.argv[2:]
+
+
+def _check_seed(seed: int | None) -> None:
+    if seed is not None and seed < 0:
+        raise InputError(f"seed {seed} is negative", attribute="--seed", fix="give a whole number of 0 or more")
 
 
 def _load(sites: list[Path] | None, buildings: Path | None, mapping: Path | None):
@@ -104,7 +150,7 @@ def validate(
     if hub_frame is not None:
         kinds = ", ".join(f"{k} {v}" for k, v in hub_frame["kind"].value_counts().items())
         out.print(f"hubs: {len(hub_frame)} ({kinds})")
-    out.print(f"[green]valid[/green]: {len(sites)} sites in EPSG:2326")
+    out.print(f"valid: {len(sites)} sites in EPSG:2326", style="green")
 
 
 @app.command()
@@ -117,21 +163,19 @@ def supply(
     out_dir: Annotated[Path, typer.Option("--out", help="folder for run folders")] = Path("outputs"),
 ) -> None:
     """Land supply by zone and year from the layers alone (no demand): a new run folder."""
-    from .outputs import atomic_run_dir, run_name, write_csv, write_json
-    from .provenance import input_hashes, versions
+    from .outputs import check_output_root, write_supply_run
     from .supply import land_supply, parse_years
 
     started = time.perf_counter()
+    check_output_root(out_dir)
     year_list = parse_years(years)
     frame = _load(sites, buildings, mapping)
     balance = land_supply(frame, year_list)
     inputs = [*(sites or default_site_paths()), *([buildings, mapping] if buildings else [])]
-    with atomic_run_dir(out_dir, run_name("supply", f"{year_list[0]}-{year_list[-1]}")) as run:
-        write_csv(balance, run.tmp / "land_supply_by_zone_year.csv")
-        write_csv(frame.drop(columns="geometry"), run.tmp / "sites.csv")
-        write_json({"command": "supply", "years": [year_list[0], year_list[-1]], "inputs": input_hashes(inputs),
-                    "versions": versions(), "wall_time_s": round(time.perf_counter() - started, 3)},
-                   run.tmp / "manifest.json")
+    session = _session()
+    run = write_supply_run(balance, frame, year_list, inputs, out_dir, session.record(_argv()),
+                           wall_time_s=time.perf_counter() - started)
+    session.run_folder = run.final
     last = balance[balance["year"] == year_list[-1]].groupby("zone")[["floor_area_m2", "power_mw"]].sum()
     first = balance[balance["year"] == year_list[0]].groupby("zone")[["floor_area_m2"]].sum()
     table = Table(title=f"Floor area available to incoming enterprises, {year_list[0]} and {year_list[-1]}")
@@ -169,6 +213,7 @@ def pipeline(
     )
     from .outputs import write_csv_atomic
 
+    _check_seed(seed)
     if out_file.exists() and not force:
         raise InputError("the file exists already", file=out_file, fix="pass --force to overwrite it, or --out")
     done = load_enterprises(committed)
@@ -195,24 +240,35 @@ def forecast(
     seed: Annotated[int | None, typer.Option(help="seed of the random draws (default: the scenario's)")] = None,
     buildings: BuildingsOpt = None,
     mapping: MappingOpt = None,
+    check: Annotated[bool, typer.Option("--check", help="load and validate every input, solve nothing, "
+                                                         "write nothing")] = False,
 ) -> None:
     """The ten-year land forecast of a scenario: a new run folder under --out."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from .forecast import run_forecast
-    from .outputs import write_forecast_run
+    from .forecast import prepare_inputs, run_forecast
+    from .outputs import check_output_root, write_forecast_run
     from .scenario import load_scenario
 
+    _check_seed(seed)
+    if not check:
+        check_output_root(out_dir)
     sc = load_scenario(scenario, years=years, seed=seed)
-    command = "siteplan forecast " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else f"siteplan forecast {scenario}"
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
+    if check:
+        inputs, _files = prepare_inputs(sc, enterprises=enterprises, sites=sites, previous_run=previous,
+                                        buildings=buildings, mapping=mapping)
+        out.print(f"inputs valid: {len(inputs.sites)} sites, {len(inputs.enterprises)} enterprises, "
+                  f"{len(inputs.hubs)} hubs, years {sc.years}")
+        return
+    session = _session()
+    with Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False), TimeElapsedColumn(), console=err,
                   transient=True) as bar:
         task = bar.add_task(f"forecast {sc.name}", total=None)
         result = run_forecast(sc, enterprises=enterprises, sites=sites, previous_run=previous, buildings=buildings,
                               mapping=mapping, progress=lambda step: bar.update(task, description=f"{sc.name}: {step}"))
         bar.update(task, description=f"{sc.name}: writing the run folder")
-        run = write_forecast_run(result, out_dir, command=command,
-                                 extra_manifest={"previous_run": str(previous) if previous else None})
+        run = write_forecast_run(result, out_dir, session.record(_argv(), previous))
+    session.run_folder = run.final
     _print_forecast_summary(result)
     out.print(f"outputs: {run.final}", soft_wrap=True)
 
@@ -236,8 +292,8 @@ def _print_forecast_summary(result) -> None:
         table.add_row(zone, cell(zone, "floor_area_m2", "released"), cell(zone, "floor_area_m2"),
                       cell(zone, "land_m2"), cell(zone, "grid_power_mw", fmt="{:,.1f}"), first)
     out.print(table)
-    gap = "-" if a.gap is None else f"{a.gap:.2%}"
-    out.print(f"{len(a.assigned)} of {len(a.assignments)} enterprises placed; solver {a.status}, proven gap {gap}; "
+    gap = "no bound proven" if a.gap is None else f"proven gap {a.gap:.2%}"
+    out.print(f"{len(a.assigned)} of {len(a.assignments)} enterprises placed; solver {a.status}, {gap}; "
               f"{sum(result.timings_s.values()):.1f} s")
 
 
@@ -251,6 +307,10 @@ def compare(
     """Which enterprises changed site or year between two runs, and how each zone's balance changed."""
     from .compare import compare_runs
 
+    if out_dir is not None:
+        from .outputs import check_output_root
+
+        check_output_root(out_dir)
     changes, balance = compare_runs(run_a, run_b)
     table = Table(title=f"Enterprises that changed ({len(changes)})")
     for col in ("enterprise", "change", f"{run_a.name}", f"{run_b.name}"):
@@ -270,9 +330,9 @@ def compare(
                    f"{r.remaining_change:+,.0f}")
     out.print(t2)
     if out_dir is not None:
-        from .outputs import atomic_run_dir, write_csv
+        from .outputs import atomic_run_dir, run_name, write_csv
 
-        with atomic_run_dir(out_dir, f"compare-{run_a.name}-vs-{run_b.name}") as run:
+        with atomic_run_dir(out_dir, run_name("compare", f"{run_a.name}-vs-{run_b.name}")) as run:
             write_csv(changes, run.tmp / "enterprise_changes.csv")
             write_csv(balance, run.tmp / "balance_changes.csv")
         out.print(f"outputs: {run.final}", soft_wrap=True)
@@ -283,7 +343,15 @@ def compare(
 def sweep(
     scenario: Annotated[str, typer.Argument(help="scenario file or name")],
     draws: Annotated[int, typer.Option(min=1, help="number of Monte Carlo draws")] = 20,
-    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address; default: a LocalCluster")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="remote Dask scheduler, tls://HOST:PORT; default: a "
+                                                       "LocalCluster on this machine")] = None,
+    insecure: Annotated[bool, typer.Option("--insecure", help="allow a tcp:// scheduler: the enterprise list "
+                                                               "travels unencrypted")] = False,
+    tls_ca_file: Annotated[Path | None, typer.Option(help="CA certificate (PEM) of the scheduler's TLS")] = None,
+    tls_cert: Annotated[Path | None, typer.Option(help="client certificate (PEM) for the scheduler")] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="client key (PEM), unless it is in --tls-cert")] = None,
+    connect_timeout_s: Annotated[float, typer.Option(min=0.1, max=600, help="seconds to wait for the scheduler")
+                                 ] = 5.0,
     workers: Annotated[int, typer.Option(min=1, help="LocalCluster worker processes")] = 2,
     years: Annotated[str | None, typer.Option(help="forecast years FIRST-LAST")] = None,
     seed: Annotated[int | None, typer.Option(help="seed of the draws (default: the scenario's)")] = None,
@@ -293,17 +361,32 @@ def sweep(
     """Monte Carlo draws of the pipeline on Dask: P10/P50/P90 of the balance and shortfall probabilities."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from .outputs import write_sweep_run
+    from .outputs import check_output_root, write_sweep_run
     from .scenario import load_scenario
-    from .sweep import run_sweep
+    from .sweep import run_sweep, scheduler_connection
 
+    _check_seed(seed)
+    check_output_root(out_dir)
+    connection = None
+    if scheduler is not None:
+        connection = scheduler_connection(scheduler, insecure=insecure, tls_ca_file=tls_ca_file, tls_cert=tls_cert,
+                                          tls_key=tls_key, connect_timeout_s=connect_timeout_s)
+        if connection.insecure:
+            err.print(f"warning: --insecure: the scenario, the site layers and the enterprise list (names, sectors, "
+                      f"sizes, arrival years and partners of every enterprise) travel unencrypted to "
+                      f"{connection.address}, and the results come back the same way")
+    elif insecure or tls_ca_file or tls_cert or tls_key:
+        raise InputError("--insecure and --tls-* apply to a remote scheduler only", attribute="--scheduler",
+                         fix="give --scheduler tls://HOST:PORT, or leave them out for a LocalCluster")
     sc = load_scenario(scenario, years=years, seed=seed)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, transient=True) as bar:
+    session = _session()
+    with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err, transient=True) as bar:
         task = bar.add_task(f"sweep {sc.name}", total=draws)
-        result = run_sweep(sc, draws, scheduler=scheduler, workers=workers, enterprises=enterprises,
+        result = run_sweep(sc, draws, scheduler=connection, workers=workers, enterprises=enterprises,
                            progress=lambda done, total: bar.update(task, completed=done))
-        run = write_sweep_run(result, out_dir, command="siteplan sweep " + " ".join(sys.argv[2:]))
+        run = write_sweep_run(result, out_dir, session.record(_argv()))
+    session.run_folder = run.final
     prob = result.shortfall_probability
     last = prob[prob["year"] == prob["year"].max()]
     table = Table(title=f"{sc.name}: probability of a shortfall in {prob['year'].max()} ({draws} draws)")
@@ -321,7 +404,7 @@ def main() -> None:
     try:
         app()
     except KeyboardInterrupt:
-        err.print("interrupted")
+        err.print("interrupted: nothing was written")
         sys.exit(130)
 
 

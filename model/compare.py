@@ -7,30 +7,80 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import InputError
+from .layers import numeric_column, read_csv_table
 
 _FIX = "pass folders written by 'siteplan forecast'"
 
 
-def _read(run: Path, name: str, columns: set[str]) -> pd.DataFrame:
-    path = Path(run) / name
-    if not path.exists():
+def _read(run: Path, name: str, columns: tuple[str, ...]) -> pd.DataFrame:
+    run = Path(run)
+    path = run / name
+    if not run.is_dir() or not path.exists():
         raise InputError(f"not a forecast run folder (no {name})", file=run, fix=_FIX)
-    table = pd.read_csv(path)
-    missing = columns - set(table.columns)
-    if missing:
-        raise InputError(f"{name} lacks {', '.join(sorted(missing))}", file=path, fix=_FIX)
+    table = read_csv_table(path, what=f"a run's {name}", columns=columns, columns_fix=_FIX)
+    if table.empty:
+        raise InputError(f"{name} has no rows", file=path, fix=_FIX)
+    return table
+
+
+def read_assignments(run: Path) -> pd.DataFrame:
+    """A run's assignments.csv: enterprise_id, site_id (NA if unplaced), start_year (a year where placed)."""
+    path = Path(run) / "assignments.csv"
+    table = _read(run, "assignments.csv", ("enterprise_id", "site_id", "start_year"))
+    for col in ("enterprise_id", "site_id"):
+        table[col] = table[col].str.strip()
+    for pos, eid in enumerate(table["enterprise_id"]):
+        if not eid:
+            raise InputError("a row has no enterprise_id", file=path, feature=f"row {pos + 2}",
+                             attribute="enterprise_id", fix=_FIX)
+    dup = table["enterprise_id"][table["enterprise_id"].duplicated()]
+    if not dup.empty:
+        raise InputError(f"enterprise {dup.iloc[0][:40]!r} appears twice", file=path, feature=dup.iloc[0][:40],
+                         attribute="enterprise_id", fix=_FIX)
+    placed = table["site_id"] != ""
+    years = numeric_column(table, "start_year", file=path, key="enterprise_id", minimum=2000, maximum=2100,
+                           integer=True, required=False)
+    missing = placed & years.isna()
+    if missing.any():
+        pos = int(missing.to_numpy().nonzero()[0][0])
+        raise InputError("a placed enterprise has no start_year", file=path,
+                         feature=f"row {pos + 2} ({table['enterprise_id'].iloc[pos][:40]})", attribute="start_year",
+                         fix=_FIX)
+    return pd.DataFrame({"enterprise_id": table["enterprise_id"],
+                         "site_id": pd.array(table["site_id"].where(placed, None), dtype="string"),
+                         "start_year": years.where(placed, pd.NA)})
+
+
+def read_land_balance(run: Path) -> pd.DataFrame:
+    """A run's land_balance.csv (wide: year, zone, floor/land/grid released, taken, remaining) as numbers."""
+    path = Path(run) / "land_balance.csv"
+    required = ("year", "zone", *(f"{p}_{c}_{u}" for p, u in (("floor", "m2"), ("grid", "mw"))
+                                  for c in ("released", "taken", "remaining")))
+    table = _read(run, "land_balance.csv", required)
+    table["zone"] = table["zone"].str.strip()
+    for pos, zone in enumerate(table["zone"]):
+        if not zone:
+            raise InputError("a row has no zone", file=path, feature=f"row {pos + 2}", attribute="zone", fix=_FIX)
+    table["year"] = numeric_column(table, "year", file=path, key="zone", minimum=2000, maximum=2100, integer=True)
+    for col in table.columns:
+        if col.endswith(("_m2", "_mw")):  # empty where a zone lacks the resource
+            table[col] = numeric_column(table, col, file=path, key="zone", required=False)
+    dup = table.duplicated(["year", "zone"])
+    if dup.any():
+        pos = int(dup.to_numpy().nonzero()[0][0])
+        raise InputError(f"zone {table['zone'].iloc[pos][:40]} appears twice in {table['year'].iloc[pos]}", file=path,
+                         feature=f"row {pos + 2}", attribute="zone", fix=_FIX)
     return table
 
 
 def compare_runs(run_a: Path, run_b: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(enterprise changes, zone balance changes) from run folder a to run folder b."""
+    """(enterprise changes, zone balance changes) from run folder a to run folder b.
+
+    Both folders are read and checked first (:class:`InputError` naming the file, the row and the fix)."""
     from .forecast import land_balance_long
 
-    cols = {"enterprise_id", "site_id", "start_year"}
-    bcols = {"year", "zone", "floor_released_m2", "grid_released_mw"}
-    return compare_tables(_read(run_a, "assignments.csv", cols), _read(run_b, "assignments.csv", cols),
-                          land_balance_long(_read(run_a, "land_balance.csv", bcols)),
-                          land_balance_long(_read(run_b, "land_balance.csv", bcols)))
+    tables = [(read_assignments(r), land_balance_long(read_land_balance(r))) for r in (run_a, run_b)]
+    return compare_tables(tables[0][0], tables[1][0], tables[0][1], tables[1][1])
 
 
 def compare_forecasts(a, b) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .layers import validate_table
+from .layers import numeric_column, read_csv_table, validate_table
 from .schema import sector_ids, sectors
 
 REQUIRED_PROFILE_COLUMNS = (
@@ -24,21 +24,31 @@ REQUIRED_PROFILE_COLUMNS = (
 )
 
 
-def _read_csv(path: str | Path) -> pd.DataFrame:
-    path = Path(path)
-    if not path.exists():
-        raise InputError("file not found", file=path, fix="check the path")
-    try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"cannot be read as CSV ({str(exc).splitlines()[0]})", file=path,
-                         fix="save it as UTF-8 CSV with a header row") from None
+#: per profile column: (lowest, highest, required); sizes and needs within the enterprise schema's ranges
+PROFILE_RANGES: dict[str, tuple[float, float, bool]] = {
+    "share_of_firms": (0.0, 1.0, True),
+    "median_floor_area_m2": (1.0, 2_000_000.0, True),
+    "floor_area_sigma": (0.0, 3.0, True),
+    "min_floor_area_m2": (1.0, 2_000_000.0, True),
+    "max_floor_area_m2": (1.0, 2_000_000.0, True),
+    "power_kw_per_m2": (0.0, 10.0, True),
+    "min_floor_load_kpa": (0.0, 50.0, True),
+    "min_headroom_m": (0.0, 30.0, True),
+    "own_plot_above_m2": (0.0, 2_000_000.0, False),  # empty: never builds on its own plot
+    "trend_firms_per_year": (0.0, 1000.0, True),
+}
+#: the largest supply-chain weight (1 = the strongest link of the shipped graph)
+MAX_LINK_WEIGHT = 10.0
+
+
+def _read_csv(path: str | Path, what: str = "the table", columns: tuple[str, ...] = ()) -> pd.DataFrame:
+    return read_csv_table(path, what=what, columns=columns)
 
 
 def load_enterprises(path: str | Path) -> pd.DataFrame:
     """The pipeline as a validated table (one row per enterprise); errors name file, row and fix."""
     path = Path(path)
-    raw = _read_csv(path)
+    raw = _read_csv(path, "an enterprise list")
     if raw.empty:
         raise InputError("the enterprise list has no rows", file=path, fix="add at least one enterprise")
     raw = raw.replace({"": None})
@@ -62,26 +72,35 @@ def _validate_enterprise_rules(frame: pd.DataFrame, *, file: Path) -> None:
 
 
 def load_sector_profiles(path: str | Path) -> pd.DataFrame:
-    """Per-sector calibration of the anonymised pipeline (shares, sizes, power, building needs)."""
+    """Per-sector calibration of the anonymised pipeline (shares, sizes, power, building needs).
+
+    One row per known sector; every value a finite number within :data:`PROFILE_RANGES`
+    (``own_plot_above_m2`` may be empty), min_floor_area_m2 <= max_floor_area_m2, shares adding up
+    to 1. Errors name the file, the row (sector), the column and the fix.
+    """
     path = Path(path)
-    raw = _read_csv(path)
-    missing = [c for c in REQUIRED_PROFILE_COLUMNS if c not in raw.columns]
-    if missing:
-        raise InputError(f"missing column(s) {', '.join(missing)}", file=path, attribute=missing[0],
-                         fix=f"the profile table needs {', '.join(REQUIRED_PROFILE_COLUMNS)}")
-    unknown = sorted(set(raw["sector"]) - set(sector_ids()))
-    if unknown:
-        raise InputError(f"unknown sector(s) {', '.join(unknown)}", file=path, attribute="sector",
-                         fix=f"use {', '.join(sector_ids())}")
+    raw = _read_csv(path, "the sector profile table", REQUIRED_PROFILE_COLUMNS)
+    if raw.empty:
+        raise InputError("the profile table has no rows", file=path, fix="give one row per sector")
+    raw["sector"] = raw["sector"].str.strip()
+    for pos, sector in enumerate(raw["sector"]):
+        if sector not in sector_ids():
+            raise InputError(f"unknown sector {sector[:40]!r}", file=path, feature=f"row {pos + 2}", attribute="sector",
+                             fix=f"use {', '.join(sector_ids())}")
+    dup = raw["sector"][raw["sector"].duplicated()]
+    if not dup.empty:
+        raise InputError(f"sector {dup.iloc[0]!r} appears twice", file=path, feature=f"row {dup.index[0] + 2}",
+                         attribute="sector", fix="give one row per sector")
     out = raw.copy()
-    for col in REQUIRED_PROFILE_COLUMNS[1:]:
-        numeric = pd.to_numeric(out[col].replace("", np.nan), errors="coerce")
-        bad = numeric.isna() & (out[col] != "")
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise InputError(f"value {out[col].iloc[i]!r} is not a number", file=path,
-                             feature=f"row {i + 2} ({out['sector'].iloc[i]})", attribute=col, fix="write a number")
-        out[col] = numeric
+    for col, (low, high, required) in PROFILE_RANGES.items():
+        out[col] = numeric_column(raw, col, file=path, key="sector", minimum=low, maximum=high, required=required)
+    small = out["min_floor_area_m2"] > out["max_floor_area_m2"]
+    if small.any():
+        pos = int(np.flatnonzero(small.to_numpy())[0])
+        raise InputError(f"min_floor_area_m2 {out['min_floor_area_m2'].iloc[pos]:,.0f} exceeds max_floor_area_m2 "
+                         f"{out['max_floor_area_m2'].iloc[pos]:,.0f}", file=path,
+                         feature=f"row {pos + 2} ({out['sector'].iloc[pos]})", attribute="min_floor_area_m2",
+                         fix="make the smallest size at most the largest")
     if not np.isclose(out["share_of_firms"].sum(), 1.0, atol=1e-6):
         raise InputError(f"shares of firms add up to {out['share_of_firms'].sum():.3f}", file=path,
                          attribute="share_of_firms", fix="make them add up to 1")
@@ -89,17 +108,29 @@ def load_sector_profiles(path: str | Path) -> pd.DataFrame:
 
 
 def load_supply_chain(path: str | Path) -> nx.Graph:
-    """The supply-chain graph between sectors (edge attribute ``weight``)."""
+    """The supply-chain graph between sectors (edge attribute ``weight``, 0 to :data:`MAX_LINK_WEIGHT`).
+
+    Columns sector_a, sector_b, weight; one row per pair of different sectors.
+    """
     path = Path(path)
-    raw = _read_csv(path)
+    raw = _read_csv(path, "the supply-chain table", ("sector_a", "sector_b", "weight"))
+    weight = numeric_column(raw, "weight", file=path, minimum=0.0, maximum=MAX_LINK_WEIGHT)
     graph = nx.Graph()
     graph.add_nodes_from(sector_ids())
-    for i, row in raw.iterrows():
-        for col in ("sector_a", "sector_b"):
-            if row[col] not in sector_ids():
-                raise InputError(f"unknown sector {row[col]!r}", file=path, feature=f"row {i + 2}", attribute=col,
+    for pos in range(len(raw)):
+        a, b = raw["sector_a"].iloc[pos].strip(), raw["sector_b"].iloc[pos].strip()
+        where = dict(file=path, feature=f"row {pos + 2}")
+        for col, value in (("sector_a", a), ("sector_b", b)):
+            if value not in sector_ids():
+                raise InputError(f"unknown sector {value[:40]!r}", **where, attribute=col,
                                  fix=f"use {', '.join(sector_ids())}")
-        graph.add_edge(row["sector_a"], row["sector_b"], weight=float(row["weight"]))
+        if a == b:
+            raise InputError(f"links sector {a!r} to itself", **where, attribute="sector_b",
+                             fix="link two different sectors (a sector's own firms cluster anyway)")
+        if graph.has_edge(a, b):
+            raise InputError(f"the pair {a} - {b} is listed twice", **where, attribute="sector_b",
+                             fix="keep one row per pair of sectors")
+        graph.add_edge(a, b, weight=float(weight.iloc[pos]))
     return graph
 
 

@@ -13,10 +13,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .allocation import Allocation, PlanningInputs, allocate, load_zone_power
+from .allocation import (
+    Allocation,
+    PlanningInputs,
+    allocate,
+    check_references,
+    committed_after,
+    load_zone_power,
+    warn_committed_after,
+)
 from .enterprises import load_enterprises, load_sector_profiles, load_supply_chain
 from .errors import InputError
-from .layers import load_hubs, load_sites
+from .layers import load_hubs, load_sites, numeric_column, read_csv_table
 from .scenario import Scenario
 from .schema import sectors as sector_table
 
@@ -57,11 +65,20 @@ def trend_demand(profiles: pd.DataFrame, years, rng: np.random.Generator, *, sta
     return pd.DataFrame(rows)
 
 
+#: the most trend enterprises a scenario may expect (beyond that the profiles or trend_scale are wrong)
+MAX_TREND_ENTERPRISES = 10_000
+
+
 def build_demand(scenario: Scenario, pipeline: pd.DataFrame, profiles: pd.DataFrame,
                  rng: np.random.Generator) -> pd.DataFrame:
-    """The pipeline as the scenario sees it (scaled, shifted) plus its trend demand."""
+    """The pipeline as the scenario sees it (scaled, shifted) plus its trend demand.
+
+    Committed enterprises locked to start after the last forecast year are left out: they use
+    nothing within the horizon (:func:`prepare_inputs` warns about them). Those locked before the
+    first year are kept: they occupy their site from the first year on.
+    """
     d = scenario.demand
-    ent = pipeline.copy()
+    ent = pipeline[~committed_after(pipeline, scenario.year_range[-1])].reset_index(drop=True)
     free = ~ent["committed"].to_numpy(dtype=bool)
     ent.loc[free, "floor_area_m2"] = (ent.loc[free, "floor_area_m2"] * d.pipeline_floor_area_scale).round(-1)
     ent.loc[free, "power_mw"] = ent.loc[free, "power_mw"] * d.pipeline_floor_area_scale
@@ -70,6 +87,13 @@ def build_demand(scenario: Scenario, pipeline: pd.DataFrame, profiles: pd.DataFr
     scaled = ent.loc[free, "landing_probability"] * d.landing_probability_scale
     ent.loc[free, "landing_probability"] = np.minimum(scaled, 1.0)
     if d.trend:
+        n_years = len([y for y in scenario.year_range if y >= d.trend_start_year])
+        expected = float(profiles["trend_firms_per_year"].sum()) * d.trend_scale * n_years
+        if expected > MAX_TREND_ENTERPRISES:
+            raise InputError(f"trend demand would draw about {expected:,.0f} enterprises (limit "
+                             f"{MAX_TREND_ENTERPRISES:,})", file=scenario.input_files()["sector_profiles"],
+                             attribute="trend_firms_per_year",
+                             fix="lower trend_firms_per_year or the scenario's demand.trend_scale")
         trend = trend_demand(profiles, scenario.year_range, rng, start_year=d.trend_start_year, scale=d.trend_scale,
                              landing_probability=d.trend_landing_probability,
                              mean_floor_area_m2=d.mean_floor_area_m2)
@@ -155,23 +179,39 @@ def grid_steps(scenario: Scenario, zone_power: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_previous_run(run_dir: str | Path) -> pd.DataFrame:
-    """Last year's assignments (enterprise_id, site_id, start_year) from a forecast run folder."""
+    """Last year's assignments (enterprise_id, site_id, start_year) from a forecast run folder.
+
+    Rows without a site (unplaced) are left out; start_year is a whole year in 2000-2100 where a
+    site is given, and an enterprise appears once. Errors name the file, the row and the fix.
+    """
     run_dir = Path(run_dir)
     path = run_dir / "assignments.csv"
     if not run_dir.is_dir() or not path.exists():
         raise InputError("not a forecast run folder (no assignments.csv)", file=run_dir,
                          fix="pass a folder written by 'siteplan forecast'")
-    table = pd.read_csv(path)
-    missing = {"enterprise_id", "site_id", "start_year"} - set(table.columns)
-    if missing:
-        raise InputError(f"assignments.csv lacks {', '.join(sorted(missing))}", file=path,
-                         fix="pass a folder written by 'siteplan forecast'")
-    return table.loc[table["site_id"].notna(), ["enterprise_id", "site_id", "start_year"]].reset_index(drop=True)
+    table = read_csv_table(path, what="a run's assignments.csv", columns=("enterprise_id", "site_id", "start_year"),
+                           columns_fix="pass a folder written by 'siteplan forecast'")
+    for col in ("enterprise_id", "site_id"):
+        table[col] = table[col].str.strip()
+    table = table[table["site_id"] != ""].reset_index(drop=True)
+    for pos, eid in enumerate(table["enterprise_id"]):
+        if not eid:
+            raise InputError("a placed row has no enterprise_id", file=path, feature=f"row {pos + 2}",
+                             attribute="enterprise_id", fix="pass a folder written by 'siteplan forecast'")
+    table["start_year"] = numeric_column(table, "start_year", file=path, key="enterprise_id", minimum=2000,
+                                         maximum=2100, integer=True)
+    dup = table["enterprise_id"][table["enterprise_id"].duplicated()]
+    if not dup.empty:
+        raise InputError(f"enterprise {dup.iloc[0][:40]!r} is placed twice", file=path, feature=dup.iloc[0][:40],
+                         attribute="enterprise_id", fix="pass a folder written by 'siteplan forecast'")
+    return table[["enterprise_id", "site_id", "start_year"]]
 
 
 def apply_previous(enterprises: pd.DataFrame, previous: pd.DataFrame, first_year: int) -> pd.DataFrame:
     """Enterprises that started before the first year stay where they are (locked); the others
-    keep their site if nothing better is worth the move (the keep-site bonus)."""
+    keep their site if nothing better is worth the move (the keep-site bonus).
+
+    ``previous`` is :func:`read_previous_run`'s table (one row per placed enterprise)."""
     ent = enterprises.copy()
     started = previous[previous["start_year"] < first_year].set_index("enterprise_id")
     hit = ent["enterprise_id"].isin(started.index)
@@ -206,6 +246,12 @@ def prepare_inputs(scenario: Scenario, *, enterprises: Path | None = None, sites
 
     ``buildings`` and ``mapping``: a building-level industrial list and its column mapping
     (:mod:`model.buildings`); its buildings replace the industrial areas they cover.
+
+    Every input is validated here (``siteplan forecast --check`` stops after this): bad input
+    raises :class:`InputError` naming the file, the row and the fix. Committed enterprises locked
+    to start after the last forecast year are left out of the forecast with one
+    :class:`SiteDataWarning` naming them; those locked before the first year (already started)
+    occupy their site from the first year on and keep their real start year in the results.
     """
     files = scenario.input_files()
     site_paths = [Path(p) for p in sites] if sites else files["sites"]
@@ -221,6 +267,8 @@ def prepare_inputs(scenario: Scenario, *, enterprises: Path | None = None, sites
         site_frame = with_buildings(site_frame, layer)
         site_paths = [*site_paths, Path(buildings), Path(mapping)]
     pipeline = load_enterprises(ent_path)
+    check_references(site_frame, pipeline, file=ent_path)
+    warn_committed_after(pipeline, scenario.year_range[-1], file=ent_path)
     profiles = load_sector_profiles(files["sector_profiles"])
     rng = np.random.default_rng(scenario.seed)
     demand = build_demand(scenario, pipeline, profiles, rng)
@@ -229,6 +277,9 @@ def prepare_inputs(scenario: Scenario, *, enterprises: Path | None = None, sites
     used = [*site_paths, ent_path, files["hubs"], files["zone_power"], files["sector_profiles"], files["supply_chain"]]
     if previous_run is not None:
         previous = read_previous_run(previous_run)
+        started = previous[previous["start_year"] < scenario.year_range[0]]
+        check_references(site_frame, started.assign(committed=True, locked_site=started["site_id"]),
+                         file=Path(previous_run) / "assignments.csv", attribute="site_id")
         demand = apply_previous(demand, previous, scenario.year_range[0])
         used.append(Path(previous_run) / "assignments.csv")
     inputs = PlanningInputs(sites=site_frame, enterprises=demand, hubs=load_hubs(files["hubs"]),
@@ -310,7 +361,8 @@ def demand_by_sector(allocation: Allocation, scenario: Scenario) -> pd.DataFrame
             unmet = ~placed
             p = a["landing_probability"]
             rows.append(dict(
-                year=year, sector=sector, enterprises=len(a), arrived_m2=a["floor_area_m2"].sum(),
+                year=year, sector=sector, enterprises=len(a), unmet_enterprises=int(unmet.sum()),
+                arrived_m2=a["floor_area_m2"].sum(),
                 in_place_m2=a.loc[in_place, "floor_area_m2"].sum(), waiting_m2=a.loc[waiting, "floor_area_m2"].sum(),
                 unmet_m2=a.loc[unmet, "floor_area_m2"].sum(),
                 expected_arrived_m2=(a["floor_area_m2"] * p).sum(),

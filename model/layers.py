@@ -67,7 +67,8 @@ def read_layer(path: str | Path) -> gpd.GeoDataFrame:
         raise InputError("file not found", file=path, fix="check the path (layers live in geodata/)")
     try:
         frame = gpd.read_file(path, engine="pyogrio")
-    except (DataSourceError, ValueError, OSError, RuntimeError) as exc:
+    except (DataSourceError, ValueError, OSError, RuntimeError, TypeError, KeyError, IndexError,
+            shapely.errors.ShapelyError) as exc:  # a file no reader understands, whatever the reader raises
         reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
         raise InputError(
             f"cannot be read as a GIS layer ({reason})",
@@ -86,6 +87,86 @@ def read_layer(path: str | Path) -> gpd.GeoDataFrame:
 
 
 # --------------------------------------------------------------------------------------------
+# plain tables (CSV)
+
+
+def read_csv_table(path: str | Path, *, what: str = "the table", fix_missing: str = "check the path",
+                   columns: Sequence[str] = (), columns_fix: str | None = None) -> pd.DataFrame:
+    """A UTF-8 CSV file as text cells (nothing interpreted; empty cells are ""); errors name the file.
+
+    ``columns`` must all be present (message: the missing ones, fix: ``columns_fix``).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError("file not found", file=path, fix=fix_missing)
+    if not path.is_file():
+        raise InputError(f"is a folder, not {what}", file=path, fix="give the path of the CSV file")
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0][:160]
+        raise InputError(f"cannot be read as CSV ({reason})", file=path,
+                         fix="save it as UTF-8 CSV with a header row") from None
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror or type(exc).__name__})", file=path,
+                         fix="check that the file exists and can be read") from None
+    table = table.fillna("")  # cells missing from short rows
+    table.columns = [str(c).strip() for c in table.columns]
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise InputError(f"missing column(s) {', '.join(missing)}", file=path, attribute=missing[0],
+                         fix=columns_fix or f"{what} needs the columns {', '.join(columns)}")
+    return table
+
+
+def _row_label(table: pd.DataFrame, pos: int, key: str | None) -> str:
+    label = f"row {pos + 2}"  # the header is line 1
+    if key and key in table.columns:
+        value = str(table[key].iloc[pos]).strip()
+        if value:
+            label += f" ({value[:40]})"
+    return label
+
+
+def numeric_column(table: pd.DataFrame, column: str, *, file: str | Path, key: str | None = None,
+                   minimum: float | None = None, maximum: float | None = None, integer: bool = False,
+                   required: bool = True, unit: str = "") -> pd.Series:
+    """A column of text cells as finite numbers (float, or Int64 when ``integer``), checked against
+    ``minimum``/``maximum``; empty cells (and nan/NA/None where not ``required``) are NaN/NA unless
+    ``required``. Raises InputError naming the file, the row (and its ``key`` value), the column and
+    the fix on the first bad cell."""
+    text = table[column].astype(str).str.strip() if len(table) else pd.Series([], dtype=str)
+    missing_words = [""] if required else ["", "nan", "NaN", "NA", "<NA>", "None", "null"]
+    empty = text.isin(missing_words) | table[column].isna()
+    values = pd.to_numeric(text.where(~empty, None), errors="coerce").astype(float)
+    u = f" {unit}" if unit else ""
+    kind = "a whole number" if integer else "a number"
+    span = (f" between {minimum:g} and {maximum:g}{u}" if minimum is not None and maximum is not None
+            else f" of at least {minimum:g}{u}" if minimum is not None else "")
+    for pos in range(len(table)):
+        where = dict(file=file, feature=_row_label(table, pos, key), attribute=column)
+        if empty.iloc[pos]:
+            if required:
+                raise InputError("required value is empty", **where, fix=f"write {kind}{span}")
+            continue
+        value = values.iloc[pos]
+        raw = table[column].iloc[pos]
+        if pd.isna(value):
+            raise InputError(f"value {str(raw)[:40]!r} is not {kind}", **where, fix=f"write {kind}{span}")
+        if not np.isfinite(value):
+            raise InputError(f"value {str(raw)[:40]!r} is not a finite number", **where, fix=f"write {kind}{span}")
+        if integer and value != np.floor(value):
+            raise InputError(f"value {str(raw)[:40]!r} is not a whole number", **where, fix=f"write {kind}{span}")
+        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+            problem = "is negative" if value < 0 and (minimum or 0) >= 0 else "is out of range"
+            raise InputError(f"value {value:g}{u} {problem}", **where, fix=f"write {kind}{span}")
+    if integer:
+        return pd.Series(pd.array([None if pd.isna(v) else int(v) for v in values], dtype="Int64"),
+                         index=table.index)
+    return values
+
+
+# --------------------------------------------------------------------------------------------
 # attribute validation
 
 
@@ -95,6 +176,12 @@ def _feature_label(frame: pd.DataFrame, idx, id_col: str) -> str:
         if isinstance(value, str) and value.strip():
             return value.strip()
     return f"#{list(frame.index).index(idx) + 1}"
+
+
+def _short(value, limit: int = 60) -> str:
+    """repr of a value for a message, cut to ``limit`` characters (arrays shown as lists)."""
+    text = repr(value.tolist() if isinstance(value, np.ndarray) else value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _coerce_bool(value) -> bool | None:
@@ -148,11 +235,11 @@ def _validate_attribute(frame: pd.DataFrame, attr: Attribute, *, file: Path, id_
             continue
         try:
             out.append(_coerce_value(value, attr))
-        except ValueError:
+        except (ValueError, TypeError, OverflowError):
             expected = {"int": "a whole number", "float": "a number", "bool": "true or false"}.get(attr.type, attr.type)
             unit = f" in {attr.unit}" if attr.unit else ""
             raise InputError(
-                f"value {value!r} is not {expected}",
+                f"value {_short(value)} is not {expected}",
                 file=file, feature=label, attribute=attr.name,
                 fix=f"write {expected}{unit}",
             ) from None

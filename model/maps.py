@@ -27,6 +27,7 @@ import pandas as pd
 from branca.element import Element, MacroElement, Template
 from folium.plugins import MarkerCluster
 
+from .disclosure import public_enterprise_cells
 from .layers import HK_GRID, WGS84, hk_outline
 from .schema import sectors as sector_table
 from .schema import zones as zone_table
@@ -45,16 +46,26 @@ UTILISATION_STEPS = [(0.5, "#ffffcc", "under 50% taken"), (0.75, "#fed976", "50-
 NOT_RELEASED = "#bdbdbd"
 
 
+#: characters that act in HTML, in the JavaScript template literals folium wraps popups and
+#: tooltips in, and in the template language (Jinja2) that branca renders element text with
+_TEXT_ENTITIES = {"`": "&#96;", "$": "&#36;", "\\": "&#92;", "{": "&#123;", "}": "&#125;", "%": "&#37;",
+                  "#": "&#35;"}
+_TEXT_TABLE = str.maketrans(_TEXT_ENTITIES)
+
+
 def esc(value) -> str:
     """Text for HTML: escaped, with missing values shown as a dash.
 
-    Folium puts popup and tooltip HTML inside JavaScript template literals, so the characters
-    that act there (backtick, dollar, backslash) become HTML entities too.
+    Text from input files is data, never code. branca renders the output of an element's macros
+    a second time as template source, so ``{{ 7*7 }}`` in a name would be evaluated; folium puts
+    popup and tooltip HTML inside JavaScript template literals, where a backtick or ``${`` acts.
+    Besides HTML's own characters, the braces and the characters that follow them in template
+    syntax, the backtick, the dollar and the backslash become character references too: the
+    browser shows them as typed and neither Jinja2 nor JavaScript sees them.
     """
     if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return "-"
-    text = html.escape(str(value), quote=True)
-    return text.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
+    return html.escape(str(value), quote=True).translate(_TEXT_TABLE)
 
 
 def utilisation_colour(share: float) -> str:
@@ -67,8 +78,13 @@ def utilisation_colour(share: float) -> str:
 
 
 def _json_for_script(obj) -> str:
-    """JSON safe inside a <script> element."""
-    return json.dumps(obj).replace("</", "<\\/")
+    """JSON safe inside a <script> element that branca renders as a template: ``</``, braces and
+    ``%``/``#`` are written as JavaScript escapes (the same string to a script, inert to HTML and
+    to Jinja2). Structural braces never start a template tag (they are followed by a quote, a
+    brace closing or a digit), so only the text inside strings needs it."""
+    text = json.dumps(obj, ensure_ascii=True)
+    return re.sub(r'"(?:[^"\\]|\\.)*"', lambda m: m.group(0).replace("</", "<\\/").replace("{", "\\u007b")
+                  .replace("}", "\\u007d").replace("%", "\\u0025").replace("#", "\\u0023"), text)
 
 
 def _disc(point, radius_m: float, n: int = 40) -> list[tuple[float, float]]:
@@ -78,6 +94,12 @@ def _disc(point, radius_m: float, n: int = 40) -> list[tuple[float, float]]:
     ys = point.y + radius_m * np.sin(angles)
     ring = gpd.GeoSeries(gpd.points_from_xy(xs, ys), crs=HK_GRID).to_crs(WGS84)
     return [(p.y, p.x) for p in ring]
+
+
+def _zone_centres(sites: gpd.GeoDataFrame) -> dict[str, tuple[float, float]]:
+    """(lat, lon) of the centre of each zone's sites."""
+    centres = sites.dissolve(by="zone").geometry.centroid.to_crs(WGS84)
+    return {zone: (p.y, p.x) for zone, p in centres.items()}
 
 
 def _radius_m(row) -> float:
@@ -97,15 +119,22 @@ def _site_table(use: pd.DataFrame) -> str:
 
 
 class _Control(MacroElement):
-    """A fixed HTML box (legend or year slider) with optional script; no external assets."""
+    """A fixed HTML box (legend or year slider) with optional script; no external assets.
+
+    The HTML and the script are values of the element, not part of its template's source; any
+    input text in them must already have gone through :func:`esc` or :func:`_json_for_script`
+    (branca renders a macro's output once more as a template)."""
+
+    _template = Template(
+        "{% macro html(this, kwargs) %}{{ this.html_text }}{% endmacro %}"
+        "{% macro script(this, kwargs) %}{{ this.script_text }}{% endmacro %}"
+    )
 
     def __init__(self, html_text: str, script: str = ""):
         super().__init__()
         self._name = "SitePlanControl"
-        self._template = Template(
-            "{% macro html(this, kwargs) %}" + html_text + "{% endmacro %}"
-            "{% macro script(this, kwargs) %}" + script + "{% endmacro %}"
-        )
+        self.html_text = html_text
+        self.script_text = script
 
 
 STYLE = """<style>
@@ -143,10 +172,10 @@ def forecast_map(forecast, *, public: bool = False, tiles: str | None = "OpenStr
                    fill_color="#f7f7f2", fill_opacity=0.6, interactive=False,
                    tooltip=None).add_to(context)
     zone_names = dict(zip(zone_table()["zone"], zone_table()["name"], strict=True))
-    for zone, grp in sites.groupby("zone"):
-        c = gpd.GeoSeries([grp.geometry.union_all().centroid], crs=HK_GRID).to_crs(WGS84).iloc[0]
+    zone_xy = _zone_centres(sites)
+    for zone, (lat, lon) in zone_xy.items():
         label = esc(zone_names.get(zone, zone).replace("Northern Metropolis: ", "NM: "))
-        folium.Marker((c.y, c.x), icon=folium.DivIcon(html=f"<div class='sp-zone-label'>{label}</div>",
+        folium.Marker((lat, lon), icon=folium.DivIcon(html=f"<div class='sp-zone-label'>{label}</div>",
                                                       icon_size=(1, 1), class_name="sp-zone")).add_to(context)
     context.add_to(fmap)
 
@@ -182,22 +211,29 @@ def forecast_map(forecast, *, public: bool = False, tiles: str | None = "OpenStr
     site_xy = {sid: (p.y, p.x) for sid, p in zip(sites["site_id"], wgs_pts, strict=True)}
     placed = alloc.assigned
     if public:
-        grp = placed.groupby(["site_id", "sector"]).agg(enterprises=("enterprise_id", "size"),
-                                                         floor_area_m2=("floor_area_m2", "sum"),
-                                                         first_year=("start_year", "min")).reset_index()
+        min_count = forecast.scenario.publication.public_min_count
+        cells = public_enterprise_cells(placed, min_count)
         layer = folium.FeatureGroup(name="Incoming enterprises by site and sector", show=True)
-        for k, row in enumerate(grp.itertuples()):
-            lat, lon = site_xy[row.site_id]
+        for k, row in enumerate(cells.itertuples()):
+            lat, lon = site_xy[row.site_id] if row.level == "site" else zone_xy[row.zone]
             angle = 2 * np.pi * (k % 8) / 8
             sector = esc(names.get(row.sector, row.sector))
+            where = (f"at {esc(row.site_id)}" if row.level == "site"
+                     else f"in zone {esc(row.zone)} (sites with fewer than {min_count} such enterprises together)")
+            if row.withheld:
+                count = f"fewer than {min_count} enterprises"
+                detail = f"{count}; size and start year withheld (fewer than {min_count} enterprises)"
+                radius = 5.0
+            else:
+                count = f"{int(row.enterprises)} enterprises"
+                detail = f"{count}, {row.floor_area_m2:,.0f} m2, from {int(row.first_year)}"
+                radius = float(np.clip(np.sqrt(row.floor_area_m2) / 25, 4, 16))
             folium.CircleMarker(
                 location=(lat + 0.0012 * np.sin(angle), lon + 0.0012 * np.cos(angle)),
-                radius=float(np.clip(np.sqrt(row.floor_area_m2) / 25, 4, 16)), color="#222", weight=1,
-                fill=True, fill_color=SECTOR_COLOURS.get(row.sector, "#999"), fill_opacity=0.9,
-                tooltip=f"{sector}: {row.enterprises} enterprise(s)",
-                popup=folium.Popup(f"<b>{sector}</b> at {esc(row.site_id)}<br>{row.enterprises} enterprise(s), "
-                                   f"{row.floor_area_m2:,.0f} m2, from {int(row.first_year)}", max_width=320),
-                class_name="sp-ent sp-agg",
+                radius=radius, color="#222", weight=1, fill=True, fill_color=SECTOR_COLOURS.get(row.sector, "#999"),
+                fill_opacity=0.9, tooltip=f"{sector}: {count}",
+                popup=folium.Popup(f"<b>{sector}</b> {where}<br>{detail}", max_width=320),
+                class_name=f"sp-ent sp-agg sp-agg-{row.level}",
             ).add_to(layer)
         layer.add_to(fmap)
     else:
@@ -250,7 +286,9 @@ def forecast_map(forecast, *, public: bool = False, tiles: str | None = "OpenStr
     items += "".join(f"<div><span class='sw' style='background:{c};border-radius:6px'></span>{esc(lbl)}</div>"
                      for c, lbl in sector_entries)
     note = ("Discs are schematic: the site's land area around its published or estimated point. "
-            + ("Enterprises are shown by site and sector, without names." if public
+            + ("Enterprises are shown by site and sector, without names; groups of fewer than "
+               f"{forecast.scenario.publication.public_min_count} are merged into their zone or shown without "
+               "size and year." if public
                else "Enterprise names are confidential: do not forward this map; use map_public.html."))
     title = f"{forecast.scenario.name}: utilisation of sites"
     fmap.get_root().add_child(_Control(

@@ -14,10 +14,14 @@ objective coefficient is an integer), ``gap_limit`` (stopped at a requested ``mi
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
+import os
 import re
+import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +30,65 @@ import pulp
 
 OPTIMALITY_GAP = 1e-6
 _SOLVERS = ("highs", "cbc")
+
+# --------------------------------------------------------------------------------------------
+# the solver's log: never on the console; to a sink the caller gives (the CLI writes it into the
+# run folder as solver.log)
+
+_LOG_SINK: contextvars.ContextVar[Callable[[str], None] | None] = contextvars.ContextVar("solver_log", default=None)
+_BANNER_SEEN = False
+
+
+@contextlib.contextmanager
+def solver_log(sink: Callable[[str], None] | None) -> Iterator[None]:
+    """Send the log of every solve in this context to ``sink`` (called with chunks of text)."""
+    token = _LOG_SINK.set(sink)
+    try:
+        yield
+    finally:
+        _LOG_SINK.reset(token)
+
+
+def _log(text: str) -> None:
+    sink = _LOG_SINK.get()
+    if sink is not None and text:
+        sink(text)
+
+
+def _new_highs():
+    """A HiGHS instance that prints nothing on the console; its log goes to the current sink.
+
+    HiGHS prints its banner on standard output when the first instance of a process is made,
+    before any option can be set; that one construction runs with file descriptor 1 pointed at
+    a temporary file, whose text goes to the log instead."""
+    global _BANNER_SEEN
+    import tempfile
+
+    import highspy
+
+    if _BANNER_SEEN:
+        h = highspy.Highs()
+    else:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        with tempfile.TemporaryFile() as tmp:
+            try:
+                os.dup2(tmp.fileno(), 1)
+                h = highspy.Highs()
+            finally:
+                os.dup2(saved, 1)
+                os.close(saved)
+            tmp.seek(0)
+            _log(tmp.read().decode("utf-8", "replace"))
+        _BANNER_SEEN = True
+    h.setOptionValue("log_to_console", False)
+    sink = _LOG_SINK.get()
+    if sink is not None:  # bound now: HiGHS may call back from its own threads
+        h.setOptionValue("output_flag", True)
+        h.cbLogging.subscribe(lambda event: sink(getattr(event, "message", "") or ""))
+    else:
+        h.setOptionValue("output_flag", False)
+    return h
 
 
 @dataclass(frozen=True)
@@ -231,8 +294,13 @@ def _solve_highs(prob, *, time_limit_s, mip_gap, threads, msg, relax, want_duals
 
     started = time.perf_counter()
     variables, cost, lower, upper, integer, row_names, row_lo, row_hi, starts, cols, vals = _matrix(prob)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", bool(msg))
+    h = _new_highs()
+    if msg:
+        h.setOptionValue("output_flag", True)
+        h.setOptionValue("log_to_console", True)
+    _log(f"--- {prob.name}: {len(variables)} columns, {len(row_names)} rows, "
+         f"{'LP relaxation' if relax else 'MIP'}, time limit "
+         f"{'none' if time_limit_s is None else f'{time_limit_s:.1f} s'}, gap {mip_gap}\n")
     h.setOptionValue("random_seed", 0)
     if threads is not None:
         h.setOptionValue("threads", int(threads))
@@ -264,7 +332,7 @@ def _solve_highs(prob, *, time_limit_s, mip_gap, threads, msg, relax, want_duals
     if n:
         h.run()
     elapsed = time.perf_counter() - started
-    version = f"highs {highspy.Highs().version()}" if hasattr(highspy.Highs, "version") else "highs"
+    version = f"highs {h.version()}" if hasattr(h, "version") else "highs"
     if not n:
         return SolveReport("optimal", float(prob.objective.constant if prob.objective else 0.0), None, 0.0,
                            version, elapsed, values=np.zeros(0))
@@ -334,6 +402,7 @@ def _solve_cbc(prob, *, time_limit_s, mip_gap, threads, msg, relax) -> SolveRepo
         prob.solve(solver)
         elapsed = time.perf_counter() - started
         text = log.read_text(errors="replace") if log.exists() else ""
+    _log(text)
     variables = prob.variables()
     result = _CBC_RESULT.search(text)
     result_text = result.group(1).strip() if result else ""
@@ -371,8 +440,8 @@ class LPSession:
         import highspy
 
         variables, cost, lower, upper, _integer, row_names, row_lo, row_hi, starts, cols, vals = _matrix(prob)
-        self._h = highspy.Highs()
-        self._h.setOptionValue("output_flag", False)
+        self._h = _new_highs()
+        self._h.setOptionValue("output_flag", False)  # thousands of re-solves: not logged
         self._h.setOptionValue("random_seed", 0)
         if threads is not None:
             self._h.setOptionValue("threads", int(threads))

@@ -6,6 +6,7 @@ Only this module and the CLI write files.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
@@ -18,12 +19,43 @@ from pathlib import Path
 
 import pandas as pd
 
+from .errors import InputError
+
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+#: longest label in a run folder's name (file systems allow 255 bytes per name)
+MAX_LABEL_CHARS = 60
 
 
 def run_name(kind: str, label: str, when: datetime | None = None) -> str:
+    """``kind-label-20261130T120000Z``: the label reduced to letters, digits, ``_.-`` and at most
+    :data:`MAX_LABEL_CHARS` characters, so that any scenario name gives a valid folder name."""
     when = when or datetime.now(UTC)
-    return f"{kind}-{_SAFE.sub('_', label)}-{when:%Y%m%dT%H%M%SZ}"
+    safe = _SAFE.sub("_", label).strip("._")[:MAX_LABEL_CHARS] or "run"
+    return f"{kind}-{safe}-{when:%Y%m%dT%H%M%SZ}"
+
+
+def check_output_root(out_root: str | Path) -> Path:
+    """Check, before any computation, that run folders can be written under ``out_root``: it is a
+    folder (created if missing) that this user can write in. Raises :class:`InputError` naming the
+    folder and the fix otherwise (an existing file, a dangling link, a name too long, no
+    permission). Nothing is left behind."""
+    root = Path(out_root)
+    fix = "give --out a folder you can write in (it is created if missing)"
+    reasons = {errno.ENAMETOOLONG: "the path or one of its names is too long", errno.EACCES: "permission denied",
+               errno.EROFS: "the file system is read-only", errno.ENOTDIR: "a part of the path is a file, not a folder",
+               errno.ENOSPC: "the disk is full", errno.ELOOP: "the path loops through symbolic links"}
+    try:
+        if root.is_symlink() and not root.exists():
+            raise InputError("--out is a link to nothing (a dangling symbolic link)", file=root, fix=fix)
+        if root.exists() and not root.is_dir():
+            raise InputError("--out is a file, not a folder", file=root, fix=fix)
+        root.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.mkdtemp(prefix=".tmp-check-", dir=root)
+        os.rmdir(probe)
+    except OSError as exc:
+        reason = reasons.get(exc.errno, exc.strerror or type(exc).__name__)
+        raise InputError(f"cannot write run folders there ({reason})", file=root, fix=fix) from None
+    return root
 
 
 @dataclass
@@ -69,8 +101,56 @@ def atomic_run_dir(out_root: str | Path, name: str) -> Iterator[RunFolder]:
         n += 1
 
 
+#: a text cell that begins with one of these is run as a formula by spreadsheet programs (OWASP)
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def _starts_formula(text: str) -> bool:
+    """Text that a spreadsheet would run (after any apostrophes this module put before it)."""
+    bare = text.lstrip("'")
+    return bare[:1] in FORMULA_TRIGGERS and bare != "" and not _PLAIN_NUMBER.fullmatch(text)
+
+
+def spreadsheet_safe(value):
+    """A text cell made safe for spreadsheets, as OWASP recommends against CSV injection: text that
+    begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading apostrophe, so
+    that it is shown, not run (spreadsheets hide the apostrophe). Numbers, text that is a plain
+    number (``-12.5``) and anything that is not text are unchanged. Text that already begins with
+    apostrophes before such a character gets one more, so that :func:`restore_text` gives back
+    exactly what was written."""
+    if isinstance(value, str) and _starts_formula(value):
+        return "'" + value
+    return value
+
+
+def restore_text(value):
+    """The inverse of :func:`spreadsheet_safe`, for reading a file this model wrote."""
+    if isinstance(value, str) and value[:1] == "'" and _starts_formula(value[1:]):
+        return value[1:]
+    return value
+
+
+def spreadsheet_safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with every text cell passed through :func:`spreadsheet_safe`; numeric,
+    boolean and geometry columns are left as they are."""
+    out = frame.copy()
+    for col in out.columns:
+        series = out[col]
+        if col == "geometry" or not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
+            continue
+        out[col] = series.map(spreadsheet_safe, na_action="ignore")
+    return out
+
+
 def write_csv(frame: pd.DataFrame, path: Path, *, float_format: str = "%.6g") -> None:
-    frame.to_csv(path, index=False, float_format=float_format, lineterminator="\n")
+    """The one CSV writer: UTF-8, no index, ``\\n`` line ends, formula-safe text cells."""
+    spreadsheet_safe_frame(frame).to_csv(path, index=False, float_format=float_format, lineterminator="\n")
+
+
+def write_gpkg_layer(frame, path: Path, layer: str) -> None:
+    """One layer of a GeoPackage, with formula-safe text fields (they are opened in spreadsheets too)."""
+    spreadsheet_safe_frame(frame).to_file(path, layer=layer, driver="GPKG", engine="pyogrio")
 
 
 def write_json(obj, path: Path) -> None:
@@ -134,17 +214,62 @@ def _assignment_layer(forecast):
     return gpd.GeoDataFrame(frame, geometry=list(geom), crs=sites.crs)
 
 
-def write_forecast_run(forecast, out_root: str | Path, *, command: str, extra_manifest: dict | None = None
-                       ) -> RunFolder:
-    """Write a forecast's run folder atomically: tables, map, GeoPackage, manifest."""
+@dataclass(frozen=True)
+class RunRecord:
+    """What the CLI knows of a run beyond its results: the command line (``argv`` after the
+    program name), the warnings it raised, the solver's log, and last year's run folder."""
+
+    argv: tuple[str, ...] = ()
+    warnings: tuple = ()
+    solver_log: str = ""
+    previous_run: str | None = None
+
+
+def _write_run_record(record: RunRecord, folder: Path, *, solver: bool = True) -> None:
+    """warnings.csv (every warning, one row each) and, for runs that solve, solver.log."""
+    rows = [{"category": w.category, "file": w.file, "item": w.item, "kind": w.kind, "message": w.message}
+            for w in record.warnings]
+    write_csv(pd.DataFrame(rows, columns=["category", "file", "item", "kind", "message"]), folder / "warnings.csv")
+    if solver:
+        (folder / "solver.log").write_text(record.solver_log, encoding="utf-8")
+
+
+def manifest_header(kind: str, scenario, files, record: RunRecord) -> dict:
+    """The portable part of a manifest that every run kind shares (see :mod:`model.provenance`)."""
+    from .provenance import input_digests, portable_command, portable_path, portable_settings, project_root, versions
+
+    root = project_root(scenario.folder)
+    header = {
+        "command": f"siteplan {kind} " + portable_command(list(record.argv), root),
+        "scenario": portable_settings(scenario.settings_dict(), root),
+        "seed": scenario.seed,
+        "inputs": input_digests(files, root),
+        "versions": versions(),
+        "warnings": len(record.warnings),
+    }
+    if kind == "forecast":
+        header["previous_run"] = portable_path(record.previous_run, root) if record.previous_run else None
+    return header
+
+
+def _run_block(started_utc: datetime) -> dict:
+    from .provenance import machine
+
+    return {"started_utc": f"{started_utc:%Y-%m-%dT%H:%M:%SZ}", **machine()}
+
+
+def write_forecast_run(forecast, out_root: str | Path, record: RunRecord | None = None) -> RunFolder:
+    """Write a forecast's run folder atomically: tables, maps, GeoPackage, report, manifest,
+    warnings and the solver's log."""
     import time as _time
 
     from .maps import forecast_map, offline_html
-    from .provenance import input_hashes, versions
 
+    record = record or RunRecord()
     alloc = forecast.allocation
     started = _time.perf_counter()
-    name = run_name("forecast", forecast.scenario.name)
+    now = datetime.now(UTC)
+    name = run_name("forecast", forecast.scenario.name, now)
     with atomic_run_dir(out_root, name) as run:
         from .forecast import land_balance_wide
 
@@ -157,28 +282,25 @@ def write_forecast_run(forecast, out_root: str | Path, *, command: str, extra_ma
         write_csv(alloc.marginal_values, run.tmp / "marginal_values.csv")
         write_csv(forecast.inputs.enterprises, run.tmp / "enterprises.csv")
         gpkg = run.tmp / "sites.gpkg"
-        _site_layer(forecast).to_file(gpkg, layer="sites", driver="GPKG", engine="pyogrio")
+        write_gpkg_layer(_site_layer(forecast), gpkg, "sites")
         if len(alloc.assigned):
-            _assignment_layer(forecast).to_file(gpkg, layer="assignments", driver="GPKG", engine="pyogrio")
+            write_gpkg_layer(_assignment_layer(forecast), gpkg, "assignments")
         (run.tmp / "map.html").write_text(offline_html(forecast_map(forecast)), encoding="utf-8")
         (run.tmp / "map_public.html").write_text(offline_html(forecast_map(forecast, public=True)), encoding="utf-8")
+        _write_run_record(record, run.tmp)
         timings = {**forecast.timings_s, "write_s": round(_time.perf_counter() - started, 3)}
         manifest = {
-            "command": command,
-            "scenario": forecast.scenario.settings_dict(),
-            "seed": forecast.scenario.seed,
-            "inputs": input_hashes(forecast.input_files),
-            "versions": versions(),
+            **manifest_header("forecast", forecast.scenario, forecast.input_files, record),
             "solver": {
                 "name": alloc.solver, "status": alloc.status, "objective": alloc.objective, "bound": alloc.bound,
                 "gap": alloc.gap, "mip_gap_requested": forecast.scenario.allocation.mip_gap,
-                "stopped_by_clock": alloc.status == "time_limit",
+                "stopped_by_clock": alloc.status == "time_limit", "proven_bound": alloc.bound is not None,
                 "variables": alloc.n_variables, "constraints": alloc.n_constraints,
             },
             "counts": {"enterprises": int(len(alloc.assignments)), "assigned": int(len(alloc.assigned)),
                        "unassigned": int(len(alloc.unassigned)), "sites": int(len(forecast.inputs.sites))},
             "timings_s": {k: round(v, 3) for k, v in timings.items()},
-            **(extra_manifest or {}),
+            "run": _run_block(now),
         }
         write_json(manifest, run.tmp / "manifest.json")
         _write_report(forecast, run.tmp, manifest)
@@ -201,18 +323,38 @@ def _write_report(forecast, folder: Path, manifest: dict) -> None:
     (folder / "report.html").write_text(html_text, encoding="utf-8")
 
 
-def write_sweep_run(sweep, out_root: str | Path, *, command: str) -> RunFolder:
+def write_sweep_run(sweep, out_root: str | Path, record: RunRecord | None = None) -> RunFolder:
     """Write a sweep's run folder atomically: quantiles, shortfall probabilities, draws, manifest."""
-    from .provenance import input_hashes, versions
-
-    with atomic_run_dir(out_root, run_name("sweep", sweep.scenario.name)) as run:
+    record = record or RunRecord()
+    now = datetime.now(UTC)
+    with atomic_run_dir(out_root, run_name("sweep", sweep.scenario.name, now)) as run:
         write_csv(sweep.balance_quantiles, run.tmp / "balance_quantiles.csv")
         write_csv(sweep.shortfall_probability, run.tmp / "shortfall_probability.csv")
         write_csv(sweep.unmet_quantiles, run.tmp / "unmet_quantiles.csv")
         write_csv(sweep.per_draw, run.tmp / "draws.csv")
+        _write_run_record(record, run.tmp)
         write_json({
-            "command": command, "scenario": sweep.scenario.settings_dict(), "seed": sweep.scenario.seed,
+            **manifest_header("sweep", sweep.scenario, sweep.input_files, record),
             "draws": sweep.draws, "scheduler": sweep.scheduler, "workers": sweep.workers,
-            "inputs": input_hashes(sweep.input_files), "versions": versions(), "timings_s": sweep.timings_s,
+            "timings_s": sweep.timings_s, "run": _run_block(now),
         }, run.tmp / "manifest.json")
+    return run
+
+
+def write_supply_run(balance: pd.DataFrame, sites: pd.DataFrame, years: tuple[int, ...], files, out_root,
+                     record: RunRecord | None = None, *, wall_time_s: float) -> RunFolder:
+    """Write a supply run folder: land supply by zone and year, the sites, warnings, manifest."""
+    from .provenance import input_digests, portable_command, project_root, versions
+
+    record = record or RunRecord()
+    now = datetime.now(UTC)
+    root = project_root(Path(files[0]).parent) if files else Path.cwd()
+    with atomic_run_dir(out_root, run_name("supply", f"{years[0]}-{years[-1]}", now)) as run:
+        write_csv(balance, run.tmp / "land_supply_by_zone_year.csv")
+        write_csv(sites.drop(columns="geometry"), run.tmp / "sites.csv")
+        _write_run_record(record, run.tmp, solver=False)
+        write_json({"command": "siteplan supply " + portable_command(list(record.argv), root),
+                    "years": [years[0], years[-1]], "inputs": input_digests(files, root), "versions": versions(),
+                    "warnings": len(record.warnings), "timings_s": {"wall_s": round(wall_time_s, 3)},
+                    "run": _run_block(now)}, run.tmp / "manifest.json")
     return run

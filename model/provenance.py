@@ -1,8 +1,17 @@
-"""What a run was made from: input hashes and package versions, for manifest.json."""
+"""What a run was made from, for manifest.json: input digests, package versions, the command.
+
+The manifest is portable: a path is written relative to the project it belongs to (the nearest
+folder above the scenario holding both ``scenarios/`` and ``geodata/``, else the scenario's own
+folder), never as an absolute path of the user's machine; a file outside the project is named
+``external/<file name>`` and known by its digest. Digests are named by their algorithm. The same
+inputs give the same manifest on any machine and in any working copy, apart from the ``run``
+block (when, where) and ``timings_s``.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import os
 import platform
 import sys
 from collections.abc import Iterable
@@ -11,6 +20,7 @@ from pathlib import Path
 
 PACKAGES = ("hk-siteplan", "geopandas", "shapely", "pulp", "highspy", "folium", "networkx", "pyogrio", "pyproj",
             "pandas", "numpy", "scipy", "pydantic")
+DIGEST = "sha256"
 
 
 def file_sha256(path: str | Path) -> str:
@@ -21,15 +31,68 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def input_hashes(paths: Iterable[str | Path]) -> dict[str, str]:
-    return {str(p): file_sha256(p) for p in paths}
+def project_root(start: str | Path) -> Path:
+    """The project a scenario (or a run's inputs) belongs to: the nearest folder at or above
+    ``start`` that holds both ``scenarios/`` and ``geodata/``; ``start`` itself if none does."""
+    start = Path(start).resolve()
+    folder = start if start.is_dir() else start.parent
+    for candidate in (folder, *folder.parents):
+        if (candidate / "scenarios").is_dir() and (candidate / "geodata").is_dir():
+            return candidate
+    return folder
+
+
+def portable_path(path: str | Path, root: str | Path) -> str:
+    """``path`` relative to ``root`` (POSIX separators), or ``external/<name>`` outside it."""
+    resolved = Path(os.path.abspath(path))
+    try:
+        return resolved.relative_to(Path(root).resolve()).as_posix() or "."
+    except ValueError:
+        return f"external/{resolved.name}"
+
+
+def input_digests(paths: Iterable[str | Path], root: str | Path) -> list[dict]:
+    """One entry per distinct input file: its portable path, size and digest (sorted by path)."""
+    seen: dict[str, dict] = {}
+    for p in paths:
+        entry = {"path": portable_path(p, root), "bytes": Path(p).stat().st_size, DIGEST: file_sha256(p)}
+        seen.setdefault(entry["path"] + entry[DIGEST], entry)
+    return sorted(seen.values(), key=lambda e: (e["path"], e[DIGEST]))
+
+
+def portable_settings(settings: dict, root: str | Path) -> dict:
+    """A scenario's settings (``Scenario.settings_dict()``) with its input paths made portable."""
+    out = dict(settings)
+    inputs = out.get("inputs")
+    if isinstance(inputs, dict):
+        out["inputs"] = {k: ([portable_path(p, root) for p in v] if isinstance(v, list | tuple)
+                             else portable_path(v, root) if isinstance(v, str) else v)
+                         for k, v in inputs.items()}
+    return out
+
+
+def portable_command(argv: list[str], root: str | Path) -> str:
+    """A command line with every argument that names an existing file or folder made portable
+    (``--opt=value`` forms included); options and values that are not paths are kept."""
+    words = []
+    for arg in argv:
+        head, eq, value = arg.partition("=") if arg.startswith("--") else ("", "", arg)
+        if value and not value.startswith("-") and Path(value).exists():
+            value = portable_path(value, root)
+        words.append(f"{head}{eq}{value}" if eq else value if not head else arg)
+    return " ".join(words)
 
 
 def versions() -> dict[str, str]:
-    found = {"python": sys.version.split()[0], "platform": platform.platform()}
+    found = {"python": sys.version.split()[0]}
     for name in PACKAGES:
         try:
             found[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             found[name] = "not installed"
     return found
+
+
+def machine() -> dict[str, str]:
+    """Where a run was made (kept apart from what it was made from)."""
+    return {"platform": platform.platform(), "machine": platform.machine(), "cpus": str(os.cpu_count())}

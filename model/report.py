@@ -15,6 +15,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from jinja2 import Environment, select_autoescape  # noqa: E402
 
+from .disclosure import public_sector_warnings, public_unmet_total  # noqa: E402
 from .schema import zones as zone_table  # noqa: E402
 
 CHARTS = {
@@ -45,7 +46,11 @@ def _supply_demand(forecast, ax):
     ax.plot(dem.index, dem["arrived_m2"], color="#d73027", lw=2, ls="--", label="demand arrived")
     ax.plot(dem.index, dem["expected_arrived_m2"], color="#f46d43", lw=1.5, ls=":",
             label="demand arrived x landing probability")
-    ax.bar(dem.index, dem["unmet_m2"], color="#d73027", alpha=0.25, label="demand unmet")
+    k = forecast.scenario.publication.public_min_count
+    count = forecast.demand_by_sector.groupby("year")["unmet_enterprises"].sum()
+    small = (count > 0) & (count < k)  # small-cell rule: a year's unmet bar of 1-2 firms would disclose a size
+    ax.bar(dem.index[~small.to_numpy()], dem["unmet_m2"][~small.to_numpy()], color="#d73027", alpha=0.25,
+           label="demand unmet" + (f" (years with fewer than {k} unmet enterprises not shown)" if small.any() else ""))
     ax.set_ylabel("million m2 of floor area")
     ax.legend(fontsize=8, loc="upper left")
 
@@ -64,8 +69,14 @@ def _utilisation(forecast, ax):
     plt.colorbar(im, ax=ax, fraction=0.03, label="share taken")
 
 
+def public_warnings(forecast) -> pd.DataFrame:
+    """The early-warning table under the small-cell rule (:mod:`model.disclosure`)."""
+    return public_sector_warnings(forecast.early_warning, forecast.demand_by_sector,
+                                  forecast.scenario.publication.public_min_count)
+
+
 def _shortfalls(forecast, ax):
-    ew = forecast.early_warning
+    ew = public_warnings(forecast)
     years = forecast.scenario.year_range
     rows = ew[ew["first_shortfall_year"].notna()].copy()
     rows["label"] = np.where(rows["scope"] == "zone", rows["zone"].astype(str) + " " + rows["resource"].astype(str),
@@ -122,20 +133,23 @@ def chart_figures(forecast) -> dict[str, plt.Figure]:
 def headline(forecast) -> list[tuple[str, str]]:
     a = forecast.allocation
     placed = a.assigned
-    dem = forecast.demand_by_sector
-    last = dem[dem["year"] == dem["year"].max()]
+    k = forecast.scenario.publication.public_min_count
+    unmet = public_unmet_total(forecast.demand_by_sector, k)
+    unmet_text = (f"{unmet:,.0f} m2" if unmet is not None
+                  else f"withheld: fewer than {k} enterprises (the figure would disclose their sizes)")
     ew = forecast.early_warning
     short = ew[(ew["scope"] == "zone") & ew["first_shortfall_year"].notna()].sort_values("first_shortfall_year")
     first = (f"{short['zone'].iloc[0]} {short['resource'].iloc[0]} in {int(short['first_shortfall_year'].iloc[0])}"
              if len(short) else "none in the forecast years")
-    gap = "-" if a.gap is None else f"{a.gap:.2%}"
+    proof = (f"{a.status}, proven within {a.gap:.2%} of the best plan" if a.gap is not None
+             else f"{a.status}: no bound proven (the solver stopped before it proved one)")
     return [
         ("Forecast years", f"{forecast.scenario.year_range[0]}-{forecast.scenario.year_range[-1]}"),
         ("Enterprises placed", f"{len(placed)} of {len(a.assignments)}"),
         ("Floor area placed", f"{placed['floor_area_m2'].sum():,.0f} m2"),
-        ("Demand unmet by the last year", f"{last['unmet_m2'].sum():,.0f} m2"),
+        ("Demand unmet by the last year", unmet_text),
         ("First shortfall", first),
-        ("Optimiser", f"{a.status}, proven within {gap} of the best plan"),
+        ("Optimiser", proof),
     ]
 
 
@@ -146,8 +160,9 @@ _ENV = Environment(autoescape=select_autoescape(default=True, default_for_string
 def render_report(forecast, *, manifest: dict, downloads: list[str], charts: list[str]) -> str:
     """The report page as HTML (relative links to the run folder's files)."""
     template = _ENV.from_string(resources.files("model").joinpath("templates/report.html.j2").read_text("utf-8"))
-    ew = forecast.early_warning
-    warnings_table = ew[ew["first_shortfall_year"].notna()].sort_values(["first_shortfall_year", "scope"])
+    ew = public_warnings(forecast)
+    shown = ew["first_shortfall_year"].notna() | ew["withheld"]
+    warnings_table = ew[shown].sort_values(["first_shortfall_year", "scope"], na_position="last")
     zone_names = dict(zip(zone_table()["zone"], zone_table()["name"], strict=True))
     return template.render(
         scenario=forecast.scenario, headline=headline(forecast),

@@ -8,13 +8,15 @@ resolved against the folder of the scenario file.
 from __future__ import annotations
 
 import copy
+import math
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import InputError
+from .schema import zones as zone_table
 from .settings import AllocationSettings
 from .supply import parse_years
 
@@ -22,14 +24,19 @@ SCENARIO_DIR = Path(__file__).resolve().parents[1] / "scenarios"
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+
+Year = Annotated[int, Field(ge=2000, le=2100)]
+DelayYears = Annotated[int, Field(ge=-20, le=20)]
 
 
 class InputPaths(_Frozen):
     """Input files (relative paths are resolved against the folder of the file that names them)."""
 
-    sites: tuple[str, ...] = ("../geodata/innovation_parks.geojson", "../geodata/northern_metropolis.geojson",
-                              "../geodata/industrial_areas.geojson")
+    sites: tuple[str, ...] = Field(min_length=1, default=(
+        "../geodata/innovation_parks.geojson", "../geodata/northern_metropolis.geojson",
+        "../geodata/industrial_areas.geojson"))
     hubs: str = "../geodata/hubs.geojson"
     zone_power: str = "../geodata/zone_power.csv"
     enterprises: str = "enterprises.csv"
@@ -40,24 +47,24 @@ class InputPaths(_Frozen):
 class DemandSettings(_Frozen):
     """Demand: the named pipeline, scaled and shifted, plus trend demand drawn with the seed."""
 
-    pipeline_floor_area_scale: float = Field(default=1.0, gt=0)
+    pipeline_floor_area_scale: float = Field(default=1.0, gt=0, le=10)
     arrival_shift_years: int = Field(default=0, ge=-5, le=5)
-    landing_probability_scale: float = Field(default=1.0, gt=0)
+    landing_probability_scale: float = Field(default=1.0, gt=0, le=10)
     trend: bool = True
-    trend_start_year: int = 2031
-    trend_scale: float = Field(default=1.0, ge=0)
+    trend_start_year: Year = 2031
+    trend_scale: float = Field(default=1.0, ge=0, le=20)
     trend_landing_probability: float = Field(default=0.5, ge=0, le=1)
-    mean_floor_area_m2: float = Field(default=20_000.0, gt=0)
+    mean_floor_area_m2: float = Field(default=20_000.0, gt=0, le=2_000_000)
 
 
 class SupplySettings(_Frozen):
     """Supply changes: releases that slip, and floor space released from industrial buildings."""
 
-    release_delay_years_by_group: dict[str, int] = Field(default_factory=dict)
-    release_delay_years_by_site: dict[str, int] = Field(default_factory=dict)
-    industrial_release_m2_per_year: float = Field(default=0.0, ge=0)
-    industrial_release_start_year: int = 2027
-    industrial_release_kw_per_m2: float = Field(default=0.3, ge=0)
+    release_delay_years_by_group: dict[str, DelayYears] = Field(default_factory=dict)
+    release_delay_years_by_site: dict[str, DelayYears] = Field(default_factory=dict)
+    industrial_release_m2_per_year: float = Field(default=0.0, ge=0, le=10_000_000)
+    industrial_release_start_year: Year = 2027
+    industrial_release_kw_per_m2: float = Field(default=0.3, ge=0, le=10)
 
     @field_validator("release_delay_years_by_group")
     @classmethod
@@ -72,14 +79,29 @@ class SupplySettings(_Frozen):
 class PowerSettings(_Frozen):
     """Zone grid changes: commissioning that slips, and capacity scaled."""
 
-    grid_delay_years_by_zone: dict[str, int] = Field(default_factory=dict)
-    grid_scale_by_zone: dict[str, float] = Field(default_factory=dict)
-    grid_extra_mw_by_zone: dict[str, float] = Field(default_factory=dict)
-    grid_extra_from_year: int = 2026
+    grid_delay_years_by_zone: dict[str, DelayYears] = Field(default_factory=dict)
+    grid_scale_by_zone: dict[str, Annotated[float, Field(ge=0, le=10)]] = Field(default_factory=dict)
+    grid_extra_mw_by_zone: dict[str, Annotated[float, Field(ge=-10_000, le=10_000)]] = Field(default_factory=dict)
+    grid_extra_from_year: Year = 2026
+
+    @field_validator("grid_delay_years_by_zone", "grid_scale_by_zone", "grid_extra_mw_by_zone")
+    @classmethod
+    def _zones(cls, value: dict) -> dict:
+        known = set(zone_table()["zone"])
+        bad = sorted(set(value) - known)
+        if bad:
+            raise ValueError(f"unknown zone(s) {bad}; zones are {sorted(known)}")
+        return value
 
 
 class EarlyWarningSettings(_Frozen):
     shortfall_remaining_share: float = Field(default=0.1, ge=0, le=1)
+
+
+class PublicationSettings(_Frozen):
+    """What the public outputs (stakeholder map, report) may show: see :mod:`model.disclosure`."""
+
+    public_min_count: int = Field(default=3, ge=1)
 
 
 class Scenario(_Frozen):
@@ -88,13 +110,14 @@ class Scenario(_Frozen):
     name: str
     description: str = ""
     years: str = "2026-2035"
-    seed: int = 2026
+    seed: int = Field(default=2026, ge=0)
     inputs: InputPaths = InputPaths()
     demand: DemandSettings = DemandSettings()
     supply: SupplySettings = SupplySettings()
     power: PowerSettings = PowerSettings()
     allocation: AllocationSettings = AllocationSettings()
     early_warning: EarlyWarningSettings = EarlyWarningSettings()
+    publication: PublicationSettings = PublicationSettings()
     sweep_allocation: dict[str, float | int | bool] = Field(
         default_factory=lambda: {"mip_gap": 0.02, "cluster_nodes": 300, "cluster_leaves_solved": 1, "max_nodes": 50})
     folder: str = Field(default=".", exclude=True)
@@ -112,6 +135,22 @@ class Scenario(_Frozen):
         if unknown:
             raise ValueError(f"unknown allocation setting(s) {unknown}")
         return value
+
+    @model_validator(mode="after")
+    def _finite_allocation(self) -> Scenario:
+        """AllocationSettings accepts infinities; a scenario does not (nor sweep settings that do not validate)."""
+        for prefix, values in (("allocation", self.allocation.model_dump()),
+                               ("sweep_allocation", self.sweep_allocation)):
+            for key, value in _floats(values):
+                if not math.isfinite(value):
+                    raise ValueError(f"{prefix}.{key}: {value} is not a finite number")
+        try:
+            AllocationSettings.model_validate({**self.allocation.model_dump(), **self.sweep_allocation})
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"])
+            raise ValueError(f"sweep_allocation.{where}: {err['msg']}") from None
+        return self
 
     @model_validator(mode="after")
     def _allocation_years(self) -> Scenario:
@@ -140,6 +179,18 @@ class Scenario(_Frozen):
         return self.model_dump(mode="json")
 
 
+def _floats(value, prefix: str = ""):
+    """(dotted key, value) of every float in nested dicts/lists."""
+    if isinstance(value, float):
+        yield prefix, value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _floats(v, f"{prefix}.{k}" if prefix else str(k))
+    elif isinstance(value, list | tuple):
+        for k, v in enumerate(value):
+            yield from _floats(v, f"{prefix}[{k}]")
+
+
 # --------------------------------------------------------------------------------------------
 # loading
 
@@ -157,14 +208,27 @@ def deep_merge(base: dict, override: dict) -> dict:
 
 def _read_yaml(path: Path) -> dict:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise InputError("scenario file not found", file=path, fix=_available_hint(path.parent)) from None
+    except IsADirectoryError:
+        raise InputError("is a folder, not a scenario file", file=path,
+                         fix="give a scenario file (.yaml) or a scenario name") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"is not UTF-8 text (byte {exc.start})", file=path,
+                         fix="save the scenario as UTF-8 text") from None
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        raise InputError(f"cannot be read ({reason})", file=path, fix="check the path and its permissions") from None
+    try:
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
-        raise InputError(f"not valid YAML{where} ({getattr(exc, 'problem', exc)})", file=path,
-                         fix="check the indentation and quoting") from None
+        raise InputError(f"not valid YAML{where} ({getattr(exc, 'problem', None) or type(exc).__name__})",
+                         file=path, fix="check the indentation and quoting") from None
+    except RecursionError:
+        raise InputError("nested too deeply", file=path, fix="see scenarios/base.yaml for the layout") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -195,16 +259,52 @@ def merged_scenario_data(path: Path, _seen: tuple[Path, ...] = ()) -> dict:
         raise InputError("scenario extends itself (a cycle)", file=path, attribute="extends",
                          fix="remove the circular 'extends'")
     data = _read_yaml(path)
-    if isinstance(data.get("inputs"), dict):  # paths are relative to the file that names them
-        data["inputs"] = {k: ([str((path.parent / p).resolve()) for p in v] if isinstance(v, list)
-                              else str((path.parent / v).resolve()) if isinstance(v, str) else v)
-                          for k, v in data["inputs"].items()}
+    inputs = data.get("inputs")
+    if inputs is not None and not isinstance(inputs, dict):
+        raise InputError("inputs must be a mapping of input names to file paths", file=path, attribute="inputs",
+                         fix="write e.g. 'inputs: {enterprises: enterprises.csv}'; see scenarios/base.yaml")
+    if inputs:  # paths are relative to the file that names them
+        data["inputs"] = {k: _resolve_input(path, k, v) if k in InputPaths.model_fields else v
+                          for k, v in inputs.items()}  # unknown keys: reported by the validation
     parent = data.pop("extends", None)
+    if parent is not None and (not isinstance(parent, str) or not parent.strip() or "\0" in parent):
+        raise InputError(f"extends must name one scenario file, not {_describe(parent)}", file=path,
+                         attribute="extends", fix="write e.g. 'extends: base.yaml', or remove the line")
     if parent is None and path.name != "base.yaml" and (path.parent / "base.yaml").exists():
         parent = "base.yaml"
     if parent:
-        return deep_merge(merged_scenario_data(path.parent / parent, (*_seen, path)), data)
+        return deep_merge(merged_scenario_data(path.parent / parent.strip(), (*_seen, path)), data)
     return data
+
+
+def _describe(value) -> str:
+    """What a YAML value is, for a message: 'a list', 'a number', 'an empty text'..."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, str):
+        return "an empty text" if not value.strip() else repr(value[:40])
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return f"the number {value!r}"[:60]
+    kind = {list: "list", dict: "mapping"}.get(type(value), type(value).__name__)
+    return f"an empty {kind}" if not value else f"a {kind}"
+
+
+def _resolve_input(scenario: Path, key: str, value):
+    """An ``inputs`` entry with its path(s) resolved against the scenario's folder ('sites' is a list)."""
+    def one(text, attribute: str) -> str:
+        if not isinstance(text, str) or not text.strip() or "\0" in text:
+            raise InputError(f"expected a file path, got {_describe(text)}", file=scenario, attribute=attribute,
+                             fix="give the path of the file, relative to the scenario's folder")
+        return str((scenario.parent / text.strip()).resolve())
+
+    if key == "sites":
+        if not isinstance(value, list) or not value:
+            raise InputError(f"expected a list of layer files, got {_describe(value)}", file=scenario,
+                             attribute="inputs.sites", fix="write e.g. 'sites: [../geodata/innovation_parks.geojson]'")
+        return [one(v, f"inputs.sites[{k}]") for k, v in enumerate(value)]
+    return one(value, f"inputs.{key}")
 
 
 def _valid_keys(model: type[BaseModel], loc: tuple) -> list[str]:
@@ -225,19 +325,30 @@ def load_scenario(name_or_path: str | Path, **overrides: Any) -> Scenario:
     data.setdefault("name", path.stem)
     if path.name != "base.yaml":
         data["name"] = path.stem if data.get("name") in (None, "base") else data["name"]
-    data = deep_merge(data, {k: v for k, v in overrides.items() if v is not None})
+    given = {k: v for k, v in overrides.items() if v is not None}
+    data = deep_merge(data, given)
     if isinstance(data.get("allocation"), dict) and "years" in data["allocation"]:
         raise InputError("years are set at the top level of a scenario", file=path, attribute="allocation.years",
                          fix="move it to 'years: FIRST-LAST'")
     data["folder"] = str(path.resolve().parent)
+    for section in ("allocation", "sweep_allocation"):  # AllocationSettings itself accepts infinities
+        for key, value in _floats(data.get(section)):
+            if not math.isfinite(value):
+                raise InputError(f"{value} is not a finite number", file=path, attribute=f"{section}.{key}",
+                                 fix="write a number; see the comments in scenarios/base.yaml")
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = tuple(err["loc"])
-        dotted = ".".join(str(p) for p in loc)
+        dotted = ".".join(str(p)[:40] for p in loc) or None
+        if loc and loc[0] in given and loc[0] in ("years", "seed"):  # given as --years/--seed
+            dotted = f"--{loc[0]}"
         if err["type"] == "extra_forbidden":
             raise InputError("unknown key", file=path, attribute=dotted,
                              fix=f"valid keys here are {', '.join(_valid_keys(Scenario, loc))}") from None
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, InputError):
+            raise InputError(cause.problem, file=path, attribute=dotted, fix=cause.fix) from None
         msg = err["msg"].replace("Value error, ", "")
         raise InputError(msg, file=path, attribute=dotted, fix="see the comments in scenarios/base.yaml") from None

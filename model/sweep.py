@@ -13,13 +13,16 @@ same draws whatever the number of workers or the order they finish in.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .allocation import PlanningInputs, allocate
+from .errors import InputError
 from .forecast import build_demand, demand_by_sector, land_balance, prepare_inputs
 from .scenario import Scenario
 
@@ -95,12 +98,84 @@ def summarise(balances: pd.DataFrame, demands: pd.DataFrame, threshold: float
     return quantiles, prob, unmet
 
 
-def run_sweep(scenario: Scenario, draws: int, *, scheduler: str | None = None, workers: int = 2,
+_ADDRESS = re.compile(r"(?P<scheme>[a-z]+)://(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(?P<port>\d{1,5})")
+_SCHEDULER_FIX = "write the scheduler's address as tls://HOST:PORT (e.g. tls://10.0.0.5:8786)"
+
+
+@dataclass(frozen=True)
+class SchedulerConnection:
+    """How to reach a remote Dask scheduler: its address, the TLS settings (a
+    ``distributed.Security``) or ``insecure`` for plain TCP, and how long to try."""
+
+    address: str
+    security: object | None = None
+    insecure: bool = False
+    connect_timeout_s: float = 5.0
+
+
+def scheduler_connection(address: str, *, insecure: bool = False, tls_ca_file: str | None = None,
+                         tls_cert: str | None = None, tls_key: str | None = None,
+                         connect_timeout_s: float = 5.0) -> SchedulerConnection:
+    """Check a scheduler address and its security before anything is sent.
+
+    The enterprise list is confidential, so a remote scheduler is reached over TLS
+    (``tls://HOST:PORT``) with a ``distributed.Security`` from the given files or, without them, from
+    the Dask configuration (``distributed.comm.tls.*``); plain ``tcp://`` only with ``insecure``.
+    Raises :class:`InputError` for a malformed address, a missing TLS configuration or TCP without
+    ``insecure``."""
+    from distributed import Security
+
+    match = _ADDRESS.fullmatch(address.strip())
+    if not match or not 0 < int(match["port"]) < 65536:
+        raise InputError(f"scheduler address {address!r} is not SCHEME://HOST:PORT", attribute="--scheduler",
+                         fix=_SCHEDULER_FIX)
+    scheme = match["scheme"]
+    if scheme == "tcp":
+        if not insecure:
+            raise InputError("a tcp:// scheduler would receive the enterprise list unencrypted",
+                             attribute="--scheduler",
+                             fix="use tls:// with --tls-ca-file/--tls-cert/--tls-key (or the Dask TLS configuration), "
+                                 "or pass --insecure on a network you trust")
+        return SchedulerConnection(address.strip(), None, True, connect_timeout_s)
+    if scheme != "tls":
+        raise InputError(f"scheduler protocol {scheme!r} is not supported", attribute="--scheduler",
+                         fix=_SCHEDULER_FIX)
+    for label, path in (("--tls-ca-file", tls_ca_file), ("--tls-cert", tls_cert), ("--tls-key", tls_key)):
+        if path is not None and not Path(path).is_file():
+            raise InputError("file not found", file=path, attribute=label, fix="give the PEM file's path")
+    if tls_ca_file or tls_cert or tls_key:
+        if not (tls_ca_file and tls_cert):
+            raise InputError("TLS needs the CA file and the client certificate", attribute="--tls-ca-file",
+                             fix="give --tls-ca-file and --tls-cert (and --tls-key unless the key is in the cert)")
+        security = Security(tls_ca_file=str(tls_ca_file), tls_client_cert=str(tls_cert),
+                            tls_client_key=str(tls_key) if tls_key else None, require_encryption=True)
+    else:
+        security = Security(require_encryption=True)  # from the Dask configuration
+        if not security.tls_ca_file:
+            raise InputError("no TLS configuration for the scheduler", attribute="--scheduler",
+                             fix="pass --tls-ca-file and --tls-cert (and --tls-key), or set "
+                                 "distributed.comm.tls.ca-file and distributed.comm.tls.client.cert in the Dask "
+                                 "configuration")
+    return SchedulerConnection(address.strip(), security, False, connect_timeout_s)
+
+
+def _connect(connection: SchedulerConnection):
+    from dask.distributed import Client
+
+    try:
+        return Client(connection.address, security=connection.security, timeout=connection.connect_timeout_s)
+    except (OSError, TimeoutError) as exc:
+        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        raise InputError(f"cannot reach the scheduler within {connection.connect_timeout_s:g} s ({reason})",
+                         attribute=connection.address,
+                         fix="check the address, that the scheduler runs and that its TLS settings match") from None
+
+
+def run_sweep(scenario: Scenario, draws: int, *, scheduler: SchedulerConnection | None = None, workers: int = 2,
               enterprises=None, sites=None, progress=None) -> Sweep:
     """Run ``draws`` Monte Carlo draws on Dask: a LocalCluster of ``workers`` processes, or the
-    scheduler at ``scheduler`` (e.g. ``tcp://10.0.0.5:8786``; its workers need this package)."""
-    from pathlib import Path
-
+    remote scheduler of ``scheduler`` (see :func:`scheduler_connection`; its workers need this
+    package)."""
     from dask.distributed import Client, LocalCluster, as_completed
 
     from .enterprises import load_enterprises, load_sector_profiles
@@ -112,9 +187,9 @@ def run_sweep(scenario: Scenario, draws: int, *, scheduler: str | None = None, w
     profiles = load_sector_profiles(scenario.input_files()["sector_profiles"])
     seeds = np.random.SeedSequence(scenario.seed).spawn(draws)
     cluster = None
-    if scheduler:
-        client = Client(scheduler)
-        address = scheduler
+    if scheduler is not None:
+        client = _connect(scheduler)
+        address = scheduler.address
     else:
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)

@@ -4,9 +4,6 @@ that came in as input text."""
 
 from __future__ import annotations
 
-import os
-import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,21 +11,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from .browser_support import Page, launch
 from .conftest import FIXTURES, ROOT
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 INJECTED = "<img src=x onerror=alert(1)>"
 INJECTED_JS = "`${alert(2)}` \\x"  # breaks a JavaScript template literal if not escaped
-
-if not CHROMIUM:
-    if os.environ.get("CI"):
-        raise RuntimeError("CI is set but Chromium is not installed: .ci/run installs Debian's chromium package")
-    pytest.skip("browser tests need Chromium (Debian package 'chromium'; .ci/run installs it)",
-                allow_module_level=True)
-
-from playwright.sync_api import sync_playwright  # noqa: E402
-
-TILE = re.compile(r"^https://tile\.openstreetmap\.org/")
 
 
 @pytest.fixture(scope="module")
@@ -51,40 +38,8 @@ def run(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--no-first-run", "--disable-sync"])
+    with launch() as b:
         yield b
-        b.close()
-
-
-class Page:
-    """A page with the network blocked and everything it logs collected."""
-
-    def __init__(self, browser, url: str):
-        self.ctx = browser.new_context(viewport={"width": 1400, "height": 900})
-        self.blocked: list[str] = []
-        self.ctx.route("**/*", self._route)
-        self.page = self.ctx.new_page()
-        self.console: list[tuple[str, str]] = []
-        self.errors: list[str] = []
-        self.dialogs: list[str] = []
-        self.page.on("console", lambda m: self.console.append((m.type, m.text)))
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
-        self.page.goto(url)
-        self.page.wait_for_timeout(800)
-
-    def _route(self, route):
-        if route.request.url.startswith("file:"):
-            route.continue_()
-        else:
-            self.blocked.append(route.request.url)
-            route.abort()
-
-    def close(self):
-        self.ctx.close()
 
 
 def _open(browser, run: Path, name: str) -> Page:
@@ -92,12 +47,7 @@ def _open(browser, run: Path, name: str) -> Page:
 
 
 def _assert_clean(page: Page):
-    assert page.errors == []
-    assert page.dialogs == []
-    # the only requests are basemap tiles, which fail offline and are all the console complains of
-    assert all(TILE.match(u) for u in page.blocked), [u for u in page.blocked if not TILE.match(u)][:3]
-    errors = [t for kind, t in page.console if kind == "error"]
-    assert all("Failed to load resource" in t for t in errors), errors[:3]
+    page.assert_clean()
 
 
 def test_planner_map_offline(browser, run):

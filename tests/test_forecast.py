@@ -25,7 +25,7 @@ OVERRIDES = ["baseline", "high_demand", "northern_metropolis_delay", "power_cons
              "industrial_building_revitalisation"]
 RUN_FILES = {"assignments.csv", "clusters.csv", "demand_by_sector.csv", "early_warning.csv", "enterprises.csv",
              "land_balance.csv", "manifest.json", "map.html", "map_public.html", "marginal_values.csv", "report.html",
-             "site_use.csv", "sites.gpkg", "charts"}
+             "site_use.csv", "sites.gpkg", "charts", "solver.log", "warnings.csv"}
 
 
 def siteplan(*args, cwd=ROOT):
@@ -180,7 +180,8 @@ def test_forecast_writes_a_complete_run_folder(two_runs):
     m = json.loads((runs[0] / "manifest.json").read_text())
     assert m["seed"] == 2026 and m["scenario"]["name"] == "fast_baseline"
     assert m["solver"]["status"] in ("optimal", "gap_limit", "node_limit") and m["solver"]["gap"] <= 0.05
-    assert all(len(h) == 64 for h in m["inputs"].values()) and len(m["inputs"]) == 8
+    assert all(len(e["sha256"]) == 64 for e in m["inputs"]) and len(m["inputs"]) == 8
+    assert {e["path"] for e in m["inputs"]} >= {"geodata/hubs.geojson", "scenarios/enterprises.csv"}
     assert {"pulp", "highspy", "geopandas"} <= set(m["versions"])
     assert {"load_s", "build_s", "solve_s", "write_s"} <= set(m["timings_s"])
     bal = pd.read_csv(runs[0] / "land_balance.csv")
@@ -238,7 +239,7 @@ def test_previous_run_locks_started_enterprises_and_keeps_sites(two_runs, tmp_pa
     same = (before.loc[both, "site_id"] == after.loc[both, "site_id"])[placed].mean()
     assert same > 0.8  # re-planning changes little
     m = json.loads((run / "manifest.json").read_text())
-    assert m["previous_run"] == str(a)
+    assert m["previous_run"] == f"external/{a.name}"  # outside the project: named, never an absolute path
     cmp = siteplan("compare", a, run)
     assert cmp.returncode == 0 and "moved site" in cmp.stdout or "Enterprises that changed" in cmp.stdout
 

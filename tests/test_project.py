@@ -16,11 +16,19 @@ def _norm(spec: str) -> tuple[str, str]:
     return name.lower().replace("_", "-"), spec[len(name):]
 
 
+#: pip extras and their conda packages (environment.yml names conda packages, never pip extras)
+CONDA_FOR_EXTRA = {"dask[distributed]": ("dask", "distributed")}
+
+
 def test_environment_yml_in_step_with_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    pip_deps = dict(_norm(d) for d in project["dependencies"])
+    pip_deps = {}
+    for name, spec in (_norm(d) for d in project["dependencies"]):
+        for conda_name in CONDA_FOR_EXTRA.get(name, (name,)):
+            pip_deps[conda_name] = spec
     env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
     conda = dict(_norm(d) for d in env["dependencies"] if isinstance(d, str) and not d.startswith(("python", "pip")))
+    assert not any("[" in name for name in conda), "environment.yml names conda packages, not pip extras"
     assert conda == pip_deps
 
 

@@ -68,7 +68,8 @@ def test_cli_supply_writes_a_run_folder(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     (run,) = list(tmp_path.iterdir())
-    assert {p.name for p in run.iterdir()} == {"land_supply_by_zone_year.csv", "sites.csv", "manifest.json"}
+    assert {p.name for p in run.iterdir()} == {"land_supply_by_zone_year.csv", "sites.csv", "manifest.json",
+                                         "warnings.csv"}
     bal = pd.read_csv(run / "land_supply_by_zone_year.csv")
     assert bal["year"].min() == 2026 and bal["year"].max() == 2035
     assert str(run) in proc.stdout.replace("\n", "")

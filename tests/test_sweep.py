@@ -61,7 +61,8 @@ def test_cli_sweep_writes_a_run_folder(tmp_path):
     (run,) = list(tmp_path.iterdir())
     assert run.name.startswith("sweep-fast_baseline-")
     assert {p.name for p in run.iterdir()} == {"balance_quantiles.csv", "shortfall_probability.csv",
-                                              "unmet_quantiles.csv", "draws.csv", "manifest.json"}
+                                              "unmet_quantiles.csv", "draws.csv", "manifest.json",
+                                              "warnings.csv", "solver.log"}
     m = json.loads((run / "manifest.json").read_text())
     assert m["draws"] == 2 and m["workers"] == 2 and m["seed"] == 2026
     assert "probability of a shortfall" in " ".join(proc.stdout.split())

@@ -1,0 +1,111 @@
+"""A remote Dask scheduler receives the enterprise list: only over TLS, or with an explicit
+--insecure that says what travels in clear; a malformed or unreachable address is an input error
+within a few seconds."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from .tiny_world import write_tiny_world
+
+
+def siteplan(*args, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "model.cli", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, timeout=300)
+
+
+def _one_line_exit_2(proc, *words):
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    for w in words:
+        assert w in lines[0], (w, lines[0])
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    return write_tiny_world(tmp_path_factory.mktemp("sweep-world"))
+
+
+@pytest.fixture(scope="module")
+def pem(tmp_path_factory):
+    """A throwaway CA, certificate and key (distributed's own test helper makes them)."""
+    from distributed import Security
+
+    sec = Security.temporary()
+    folder = tmp_path_factory.mktemp("pem")
+    paths = {}
+    for name, text in (("ca", sec.tls_ca_file), ("cert", sec.tls_client_cert), ("key", sec.tls_client_key)):
+        paths[name] = folder / f"{name}.pem"
+        paths[name].write_text(text, encoding="utf-8")
+    return sec, paths
+
+
+@pytest.mark.parametrize("address, words", [
+    ("tcp://127.0.0.1:8786", ("unencrypted", "--insecure")),
+    ("nonsense", ("not SCHEME://HOST:PORT", "tls://")),
+    ("tls://", ("not SCHEME://HOST:PORT",)),
+    ("tls://host:99999", ("not SCHEME://HOST:PORT",)),
+    ("http://host:80", ("protocol 'http'",)),
+    ("tls://127.0.0.1:8786", ("no TLS configuration",)),
+])
+def test_bad_or_clear_text_addresses_are_refused_before_anything_is_sent(world, tmp_path, address, words):
+    started = time.monotonic()
+    proc = siteplan("sweep", world.scenario, "--draws", "1", "--scheduler", address, "--out", tmp_path / "o",
+                    cwd=tmp_path)
+    _one_line_exit_2(proc, *words)
+    assert time.monotonic() - started < 60  # a sanity bound on a hang, not a timing assertion
+    assert not any((tmp_path / "o").iterdir())
+
+
+def test_unreachable_scheduler_is_an_input_error(world, tmp_path, pem):
+    _sec, p = pem
+    proc = siteplan("sweep", world.scenario, "--draws", "1", "--scheduler", "tls://127.0.0.1:9",
+                    "--tls-ca-file", p["ca"], "--tls-cert", p["cert"], "--tls-key", p["key"], "--connect-timeout-s", "2",
+                    "--out", tmp_path / "o", cwd=tmp_path)
+    _one_line_exit_2(proc, "cannot reach the scheduler within 2 s", "fix:")
+
+
+def test_missing_certificate_file_is_an_input_error(world, tmp_path, pem):
+    _sec, p = pem
+    proc = siteplan("sweep", world.scenario, "--draws", "1", "--scheduler", "tls://127.0.0.1:9",
+                    "--tls-ca-file", tmp_path / "nope.pem", "--tls-cert", p["cert"], "--out", tmp_path / "o",
+                    cwd=tmp_path)
+    _one_line_exit_2(proc, "nope.pem", "file not found")
+
+
+def test_tls_options_without_a_scheduler_are_an_input_error(world, tmp_path):
+    _one_line_exit_2(siteplan("sweep", world.scenario, "--insecure", "--out", tmp_path / "o", cwd=tmp_path),
+                     "remote scheduler only")
+
+
+def _cluster(**kwargs):
+    from distributed import LocalCluster
+
+    return LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None, **kwargs)
+
+
+def test_sweep_over_tls_to_a_remote_scheduler(world, tmp_path, pem):
+    sec, p = pem
+    with _cluster(protocol="tls://", security=sec) as cluster:
+        assert cluster.scheduler_address.startswith("tls://")
+        proc = siteplan("sweep", world.scenario, "--draws", "2", "--scheduler", cluster.scheduler_address,
+                        "--tls-ca-file", p["ca"], "--tls-cert", p["cert"], "--tls-key", p["key"],
+                        "--out", tmp_path / "o", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "unencrypted" not in proc.stderr
+    assert "2 draws on 1 worker(s)" in " ".join(proc.stdout.split())
+
+
+def test_insecure_sweep_says_what_travels_in_clear(world, tmp_path):
+    with _cluster(protocol="tcp://") as cluster:
+        proc = siteplan("sweep", world.scenario, "--draws", "1", "--scheduler", cluster.scheduler_address,
+                        "--insecure", "--out", tmp_path / "o", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    warning = " ".join(proc.stderr.split())
+    assert "--insecure" in warning and "enterprise list" in warning and "unencrypted" in warning
