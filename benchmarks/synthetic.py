@@ -94,3 +94,36 @@ def synthetic_inputs(n_enterprises: int, n_sites: int, seed: int = 0, *, eligibl
     graph.add_weighted_edges_from([("microelectronics", "advanced_manufacturing", 1.0), ("ai_data", "data_centre", 1.0),
                                    ("new_energy", "advanced_manufacturing", 0.8), ("life_health", "ai_data", 0.5)])
     return PlanningInputs(sites, enterprises, load_hubs(), zone_power, graph)
+
+
+def write_synthetic_files(n_enterprises: int, n_sites: int, folder, seed: int = 0, *, time_limit_s: float = 90.0):
+    """The synthetic instance as files a planner would hand to the CLI: a site layer (GeoJSON,
+    WGS84), an enterprise list (CSV), a zone power table and a scenario naming them. Returns the
+    scenario's path (run ``siteplan forecast SCENARIO``)."""
+    from pathlib import Path
+
+    import yaml
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    inputs = synthetic_inputs(n_enterprises, n_sites, seed=seed)
+    sites = inputs.sites.drop(columns=["group", "capacity_basis", "available_land_m2", "source_file"],
+                              errors="ignore").to_crs("EPSG:4326")
+    sites.to_file(folder / "sites.geojson", driver="GeoJSON")
+    inputs.enterprises.to_csv(folder / "enterprises.csv", index=False)
+    inputs.zone_power.assign(reserved_for="").to_csv(folder / "zone_power.csv", index=False)
+    root = Path(__file__).resolve().parents[1]
+    scenario = folder / "synthetic.yaml"
+    scenario.write_text(yaml.safe_dump({
+        "extends": str(root / "scenarios" / "base.yaml"),
+        "name": f"synthetic_{n_enterprises}x{n_sites}",
+        "description": "Invented benchmark instance (never for planning)",
+        "years": "2026-2035",
+        "inputs": {"sites": ["sites.geojson"], "enterprises": "enterprises.csv", "zone_power": "zone_power.csv",
+                   "hubs": str(root / "geodata" / "hubs.geojson"),
+                   "sector_profiles": str(root / "scenarios" / "sector_profiles.csv"),
+                   "supply_chain": str(root / "scenarios" / "supply_chain.csv")},
+        "demand": {"trend": False},
+        "allocation": {"mip_gap": 0.01, "time_limit_s": time_limit_s, "max_nodes": None},
+    }, sort_keys=False), encoding="utf-8")
+    return scenario

@@ -33,6 +33,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -229,12 +230,22 @@ def load_building_layer(path: str | Path, mapping: BuildingMapping, areas: gpd.G
     except Exception as exc:
         raise InputError(f"cannot transform from {raw.crs} ({exc})", file=path,
                          fix="set crs in the mapping to the CRS of the coordinates") from None
+    for i, geom in enumerate(grid.geometry):
+        xy = shapely.get_coordinates(geom) if geom is not None else np.empty((0, 2))
+        if not len(xy) or not (np.abs(xy) < 1e7).all():  # 10,000 km from the grid's origin: nowhere near HK
+            raise InputError(f"the position cannot be placed in the Hong Kong 1980 Grid (missing or out of range "
+                             f"in {raw.crs.name if raw.crs else 'its CRS'})", file=path, feature=f"row {rows[i]}",
+                             fix="check the building's coordinates and the mapping's crs")
     pool = areas.loc[areas["kind"] == "industrial_area"].reset_index(drop=True)
     if pool.empty:
         raise InputError("no industrial areas to join buildings to", file=path,
                          fix="load geodata/industrial_areas.geojson with the sites")
     nearest = pool.sindex.nearest(grid.geometry, return_all=False, return_distance=True)
     (bld_idx, area_idx), dist = nearest
+    if len(bld_idx) != len(grid):  # a position no distance can be measured from
+        i = int(np.setdiff1d(np.arange(len(grid)), bld_idx)[0])
+        raise InputError("no industrial area can be found near the building's position", file=path,
+                         feature=f"row {rows[i]}", fix="check the building's coordinates and the mapping's crs")
     order = np.argsort(bld_idx)
     area_of = area_idx[order]
     dist_m = dist[order]

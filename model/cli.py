@@ -305,6 +305,8 @@ def compare(
     out_dir: Annotated[Path | None, typer.Option("--out", help="also write the comparison as CSVs here")] = None,
 ) -> None:
     """Which enterprises changed site or year between two runs, and how each zone's balance changed."""
+    import pandas as pd
+
     from .compare import compare_runs
 
     if out_dir is not None:
@@ -315,8 +317,11 @@ def compare(
     table = Table(title=f"Enterprises that changed ({len(changes)})")
     for col in ("enterprise", "change", f"{run_a.name}", f"{run_b.name}"):
         table.add_column(col)
+    def where(site, year) -> str:
+        return "-" if pd.isna(site) else f"{site} {'' if pd.isna(year) else int(year)}".strip()
+
     for r in changes.head(40).itertuples():
-        table.add_row(r.enterprise_id, r.change, f"{r.site_id_a} {r.start_year_a}", f"{r.site_id_b} {r.start_year_b}")
+        table.add_row(r.enterprise_id, r.change, where(r.site_id_a, r.start_year_a), where(r.site_id_b, r.start_year_b))
     out.print(table)
     if len(changes) > 40:
         out.print(f"... and {len(changes) - 40} more")

@@ -291,7 +291,13 @@ def prepare_inputs(scenario: Scenario, *, enterprises: Path | None = None, sites
 def run_forecast(scenario: Scenario, *, enterprises: Path | None = None, sites: list[Path] | None = None,
                  previous_run: Path | None = None, buildings: Path | None = None, mapping: Path | None = None,
                  progress=None) -> Forecast:
-    """Prepare, allocate and tabulate a scenario. ``progress(step_name)`` is called between steps."""
+    """Prepare, allocate and tabulate a scenario. ``progress(step_name)`` is called between steps.
+
+    One clock (the scenario's ``allocation.time_limit_s``) runs from here: loading, the solve, the
+    explanations and the tables share it (:class:`~model.optimiser.clock.Clock`)."""
+    from .optimiser.clock import Clock
+
+    clock = Clock(scenario.allocation.time_limit_s)
     tick = progress or (lambda _name: None)
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -300,7 +306,7 @@ def run_forecast(scenario: Scenario, *, enterprises: Path | None = None, sites: 
                                    buildings=buildings, mapping=mapping)
     timings["load_s"] = time.perf_counter() - started
     tick("allocating")
-    allocation = allocate(inputs, scenario.allocation)
+    allocation = allocate(inputs, scenario.allocation, clock=clock)
     timings["build_s"] = allocation.build_time_s
     timings["solve_s"] = allocation.solve_time_s
     timings["explain_s"] = allocation.explain_time_s

@@ -22,7 +22,7 @@ import pandas as pd
 import shapely
 from pyogrio.errors import DataSourceError
 
-from .errors import InputError, SiteDataWarning
+from .errors import InputError, feature_warning
 from .schema import KIND_GROUP, LAND_KINDS, Attribute, attributes, districts, sector_ids, zones
 
 HK_GRID = "EPSG:2326"
@@ -353,8 +353,8 @@ def _validate_geometry(frame: gpd.GeoDataFrame, *, file: Path, id_col: str) -> g
             if not safe:
                 raise InputError(f"invalid geometry ({reason}) that cannot be repaired safely",
                                  file=file, feature=label, fix="redraw the polygon without self-intersections")
-            warnings.warn(f"{file}: feature {label}: invalid geometry ({reason}) repaired", SiteDataWarning,
-                          stacklevel=3)
+            warnings.warn(feature_warning(file, label, f"invalid geometry ({reason}) repaired",
+                                          kind="invalid geometry repaired"), stacklevel=3)
             geoms[pos] = repaired
         if not outline.contains(geoms[pos].representative_point()):
             lon, lat = gpd.GeoSeries([geoms[pos].representative_point()], crs=HK_GRID).to_crs(WGS84).iloc[0].coords[0]
@@ -380,8 +380,8 @@ def _warn_district(frame: gpd.GeoDataFrame, *, file: Path, id_col: str) -> None:
         pad = 0.005  # about 500 m: the boxes come from generalised boundaries
         inside_lon = box.min_lon - pad <= point.x <= box.max_lon + pad
         if not (inside_lon and box.min_lat - pad <= point.y <= box.max_lat + pad):
-            warnings.warn(f"{file}: feature {label}: position lies outside district {name}", SiteDataWarning,
-                          stacklevel=3)
+            warnings.warn(feature_warning(file, label, f"position lies outside district {name}",
+                                          kind="position lies outside its district"), stacklevel=3)
 
 
 # --------------------------------------------------------------------------------------------

@@ -10,9 +10,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
-from model.allocation import allocate, build_allocation
+from model.allocation import allocate, binding_years, build_allocation
 from model.errors import InfeasibleError
-from model.rules import binding_years
 from model.settings import AllocationSettings
 
 from .planning import brute_force, make_inputs, plan_is_feasible, plan_of, plan_value, space_use
@@ -39,8 +38,9 @@ def test_variables_only_for_eligible_triples():
     )
     m = build_allocation(inputs, exact(clustering=False))
     # S1 forbids the sector, S2's floors are too weak; S3 opens in 2028 (a wait of 2 years)
-    assert [v.name for v in m.x] == ["x_E1,S3,2028_"]
-    assert list(zip(m.cand.s.tolist(), m.cand.t.tolist(), strict=True)) == [(2, 2028)]
+    assert list(m.column_names) == ["x[E1,S3,2028]"]
+    p = m.problem
+    assert list(zip(p.s.tolist(), p.t.tolist(), strict=True)) == [(2, 2028)]
 
 
 def test_floor_and_land_rows_carry_real_ids_and_site_dependent_use():
@@ -50,26 +50,23 @@ def test_floor_and_land_rows_carry_real_ids_and_site_dependent_use():
         enterprises=[dict(floor_area_m2=200.0), dict(floor_area_m2=300.0, needs_own_plot=True, min_plot_m2=150.0)],
     )
     m = build_allocation(inputs, exact(clustering=False))
-    floor = m.constraint("floor[TKO-AMC,2028]")
-    land = m.constraint("land[STT-P1,2028]")
-    assert floor is not None and land is not None
     # rows are in 1,000 m2
-    assert coefs(floor) == {"x_E1,TKO_AMC,2026_": 0.2}  # E2 builds its own plant: land only
+    assert m.row_terms("floor[TKO-AMC,2028]") == {"x[E1,TKO-AMC,2026]": 0.2}  # E2 builds its own plant: land only
     # land use = floor / plot ratio, or the minimum plot if larger: 200/2.5 = 80, max(300/2.5, 150) = 150
-    assert coefs(land) == pytest.approx({"x_E1,STT_P1,2026_": 0.08, "x_E2,STT_P1,2026_": 0.15})
-    assert floor.constant == -0.5 and land.constant == -1.0
-    assert m.constraint("floor[TKO-AMC,2026]") is None  # implied by the 2028 row: capacity does not rise
+    assert m.row_terms("land[STT-P1,2028]") == pytest.approx({"x[E1,STT-P1,2026]": 0.08, "x[E2,STT-P1,2026]": 0.15})
+    assert m.row_upper[m.row("floor[TKO-AMC,2028]")] == 0.5 and m.row_upper[m.row("land[STT-P1,2028]")] == 1.0
+    assert m.row("floor[TKO-AMC,2026]") is None  # implied by the 2028 row: capacity does not rise
 
 
 def test_grid_rows_follow_commissioning_steps_and_starts_can_wait_for_them():
     inputs = make_inputs(sites=[dict(power_mw=50.0)], enterprises=[dict(power_mw=8.0)],
                          grid={"KLE": [(2026, 5.0), (2028, 20.0)]})
     m = build_allocation(inputs, exact(clustering=False))
-    names = sorted(k for k in m.constraints if k.startswith("grid["))
+    names = sorted(k for k in m.row_names if k.startswith("grid["))
     assert names == ["grid[KLE,2027]", "grid[KLE,2028]"]
-    assert m.constraint("grid[KLE,2027]").constant == -5.0
+    assert m.row_upper[m.row("grid[KLE,2027]")] == 5.0
     # starting in 2027 is dominated by 2026 (no row in 2026), starting in 2028 avoids the 2027 row
-    assert sorted(m.cand.t.tolist()) == [2026, 2028]
+    assert sorted(m.problem.t.tolist()) == [2026, 2028]
 
 
 def test_cluster_rows_and_locks():
@@ -79,13 +76,29 @@ def test_cluster_rows_and_locks():
                      dict(enterprise_id="FREE")],
     )
     m = build_allocation(inputs, exact(max_clusters_per_sector=1, critical_mass_m2=150.0))
-    lock = [v for v in m.x if v.name.startswith("x_LOCK")]
-    assert [v.name for v in lock] == ["x_LOCK,B,2027_"] and lock[0].lowBound == 1
-    assert coefs(m.constraint("cluster[FREE,KLE]")) == {"x_FREE,A,2026_": 1.0, "y_advanced_manufacturing,KLE_": -1.0}
-    assert m.constraint("clusters[advanced_manufacturing]").constant == -1.0
-    assert m.constraint("mass[advanced_manufacturing,KLE]") is not None
-    assert m.constraint("mass[advanced_manufacturing,NM-HUB]") is None  # opened by a lock: exempt
-    assert m.y[("advanced_manufacturing", "NM-HUB")].lowBound == 1
+    lock = [j for j, name in enumerate(m.column_names) if name.startswith("x[LOCK")]
+    assert [m.column_names[j] for j in lock] == ["x[LOCK,B,2027]"] and m.col_lower[lock[0]] == 1
+    assert m.row_terms("cluster[FREE,KLE]") == {"x[FREE,A,2026]": 1.0, "y[advanced_manufacturing,KLE]": -1.0}
+    assert m.row_upper[m.row("clusters[advanced_manufacturing]")] == 1.0
+    assert m.row("mass[advanced_manufacturing,KLE]") is not None
+    assert m.row("mass[advanced_manufacturing,NM-HUB]") is None  # opened by a lock: exempt
+    assert m.col_lower[m.column("y[advanced_manufacturing,NM-HUB]")] == 1
+
+
+def test_named_partners_earn_their_bonus_only_within_the_travel_distance():
+    inputs = make_inputs(
+        sites=[dict(site_id="A"), dict(site_id="B", zone="NM-HUB")],
+        enterprises=[dict(enterprise_id="P1", partners="P2"), dict(enterprise_id="P2", partners="P1"),
+                     dict(enterprise_id="LONE")],
+    )
+    s = exact(clustering=False, partner_bonus=0.5, partner_distance_km=5.0)
+    m = build_allocation(inputs, s)
+    w = [name for name in m.column_names if name.startswith("w[")]
+    assert w == ["w[P1,P2,KLE]", "w[P1,P2,NM-HUB]"]  # one pair, in either zone; LONE has no partner
+    terms = m.row_terms("partner_near[P1,P2,KLE]")
+    # P2 counts near KLE only in KLE itself: NM-HUB lies farther than 5 km
+    assert terms == {"w[P1,P2,KLE]": 1.0, "x[P2,A,2026]": -1.0}
+    assert m.cost[m.column("w[P1,P2,KLE]")] == pytest.approx(0.5 * 0.1)  # bonus x the smaller weight (100 m2)
 
 
 def test_binding_years():
@@ -196,18 +209,18 @@ def test_invariants_on_tiny_instances(case):
 
 
 def test_a_search_the_clock_interrupts_keeps_its_bound_proven():
-    from model.decompose import cluster_branch_and_bound
+    from model.optimiser.search import cluster_search
 
     sites, ents, extra = CASES["clusters and critical mass"]
     inputs = make_inputs(sites, ents)
     s = exact(**extra["settings"])
-    model = build_allocation(inputs, s)
-    full = cluster_branch_and_bound(model, tolerance=0.0)
+    form = build_allocation(inputs, s)
+    full = cluster_search(form, tolerance=0.0)
     assert full.closed and full.root_x is not None
     # a clock already past: no relaxation is solved, so nothing is claimed
-    cut = cluster_branch_and_bound(model, tolerance=0.0, time_limit_s=-1.0)
-    assert cut.bound == float("inf") and cut.leaves == [] and not cut.closed and cut.root_x is None
-    # the allocation still comes out feasible, from the relaxation's cluster masses
+    cut = cluster_search(form, tolerance=0.0, time_limit_s=-1.0)
+    assert cut.bound == float("inf") and cut.leaves == () and not cut.closed and cut.root_x is None
+    # the allocation still comes out feasible, from the greedy plan's clusters
     best, _ = brute_force(inputs, s)
     a = allocate(inputs, s.model_copy(update={"time_limit_s": 1e-3}), explain=False)
     assert plan_is_feasible(plan_of(a), inputs, s)
@@ -360,7 +373,7 @@ def test_unknown_locked_site():
     from model.errors import InputError
 
     inputs = make_inputs(sites=[dict()], enterprises=[dict(committed=True, locked_site="NOWHERE", locked_year=2026)])
-    with pytest.raises(InputError, match=r"feature E1, 'locked_site': locked_site 'NOWHERE' is not a site"):
+    with pytest.raises(InputError, match=r"feature E1, 'locked_site': locked_site 'NOWHERE' of E1 is not a site"):
         build_allocation(inputs, exact())
 
 

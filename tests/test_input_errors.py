@@ -303,10 +303,11 @@ def test_bad_mapping(tmp_path, mapping, needles):
     (BUILDINGS.replace("250000", "-250000"), ["buildings.csv", "IBB-KT-001", "'total_floor_area_m2'", "negative"]),
     (BUILDINGS.replace("841123.6", "inf"), ["buildings.csv", "row 2", "coordinates missing or not numbers"]),
     (BUILDINGS.replace("841123.6", ""), ["buildings.csv", "row 2", "coordinates missing or not numbers"]),
+    (BUILDINGS.replace("841123.6", "-4.8e199"), ["buildings.csv", "row 2", "cannot be placed in the Hong Kong 1980 Grid"]),
     (BUILDINGS.replace("Synthetic", "Synth\u00e9tic").encode("latin-1"), ["buildings.csv", "cannot be read as CSV"]),
     (os.urandom(200) + b"\xff", ["buildings.csv", "cannot be read"]),
-], ids=["header-only", "empty-file", "gfa-text", "vacant-text", "gfa-negative", "x-inf", "x-empty", "latin1",
-        "random-bytes"])
+], ids=["header-only", "empty-file", "gfa-text", "vacant-text", "gfa-negative", "x-inf", "x-empty", "x-huge",
+        "latin1", "random-bytes"])
 def test_bad_building_list(tmp_path, buildings, needles):
     assert_input_error(validate_buildings(tmp_path, buildings=buildings), *needles)
 

@@ -65,3 +65,56 @@ def test_model_code_never_imports_folium():
 def test_ci_runs_make_test():
     text = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "make test" in text
+
+
+def _imports_of(path, package: str) -> set[str]:
+    """Modules of the ``model`` package that a module imports (module level or inside functions)."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            if target.startswith("model"):
+                names = [f"{target}.{a.name}" for a in node.names]
+                out |= {n for n in names if _module_file(n)} or {target}
+        elif isinstance(node, ast.Import):
+            out |= {a.name for a in node.names if a.name.startswith("model")}
+    return {m for m in out if _module_file(m)}
+
+
+def _module_file(name: str):
+    parts = name.split(".")
+    path = ROOT.joinpath(*parts)
+    for candidate in (path.with_suffix(".py"), path / "__init__.py"):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def test_the_import_graph_has_no_cycle():
+    import networkx as nx
+
+    graph = nx.DiGraph()
+    for path in (ROOT / "model").rglob("*.py"):
+        rel = path.relative_to(ROOT).with_suffix("")
+        name = ".".join(rel.parts[:-1] if rel.name == "__init__" else rel.parts)
+        package = name if rel.name == "__init__" else ".".join(rel.parts[:-1])
+        graph.add_node(name)
+        for target in _imports_of(path, package):
+            if target != name and not name == "model":  # the package's __init__ re-exports the public API
+                graph.add_edge(name, target)
+    cycles = list(nx.simple_cycles(graph))
+    assert cycles == [], cycles[:3]
+    # the optimiser's stages read only what comes before them
+    order = ["model.optimiser.problem", "model.optimiser.formulation", "model.optimiser.solve",
+             "model.optimiser.explain"]
+    for earlier, later in zip(order, order[1:], strict=False):
+        assert nx.has_path(graph, later, earlier) and not nx.has_path(graph, earlier, later), (earlier, later)
+    assert not any(n.startswith("model.allocation") for n in nx.descendants(graph, "model.optimiser.solve"))

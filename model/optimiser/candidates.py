@@ -12,8 +12,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .schema import sector_ids
-from .settings import HUB_KINDS, AllocationSettings
+from ..schema import sector_ids
+from ..settings import HUB_KINDS, AllocationSettings
 
 #: eligibility rules, in the order they are reported when nothing is left
 ELIGIBILITY_RULES = ("sector allowed", "floor loading", "headroom", "own plot", "site power", "committed site",

@@ -1,0 +1,64 @@
+"""Occupancy by year: what a set of chosen candidates takes of every site and zone, each year.
+
+Occupancy is cumulative: an enterprise that starts at site s in year t occupies s in every later
+year (nobody moves). This is the one implementation used by the greedy start, the lock checks,
+the reasons and the tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .problem import Problem
+
+
+@dataclass(frozen=True)
+class Occupancy:
+    """Use by year of a plan: ``space`` and ``power`` (S, Y), ``grid`` (Z, Y)."""
+
+    space: np.ndarray
+    power: np.ndarray
+    grid: np.ndarray
+
+
+def occupancy(problem: Problem, chosen: np.ndarray) -> Occupancy:
+    """Use by year of the candidates ``chosen`` (a boolean mask over the candidates, or positions)."""
+    idx = np.flatnonzero(chosen) if chosen.dtype == bool else np.asarray(chosen, dtype=int)
+    n_sites, n_years = problem.space_cap.shape
+    start_space = np.zeros((n_sites, n_years))
+    start_power = np.zeros((n_sites, n_years))
+    np.add.at(start_space, (problem.s[idx], problem.k[idx]), problem.space[idx])
+    np.add.at(start_power, (problem.s[idx], problem.k[idx]), problem.power[idx])
+    space = np.cumsum(start_space, axis=1)
+    power = np.cumsum(start_power, axis=1)
+    grid = np.zeros((len(problem.zone_ids), n_years))
+    np.add.at(grid, problem.zone_of_site, power)
+    return Occupancy(space, power, grid)
+
+
+def room_left(problem: Problem, occ: Occupancy) -> Occupancy:
+    """What is left of every capacity (may be negative where a plan breaks a rule)."""
+    return Occupancy(problem.space_cap - occ.space, problem.power_cap - occ.power, problem.grid_cap - occ.grid)
+
+
+def fits(problem: Problem, left: Occupancy, i: int | np.ndarray) -> np.ndarray | bool:
+    """Whether candidate(s) ``i`` fit in what is left, in every year from their start."""
+    i_arr = np.atleast_1d(np.asarray(i, dtype=int))
+    years = np.arange(problem.years.size)
+    from_start = years[None, :] >= problem.k[i_arr][:, None]
+    s, z = problem.s[i_arr], problem.zone_of_site[problem.s[i_arr]]
+    ok = (np.where(from_start, left.space[s] >= problem.space[i_arr][:, None] - 1e-6, True).all(axis=1)
+          & np.where(from_start, left.power[s] >= problem.power[i_arr][:, None] - 1e-9, True).all(axis=1)
+          & np.where(from_start, left.grid[z] >= problem.power[i_arr][:, None] - 1e-9, True).all(axis=1))
+    return bool(ok[0]) if np.ndim(i) == 0 else ok
+
+
+def take(problem: Problem, left: Occupancy, i: int, sign: float = 1.0) -> None:
+    """Take candidate ``i`` out of what is left (``sign=-1`` gives it back). Mutates ``left``'s arrays."""
+    k = int(problem.k[i])
+    s = int(problem.s[i])
+    left.space[s, k:] -= sign * problem.space[i]
+    left.power[s, k:] -= sign * problem.power[i]
+    left.grid[problem.zone_of_site[s], k:] -= sign * problem.power[i]
