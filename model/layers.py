@@ -24,6 +24,7 @@ from pyogrio.errors import DataSourceError
 
 from .errors import InputError, feature_warning
 from .schema import KIND_GROUP, LAND_KINDS, Attribute, attributes, districts, sector_ids, zones
+from .spreadsheet import restore_text
 
 HK_GRID = "EPSG:2326"
 WGS84 = "EPSG:4326"
@@ -112,6 +113,7 @@ def read_csv_table(path: str | Path, *, what: str = "the table", fix_missing: st
                          fix="check that the file exists and can be read") from None
     table = table.fillna("")  # cells missing from short rows
     table.columns = [str(c).strip() for c in table.columns]
+    table = table.map(restore_text)  # a file this model wrote reads back as it was (model.spreadsheet)
     missing = [c for c in columns if c not in table.columns]
     if missing:
         raise InputError(f"missing column(s) {', '.join(missing)}", file=path, attribute=missing[0],

@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import InputError
+from .spreadsheet import FORMULA_TRIGGERS, restore_text, spreadsheet_safe, spreadsheet_safe_frame  # noqa: F401
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 #: longest label in a run folder's name (file systems allow 255 bytes per name)
@@ -99,48 +100,6 @@ def atomic_run_dir(out_root: str | Path, name: str) -> Iterator[RunFolder]:
                     shutil.rmtree(folder.tmp, ignore_errors=True)
                     raise
         n += 1
-
-
-#: a text cell that begins with one of these is run as a formula by spreadsheet programs (OWASP)
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-
-
-def _starts_formula(text: str) -> bool:
-    """Text that a spreadsheet would run (after any apostrophes this module put before it)."""
-    bare = text.lstrip("'")
-    return bare[:1] in FORMULA_TRIGGERS and bare != "" and not _PLAIN_NUMBER.fullmatch(text)
-
-
-def spreadsheet_safe(value):
-    """A text cell made safe for spreadsheets, as OWASP recommends against CSV injection: text that
-    begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading apostrophe, so
-    that it is shown, not run (spreadsheets hide the apostrophe). Numbers, text that is a plain
-    number (``-12.5``) and anything that is not text are unchanged. Text that already begins with
-    apostrophes before such a character gets one more, so that :func:`restore_text` gives back
-    exactly what was written."""
-    if isinstance(value, str) and _starts_formula(value):
-        return "'" + value
-    return value
-
-
-def restore_text(value):
-    """The inverse of :func:`spreadsheet_safe`, for reading a file this model wrote."""
-    if isinstance(value, str) and value[:1] == "'" and _starts_formula(value[1:]):
-        return value[1:]
-    return value
-
-
-def spreadsheet_safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` with every text cell passed through :func:`spreadsheet_safe`; numeric,
-    boolean and geometry columns are left as they are."""
-    out = frame.copy()
-    for col in out.columns:
-        series = out[col]
-        if col == "geometry" or not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
-            continue
-        out[col] = series.map(spreadsheet_safe, na_action="ignore")
-    return out
 
 
 def write_csv(frame: pd.DataFrame, path: Path, *, float_format: str = "%.6g") -> None:

@@ -168,6 +168,10 @@ def test_no_output_cell_starts_a_formula(tmp_path):
     ents = pd.read_csv(run / "enterprises.csv", dtype=str, keep_default_na=False)
     assert set(ents["name"]) == {"'" + text["enterprise_name"]}
     assert restore_text(ents["name"].iloc[0]) == text["enterprise_name"]
+    from model.enterprises import load_enterprises
+
+    again = load_enterprises(run / "enterprises.csv")  # a file the model wrote reads back as it was
+    assert set(again["name"]) == {text["enterprise_name"]}
     # numbers stay numbers, negative ones included
     assign = pd.read_csv(run / "assignments.csv")
     assert pd.api.types.is_numeric_dtype(assign["floor_area_m2"]) and pd.api.types.is_numeric_dtype(assign["start_year"])
