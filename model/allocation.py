@@ -145,6 +145,10 @@ class Allocation:
         return self.assignments[self.assignments["site_id"].isna()]
 
 
+#: share of a run's clock kept back from the solve for the explanations and the tables
+EXPLAIN_SHARE = 0.2
+
+
 def peak_memory_mb() -> float:
     """Peak resident memory of this process so far (MB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
@@ -168,7 +172,10 @@ def solve_allocation(form: Formulation, *, explain_plan: bool = True, method: st
     p = form.problem
     clock = clock or Clock(p.settings.time_limit_s)
     build_s = p.compile_time_s
-    solution = solve(form, clock, method=method)
+    # the explanations' share of the clock is kept back from the solve
+    solve_clock = clock.reserve(EXPLAIN_SHARE * clock.time_limit_s) if (explain_plan and clock.time_limit_s) \
+        else clock
+    solution = solve(form, solve_clock, method=method)
     t0 = time.perf_counter()
     assignments, site_use, zone_balance, clusters, marginal, report = explain(form, solution, clock,
                                                                              explanations=explain_plan)

@@ -39,13 +39,14 @@ class _Session:
         self.log: list[str] = []
         self.run_folder: Path | None = None
 
-    def record(self, argv: list[str], previous: Path | None = None):
+    def record(self, argv: list[str], previous: Path | None = None, anchor: Path | None = None):
         from .errors import warning_record
         from .outputs import RunRecord
 
         return RunRecord(argv=tuple(argv), warnings=tuple(warning_record(w) for w in self.caught
                                                           if not issubclass(w.category, DeprecationWarning)),
-                         solver_log="".join(self.log), previous_run=str(previous) if previous else None)
+                         solver_log="".join(self.log), previous_run=str(previous) if previous else None,
+                         anchor_run=str(anchor) if anchor else None)
 
 
 _SESSION: _Session | None = None
@@ -240,6 +241,9 @@ def forecast(
     seed: Annotated[int | None, typer.Option(help="seed of the random draws (default: the scenario's)")] = None,
     buildings: BuildingsOpt = None,
     mapping: MappingOpt = None,
+    anchor: Annotated[Path | None, typer.Option(help="a run folder whose plan this scenario stays close to, so "
+                                                     "that 'siteplan compare' shows what the scenario changes")
+                      ] = None,
     check: Annotated[bool, typer.Option("--check", help="load and validate every input, solve nothing, "
                                                          "write nothing")] = False,
 ) -> None:
@@ -256,7 +260,7 @@ def forecast(
     sc = load_scenario(scenario, years=years, seed=seed)
     if check:
         inputs, _files = prepare_inputs(sc, enterprises=enterprises, sites=sites, previous_run=previous,
-                                        buildings=buildings, mapping=mapping)
+                                        buildings=buildings, mapping=mapping, anchor=anchor)
         out.print(f"inputs valid: {len(inputs.sites)} sites, {len(inputs.enterprises)} enterprises, "
                   f"{len(inputs.hubs)} hubs, years {sc.years}")
         return
@@ -265,9 +269,10 @@ def forecast(
                   transient=True) as bar:
         task = bar.add_task(f"forecast {sc.name}", total=None)
         result = run_forecast(sc, enterprises=enterprises, sites=sites, previous_run=previous, buildings=buildings,
-                              mapping=mapping, progress=lambda step: bar.update(task, description=f"{sc.name}: {step}"))
+                              mapping=mapping, anchor=anchor,
+                              progress=lambda step: bar.update(task, description=f"{sc.name}: {step}"))
         bar.update(task, description=f"{sc.name}: writing the run folder")
-        run = write_forecast_run(result, out_dir, session.record(_argv(), previous))
+        run = write_forecast_run(result, out_dir, session.record(_argv(), previous, anchor))
     session.run_folder = run.final
     _print_forecast_summary(result)
     out.print(f"outputs: {run.final}", soft_wrap=True)
@@ -315,13 +320,19 @@ def compare(
         check_output_root(out_dir)
     changes, balance = compare_runs(run_a, run_b)
     table = Table(title=f"Enterprises that changed ({len(changes)})")
-    for col in ("enterprise", "change", f"{run_a.name}", f"{run_b.name}"):
+    has_cause = "cause" in changes.columns
+    for col in ("enterprise", "change", f"{run_a.name}", f"{run_b.name}", *(["cause"] if has_cause else [])):
         table.add_column(col)
     def where(site, year) -> str:
         return "-" if pd.isna(site) else f"{site} {'' if pd.isna(year) else int(year)}".strip()
 
     for r in changes.head(40).itertuples():
-        table.add_row(r.enterprise_id, r.change, where(r.site_id_a, r.start_year_a), where(r.site_id_b, r.start_year_b))
+        table.add_row(r.enterprise_id, r.change, where(r.site_id_a, r.start_year_a), where(r.site_id_b, r.start_year_b),
+                      *([str(r.cause).split(":")[0]] if has_cause else []))
+    if has_cause:
+        forced = changes["cause"].str.startswith("forced").sum()
+        knock = changes["cause"].str.startswith("knock-on").sum()
+        out.print(f"{forced} change(s) forced by the scenario, {knock} knock-on change(s)")
     out.print(table)
     if len(changes) > 40:
         out.print(f"... and {len(changes) - 40} more")

@@ -46,9 +46,12 @@ def read_assignments(run: Path) -> pd.DataFrame:
         raise InputError("a placed enterprise has no start_year", file=path,
                          feature=f"row {pos + 2} ({table['enterprise_id'].iloc[pos][:40]})", attribute="start_year",
                          fix=_FIX)
-    return pd.DataFrame({"enterprise_id": table["enterprise_id"],
-                         "site_id": pd.array(table["site_id"].where(placed, None), dtype="string"),
-                         "start_year": years.where(placed, pd.NA)})
+    out = pd.DataFrame({"enterprise_id": table["enterprise_id"],
+                        "site_id": pd.array(table["site_id"].where(placed, None), dtype="string"),
+                        "start_year": years.where(placed, pd.NA)})
+    if "anchor_change" in table.columns:  # a run solved with an anchor says why each change happened
+        out["anchor_change"] = table["anchor_change"].str.strip()
+    return out
 
 
 def read_land_balance(run: Path) -> pd.DataFrame:
@@ -113,6 +116,10 @@ def compare_tables(assign_a: pd.DataFrame, assign_b: pd.DataFrame, balance_a: pd
         return ""
 
     both["change"] = both.apply(change, axis=1)
+    if "anchor_change" in assign_b.columns:  # b was solved with a as its anchor: forced or knock-on
+        cause = assign_b.set_index("enterprise_id")["anchor_change"]
+        both["cause"] = both["enterprise_id"].map(cause).fillna("").astype(str)
+        both.loc[both["change"] == "", "cause"] = ""
     changes = both[both["change"] != ""].drop(columns="_merge").sort_values(["change", "enterprise_id"])
     cols = ["year", "zone", "resource", "released", "taken", "remaining"]
     bal = balance_a[cols].merge(balance_b[cols], on=["year", "zone", "resource"], how="outer",

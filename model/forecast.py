@@ -100,6 +100,16 @@ def build_demand(scenario: Scenario, pipeline: pd.DataFrame, profiles: pd.DataFr
         if len(trend):
             trend = trend.astype({"locked_year": "Int64", "jobs": "Int64"})
             ent = pd.concat([ent, trend.reindex(columns=ent.columns)], ignore_index=True)
+    if d.sme_units_per_year > 0:  # drawn after the trend, so a scenario without SME units draws as before
+        from .sme import sme_unit_demand
+
+        sme = sme_unit_demand(profiles, scenario.year_range, rng, start_year=d.sme_start_year,
+                              units_per_year=d.sme_units_per_year, median_floor_area_m2=d.sme_unit_floor_area_m2,
+                              min_floor_area_m2=d.sme_unit_min_m2, max_floor_area_m2=d.sme_unit_max_m2,
+                              sector_shares=d.sme_sector_shares, landing_probability=d.sme_landing_probability)
+        if len(sme):
+            sme = sme.astype({"locked_year": "Int64", "jobs": "Int64"})
+            ent = pd.concat([ent, sme.reindex(columns=ent.columns)], ignore_index=True)
     return ent
 
 
@@ -138,6 +148,10 @@ def build_supply(scenario: Scenario, sites: pd.DataFrame, zone_power: pd.DataFra
                 floor = s.industrial_release_m2_per_year * float(frac)
                 steps.append((sid, year, floor, floor * s.industrial_release_kw_per_m2 / 1000))
     capacity_steps = pd.DataFrame(steps, columns=["site_id", "from_year", "floor_area_m2", "power_mw"])
+    if s.reserve_share_by_group or s.reserve_share_by_site:  # flexible reserve land (model/reserve.py)
+        from .reserve import with_reserve
+
+        sites = with_reserve(sites, s, first_year=first)
     return sites, grid_steps(scenario, zone_power), capacity_steps
 
 
@@ -239,19 +253,28 @@ class Forecast:
     timings_s: dict[str, float] = field(default_factory=dict)
 
 
-def prepare_inputs(scenario: Scenario, *, enterprises: Path | None = None, sites: list[Path] | None = None,
-                   previous_run: Path | None = None, buildings: Path | None = None, mapping: Path | None = None
-                   ) -> tuple[PlanningInputs, list[Path]]:
-    """Load the scenario's files (or the given replacements) and apply its demand and supply.
+@dataclass(frozen=True)
+class LoadedInputs:
+    """A scenario's input files, loaded and validated, before the scenario's demand and supply
+    settings apply (the stage that estimate variants change, :mod:`model.estimates`)."""
+
+    sites: pd.DataFrame
+    pipeline: pd.DataFrame
+    profiles: pd.DataFrame
+    zone_power: pd.DataFrame
+    hubs: pd.DataFrame
+    supply_chain: object
+    files: tuple[Path, ...]
+
+
+def load_inputs(scenario: Scenario, *, enterprises: Path | None = None, sites: list[Path] | None = None,
+                buildings: Path | None = None, mapping: Path | None = None) -> LoadedInputs:
+    """Load and validate the scenario's files (or the given replacements).
 
     ``buildings`` and ``mapping``: a building-level industrial list and its column mapping
-    (:mod:`model.buildings`); its buildings replace the industrial areas they cover.
-
-    Every input is validated here (``siteplan forecast --check`` stops after this): bad input
-    raises :class:`InputError` naming the file, the row and the fix. Committed enterprises locked
-    to start after the last forecast year are left out of the forecast with one
-    :class:`SiteDataWarning` naming them; those locked before the first year (already started)
-    occupy their site from the first year on and keep their real start year in the results.
+    (:mod:`model.buildings`); its buildings replace the industrial areas they cover. Bad input
+    raises :class:`InputError` naming the file, the row and the fix; committed enterprises locked
+    to start after the last forecast year get one :class:`SiteDataWarning` naming them.
     """
     files = scenario.input_files()
     site_paths = [Path(p) for p in sites] if sites else files["sites"]
@@ -269,29 +292,79 @@ def prepare_inputs(scenario: Scenario, *, enterprises: Path | None = None, sites
     pipeline = load_enterprises(ent_path)
     check_references(site_frame, pipeline, file=ent_path)
     warn_committed_after(pipeline, scenario.year_range[-1], file=ent_path)
-    profiles = load_sector_profiles(files["sector_profiles"])
+    used = (*site_paths, ent_path, files["hubs"], files["zone_power"], files["sector_profiles"], files["supply_chain"])
+    return LoadedInputs(sites=site_frame, pipeline=pipeline, profiles=load_sector_profiles(files["sector_profiles"]),
+                        zone_power=load_zone_power(files["zone_power"]), hubs=load_hubs(files["hubs"]),
+                        supply_chain=load_supply_chain(files["supply_chain"]), files=used)
+
+
+def plan_inputs(scenario: Scenario, loaded: LoadedInputs, *, previous: pd.DataFrame | None = None,
+                replanning: bool = False) -> PlanningInputs:
+    """The scenario's demand and supply applied to loaded inputs: what the allocation reads.
+
+    ``previous`` (enterprise_id, site_id, start_year): last year's plan when ``replanning`` (started
+    enterprises are locked), otherwise an anchor plan to stay close to. The trend demand is drawn
+    with the scenario's seed, so the same inputs give the same demand."""
     rng = np.random.default_rng(scenario.seed)
-    demand = build_demand(scenario, pipeline, profiles, rng)
-    site_frame, zone_power, steps = build_supply(scenario, site_frame, load_zone_power(files["zone_power"]))
+    demand = build_demand(scenario, loaded.pipeline, loaded.profiles, rng)
+    site_frame, zone_power, steps = build_supply(scenario, loaded.sites, loaded.zone_power)
+    if previous is not None and replanning:
+        demand = apply_previous(demand, previous, scenario.year_range[0])
+    return PlanningInputs(sites=site_frame, enterprises=demand, hubs=loaded.hubs, zone_power=zone_power,
+                          supply_chain=loaded.supply_chain, capacity_steps=steps, previous=previous)
+
+
+def prepare_inputs(scenario: Scenario, *, enterprises: Path | None = None, sites: list[Path] | None = None,
+                   previous_run: Path | None = None, buildings: Path | None = None, mapping: Path | None = None,
+                   anchor: Path | pd.DataFrame | None = None) -> tuple[PlanningInputs, list[Path]]:
+    """Load the scenario's files (or the given replacements) and apply its demand and supply
+    (:func:`load_inputs` then :func:`plan_inputs`).
+
+    ``anchor``: a plan to stay close to (a forecast run folder, or a table of enterprise_id,
+    site_id, start_year), so that comparing this scenario with it shows what the scenario changes:
+    keeping an enterprise's anchored site earns ``keep_site_bonus_per_1000m2``, as with
+    ``previous_run``, but nobody is locked (the years are the same).
+
+    Every input is validated here (``siteplan forecast --check`` stops after this): bad input
+    raises :class:`InputError` naming the file, the row and the fix. Committed enterprises locked
+    to start after the last forecast year are left out of the forecast with one
+    :class:`SiteDataWarning` naming them; those locked before the first year (already started)
+    occupy their site from the first year on and keep their real start year in the results.
+    """
+    if anchor is not None and previous_run is not None:
+        raise InputError("a forecast takes last year's run or an anchor plan, not both", attribute="--anchor",
+                         fix="give --previous for the yearly update, or --anchor to compare a scenario with a plan")
+    loaded = load_inputs(scenario, enterprises=enterprises, sites=sites, buildings=buildings, mapping=mapping)
+    used = list(loaded.files)
     previous = None
-    used = [*site_paths, ent_path, files["hubs"], files["zone_power"], files["sector_profiles"], files["supply_chain"]]
+    if anchor is not None:
+        if isinstance(anchor, pd.DataFrame):
+            previous = anchor_table(anchor)
+        else:
+            previous = read_previous_run(anchor)
+            used.append(Path(anchor) / "assignments.csv")
     if previous_run is not None:
         previous = read_previous_run(previous_run)
         started = previous[previous["start_year"] < scenario.year_range[0]]
-        check_references(site_frame, started.assign(committed=True, locked_site=started["site_id"]),
+        check_references(loaded.sites, started.assign(committed=True, locked_site=started["site_id"]),
                          file=Path(previous_run) / "assignments.csv", attribute="site_id")
-        demand = apply_previous(demand, previous, scenario.year_range[0])
         used.append(Path(previous_run) / "assignments.csv")
-    inputs = PlanningInputs(sites=site_frame, enterprises=demand, hubs=load_hubs(files["hubs"]),
-                            zone_power=zone_power, supply_chain=load_supply_chain(files["supply_chain"]),
-                            capacity_steps=steps, previous=previous)
+    inputs = plan_inputs(scenario, loaded, previous=previous, replanning=previous_run is not None)
     return inputs, used
+
+
+def anchor_table(assignments: pd.DataFrame) -> pd.DataFrame:
+    """An anchor plan from an assignments table: the placed rows' enterprise_id, site_id, start_year."""
+    placed = assignments.loc[assignments["site_id"].notna(), ["enterprise_id", "site_id", "start_year"]]
+    return placed.astype({"site_id": str}).reset_index(drop=True)
 
 
 def run_forecast(scenario: Scenario, *, enterprises: Path | None = None, sites: list[Path] | None = None,
                  previous_run: Path | None = None, buildings: Path | None = None, mapping: Path | None = None,
-                 progress=None) -> Forecast:
+                 anchor: Path | pd.DataFrame | None = None, progress=None) -> Forecast:
     """Prepare, allocate and tabulate a scenario. ``progress(step_name)`` is called between steps.
+    ``anchor``: a plan to stay close to (see :func:`prepare_inputs`), e.g. the baseline's
+    ``allocation.assignments`` when a scenario is to be compared with it.
 
     One clock (the scenario's ``allocation.time_limit_s``) runs from here: loading, the solve, the
     explanations and the tables share it (:class:`~model.optimiser.clock.Clock`)."""
@@ -303,7 +376,7 @@ def run_forecast(scenario: Scenario, *, enterprises: Path | None = None, sites: 
     started = time.perf_counter()
     tick("loading inputs")
     inputs, files = prepare_inputs(scenario, enterprises=enterprises, sites=sites, previous_run=previous_run,
-                                   buildings=buildings, mapping=mapping)
+                                   buildings=buildings, mapping=mapping, anchor=anchor)
     timings["load_s"] = time.perf_counter() - started
     tick("allocating")
     allocation = allocate(inputs, scenario.allocation, clock=clock)

@@ -87,13 +87,21 @@ def _json_for_script(obj) -> str:
                   .replace("}", "\\u007d").replace("%", "\\u0025").replace("#", "\\u0023"), text)
 
 
-def _disc(point, radius_m: float, n: int = 40) -> list[tuple[float, float]]:
-    """A disc around a point in the HK1980 Grid, as (lat, lon) pairs."""
+def _discs(sites: gpd.GeoDataFrame, n: int = 40) -> list[list[tuple[float, float]]]:
+    """A schematic disc per site (its land area around its point, 250-1,000 m radius), as
+    (lat, lon) rings: every ring reprojected in one call."""
+    pts = sites.geometry.representative_point()
+    area = sites["land_area_m2"].where(sites["land_area_m2"] > 0)
+    for col in ("total_floor_area_m2", "floor_area_m2"):
+        area = area.fillna(sites[col].where(sites[col] > 0))
+    radius = np.clip(np.sqrt(area.fillna(1.0).to_numpy(dtype=float) / np.pi), 250, 1000)
     angles = np.linspace(0, 2 * np.pi, n, endpoint=False)
-    xs = point.x + radius_m * np.cos(angles)
-    ys = point.y + radius_m * np.sin(angles)
-    ring = gpd.GeoSeries(gpd.points_from_xy(xs, ys), crs=HK_GRID).to_crs(WGS84)
-    return [(p.y, p.x) for p in ring]
+    xs = pts.x.to_numpy()[:, None] + radius[:, None] * np.cos(angles)[None, :]
+    ys = pts.y.to_numpy()[:, None] + radius[:, None] * np.sin(angles)[None, :]
+    ring = gpd.GeoSeries(gpd.points_from_xy(xs.ravel(), ys.ravel()), crs=HK_GRID).to_crs(WGS84)
+    lat = ring.y.to_numpy().reshape(xs.shape)
+    lon = ring.x.to_numpy().reshape(xs.shape)
+    return [list(zip(lat[j].tolist(), lon[j].tolist(), strict=True)) for j in range(len(sites))]
 
 
 def _zone_centres(sites: gpd.GeoDataFrame) -> dict[str, tuple[float, float]]:
@@ -102,20 +110,30 @@ def _zone_centres(sites: gpd.GeoDataFrame) -> dict[str, tuple[float, float]]:
     return {zone: (p.y, p.x) for zone, p in centres.items()}
 
 
-def _radius_m(row) -> float:
-    area = next((a for a in (row.land_area_m2, row.total_floor_area_m2, row.floor_area_m2) if pd.notna(a) and a > 0),
-                1.0)
-    return float(np.clip(np.sqrt(area / np.pi), 250, 1000))
-
-
-def _site_table(use: pd.DataFrame) -> str:
-    unit = "m2 of land" if (use["space_basis"] == "land").any() else "m2 of floor"
+def _site_table(use: dict[str, np.ndarray], land: bool) -> str:
+    """A site's use by year as an HTML table (``use``: the site's columns of ``site_use`` as arrays)."""
+    unit = "m2 of land" if land else "m2 of floor"
     body = "".join(
-        f"<tr><td>{int(r.year)}</td><td>{r.space_capacity_m2:,.0f}</td><td>{r.space_taken_m2:,.0f}</td>"
-        f"<td>{r.space_remaining_m2:,.0f}</td><td>{r.power_taken_mw:,.1f} / {r.power_capacity_mw:,.1f}</td></tr>"
-        for r in use.sort_values("year").itertuples())
+        f"<tr><td>{int(y)}</td><td>{cap:,.0f}</td><td>{took:,.0f}</td><td>{left:,.0f}</td>"
+        f"<td>{pt:,.1f} / {pc:,.1f}</td></tr>"
+        for y, cap, took, left, pt, pc in zip(use["year"].tolist(), use["space_capacity_m2"].tolist(),
+                                              use["space_taken_m2"].tolist(), use["space_remaining_m2"].tolist(),
+                                              use["power_taken_mw"].tolist(), use["power_capacity_mw"].tolist(),
+                                              strict=True))
     return (f"<table class='sp-table'><tr><th>year</th><th>capacity ({unit})</th><th>taken</th><th>remaining</th>"
             f"<th>power MW taken / capacity</th></tr>{body}</table>")
+
+
+def _use_by_site(use: pd.DataFrame) -> dict[str, dict[str, np.ndarray]]:
+    """site_use split once by site, each column as an array in year order."""
+    ordered = use.sort_values(["site_id", "year"], kind="stable")
+    cols = ["year", "space_capacity_m2", "space_taken_m2", "space_remaining_m2", "power_taken_mw",
+            "power_capacity_mw", "utilisation"]
+    arrays = {c: ordered[c].to_numpy() for c in cols}
+    ids = ordered["site_id"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    ends = np.r_[starts[1:], len(ids)]
+    return {ids[a]: {c: v[a:b] for c, v in arrays.items()} for a, b in zip(starts, ends, strict=True)}
 
 
 class _Control(MacroElement):
@@ -183,20 +201,23 @@ def forecast_map(forecast, *, public: bool = False, tiles: str | None = "OpenStr
     colours: dict[str, list[str]] = {}
     tips: dict[str, list[str]] = {}
     grid_pts = sites.geometry.representative_point()
+    discs = _discs(sites)
+    by_site = _use_by_site(use)
     wgs_pts = gpd.GeoSeries(grid_pts, crs=HK_GRID).to_crs(WGS84)
     for group in ("innovation_parks", "northern_metropolis", "industrial_buildings"):
         layer = folium.FeatureGroup(name=f"{GROUP_LABELS[group]}: utilisation", show=True)
         for j in np.flatnonzero((sites["group"] == group).to_numpy()):
             row = sites.iloc[j]
-            su = use[use["site_id"] == row.site_id]
-            share = [float(u) if c > 0 else np.nan for u, c in zip(su["utilisation"], su["space_capacity_m2"],
-                                                                    strict=True)]
+            su = by_site[row.site_id]
+            share = [float(u) if c > 0 else np.nan for u, c in zip(su["utilisation"].tolist(),
+                                                                    su["space_capacity_m2"].tolist(), strict=True)]
             popup = (f"<b>{esc(row['name'])}</b> ({esc(row.site_id)})<br>{esc(GROUP_LABELS[group])}, zone "
                      f"{esc(row.zone)}, {esc(row.district)}<br>released from {int(row.available_from_year)}; "
-                     f"sectors: {esc(row.allowed_sectors.replace(';', ', '))}<br>{_site_table(su)}"
+                     f"sectors: {esc(row.allowed_sectors.replace(';', ', '))}<br>"
+                     f"{_site_table(su, row.capacity_basis == 'land')}"
                      f"<br><i>source: {esc(row.source)}</i>{' (estimated figures)' if row.estimated else ''}")
             poly = folium.Polygon(
-                _disc(grid_pts.iloc[j], _radius_m(row)), color="#333", weight=1, fill=True,
+                discs[j], color="#333", weight=1, fill=True,
                 fill_color=utilisation_colour(share[-1]), fill_opacity=0.8,
                 tooltip=folium.Tooltip(""), popup=folium.Popup(popup, max_width=560),
                 class_name=f"sp-site sp-{group}",
@@ -336,7 +357,7 @@ def supply_map(sites: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, years: list[int]
     if tiles:
         folium.TileLayer(tiles, name="Basemap (needs a network)", control=True).add_to(fmap)
     fmap.get_root().header.add_child(Element(STYLE))
-    grid_pts = sites.geometry.representative_point()
+    discs = _discs(sites)
     colours, tips = {}, {}
     for group in ("innovation_parks", "northern_metropolis", "industrial_buildings"):
         layer = folium.FeatureGroup(name=GROUP_LABELS[group], show=True)
@@ -346,7 +367,7 @@ def supply_map(sites: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, years: list[int]
                      f"<br>available: {row.floor_area_m2:,.0f} m2 of floor from {int(row.available_from_year)}; "
                      f"{row.power_mw:,.1f} MW<br>sectors: {esc(row.allowed_sectors.replace(';', ', '))}"
                      f"<br><i>source: {esc(row.source)}</i>")
-            poly = folium.Polygon(_disc(grid_pts.iloc[j], _radius_m(row)), color="#333", weight=1, fill=True,
+            poly = folium.Polygon(discs[j], color="#333", weight=1, fill=True,
                                   fill_opacity=0.8, fill_color=GROUP_COLOURS[group], tooltip=folium.Tooltip(""),
                                   popup=folium.Popup(popup, max_width=420), class_name=f"sp-site sp-{group}")
             poly.add_to(layer)

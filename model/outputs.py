@@ -182,6 +182,7 @@ class RunRecord:
     warnings: tuple = ()
     solver_log: str = ""
     previous_run: str | None = None
+    anchor_run: str | None = None
 
 
 def _write_run_record(record: RunRecord, folder: Path, *, solver: bool = True) -> None:
@@ -208,6 +209,7 @@ def manifest_header(kind: str, scenario, files, record: RunRecord) -> dict:
     }
     if kind == "forecast":
         header["previous_run"] = portable_path(record.previous_run, root) if record.previous_run else None
+        header["anchor_run"] = portable_path(record.anchor_run, root) if record.anchor_run else None
     return header
 
 

@@ -42,6 +42,8 @@ class InputPaths(_Frozen):
     enterprises: str = "enterprises.csv"
     sector_profiles: str = "sector_profiles.csv"
     supply_chain: str = "supply_chain.csv"
+    #: the estimate ranges (model/estimates.py), read by ``siteplan sensitivity`` and ``validate``
+    estimates: str | None = None
 
 
 class DemandSettings(_Frozen):
@@ -55,6 +57,35 @@ class DemandSettings(_Frozen):
     trend_scale: float = Field(default=1.0, ge=0, le=20)
     trend_landing_probability: float = Field(default=0.5, ge=0, le=1)
     mean_floor_area_m2: float = Field(default=20_000.0, gt=0, le=2_000_000)
+    # SME smart-production units (issue 13 item 4; :func:`model.forecast.sme_unit_demand`)
+    sme_units_per_year: float = Field(default=0.0, ge=0, le=1_000)
+    sme_start_year: Year = 2027
+    sme_unit_floor_area_m2: float = Field(default=500.0, gt=0, le=929)
+    sme_unit_min_m2: float = Field(default=300.0, gt=0, le=929)
+    sme_unit_max_m2: float = Field(default=929.0, gt=0, le=929)
+    sme_sector_shares: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=lambda: {"advanced_manufacturing": 0.5, "food_tech": 0.5})
+    sme_landing_probability: float = Field(default=0.5, ge=0, le=1)
+
+    @field_validator("sme_sector_shares")
+    @classmethod
+    def _sme_sectors(cls, value: dict[str, float]) -> dict[str, float]:
+        from .schema import sector_ids
+
+        bad = sorted(set(value) - set(sector_ids()))
+        if bad:
+            raise ValueError(f"unknown sector(s) {bad}; sectors are {sorted(sector_ids())}")
+        if value and abs(sum(value.values()) - 1.0) > 1e-6:
+            raise ValueError(f"shares add up to {sum(value.values()):g}, not 1")
+        return value
+
+    @model_validator(mode="after")
+    def _sme_sizes(self) -> DemandSettings:
+        if not self.sme_unit_min_m2 <= self.sme_unit_floor_area_m2 <= self.sme_unit_max_m2:
+            raise ValueError("sme_unit_min_m2 <= sme_unit_floor_area_m2 <= sme_unit_max_m2 must hold")
+        if self.sme_units_per_year > 0 and not self.sme_sector_shares:
+            raise ValueError("sme_sector_shares is empty: name the sectors of the SME units")
+        return self
 
 
 class SupplySettings(_Frozen):
@@ -65,8 +96,25 @@ class SupplySettings(_Frozen):
     industrial_release_m2_per_year: float = Field(default=0.0, ge=0, le=10_000_000)
     industrial_release_start_year: Year = 2027
     industrial_release_kw_per_m2: float = Field(default=0.3, ge=0, le=10)
+    # flexible reserve land (issue 13 item 5; :mod:`model.reserve`)
+    reserve_share_by_group: dict[str, Annotated[float, Field(ge=0, lt=1)]] = Field(default_factory=dict)
+    reserve_share_by_site: dict[str, Annotated[float, Field(ge=0, lt=1)]] = Field(default_factory=dict)
+    reserve_sectors: tuple[str, ...] = ()
+    reserve_release_year: Year | None = None
+    reserve_release_when_taken_share: float | None = Field(default=None, gt=0, le=1)
+    reserve_release_year_by_site: dict[str, Year] = Field(default_factory=dict)
 
-    @field_validator("release_delay_years_by_group")
+    @field_validator("reserve_sectors")
+    @classmethod
+    def _reserve_sectors(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from .schema import sector_ids
+
+        bad = sorted(set(value) - set(sector_ids()))
+        if bad:
+            raise ValueError(f"unknown sector(s) {bad}; sectors are {sorted(sector_ids())}")
+        return value
+
+    @field_validator("release_delay_years_by_group", "reserve_share_by_group")
     @classmethod
     def _groups(cls, value: dict[str, int]) -> dict[str, int]:
         groups = {"innovation_parks", "northern_metropolis", "industrial_buildings"}
@@ -121,6 +169,8 @@ class Scenario(_Frozen):
     sweep_allocation: dict[str, float | int | bool] = Field(
         default_factory=lambda: {"mip_gap": 0.02, "cluster_nodes": 300, "cluster_leaves_solved": 1, "max_nodes": 50})
     folder: str = Field(default=".", exclude=True)
+    #: the scenario's own file (the estimates table may key settings by it and the files it extends)
+    source_file: str = Field(default="", exclude=True)
 
     @field_validator("years")
     @classmethod
@@ -172,6 +222,7 @@ class Scenario(_Frozen):
             "sites": [self.path(p) for p in i.sites], "hubs": self.path(i.hubs), "zone_power": self.path(i.zone_power),
             "enterprises": self.path(i.enterprises), "sector_profiles": self.path(i.sector_profiles),
             "supply_chain": self.path(i.supply_chain),
+            "estimates": self.path(i.estimates) if i.estimates else None,
         }
 
     def settings_dict(self) -> dict:
@@ -331,6 +382,7 @@ def load_scenario(name_or_path: str | Path, **overrides: Any) -> Scenario:
         raise InputError("years are set at the top level of a scenario", file=path, attribute="allocation.years",
                          fix="move it to 'years: FIRST-LAST'")
     data["folder"] = str(path.resolve().parent)
+    data["source_file"] = str(path.resolve())
     for section in ("allocation", "sweep_allocation"):  # AllocationSettings itself accepts infinities
         for key, value in _floats(data.get(section)):
             if not math.isfinite(value):

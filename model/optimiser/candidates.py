@@ -15,6 +15,9 @@ import pandas as pd
 from ..schema import sector_ids
 from ..settings import HUB_KINDS, AllocationSettings
 
+#: share of the keep-site bonus added when the start year is kept too
+ANCHOR_YEAR_SHARE = 0.1
+
 #: eligibility rules, in the order they are reported when nothing is left
 ELIGIBILITY_RULES = ("sector allowed", "floor loading", "headroom", "own plot", "site power", "committed site",
                      "size", "release year")
@@ -139,6 +142,15 @@ def fits_at_all(sites: pd.DataFrame, enterprises: pd.DataFrame, space_max: np.nd
     return space_use(sites, enterprises) <= cap[None, :] + 1e-6
 
 
+def unit_size_allowed(sites: pd.DataFrame, enterprises: pd.DataFrame) -> np.ndarray:
+    """A building of small units (``max_unit_m2``, e.g. 929 m2 for the FHKI's SME smart-production
+    units) takes no enterprise larger than its largest unit; sites without it take any size."""
+    if "max_unit_m2" not in sites:
+        return np.ones((len(enterprises), len(sites)), dtype=bool)
+    largest = pd.to_numeric(sites["max_unit_m2"], errors="coerce").fillna(np.inf).to_numpy(dtype=float)
+    return enterprises["floor_area_m2"].to_numpy(dtype=float)[:, None] <= largest[None, :] + 1e-6
+
+
 def released_in_time(sites: pd.DataFrame, enterprises: pd.DataFrame, settings: AllocationSettings) -> np.ndarray:
     """The site is released before the enterprise's waiting limit runs out, within the horizon."""
     latest = np.minimum(first_start_year(enterprises, settings) + settings.max_wait_years, settings.years[-1])
@@ -202,7 +214,7 @@ def eligibility(sites: pd.DataFrame, enterprises: pd.DataFrame, settings: Alloca
         "own plot": own_plot_available(sites, enterprises),
         "site power": site_power_sufficient(sites, enterprises, power_max),
         "committed site": committed_site_respected(sites, enterprises),
-        "size": fits_at_all(sites, enterprises, space_max),
+        "size": fits_at_all(sites, enterprises, space_max) & unit_size_allowed(sites, enterprises),
         "release year": released_in_time(sites, enterprises, settings),
     }
 
@@ -250,10 +262,17 @@ def build_candidates(sites: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, enterprise
     value = weight[e_rep] * (settings.unmet_penalty_per_1000m2 + settings.accessibility_weight * access[e_rep, s_rep]
                              - settings.wait_cost_per_year * wait)
     if previous is not None and len(previous) and keep_site_bonus:
+        # keeping the site earns the bonus; keeping the start year too earns a tenth more, so that an
+        # anchored plan does not shift start years for nothing
         site_pos = {sid: j for j, sid in enumerate(sites["site_id"])}
-        prev = dict(zip(previous["enterprise_id"], previous["site_id"], strict=True))
-        prev_site = np.array([site_pos.get(prev.get(eid, ""), -1) for eid in enterprises["enterprise_id"]])
-        value = value + keep_site_bonus * weight[e_rep] * (prev_site[e_rep] == s_rep)
+        prev = previous.drop_duplicates("enterprise_id").set_index("enterprise_id")
+        ids = enterprises["enterprise_id"]
+        prev_site = np.array([site_pos.get(s, -1) for s in prev["site_id"].reindex(ids).fillna("").tolist()])
+        prev_year = pd.to_numeric(prev["start_year"].reindex(ids), errors="coerce").to_numpy(dtype=float) \
+            if "start_year" in prev.columns else np.full(len(ids), np.nan)
+        same_site = prev_site[e_rep] == s_rep
+        same_year = same_site & (prev_year[e_rep] == t_rep)
+        value = value + keep_site_bonus * weight[e_rep] * (same_site + ANCHOR_YEAR_SHARE * same_year)
     order = np.lexsort((t_rep, s_rep, e_rep))
     return Candidates(
         e=e_rep[order], s=s_rep[order], t=t_rep[order], space=use[order],

@@ -34,6 +34,13 @@ class Clock:
         left = self.left()
         return None if left is None else max(fraction * left, floor_s)
 
+    def reserve(self, seconds: float) -> Clock:
+        """The same clock ending ``seconds`` earlier: what a stage may use when later stages need
+        that much of what is left."""
+        if self.time_limit_s is None:
+            return self
+        return Clock(max(self.time_limit_s - seconds, 0.0), self.started)
+
     def expired(self) -> bool:
         left = self.left()
         return left is not None and left <= 0.0

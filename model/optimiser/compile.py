@@ -101,6 +101,13 @@ def compile_problem(inputs, settings: AllocationSettings, *, dominance: bool = T
     pair_a, pair_b, pair_bonus = partner_pairs(ent, inputs.supply_chain, cand.weight, settings)
     near = zones_near(sites, zone_ids, settings.partner_distance_km) if pair_a.size else \
         np.eye(len(zone_ids), dtype=bool)
+    anchor_site_id = anchor_year = None
+    if inputs.previous is not None:
+        prev = inputs.previous.drop_duplicates("enterprise_id").set_index("enterprise_id")
+        site = prev["site_id"].reindex(ent["enterprise_id"])
+        anchor_site_id = site.astype(object).where(site.notna(), None).to_numpy(dtype=object)
+        anchor_year = pd.to_numeric(prev["start_year"].reindex(ent["enterprise_id"]), errors="coerce") \
+            .to_numpy(dtype=float) if "start_year" in prev.columns else np.full(len(ent), np.nan)
     problem = Problem(
         settings=settings, years=years, enterprise_ids=ent["enterprise_id"].to_numpy(dtype=object),
         site_ids=sites["site_id"].to_numpy(dtype=object), zone_ids=zone_ids, sector_ids=sector_ids,
@@ -113,7 +120,7 @@ def compile_problem(inputs, settings: AllocationSettings, *, dominance: bool = T
         locked=locked, cluster_of=cluster_of, cluster_sector=cluster_sector, cluster_zone=cluster_zone,
         cluster_locked=cluster_locked, max_clusters=max_clusters, critical_mass_m2=mass,
         pair_a=pair_a, pair_b=pair_b, pair_bonus=pair_bonus, zone_near=near,
-        sites=sites, enterprises=ent, left_out=left_out,
+        sites=sites, enterprises=ent, anchor_site_id=anchor_site_id, anchor_year=anchor_year, left_out=left_out,
     )
     check_locks(problem)
     for arr in (problem.e, problem.s, problem.t, problem.k, problem.space, problem.power, problem.value,

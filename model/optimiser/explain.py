@@ -98,6 +98,9 @@ def results_tables(problem: Problem, solution: Solution) -> dict[str, pd.DataFra
         "space_basis": np.where(placed, p.basis[safe], ""),
         "value_points": value_of,
     })
+    if p.anchor_site_id is not None:
+        assignments["anchor_site_id"] = pd.array(p.anchor_site_id, dtype="string")
+        assignments["anchor_change"] = anchor_changes(p, site_of)
     occ = occupancy(p, solution.chosen)
     n_sites, n_years = p.space_cap.shape
     site_use = pd.DataFrame({
@@ -137,6 +140,29 @@ def results_tables(problem: Problem, solution: Solution) -> dict[str, pd.DataFra
         "floor_area_m2": floor.astype(float),
     }).sort_values(["sector", "zone"]).reset_index(drop=True)
     return {"assignments": assignments, "site_use": site_use, "zone_balance": zone_balance, "clusters": clusters}
+
+
+def anchor_changes(problem: Problem, site_of: np.ndarray) -> np.ndarray:
+    """Per enterprise, how its site compares with the anchor plan: "kept"; "forced" when the scenario
+    leaves its anchored site no candidate of it (the site is gone, or a rule, a release or the years
+    rule it out); "knock-on" when that site was still open to it but it moved or stayed unplaced
+    (room taken by forced moves, or a better value); "" for an enterprise the anchor did not place."""
+    p = problem
+    out = np.full(site_of.size, "", dtype=object)
+    position = {sid: j for j, sid in enumerate(p.site_ids.tolist())}
+    for e, anchored_id in enumerate(p.anchor_site_id.tolist()):
+        if anchored_id is None:
+            continue
+        anchored = position.get(anchored_id, -1)
+        if anchored >= 0 and site_of[e] == anchored:
+            out[e] = "kept"
+        elif anchored >= 0 and (p.s[p.candidates_of(e)] == anchored).any():
+            out[e] = "knock-on: its anchored site was still open to it"
+        elif anchored < 0:
+            out[e] = "forced: its anchored site is not in this scenario's layers"
+        else:
+            out[e] = "forced: its anchored site is not open to it in this scenario"
+    return out
 
 
 # --------------------------------------------------------------------------------------------

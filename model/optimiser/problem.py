@@ -74,6 +74,8 @@ class Problem:
     # what the explanations re-read (never modified)
     sites: gpd.GeoDataFrame = field(repr=False)
     enterprises: pd.DataFrame = field(repr=False)
+    anchor_site_id: np.ndarray | None = None  # (E,) the site in the anchor plan (or last year's), None if none
+    anchor_year: np.ndarray | None = None     # (E,) its start year there (NaN if none)
     left_out: tuple[str, ...] = ()    # committed enterprises that start after the horizon
     compile_time_s: float = 0.0
 
@@ -91,6 +93,13 @@ class Problem:
 
     def cluster_key(self, c: int) -> tuple[str, str]:
         return self.sector_ids[int(self.cluster_sector[c])], self.zone_ids[int(self.cluster_zone[c])]
+
+    def anchor_candidates(self) -> np.ndarray | None:
+        """Mask of the candidates that repeat the anchor plan (same site and start year), or None."""
+        if self.anchor_site_id is None:
+            return None
+        site = np.asarray(self.anchor_site_id, dtype=object)[self.e]
+        return (self.site_ids[self.s] == site) & (self.anchor_year[self.e] == self.t)
 
     def candidates_of(self, e: int) -> np.ndarray:
         """Positions of enterprise ``e``'s candidates (they are sorted by enterprise, site, year)."""

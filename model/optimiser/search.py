@@ -175,8 +175,9 @@ def clusters_by_lp_mass(problem: Problem, relaxed: np.ndarray) -> np.ndarray:
 
 
 def greedy_plan(problem: Problem, allowed_clusters: np.ndarray | None = None,
-                relaxed: np.ndarray | None = None) -> np.ndarray:
-    """A feasible choice of candidates (boolean mask), see the module docstring."""
+                relaxed: np.ndarray | None = None, first: np.ndarray | None = None) -> np.ndarray:
+    """A feasible choice of candidates (boolean mask), see the module docstring. ``first`` (a mask)
+    is taken before the rest, where it fits: an anchor plan, repaired."""
     p = problem
     left = room_left(p, occupancy(p, np.zeros(p.n_candidates, dtype=bool)))
     chosen = np.zeros(p.n_candidates, dtype=bool)
@@ -197,6 +198,8 @@ def greedy_plan(problem: Problem, allowed_clusters: np.ndarray | None = None,
         accept(int(i))
     order = (np.argsort(-p.value, kind="stable") if relaxed is None
              else np.lexsort((-p.value, -np.round(np.asarray(relaxed), 6))))
+    if first is not None:
+        order = np.r_[order[first[order]], order[~first[order]]]
     for i in order.tolist():
         if taken[p.e[i]] or p.value[i] <= 0:
             continue

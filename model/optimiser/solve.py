@@ -72,7 +72,7 @@ def mip_fits_in(form: Formulation, seconds_left: float | None) -> bool:
 
 
 def restricted_solution(form: Formulation, allowed: np.ndarray | None, clock: Clock, *, gap_share: float = 0.5,
-                        relaxed: np.ndarray | None = None) -> SolveResult:
+                        relaxed: np.ndarray | None = None, plan: np.ndarray | None = None) -> SolveResult:
     """The MIP with clusters limited to ``allowed`` (all if None), started from the greedy plan
     that rounds a relaxation (``relaxed``: values of the candidates, or solved here within a share of
     the clock), to ``gap_share`` of the requested gap. Without time for the MIP, the greedy plan
@@ -86,7 +86,9 @@ def restricted_solution(form: Formulation, allowed: np.ndarray | None, clock: Cl
         relaxed = lp.values[: form.n_x] if lp.status == "optimal" and lp.values is not None else None
     else:
         relaxed = np.where(upper[: form.n_x] > 0, relaxed, 0.0)
-    plan = greedy_plan(form.problem, allowed if form.n_y else None, relaxed)
+    greedy = greedy_plan(form.problem, allowed if form.n_y else None, relaxed)
+    if plan is None or form.cost @ start_vector(form, greedy) > form.cost @ start_vector(form, plan):
+        plan = greedy
     start = start_vector(form, plan)
     if not mip_fits_in(form, clock.left()):
         objective = float(form.cost @ start)
@@ -116,9 +118,17 @@ def solve(form: Formulation, clock: Clock | None = None, *, method: str = "decom
         if not choices:  # no integral cluster choice within the budget: the relaxation's heaviest zones
             root = search.root_x if search.root_x is not None else greedy_plan(p).astype(float)
             choices = [(clusters_by_lp_mass(p, root), search.root_x)]
+        anchor = p.anchor_candidates()
+        plans = [None] * len(choices)
+        if anchor is not None:  # the anchor plan (repaired where it no longer fits) and its clusters first
+            plan = greedy_plan(p, None, None, first=anchor)
+            opened = np.zeros(p.n_clusters, dtype=bool)
+            opened[p.cluster_of[plan]] = True
+            choices.insert(0, (opened | p.cluster_locked, None))
+            plans.insert(0, plan)
         best: SolveResult | None = None
-        for allowed, relaxed in choices:
-            result = restricted_solution(form, allowed, clock, relaxed=relaxed)
+        for (allowed, relaxed), plan in zip(choices, plans, strict=True):
+            result = restricted_solution(form, allowed, clock, relaxed=relaxed, plan=plan)
             if result.has_solution and (best is None or result.objective > best.objective + 1e-9):
                 best = result
         if best is None:
@@ -151,7 +161,9 @@ def solve(form: Formulation, clock: Clock | None = None, *, method: str = "decom
         result = SolveResult(status, objective, bound, gap, f"{best.solver} ({how})", time.perf_counter() - started,
                              nodes, values=values)
     else:
-        result = restricted_solution(form, None, clock, gap_share=1.0)
+        anchor = p.anchor_candidates()
+        plan = greedy_plan(p, None, None, first=anchor) if anchor is not None else None
+        result = restricted_solution(form, None, clock, gap_share=1.0, plan=plan)
     return _solution(form, result, started)
 
 
