@@ -24,6 +24,16 @@ err = Console(stderr=True, markup=False, emoji=False, highlight=False, soft_wrap
 
 EXIT_INPUT = 2
 
+SchedulerOpt = Annotated[str | None, typer.Option(help="remote Dask scheduler, tls://HOST:PORT; default: a "
+                                                       "LocalCluster on this machine")]
+InsecureOpt = Annotated[bool, typer.Option("--insecure", help="allow a tcp:// scheduler: the enterprise list "
+                                                               "travels unencrypted")]
+TlsCaOpt = Annotated[Path | None, typer.Option(help="CA certificate (PEM) of the scheduler's TLS")]
+TlsCertOpt = Annotated[Path | None, typer.Option(help="client certificate (PEM) for the scheduler")]
+TlsKeyOpt = Annotated[Path | None, typer.Option(help="client key (PEM), unless it is in --tls-cert")]
+ConnectTimeoutOpt = Annotated[float, typer.Option(min=0.1, max=600, help="seconds to wait for the scheduler")]
+WorkersOpt = Annotated[int, typer.Option(min=1, help="LocalCluster worker processes")]
+
 
 def _fail(message: str, code: int = EXIT_INPUT) -> None:
     err.print(f"error: {message}")
@@ -246,6 +256,9 @@ def forecast(
                       ] = None,
     check: Annotated[bool, typer.Option("--check", help="load and validate every input, solve nothing, "
                                                          "write nothing")] = False,
+    sensitivity: Annotated[Path | None, typer.Option(help="a 'siteplan sensitivity' run folder of this scenario: "
+                                                          "its section 'What this forecast depends on' goes into "
+                                                          "the report")] = None,
 ) -> None:
     """The ten-year land forecast of a scenario: a new run folder under --out."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -255,9 +268,18 @@ def forecast(
     from .scenario import load_scenario
 
     _check_seed(seed)
+    dependence = chart = None
+    if sensitivity is not None:
+        from .sensitivity import read_dependence
+
+        dependence, chart = read_dependence(sensitivity)
     if not check:
         check_output_root(out_dir)
     sc = load_scenario(scenario, years=years, seed=seed)
+    if dependence is not None:
+        if dependence.scenario != sc.name:
+            raise InputError(f"the sensitivity run is of the scenario {dependence.scenario[:60]!r}, not {sc.name!r}",
+                             file=sensitivity, fix=f"run 'siteplan sensitivity {sc.name}' and pass its folder")
     if check:
         inputs, _files = prepare_inputs(sc, enterprises=enterprises, sites=sites, previous_run=previous,
                                         buildings=buildings, mapping=mapping, anchor=anchor)
@@ -272,7 +294,13 @@ def forecast(
                               mapping=mapping, anchor=anchor,
                               progress=lambda step: bar.update(task, description=f"{sc.name}: {step}"))
         bar.update(task, description=f"{sc.name}: writing the run folder")
-        run = write_forecast_run(result, out_dir, session.record(_argv(), previous, anchor))
+        record = session.record(_argv(), previous, anchor)
+        if dependence is not None:
+            from dataclasses import replace
+
+            record = replace(record, sensitivity_run=str(sensitivity), dependence=dependence,
+                             dependence_chart_png=chart)
+        run = write_forecast_run(result, out_dir, record)
     session.run_folder = run.final
     _print_forecast_summary(result)
     out.print(f"outputs: {run.final}", soft_wrap=True)
@@ -359,16 +387,13 @@ def compare(
 def sweep(
     scenario: Annotated[str, typer.Argument(help="scenario file or name")],
     draws: Annotated[int, typer.Option(min=1, help="number of Monte Carlo draws")] = 20,
-    scheduler: Annotated[str | None, typer.Option(help="remote Dask scheduler, tls://HOST:PORT; default: a "
-                                                       "LocalCluster on this machine")] = None,
-    insecure: Annotated[bool, typer.Option("--insecure", help="allow a tcp:// scheduler: the enterprise list "
-                                                               "travels unencrypted")] = False,
-    tls_ca_file: Annotated[Path | None, typer.Option(help="CA certificate (PEM) of the scheduler's TLS")] = None,
-    tls_cert: Annotated[Path | None, typer.Option(help="client certificate (PEM) for the scheduler")] = None,
-    tls_key: Annotated[Path | None, typer.Option(help="client key (PEM), unless it is in --tls-cert")] = None,
-    connect_timeout_s: Annotated[float, typer.Option(min=0.1, max=600, help="seconds to wait for the scheduler")
-                                 ] = 5.0,
-    workers: Annotated[int, typer.Option(min=1, help="LocalCluster worker processes")] = 2,
+    scheduler: SchedulerOpt = None,
+    insecure: InsecureOpt = False,
+    tls_ca_file: TlsCaOpt = None,
+    tls_cert: TlsCertOpt = None,
+    tls_key: TlsKeyOpt = None,
+    connect_timeout_s: ConnectTimeoutOpt = 5.0,
+    workers: WorkersOpt = 2,
     years: Annotated[str | None, typer.Option(help="forecast years FIRST-LAST")] = None,
     seed: Annotated[int | None, typer.Option(help="seed of the draws (default: the scenario's)")] = None,
     enterprises: Annotated[Path | None, typer.Option(help="enterprise list instead of the scenario's")] = None,
@@ -379,21 +404,11 @@ def sweep(
 
     from .outputs import check_output_root, write_sweep_run
     from .scenario import load_scenario
-    from .sweep import run_sweep, scheduler_connection
+    from .sweep import run_sweep
 
     _check_seed(seed)
     check_output_root(out_dir)
-    connection = None
-    if scheduler is not None:
-        connection = scheduler_connection(scheduler, insecure=insecure, tls_ca_file=tls_ca_file, tls_cert=tls_cert,
-                                          tls_key=tls_key, connect_timeout_s=connect_timeout_s)
-        if connection.insecure:
-            err.print(f"warning: --insecure: the scenario, the site layers and the enterprise list (names, sectors, "
-                      f"sizes, arrival years and partners of every enterprise) travel unencrypted to "
-                      f"{connection.address}, and the results come back the same way")
-    elif insecure or tls_ca_file or tls_cert or tls_key:
-        raise InputError("--insecure and --tls-* apply to a remote scheduler only", attribute="--scheduler",
-                         fix="give --scheduler tls://HOST:PORT, or leave them out for a LocalCluster")
+    connection = _connection(scheduler, insecure, tls_ca_file, tls_cert, tls_key, connect_timeout_s)
     sc = load_scenario(scenario, years=years, seed=seed)
     session = _session()
     with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
@@ -414,6 +429,81 @@ def sweep(
     out.print(table)
     out.print(f"{draws} draws on {result.workers} worker(s) ({result.scheduler}) in {result.timings_s['wall_s']:.1f} s")
     out.print(f"outputs: {run.final}", soft_wrap=True)
+
+
+def _connection(scheduler, insecure, tls_ca_file, tls_cert, tls_key, connect_timeout_s):
+    """The remote scheduler's connection (checked before anything is sent), or None for a LocalCluster."""
+    from .sweep import scheduler_connection
+
+    if scheduler is None:
+        if insecure or tls_ca_file or tls_cert or tls_key:
+            raise InputError("--insecure and --tls-* apply to a remote scheduler only", attribute="--scheduler",
+                             fix="give --scheduler tls://HOST:PORT, or leave them out for a LocalCluster")
+        return None
+    connection = scheduler_connection(scheduler, insecure=insecure, tls_ca_file=tls_ca_file, tls_cert=tls_cert,
+                                      tls_key=tls_key, connect_timeout_s=connect_timeout_s)
+    if connection.insecure:
+        err.print(f"warning: --insecure: the scenario, the site layers and the enterprise list (names, sectors, "
+                  f"sizes, arrival years and partners of every enterprise) travel unencrypted to "
+                  f"{connection.address}, and the results come back the same way")
+    return connection
+
+
+@app.command()
+@_guarded
+def sensitivity(
+    scenario: Annotated[str, typer.Argument(help="scenario file or name")],
+    group: Annotated[list[str] | None, typer.Option(help="only this estimate group (repeat for more); "
+                                                         "default: every group of the estimates table")] = None,
+    scheduler: SchedulerOpt = None,
+    insecure: InsecureOpt = False,
+    tls_ca_file: TlsCaOpt = None,
+    tls_cert: TlsCertOpt = None,
+    tls_key: TlsKeyOpt = None,
+    connect_timeout_s: ConnectTimeoutOpt = 5.0,
+    workers: WorkersOpt = 2,
+    years: Annotated[str | None, typer.Option(help="forecast years FIRST-LAST")] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="folder for run folders")] = Path("outputs"),
+) -> None:
+    """Which estimate drives the headline: each estimate group at its low and high end, on Dask."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .outputs import check_output_root, write_sensitivity_run
+    from .scenario import load_scenario
+    from .sensitivity import headline_movers, headline_shortfall, run_sensitivity
+
+    check_output_root(out_dir)
+    connection = _connection(scheduler, insecure, tls_ca_file, tls_cert, tls_key, connect_timeout_s)
+    sc = load_scenario(scenario, years=years)
+    session = _session()
+    with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err, transient=True) as bar:
+        task = bar.add_task(f"sensitivity {sc.name}", total=None)
+        result = run_sensitivity(sc, workers=workers, groups=group, scheduler=connection,
+                                 progress=lambda done, total: bar.update(task, completed=done, total=total))
+        run = write_sensitivity_run(result, out_dir, session.record(_argv()))
+    session.run_folder = run.final
+    head = headline_shortfall(result.reference)
+    out.print(f"{sc.name}: headline " + (f"first shortfall {head[0]} {head[1]} in {head[2]}" if head
+                                         else "no shortfall in the forecast years"))
+    movers = headline_movers(result)
+    table = Table(title="estimate groups that move the headline shortfall year")
+    for col in ("group", "at low end", "at high end"):
+        table.add_column(col, justify="left" if col == "group" else "right")
+    for r in movers.itertuples():
+        table.add_row(r.group, *("none" if _isna(v) else str(int(v)) for v in (r.year_low, r.year_high)))
+    out.print(table if len(movers) else "no estimate group moves the headline shortfall year")
+    if result.uncovered:
+        out.print(f"{len(result.uncovered)} estimated figure(s) have no range: {', '.join(result.uncovered[:5])}"
+                  + (" ..." if len(result.uncovered) > 5 else ""))
+    out.print(f"{len(result.cases) + 2} runs on {result.workers} worker(s) in {result.timings_s['wall_s']:.1f} s")
+    out.print(f"outputs: {run.final}", soft_wrap=True)
+
+
+def _isna(value) -> bool:
+    import pandas as pd
+
+    return bool(pd.isna(value))
 
 
 def main() -> None:

@@ -30,7 +30,7 @@ HK_GRID = "EPSG:2326"
 WGS84 = "EPSG:4326"
 
 #: the curated site layers, in the order they are loaded
-SITE_LAYERS = ("innovation_parks", "northern_metropolis", "industrial_areas")
+SITE_LAYERS = ("innovation_parks", "northern_metropolis", "industrial_areas", "data_centre_lots")
 HUB_LAYER = "hubs"
 
 _ID_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9-]*$")

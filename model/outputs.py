@@ -183,6 +183,10 @@ class RunRecord:
     solver_log: str = ""
     previous_run: str | None = None
     anchor_run: str | None = None
+    #: a sensitivity run folder whose section "What this forecast depends on" goes into the report
+    sensitivity_run: str | None = None
+    dependence: object | None = None
+    dependence_chart_png: bytes | None = None
 
 
 def _write_run_record(record: RunRecord, folder: Path, *, solver: bool = True) -> None:
@@ -210,6 +214,7 @@ def manifest_header(kind: str, scenario, files, record: RunRecord) -> dict:
     if kind == "forecast":
         header["previous_run"] = portable_path(record.previous_run, root) if record.previous_run else None
         header["anchor_run"] = portable_path(record.anchor_run, root) if record.anchor_run else None
+        header["sensitivity_run"] = portable_path(record.sensitivity_run, root) if record.sensitivity_run else None
     return header
 
 
@@ -271,11 +276,11 @@ def write_forecast_run(forecast, out_root: str | Path, record: RunRecord | None 
             "run": _run_block(now),
         }
         write_json(manifest, run.tmp / "manifest.json")
-        _write_report(forecast, run.tmp, manifest)
+        _write_report(forecast, run.tmp, manifest, record)
     return run
 
 
-def _write_report(forecast, folder: Path, manifest: dict) -> None:
+def _write_report(forecast, folder: Path, manifest: dict, record: RunRecord) -> None:
     """report.html and its charts (PNG files in charts/)."""
     import matplotlib.pyplot as plt
 
@@ -286,8 +291,13 @@ def _write_report(forecast, folder: Path, manifest: dict) -> None:
     for name, fig in figs.items():
         fig.savefig(folder / "charts" / name, dpi=110, metadata={"Software": None})
         plt.close(fig)
+    chart = None
+    if record.dependence is not None and record.dependence_chart_png:
+        chart = "charts/tornado.png"
+        (folder / chart).write_bytes(record.dependence_chart_png)
     downloads = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name != "report.html")
-    html_text = render_report(forecast, manifest=manifest, downloads=downloads, charts=list(figs))
+    html_text = render_report(forecast, manifest=manifest, downloads=downloads, charts=list(figs),
+                              dependence=record.dependence, dependence_chart=chart)
     (folder / "report.html").write_text(html_text, encoding="utf-8")
 
 
@@ -306,6 +316,44 @@ def write_sweep_run(sweep, out_root: str | Path, record: RunRecord | None = None
             "draws": sweep.draws, "scheduler": sweep.scheduler, "workers": sweep.workers,
             "timings_s": sweep.timings_s, "run": _run_block(now),
         }, run.tmp / "manifest.json")
+    return run
+
+
+def write_sensitivity_run(sens, out_root: str | Path, record: RunRecord | None = None) -> RunFolder:
+    """Write a sensitivity's run folder atomically: the long table (sensitivity.csv), one row per
+    group (sensitivity_groups.csv), the runs (cases.csv), the estimates used, the tornado chart,
+    report.html with the section "What this forecast depends on", dependence.json (the section as
+    data, for ``siteplan forecast --sensitivity``) and the manifest."""
+    import matplotlib.pyplot as plt
+
+    from .report import render_sensitivity
+    from .sensitivity import cases_table, dependence_section, tornado_figure
+
+    record = record or RunRecord()
+    now = datetime.now(UTC)
+    with atomic_run_dir(out_root, run_name("sensitivity", sens.scenario.name, now)) as run:
+        write_csv(sens.table, run.tmp / "sensitivity.csv")
+        write_csv(sens.groups, run.tmp / "sensitivity_groups.csv")
+        write_csv(cases_table(sens), run.tmp / "cases.csv")
+        write_csv(sens.estimates.drop(columns=["row"]), run.tmp / "estimates.csv")
+        write_csv(sens.noise, run.tmp / "noise.csv")
+        (run.tmp / "charts").mkdir()
+        fig = tornado_figure(sens)
+        fig.savefig(run.tmp / "charts" / "tornado.png", dpi=110, metadata={"Software": None})
+        plt.close(fig)
+        section = dependence_section(sens)
+        write_json(section.model_dump(mode="json"), run.tmp / "dependence.json")
+        _write_run_record(record, run.tmp)
+        manifest = {
+            **manifest_header("sensitivity", sens.scenario, sens.input_files, record),
+            "runs": len(sens.cases) + 2, "workers": sens.workers,
+            "allocation_settings": dict(sens.scenario.sweep_allocation),
+            "uncovered_estimates": sens.uncovered,
+            "timings_s": sens.timings_s, "run": _run_block(now),
+        }
+        write_json(manifest, run.tmp / "manifest.json")
+        (run.tmp / "report.html").write_text(render_sensitivity(section, manifest=manifest, chart="charts/tornado.png"),
+                                             encoding="utf-8")
     return run
 
 

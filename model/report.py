@@ -5,15 +5,13 @@ maps and downloads, and the manifest. Presentation layer: it builds the page and
 
 from __future__ import annotations
 
-from importlib import resources
-
 import matplotlib
 
 matplotlib.use("Agg")  # no display
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from jinja2 import Environment, select_autoescape  # noqa: E402
+from jinja2 import Environment, PackageLoader, select_autoescape  # noqa: E402
 
 from .disclosure import public_sector_warnings, public_unmet_total  # noqa: E402
 from .schema import zones as zone_table  # noqa: E402
@@ -153,13 +151,17 @@ def headline(forecast) -> list[tuple[str, str]]:
     ]
 
 
-_ENV = Environment(autoescape=select_autoescape(default=True, default_for_string=True), trim_blocks=True,
-                   lstrip_blocks=True)
+#: the templates are the package's own files; input text only ever reaches them as values
+_ENV = Environment(loader=PackageLoader("model", "templates"), autoescape=select_autoescape(default=True),
+                   trim_blocks=True, lstrip_blocks=True)
 
 
-def render_report(forecast, *, manifest: dict, downloads: list[str], charts: list[str]) -> str:
-    """The report page as HTML (relative links to the run folder's files)."""
-    template = _ENV.from_string(resources.files("model").joinpath("templates/report.html.j2").read_text("utf-8"))
+def render_report(forecast, *, manifest: dict, downloads: list[str], charts: list[str], dependence=None,
+                  dependence_chart: str | None = None) -> str:
+    """The report page as HTML (relative links to the run folder's files). ``dependence``: the
+    section "What this forecast depends on" (:class:`model.sensitivity.DependenceSection`) with its
+    tornado chart's relative path."""
+    template = _ENV.get_template("report.html.j2")
     ew = public_warnings(forecast)
     shown = ew["first_shortfall_year"].notna() | ew["withheld"]
     warnings_table = ew[shown].sort_values(["first_shortfall_year", "scope"], na_position="last")
@@ -168,4 +170,10 @@ def render_report(forecast, *, manifest: dict, downloads: list[str], charts: lis
         scenario=forecast.scenario, headline=headline(forecast),
         warnings=[dict(r._asdict()) for r in warnings_table.itertuples(index=False)], zone_names=zone_names,
         charts=[(c, CHARTS[c]) for c in charts], downloads=downloads, manifest=manifest,
+        dependence=dependence, chart=dependence_chart,
     )
+
+
+def render_sensitivity(dependence, *, manifest: dict, chart: str) -> str:
+    """The page of a sensitivity run: the section "What this forecast depends on" and its provenance."""
+    return _ENV.get_template("sensitivity.html.j2").render(dependence=dependence, manifest=manifest, chart=chart)

@@ -36,7 +36,7 @@ class InputPaths(_Frozen):
 
     sites: tuple[str, ...] = Field(min_length=1, default=(
         "../geodata/innovation_parks.geojson", "../geodata/northern_metropolis.geojson",
-        "../geodata/industrial_areas.geojson"))
+        "../geodata/industrial_areas.geojson", "../geodata/data_centre_lots.geojson"))
     hubs: str = "../geodata/hubs.geojson"
     zone_power: str = "../geodata/zone_power.csv"
     enterprises: str = "enterprises.csv"
@@ -57,34 +57,20 @@ class DemandSettings(_Frozen):
     trend_scale: float = Field(default=1.0, ge=0, le=20)
     trend_landing_probability: float = Field(default=0.5, ge=0, le=1)
     mean_floor_area_m2: float = Field(default=20_000.0, gt=0, le=2_000_000)
-    # SME smart-production units (issue 13 item 4; :func:`model.forecast.sme_unit_demand`)
+    # SME smart-production units (issue 13 item 4; :func:`model.sme.sme_unit_demand`)
     sme_units_per_year: float = Field(default=0.0, ge=0, le=1_000)
     sme_start_year: Year = 2027
     sme_unit_floor_area_m2: float = Field(default=500.0, gt=0, le=929)
     sme_unit_min_m2: float = Field(default=300.0, gt=0, le=929)
     sme_unit_max_m2: float = Field(default=929.0, gt=0, le=929)
-    sme_sector_shares: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
-        default_factory=lambda: {"advanced_manufacturing": 0.5, "food_tech": 0.5})
+    sme_food_tech_share: float = Field(default=0.5, ge=0, le=1)  # the rest: advanced_manufacturing
+    sme_unit_size_sigma: float = Field(default=0.4, ge=0, le=3)
     sme_landing_probability: float = Field(default=0.5, ge=0, le=1)
-
-    @field_validator("sme_sector_shares")
-    @classmethod
-    def _sme_sectors(cls, value: dict[str, float]) -> dict[str, float]:
-        from .schema import sector_ids
-
-        bad = sorted(set(value) - set(sector_ids()))
-        if bad:
-            raise ValueError(f"unknown sector(s) {bad}; sectors are {sorted(sector_ids())}")
-        if value and abs(sum(value.values()) - 1.0) > 1e-6:
-            raise ValueError(f"shares add up to {sum(value.values()):g}, not 1")
-        return value
 
     @model_validator(mode="after")
     def _sme_sizes(self) -> DemandSettings:
         if not self.sme_unit_min_m2 <= self.sme_unit_floor_area_m2 <= self.sme_unit_max_m2:
             raise ValueError("sme_unit_min_m2 <= sme_unit_floor_area_m2 <= sme_unit_max_m2 must hold")
-        if self.sme_units_per_year > 0 and not self.sme_sector_shares:
-            raise ValueError("sme_sector_shares is empty: name the sectors of the SME units")
         return self
 
 
@@ -97,8 +83,9 @@ class SupplySettings(_Frozen):
     industrial_release_start_year: Year = 2027
     industrial_release_kw_per_m2: float = Field(default=0.3, ge=0, le=10)
     # flexible reserve land (issue 13 item 5; :mod:`model.reserve`)
-    reserve_share_by_group: dict[str, Annotated[float, Field(ge=0, lt=1)]] = Field(default_factory=dict)
-    reserve_share_by_site: dict[str, Annotated[float, Field(ge=0, lt=1)]] = Field(default_factory=dict)
+    reserve_share: float = Field(default=0.0, ge=0, lt=1)
+    reserve_groups: tuple[str, ...] = ()
+    reserve_sites: tuple[str, ...] = ()
     reserve_sectors: tuple[str, ...] = ()
     reserve_release_year: Year | None = None
     reserve_release_when_taken_share: float | None = Field(default=None, gt=0, le=1)
@@ -114,7 +101,7 @@ class SupplySettings(_Frozen):
             raise ValueError(f"unknown sector(s) {bad}; sectors are {sorted(sector_ids())}")
         return value
 
-    @field_validator("release_delay_years_by_group", "reserve_share_by_group")
+    @field_validator("release_delay_years_by_group", "reserve_groups")
     @classmethod
     def _groups(cls, value: dict[str, int]) -> dict[str, int]:
         groups = {"innovation_parks", "northern_metropolis", "industrial_buildings"}

@@ -13,6 +13,7 @@ same draws whatever the number of workers or the order they finish in.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from dataclasses import dataclass, field
@@ -191,7 +192,8 @@ def run_sweep(scenario: Scenario, draws: int, *, scheduler: SchedulerConnection 
         client = _connect(scheduler)
         address = scheduler.address
     else:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                               silence_logs=logging.CRITICAL)  # errors come back as one line, not a log
         client = Client(cluster)
         address = "LocalCluster"
     try:

@@ -15,6 +15,15 @@ from model.schema import attributes, districts, sector_ids, zones
 from .conftest import GEODATA, ROOT
 
 HA = 10_000.0
+#: the site layers of the scenarios (base.yaml inputs.sites): the curated ones plus the data-centre lots
+LAYERS = tuple(dict.fromkeys((*SITE_LAYERS, "data_centre_lots")))
+
+
+@pytest.fixture(scope="module")
+def all_sites():
+    from model.layers import load_sites
+
+    return load_sites([GEODATA / f"{name}.geojson" for name in LAYERS])
 
 
 def test_layers_load_in_hong_kong_grid(sites):
@@ -28,7 +37,7 @@ def test_layers_load_in_hong_kong_grid(sites):
 
 
 def test_every_feature_has_a_source_and_an_estimated_flag():
-    for name in (*SITE_LAYERS, "hubs"):
+    for name in (*LAYERS, "hubs"):
         data = json.loads((GEODATA / f"{name}.geojson").read_text(encoding="utf-8"))
         for feat in data["features"]:
             props = feat["properties"]
@@ -38,7 +47,7 @@ def test_every_feature_has_a_source_and_an_estimated_flag():
 
 def test_layers_use_only_documented_attributes():
     documented = {a.name for a in attributes("sites")}
-    for name in SITE_LAYERS:
+    for name in LAYERS:
         data = json.loads((GEODATA / f"{name}.geojson").read_text(encoding="utf-8"))
         for feat in data["features"]:
             assert set(feat["properties"]) <= documented, set(feat["properties"]) - documented
@@ -76,17 +85,155 @@ def test_san_tin_with_loop_about_300_ha_of_it_land(sites):
     assert (stt + loop) / HA == pytest.approx(300, rel=0.03)
 
 
-def test_industrial_building_stock_1300_to_1450(sites):
+def test_industrial_building_stock_on_the_2020_area_assessments(sites):
     ib = sites[sites["kind"] == "industrial_area"]
-    assert 1300 <= ib["buildings"].sum() <= 1450
-    assert ib["total_floor_area_m2"].sum() == pytest.approx(27.85e6, rel=0.01)  # 2014 Area Assessments
+    # 2020 AA: 880 pre-1987 IBs are "about two-thirds" -> ~1,320 (1,448 in the 2014 AA less later conversions)
+    assert ib["buildings"].sum() == 1320
+    assert ib["total_floor_area_m2"].sum() == pytest.approx(25.4e6, rel=0.01)  # 27.85 m m2 (2014) pro rata
     assert (ib["floor_area_m2"] < ib["total_floor_area_m2"]).all()
 
 
-def test_named_places_lie_in_their_district(sites):
+def test_industrial_vacancy_applies_to_flatted_factories_only(sites):
+    ib = sites[sites["kind"] == "industrial_area"].set_index("site_id")
+    # 6.4% vacancy (2020) x 16.41 m m2 private flatted factories (RVD, end-2018) = 1.05 m m2, not 6.4% of all GFA
+    assert ib["floor_area_m2"].sum() == pytest.approx(0.064 * 16.41e6, rel=0.01)
+    share = ib["floor_area_m2"] / ib["total_floor_area_m2"]
+    assert np.allclose(share, 1.05e6 / 25.4e6, rtol=0.02)  # distributed pro rata to GFA
+    assert np.allclose(ib["power_mw"], ib["floor_area_m2"] * 0.15 / 1000, atol=0.06)
+
+
+def test_industrial_gfa_ranking_of_the_area_assessments(sites):
+    gfa = sites[sites["kind"] == "industrial_area"].set_index("site_id")["total_floor_area_m2"]
+    east_kowloon = gfa[["IB-KWUN-TONG", "IB-KOWLOON-BAY", "IB-SAN-PO-KONG"]].sum()
+    west_kowloon = gfa[["IB-CHEUNG-SHA-WAN", "IB-TAI-KOK-TSUI"]].sum()
+    tsuen_wan, sha_tin = gfa["IB-TSUEN-WAN"], gfa["IB-FO-TAN"]
+    # Kwai Tsing and East Kowloon first and second; Tsuen Wan and Sha Tin third and fourth (2014 AA)
+    assert min(gfa["IB-KWAI-CHUNG"], east_kowloon) > tsuen_wan > sha_tin
+    others = gfa.drop(["IB-KWUN-TONG", "IB-KOWLOON-BAY", "IB-SAN-PO-KONG", "IB-KWAI-CHUNG", "IB-TSUEN-WAN",
+                       "IB-FO-TAN", "IB-CHEUNG-SHA-WAN", "IB-TAI-KOK-TSUI"])
+    assert west_kowloon < sha_tin and (others < sha_tin).all()
+
+
+def test_fanling_sheung_shui_count_and_only_west_kowloon_above_tsuen_wan(sites):
+    ib = sites[sites["kind"] == "industrial_area"].set_index("site_id")["buildings"]
+    assert ib["IB-FANLING"] == 100  # 35 had no basis; On Lok Tsuen alone ~98 (E, 60-128)
+    west_kowloon = ib["IB-CHEUNG-SHA-WAN"] + ib["IB-TAI-KOK-TSUI"]
+    rest = ib.drop(["IB-KWUN-TONG", "IB-KOWLOON-BAY", "IB-SAN-PO-KONG", "IB-KWAI-CHUNG", "IB-CHEUNG-SHA-WAN",
+                    "IB-TAI-KOK-TSUI", "IB-TSUEN-WAN"])
+    assert west_kowloon > ib["IB-TSUEN-WAN"] > rest.max()
+
+
+def test_area_85_is_a_government_data_centre_lot(all_sites, sites):
+    assert "TKO-A85-DC" not in set(sites[sites["source_file"] == "innovation_parks.geojson"]["site_id"])
+    a85 = _site(all_sites, "TKO-A85-DC")
+    assert a85["source_file"] == "data_centre_lots.geojson" and a85["kind"] == "dc_lot"
+    assert pd_isna(a85["park"]) and pd_isna(a85["part_of"])
+    assert a85["committed_to"].startswith("SUNeVision")
+    assert a85["land_area_m2"] == 27_444  # TKOTL 131 (LandsD)
+    assert a85["power_mw"] == pytest.approx(1.6 * 65_000 / 1000, rel=0.01)  # 1.6 kW/m2, not 2.0
+
+
+def test_known_data_centre_lots_carry_their_land_sale_facts(all_sites):
+    lots = all_sites[all_sites["kind"] == "dc_lot"].set_index("site_id")
+    land = {"DC-TKOTL122": 10_300, "DC-STTL613": 9_178, "DC-TWTL428": 1_972.9, "DC-KCTL495": 2_781,
+            "DC-FSSTL268": 4_028, "TKO-A85-DC": 27_444}
+    assert set(lots.index) == set(land)
+    for sid, area in land.items():
+        assert lots.at[sid, "land_area_m2"] == pytest.approx(area), sid
+        assert "Lands Department land sale" in lots.at[sid, "source"], sid
+    zones_of = {"DC-TKOTL122": "KLE", "DC-STTL613": "NTE", "DC-TWTL428": "NTW", "DC-KCTL495": "NTW",
+                "DC-FSSTL268": "NM-BCI"}
+    assert all(lots.at[s, "zone"] == z for s, z in zones_of.items())
+    for sid in ("DC-TKOTL122", "DC-KCTL495"):  # built and operating: nothing open to incoming projects
+        assert lots.at[sid, "floor_area_m2"] == 0 and lots.at[sid, "power_mw"] == 0
+    open_ = lots[lots["floor_area_m2"] > 0]
+    kw_per_m2 = open_["power_mw"] * 1000 / open_["floor_area_m2"]
+    assert (kw_per_m2 <= 1.6 + 1e-9).all()  # 1.08-1.6 kW/m2 band, not 2.0
+
+
+def test_tko_innopark_allows_data_centres(sites):
+    for sid in ("TKO-ESTATE", "TKO-AMC"):
+        assert "data_centre" in _site(sites, sid)["allowed_sectors"].split(";")
+
+
+def test_loop_floor_is_the_enterprise_share(sites):
+    loop = sites[sites["park"] == "Hong Kong-Shenzhen I&T Park"].set_index("site_id")
+    assert loop["floor_area_m2"].sum() <= 0.90 * 2.0e6  # housing, commercial, ancillary uses excluded
+    for sid in ("HSITP-B1B", "HSITP-P1R", "HSITP-P2"):
+        assert loop.at[sid, "floor_area_m2"] == pytest.approx(0.85 * loop.at[sid, "total_floor_area_m2"], rel=0.01)
+    batch1 = loop.loc[["HSITP-B1A", "HSITP-B1B"], "total_floor_area_m2"].sum()
+    assert batch1 <= 200_000  # ~117,000 m2 for 8 buildings (secondary source), not 315,000
+
+
+def test_port_back_up_land_offers_no_floor_to_i_and_t(sites):
+    pbu = _site(sites, "HSK-PBU")
+    assert pbu["floor_area_m2"] == 0 and pbu["power_mw"] == 0
+
+
+def test_science_park_vacancy_and_headroom(sites):
+    hksp = _site(sites, "HKSP-MAIN")
+    assert hksp["floor_area_m2"] == pytest.approx(25_000)  # >90-95% occupancy (Nov 2024)
+    assert hksp["headroom_m"] == pytest.approx(4.2)  # life-and-health firms need 4.0 m
+
+
+def test_innopark_recoverable_land_is_two_percent_from_2028(sites):
+    estates = sites[sites["site_id"].isin(["TKO-ESTATE", "TP-ESTATE", "YL-ESTATE"])]
+    assert np.allclose(estates["available_land_m2"], 0.02 * estates["land_area_m2"], rtol=0.01)
+    assert 100_000 <= estates["floor_area_m2"].sum() <= 130_000
+    assert (estates["available_from_year"] == 2028).all()
+
+
+def test_zone_grid_rows_are_estimates_with_a_basis():
+    import pandas as pd
+
+    grid = pd.read_csv(GEODATA / "zone_power.csv", dtype=str, keep_default_na=False)
+    assert set(grid["zone"]) == set(zones()["zone"])
+    assert (grid["estimated"] == "true").all()
+    assert (grid["source"].str.len() > 5).all()
+    assert grid["basis"].str.contains("no MW figure published").all()
+    cap = grid.assign(c=grid["capacity_mw"].astype(float)).set_index(["zone", "from_year"])["c"]
+    assert cap[("NM-IT", "2026")] + cap[("NM-BCI", "2026")] <= 180  # 3 NM substations ~180 MW (E)
+    assert cap[("KLE", "2026")] < 250  # the former 250 MW open step had no basis
+
+
+def test_estimates_cover_the_supply_layers():
+    import csv
+
+    with (ROOT / "scenarios" / "estimates.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    have = {(r["file"], r["feature"]) for r in rows}
+    for name in LAYERS:
+        data = json.loads((GEODATA / f"{name}.geojson").read_text(encoding="utf-8"))
+        values = {f["properties"]["site_id"]: f["properties"] for f in data["features"]}
+        for sid, props in values.items():
+            if props["estimated"]:
+                assert (f"../geodata/{name}.geojson", sid) in have, sid
+        for r in rows:
+            if r["file"] == f"../geodata/{name}.geojson":
+                assert float(r["central"]) == pytest.approx(values[r["feature"]][r["attribute"]], rel=1e-3), r
+                assert float(r["low"]) <= float(r["central"]) <= float(r["high"]) and float(r["low"]) < float(r["high"])
+
+
+def pd_isna(value) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))
+
+
+def test_corrected_positions_lie_on_the_site(all_sites):
+    to_wgs = Transformer.from_crs(HK_GRID, "EPSG:4326", always_xy=True)
+    expected = {"IB-FANLING": (114.14509, 22.49774), "IB-TUEN-MUN": (113.97142, 22.39339),
+                "IB-TAI-KOK-TSUI": (114.16307, 22.32404), "IB-TSUEN-WAN": (114.10609, 22.37429),
+                "IB-TO-KWA-WAN": (114.19017, 22.31478), "STT-P2": (114.060, 22.499), "HSITP-B1A": (114.080, 22.514),
+                "DC-STTL613": (114.19458, 22.39983), "TKO-A85-DC": (114.27445, 22.29438)}
+    for sid, (lon, lat) in expected.items():
+        geom = _site(all_sites, sid).geometry
+        got = to_wgs.transform(geom.x, geom.y)
+        assert got == pytest.approx((lon, lat), abs=2e-4), sid
+
+
+def test_named_places_lie_in_their_district(all_sites):
     boxes = districts().set_index("district")
     to_wgs = Transformer.from_crs(HK_GRID, "EPSG:4326", always_xy=True)
-    for row in sites.itertuples():
+    for row in all_sites.itertuples():
         lon, lat = to_wgs.transform(row.geometry.x, row.geometry.y)
         box = boxes.loc[row.district]
         assert box.min_lon <= lon <= box.max_lon and box.min_lat <= lat <= box.max_lat, row.site_id
@@ -113,7 +260,7 @@ def test_hubs_cover_every_kind():
 
 def test_sources_md_explains_every_estimated_feature():
     text = (GEODATA / "SOURCES.md").read_text(encoding="utf-8")
-    for name in (*SITE_LAYERS, "hubs"):
+    for name in (*LAYERS, "hubs"):
         data = json.loads((GEODATA / f"{name}.geojson").read_text(encoding="utf-8"))
         for feat in data["features"]:
             props = feat["properties"]

@@ -1,0 +1,444 @@
+"""Which estimate drives the headline: a one-at-a-time sensitivity of a forecast to its estimates.
+
+The scenario runs once with every estimate at its central value, then once per estimate group at
+the group's low end and once at its high end (:mod:`model.estimates`). Every variant is anchored to
+the central plan (the keep-site bonus of :func:`model.forecast.prepare_inputs`), so a placement
+that changes is one the estimate causes, not the solver's choice between near-equal plans. Runs use
+the scenario's ``sweep_allocation`` settings (a looser gap, fewer nodes) and no explanations, on
+Dask like :mod:`model.sweep`.
+
+Headlines compared with the central run, per variant:
+
+* the first shortfall year of each zone and resource (a year, or none in the forecast years);
+* demand left unmet in the last forecast year, by sector (m2);
+* the placements that change (enterprises whose site or start year differs from the central plan).
+
+No files are written here: :func:`model.outputs.write_sensitivity_run` writes the run folder.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from .allocation import allocate
+from .errors import InfeasibleError, InputError
+from .estimates import Variant, apply_variant, load_estimates, uncovered, variants
+from .forecast import (
+    LoadedInputs,
+    anchor_table,
+    demand_by_sector,
+    early_warnings,
+    land_balance,
+    load_inputs,
+    plan_inputs,
+)
+from .scenario import Scenario
+
+#: how the headline of a run is named in the tables
+HEADLINES = {
+    "first_shortfall_year": "first shortfall year (zone, resource)",
+    "unmet_m2": "demand unmet in the last year (m2, by sector)",
+    "placements_changed": "enterprises whose site or start year changes",
+}
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """One run's headlines: first shortfall per zone and resource, unmet m2 by sector, the plan."""
+
+    group: str
+    side: str
+    shortfalls: pd.DataFrame  # zone, resource, first_shortfall_year (<NA>: none in the years)
+    unmet: pd.DataFrame       # sector, unmet_m2 (last year)
+    plan: pd.DataFrame        # enterprise_id, site_id, start_year
+    info: dict
+
+
+@dataclass
+class Sensitivity:
+    scenario: Scenario
+    estimates: pd.DataFrame
+    #: the central estimates, unanchored: its plan is the anchor of the other runs
+    central: CaseResult
+    #: the central estimates again, anchored like the variants: what the variants are compared with
+    reference: CaseResult
+    cases: list[CaseResult]
+    table: pd.DataFrame
+    groups: pd.DataFrame
+    uncovered: list[str]
+    input_files: list
+    workers: int
+    #: the reference against the central run: how much anchoring and the solver's gap alone change
+    noise: pd.DataFrame
+    timings_s: dict = field(default_factory=dict)
+
+
+def case_settings(scenario: Scenario):
+    """The allocation settings of every sensitivity run: the scenario's sweep settings, one thread."""
+    update = {**scenario.sweep_allocation, "threads": 1}
+    return scenario.allocation.model_copy(update=update)
+
+
+def run_case(scenario: Scenario, loaded: LoadedInputs, variant: Variant | None,
+             anchor: pd.DataFrame | None) -> CaseResult:
+    """Run one case (on a Dask worker): the variant applied, the plan anchored, the headlines."""
+    started = time.perf_counter()
+    if variant is not None:
+        scenario, loaded = apply_variant(variant, scenario, loaded)
+    inputs = plan_inputs(scenario, loaded, previous=anchor)
+    try:
+        alloc = allocate(inputs, case_settings(scenario), explain=False)
+    except InfeasibleError as exc:
+        if variant is None:
+            raise
+        # the estimates at this end contradict a committed project: a finding, not a failure
+        info = dict(group=variant.group, side=variant.side, status="infeasible", gap=None,
+                    enterprises=len(inputs.enterprises), placed=0, solve_s=round(time.perf_counter() - started, 3),
+                    note=str(exc)[:400])
+        empty = pd.DataFrame(columns=["zone", "resource", "first_shortfall_year"])
+        return CaseResult(variant.group, variant.side, empty, pd.DataFrame(columns=["sector", "unmet_m2"]),
+                          pd.DataFrame(columns=["enterprise_id", "site_id", "start_year"]), info)
+    balance = land_balance(alloc)
+    demand = demand_by_sector(alloc, scenario)
+    ew = early_warnings(balance, demand, scenario)
+    zone = ew[ew["scope"] == "zone"][["zone", "resource", "first_shortfall_year"]].reset_index(drop=True)
+    last = demand[demand["year"] == demand["year"].max()]
+    unmet = last.groupby("sector", as_index=False)["unmet_m2"].sum()
+    plan = alloc.assignments[["enterprise_id", "site_id", "start_year"]].reset_index(drop=True)
+    info = dict(group=variant.group if variant else "central", side=variant.side if variant else "central",
+                status=alloc.status, gap=alloc.gap, enterprises=len(inputs.enterprises),
+                placed=int(len(alloc.assigned)), solve_s=round(time.perf_counter() - started, 3), note="")
+    return CaseResult(info["group"], info["side"], zone, unmet, plan, info)
+
+
+def _year_or_none(value) -> int | None:
+    return None if pd.isna(value) else int(value)
+
+
+def compare_case(central: CaseResult, case: CaseResult, last_year: int) -> list[dict]:
+    """The headline rows of one case against the central run (long form).
+
+    A first shortfall "none in the years" counts as ``last_year + 1`` in ``change`` (so a
+    shortfall that appears, or goes, shows as a move). A case whose estimates contradict a committed
+    project (no plan) has one row, ``infeasible``, with the reason."""
+    if case.info.get("status") == "infeasible":
+        return [dict(group=case.group, side=case.side, headline="infeasible", zone=None, resource=None, sector=None,
+                     unit=None, central=0, value=1, change=1, note=case.info.get("note", ""))]
+    rows = []
+    base = central.shortfalls.set_index(["zone", "resource"])["first_shortfall_year"]
+    var = case.shortfalls.set_index(["zone", "resource"])["first_shortfall_year"]
+    for key in base.index.union(var.index):
+        b, v = _year_or_none(base.get(key, pd.NA)), _year_or_none(var.get(key, pd.NA))
+        rows.append(dict(headline="first_shortfall_year", zone=key[0], resource=key[1], sector=None, unit="year",
+                         central=b, value=v, change=(last_year + 1 if v is None else v) - (last_year + 1 if b is None
+                                                                                             else b)))
+    bu = central.unmet.set_index("sector")["unmet_m2"]
+    vu = case.unmet.set_index("sector")["unmet_m2"]
+    for sector in bu.index.union(vu.index):
+        b, v = float(bu.get(sector, 0.0)), float(vu.get(sector, 0.0))
+        rows.append(dict(headline="unmet_m2", zone=None, resource="floor_area_m2", sector=sector, unit="m2",
+                         central=b, value=v, change=v - b))
+    rows.append(dict(headline="unmet_m2", zone=None, resource="floor_area_m2", sector="all", unit="m2",
+                     central=float(bu.sum()), value=float(vu.sum()), change=float(vu.sum() - bu.sum())))
+    plan = central.plan.merge(case.plan, on="enterprise_id", how="inner", suffixes=("_central", "_case"))
+    same_site = plan["site_id_central"].fillna("") == plan["site_id_case"].fillna("")
+    same_year = plan["start_year_central"].astype("Int64").fillna(-1) == plan["start_year_case"].astype(
+        "Int64").fillna(-1)
+    changed = int((~(same_site & same_year)).sum())
+    rows.append(dict(headline="placements_changed", zone=None, resource=None, sector=None, unit="enterprises",
+                     central=0, value=changed, change=changed))
+    return [dict(group=case.group, side=case.side, **r) for r in rows]
+
+
+def headline_shortfall(central: CaseResult) -> tuple[str, str, int] | None:
+    """The forecast's headline: the earliest first shortfall (zone, resource, year), or None."""
+    s = central.shortfalls.dropna(subset=["first_shortfall_year"]).sort_values(
+        ["first_shortfall_year", "zone", "resource"])
+    if s.empty:
+        return None
+    r = s.iloc[0]
+    return str(r["zone"]), str(r["resource"]), int(r["first_shortfall_year"])
+
+
+def group_table(estimates: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """One row per group: what it holds and the largest move of each headline at either end."""
+    rows = []
+    for group, est in estimates.groupby("group", sort=False):
+        t = table[table["group"] == group]
+        row = dict(group=group, estimates=len(est), kinds=";".join(sorted(set(est["kind"]))),
+                   features=";".join(dict.fromkeys(est["feature"]))[:200], basis=est["basis"].iloc[0])
+        for side in ("low", "high"):
+            s = t[t["side"] == side]
+            years = s[s["headline"] == "first_shortfall_year"]
+            moved = years[years["change"] != 0]
+            row[f"{side}_shortfall_years_moved"] = int(len(moved))
+            row[f"{side}_largest_shortfall_move_years"] = int(moved["change"].abs().max()) if len(moved) else 0
+            total = s[(s["headline"] == "unmet_m2") & (s["sector"] == "all")]
+            row[f"{side}_unmet_change_m2"] = float(total["change"].iloc[0]) if len(total) else 0.0
+            placed = s[s["headline"] == "placements_changed"]
+            row[f"{side}_placements_changed"] = int(placed["value"].iloc[0]) if len(placed) else 0
+            bad = s[s["headline"] == "infeasible"]
+            row[f"{side}_infeasible"] = str(bad["note"].iloc[0]) if len(bad) else ""
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def headline_movers(sens: Sensitivity) -> pd.DataFrame:
+    """Groups that move the headline shortfall (zone and resource of the earliest shortfall), with the
+    year at each end, largest move first."""
+    head = headline_shortfall(sens.reference)
+    t = sens.table[sens.table["headline"] == "first_shortfall_year"]
+    if head is None:
+        t = t[t["central"].isna()]
+    else:
+        t = t[(t["zone"] == head[0]) & (t["resource"] == head[1])]
+    wide = t.pivot_table(index="group", columns="side", values="change", aggfunc="first").reindex(
+        columns=["low", "high"]).fillna(0)
+    years = t.pivot_table(index="group", columns="side", values="value", aggfunc="first").reindex(
+        columns=["low", "high"])
+    out = pd.DataFrame({"change_low_years": wide["low"], "change_high_years": wide["high"],
+                        "year_low": years["low"], "year_high": years["high"]})
+    out["impact_years"] = out[["change_low_years", "change_high_years"]].abs().max(axis=1)
+    return out[out["impact_years"] > 0].sort_values("impact_years", ascending=False).reset_index()
+
+
+def run_sensitivity(scenario: Scenario, *, workers: int = 2, groups: list[str] | None = None,
+                    scheduler=None, progress=None) -> Sensitivity:
+    """Run the central case and each group's low and high variant on Dask (a LocalCluster of
+    ``workers`` processes, or the remote scheduler of ``scheduler``, see
+    :func:`model.sweep.scheduler_connection`). ``groups``: only these groups (default: all)."""
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    from .sweep import _connect
+
+    tick = progress or (lambda _done, _total: None)
+    started = time.perf_counter()
+    files = scenario.input_files()
+    if files["estimates"] is None:
+        raise InputError("the scenario names no estimates table", attribute="inputs.estimates",
+                         fix="add 'estimates: estimates.csv' under inputs (see scenarios/base.yaml)")
+    loaded = load_inputs(scenario)
+    estimates = load_estimates(files["estimates"], scenario, loaded)
+    if groups:
+        unknown = sorted(set(groups) - set(estimates["group"]))
+        if unknown:
+            raise InputError(f"unknown estimate group(s) {', '.join(unknown)[:120]}", attribute="--group",
+                             fix=f"groups are: {', '.join(dict.fromkeys(estimates['group']))[:400]}")
+        estimates = estimates[estimates["group"].isin(groups)].reset_index(drop=True)
+    cases = variants(estimates)
+    total = len(cases) + 2
+    cluster = None
+    if scheduler is not None:
+        client = _connect(scheduler)
+    else:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                               silence_logs=logging.CRITICAL)  # errors come back as one line, not a log
+        client = Client(cluster)
+    try:
+        n_workers = len(client.scheduler_info()["workers"])
+        sc_f, loaded_f = client.scatter([scenario, loaded], broadcast=True)
+        central = client.submit(run_case, sc_f, loaded_f, None, None, pure=False).result()
+        tick(1, total)
+        anchor = anchor_table(central.plan)
+        anchor_f = client.scatter(anchor, broadcast=True)
+        futures = [client.submit(run_case, sc_f, loaded_f, v, anchor_f, pure=False) for v in [None, *cases]]
+        results = []
+        for done, future in enumerate(as_completed(futures), start=2):
+            results.append(future.result())
+            tick(done, total)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    reference = next(r for r in results if r.group == "central")
+    results = [r for r in results if r.group != "central"]
+    order = {(v.group, v.side): k for k, v in enumerate(cases)}
+    results.sort(key=lambda r: order[(r.group, r.side)])
+    last = scenario.year_range[-1]
+    reference = CaseResult("central", "anchored", reference.shortfalls, reference.unmet, reference.plan,
+                           {**reference.info, "side": "anchored"})
+    noise = compare_case(central, reference, last)
+    table = pd.DataFrame([row for r in results for row in compare_case(reference, r, last)])
+    if not len(table):
+        table = pd.DataFrame(columns=["group", "side", "headline", "zone", "resource", "sector", "unit", "central",
+                                      "value", "change", "note"])
+    if "note" not in table:
+        table["note"] = ""
+    for col in ("central", "value"):
+        if col in table:
+            table[col] = table[col].astype(object).where(table[col].notna(), None)
+    used = [*loaded.files, files["estimates"]]
+    timings = {"wall_s": round(time.perf_counter() - started, 3),
+               "solve_s_sum": round(float(sum(r.info["solve_s"] for r in [central, *results])), 3)}
+    return Sensitivity(scenario, estimates, central, reference, results, table, group_table(estimates, table),
+                       uncovered(estimates, loaded), used, n_workers, pd.DataFrame(noise), timings)
+
+
+def cases_table(sens: Sensitivity) -> pd.DataFrame:
+    """One row per run: group, side, solver status and gap, enterprises, placed, seconds."""
+    return pd.DataFrame([sens.central.info, sens.reference.info, *(r.info for r in sens.cases)])
+
+
+def tornado_data(sens: Sensitivity) -> dict[str, pd.DataFrame]:
+    """Per headline, each group's change at its low and high end, largest first (the tornado's bars):
+    the headline shortfall's year, the total unmet demand, the placements that change."""
+    t = sens.table
+    head = headline_shortfall(sens.reference)
+    out = {}
+    if head is not None:
+        sub = t[(t["headline"] == "first_shortfall_year") & (t["zone"] == head[0]) & (t["resource"] == head[1])]
+        out[f"first shortfall of {head[0]} {head[1]} (central {head[2]}), years"] = sub
+    out["demand unmet in the last year, all sectors (change, m2)"] = t[(t["headline"] == "unmet_m2")
+                                                                       & (t["sector"] == "all")]
+    out["enterprises whose site or start year changes"] = t[t["headline"] == "placements_changed"]
+    frames = {}
+    for title, sub in out.items():
+        wide = sub.pivot_table(index="group", columns="side", values="change", aggfunc="first").reindex(
+            columns=["low", "high"]).fillna(0.0).astype(float)
+        wide["impact"] = wide.abs().max(axis=1)
+        frames[title] = wide.sort_values("impact", ascending=True)
+    return frames
+
+
+def tornado_figure(sens: Sensitivity):
+    """The tornado chart: one panel per headline, two bars per group (its low end above, hatched;
+    its high end below), groups with the largest effect at the top. Readable in greyscale."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    data = tornado_data(sens)
+    heights = [max(len(d), 1) for d in data.values()]
+    fig, axes = plt.subplots(len(data), 1, figsize=(9, 1.0 + 0.32 * sum(heights) + 0.6 * len(data)), squeeze=False,
+                             gridspec_kw={"height_ratios": heights})
+    for ax, (title, wide) in zip(axes[:, 0], data.items(), strict=True):
+        scale, unit = (1000.0, " (thousand m2)") if "m2" in title else (1.0, "")
+        y = np.arange(len(wide))
+        ax.barh(y + 0.2, wide["low"] / scale, height=0.38, color="#4575b4", hatch="///", edgecolor="white",
+                label="estimates at their low end")
+        ax.barh(y - 0.2, wide["high"] / scale, height=0.38, color="#d73027", label="estimates at their high end")
+        ax.axvline(0, color="#333", lw=0.8)
+        ax.set_yticks(y, wide.index, fontsize=8)
+        ax.set_title(title.replace(", m2)", unit + ")"), fontsize=9, loc="left")
+        ax.tick_params(axis="x", labelsize=8)
+        if wide.empty:
+            ax.text(0.5, 0.5, "no estimate group moves this headline", transform=ax.transAxes, ha="center")
+    axes[0, 0].legend(fontsize=7, loc="lower right")
+    fig.suptitle(f"What the forecast '{sens.scenario.name}' depends on: each estimate group at its low and high end",
+                 fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+
+class DecisiveGroup(_Strict):
+    group: str = Field(max_length=80)
+    low: str = Field(max_length=40)
+    high: str = Field(max_length=40)
+    impact: int = Field(ge=0, le=200)
+    basis: str = Field(max_length=2000)
+
+
+class GroupEffect(_Strict):
+    """A group's effect at one end: shortfall years moved, the largest move (years), the change of
+    unmet demand (m2), the placements that change."""
+
+    group: str = Field(max_length=80)
+    estimates: int = Field(ge=0)
+    basis: str = Field(max_length=2000)
+    low: tuple[int, int, float, int]
+    high: tuple[int, int, float, int]
+    #: where the estimates at that end contradict a committed project: the reason (no plan)
+    infeasible_low: str = Field(default="", max_length=500)
+    infeasible_high: str = Field(default="", max_length=500)
+
+
+class DependenceSection(_Strict):
+    """The report section "What this forecast depends on" (also ``dependence.json`` in a
+    sensitivity run folder, read back by ``siteplan forecast --sensitivity``)."""
+
+    scenario: str = Field(max_length=200)
+    headline: str = Field(max_length=300)
+    decisive: list[DecisiveGroup]
+    groups: list[GroupEffect]
+    quiet: list[str]
+    runs: int = Field(ge=1)
+    noise_placements: int = Field(ge=0)
+    noise_shortfall_moves: int = Field(ge=0)
+    settings: str = Field(max_length=500)
+    uncovered: list[str]
+    central_status: str = Field(max_length=80)
+    central_gap: float | None = None
+
+
+def dependence_section(sens: Sensitivity) -> DependenceSection:
+    """The report section "What this forecast depends on", as plain data for the template."""
+    head = headline_shortfall(sens.reference)
+    movers = headline_movers(sens)
+    noise = sens.noise.set_index("headline")
+    noise_moves = int((sens.noise[sens.noise["headline"] == "first_shortfall_year"]["change"] != 0).sum())
+    names = {g: b for g, b in zip(sens.groups["group"], sens.groups["basis"], strict=True)}
+    last = sens.scenario.year_range[-1]
+
+    def year_text(v):
+        return "none by " + str(last) if v is None or pd.isna(v) else str(int(v))
+
+    decisive = [DecisiveGroup(group=r.group, low=year_text(r.year_low), high=year_text(r.year_high),
+                              impact=int(r.impact_years), basis=names.get(r.group, "")) for r in movers.itertuples()]
+    groups = []
+    for r in sens.groups.itertuples(index=False):
+        groups.append(GroupEffect(
+            group=r.group, estimates=int(r.estimates), basis=r.basis,
+            low=(int(r.low_shortfall_years_moved), int(r.low_largest_shortfall_move_years),
+                 round(float(r.low_unmet_change_m2), 1), int(r.low_placements_changed)),
+            high=(int(r.high_shortfall_years_moved), int(r.high_largest_shortfall_move_years),
+                  round(float(r.high_unmet_change_m2), 1), int(r.high_placements_changed)),
+            infeasible_low=r.low_infeasible, infeasible_high=r.high_infeasible))
+    quiet = [g.group for g in groups if not any(g.low) and not any(g.high)
+             and not g.infeasible_low and not g.infeasible_high]
+    return DependenceSection(
+        scenario=sens.scenario.name,
+        headline=(f"first shortfall: {head[0]} {head[1]} in {head[2]}" if head else
+                  "no shortfall in the forecast years"),
+        decisive=decisive, groups=groups, quiet=quiet, runs=len(sens.cases) + 2,
+        noise_placements=int(noise.loc["placements_changed", "value"]), noise_shortfall_moves=noise_moves,
+        settings=", ".join(f"{k} {v}" for k, v in sens.scenario.sweep_allocation.items()),
+        uncovered=sens.uncovered, central_status=sens.reference.info["status"], central_gap=sens.reference.info["gap"],
+    )
+
+
+def read_dependence(run_dir) -> tuple[DependenceSection, bytes | None]:
+    """The section and tornado chart of a sensitivity run folder (for ``siteplan forecast
+    --sensitivity``). The folder is input like any other: errors name the file and the fix."""
+    import json
+    from pathlib import Path
+
+    from pydantic import ValidationError
+
+    folder = Path(run_dir)
+    path = folder / "dependence.json"
+    fix = "pass a folder written by 'siteplan sensitivity'"
+    if not folder.is_dir() or not path.is_file():
+        raise InputError("not a sensitivity run folder (no dependence.json)", file=folder, fix=fix)
+    try:
+        section = DependenceSection.model_validate(json.loads(path.read_bytes().decode("utf-8")))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"not readable JSON ({type(exc).__name__})", file=path, fix=fix) from None
+    except ValidationError as exc:
+        where = ".".join(str(p) for p in exc.errors()[0]["loc"])[:80] or None
+        raise InputError(exc.errors()[0]["msg"][:120], file=path, attribute=where, fix=fix) from None
+    chart = folder / "charts" / "tornado.png"
+    data = chart.read_bytes() if chart.is_file() else None
+    if data is not None and not data.startswith(b"\x89PNG\r\n\x1a\n"):
+        raise InputError("the tornado chart is not a PNG image", file=chart, fix=fix)
+    return section, data
