@@ -491,19 +491,13 @@ def sensitivity(
     for col in ("group", "at low end", "at high end"):
         table.add_column(col, justify="left" if col == "group" else "right")
     for r in movers.itertuples():
-        table.add_row(r.group, *("none" if _isna(v) else str(int(v)) for v in (r.year_low, r.year_high)))
+        table.add_row(r.group, r.low, r.high)
     out.print(table if len(movers) else "no estimate group moves the headline shortfall year")
     if result.uncovered:
         out.print(f"{len(result.uncovered)} estimated figure(s) have no range: {', '.join(result.uncovered[:5])}"
                   + (" ..." if len(result.uncovered) > 5 else ""))
     out.print(f"{len(result.cases) + 2} runs on {result.workers} worker(s) in {result.timings_s['wall_s']:.1f} s")
     out.print(f"outputs: {run.final}", soft_wrap=True)
-
-
-def _isna(value) -> bool:
-    import pandas as pd
-
-    return bool(pd.isna(value))
 
 
 def main() -> None:

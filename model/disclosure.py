@@ -11,10 +11,15 @@ or start year. So, for publication:
 - a sector's first shortfall year is published only when at least ``public_min_count``
   enterprises of the sector are unmet in that year; the headline's unmet floor area likewise.
 
+The public map names no firm of the enterprise list: site text (a name, a source, a note) that
+names one, such as the operator a land-sale record cites, shows it as "(firm withheld)".
+
 Planner outputs (the run folder's CSVs and ``map.html``) are confidential and keep every figure.
 """
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pandas as pd
@@ -80,3 +85,34 @@ def public_unmet_total(demand_by_sector: pd.DataFrame, min_count: int = DEFAULT_
     if 0 < n < min_count:
         return None
     return float(last["unmet_m2"].sum())
+
+
+#: how a withheld firm name reads in public text
+WITHHELD = "(firm withheld)"
+_NAME_PARTS = re.compile(r"[()/;]")
+
+
+def firm_names(enterprises: pd.DataFrame) -> list[str]:
+    """The names by which the enterprise list's firms could be recognised: each named (not
+    anonymised) enterprise's name and operator, and their parts split at brackets, slashes and
+    semicolons (so "SUNeVision (MEGA IDC phases 2-3)" gives "SUNeVision" too); longest first."""
+    named = enterprises[~enterprises["enterprise_id"].astype(str).str.match(r"[PTS]-")]
+    names: set[str] = set()
+    for column in ("name", "operator"):
+        if column not in named:
+            continue
+        for text in named[column].dropna().astype(str):
+            for part in [text, *_NAME_PARTS.split(text)]:
+                part = part.strip(" ,.")
+                if sum(ch.isalpha() for ch in part) >= 4:
+                    names.add(part)
+    return sorted(names, key=len, reverse=True)
+
+
+def withhold_firms(text: str, names: list[str]) -> str:
+    """``text`` with every firm name of :func:`firm_names` replaced by :data:`WITHHELD` (for site
+    names, sources and notes shown on the public map: a layer may name a site's operator)."""
+    for name in names:
+        if name in text:
+            text = text.replace(name, WITHHELD)
+    return text

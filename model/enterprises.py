@@ -134,34 +134,43 @@ def load_supply_chain(path: str | Path) -> nx.Graph:
     return graph
 
 
+#: jobs per m2 of the OASES firms: over 20,000 jobs in about 1.68 million ft2 (156,000 m2), scenarios/SOURCES.md
+JOBS_PER_M2 = 20_000 / (1_680_000 * 0.0929)
+
+
 def calibrated_prospects(
     profiles: pd.DataFrame,
     graph: nx.Graph,
     rng: np.random.Generator,
     *,
-    n_signed: int = 84,
-    n_engaged: int = 46,
-    signed_floor_area_m2: float = 1_680_000,
+    n_signed: int = 83,
+    n_agreed: int = 61,
+    signed_floor_area_m2: float = 1_680_000 * 0.0929 * 83 / 84,
     housed_share: float = 0.25,
-    mean_floor_area_m2: float = 20_000,
-    jobs_per_m2: float = 20_000 / 1_680_000,
+    mean_floor_area_m2: float = 1_860,
+    jobs_per_m2: float = JOBS_PER_M2,
     signed_arrivals: dict[int, float] | None = None,
-    engaged_arrivals: dict[int, float] | None = None,
+    agreed_arrivals: dict[int, float] | None = None,
     signed_probability: float = 0.85,
-    engaged_probability: float = 0.5,
+    agreed_probability: float = 0.7,
     max_partners: int = 2,
 ) -> pd.DataFrame:
     """Anonymised prospective enterprises calibrated to the public aggregates.
 
-    ``n_signed`` firms (the 84 that OASES announced by 2025 with about 1.68 m m2 of floor space
-    and over 20,000 jobs) and ``n_engaged`` more (the over-130 engaged, less the 84). Sector
-    mix, size shape, power intensity and building needs come from ``profiles``; sizes are
-    rescaled so that the signed firms' floor area equals ``signed_floor_area_m2`` less the
-    ``housed_share`` already in place by 2026, and the engaged firms average
-    ``mean_floor_area_m2``. Partners are drawn between firms of linked sectors.
+    ``n_signed`` firms: the 84 that OASES announced by April 2025 (about 1.68 million square
+    FEET, i.e. ~156,000 m2, of floor space and over 20,000 jobs; FS blog 10 Aug 2025) less the
+    J2 SiC fab, a named prospect. ``n_agreed`` firms: the over 130 that had agreed to set up or
+    expand by January 2025 (LegCo paper Feb 2025, para 13; this count includes the ~67 OASES
+    firms of then), less those 67 and the two named NIAS projects (130 - 67 - 2 = 61); landing
+    0.7 (E, 0.5-0.85). Sector mix, size shape, power intensity and building needs come from
+    ``profiles``; sizes are rescaled so that the signed firms' floor area equals
+    ``signed_floor_area_m2`` (156,000 m2 x 83/84) less the ``housed_share`` already in place by
+    2026, and the agreed firms average ``mean_floor_area_m2`` (~1,860 m2 = 156,000 m2 / 84).
+    Jobs: over 20,000 for the 84 firms' 156,000 m2. Partners are drawn between firms of linked
+    sectors.
     """
     signed_arrivals = signed_arrivals or {2026: 0.4, 2027: 0.3, 2028: 0.2, 2029: 0.1}
-    engaged_arrivals = engaged_arrivals or {2027: 0.25, 2028: 0.3, 2029: 0.25, 2030: 0.2}
+    agreed_arrivals = agreed_arrivals or {2027: 0.25, 2028: 0.3, 2029: 0.25, 2030: 0.2}
     names = dict(zip(sectors()["sector"], sectors()["name"], strict=True))
     order = list(profiles.index)
     shares = profiles["share_of_firms"].to_numpy()
@@ -172,16 +181,16 @@ def calibrated_prospects(
         size = prof["median_floor_area_m2"].to_numpy() * np.exp(rng.normal(0, prof["floor_area_sigma"].to_numpy()))
         return pd.DataFrame({"sector": [order[k] for k in sec], "raw_m2": size})
 
-    signed, engaged = draw(n_signed), draw(n_engaged)
+    signed, agreed = draw(n_signed), draw(n_agreed)
     signed["floor_area_m2"] = signed["raw_m2"] * signed_floor_area_m2 * (1 - housed_share) / signed["raw_m2"].sum()
-    engaged["floor_area_m2"] = engaged["raw_m2"] * mean_floor_area_m2 * n_engaged / engaged["raw_m2"].sum()
-    signed["stage"], engaged["stage"] = "signed", "engaged"
-    signed["landing_probability"], engaged["landing_probability"] = signed_probability, engaged_probability
-    for frame, arrivals in ((signed, signed_arrivals), (engaged, engaged_arrivals)):
+    agreed["floor_area_m2"] = agreed["raw_m2"] * mean_floor_area_m2 * n_agreed / agreed["raw_m2"].sum()
+    signed["stage"], agreed["stage"] = "signed", "agreed"
+    signed["landing_probability"], agreed["landing_probability"] = signed_probability, agreed_probability
+    for frame, arrivals in ((signed, signed_arrivals), (agreed, agreed_arrivals)):
         years = np.array(list(arrivals))
         weights = np.array(list(arrivals.values()), dtype=float)
         frame["arrival_year"] = rng.choice(years, size=len(frame), p=weights / weights.sum())
-    out = pd.concat([signed, engaged], ignore_index=True)
+    out = pd.concat([signed, agreed], ignore_index=True)
     prof = profiles.loc[out["sector"]]
     out["floor_area_m2"] = np.clip(out["floor_area_m2"], prof["min_floor_area_m2"].to_numpy(),
                                    prof["max_floor_area_m2"].to_numpy()).round(-2)
@@ -204,9 +213,12 @@ def calibrated_prospects(
     out["committed"] = False
     out["source"] = np.where(
         out["stage"] == "signed",
-        "calibrated: OASES 84 firms, ~1.68 m m2, >20,000 jobs (2025); sector profile scenarios/sector_profiles.csv",
-        "calibrated: >130 enterprises engaged (LegCo paper Feb 2025, para 13); "
-        "sector profile scenarios/sector_profiles.csv",
+        "calibrated: OASES 84 firms (Apr 2025), ~1.68 m ft2 = ~156,000 m2 (FS blog 10 Aug 2025), >20,000 jobs; "
+        "83 anonymised (J2 named), 25% housed by 2026 (E), landing 0.85 (E); sector profile "
+        "scenarios/sector_profiles.csv",
+        "calibrated: >130 firms agreed to set up or expand by Jan 2025 incl. ~67 OASES firms (LegCo paper "
+        "Feb 2025, para 13); 130 - 67 - 2 named NIAS = 61 anonymised, ~1,860 m2 mean (D), landing 0.7 "
+        "(E, 0.5-0.85); sector profile scenarios/sector_profiles.csv",
     )
     out["estimated"] = True
     return out.drop(columns=["raw_m2"])

@@ -19,7 +19,8 @@ inputs (:class:`model.forecast.LoadedInputs`) and the scenario before the scenar
 and supply settings, so it composes with them: years move by ``value - central``; other figures
 are scaled by ``value / central`` (added, where the central value is 0). A change of a sector's
 ``power_kw_per_m2`` also scales the calibrated prospects of that sector (ids ``P-``), which were
-drawn with it. Zone grid steps stay cumulative (each step at least the one before).
+drawn with it; a committed project's lock year moves with its ``arrival_year``. Zone grid steps stay
+cumulative (each step at least the one before).
 """
 
 from __future__ import annotations
@@ -267,6 +268,11 @@ def apply_variant(variant: Variant, scenario, loaded):
     pipeline = loaded.pipeline
     if "enterprises" in by_kind:
         pipeline = _apply_rows(pipeline, pipeline["enterprise_id"].astype(str), by_kind["enterprises"])
+        # a committed project starts in its arrival year: its lock moves with it
+        moved_arrival = pipeline["arrival_year"] != loaded.pipeline["arrival_year"]
+        locked = moved_arrival & pipeline["locked_year"].notna()
+        if locked.any():
+            pipeline.loc[locked, "locked_year"] = pipeline.loc[locked, "arrival_year"].astype("Int64")
     profiles = loaded.profiles
     if "sector_profiles" in by_kind:
         profiles = _apply_rows(profiles, pd.Series(profiles.index.astype(str), index=profiles.index),

@@ -22,7 +22,7 @@ from .allocation import (
     load_zone_power,
     warn_committed_after,
 )
-from .enterprises import load_enterprises, load_sector_profiles, load_supply_chain
+from .enterprises import JOBS_PER_M2, load_enterprises, load_sector_profiles, load_supply_chain
 from .errors import InputError
 from .layers import load_hubs, load_sites, numeric_column, read_csv_table
 from .scenario import Scenario
@@ -58,7 +58,7 @@ def trend_demand(profiles: pd.DataFrame, years, rng: np.random.Generator, *, sta
                     min_headroom_m=prof["min_headroom_m"], needs_own_plot=own,
                     min_plot_m2=round(size / 3.0, -2) if own else np.nan, partners=None, committed=False,
                     locked_site=None, locked_year=pd.NA, operator=None,
-                    jobs=int(round(size * 20_000 / 1_680_000)),
+                    jobs=int(round(size * JOBS_PER_M2)),
                     source="trend demand: Poisson draws of scenarios/sector_profiles.csv trend_firms_per_year",
                     estimated=True,
                 ))
@@ -106,7 +106,8 @@ def build_demand(scenario: Scenario, pipeline: pd.DataFrame, profiles: pd.DataFr
         sme = sme_unit_demand(profiles, scenario.year_range, rng, start_year=d.sme_start_year,
                               units_per_year=d.sme_units_per_year, median_floor_area_m2=d.sme_unit_floor_area_m2,
                               min_floor_area_m2=d.sme_unit_min_m2, max_floor_area_m2=d.sme_unit_max_m2,
-                              sector_shares=d.sme_sector_shares, landing_probability=d.sme_landing_probability)
+                              food_tech_share=d.sme_food_tech_share, size_sigma=d.sme_unit_size_sigma,
+                              landing_probability=d.sme_landing_probability)
         if len(sme):
             sme = sme.astype({"locked_year": "Int64", "jobs": "Int64"})
             ent = pd.concat([ent, sme.reindex(columns=ent.columns)], ignore_index=True)
@@ -148,7 +149,7 @@ def build_supply(scenario: Scenario, sites: pd.DataFrame, zone_power: pd.DataFra
                 floor = s.industrial_release_m2_per_year * float(frac)
                 steps.append((sid, year, floor, floor * s.industrial_release_kw_per_m2 / 1000))
     capacity_steps = pd.DataFrame(steps, columns=["site_id", "from_year", "floor_area_m2", "power_mw"])
-    if s.reserve_share_by_group or s.reserve_share_by_site:  # flexible reserve land (model/reserve.py)
+    if s.reserve_share > 0:  # flexible reserve land (model/reserve.py)
         from .reserve import with_reserve
 
         sites = with_reserve(sites, s, first_year=first)
@@ -360,6 +361,35 @@ def anchor_table(assignments: pd.DataFrame) -> pd.DataFrame:
 
 
 def run_forecast(scenario: Scenario, *, enterprises: Path | None = None, sites: list[Path] | None = None,
+                 previous_run: Path | None = None, buildings: Path | None = None, mapping: Path | None = None,
+                 anchor: Path | pd.DataFrame | None = None, progress=None) -> Forecast:
+    """Prepare, allocate and tabulate a scenario. ``progress(step_name)`` is called between steps.
+    ``anchor``: a plan to stay close to (see :func:`prepare_inputs`), e.g. the baseline's
+    ``allocation.assignments`` when a scenario is to be compared with it.
+
+    One clock (the scenario's ``allocation.time_limit_s``) runs from here: loading, the solve, the
+    explanations and the tables share it (:class:`~model.optimiser.clock.Clock`). A flexible
+    reserve released "when the rest is taken" (:mod:`model.reserve`) needs two passes: the first
+    plan says when the rest of each site is taken, the second releases the reserves then (each
+    pass with its own clock)."""
+    import warnings
+
+    from .errors import SiteDataWarning
+    from .reserve import second_pass_supply
+
+    kwargs = dict(enterprises=enterprises, sites=sites, previous_run=previous_run, buildings=buildings,
+                  mapping=mapping, anchor=anchor, progress=progress)
+    s = scenario.supply
+    if s.reserve_release_when_taken_share is None or s.reserve_share <= 0:
+        return _run_forecast_once(scenario, **kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SiteDataWarning)  # the first pass's reserves are not released yet
+        first = _run_forecast_once(scenario, **kwargs)
+    supply = second_pass_supply(s, first.allocation.site_use, first.inputs.sites)
+    return _run_forecast_once(scenario.model_copy(update={"supply": supply}), **kwargs)
+
+
+def _run_forecast_once(scenario: Scenario, *, enterprises: Path | None = None, sites: list[Path] | None = None,
                  previous_run: Path | None = None, buildings: Path | None = None, mapping: Path | None = None,
                  anchor: Path | pd.DataFrame | None = None, progress=None) -> Forecast:
     """Prepare, allocate and tabulate a scenario. ``progress(step_name)`` is called between steps.

@@ -27,7 +27,7 @@ import pandas as pd
 from branca.element import Element, MacroElement, Template
 from folium.plugins import MarkerCluster
 
-from .disclosure import public_enterprise_cells
+from .disclosure import firm_names, public_enterprise_cells, withhold_firms
 from .layers import HK_GRID, WGS84, hk_outline
 from .schema import sectors as sector_table
 from .schema import zones as zone_table
@@ -204,10 +204,15 @@ def forecast_map(forecast, *, public: bool = False, tiles: str | None = "OpenStr
     discs = _discs(sites)
     by_site = _use_by_site(use)
     wgs_pts = gpd.GeoSeries(grid_pts, crs=HK_GRID).to_crs(WGS84)
+    firms = firm_names(forecast.inputs.enterprises) if public else []
     for group in ("innovation_parks", "northern_metropolis", "industrial_buildings"):
         layer = folium.FeatureGroup(name=f"{GROUP_LABELS[group]}: utilisation", show=True)
         for j in np.flatnonzero((sites["group"] == group).to_numpy()):
             row = sites.iloc[j]
+            if public:  # the public map names no firm of the enterprise list, even in site text
+                row = row.copy()
+                for col in ("name", "source"):
+                    row[col] = withhold_firms(str(row[col]), firms)
             su = by_site[row.site_id]
             share = [float(u) if c > 0 else np.nan for u, c in zip(su["utilisation"].tolist(),
                                                                     su["space_capacity_m2"].tolist(), strict=True)]

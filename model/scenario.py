@@ -55,8 +55,8 @@ class DemandSettings(_Frozen):
     trend: bool = True
     trend_start_year: Year = 2031
     trend_scale: float = Field(default=1.0, ge=0, le=20)
-    trend_landing_probability: float = Field(default=0.5, ge=0, le=1)
-    mean_floor_area_m2: float = Field(default=20_000.0, gt=0, le=2_000_000)
+    trend_landing_probability: float = Field(default=0.7, ge=0, le=1)
+    mean_floor_area_m2: float = Field(default=1_860.0, gt=0, le=2_000_000)
     # SME smart-production units (issue 13 item 4; :func:`model.sme.sme_unit_demand`)
     sme_units_per_year: float = Field(default=0.0, ge=0, le=1_000)
     sme_start_year: Year = 2027

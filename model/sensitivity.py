@@ -40,6 +40,9 @@ from .forecast import (
 )
 from .scenario import Scenario
 
+#: bars per panel of the tornado chart (the largest effects)
+TORNADO_BARS = 12
+
 #: how the headline of a run is named in the tables
 HEADLINES = {
     "first_shortfall_year": "first shortfall year (zone, resource)",
@@ -79,21 +82,24 @@ class Sensitivity:
     timings_s: dict = field(default_factory=dict)
 
 
-def case_settings(scenario: Scenario):
-    """The allocation settings of every sensitivity run: the scenario's sweep settings, one thread."""
-    update = {**scenario.sweep_allocation, "threads": 1}
+def case_settings(scenario: Scenario, threads: int | None = None):
+    """The allocation settings of every sensitivity run: the scenario's sweep settings (and, on a
+    Dask worker, one solver thread: the workers share the cores)."""
+    update = {**scenario.sweep_allocation, **({"threads": threads} if threads else {})}
     return scenario.allocation.model_copy(update=update)
 
 
 def run_case(scenario: Scenario, loaded: LoadedInputs, variant: Variant | None,
-             anchor: pd.DataFrame | None) -> CaseResult:
-    """Run one case (on a Dask worker): the variant applied, the plan anchored, the headlines."""
+             anchor: pd.DataFrame | None, threads: int | None = None) -> CaseResult:
+    """Run one case (on a Dask worker, with ``threads=1``): the variant applied, the plan anchored,
+    the headlines. (HiGHS keeps one thread pool per process: a process that has solved with more
+    threads cannot go down to one, so in-process callers leave ``threads`` alone.)"""
     started = time.perf_counter()
     if variant is not None:
         scenario, loaded = apply_variant(variant, scenario, loaded)
     inputs = plan_inputs(scenario, loaded, previous=anchor)
     try:
-        alloc = allocate(inputs, case_settings(scenario), explain=False)
+        alloc = allocate(inputs, case_settings(scenario, threads), explain=False)
     except InfeasibleError as exc:
         if variant is None:
             raise
@@ -190,22 +196,40 @@ def group_table(estimates: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
 
 
 def headline_movers(sens: Sensitivity) -> pd.DataFrame:
-    """Groups that move the headline shortfall (zone and resource of the earliest shortfall), with the
-    year at each end, largest move first."""
+    """Groups that move the headline (the zone and resource of the reference's earliest shortfall;
+    without one, the earliest shortfall anywhere), largest move first: per end, the headline year
+    as text ("none by LAST" without a shortfall, "no plan" where the estimates contradict a committed
+    project) and the change in years. Groups with a "no plan" end are always listed."""
     head = headline_shortfall(sens.reference)
+    last = sens.scenario.year_range[-1]
     t = sens.table[sens.table["headline"] == "first_shortfall_year"]
-    if head is None:
-        t = t[t["central"].isna()]
-    else:
-        t = t[(t["zone"] == head[0]) & (t["resource"] == head[1])]
-    wide = t.pivot_table(index="group", columns="side", values="change", aggfunc="first").reindex(
-        columns=["low", "high"]).fillna(0)
-    years = t.pivot_table(index="group", columns="side", values="value", aggfunc="first").reindex(
-        columns=["low", "high"])
-    out = pd.DataFrame({"change_low_years": wide["low"], "change_high_years": wide["high"],
-                        "year_low": years["low"], "year_high": years["high"]})
-    out["impact_years"] = out[["change_low_years", "change_high_years"]].abs().max(axis=1)
-    return out[out["impact_years"] > 0].sort_values("impact_years", ascending=False).reset_index()
+    bad = sens.table[sens.table["headline"] == "infeasible"]
+    rows = []
+    for group in dict.fromkeys(sens.estimates["group"]):
+        cells = {}
+        for side in ("low", "high"):
+            if ((bad["group"] == group) & (bad["side"] == side)).any():
+                cells[side] = ("no plan", None)
+                continue
+            sub = t[(t["group"] == group) & (t["side"] == side)]
+            if head is not None:
+                sub = sub[(sub["zone"] == head[0]) & (sub["resource"] == head[1])]
+                value = sub["value"].iloc[0] if len(sub) else head[2]
+                change = int(sub["change"].iloc[0]) if len(sub) else 0
+            else:
+                years = pd.to_numeric(sub["value"], errors="coerce").dropna()
+                value = int(years.min()) if len(years) else None
+                change = 0 if value is None else value - (last + 1)
+            cells[side] = ("none by " + str(last) if value is None or pd.isna(value) else str(int(value)), change)
+        changes = [abs(c[1]) for c in cells.values() if c[1] is not None]
+        impact = max(changes, default=0)
+        if impact > 0 or any(c[1] is None for c in cells.values()):
+            rows.append(dict(group=group, low=cells["low"][0], high=cells["high"][0],
+                             change_low_years=cells["low"][1], change_high_years=cells["high"][1],
+                             impact_years=impact))
+    out = pd.DataFrame(rows, columns=["group", "low", "high", "change_low_years", "change_high_years",
+                                      "impact_years"])
+    return out.sort_values("impact_years", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def run_sensitivity(scenario: Scenario, *, workers: int = 2, groups: list[str] | None = None,
@@ -243,11 +267,11 @@ def run_sensitivity(scenario: Scenario, *, workers: int = 2, groups: list[str] |
     try:
         n_workers = len(client.scheduler_info()["workers"])
         sc_f, loaded_f = client.scatter([scenario, loaded], broadcast=True)
-        central = client.submit(run_case, sc_f, loaded_f, None, None, pure=False).result()
+        central = client.submit(run_case, sc_f, loaded_f, None, None, 1, pure=False).result()
         tick(1, total)
         anchor = anchor_table(central.plan)
         anchor_f = client.scatter(anchor, broadcast=True)
-        futures = [client.submit(run_case, sc_f, loaded_f, v, anchor_f, pure=False) for v in [None, *cases]]
+        futures = [client.submit(run_case, sc_f, loaded_f, v, anchor_f, 1, pure=False) for v in [None, *cases]]
         results = []
         for done, future in enumerate(as_completed(futures), start=2):
             results.append(future.result())
@@ -293,7 +317,9 @@ def tornado_data(sens: Sensitivity) -> dict[str, pd.DataFrame]:
     out = {}
     if head is not None:
         sub = t[(t["headline"] == "first_shortfall_year") & (t["zone"] == head[0]) & (t["resource"] == head[1])]
-        out[f"first shortfall of {head[0]} {head[1]} (central {head[2]}), years"] = sub
+        last = sens.scenario.year_range[-1]
+        out[f"first shortfall of {head[0]} {head[1]} (central {head[2]}; none by {last} counted as {last + 1}), "
+            "years"] = sub
     out["demand unmet in the last year, all sectors (change, m2)"] = t[(t["headline"] == "unmet_m2")
                                                                        & (t["sector"] == "all")]
     out["enterprises whose site or start year changes"] = t[t["headline"] == "placements_changed"]
@@ -302,7 +328,7 @@ def tornado_data(sens: Sensitivity) -> dict[str, pd.DataFrame]:
         wide = sub.pivot_table(index="group", columns="side", values="change", aggfunc="first").reindex(
             columns=["low", "high"]).fillna(0.0).astype(float)
         wide["impact"] = wide.abs().max(axis=1)
-        frames[title] = wide.sort_values("impact", ascending=True)
+        frames[title] = wide[wide["impact"] > 0].sort_values("impact", ascending=True)
     return frames
 
 
@@ -314,7 +340,7 @@ def tornado_figure(sens: Sensitivity):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    data = tornado_data(sens)
+    data = {title: wide.tail(TORNADO_BARS) for title, wide in tornado_data(sens).items()}
     heights = [max(len(d), 1) for d in data.values()]
     fig, axes = plt.subplots(len(data), 1, figsize=(9, 1.0 + 0.32 * sum(heights) + 0.6 * len(data)), squeeze=False,
                              gridspec_kw={"height_ratios": heights})
@@ -331,9 +357,9 @@ def tornado_figure(sens: Sensitivity):
         if wide.empty:
             ax.text(0.5, 0.5, "no estimate group moves this headline", transform=ax.transAxes, ha="center")
     axes[0, 0].legend(fontsize=7, loc="lower right")
-    fig.suptitle(f"What the forecast '{sens.scenario.name}' depends on: each estimate group at its low and high end",
-                 fontsize=10)
-    fig.tight_layout()
+    fig.suptitle(f"What the forecast '{sens.scenario.name}' depends on: each estimate group at its low and high end\n"
+                 f"(the {TORNADO_BARS} largest effects per headline; groups without effect left out)", fontsize=9)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
     return fig
 
 
@@ -388,13 +414,9 @@ def dependence_section(sens: Sensitivity) -> DependenceSection:
     noise = sens.noise.set_index("headline")
     noise_moves = int((sens.noise[sens.noise["headline"] == "first_shortfall_year"]["change"] != 0).sum())
     names = {g: b for g, b in zip(sens.groups["group"], sens.groups["basis"], strict=True)}
-    last = sens.scenario.year_range[-1]
 
-    def year_text(v):
-        return "none by " + str(last) if v is None or pd.isna(v) else str(int(v))
-
-    decisive = [DecisiveGroup(group=r.group, low=year_text(r.year_low), high=year_text(r.year_high),
-                              impact=int(r.impact_years), basis=names.get(r.group, "")) for r in movers.itertuples()]
+    decisive = [DecisiveGroup(group=r.group, low=r.low, high=r.high, impact=int(r.impact_years),
+                              basis=names.get(r.group, "")) for r in movers.itertuples()]
     groups = []
     for r in sens.groups.itertuples(index=False):
         groups.append(GroupEffect(

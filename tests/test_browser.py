@@ -55,7 +55,7 @@ def test_planner_map_offline(browser, run):
     try:
         _assert_clean(p)
         pg = p.page
-        assert pg.locator("path.sp-site").count() == 50
+        assert pg.locator("path.sp-site").count() == 55
         assert pg.locator("path.sp-hub").count() == 19
         placed = pd.read_csv(run / "assignments.csv")["site_id"].notna().sum()
         singles = pg.locator("path.sp-ent").count()
@@ -147,7 +147,7 @@ def test_public_map_names_no_enterprise(browser, run):
     p = _open(browser, run, "map_public.html")
     try:
         _assert_clean(p)
-        assert p.page.locator("path.sp-site").count() == 50
+        assert p.page.locator("path.sp-site").count() == 55
         assert p.page.locator("path.sp-agg").count() > 10
     finally:
         p.close()

@@ -34,8 +34,8 @@ def test_building_list_loads_and_joins_nearest_area(sites, mapping):
 
 def test_buildings_replace_the_areas_they_cover(sites, mapping):
     bld = load_building_layer(FIXTURES / "buildings_sample.csv", mapping, sites)
-    with pytest.warns(SiteDataWarning, match=r"covers only part of 3 industrial area\(s\) \(IB-KOWLOON-BAY 1 of 90, "
-                      r"IB-KWAI-CHUNG 1 of 211, IB-KWUN-TONG 3 of 230 buildings\)"):
+    with pytest.warns(SiteDataWarning, match=r"covers only part of 3 industrial area\(s\) \(IB-KOWLOON-BAY 1 of 77, "
+                      r"IB-KWAI-CHUNG 1 of 193, IB-KWUN-TONG 3 of 199 buildings\)"):
         merged = with_buildings(sites, bld)
     assert "IB-KWUN-TONG" not in set(merged["site_id"])
     assert "IB-CHAI-WAN" in set(merged["site_id"])
@@ -103,5 +103,5 @@ def test_cli_validate_with_building_list():
                            str(FIXTURES / "buildings_sample.csv"), "--mapping", str(FIXTURES / "buildings_mapping.yaml")],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    assert "valid: 52 sites" in proc.stdout  # 50 - 3 covered areas + 5 buildings
+    assert "valid: 57 sites" in proc.stdout  # 55 - 3 covered areas + 5 buildings
     assert "warning: the building list covers only part of 3 industrial area(s)" in proc.stderr

@@ -119,3 +119,15 @@ def test_report_withholds_small_sector_figures(public_run):
         assert "withheld: fewer than 3 enterprises" in html_text
     else:
         assert f"{last['unmet_m2'].sum():,.0f} m2" in html_text
+
+
+def test_site_text_naming_a_firm_of_the_list_is_withheld_on_the_public_map():
+    from model.disclosure import WITHHELD, firm_names, withhold_firms
+
+    ents = pd.DataFrame({"enterprise_id": ["C-DC-1", "P-AD-001", "T-AD-2031-01"],
+                         "name": ["Big data hall phase 2 (Acme Compute)", "Prospective firm 01", "Trend firm"],
+                         "operator": ["Acme Compute Ltd / Acme", None, None]})
+    names = firm_names(ents)
+    assert "Acme Compute" in names and "Acme Compute Ltd" in names and "Prospective firm 01" not in names
+    text = withhold_firms("TKOTL 999, awarded to Shell Co (Acme Compute), 2018", names)
+    assert "Acme" not in text and WITHHELD in text and "TKOTL 999" in text

@@ -72,13 +72,13 @@ def test_years_backwards_and_years_in_the_wrong_place(tmp_path):
 
 
 def test_missing_scenario_names_the_choices():
-    with pytest.raises(InputError, match=r"no scenario named 'baseliine'.*fix: use one of base, baseline, high_demand"):
+    with pytest.raises(InputError, match=r"no scenario named 'baseliine'.*fix: use one of base, baseline, flexible_reserve, high_demand"):
         load_scenario("baseliine")
 
 
 def test_deep_merge_keeps_base_values(tmp_path):
     sc = load_scenario("high_demand")
-    assert sc.demand.trend_scale == 2.0 and sc.demand.trend_landing_probability == 0.5  # merged, not replaced
+    assert sc.demand.trend_scale == 2.0 and sc.demand.trend_landing_probability == 0.7  # merged, not replaced (base.yaml value)
     assert sc.allocation.max_clusters_per_sector == 3
     assert sc.inputs.enterprises.endswith("scenarios/enterprises.csv")
 
@@ -180,7 +180,7 @@ def test_forecast_writes_a_complete_run_folder(two_runs):
     m = json.loads((runs[0] / "manifest.json").read_text())
     assert m["seed"] == 2026 and m["scenario"]["name"] == "fast_baseline"
     assert m["solver"]["status"] in ("optimal", "gap_limit", "node_limit") and m["solver"]["gap"] <= 0.05
-    assert all(len(e["sha256"]) == 64 for e in m["inputs"]) and len(m["inputs"]) == 8
+    assert all(len(e["sha256"]) == 64 for e in m["inputs"]) and len(m["inputs"]) == 9
     assert {e["path"] for e in m["inputs"]} >= {"geodata/hubs.geojson", "scenarios/enterprises.csv"}
     assert {"pulp", "highspy", "geopandas"} <= set(m["versions"])
     assert {"load_s", "build_s", "solve_s", "write_s"} <= set(m["timings_s"])
@@ -210,7 +210,7 @@ def test_the_geopackage_holds_sites_in_hk_grid(two_runs):
     layers = {name for name, _ in pyogrio.list_layers(a / "sites.gpkg")}
     assert layers == {"sites", "assignments"}
     info = pyogrio.read_info(a / "sites.gpkg", layer="sites")
-    assert info["crs"] == "EPSG:2326" and info["features"] == 50
+    assert info["crs"] == "EPSG:2326" and info["features"] == 55
     assert {"util_2026", "util_2035", "cap_m2_2035", "taken_m2_2035"} <= set(info["fields"])
 
 
@@ -302,7 +302,7 @@ def test_cli_previous_is_not_a_run(tmp_path):
 def test_prepare_inputs_does_not_depend_on_the_working_directory(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     inputs, files = prepare_inputs(load_scenario(ROOT / "scenarios" / "baseline.yaml"))
-    assert len(inputs.sites) == 50 and all(Path(f).is_absolute() for f in files)
+    assert len(inputs.sites) == 55 and all(Path(f).is_absolute() for f in files)
 
 
 def test_the_geopackage_opens_in_gdal(two_runs):
@@ -319,7 +319,7 @@ def test_the_geopackage_opens_in_gdal(two_runs):
     assert listing.returncode == 0, listing.stderr
     assert "sites (" in listing.stdout and "assignments (" in listing.stdout
     info = subprocess.run([ogrinfo, "-ro", "-so", str(a / "sites.gpkg"), "sites"], capture_output=True, text=True)
-    assert info.returncode == 0 and "Feature Count: 50" in info.stdout
+    assert info.returncode == 0 and "Feature Count: 55" in info.stdout
     assert 'ID["EPSG",2326]' in info.stdout or "Hong Kong 1980 Grid" in info.stdout
     for field in ("site_id: String", "util_2035: Real", "cap_m2_2026: Real", "left_m2_2035: Real"):
         assert field in info.stdout, field

@@ -37,6 +37,8 @@ def _world(tmp_path, rows=ROWS, **kw):
     ent.to_csv(world.enterprises, index=False)
     data = yaml.safe_load(world.scenario.read_text(encoding="utf-8"))
     data["inputs"]["estimates"] = "estimates.csv"  # not the project's table, which base.yaml names
+    # every run proven optimal, so that the oracle's headlines cannot differ by the solver's tolerance
+    data["sweep_allocation"] = {"mip_gap": 0.0, "cluster_nodes": 300, "cluster_leaves_solved": 1, "max_nodes": 500}
     world.scenario.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return world
 
@@ -181,9 +183,8 @@ def _edited_world_forecast(world, sc, anchor, edit_power_mw: float):
     zp = pd.read_csv(folder / "zone_power.csv")
     zp.loc[zp["zone"] == "KLE", "capacity_mw"] = edit_power_mw
     zp.to_csv(folder / "zone_power.csv", index=False)
-    settings = {**sc.sweep_allocation, "threads": 1}
     data = yaml.safe_load((folder / "tiny.yaml").read_text(encoding="utf-8"))
-    data["allocation"].update(settings)
+    data["allocation"].update(sc.sweep_allocation)
     (folder / "tiny.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
     return run_forecast(load_scenario(folder / "tiny.yaml"), anchor=anchor)
 
@@ -295,3 +296,20 @@ def test_the_projects_estimates_cover_every_estimated_figure_of_the_baseline():
     table = load_estimates(sc.input_files()["estimates"], sc, loaded)
     assert uncovered(table, loaded) == []
     assert table["group"].nunique() <= 32  # two runs each: the sensitivity stays within 15 minutes on 2 cores
+
+
+def test_a_variant_that_contradicts_a_committed_project_is_a_finding_not_a_failure(tmp_path):
+    from model.sensitivity import compare_case, run_case
+
+    world = _world(tmp_path)
+    sc, loaded = _loaded(world)
+    pipe = loaded.pipeline.copy()
+    pipe.loc[0, ["committed", "locked_site", "locked_year"]] = [True, "T-KT-1", 2026]
+    pipe["locked_year"] = pipe["locked_year"].astype("Int64")
+    loaded = loaded.__class__(**{**loaded.__dict__, "pipeline": pipe})
+    central = run_case(sc, loaded, None, None)
+    squeeze = Variant("floor-kt", "low", (("sites", "T-KT-1", "floor_area_m2", 20_000.0, 100.0),))
+    case = run_case(sc, loaded, squeeze, anchor_table(central.plan))
+    assert case.info["status"] == "infeasible" and "E-01" in case.info["note"]
+    (row,) = compare_case(central, case, 2028)
+    assert row["headline"] == "infeasible" and "E-01" in row["note"]
