@@ -72,19 +72,32 @@ def row_synthetic(size: str, method: str, time_limit_s: float, seed: int) -> dic
                 bound=alloc.bound, peak_rss_mb=_rss_mb(), note=alloc.solver)
 
 
-def row_hk(time_limit_s: float) -> dict:
+#: the target's gap: the Hong Kong baseline forecast proven within 0.1%
+HK_TARGET_GAP = 0.001
+
+
+def row_hk(time_limit_s: float, mip_gap: float | None = None) -> dict:
+    """``siteplan forecast baseline`` end to end; with ``mip_gap``, a scenario extending the
+    baseline asks for that gap (node limits lifted, the clock as the baseline's)."""
     out = Path(tempfile.mkdtemp(prefix="bench-hk-"))
+    scenario = "baseline"
+    if mip_gap is not None:
+        scenario = str(out / "baseline_gap.yaml")
+        Path(scenario).write_text(
+            f"extends: {ROOT / 'scenarios' / 'baseline.yaml'}\nname: baseline\n"
+            f"allocation: {{mip_gap: {mip_gap}, max_nodes: 1000000, cluster_nodes: 1000000}}\n", encoding="utf-8")
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "model.cli", "forecast", "baseline", "--out", str(out)],
+    proc = subprocess.run([sys.executable, "-m", "model.cli", "forecast", scenario, "--out", str(out / "runs")],
                           capture_output=True, text=True, cwd=ROOT)
     wall = time.perf_counter() - started
+    label = "baseline forecast (end to end)" + (f", gap {mip_gap:.1%} asked" if mip_gap is not None else "")
     if proc.returncode != 0:
-        return dict(suite="hong kong", instance="baseline forecast", method="siteplan forecast", status="error",
+        return dict(suite="hong kong", instance=label, method="siteplan forecast", status="error",
                     wall_s=wall, note=proc.stderr.strip()[-200:])
-    (run,) = list(out.iterdir())
+    (run,) = list((out / "runs").iterdir())
     m = json.loads((run / "manifest.json").read_text())
     t = m["timings_s"]
-    return dict(suite="hong kong", instance="baseline forecast (end to end)", method="siteplan forecast",
+    return dict(suite="hong kong", instance=label, method="siteplan forecast",
                 variables=m["solver"]["variables"], constraints=m["solver"]["constraints"], build_s=t.get("build_s"),
                 solve_s=t.get("solve_s"), wall_s=wall, status=m["solver"]["status"], gap=m["solver"]["gap"],
                 objective=m["solver"]["objective"], bound=m["solver"]["bound"], peak_rss_mb=None,
@@ -165,8 +178,8 @@ def row_gap(path: str, method: str, time_limit_s: float) -> dict:
 #: what limits each target when it is missed, as measured while building this suite
 LIMITS = {
     "hk": "the bound: the relaxation is weak in the cluster variables (with y fractional a sector spreads "
-          "over every zone); the cluster search and HiGHS's tree both stop at their node limits 1-2% from "
-          "the incumbent, and plain HiGHS on the same model was at 2.3% after 90 s",
+          "over every zone), so HiGHS's tree needs thousands of nodes to close the last 0.5%: on the corrected "
+          "data of 2026-11-30 0.1% took 12.7 s and proven optimality 91 s",
     "cli_L": "the root relaxation (127k columns, 25k rows) takes 40-80 s by simplex or interior point, so within "
              "the clock the cluster search ends before its first node, no bound is proven and the plan is the "
              "greedy one; the fixed-cluster programme of the explanations does not fit either",
@@ -199,7 +212,8 @@ def target_lines(rows: list[dict], time_limit_s: float) -> list[str]:
             text += f"; limited by {LIMITS[limit_key]}"
         out.append(text)
 
-    hk = next((r for r in rows if r.get("suite") == "hong kong"), None)
+    hk = next((r for r in rows if r.get("suite") == "hong kong" and "asked" in str(r.get("instance", ""))),
+              next((r for r in rows if r.get("suite") == "hong kong"), None))
     if hk is None or hk.get("status") == "error":
         line("HK baseline proven within 0.1% in <= 10 s", None, "no result", "hk")
     else:
@@ -325,7 +339,7 @@ def main(argv=None) -> int:
         if kind == "synthetic":
             result = row_synthetic(rest[0], rest[1], float(rest[2]), int(rest[3]))
         elif kind == "hk":
-            result = row_hk(float(rest[0]))
+            result = row_hk(float(rest[0]), float(rest[1]) if len(rest) > 1 else None)
         elif kind == "cli":
             result = row_cli(rest[0], float(rest[1]), int(rest[2]))
         else:
@@ -338,6 +352,8 @@ def main(argv=None) -> int:
     rows = []
     if not args.skip_hk:
         rows.append(_child("hk", str(args.time_limit_s)))
+        print_row(rows[-1])
+        rows.append(_child("hk", str(args.time_limit_s), str(HK_TARGET_GAP)))
         print_row(rows[-1])
     for size in [s for s in args.sizes.split(",") if s]:
         for method in ("project", "naive"):

@@ -280,6 +280,11 @@ def forecast(
         if dependence.scenario != sc.name:
             raise InputError(f"the sensitivity run is of the scenario {dependence.scenario[:60]!r}, not {sc.name!r}",
                              file=sensitivity, fix=f"run 'siteplan sensitivity {sc.name}' and pass its folder")
+    if previous is not None:  # last year's tables for the report's changes section: checked before solving
+        from .compare import read_early_warning, read_land_balance
+
+        read_early_warning(previous)
+        read_land_balance(previous)
     if check:
         inputs, _files = prepare_inputs(sc, enterprises=enterprises, sites=sites, previous_run=previous,
                                         buildings=buildings, mapping=mapping, anchor=anchor)
@@ -295,6 +300,12 @@ def forecast(
                               progress=lambda step: bar.update(task, description=f"{sc.name}: {step}"))
         bar.update(task, description=f"{sc.name}: writing the run folder")
         record = session.record(_argv(), previous, anchor)
+        if previous is not None:
+            from dataclasses import replace
+
+            from .compare import changes_since
+
+            record = replace(record, changes=changes_since(previous, result))
         if dependence is not None:
             from dataclasses import replace
 

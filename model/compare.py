@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -127,3 +128,63 @@ def compare_tables(assign_a: pd.DataFrame, assign_b: pd.DataFrame, balance_a: pd
     for col in ("released", "taken", "remaining"):
         bal[f"{col}_change"] = bal[f"{col}_b"] - bal[f"{col}_a"]
     return changes.reset_index(drop=True), bal.sort_values(["zone", "resource", "year"]).reset_index(drop=True)
+
+
+def read_early_warning(run: Path) -> pd.DataFrame:
+    """A run's early_warning.csv, its zone rows: zone, resource, first_shortfall_year (<NA>: none)."""
+    path = Path(run) / "early_warning.csv"
+    table = _read(run, "early_warning.csv", ("scope", "zone", "resource", "first_shortfall_year"))
+    table = table[table["scope"].str.strip() == "zone"].reset_index(drop=True)
+    for col in ("zone", "resource"):
+        table[col] = table[col].str.strip()
+    years = numeric_column(table, "first_shortfall_year", file=path, key="zone", minimum=2000, maximum=2100,
+                           integer=True, required=False)
+    return pd.DataFrame({"zone": table["zone"], "resource": table["resource"],
+                         "first_shortfall_year": years.astype("Int64")})
+
+
+@dataclass(frozen=True)
+class ChangesSince:
+    """What changed since last year's forecast (the report's first section with ``--previous``).
+
+    ``shortfalls``: zone, resource, last_year's and this year's first shortfall (<NA>: none in
+    that forecast's years), moved_years; ``enterprises``: the enterprise changes of
+    :func:`compare_tables` (confidential: ids and sites); ``causes``: their counts by change and
+    cause (public); ``supply``: zone, resource, year, released last year and now, where they differ
+    (the years both forecasts cover)."""
+
+    previous_run: str
+    shortfalls: pd.DataFrame
+    enterprises: pd.DataFrame
+    causes: pd.DataFrame
+    supply: pd.DataFrame
+
+
+def changes_since(previous_run: Path, forecast) -> ChangesSince:
+    """Last year's run folder against this forecast: first shortfall years moved, enterprises that
+    changed site or start year and why (kept / forced by new facts / knock-on, from the keep-site
+    anchor), and released floor, land and grid that changed. The folder is read and checked like
+    any input."""
+    from .forecast import land_balance_long
+
+    prev_assign = read_assignments(previous_run)
+    prev_balance = land_balance_long(read_land_balance(previous_run))
+    prev_warn = read_early_warning(previous_run)
+    changes, balance = compare_tables(prev_assign, forecast.allocation.assignments, prev_balance,
+                                      forecast.land_balance)
+    ew = forecast.early_warning
+    now = ew[ew["scope"] == "zone"][["zone", "resource", "first_shortfall_year"]]
+    short = prev_warn.merge(now, on=["zone", "resource"], how="outer", suffixes=("_last_year", "_this_year"))
+    a, b = short["first_shortfall_year_last_year"], short["first_shortfall_year_this_year"]
+    short["moved_years"] = (b - a).astype("Int64")
+    moved = short[(a.isna() != b.isna()) | (short["moved_years"].fillna(0) != 0)]
+    if "cause" not in changes:
+        changes = changes.assign(cause="")
+    kind = changes["cause"].fillna("").str.split(":").str[0].replace("", "not anchored")
+    causes = (changes.assign(cause=kind).groupby(["change", "cause"]).size().rename("enterprises").reset_index())
+    common = set(prev_balance["year"]) & set(forecast.land_balance["year"])
+    supply = balance[balance["year"].isin(common) & (balance["released_change"].abs() > 1e-6)]
+    supply = supply[["zone", "resource", "year", "released_a", "released_b", "released_change"]].rename(
+        columns={"released_a": "released_last_year", "released_b": "released_this_year"})
+    return ChangesSince(str(previous_run), moved.sort_values(["zone", "resource"]).reset_index(drop=True),
+                        changes, causes, supply.reset_index(drop=True))

@@ -187,6 +187,8 @@ class RunRecord:
     sensitivity_run: str | None = None
     dependence: object | None = None
     dependence_chart_png: bytes | None = None
+    #: what changed since last year's forecast (model.compare.ChangesSince), with --previous
+    changes: object | None = None
 
 
 def _write_run_record(record: RunRecord, folder: Path, *, solver: bool = True) -> None:
@@ -281,23 +283,43 @@ def write_forecast_run(forecast, out_root: str | Path, record: RunRecord | None 
 
 
 def _write_report(forecast, folder: Path, manifest: dict, record: RunRecord) -> None:
-    """report.html and its charts (PNG files in charts/)."""
-    import matplotlib.pyplot as plt
+    """report.html and its charts (PNG files in charts/), and report.pdf (A4, page numbers)."""
+    import io
 
-    from .report import chart_figures, render_report
+    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    from .report import chart_figures, number_pages, pdf_pages, render_report
 
     (folder / "charts").mkdir()
     figs = chart_figures(forecast)
     for name, fig in figs.items():
         fig.savefig(folder / "charts" / name, dpi=110, metadata={"Software": None})
-        plt.close(fig)
-    chart = None
+    chart = tornado = None
     if record.dependence is not None and record.dependence_chart_png:
         chart = "charts/tornado.png"
         (folder / chart).write_bytes(record.dependence_chart_png)
+        tornado = plt.imread(io.BytesIO(record.dependence_chart_png), format="png")
+    pages = pdf_pages(forecast, manifest=manifest, figures=figs, dependence=record.dependence,
+                      dependence_chart=tornado, changes=record.changes)
+    number_pages(pages)
+    with PdfPages(folder / "report.pdf", metadata={"Creator": None, "Producer": None, "CreationDate": None,
+                                                   "Title": f"Ten-year land forecast: {forecast.scenario.name}"}
+                  ) as pdf:
+        for page in pages:
+            pdf.savefig(page)
+    for fig in [*figs.values(), *pages]:
+        plt.close(fig)
+    label = ""
+    if record.changes is not None:
+        write_csv(record.changes.enterprises, folder / "changes_since_last_year.csv")
+        write_csv(record.changes.shortfalls, folder / "shortfall_changes.csv")
+        write_csv(record.changes.supply, folder / "supply_changes.csv")
+        label = manifest.get("previous_run") or ""
     downloads = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name != "report.html")
     html_text = render_report(forecast, manifest=manifest, downloads=downloads, charts=list(figs),
-                              dependence=record.dependence, dependence_chart=chart)
+                              dependence=record.dependence, dependence_chart=chart, changes=record.changes,
+                              changes_label=label)
     (folder / "report.html").write_text(html_text, encoding="utf-8")
 
 

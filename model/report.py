@@ -156,8 +156,28 @@ _ENV = Environment(loader=PackageLoader("model", "templates"), autoescape=select
                    trim_blocks=True, lstrip_blocks=True)
 
 
+def changes_view(changes) -> dict | None:
+    """The section "What changed since last year's forecast" as plain rows (public: counts, years
+    and zone totals; no enterprise is named)."""
+    if changes is None:
+        return None
+
+    def year(v):
+        return None if pd.isna(v) else int(v)
+
+    shortfalls = [dict(zone=r.zone, resource=r.resource, last_year=year(r.first_shortfall_year_last_year),
+                       this_year=year(r.first_shortfall_year_this_year), moved=year(r.moved_years))
+                  for r in changes.shortfalls.itertuples(index=False)]
+    causes = [dict(change=r.change, cause=r.cause, enterprises=int(r.enterprises))
+              for r in changes.causes.itertuples(index=False)]
+    supply = [dict(zone=r.zone, resource=r.resource, year=int(r.year), last=float(r.released_last_year),
+                   now=float(r.released_this_year), change=float(r.released_change))
+              for r in changes.supply.itertuples(index=False)]
+    return dict(shortfalls=shortfalls, causes=causes, supply=supply)
+
+
 def render_report(forecast, *, manifest: dict, downloads: list[str], charts: list[str], dependence=None,
-                  dependence_chart: str | None = None) -> str:
+                  dependence_chart: str | None = None, changes=None, changes_label: str = "") -> str:
     """The report page as HTML (relative links to the run folder's files). ``dependence``: the
     section "What this forecast depends on" (:class:`model.sensitivity.DependenceSection`) with its
     tornado chart's relative path."""
@@ -170,10 +190,128 @@ def render_report(forecast, *, manifest: dict, downloads: list[str], charts: lis
         scenario=forecast.scenario, headline=headline(forecast),
         warnings=[dict(r._asdict()) for r in warnings_table.itertuples(index=False)], zone_names=zone_names,
         charts=[(c, CHARTS[c]) for c in charts], downloads=downloads, manifest=manifest,
-        dependence=dependence, chart=dependence_chart,
+        dependence=dependence, chart=dependence_chart, changes=changes_view(changes), changes_label=changes_label,
     )
 
 
 def render_sensitivity(dependence, *, manifest: dict, chart: str) -> str:
     """The page of a sensitivity run: the section "What this forecast depends on" and its provenance."""
     return _ENV.get_template("sensitivity.html.j2").render(dependence=dependence, manifest=manifest, chart=chart)
+
+
+# --------------------------------------------------------------------------------------------
+# report.pdf: the same content on A4 pages (matplotlib only, so it needs nothing beyond PyPI)
+
+A4_IN = (8.27, 11.69)
+#: rows of a table on one A4 page
+PDF_TABLE_ROWS = 32
+
+
+def _page(title: str | None = None):
+    fig = plt.figure(figsize=A4_IN)
+    if title:
+        fig.text(0.08, 0.95, title, fontsize=14, weight="bold", va="top", parse_math=False)
+    return fig
+
+
+def _lines(fig, lines: list[tuple[str, str]], top: float = 0.9, step: float = 0.022, x: float = 0.08) -> float:
+    """Key: value lines (input text is shown literally: no mathtext, so '$' stays a dollar)."""
+    import textwrap
+
+    y = top
+    for key, value in lines:
+        wrapped = textwrap.wrap(f"{key}: {value}" if key else value, 100) or [""]
+        for k, part in enumerate(wrapped):
+            bold = k == 0 and not key and value.isupper()
+            fig.text(x, y, part, fontsize=9, va="top", parse_math=False, weight="bold" if bold else "normal")
+            y -= step
+    return y
+
+
+def _table_pages(title: str, header: list[str], rows: list[list[str]], note: str = "") -> list:
+    pages = []
+    chunks = [rows[k:k + PDF_TABLE_ROWS] for k in range(0, len(rows), PDF_TABLE_ROWS)] or [[]]
+    for n, chunk in enumerate(chunks, start=1):
+        fig = _page(title + (f" ({n} of {len(chunks)})" if len(chunks) > 1 else ""))
+        ax = fig.add_axes((0.06, 0.08, 0.88, 0.84))
+        ax.axis("off")
+        if chunk:
+            table = ax.table(cellText=chunk, colLabels=header, loc="upper center", cellLoc="left")
+            table.auto_set_font_size(False)
+            table.set_fontsize(7.5)
+            table.scale(1, 1.25)
+            for cell in table.get_celld().values():
+                cell.get_text().set_parse_math(False)
+        else:
+            ax.text(0, 1, "none", va="top", fontsize=9)
+        if note:
+            fig.text(0.08, 0.05, note, fontsize=8, color="#444", parse_math=False)
+        pages.append(fig)
+    return pages
+
+
+def pdf_pages(forecast, *, manifest: dict, figures: dict, dependence=None, dependence_chart=None,
+              changes=None) -> list:
+    """The report as A4 pages (matplotlib figures, page numbers added by :func:`number_pages`):
+    headline figures, what changed since last year and what the forecast depends on (when
+    given), the charts, the early-warning table (small-cell rule) and the provenance."""
+    scenario = forecast.scenario
+    pages = []
+    fig = _page(f"Ten-year land forecast for new industries: {scenario.name}")
+    y = _lines(fig, [("", scenario.description), ("", "")] + [(k, v) for k, v in headline(forecast)], top=0.91)
+    view = changes_view(changes)
+    if view is not None:
+        moved = [f"{r['zone']} {r['resource']}: {r['last_year'] or 'none'} -> {r['this_year'] or 'none'}"
+                 for r in view["shortfalls"]]
+        counts = [f"{r['change']} ({r['cause']}): {r['enterprises']}" for r in view["causes"]]
+        y = _lines(fig, [("", ""), ("", "WHAT CHANGED SINCE LAST YEAR'S FORECAST"),
+                         ("First shortfall years moved", "; ".join(moved) or "none"),
+                         ("Enterprises by change and cause", "; ".join(counts) or "none"),
+                         ("Released supply or grid changed", f"{len(view['supply'])} zone-resource-years")], top=y)
+    if dependence is not None:
+        movers = [f"{d.group} (low end {d.low}, high end {d.high})" for d in dependence.decisive]
+        _lines(fig, [("", ""), ("", "WHAT THIS FORECAST DEPENDS ON"), ("Headline", dependence.headline),
+                     ("Estimates that move it", "; ".join(movers) or "none within their ranges"),
+                     ("Runs", f"{dependence.runs}, each estimate group at its low and high end")], top=y)
+    pages.append(fig)
+    for name, chart in figures.items():
+        fig = _page(CHARTS[name])
+        ax = fig.add_axes((0.05, 0.3, 0.9, 0.6))
+        ax.axis("off")
+        chart.canvas.draw()
+        ax.imshow(np.asarray(chart.canvas.buffer_rgba()))
+        pages.append(fig)
+    if dependence_chart is not None:
+        fig = _page("What this forecast depends on")
+        ax = fig.add_axes((0.05, 0.05, 0.9, 0.85))
+        ax.axis("off")
+        ax.imshow(dependence_chart)
+        pages.append(fig)
+    ew = public_warnings(forecast)
+    shown = ew[ew["first_shortfall_year"].notna() | ew["withheld"]].sort_values(
+        ["first_shortfall_year", "scope"], na_position="last")
+    zone_names = dict(zip(zone_table()["zone"], zone_table()["name"], strict=True))
+    rows = [[r.scope, zone_names.get(r.zone, r.zone) if r.scope == "zone" else str(r.sector), str(r.resource),
+             "withheld" if r.withheld else str(r.first_shortfall_year),
+             "-" if r.withheld else str(r.lead_time_years)] for r in shown.itertuples(index=False)]
+    pages += _table_pages("Early warning: first shortfall and lead time",
+                          ["scope", "zone or sector", "resource", "first shortfall", "lead time (years)"], rows,
+                          note="A zone's resource is short when less than "
+                               f"{scenario.early_warning.shortfall_remaining_share:.0%} of what was released is left.")
+    solver = manifest["solver"]
+    prov = [("Command", manifest["command"]), ("Seed", str(manifest["seed"])),
+            ("Solver", f"{solver['name']}: {solver['status']}; gap "
+                       f"{'unknown (no bound)' if solver['gap'] is None else format(solver['gap'], '.4f')}"),
+            ("Timings (s)", ", ".join(f"{k} {v}" for k, v in manifest["timings_s"].items())),
+            ("Versions", ", ".join(f"{k} {v}" for k, v in manifest["versions"].items()))]
+    prov += [("Input", f"{e['path']}  sha256 {e['sha256'][:16]}...") for e in manifest["inputs"]]
+    fig = _page("How this run was made")
+    _lines(fig, prov, top=0.91)
+    pages.append(fig)
+    return pages
+
+
+def number_pages(pages: list) -> None:
+    """'page k of n' at the foot of every page."""
+    for k, fig in enumerate(pages, start=1):
+        fig.text(0.5, 0.02, f"page {k} of {len(pages)}", ha="center", fontsize=8, color="#444")
