@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .errors import InfeasibleError, InputError
+from .errors import InfeasibleError, InputError, SiteDataWarning
 from .layers import default_site_paths, load_hubs, load_sites
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -280,11 +280,15 @@ def forecast(
         if dependence.scenario != sc.name:
             raise InputError(f"the sensitivity run is of the scenario {dependence.scenario[:60]!r}, not {sc.name!r}",
                              file=sensitivity, fix=f"run 'siteplan sensitivity {sc.name}' and pass its folder")
+    changes_tables = False
     if previous is not None:  # last year's tables for the report's changes section: checked before solving
         from .compare import read_early_warning, read_land_balance
 
-        read_early_warning(previous)
-        read_land_balance(previous)
+        changes_tables = (Path(previous) / "early_warning.csv").is_file() and (
+            Path(previous) / "land_balance.csv").is_file()
+        if changes_tables:
+            read_early_warning(previous)
+            read_land_balance(previous)
     if check:
         inputs, _files = prepare_inputs(sc, enterprises=enterprises, sites=sites, previous_run=previous,
                                         buildings=buildings, mapping=mapping, anchor=anchor)
@@ -299,13 +303,19 @@ def forecast(
                               mapping=mapping, anchor=anchor,
                               progress=lambda step: bar.update(task, description=f"{sc.name}: {step}"))
         bar.update(task, description=f"{sc.name}: writing the run folder")
+        if previous is not None and not changes_tables:
+            warnings.warn(SiteDataWarning(
+                "the report has no section on what changed since last year: the previous run folder has no "
+                "early_warning.csv or land_balance.csv", item=str(previous), kind="no changes section"),
+                stacklevel=1)
         record = session.record(_argv(), previous, anchor)
-        if previous is not None:
+        if previous is not None and changes_tables:
             from dataclasses import replace
 
             from .compare import changes_since
 
             record = replace(record, changes=changes_since(previous, result))
+
         if dependence is not None:
             from dataclasses import replace
 

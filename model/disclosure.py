@@ -90,6 +90,7 @@ def public_unmet_total(demand_by_sector: pd.DataFrame, min_count: int = DEFAULT_
 #: how a withheld firm name reads in public text
 WITHHELD = "(firm withheld)"
 _NAME_PARTS = re.compile(r"[()/;]")
+_NAME_LIKE = re.compile(r"[\w&.,' -]+")
 
 
 def firm_names(enterprises: pd.DataFrame) -> list[str]:
@@ -102,9 +103,11 @@ def firm_names(enterprises: pd.DataFrame) -> list[str]:
         if column not in named:
             continue
         for text in named[column].dropna().astype(str):
-            for part in [text, *_NAME_PARTS.split(text)]:
+            if text.strip():
+                names.add(text.strip())
+            for part in _NAME_PARTS.split(text):  # "Company (Brand)": the parts if they read as names
                 part = part.strip(" ,.")
-                if sum(ch.isalpha() for ch in part) >= 4:
+                if _NAME_LIKE.fullmatch(part) and sum(ch.isalpha() for ch in part) >= 4:
                     names.add(part)
     return sorted(names, key=len, reverse=True)
 

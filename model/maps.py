@@ -14,7 +14,6 @@ folium; it builds maps, and only the CLI and :mod:`model.outputs` write them.
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from functools import cache
@@ -28,7 +27,8 @@ from branca.element import Element, MacroElement, Template
 from folium.plugins import MarkerCluster
 
 from .disclosure import firm_names, public_enterprise_cells, withhold_firms
-from .layers import HK_GRID, WGS84, hk_outline
+from .layers import HK_GRID, WGS84
+from .schema import districts as district_table
 from .schema import sectors as sector_table
 from .schema import zones as zone_table
 
@@ -48,7 +48,8 @@ NOT_RELEASED = "#bdbdbd"
 
 #: characters that act in HTML, in the JavaScript template literals folium wraps popups and
 #: tooltips in, and in the template language (Jinja2) that branca renders element text with
-_TEXT_ENTITIES = {"`": "&#96;", "$": "&#36;", "\\": "&#92;", "{": "&#123;", "}": "&#125;", "%": "&#37;",
+_TEXT_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;",
+                  "`": "&#96;", "$": "&#36;", "\\": "&#92;", "{": "&#123;", "}": "&#125;", "%": "&#37;",
                   "#": "&#35;"}
 _TEXT_TABLE = str.maketrans(_TEXT_ENTITIES)
 
@@ -65,7 +66,7 @@ def esc(value) -> str:
     """
     if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return "-"
-    return html.escape(str(value), quote=True).translate(_TEXT_TABLE)
+    return str(value).translate(_TEXT_TABLE)  # one pass: no reference is escaped twice
 
 
 def utilisation_colour(share: float) -> str:
@@ -167,6 +168,8 @@ STYLE = """<style>
 .sp-table{border-collapse:collapse;font-size:11px}
 .sp-table td,.sp-table th{border:1px solid #ccc;padding:1px 4px;text-align:right}
 .sp-zone-label{font:bold 11px sans-serif;color:#555;white-space:nowrap;text-shadow:0 0 3px #fff}
+.sp-district-label{font:10px/1.2 sans-serif;color:#546e7a;white-space:nowrap;text-align:center;
+ transform:translate(-50%,-50%);text-shadow:0 0 2px #fff}
 .leaflet-container{background:#e8eef2}
 </style>"""
 
@@ -183,12 +186,9 @@ def forecast_map(forecast, *, public: bool = False, tiles: str | None = "OpenStr
         folium.TileLayer(tiles, name="Basemap (needs a network)", control=True).add_to(fmap)
     fmap.get_root().header.add_child(Element(STYLE))
 
-    # context that needs no network: a coarse outline and the zone names
-    context = folium.FeatureGroup(name="Hong Kong outline and zones", show=True)
-    outline = gpd.GeoSeries([hk_outline()], crs=HK_GRID).to_crs(WGS84).iloc[0]
-    folium.Polygon([(y, x) for x, y in outline.exterior.coords], color="#607d8b", weight=1, fill=True,
-                   fill_color="#f7f7f2", fill_opacity=0.6, interactive=False,
-                   tooltip=None).add_to(context)
+    # context that needs no network: land, islands and district names, then the planning zones
+    base_map(fmap)
+    context = folium.FeatureGroup(name="Planning zones", show=True)
     zone_names = dict(zip(zone_table()["zone"], zone_table()["name"], strict=True))
     zone_xy = _zone_centres(sites)
     for zone, (lat, lon) in zone_xy.items():
@@ -353,6 +353,46 @@ def _year_slider(years: list[int], colours: dict[str, list[str]], tips: dict[str
 GROUP_COLOURS = {"innovation_parks": "#2b8cbe", "northern_metropolis": "#31a354", "industrial_buildings": "#8856a7"}
 
 
+def hk_land():
+    """Hong Kong's land and islands (WGS84): Natural Earth's 1:10m country polygon (public domain),
+    ``model/data/hk_land_ne10m.geojson`` (8.7 kB; source in ``geodata/SOURCES.md``)."""
+    from importlib import resources as _resources
+
+    with _resources.files("model").joinpath("data/hk_land_ne10m.geojson").open("rb") as fh:
+        return gpd.read_file(fh).geometry.union_all()
+
+
+def district_labels(land) -> list[tuple[str, str, float, float]]:
+    """The 18 districts' names (English, Chinese) and a point on their land to write them at: a
+    point of the land inside the district's bounding box (``model/data/districts.csv``)."""
+    from shapely.geometry import box
+
+    out = []
+    for r in district_table().itertuples(index=False):
+        area = box(r.min_lon, r.min_lat, r.max_lon, r.max_lat)
+        part = land.intersection(area)
+        point = (part if not part.is_empty else area).representative_point()
+        out.append((r.district, r.name_zh, point.y, point.x))
+    return out
+
+
+def base_map(fmap: folium.Map) -> None:
+    """The base map that needs no network (the tile layer stays optional): Hong Kong's coastline
+    and islands, and the names of the 18 districts in English and Chinese."""
+    land = hk_land()
+    group = folium.FeatureGroup(name="Hong Kong: coastline, islands, districts", show=True)
+    for poly in getattr(land, "geoms", [land]):
+        rings = [[(y, x) for x, y in poly.exterior.coords], *[[(y, x) for x, y in ring.coords]
+                                                              for ring in poly.interiors]]
+        folium.Polygon(rings, color="#607d8b", weight=1, fill=True, fill_color="#f7f7f2", fill_opacity=1.0,
+                       interactive=False, class_name="sp-land").add_to(group)
+    for name, name_zh, lat, lon in district_labels(land):
+        folium.Marker((lat, lon), interactive=False, icon=folium.DivIcon(
+            html=f"<div class='sp-district-label'>{esc(name)}<br>{esc(name_zh)}</div>", icon_size=(1, 1),
+            class_name="sp-district")).add_to(group)
+    group.add_to(fmap)
+
+
 def supply_map(sites: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, years: list[int],
                tiles: str | None = "OpenStreetMap") -> folium.Map:
     """The land supply from the layers alone: every site coloured by its group once released (grey
@@ -362,6 +402,7 @@ def supply_map(sites: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, years: list[int]
     if tiles:
         folium.TileLayer(tiles, name="Basemap (needs a network)", control=True).add_to(fmap)
     fmap.get_root().header.add_child(Element(STYLE))
+    base_map(fmap)
     discs = _discs(sites)
     colours, tips = {}, {}
     for group in ("innovation_parks", "northern_metropolis", "industrial_buildings"):

@@ -139,6 +139,42 @@ def test_injected_names_run_nothing(browser, run):
         p.close()
 
 
+def test_the_offline_base_map_shows_the_coastline_islands_and_district_names(browser, run):
+    p = _open(browser, run, "map_public.html")
+    try:
+        _assert_clean(p)  # every network request blocked: no tile server
+        pg = p.page
+        land = pg.locator("path.sp-land")
+        assert land.count() >= 4  # the main land, Hong Kong Island, Lantau, Lamma
+        assert sum(d.count("L") for d in land.evaluate_all("els => els.map(e => e.getAttribute('d'))")) > 300
+        labels = pg.locator(".sp-district-label").all_inner_texts()
+        assert len(labels) == 18
+        assert any("Tsuen Wan" in t and "荃灣區" in t for t in labels)
+        assert any("Islands" in t and "離島區" in t for t in labels)
+        pg.screenshot(path=str(run / "offline_basemap.png"))
+        assert (run / "offline_basemap.png").stat().st_size > 20_000
+    finally:
+        p.close()
+
+
+def test_the_report_passes_an_automated_accessibility_check_and_prints_on_a4(browser, run):
+    from axe_playwright_python.sync_playwright import Axe
+
+    p = _open(browser, run, "report.html")
+    try:
+        result = Axe().run(p.page)
+        serious = [(v["id"], v["help"]) for v in result.response["violations"]
+                   if v["impact"] in ("serious", "critical")]
+        assert serious == []
+        assert len(result.response["passes"]) > 10
+        p.page.emulate_media(media="print")
+        assert p.page.locator("#maps").is_hidden()  # links to interactive maps mean nothing on paper
+        pdf = p.page.pdf(format="A4")
+        assert pdf.startswith(b"%PDF")
+    finally:
+        p.close()
+
+
 def test_public_map_names_no_enterprise(browser, run):
     raw = (run / "map_public.html").read_text(encoding="utf-8")
     ents = pd.read_csv(run / "enterprises.csv")
