@@ -56,7 +56,8 @@ def _supply_demand(forecast, ax):
 def _utilisation(forecast, ax):
     use = floor_equivalent(forecast).groupby(["zone", "year"])[["released_floor_m2", "taken_floor_m2"]].sum()
     share = (use["taken_floor_m2"] / use["released_floor_m2"].where(use["released_floor_m2"] > 0)).unstack("year")
-    im = ax.imshow(share.to_numpy(dtype=float), cmap="RdYlGn_r", vmin=0, vmax=1, aspect="auto")
+    # sequential light-to-dark: reads in greyscale and for colour-blind readers (no red-green)
+    im = ax.imshow(share.to_numpy(dtype=float), cmap="YlOrRd", vmin=0, vmax=1, aspect="auto")
     ax.set_xticks(range(share.shape[1]), [str(y) for y in share.columns], rotation=45, fontsize=8)
     ax.set_yticks(range(share.shape[0]), share.index, fontsize=8)
     for i in range(share.shape[0]):

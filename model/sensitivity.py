@@ -177,8 +177,11 @@ def group_table(estimates: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for group, est in estimates.groupby("group", sort=False):
         t = table[table["group"] == group]
+        first = est.iloc[0]
         row = dict(group=group, estimates=len(est), kinds=";".join(sorted(set(est["kind"]))),
-                   features=";".join(dict.fromkeys(est["feature"]))[:200], basis=est["basis"].iloc[0])
+                   features=";".join(dict.fromkeys(est["feature"]))[:200],
+                   basis=f"{first['feature']} {first['attribute']}: {first['basis']}"
+                         + (f" (and {len(est) - 1} more)" if len(est) > 1 else ""))
         for side in ("low", "high"):
             s = t[t["side"] == side]
             years = s[s["headline"] == "first_shortfall_year"]

@@ -148,7 +148,8 @@ def test_trend_demand_is_seeded():
 
 
 def test_high_demand_leaves_less_room_when_solved(tmp_path):
-    fast = {"allocation": {"mip_gap": 0.05, "cluster_nodes": 60, "cluster_leaves_solved": 1, "max_nodes": 10}}
+    fast = {"allocation": {"mip_gap": 0.05, "cluster_nodes": 60, "cluster_leaves_solved": 1, "max_nodes": 10,
+                           "time_limit_s": 30}}  # the clock also bounds the explanations
     from model.forecast import run_forecast
 
     res = {n: run_forecast(load_scenario(n, **fast)) for n in ("baseline", "high_demand")}
@@ -329,7 +330,8 @@ def test_the_geopackage_opens_in_gdal(two_runs):
 def test_every_named_scenario_solves(name):
     from model.forecast import run_forecast
 
-    fast = {"allocation": {"mip_gap": 0.05, "cluster_nodes": 60, "cluster_leaves_solved": 1, "max_nodes": 10}}
+    fast = {"allocation": {"mip_gap": 0.05, "cluster_nodes": 60, "cluster_leaves_solved": 1, "max_nodes": 10,
+                           "time_limit_s": 30}}  # the clock also bounds the explanations
     result = run_forecast(load_scenario(name, **fast))
     assert result.allocation.gap <= 0.05
     sr = result.allocation.assignments.set_index("enterprise_id").loc["C-SANDY-RIDGE"]

@@ -10,7 +10,7 @@ from .conftest import ROOT
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 # papermill-style: a cell after the tagged parameters cell, so that CI runs the notebooks quickly
-FAST = {"mip_gap": 0.05, "cluster_nodes": 60, "cluster_leaves_solved": 1, "max_nodes": 10}
+FAST = {"mip_gap": 0.05, "cluster_nodes": 60, "cluster_leaves_solved": 1, "max_nodes": 10, "time_limit_s": 30}
 
 
 def test_the_four_notebooks_exist():
