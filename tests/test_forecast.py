@@ -326,7 +326,7 @@ def test_the_geopackage_opens_in_gdal(two_runs):
         assert field in info.stdout, field
 
 
-@pytest.mark.parametrize("name", OVERRIDES)
+@pytest.mark.parametrize("name", [*OVERRIDES, "sme_smart_production", "flexible_reserve"])
 def test_every_named_scenario_solves(name):
     from model.forecast import run_forecast
 
