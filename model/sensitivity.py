@@ -18,7 +18,6 @@ No files are written here: :func:`model.outputs.write_sensitivity_run` writes th
 
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass, field
 
@@ -240,9 +239,9 @@ def run_sensitivity(scenario: Scenario, *, workers: int = 2, groups: list[str] |
     """Run the central case and each group's low and high variant on Dask (a LocalCluster of
     ``workers`` processes, or the remote scheduler of ``scheduler``, see
     :func:`model.sweep.scheduler_connection`). ``groups``: only these groups (default: all)."""
-    from dask.distributed import Client, LocalCluster, as_completed
+    from dask.distributed import as_completed
 
-    from .sweep import _connect
+    from .sweep import dask_client
 
     tick = progress or (lambda _done, _total: None)
     started = time.perf_counter()
@@ -260,14 +259,7 @@ def run_sensitivity(scenario: Scenario, *, workers: int = 2, groups: list[str] |
         estimates = estimates[estimates["group"].isin(groups)].reset_index(drop=True)
     cases = variants(estimates)
     total = len(cases) + 2
-    cluster = None
-    if scheduler is not None:
-        client = _connect(scheduler)
-    else:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                               silence_logs=logging.CRITICAL)  # errors come back as one line, not a log
-        client = Client(cluster)
-    try:
+    with dask_client(scheduler, workers) as client:
         n_workers = len(client.scheduler_info()["workers"])
         sc_f, loaded_f = client.scatter([scenario, loaded], broadcast=True)
         central = client.submit(run_case, sc_f, loaded_f, None, None, 1, pure=False).result()
@@ -279,10 +271,6 @@ def run_sensitivity(scenario: Scenario, *, workers: int = 2, groups: list[str] |
         for done, future in enumerate(as_completed(futures), start=2):
             results.append(future.result())
             tick(done, total)
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
     reference = next(r for r in results if r.group == "central")
     results = [r for r in results if r.group != "central"]
     order = {(v.group, v.side): k for k, v in enumerate(cases)}

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -172,12 +173,33 @@ def _connect(connection: SchedulerConnection):
                          fix="check the address, that the scheduler runs and that its TLS settings match") from None
 
 
+@contextmanager
+def dask_client(scheduler: SchedulerConnection | None, workers: int):
+    """A Dask client: the remote scheduler of ``scheduler`` (see :func:`scheduler_connection`), or a
+    LocalCluster of ``workers`` single-threaded processes; closed (with its cluster) on exit."""
+    from dask.distributed import Client, LocalCluster
+
+    cluster = None
+    if scheduler is not None:
+        client = _connect(scheduler)
+    else:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                               silence_logs=logging.CRITICAL)  # errors come back as one line, not a log
+        client = Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
 def run_sweep(scenario: Scenario, draws: int, *, scheduler: SchedulerConnection | None = None, workers: int = 2,
               enterprises=None, sites=None, progress=None) -> Sweep:
     """Run ``draws`` Monte Carlo draws on Dask: a LocalCluster of ``workers`` processes, or the
     remote scheduler of ``scheduler`` (see :func:`scheduler_connection`; its workers need this
     package)."""
-    from dask.distributed import Client, LocalCluster, as_completed
+    from dask.distributed import as_completed
 
     from .enterprises import load_enterprises, load_sector_profiles
 
@@ -187,16 +209,8 @@ def run_sweep(scenario: Scenario, draws: int, *, scheduler: SchedulerConnection 
     pipeline = load_enterprises(Path(enterprises) if enterprises else scenario.input_files()["enterprises"])
     profiles = load_sector_profiles(scenario.input_files()["sector_profiles"])
     seeds = np.random.SeedSequence(scenario.seed).spawn(draws)
-    cluster = None
-    if scheduler is not None:
-        client = _connect(scheduler)
-        address = scheduler.address
-    else:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                               silence_logs=logging.CRITICAL)  # errors come back as one line, not a log
-        client = Client(cluster)
-        address = "LocalCluster"
-    try:
+    with dask_client(scheduler, workers) as client:
+        address = scheduler.address if scheduler is not None else "LocalCluster"
         n_workers = len(client.scheduler_info()["workers"])
         base_f, pipe_f, prof_f, sc_f = client.scatter([base, pipeline, profiles, scenario], broadcast=True)
         futures = [client.submit(run_draw, base_f, pipe_f, prof_f, sc_f, seeds[k], k, pure=False)
@@ -205,10 +219,6 @@ def run_sweep(scenario: Scenario, draws: int, *, scheduler: SchedulerConnection 
         for done, future in enumerate(as_completed(futures), start=1):
             results.append(future.result())
             tick(done, draws)
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
     results.sort(key=lambda r: r[2]["draw"])
     balances = pd.concat([r[0] for r in results], ignore_index=True)
     demands = pd.concat([r[1] for r in results], ignore_index=True)
