@@ -6,6 +6,8 @@ import os
 import sys
 import time
 import warnings
+from dataclasses import replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -135,6 +137,19 @@ def _load(sites: list[Path] | None, buildings: Path | None, mapping: Path | None
     return frame
 
 
+
+
+class Lang(StrEnum):
+    """The language of the maps and the report (model.i18n.LANGS)."""
+
+    en = "en"
+    zh_hk = "zh-hk"
+    both = "both"
+
+
+LangOpt = Annotated[Lang, typer.Option("--lang", help="language of the maps and the report: en, zh-hk (Traditional "
+                                                      "Chinese) or both, with a switch in the page")]
+
 SitesOpt = Annotated[list[Path] | None, typer.Option("--sites", help="site layer(s); default: geodata/*.geojson")]
 BuildingsOpt = Annotated[Path | None, typer.Option(help="building-level industrial layer (CSV, GeoJSON, GPKG)")]
 MappingOpt = Annotated[Path | None, typer.Option(help="YAML column mapping for --buildings")]
@@ -259,6 +274,7 @@ def forecast(
     sensitivity: Annotated[Path | None, typer.Option(help="a 'siteplan sensitivity' run folder of this scenario: "
                                                           "its section 'What this forecast depends on' goes into "
                                                           "the report")] = None,
+    lang: LangOpt = Lang.both,
 ) -> None:
     """The ten-year land forecast of a scenario: a new run folder under --out."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -308,17 +324,13 @@ def forecast(
                 "the report has no section on what changed since last year: the previous run folder has no "
                 "early_warning.csv or land_balance.csv", item=str(previous), kind="no changes section"),
                 stacklevel=1)
-        record = session.record(_argv(), previous, anchor)
+        record = replace(session.record(_argv(), previous, anchor), lang=lang.value)
         if previous is not None and changes_tables:
-            from dataclasses import replace
-
             from .compare import changes_since
 
             record = replace(record, changes=changes_since(previous, result))
 
         if dependence is not None:
-            from dataclasses import replace
-
             record = replace(record, sensitivity_run=str(sensitivity), dependence=dependence,
                              dependence_chart_png=chart)
         run = write_forecast_run(result, out_dir, record)
@@ -485,6 +497,7 @@ def sensitivity(
     workers: WorkersOpt = 2,
     years: Annotated[str | None, typer.Option(help="forecast years FIRST-LAST")] = None,
     out_dir: Annotated[Path, typer.Option("--out", help="folder for run folders")] = Path("outputs"),
+    lang: LangOpt = Lang.both,
 ) -> None:
     """Which estimate drives the headline: each estimate group at its low and high end, on Dask."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -502,7 +515,7 @@ def sensitivity(
         task = bar.add_task(f"sensitivity {sc.name}", total=None)
         result = run_sensitivity(sc, workers=workers, groups=group, scheduler=connection,
                                  progress=lambda done, total: bar.update(task, completed=done, total=total))
-        run = write_sensitivity_run(result, out_dir, session.record(_argv()))
+        run = write_sensitivity_run(result, out_dir, replace(session.record(_argv()), lang=lang.value))
     session.run_folder = run.final
     head = headline_shortfall(result.reference)
     out.print(f"{sc.name}: headline " + (f"first shortfall {head[0]} {head[1]} in {head[2]}" if head

@@ -151,13 +151,15 @@ class ChangesSince:
     that forecast's years), moved_years; ``enterprises``: the enterprise changes of
     :func:`compare_tables` (confidential: ids and sites); ``causes``: their counts by change and
     cause (public); ``supply``: zone, resource, year, released last year and now, where they differ
-    (the years both forecasts cover)."""
+    (the years both forecasts cover); ``last_plan``: last year's assignments as read
+    (:func:`read_assignments`: enterprise_id, site_id, start_year), for the map."""
 
     previous_run: str
     shortfalls: pd.DataFrame
     enterprises: pd.DataFrame
     causes: pd.DataFrame
     supply: pd.DataFrame
+    last_plan: pd.DataFrame
 
 
 def changes_since(previous_run: Path, forecast) -> ChangesSince:
@@ -187,4 +189,4 @@ def changes_since(previous_run: Path, forecast) -> ChangesSince:
     supply = supply[["zone", "resource", "year", "released_a", "released_b", "released_change"]].rename(
         columns={"released_a": "released_last_year", "released_b": "released_this_year"})
     return ChangesSince(str(previous_run), moved.sort_values(["zone", "resource"]).reset_index(drop=True),
-                        changes, causes, supply.reset_index(drop=True))
+                        changes, causes, supply.reset_index(drop=True), prev_assign)

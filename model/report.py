@@ -13,15 +13,55 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from jinja2 import Environment, PackageLoader, select_autoescape  # noqa: E402
 
+from . import i18n  # noqa: E402
 from .disclosure import public_sector_warnings, public_unmet_total  # noqa: E402
+from .schema import sectors as sector_table  # noqa: E402
 from .schema import zones as zone_table  # noqa: E402
 
-CHARTS = {
-    "supply_demand.png": "Floor space released and taken against demand, by year",
-    "utilisation_by_zone.png": "Share of the released space taken, by zone and year",
-    "shortfall_timeline.png": "First shortfall year by zone and resource, and by sector",
-    "power.png": "Zone grid capacity and the power taken, by year",
-}
+#: the report's charts by file name (captions in the message catalogue, ``chart.<file>``)
+CHARTS = ("supply_demand.png", "utilisation_by_zone.png", "shortfall_timeline.png", "power.png")
+
+#: Chinese-capable fonts, best for Hong Kong first (Traditional forms); the first one installed is used
+CJK_FONTS = ("Noto Sans CJK HK", "Noto Sans CJK TC", "Noto Sans HK", "Noto Sans TC", "Source Han Sans HK",
+             "Source Han Sans TC", "Microsoft JhengHei", "PingFang HK", "PingFang TC", "Heiti TC",
+             "Noto Sans CJK JP", "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "AR PL UMing TW")
+
+
+def cjk_font() -> str | None:
+    """The installed font that charts and the PDF use for Chinese, or None (they are then in English)."""
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return next((name for name in CJK_FONTS if name in installed), None)
+
+
+def chart_lang(lang: str) -> str:
+    """The language of the charts and the PDF: ``lang`` where a Chinese font is installed, else English."""
+    return lang if lang == "en" or cjk_font() else "en"
+
+
+def chart_style(lang: str) -> dict:
+    """matplotlib settings for the charts and the PDF: the Chinese font after the Latin one (per-glyph fallback)."""
+    font = cjk_font() if chart_lang(lang) != "en" else None
+    return {"font.family": ["DejaVu Sans", font] if font else ["DejaVu Sans"]}
+
+
+def zone_text(zone) -> i18n.Text:
+    """A zone's name in both languages (its id where the table has no such zone)."""
+    z = zone_table().set_index("zone")
+    return i18n.name(z.at[zone, "name"], z.at[zone, "name_zh"]) if zone in z.index else i18n.same(zone)
+
+
+def sector_text(sector) -> i18n.Text:
+    s = sector_table().set_index("sector")
+    return i18n.name(s.at[sector, "name"], s.at[sector, "name_zh"]) if sector in s.index else i18n.same(sector)
+
+
+def value_text(prefix: str, value) -> i18n.Text:
+    """A coded value (a resource, a change, a cause, a scope) in words; the code itself where the
+    catalogue has no words for it."""
+    key = f"{prefix}.{value}"
+    return i18n.t(key) if key in i18n.catalogue() else i18n.same(value)
 
 
 def floor_equivalent(forecast) -> pd.DataFrame:
@@ -35,25 +75,24 @@ def floor_equivalent(forecast) -> pd.DataFrame:
     return use
 
 
-def _supply_demand(forecast, ax):
+def _supply_demand(forecast, ax, say):
     use = floor_equivalent(forecast).groupby("year")[["released_floor_m2", "taken_floor_m2"]].sum() / 1e6
     dem = forecast.demand_by_sector.groupby("year")[["arrived_m2", "in_place_m2", "unmet_m2",
                                                      "expected_arrived_m2"]].sum() / 1e6
-    ax.plot(use.index, use["released_floor_m2"], color="#1a9850", lw=2.5, label="released (floor-equivalent)")
-    ax.plot(use.index, use["taken_floor_m2"], color="#2166ac", lw=2, label="taken by placed enterprises")
-    ax.plot(dem.index, dem["arrived_m2"], color="#d73027", lw=2, ls="--", label="demand arrived")
-    ax.plot(dem.index, dem["expected_arrived_m2"], color="#f46d43", lw=1.5, ls=":",
-            label="demand arrived x landing probability")
+    ax.plot(use.index, use["released_floor_m2"], color="#1a9850", lw=2.5, label=say("chart.released"))
+    ax.plot(use.index, use["taken_floor_m2"], color="#2166ac", lw=2, label=say("chart.taken"))
+    ax.plot(dem.index, dem["arrived_m2"], color="#d73027", lw=2, ls="--", label=say("chart.arrived"))
+    ax.plot(dem.index, dem["expected_arrived_m2"], color="#f46d43", lw=1.5, ls=":", label=say("chart.expected"))
     k = forecast.scenario.publication.public_min_count
     count = forecast.demand_by_sector.groupby("year")["unmet_enterprises"].sum()
     small = (count > 0) & (count < k)  # small-cell rule: a year's unmet bar of 1-2 firms would disclose a size
     ax.bar(dem.index[~small.to_numpy()], dem["unmet_m2"][~small.to_numpy()], color="#d73027", alpha=0.25,
-           label="demand unmet" + (f" (years with fewer than {k} unmet enterprises not shown)" if small.any() else ""))
-    ax.set_ylabel("million m2 of floor area")
+           label=say("chart.unmet.small", k=k) if small.any() else say("chart.unmet"))
+    ax.set_ylabel(say("chart.floor_axis"))
     ax.legend(fontsize=8, loc="upper left")
 
 
-def _utilisation(forecast, ax):
+def _utilisation(forecast, ax, say):
     use = floor_equivalent(forecast).groupby(["zone", "year"])[["released_floor_m2", "taken_floor_m2"]].sum()
     share = (use["taken_floor_m2"] / use["released_floor_m2"].where(use["released_floor_m2"] > 0)).unstack("year")
     # sequential light-to-dark: reads in greyscale and for colour-blind readers (no red-green)
@@ -65,7 +104,7 @@ def _utilisation(forecast, ax):
             v = share.iat[i, j]
             if not np.isnan(v):
                 ax.text(j, i, f"{v:.0%}", ha="center", va="center", fontsize=7)
-    plt.colorbar(im, ax=ax, fraction=0.03, label="share taken")
+    plt.colorbar(im, ax=ax, fraction=0.03, label=say("chart.share_taken"))
 
 
 def public_warnings(forecast) -> pd.DataFrame:
@@ -74,81 +113,96 @@ def public_warnings(forecast) -> pd.DataFrame:
                                   forecast.scenario.publication.public_min_count)
 
 
-def _shortfalls(forecast, ax):
+def _shortfalls(forecast, ax, say):
     ew = public_warnings(forecast)
     years = forecast.scenario.year_range
-    rows = ew[ew["first_shortfall_year"].notna()].copy()
-    rows["label"] = np.where(rows["scope"] == "zone", rows["zone"].astype(str) + " " + rows["resource"].astype(str),
-                             "sector " + rows["sector"].astype(str))
-    rows = rows.sort_values("first_shortfall_year")
+    rows = ew[ew["first_shortfall_year"].notna()].copy().sort_values("first_shortfall_year")
+    labels = [f"{r.zone} {say(value_text('resource', r.resource))}" if r.scope == "zone"
+              else say("chart.sector", sector=sector_text(r.sector)) for r in rows.itertuples()]
     colours = {"floor_area_m2": "#1a9850", "land_m2": "#8c510a", "grid_power_mw": "#fdae61"}
     for i, r in enumerate(rows.itertuples()):
         colour = "#d73027" if r.scope == "sector" else colours.get(r.resource, "#555")
         ax.barh(i, int(r.first_shortfall_year) - years[0] + 0.5, left=years[0] - 0.5, color=colour, alpha=0.6)
         ax.text(int(r.first_shortfall_year) + 0.6, i, f"{int(r.first_shortfall_year)}", va="center", fontsize=8)
-    ax.set_yticks(range(len(rows)), rows["label"], fontsize=8)
+    ax.set_yticks(range(len(rows)), labels, fontsize=8)
     ax.set_xlim(years[0] - 0.5, years[-1] + 1.5)
-    ax.set_xlabel("lead time from the first forecast year to the first shortfall")
+    ax.set_xlabel(say("chart.lead_axis"))
     if rows.empty:
-        ax.text(0.5, 0.5, "no shortfall in the forecast years", transform=ax.transAxes, ha="center")
+        ax.text(0.5, 0.5, say("chart.no_shortfall"), transform=ax.transAxes, ha="center")
 
 
-def _power(forecast, axes):
+def _power(forecast, axes, say):
     bal = forecast.land_balance
     grid = bal[bal["resource"] == "grid_power_mw"]
     for ax, (zone, g) in zip(axes.ravel(), grid.groupby("zone"), strict=False):
-        ax.step(g["year"], g["released"], where="post", color="#1a9850", label="grid capacity")
-        ax.plot(g["year"], g["taken"], color="#2166ac", marker="o", ms=3, label="taken")
+        ax.step(g["year"], g["released"], where="post", color="#1a9850", label=say("chart.grid_capacity"))
+        ax.plot(g["year"], g["taken"], color="#2166ac", marker="o", ms=3, label=say("chart.power_taken"))
         ax.set_title(zone, fontsize=9)
         ax.tick_params(labelsize=7)
     for ax in axes.ravel()[grid["zone"].nunique():]:
         ax.axis("off")
     axes.ravel()[0].legend(fontsize=7)
-    axes.ravel()[0].set_ylabel("MW")
+    axes.ravel()[0].set_ylabel(say("chart.mw"))
 
 
-def chart_figures(forecast) -> dict[str, plt.Figure]:
-    """The report's charts as matplotlib figures, by file name."""
+def sayer(lang: str):
+    """``say(key, **fields)``: a catalogue message (or a :class:`~model.i18n.Text`) as plain text in
+    ``lang`` (both languages joined with ``both``), for charts and the PDF."""
+    def say(key, **fields) -> str:
+        text = key if isinstance(key, i18n.Text) else i18n.t(key, **fields)
+        return text.pick(lang)
+    return say
+
+
+def chart_figures(forecast, lang: str = "en") -> dict[str, plt.Figure]:
+    """The report's charts as matplotlib figures, by file name, in ``lang`` (English where no
+    Chinese font is installed: :func:`chart_lang`)."""
+    lang = chart_lang(lang)
+    say = sayer(lang)
     figs = {}
-    fig, ax = plt.subplots(figsize=(8, 4.2))
-    _supply_demand(forecast, ax)
-    figs["supply_demand.png"] = fig
-    fig, ax = plt.subplots(figsize=(8, 3.8))
-    _utilisation(forecast, ax)
-    figs["utilisation_by_zone.png"] = fig
-    fig, ax = plt.subplots(figsize=(8, 4.2))
-    _shortfalls(forecast, ax)
-    figs["shortfall_timeline.png"] = fig
-    n = forecast.land_balance.query("resource == 'grid_power_mw'")["zone"].nunique()
-    fig, axes = plt.subplots(2, int(np.ceil(max(n, 1) / 2)), figsize=(10, 4.5), squeeze=False)
-    _power(forecast, axes)
-    figs["power.png"] = fig
-    for name, f in figs.items():
-        f.suptitle(CHARTS[name], fontsize=10)
-        f.tight_layout()
+    with plt.rc_context(chart_style(lang)):
+        fig, ax = plt.subplots(figsize=(8, 4.2))
+        _supply_demand(forecast, ax, say)
+        figs["supply_demand.png"] = fig
+        fig, ax = plt.subplots(figsize=(8, 3.8))
+        _utilisation(forecast, ax, say)
+        figs["utilisation_by_zone.png"] = fig
+        fig, ax = plt.subplots(figsize=(8, 4.2))
+        _shortfalls(forecast, ax, say)
+        figs["shortfall_timeline.png"] = fig
+        n = forecast.land_balance.query("resource == 'grid_power_mw'")["zone"].nunique()
+        fig, axes = plt.subplots(2, int(np.ceil(max(n, 1) / 2)), figsize=(10, 4.5), squeeze=False)
+        _power(forecast, axes, say)
+        figs["power.png"] = fig
+        for name, f in figs.items():
+            f.suptitle(say(f"chart.{name}"), fontsize=10)
+            f.tight_layout()
     return figs
 
 
-def headline(forecast) -> list[tuple[str, str]]:
+def headline(forecast) -> list[tuple[i18n.Text, i18n.Text]]:
+    """The headline figures, each a (label, value) pair in both languages."""
+    t, num = i18n.t, i18n.num
     a = forecast.allocation
     placed = a.assigned
     k = forecast.scenario.publication.public_min_count
     unmet = public_unmet_total(forecast.demand_by_sector, k)
-    unmet_text = (f"{unmet:,.0f} m2" if unmet is not None
-                  else f"withheld: fewer than {k} enterprises (the figure would disclose their sizes)")
+    unmet_text = t("headline.m2", area=num(unmet)) if unmet is not None else t("headline.unmet.withheld", k=k)
     ew = forecast.early_warning
     short = ew[(ew["scope"] == "zone") & ew["first_shortfall_year"].notna()].sort_values("first_shortfall_year")
-    first = (f"{short['zone'].iloc[0]} {short['resource'].iloc[0]} in {int(short['first_shortfall_year'].iloc[0])}"
-             if len(short) else "none in the forecast years")
-    proof = (f"{a.status}, proven within {a.gap:.2%} of the best plan" if a.gap is not None
-             else f"{a.status}: no bound proven (the solver stopped before it proved one)")
+    first = (t("headline.first.value", zone=zone_text(short["zone"].iloc[0]),
+               resource=value_text("resource", short["resource"].iloc[0]),
+               year=int(short["first_shortfall_year"].iloc[0]))
+             if len(short) else t("headline.first.none"))
+    proof = (t("headline.optimiser.proven", status=a.status, gap=i18n.pct(a.gap, 2)) if a.gap is not None
+             else t("headline.optimiser.nobound", status=a.status))
     return [
-        ("Forecast years", f"{forecast.scenario.year_range[0]}-{forecast.scenario.year_range[-1]}"),
-        ("Enterprises placed", f"{len(placed)} of {len(a.assignments)}"),
-        ("Floor area placed", f"{placed['floor_area_m2'].sum():,.0f} m2"),
-        ("Demand unmet by the last year", unmet_text),
-        ("First shortfall", first),
-        ("Optimiser", proof),
+        (t("headline.years"), i18n.same(f"{forecast.scenario.year_range[0]}-{forecast.scenario.year_range[-1]}")),
+        (t("headline.placed"), t("headline.placed.value", placed=num(len(placed)), total=num(len(a.assignments)))),
+        (t("headline.floor"), t("headline.m2", area=num(placed["floor_area_m2"].sum()))),
+        (t("headline.unmet"), unmet_text),
+        (t("headline.first"), first),
+        (t("headline.optimiser"), proof),
     ]
 
 
@@ -157,17 +211,17 @@ _ENV = Environment(loader=PackageLoader("model", "templates"), autoescape=select
                    trim_blocks=True, lstrip_blocks=True)
 
 
+def _year(v):
+    return None if pd.isna(v) else int(v)
+
+
 def changes_view(changes) -> dict | None:
     """The section "What changed since last year's forecast" as plain rows (public: counts, years
     and zone totals; no enterprise is named)."""
     if changes is None:
         return None
-
-    def year(v):
-        return None if pd.isna(v) else int(v)
-
-    shortfalls = [dict(zone=r.zone, resource=r.resource, last_year=year(r.first_shortfall_year_last_year),
-                       this_year=year(r.first_shortfall_year_this_year), moved=year(r.moved_years))
+    shortfalls = [dict(zone=r.zone, resource=r.resource, last_year=_year(r.first_shortfall_year_last_year),
+                       this_year=_year(r.first_shortfall_year_this_year), moved=_year(r.moved_years))
                   for r in changes.shortfalls.itertuples(index=False)]
     causes = [dict(change=r.change, cause=r.cause, enterprises=int(r.enterprises))
               for r in changes.causes.itertuples(index=False)]
@@ -177,27 +231,61 @@ def changes_view(changes) -> dict | None:
     return dict(shortfalls=shortfalls, causes=causes, supply=supply)
 
 
+def warning_note(row, forecast) -> i18n.Text:
+    """The early-warning table's note in words (from the row's fields, not its English text)."""
+    if row.scope == "zone":
+        share = forecast.scenario.early_warning.shortfall_remaining_share
+        return i18n.t("ew.note.zone", share=i18n.pct(share), resource=value_text("resource", row.resource))
+    if row.withheld:
+        return i18n.t("ew.note.withheld", k=forecast.scenario.publication.public_min_count)
+    return i18n.t("ew.note.sector")
+
+
+def _template_helpers(lang: str) -> dict:
+    """What the templates call: T (a message), H (a text), N (a number), Z (a zone), R (a
+    resource), V (a coded value), all escaped HTML in the page's language."""
+    def message(key, **fields):
+        return i18n.html(i18n.t(key, **fields), lang)
+
+    return dict(
+        lang=lang, page_lang=i18n.page_lang(lang), switch=i18n.switch_html(lang), switch_css=i18n.SWITCH_CSS,
+        switch_js=i18n.SWITCH_JS if lang == "both" else "", T=message, H=lambda text: i18n.html(text, lang),
+        N=lambda x, decimals=0, sign=False: i18n.html(i18n.num(x, decimals, sign=sign), lang),
+        Z=lambda zone: i18n.html(zone_text(zone), lang), R=lambda r: i18n.html(value_text("resource", r), lang),
+        V=lambda prefix, value: i18n.html(value_text(prefix, value), lang),
+        plain=lambda key, **fields: i18n.t(key, **fields).pick(lang),
+    )
+
+
 def render_report(forecast, *, manifest: dict, downloads: list[str], charts: list[str], dependence=None,
-                  dependence_chart: str | None = None, changes=None, changes_label: str = "") -> str:
-    """The report page as HTML (relative links to the run folder's files). ``dependence``: the
-    section "What this forecast depends on" (:class:`model.sensitivity.DependenceSection`) with its
-    tornado chart's relative path."""
+                  dependence_chart: str | None = None, changes=None, changes_label: str = "",
+                  lang: str = i18n.DEFAULT_LANG) -> str:
+    """The report page as HTML (relative links to the run folder's files) in ``lang`` (en, zh-hk,
+    or both with a switch). ``dependence``: the section "What this forecast depends on"
+    (:class:`model.sensitivity.DependenceSection`) with its tornado chart's relative path."""
+    i18n.check_lang(lang)
     template = _ENV.get_template("report.html.j2")
     ew = public_warnings(forecast)
     shown = ew["first_shortfall_year"].notna() | ew["withheld"]
     warnings_table = ew[shown].sort_values(["first_shortfall_year", "scope"], na_position="last")
-    zone_names = dict(zip(zone_table()["zone"], zone_table()["name"], strict=True))
+    warnings = [dict(r._asdict(), name=zone_text(r.zone) if r.scope == "zone" else sector_text(r.sector),
+                     note_text=warning_note(r, forecast)) for r in warnings_table.itertuples(index=False)]
+    started = manifest.get("run", {}).get("started_utc")
     return template.render(
-        scenario=forecast.scenario, headline=headline(forecast),
-        warnings=[dict(r._asdict()) for r in warnings_table.itertuples(index=False)], zone_names=zone_names,
-        charts=[(c, CHARTS[c]) for c in charts], downloads=downloads, manifest=manifest,
+        scenario=forecast.scenario, headline=headline(forecast), warnings=warnings,
+        charts=[c for c in charts if c in CHARTS], downloads=downloads, manifest=manifest,
+        made=i18n.date(started) if started else None,
+        fonts_note=chart_lang(lang) != lang,
         dependence=dependence, chart=dependence_chart, changes=changes_view(changes), changes_label=changes_label,
+        **_template_helpers(lang),
     )
 
 
-def render_sensitivity(dependence, *, manifest: dict, chart: str) -> str:
+def render_sensitivity(dependence, *, manifest: dict, chart: str, lang: str = i18n.DEFAULT_LANG) -> str:
     """The page of a sensitivity run: the section "What this forecast depends on" and its provenance."""
-    return _ENV.get_template("sensitivity.html.j2").render(dependence=dependence, manifest=manifest, chart=chart)
+    i18n.check_lang(lang)
+    return _ENV.get_template("sensitivity.html.j2").render(dependence=dependence, manifest=manifest, chart=chart,
+                                                           **_template_helpers(lang))
 
 
 # --------------------------------------------------------------------------------------------
@@ -209,31 +297,37 @@ PDF_TABLE_ROWS = 32
 
 
 def _page(title: str | None = None):
+    import textwrap
+
     fig = plt.figure(figsize=A4_IN)
-    if title:
-        fig.text(0.08, 0.95, title, fontsize=14, weight="bold", va="top", parse_math=False)
+    if title:  # wrapped here: matplotlib's own wrapping re-reads the text as mathtext
+        fig.text(0.08, 0.95, "\n".join(textwrap.wrap(title, 60)), fontsize=14, weight="bold", va="top",
+                 parse_math=False)
     return fig
 
 
-def _lines(fig, lines: list[tuple[str, str]], top: float = 0.9, step: float = 0.022, x: float = 0.08) -> float:
-    """Key: value lines (input text is shown literally: no mathtext, so '$' stays a dollar)."""
+def _lines(fig, lines: list[tuple[str, str]], top: float = 0.9, step: float = 0.022, x: float = 0.08,
+           width: int = 100) -> float:
+    """Key: value lines; a line with no key and no value is a gap, one with only a key is a heading
+    (input text is shown literally: no mathtext, so '$' stays a dollar)."""
     import textwrap
 
     y = top
     for key, value in lines:
-        wrapped = textwrap.wrap(f"{key}: {value}" if key else value, 100) or [""]
-        for k, part in enumerate(wrapped):
-            bold = k == 0 and not key and value.isupper()
-            fig.text(x, y, part, fontsize=9, va="top", parse_math=False, weight="bold" if bold else "normal")
+        heading = bool(key) and not value
+        wrapped = textwrap.wrap(key if heading else (f"{key}: {value}" if key else value), width) or [""]
+        for part in wrapped:
+            fig.text(x, y, part, fontsize=10 if heading else 9, va="top", parse_math=False,
+                     weight="bold" if heading else "normal")
             y -= step
     return y
 
 
-def _table_pages(title: str, header: list[str], rows: list[list[str]], note: str = "") -> list:
+def _table_pages(title: str, header: list[str], rows: list[list[str]], say, note: str = "") -> list:
     pages = []
     chunks = [rows[k:k + PDF_TABLE_ROWS] for k in range(0, len(rows), PDF_TABLE_ROWS)] or [[]]
     for n, chunk in enumerate(chunks, start=1):
-        fig = _page(title + (f" ({n} of {len(chunks)})" if len(chunks) > 1 else ""))
+        fig = _page(title + (" " + say("pdf.part", k=n, n=len(chunks)) if len(chunks) > 1 else ""))
         ax = fig.add_axes((0.06, 0.08, 0.88, 0.84))
         ax.axis("off")
         if chunk:
@@ -241,10 +335,11 @@ def _table_pages(title: str, header: list[str], rows: list[list[str]], note: str
             table.auto_set_font_size(False)
             table.set_fontsize(7.5)
             table.scale(1, 1.25)
+            table.auto_set_column_width(list(range(len(header))))
             for cell in table.get_celld().values():
                 cell.get_text().set_parse_math(False)
         else:
-            ax.text(0, 1, "none", va="top", fontsize=9)
+            ax.text(0, 1, say("word.none"), va="top", fontsize=9)
         if note:
             fig.text(0.08, 0.05, note, fontsize=8, color="#444", parse_math=False)
         pages.append(fig)
@@ -252,67 +347,82 @@ def _table_pages(title: str, header: list[str], rows: list[list[str]], note: str
 
 
 def pdf_pages(forecast, *, manifest: dict, figures: dict, dependence=None, dependence_chart=None,
-              changes=None) -> list:
+              changes=None, lang: str = "en") -> list:
     """The report as A4 pages (matplotlib figures, page numbers added by :func:`number_pages`):
     headline figures, what changed since last year and what the forecast depends on (when
-    given), the charts, the early-warning table (small-cell rule) and the provenance."""
+    given), the charts, the early-warning table (small-cell rule) and the provenance. In ``lang``
+    where a Chinese font is installed, else English (:func:`chart_lang`)."""
+    lang = chart_lang(lang)
+    say = sayer(lang)
+    width = {"en": 100, "zh-hk": 55, "both": 80}[lang]  # a Chinese character is about two Latin ones wide
     scenario = forecast.scenario
     pages = []
-    fig = _page(f"Ten-year land forecast for new industries: {scenario.name}")
-    y = _lines(fig, [("", scenario.description), ("", "")] + [(k, v) for k, v in headline(forecast)], top=0.91)
-    view = changes_view(changes)
-    if view is not None:
-        moved = [f"{r['zone']} {r['resource']}: {r['last_year'] or 'none'} -> {r['this_year'] or 'none'}"
-                 for r in view["shortfalls"]]
-        counts = [f"{r['change']} ({r['cause']}): {r['enterprises']}" for r in view["causes"]]
-        y = _lines(fig, [("", ""), ("", "WHAT CHANGED SINCE LAST YEAR'S FORECAST"),
-                         ("First shortfall years moved", "; ".join(moved) or "none"),
-                         ("Enterprises by change and cause", "; ".join(counts) or "none"),
-                         ("Released supply or grid changed", f"{len(view['supply'])} zone-resource-years")], top=y)
-    if dependence is not None:
-        movers = [f"{d.group} (low end {d.low}, high end {d.high})" for d in dependence.decisive]
-        _lines(fig, [("", ""), ("", "WHAT THIS FORECAST DEPENDS ON"), ("Headline", dependence.headline),
-                     ("Estimates that move it", "; ".join(movers) or "none within their ranges"),
-                     ("Runs", f"{dependence.runs}, each estimate group at its low and high end")], top=y)
-    pages.append(fig)
-    for name, chart in figures.items():
-        fig = _page(CHARTS[name])
-        ax = fig.add_axes((0.05, 0.3, 0.9, 0.6))
-        ax.axis("off")
-        chart.canvas.draw()
-        ax.imshow(np.asarray(chart.canvas.buffer_rgba()))
+    with plt.rc_context(chart_style(lang)):
+        fig = _page(say("page.h1", scenario=scenario.name))
+        y = _lines(fig, [("", scenario.description), ("", "")]
+                   + [(say(k), say(v)) for k, v in headline(forecast)], top=0.87, width=width)
+        view = changes_view(changes)
+        if view is not None:
+            moved = [f"{say(zone_text(r['zone']))} {say(value_text('resource', r['resource']))}: "
+                     f"{r['last_year'] or say('word.none')} -> {r['this_year'] or say('word.none')}"
+                     for r in view["shortfalls"]]
+            counts = [f"{say(value_text('change', r['change']))} ({say(value_text('cause', r['cause']))}): "
+                      f"{r['enterprises']}" for r in view["causes"]]
+            y = _lines(fig, [("", ""), (say("changes.title"), ""),
+                             (say("changes.pdf.moved"), "; ".join(moved) or say("word.none")),
+                             (say("changes.pdf.causes"), "; ".join(counts) or say("word.none")),
+                             (say("changes.pdf.supply"), say("changes.pdf.supply_count", n=len(view["supply"])))],
+                       top=y, width=width)
+        if dependence is not None:
+            movers = [say("dep.pdf.mover", group=d.group, low=d.low, high=d.high) for d in dependence.decisive]
+            _lines(fig, [("", ""), (say("dep.title"), ""), (say("dep.pdf.headline"), dependence.headline),
+                         (say("dep.pdf.movers"), "; ".join(movers) or say("dep.pdf.none")),
+                         (say("dep.pdf.runs"), say("dep.pdf.runs.value", runs=dependence.runs))],
+                   top=y, width=width)
         pages.append(fig)
-    if dependence_chart is not None:
-        fig = _page("What this forecast depends on")
-        ax = fig.add_axes((0.05, 0.05, 0.9, 0.85))
-        ax.axis("off")
-        ax.imshow(dependence_chart)
+        for name, chart in figures.items():
+            fig = _page(say(f"chart.{name}"))
+            ax = fig.add_axes((0.05, 0.3, 0.9, 0.6))
+            ax.axis("off")
+            chart.canvas.draw()
+            ax.imshow(np.asarray(chart.canvas.buffer_rgba()))
+            pages.append(fig)
+        if dependence_chart is not None:
+            fig = _page(say("dep.title"))
+            ax = fig.add_axes((0.05, 0.05, 0.9, 0.85))
+            ax.axis("off")
+            ax.imshow(dependence_chart)
+            pages.append(fig)
+        ew = public_warnings(forecast)
+        shown = ew[ew["first_shortfall_year"].notna() | ew["withheld"]].sort_values(
+            ["first_shortfall_year", "scope"], na_position="last")
+        rows = [[say(value_text("scope", r.scope)),
+                 say(zone_text(r.zone)) if r.scope == "zone" else say(sector_text(r.sector)),
+                 say(value_text("resource", r.resource)),
+                 say("word.withheld") if r.withheld else str(r.first_shortfall_year),
+                 "-" if r.withheld else str(r.lead_time_years)] for r in shown.itertuples(index=False)]
+        share = i18n.pct(scenario.early_warning.shortfall_remaining_share)
+        pages += _table_pages(say("ew.title"), [say(f"col.{c}") for c in ("scope", "zone_or_sector", "resource",
+                                                                         "first_shortfall", "lead_time")],
+                              rows, say, note=say("ew.definition", share=share))
+        solver = manifest["solver"]
+        gap = say("manifest.gap.none") if solver["gap"] is None else say("manifest.gap",
+                                                                          value=format(solver["gap"], ".4f"))
+        prov = [(say("manifest.command"), manifest["command"]), (say("manifest.seed"), str(manifest["seed"])),
+                (say("manifest.solver"), f"{solver['name']}: {solver['status']}; {gap}"),
+                (say("manifest.timings"), ", ".join(f"{k} {v}" for k, v in manifest["timings_s"].items())),
+                (say("manifest.versions"), ", ".join(f"{k} {v}" for k, v in manifest["versions"].items()))]
+        prov += [(say("manifest.input"), f"{e['path']}  sha256 {e['sha256'][:16]}...") for e in manifest["inputs"]]
+        fig = _page(say("manifest.title"))
+        _lines(fig, prov, top=0.91)
         pages.append(fig)
-    ew = public_warnings(forecast)
-    shown = ew[ew["first_shortfall_year"].notna() | ew["withheld"]].sort_values(
-        ["first_shortfall_year", "scope"], na_position="last")
-    zone_names = dict(zip(zone_table()["zone"], zone_table()["name"], strict=True))
-    rows = [[r.scope, zone_names.get(r.zone, r.zone) if r.scope == "zone" else str(r.sector), str(r.resource),
-             "withheld" if r.withheld else str(r.first_shortfall_year),
-             "-" if r.withheld else str(r.lead_time_years)] for r in shown.itertuples(index=False)]
-    pages += _table_pages("Early warning: first shortfall and lead time",
-                          ["scope", "zone or sector", "resource", "first shortfall", "lead time (years)"], rows,
-                          note="A zone's resource is short when less than "
-                               f"{scenario.early_warning.shortfall_remaining_share:.0%} of what was released is left.")
-    solver = manifest["solver"]
-    prov = [("Command", manifest["command"]), ("Seed", str(manifest["seed"])),
-            ("Solver", f"{solver['name']}: {solver['status']}; gap "
-                       f"{'unknown (no bound)' if solver['gap'] is None else format(solver['gap'], '.4f')}"),
-            ("Timings (s)", ", ".join(f"{k} {v}" for k, v in manifest["timings_s"].items())),
-            ("Versions", ", ".join(f"{k} {v}" for k, v in manifest["versions"].items()))]
-    prov += [("Input", f"{e['path']}  sha256 {e['sha256'][:16]}...") for e in manifest["inputs"]]
-    fig = _page("How this run was made")
-    _lines(fig, prov, top=0.91)
-    pages.append(fig)
     return pages
 
 
-def number_pages(pages: list) -> None:
+def number_pages(pages: list, lang: str = "en") -> None:
     """'page k of n' at the foot of every page."""
-    for k, fig in enumerate(pages, start=1):
-        fig.text(0.5, 0.02, f"page {k} of {len(pages)}", ha="center", fontsize=8, color="#444")
+    lang = chart_lang(lang)
+    say = sayer(lang)
+    with plt.rc_context(chart_style(lang)):
+        for k, fig in enumerate(pages, start=1):
+            fig.text(0.5, 0.02, say("pdf.page", k=k, n=len(pages)), ha="center", fontsize=8, color="#444")

@@ -1,0 +1,211 @@
+"""English and Traditional Chinese (Hong Kong) text for the maps and the report.
+
+Every sentence a reader sees is in one message catalogue, ``model/data/messages.csv`` (columns
+``key``, ``en``, ``zh_hk``): a table of data, not strings scattered in code. A message's fields
+are written ``{name}`` in both languages; :func:`t` fills them and returns a :class:`Text` that
+holds both languages, and the presentation layer chooses:
+
+- ``en`` or ``zh-hk``: one language;
+- ``both`` (the default): both, each in an element tagged with its ``lang``, and a switch in the
+  page shows English, Chinese or both (:data:`SWITCH_CSS`, :func:`switch_html`).
+
+Names come from the layers and tables (``name`` and ``name_zh``); where a name has no Chinese
+form, English is shown in both. Numbers and dates are formatted for Hong Kong with Babel (locales
+``en_HK`` and ``zh_Hant_HK``). Input text stays data: :func:`html` escapes both languages (with
+the caller's escaper for the maps, whose text branca renders twice) before it joins markup.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import string
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import markupsafe
+from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
+
+#: the values of ``--lang``
+LANGS = ("en", "zh-hk", "both")
+DEFAULT_LANG = "both"
+#: Babel locales and the HTML ``lang`` tags of the two languages
+LOCALES = {"en": "en_HK", "zh-hk": "zh_Hant_HK"}
+HTML_LANG = {"en": "en-HK", "zh-hk": "zh-Hant-HK"}
+CATALOGUE_FILE = "data/messages.csv"
+
+
+@dataclass(frozen=True)
+class Text:
+    """A text in English and Traditional Chinese (plain text, not yet escaped)."""
+
+    en: str
+    zh: str
+
+    def pick(self, lang: str) -> str:
+        """The text in one language; ``both`` joins them with a space (or shows one when they are the
+        same, as for a number or a name with no Chinese form)."""
+        if lang == "en":
+            return self.en
+        if lang == "zh-hk":
+            return self.zh
+        return self.en if self.en == self.zh else f"{self.en} {self.zh}"
+
+    def __add__(self, other: Text | str) -> Text:
+        other = other if isinstance(other, Text) else Text(str(other), str(other))
+        return Text(self.en + other.en, self.zh + other.zh)
+
+
+def same(value) -> Text:
+    """Text that reads the same in both languages (an id, a year, a code)."""
+    return Text(str(value), str(value))
+
+
+def name(en, zh=None) -> Text:
+    """A name in both languages; English where it has no Chinese form."""
+    en_text = "-" if en is None or (isinstance(en, float) and en != en) else str(en)
+    zh_ok = zh is not None and not (isinstance(zh, float) and zh != zh) and str(zh).strip()
+    return Text(en_text, str(zh) if zh_ok else en_text)
+
+
+class CatalogueError(ValueError):
+    """The message catalogue is malformed (a bug in the package, not bad input)."""
+
+
+def _fields(template: str) -> set[str]:
+    return {f for _lit, f, _spec, _conv in string.Formatter().parse(template) if f is not None}
+
+
+@cache
+def catalogue() -> Mapping[str, tuple[str, str]]:
+    """The package's messages by key (:func:`read_catalogue` of ``model/data/messages.csv``)."""
+    with resources.files("model").joinpath(CATALOGUE_FILE).open("r", encoding="utf-8", newline="") as fh:
+        return read_catalogue(fh)
+
+
+def read_catalogue(fh) -> dict[str, tuple[str, str]]:
+    """Messages from a CSV stream, checked: unique keys, both languages given, the same fields in both."""
+    out: dict[str, tuple[str, str]] = {}
+    for line, row in enumerate(csv.DictReader(fh), start=2):
+        key, en, zh = row["key"].strip(), row["en"], row["zh_hk"]
+        if not key or not en.strip() or not zh.strip():
+            raise CatalogueError(f"{CATALOGUE_FILE} line {line}: key, en and zh_hk must all be given")
+        if key in out:
+            raise CatalogueError(f"{CATALOGUE_FILE} line {line}: key {key!r} is given twice")
+        if _fields(en) != _fields(zh):
+            raise CatalogueError(f"{CATALOGUE_FILE} line {line}: {key!r} has fields {sorted(_fields(en))} in "
+                                 f"English but {sorted(_fields(zh))} in Chinese")
+        out[key] = (en, zh)
+    return out
+
+
+def t(key: str, **fields) -> Text:
+    """The message ``key`` with its fields filled: a :class:`Text` field gives each language its
+    own form, anything else (already formatted, e.g. by :func:`num`) is the same in both."""
+    try:
+        en, zh = catalogue()[key]
+    except KeyError:
+        raise KeyError(f"no message {key!r} in {CATALOGUE_FILE}") from None
+    en_fields = {k: v.en if isinstance(v, Text) else str(v) for k, v in fields.items()}
+    zh_fields = {k: v.zh if isinstance(v, Text) else str(v) for k, v in fields.items()}
+    return Text(en.format_map(en_fields), zh.format_map(zh_fields))
+
+
+def num(value, decimals: int = 0, *, sign: bool = False) -> Text:
+    """A number with Hong Kong digit grouping in each language (``1,234,568``)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return same("-")
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    if sign:
+        pattern = f"+{pattern};-{pattern}"
+    return Text(*(format_decimal(value, format=pattern, locale=LOCALES[k]) for k in ("en", "zh-hk")))
+
+
+def pct(value, decimals: int = 0) -> Text:
+    """A share as a percentage (``45%``)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return same("-")
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "") + "%"
+    return Text(*(format_percent(value, format=pattern, locale=LOCALES[k]) for k in ("en", "zh-hk")))
+
+
+def date(value: dt.date | dt.datetime | str) -> Text:
+    """A date in Hong Kong's long form: ``1 December 2026`` and ``2026年12月1日``."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return Text(*(format_date(value, format="long", locale=LOCALES[k]) for k in ("en", "zh-hk")))
+
+
+def join(parts: list[Text], sep: Text | str = ", ") -> Text:
+    """Texts joined, language by language (``sep`` may differ: ``、`` in Chinese)."""
+    sep = sep if isinstance(sep, Text) else same(sep)
+    return Text(sep.en.join(p.en for p in parts), sep.zh.join(p.zh for p in parts))
+
+
+def check_lang(lang: str) -> str:
+    if lang not in LANGS:
+        raise ValueError(f"language {lang!r}: use one of {', '.join(LANGS)}")
+    return lang
+
+
+def html(text: Text, lang: str, escape: Callable[[str], str] = markupsafe.escape) -> markupsafe.Markup:
+    """The text as HTML for a page in ``lang``: each language escaped; with ``both``, each in a
+    ``span`` tagged with its language, which the page's switch shows or hides."""
+    if lang != "both":
+        return markupsafe.Markup(str(escape(text.pick(lang))))
+    if text.en == text.zh:
+        return markupsafe.Markup(str(escape(text.en)))
+    return markupsafe.Markup(f'<span class="l-en" lang="{HTML_LANG["en"]}">{escape(text.en)}</span>'
+                             f'<span class="l-sep"> </span>'
+                             f'<span class="l-zh" lang="{HTML_LANG["zh-hk"]}">{escape(text.zh)}</span>')
+
+
+def page_lang(lang: str) -> str:
+    """The ``lang`` of a page's ``html`` element (both: English, with the Chinese spans tagged)."""
+    return HTML_LANG["zh-hk"] if lang == "zh-hk" else HTML_LANG["en"]
+
+
+#: hides the language the reader switched off (the page's ``html`` element carries ``data-lang``)
+SWITCH_CSS = """
+html[data-lang="en"] .l-zh, html[data-lang="en"] .l-sep, html[data-lang="zh-hk"] .l-en,
+html[data-lang="zh-hk"] .l-sep {display:none}
+.l-switch{display:inline-flex;gap:4px}
+.l-switch button{font:inherit;font-size:13px;padding:2px 8px;border:1px solid #8aa;border-radius:3px;
+ background:#fff;color:#1f3b4d;cursor:pointer}
+.l-switch button[aria-pressed="true"]{background:#ffe082;border-color:#c79a00;color:#1f3b4d;font-weight:600}
+@media print{.l-switch{display:none}}
+"""
+
+#: the switch's script: remembers nothing, sets ``data-lang`` on the page and the buttons' state
+SWITCH_JS = """
+(function () {
+  var root = document.documentElement;
+  function setLang(lang) {
+    root.setAttribute('data-lang', lang);
+    root.setAttribute('lang', lang === 'zh-hk' ? 'zh-Hant-HK' : 'en-HK');
+    var buttons = document.querySelectorAll('.l-switch button');
+    for (var k = 0; k < buttons.length; k++) {
+      buttons[k].setAttribute('aria-pressed', buttons[k].getAttribute('data-lang') === lang ? 'true' : 'false');
+    }
+  }
+  document.addEventListener('click', function (ev) {
+    var b = ev.target.closest && ev.target.closest('.l-switch button');
+    if (b) { setLang(b.getAttribute('data-lang')); }
+  });
+})();
+"""
+
+
+def switch_html(lang: str) -> markupsafe.Markup:
+    """The language switch (only for a page made with ``both``): English, 中文, both."""
+    if lang != "both":
+        return markupsafe.Markup("")
+    buttons = [("en", "English", "en-HK"), ("zh-hk", "中文", "zh-Hant-HK"), ("both", "English + 中文", "en-HK")]
+    items = "".join(f'<button type="button" data-lang="{k}" lang="{tag}" aria-pressed="{str(k == "both").lower()}">'
+                    f"{label}</button>" for k, label, tag in buttons)
+    return markupsafe.Markup(f'<div class="l-switch" role="group" aria-label="Language 語言">{items}</div>')
