@@ -208,4 +208,5 @@ def switch_html(lang: str) -> markupsafe.Markup:
     buttons = [("en", "English", "en-HK"), ("zh-hk", "中文", "zh-Hant-HK"), ("both", "English + 中文", "en-HK")]
     items = "".join(f'<button type="button" data-lang="{k}" lang="{tag}" aria-pressed="{str(k == "both").lower()}">'
                     f"{label}</button>" for k, label, tag in buttons)
-    return markupsafe.Markup(f'<div class="l-switch" role="group" aria-label="Language 語言">{items}</div>')
+    label = markupsafe.escape(t("page.language").pick("both"))
+    return markupsafe.Markup(f'<div class="l-switch" role="group" aria-label="{label}">{items}</div>')

@@ -204,3 +204,38 @@ def test_report_page_loads_with_its_charts_and_links(browser, run):
             assert (run / href).exists(), href
     finally:
         p.close()
+
+
+def test_the_language_switch_shows_english_chinese_or_both(browser, run):
+    # the default (--lang both): both languages, and a switch that hides either one
+    for name in ("report.html", "map_public.html"):
+        p = _open(browser, run, name)
+        try:
+            _assert_clean(p)
+            pg = p.page
+            en, zh = pg.locator(".l-en").first, pg.locator(".l-zh").first
+            assert en.is_visible() and zh.is_visible()
+            assert pg.locator(".l-switch button[aria-pressed='true']").get_attribute("data-lang") == "both"
+            pg.locator(".l-switch button[data-lang='zh-hk']").click()
+            assert zh.is_visible() and en.is_hidden()
+            assert pg.evaluate("document.documentElement.lang") == "zh-Hant-HK"
+            assert pg.locator(".l-switch button[data-lang='zh-hk']").get_attribute("aria-pressed") == "true"
+            visible = pg.evaluate("document.body.innerText")
+            assert ("主要數字" in visible) if name == "report.html" else ("已使用少於50%" in visible)
+            pg.locator(".l-switch button[data-lang='en']").click()
+            assert en.is_visible() and zh.is_hidden()
+            assert pg.evaluate("document.documentElement.lang") == "en-HK"
+            visible = pg.evaluate("document.body.innerText")
+            assert "主要數字" not in visible and "已使用少於50%" not in visible
+        finally:
+            p.close()
+
+
+def test_the_base_map_draws_the_18_district_boundaries(browser, run):
+    p = _open(browser, run, "map_public.html")
+    try:
+        lines = p.page.locator("path.sp-district-line")
+        assert lines.count() >= 18  # the districts with islands have several parts
+        assert p.page.locator("path.sp-site").count() == 55
+    finally:
+        p.close()
