@@ -365,7 +365,7 @@ def write_sensitivity_run(sens, out_root: str | Path, record: RunRecord | None =
         write_csv(sens.estimates.drop(columns=["row"]), run.tmp / "estimates.csv")
         write_csv(sens.noise, run.tmp / "noise.csv")
         (run.tmp / "charts").mkdir()
-        fig = tornado_figure(sens)
+        fig = tornado_figure(sens, record.lang)
         fig.savefig(run.tmp / "charts" / "tornado.png", dpi=110, metadata={"Software": None})
         plt.close(fig)
         section = dependence_section(sens)

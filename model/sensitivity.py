@@ -301,56 +301,67 @@ def cases_table(sens: Sensitivity) -> pd.DataFrame:
 
 
 def tornado_data(sens: Sensitivity) -> dict[str, pd.DataFrame]:
-    """Per headline, each group's change at its low and high end, largest first (the tornado's bars):
-    the headline shortfall's year, the total unmet demand, the placements that change."""
+    """Per headline (``shortfall``, ``unmet``, ``placements``), each group's change at its low and
+    high end, largest first (the tornado's bars): the headline shortfall's year, the total unmet
+    demand, the placements that change."""
     t = sens.table
     head = headline_shortfall(sens.reference)
     out = {}
     if head is not None:
-        sub = t[(t["headline"] == "first_shortfall_year") & (t["zone"] == head[0]) & (t["resource"] == head[1])]
-        last = sens.scenario.year_range[-1]
-        out[f"first shortfall of {head[0]} {head[1]} (central {head[2]}; none by {last} counted as {last + 1}), "
-            "years"] = sub
-    out["demand unmet in the last year, all sectors (change, m2)"] = t[(t["headline"] == "unmet_m2")
-                                                                       & (t["sector"] == "all")]
-    out["enterprises whose site or start year changes"] = t[t["headline"] == "placements_changed"]
+        out["shortfall"] = t[(t["headline"] == "first_shortfall_year") & (t["zone"] == head[0])
+                             & (t["resource"] == head[1])]
+    out["unmet"] = t[(t["headline"] == "unmet_m2") & (t["sector"] == "all")]
+    out["placements"] = t[t["headline"] == "placements_changed"]
     frames = {}
-    for title, sub in out.items():
+    for key, sub in out.items():
         wide = sub.pivot_table(index="group", columns="side", values="change", aggfunc="first").reindex(
             columns=["low", "high"]).fillna(0.0).astype(float)
         wide["impact"] = wide.abs().max(axis=1)
-        frames[title] = wide[wide["impact"] > 0].sort_values("impact", ascending=True)
+        frames[key] = wide[wide["impact"] > 0].sort_values("impact", ascending=True)
     return frames
 
 
-def tornado_figure(sens: Sensitivity):
+def tornado_figure(sens: Sensitivity, lang: str = "en"):
     """The tornado chart: one panel per headline, two bars per group (its low end above, hatched;
-    its high end below), groups with the largest effect at the top. Readable in greyscale."""
+    its high end below), groups with the largest effect at the top. Readable in greyscale. In
+    ``lang`` where a Chinese font is installed (:func:`model.report.chart_lang`)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    data = {title: wide.tail(TORNADO_BARS) for title, wide in tornado_data(sens).items()}
+    from .report import chart_lang, chart_style, sayer, value_text, zone_text
+
+    lang = chart_lang(lang)
+    say = sayer(lang)
+    head = headline_shortfall(sens.reference)
+    last = sens.scenario.year_range[-1]
+    titles = {"unmet": say("tornado.unmet"), "placements": say("tornado.placements")}
+    if head is not None:
+        titles["shortfall"] = say("tornado.shortfall", zone=zone_text(head[0]),
+                                  resource=value_text("resource", head[1]), central=head[2], last=last,
+                                  after=last + 1)
+    data = {key: wide.tail(TORNADO_BARS) for key, wide in tornado_data(sens).items()}
     heights = [max(len(d), 1) for d in data.values()]
-    fig, axes = plt.subplots(len(data), 1, figsize=(9, 1.0 + 0.32 * sum(heights) + 0.6 * len(data)), squeeze=False,
-                             gridspec_kw={"height_ratios": heights})
-    for ax, (title, wide) in zip(axes[:, 0], data.items(), strict=True):
-        scale, unit = (1000.0, " (thousand m2)") if "m2" in title else (1.0, "")
-        y = np.arange(len(wide))
-        ax.barh(y + 0.2, wide["low"] / scale, height=0.38, color="#4575b4", hatch="///", edgecolor="white",
-                label="estimates at their low end")
-        ax.barh(y - 0.2, wide["high"] / scale, height=0.38, color="#d73027", label="estimates at their high end")
-        ax.axvline(0, color="#333", lw=0.8)
-        ax.set_yticks(y, wide.index, fontsize=8)
-        ax.set_title(title.replace(", m2)", unit + ")"), fontsize=9, loc="left")
-        ax.tick_params(axis="x", labelsize=8)
-        if wide.empty:
-            ax.text(0.5, 0.5, "no estimate group moves this headline", transform=ax.transAxes, ha="center")
-    axes[0, 0].legend(fontsize=7, loc="lower right")
-    fig.suptitle(f"What the forecast '{sens.scenario.name}' depends on: each estimate group at its low and high end\n"
-                 f"(the {TORNADO_BARS} largest effects per headline; groups without effect left out)", fontsize=9)
-    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    with plt.rc_context(chart_style(lang)):
+        fig, axes = plt.subplots(len(data), 1, figsize=(9, 1.0 + 0.32 * sum(heights) + 0.6 * len(data)),
+                                 squeeze=False, gridspec_kw={"height_ratios": heights})
+        for ax, (key, wide) in zip(axes[:, 0], data.items(), strict=True):
+            scale = 1000.0 if key == "unmet" else 1.0
+            y = np.arange(len(wide))
+            ax.barh(y + 0.2, wide["low"] / scale, height=0.38, color="#4575b4", hatch="///", edgecolor="white",
+                    label=say("tornado.low"))
+            ax.barh(y - 0.2, wide["high"] / scale, height=0.38, color="#d73027", label=say("tornado.high"))
+            ax.axvline(0, color="#333", lw=0.8)
+            ax.set_yticks(y, wide.index, fontsize=8)
+            ax.set_title(titles[key], fontsize=9, loc="left")
+            ax.tick_params(axis="x", labelsize=8)
+            if wide.empty:
+                ax.text(0.5, 0.5, say("tornado.none"), transform=ax.transAxes, ha="center")
+        axes[0, 0].legend(fontsize=7, loc="lower right")
+        title = fig.suptitle(say("tornado.title", scenario=sens.scenario.name, bars=TORNADO_BARS), fontsize=9)
+        title.set_parse_math(False)  # the scenario's name is shown as typed
+        fig.tight_layout(rect=(0, 0, 1, 0.95))
     return fig
 
 

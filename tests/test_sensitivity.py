@@ -313,3 +313,24 @@ def test_a_variant_that_contradicts_a_committed_project_is_a_finding_not_a_failu
     assert case.info["status"] == "infeasible" and "E-01" in case.info["note"]
     (row,) = compare_case(central, case, 2028)
     assert row["headline"] == "infeasible" and "E-01" in row["note"]
+
+
+def test_the_tornado_chart_is_drawn_in_each_language(solved):
+    import matplotlib.pyplot as plt
+
+    from model.report import cjk_font
+    from model.sensitivity import tornado_data, tornado_figure
+
+    _world, _sc, sens = solved
+    keys = set(tornado_data(sens))
+    assert {"unmet", "placements"} <= keys
+    chinese = cjk_font() is not None
+    for lang in ("en", "zh-hk", "both"):
+        fig = tornado_figure(sens, lang)
+        try:
+            text = fig._suptitle.get_text() + " ".join(ax.get_title(loc="left") for ax in fig.axes)
+            assert ("depends on" in text) == (lang != "zh-hk" or not chinese)
+            assert ("取決於" in text and "未滿足的需求" in text) == (lang != "en" and chinese)
+            assert len(fig.axes) == len(keys)
+        finally:
+            plt.close(fig)
