@@ -45,14 +45,14 @@ class Text:
     en: str
     zh: str
 
-    def pick(self, lang: str) -> str:
-        """The text in one language; ``both`` joins them with a space (or shows one when they are the
-        same, as for a number or a name with no Chinese form)."""
+    def pick(self, lang: str, sep: str = " ") -> str:
+        """The text in one language; ``both`` joins them with ``sep`` (or shows one when they are
+        the same, as for a number or a name with no Chinese form)."""
         if lang == "en":
             return self.en
         if lang == "zh-hk":
             return self.zh
-        return self.en if self.en == self.zh else f"{self.en} {self.zh}"
+        return self.en if self.en == self.zh else f"{self.en}{sep}{self.zh}"
 
     def __add__(self, other: Text | str) -> Text:
         other = other if isinstance(other, Text) else Text(str(other), str(other))

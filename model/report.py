@@ -117,8 +117,8 @@ def _shortfalls(forecast, ax, say):
     ew = public_warnings(forecast)
     years = forecast.scenario.year_range
     rows = ew[ew["first_shortfall_year"].notna()].copy().sort_values("first_shortfall_year")
-    labels = [f"{r.zone} {say(value_text('resource', r.resource))}" if r.scope == "zone"
-              else say("chart.sector", sector=sector_text(r.sector)) for r in rows.itertuples()]
+    labels = [(f"{r.zone} {say(value_text('resource', r.resource))}" if r.scope == "zone"
+               else say("chart.sector", sector=sector_text(r.sector))).replace("\n", " ") for r in rows.itertuples()]
     colours = {"floor_area_m2": "#1a9850", "land_m2": "#8c510a", "grid_power_mw": "#fdae61"}
     for i, r in enumerate(rows.itertuples()):
         colour = "#d73027" if r.scope == "sector" else colours.get(r.resource, "#555")
@@ -145,12 +145,13 @@ def _power(forecast, axes, say):
     axes.ravel()[0].set_ylabel(say("chart.mw"))
 
 
-def sayer(lang: str):
+def sayer(lang: str, sep: str = " "):
     """``say(key, **fields)``: a catalogue message (or a :class:`~model.i18n.Text`) as plain text in
-    ``lang`` (both languages joined with ``both``), for charts and the PDF."""
+    ``lang`` (with ``both``, the two languages joined by ``sep``: a new line in chart legends and
+    titles), for charts and the PDF."""
     def say(key, **fields) -> str:
         text = key if isinstance(key, i18n.Text) else i18n.t(key, **fields)
-        return text.pick(lang)
+        return text.pick(lang, sep)
     return say
 
 
@@ -158,7 +159,7 @@ def chart_figures(forecast, lang: str = "en") -> dict[str, plt.Figure]:
     """The report's charts as matplotlib figures, by file name, in ``lang`` (English where no
     Chinese font is installed: :func:`chart_lang`)."""
     lang = chart_lang(lang)
-    say = sayer(lang)
+    say = sayer(lang, "\n")
     figs = {}
     with plt.rc_context(chart_style(lang)):
         fig, ax = plt.subplots(figsize=(8, 4.2))
@@ -175,7 +176,7 @@ def chart_figures(forecast, lang: str = "en") -> dict[str, plt.Figure]:
         _power(forecast, axes, say)
         figs["power.png"] = fig
         for name, f in figs.items():
-            f.suptitle(say(f"chart.{name}"), fontsize=10)
+            f.suptitle(say(f"chart.{name}").replace("\n", " "), fontsize=10)
             f.tight_layout()
     return figs
 

@@ -333,7 +333,7 @@ def tornado_figure(sens: Sensitivity, lang: str = "en"):
     from .report import chart_lang, chart_style, sayer, value_text, zone_text
 
     lang = chart_lang(lang)
-    say = sayer(lang)
+    say = sayer(lang, "\n")
     head = headline_shortfall(sens.reference)
     last = sens.scenario.year_range[-1]
     titles = {"unmet": say("tornado.unmet"), "placements": say("tornado.placements")}
