@@ -242,6 +242,27 @@ def warning_note(row, forecast) -> i18n.Text:
     return i18n.t("ew.note.sector")
 
 
+def dependence_headline(dependence) -> i18n.Text:
+    """The headline of a sensitivity run in words (its English text where the folder predates the fields)."""
+    if dependence.headline_zone is not None and dependence.headline_year is not None:
+        return i18n.t("headline.first.value", zone=zone_text(dependence.headline_zone),
+                      resource=value_text("resource", dependence.headline_resource),
+                      year=dependence.headline_year)
+    if dependence.headline == "no shortfall in the forecast years":
+        return i18n.t("headline.first.none")
+    return i18n.same(dependence.headline)
+
+
+def dependence_value(value: str) -> i18n.Text:
+    """A headline year of the sensitivity table in words: a year, "none by YEAR" or "no plan"."""
+    text = str(value)
+    if text.startswith("none by "):
+        return i18n.t("dep.none_by", year=text.removeprefix("none by "))
+    if text == "no plan":
+        return i18n.t("dep.no_plan_short")
+    return i18n.same(text)
+
+
 def _template_helpers(lang: str) -> dict:
     """What the templates call: T (a message), H (a text), N (a number), Z (a zone), R (a
     resource), V (a coded value), all escaped HTML in the page's language."""
@@ -254,6 +275,8 @@ def _template_helpers(lang: str) -> dict:
         N=lambda x, decimals=0, sign=False: i18n.html(i18n.num(x, decimals, sign=sign), lang),
         Z=lambda zone: i18n.html(zone_text(zone), lang), R=lambda r: i18n.html(value_text("resource", r), lang),
         V=lambda prefix, value: i18n.html(value_text(prefix, value), lang),
+        DH=lambda dependence: i18n.html(dependence_headline(dependence), lang),
+        DV=lambda value: i18n.html(dependence_value(value), lang),
         plain=lambda key, **fields: i18n.t(key, **fields).pick(lang),
     )
 
@@ -375,8 +398,10 @@ def pdf_pages(forecast, *, manifest: dict, figures: dict, dependence=None, depen
                              (say("changes.pdf.supply"), say("changes.pdf.supply_count", n=len(view["supply"])))],
                        top=y, width=width)
         if dependence is not None:
-            movers = [say("dep.pdf.mover", group=d.group, low=d.low, high=d.high) for d in dependence.decisive]
-            _lines(fig, [("", ""), (say("dep.title"), ""), (say("dep.pdf.headline"), dependence.headline),
+            movers = [say("dep.pdf.mover", group=d.group, low=dependence_value(d.low), high=dependence_value(d.high))
+                      for d in dependence.decisive]
+            head = say(dependence_headline(dependence))
+            _lines(fig, [("", ""), (say("dep.title"), ""), (say("dep.pdf.headline"), head),
                          (say("dep.pdf.movers"), "; ".join(movers) or say("dep.pdf.none")),
                          (say("dep.pdf.runs"), say("dep.pdf.runs.value", runs=dependence.runs))],
                    top=y, width=width)

@@ -407,6 +407,10 @@ class DependenceSection(_Strict):
     uncovered: list[str]
     central_status: str = Field(max_length=80)
     central_gap: float | None = None
+    #: the headline as fields, for the report's languages (absent in folders of older versions)
+    headline_zone: str | None = Field(default=None, max_length=80)
+    headline_resource: str | None = Field(default=None, max_length=80)
+    headline_year: int | None = Field(default=None, ge=1900, le=2200)
 
 
 def dependence_section(sens: Sensitivity) -> DependenceSection:
@@ -438,6 +442,8 @@ def dependence_section(sens: Sensitivity) -> DependenceSection:
         noise_placements=int(noise.loc["placements_changed", "value"]), noise_shortfall_moves=noise_moves,
         settings=", ".join(f"{k} {v}" for k, v in sens.scenario.sweep_allocation.items()),
         uncovered=sens.uncovered, central_status=sens.reference.info["status"], central_gap=sens.reference.info["gap"],
+        headline_zone=head[0] if head else None, headline_resource=head[1] if head else None,
+        headline_year=int(head[2]) if head else None,
     )
 
 

@@ -230,6 +230,14 @@ def test_the_section_names_the_headline_and_what_moves_it(solved):
                                 else "no shortfall in the forecast years")
     assert {g.group for g in section.groups} == {"grid-kle", "release-yl", "floor-tko"}
     assert section.runs == 8
+    assert (section.headline_zone, section.headline_resource, section.headline_year) == (head or (None, None, None))
+    from model.report import dependence_headline, dependence_value
+
+    words = dependence_headline(section)
+    if head:  # the same headline in words, in both languages, from the fields
+        assert str(head[2]) in words.en and f"{head[2]}年" in words.zh
+    assert dependence_value("none by 2028").zh == "至2028年仍未短缺"
+    assert dependence_value("no plan").zh == "沒有方案" and dependence_value("2027").en == "2027"
 
 
 # ---------------------------------------------------------------- the CLI and the report
@@ -261,6 +269,16 @@ def test_cli_writes_the_table_chart_and_report_and_the_forecast_report_takes_the
     report = (frun / "report.html").read_text(encoding="utf-8")
     assert 'id="depends-on"' in report and "charts/tornado.png" in report
     assert (frun / "charts" / "tornado.png").is_file()
+    assert "本預測取決於甚麼" in report  # the section in both languages (the default)
+    old = json.loads((run / "dependence.json").read_text(encoding="utf-8"))
+    for key in ("headline_zone", "headline_resource", "headline_year"):  # a folder of an older version
+        old.pop(key)
+    (run / "dependence.json").write_text(json.dumps(old), encoding="utf-8")
+    fc = _cli("forecast", world.scenario, "--out", out / "again", "--sensitivity", run, "--lang", "zh-hk", cwd=ROOT)
+    assert fc.returncode == 0, fc.stderr
+    (frun,) = (out / "again").glob("forecast-*")
+    expected = "預測年份內沒有" if old["headline"] == "no shortfall in the forecast years" else old["headline"]
+    assert expected in (frun / "report.html").read_text(encoding="utf-8")  # the old English text where no fields
 
 
 def test_forecast_refuses_a_bad_or_foreign_sensitivity_folder(tmp_path):
