@@ -104,14 +104,25 @@ def read_catalogue(fh) -> dict[str, tuple[str, str]]:
 
 def t(key: str, **fields) -> Text:
     """The message ``key`` with its fields filled: a :class:`Text` field gives each language its
-    own form, anything else (already formatted, e.g. by :func:`num`) is the same in both."""
+    own form; a number is formatted by the message (``{power:g}``, ``{floor:,.0f}``); anything
+    else (already formatted, e.g. by :func:`num`) is the same in both."""
     try:
         en, zh = catalogue()[key]
     except KeyError:
         raise KeyError(f"no message {key!r} in {CATALOGUE_FILE}") from None
-    en_fields = {k: v.en if isinstance(v, Text) else str(v) for k, v in fields.items()}
-    zh_fields = {k: v.zh if isinstance(v, Text) else str(v) for k, v in fields.items()}
-    return Text(en.format_map(en_fields), zh.format_map(zh_fields))
+
+    def value(v, lang):
+        if isinstance(v, Text):
+            return v.en if lang == "en" else v.zh
+        return v if isinstance(v, int | float) and not isinstance(v, bool) else str(v)
+
+    return Text(en.format_map({k: value(v, "en") for k, v in fields.items()}),
+                zh.format_map({k: value(v, "zh") for k, v in fields.items()}))
+
+
+def fields_of(key: str) -> set[str]:
+    """The fields message ``key`` takes."""
+    return _fields(catalogue()[key][0])
 
 
 def num(value, decimals: int = 0, *, sign: bool = False) -> Text:

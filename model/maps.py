@@ -358,7 +358,8 @@ def forecast_map(forecast, *, public: bool = False, tiles: str | None = "OpenStr
             at = i18n.t("ent.placed", site=row.site_id, start=int(row.start_year), arrival=int(row.arrival_year))
             best = i18n.same(row.next_best_site) if pd.notna(row.next_best_site) else i18n.same("-")
             popup = (f"<b>{esc(row.name)}</b> ({esc(row.enterprise_id)})<br>{_h(size, lang)}<br>{_h(at, lang)}"
-                     f"<br>{_m('ent.why', lang, reason=row.reason)}<br>{_m('ent.next', lang, site=best)}{move}")
+                     f"<br>{_m('ent.why', lang, reason=reason_text(row, sectors))}<br>"
+                     f"{_m('ent.next', lang, site=best)}{move}")
             folium.CircleMarker(
                 location=(lat + 0.0015 * np.sin(angle), lon + 0.0015 * np.cos(angle)), radius=6, color="#222",
                 weight=1, fill=True, fill_color=SECTOR_COLOURS.get(row.sector, "#999"), fill_opacity=0.95,
@@ -413,6 +414,18 @@ def forecast_map(forecast, *, public: bool = False, tiles: str | None = "OpenStr
 
 
 LAST_YEAR_COLOUR = "#253494"
+
+
+def reason_text(row, sectors: dict[str, i18n.Text]) -> i18n.Text:
+    """Why an enterprise is where it is, in both languages: the optimiser's message and fields
+    (``reason_key``, ``reason_fields``; the sector by its name), or its English text alone."""
+    key = getattr(row, "reason_key", None)
+    if not isinstance(key, str) or key not in i18n.catalogue():
+        return i18n.same(row.reason)
+    fields = json.loads(row.reason_fields or "{}")
+    if "sector" in fields:
+        fields["sector"] = sectors.get(fields["sector"], i18n.same(fields["sector"]))
+    return i18n.t(key, **{k: v for k, v in fields.items() if k in i18n.fields_of(key)})
 
 
 def _last_year_layers(fmap, last_plan: pd.DataFrame, placed: pd.DataFrame, site_xy: dict, site_names: dict, *,

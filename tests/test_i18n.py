@@ -239,3 +239,18 @@ def test_without_a_chinese_font_the_charts_and_the_pdf_are_in_english(monkeypatc
     monkeypatch.setattr(report, "cjk_font", lambda: "Noto Sans CJK HK")
     assert [report.chart_lang(lang) for lang in i18n.LANGS] == ["en", "zh-hk", "both"]
     assert report.chart_style("zh-hk") == {"font.family": ["DejaVu Sans", "Noto Sans CJK HK"]}
+
+
+def test_the_optimisers_reasons_are_messages_and_read_in_both_languages(runs):
+    # the English reason of assignments.csv is the catalogue's English, filled with its fields
+    table = pd.read_csv(runs["both"] / "assignments.csv")
+    assert table["reason_key"].notna().all() and table["reason"].notna().all()
+    for r in table.itertuples():
+        fields = json.loads(r.reason_fields)
+        assert i18n.t(r.reason_key, **fields).en == r.reason
+    placed = table[table["site_id"].notna()].iloc[0]
+    planner = (runs["both"] / "map.html").read_text(encoding="utf-8")
+    zh = i18n.t(placed["reason_key"], **json.loads(placed["reason_fields"])).zh
+    assert zh in planner and HAN.search(zh)
+    assert i18n.t("reason.no_site.floor_loading", sector="x", load=7.5).en.endswith("floors of 7.5 kPa")
+    assert i18n.t("reason.critical_mass", sector="x", mass=12000.0, room="KLE").zh.find("12,000平方米") > 0

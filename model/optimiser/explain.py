@@ -169,25 +169,51 @@ def anchor_changes(problem: Problem, site_of: np.ndarray) -> np.ndarray:
 # reasons
 
 
-_RULE_TEXT = {
-    "sector allowed": "no site allows {sector}",
-    "floor loading": "no site allowing {sector} has floors of {load:g} kPa",
-    "headroom": "no suitable site has {headroom:g} m headroom",
-    "own plot": "no land parcel is large enough for its own plant",
-    "site power": "no suitable site can supply {power:g} MW",
-    "committed site": "the suitable sites are committed to other operators",
-    "size": "no suitable site has {floor:,.0f} m2 in all",
+#: the eligibility rules' reasons: message keys of the catalogue (model/data/messages.csv)
+_RULE_KEY = {
+    "sector allowed": "reason.no_site.sector_allowed",
+    "floor loading": "reason.no_site.floor_loading",
+    "headroom": "reason.no_site.headroom",
+    "own plot": "reason.no_site.own_plot",
+    "site power": "reason.no_site.site_power",
+    "committed site": "reason.no_site.committed_site",
+    "size": "reason.no_site.size",
 }
 
 
-def unassigned_reasons(problem: Problem, solution: Solution, enterprises: np.ndarray) -> dict[int, str]:
+@dataclass(frozen=True)
+class Reason:
+    """Why an enterprise is where it is (or nowhere): a message of the catalogue and its fields
+    (plain numbers and text), so that the outputs can say it in either language."""
+
+    key: str
+    fields: tuple[tuple[str, object], ...] = ()
+
+    @classmethod
+    def of(cls, key: str, **fields) -> Reason:
+        def plain(v):
+            return v.item() if isinstance(v, np.generic) else v
+        return cls(key, tuple((k, plain(v)) for k, v in fields.items()))
+
+    def text(self, lang: str = "en") -> str:
+        from ..i18n import t
+
+        return t(self.key, **dict(self.fields)).pick(lang)
+
+    def fields_json(self) -> str:
+        import json
+
+        return json.dumps(dict(self.fields), ensure_ascii=False, sort_keys=True)
+
+
+def unassigned_reasons(problem: Problem, solution: Solution, enterprises: np.ndarray) -> dict[int, Reason]:
     """Why each of ``enterprises`` (positions) has no site, in planning terms."""
     p = problem
     if enterprises.size == 0:
         return {}
     ent = p.enterprises
     left = room_left(p, occupancy(p, solution.chosen))
-    out: dict[int, str] = {}
+    out: dict[int, Reason] = {}
     for chunk in np.array_split(enterprises, max(1, enterprises.size // 500)):
         rules = eligibility(p.sites, ent.iloc[chunk], p.settings, space_max=p.space_cap.max(axis=1),
                             power_max=p.power_cap.max(axis=1))
@@ -196,28 +222,30 @@ def unassigned_reasons(problem: Problem, solution: Solution, enterprises: np.nda
     return out
 
 
-def _reason(p: Problem, solution: Solution, left, e: int, rules: dict[str, np.ndarray]) -> str:
+def _reason(p: Problem, solution: Solution, left, e: int, rules: dict[str, np.ndarray]) -> Reason:
     ent = p.enterprises
     settings = p.settings
     sector = ent["sector"].iat[e]
     if p.first_year[e] > p.years[-1]:
-        return f"arrives after the last forecast year ({int(ent['arrival_year'].iat[e])})"
+        return Reason.of("reason.after_last_year", year=int(ent["arrival_year"].iat[e]))
     alive = np.ones(p.site_ids.size, dtype=bool)
     for rule, passing in rules.items():
         after = alive & passing
         if not after.any():
             if rule == "release year":
-                return (f"waiting limit: suitable sites are released only after its waiting limit "
-                        f"({int(p.first_year[e]) + settings.max_wait_years})")
-            detail = _RULE_TEXT[rule].format(sector=sector, load=ent["min_floor_load_kpa"].iat[e],
-                                             headroom=ent["min_headroom_m"].iat[e], power=ent["power_mw"].iat[e],
-                                             floor=ent["floor_area_m2"].iat[e])
-            return f"no eligible site: {detail}"
+                return Reason.of("reason.release_after_wait", year=int(p.first_year[e]) + settings.max_wait_years)
+            fields = {"sector": sector, "load": float(ent["min_floor_load_kpa"].iat[e]),
+                      "headroom": float(ent["min_headroom_m"].iat[e]), "power": float(ent["power_mw"].iat[e]),
+                      "floor": float(ent["floor_area_m2"].iat[e])}
+            key = _RULE_KEY[rule]
+            from ..i18n import fields_of
+
+            return Reason.of(key, **{k: v for k, v in fields.items() if k in fields_of(key)})
         alive = after
     mine = p.candidates_of(e)
     if mine.size == 0:
         latest = min(int(p.first_year[e]) + settings.max_wait_years, int(p.years[-1]))
-        return f"waiting limit: no eligible site is released by {latest}"
+        return Reason.of("reason.not_released", year=latest)
     space_ok = np.array([(left.space[p.s[i], p.k[i]:] >= p.space[i] - 1e-6).all() for i in mine])
     if not space_ok.any():
         full_by = []
@@ -225,13 +253,12 @@ def _reason(p: Problem, solution: Solution, left, e: int, rules: dict[str, np.nd
             need = p.space[mine][p.s[mine] == j].max()
             short = np.flatnonzero(left.space[j] < need - 1e-6)
             full_by.append(int(p.years[short[0]]) if short.size else int(p.years[-1]))
-        return f"floor area at its {np.unique(p.s[mine]).size} eligible site(s) exhausted by {max(full_by)}"
+        return Reason.of("reason.floor_exhausted", n=int(np.unique(p.s[mine]).size), year=max(full_by))
     ok = mine[space_ok]
     power_ok = fits(p, left, ok)
     if not np.any(power_ok):
         zones = sorted({p.zone_ids[p.zone_of_site[p.s[i]]] for i in ok.tolist()})
-        return (f"power: the sites with room left cannot supply {ent['power_mw'].iat[e]:g} MW "
-                f"(site supply or the {', '.join(zones)} grid)")
+        return Reason.of("reason.power", power=float(ent["power_mw"].iat[e]), zones=", ".join(zones))
     ok = ok[power_ok]
     if p.clustering:
         k = int(p.sector_of[e])
@@ -241,13 +268,13 @@ def _reason(p: Problem, solution: Solution, left, e: int, rules: dict[str, np.nd
         if not open_zones & set(room_zones):
             limit = int(p.max_clusters[k])
             if len(open_zones) >= limit:
-                return (f"cluster rule: {sector} is concentrated in {', '.join(sorted(open_zones))} "
-                        f"(limit {limit} zones); room is left only in {', '.join(room_zones)}")
-            return (f"cluster rule: too little {sector} demand to reach the critical mass of "
-                    f"{p.critical_mass_m2[k]:,.0f} m2 in {', '.join(room_zones)}")
+                return Reason.of("reason.cluster_limit", sector=sector, open=", ".join(sorted(open_zones)),
+                                 limit=limit, room=", ".join(room_zones))
+            return Reason.of("reason.critical_mass", sector=sector, mass=float(p.critical_mass_m2[k]),
+                             room=", ".join(room_zones))
     if p.value[ok].max() <= 0:
-        return "waiting limit: waiting for room costs more than placing it is worth"
-    return "not placed: the space it could use serves enterprises of higher value in the optimal plan"
+        return Reason.of("reason.wait_costs")
+    return Reason.of("reason.outvalued")
 
 
 # --------------------------------------------------------------------------------------------
@@ -310,23 +337,24 @@ def explain(form: Formulation, solution: Solution, clock: Clock | None = None, *
     assignments = tables["assignments"]
     if not explanations:
         empty = pd.DataFrame(columns=["zone", "year", "resource", "value_points", "at_site"])
-        return (assignments.assign(reason=None), tables["site_use"], tables["zone_balance"], tables["clusters"], empty,
+        return (assignments.assign(reason=None, reason_key=None, reason_fields=None), tables["site_use"],
+                tables["zone_balance"], tables["clusters"], empty,
                 ExplainReport("none", seconds=time.perf_counter() - started, note="explanations not asked for"))
     placed = assignments["site_id"].notna().to_numpy()
     reasons = np.empty(len(assignments), dtype=object)
     unplaced = np.flatnonzero(~placed)
-    for e, text in unassigned_reasons(p, solution, unplaced).items():
-        reasons[e] = text
+    for e, why in unassigned_reasons(p, solution, unplaced).items():
+        reasons[e] = why
     chosen_of = np.full(len(assignments), -1)
     chosen_of[p.e[solution.chosen]] = np.flatnonzero(solution.chosen)
     for e in np.flatnonzero(placed).tolist():
         if p.committed[e]:
-            reasons[e] = "committed: announced project, locked at its site and start year"
+            reasons[e] = Reason.of("reason.committed")
         else:
-            mine = p.candidates_of(e)
+            n_sites = int(np.unique(p.s[p.candidates_of(e)]).size)
             wait = int(assignments["wait_years"].iat[e])
-            reasons[e] = (f"best value among {np.unique(p.s[mine]).size} eligible site(s)"
-                          + (f"; waited {wait} year(s) for room" if wait else ""))
+            reasons[e] = (Reason.of("reason.best_value_waited", n=n_sites, wait=wait) if wait
+                          else Reason.of("reason.best_value", n=n_sites))
     n = len(assignments)
     nb_site = np.full(n, None, dtype=object)
     nb_year = pd.array([pd.NA] * n, dtype="Int64")
@@ -372,7 +400,10 @@ def explain(form: Formulation, solution: Solution, clock: Clock | None = None, *
         else:
             report = ExplainReport("reasons only", note="the fixed-cluster programme has no optimal solution")
     out = assignments.copy()
-    out["reason"] = reasons
+    # the reason in English, and as a message key and its fields for the outputs' other language
+    out["reason"] = [None if r is None else r.text("en") for r in reasons]
+    out["reason_key"] = [None if r is None else r.key for r in reasons]
+    out["reason_fields"] = [None if r is None else r.fields_json() for r in reasons]
     out["next_best_site"] = pd.array(nb_site, dtype="string")
     out["next_best_start_year"] = nb_year
     out["move_cost_points"] = nb_cost
