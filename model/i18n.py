@@ -216,7 +216,8 @@ def switch_html(lang: str) -> markupsafe.Markup:
     """The language switch (only for a page made with ``both``): English, 中文, both."""
     if lang != "both":
         return markupsafe.Markup("")
-    buttons = [("en", "English", "en-HK"), ("zh-hk", "中文", "zh-Hant-HK"), ("both", "English + 中文", "en-HK")]
+    zh = '<span lang="zh-Hant-HK">中文</span>'
+    buttons = [("en", "English", "en-HK"), ("zh-hk", "中文", "zh-Hant-HK"), ("both", f"English + {zh}", "en-HK")]
     items = "".join(f'<button type="button" data-lang="{k}" lang="{tag}" aria-pressed="{str(k == "both").lower()}">'
                     f"{label}</button>" for k, label, tag in buttons)
     label = markupsafe.escape(t("page.language").pick("both"))

@@ -365,7 +365,8 @@ def _validate_geometry(frame: gpd.GeoDataFrame, *, file: Path, id_col: str) -> g
                 file=file, feature=label,
                 fix="check the coordinates (GeoJSON is lon, lat in WGS84) and the layer's CRS",
             )
-    return grid.set_geometry(gpd.GeoSeries(geoms, index=grid.index, crs=HK_GRID))
+    # heights (Z) of a 3-D export play no part in planning: the sites are their plan
+    return grid.set_geometry(gpd.GeoSeries(shapely.force_2d(geoms), index=grid.index, crs=HK_GRID))
 
 
 def _warn_district(frame: gpd.GeoDataFrame, *, file: Path, id_col: str) -> None:

@@ -115,9 +115,10 @@ def site_shapes(sites: gpd.GeoDataFrame) -> tuple[list[list], np.ndarray]:
     wgs = sites.geometry.to_crs(WGS84)
     shapes: list[list] = []
     for j, geom in enumerate(wgs):
-        if footprint[j]:
+        if footprint[j]:  # each part's outline and its holes (a courtyard is not floor)
             parts = getattr(geom, "geoms", [geom])
-            shapes.append([[(y, x) for x, y in part.exterior.coords] for part in parts])
+            shapes.append([[(c[1], c[0]) for c in ring.coords] for part in parts
+                           for ring in (part.exterior, *part.interiors)])
         else:
             shapes.append(discs[j])
     return shapes, footprint
@@ -400,8 +401,8 @@ def forecast_map(forecast, *, public: bool = False, tiles: str | None = "OpenStr
     if last_plan is not None:
         items += (f"<div style='margin-top:4px'><span class='sw' style='border:2px solid {LAST_YEAR_COLOUR};"
                   f"border-radius:6px;background:none'></span>{_m('map.legend.last_year', lang)}</div>")
-    note = i18n.t("map.note.discs") + " " + (i18n.t("map.note.public", k=min_count) if public
-                                            else i18n.t("map.note.planner"))
+    note = i18n.t("map.note.discs") + i18n.Text(" ", "") + (i18n.t("map.note.public", k=min_count) if public
+                                                            else i18n.t("map.note.planner"))
     title = i18n.t("map.title", scenario=forecast.scenario.name)
     fmap.get_root().add_child(_Control(
         f"<div class='sp-box sp-legend' id='sp-legend'><b>{_h(title, lang)}</b>{items}"
@@ -420,11 +421,16 @@ def reason_text(row, sectors: dict[str, i18n.Text]) -> i18n.Text:
     """Why an enterprise is where it is, in both languages: the optimiser's message and fields
     (``reason_key``, ``reason_fields``; the sector by its name), or its English text alone."""
     key = getattr(row, "reason_key", None)
-    if not isinstance(key, str) or key not in i18n.catalogue():
-        return i18n.same(row.reason)
-    fields = json.loads(row.reason_fields or "{}")
+    raw = getattr(row, "reason_fields", None)
+    if not isinstance(key, str) or key not in i18n.catalogue() or not isinstance(raw, str):
+        reason = getattr(row, "reason", None)
+        return i18n.same("-" if reason is None or pd.isna(reason) else reason)
+    fields = json.loads(raw)
     if "sector" in fields:
         fields["sector"] = sectors.get(fields["sector"], i18n.same(fields["sector"]))
+    for name in ("zones", "open", "room"):  # lists of zones: "NTE, KLE" and 「NTE、KLE」
+        if isinstance(fields.get(name), str):
+            fields[name] = i18n.Text(fields[name], fields[name].replace(", ", "、"))
     return i18n.t(key, **{k: v for k, v in fields.items() if k in i18n.fields_of(key)})
 
 
@@ -436,7 +442,9 @@ def _last_year_layers(fmap, last_plan: pd.DataFrame, placed: pd.DataFrame, site_
     last = last_plan[last_plan["site_id"].notna()]
     last_count = last.groupby("site_id").size()
     now_count = placed.groupby("site_id").size()
-    run = i18n.same(label.rstrip("/").rsplit("/", 1)[-1] if label else "-")
+    from pathlib import PureWindowsPath
+
+    run = i18n.same(PureWindowsPath(label).name if label else "-")  # the folder's name only, never its path
     layer = folium.FeatureGroup(name=_m("map.layer.last_year", lang, run=run), show=False)
     for sid in sorted(set(last_count.index) | set(now_count.index)):
         if sid not in site_xy:
@@ -563,6 +571,8 @@ def supply_map(sites: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, years: list[int]
     base_map(fmap, lang)
     shapes, footprint = site_shapes(sites)
     sectors = _names(sector_table(), "sector")
+    zones = _names(zone_table(), "zone")
+    districts = {r.district: i18n.name(r.district, r.name_zh) for r in district_table().itertuples(index=False)}
     colours, tips = {}, {}
     for group in GROUPS:
         group_text = i18n.t(f"group.{group}")
@@ -575,8 +585,10 @@ def supply_map(sites: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, years: list[int]
             area = i18n.num(row.floor_area_m2)
             available = i18n.t("site.available", area=area, year=int(row.available_from_year),
                                power=i18n.num(row.power_mw, 1))
+            where = i18n.t("site.where", group=group_text, zone=zones.get(row.zone, i18n.same(row.zone)),
+                           district=districts.get(row.district, i18n.same(row.district)))
             popup = (f"<b>{_h(site, lang)}</b> ({esc(row.site_id)})<br>"
-                     f"{_m('site.where', lang, group=group_text, zone=row.zone, district=row.district)}<br>"
+                     f"{_h(where, lang)}<br>"
                      f"{_h(available, lang)}"
                      f"<br>{_m('site.released', lang, year=int(row.available_from_year), sectors=sector_list)}"
                      f"<br><i>{_m('site.source', lang, source=row.source)}</i>")

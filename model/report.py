@@ -8,6 +8,8 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")  # no display
+from functools import cache  # noqa: E402
+
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -27,6 +29,7 @@ CJK_FONTS = ("Noto Sans CJK HK", "Noto Sans CJK TC", "Noto Sans HK", "Noto Sans 
              "Noto Sans CJK JP", "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "AR PL UMing TW")
 
 
+@cache
 def cjk_font() -> str | None:
     """The installed font that charts and the PDF use for Chinese, or None (they are then in English)."""
     from matplotlib import font_manager
@@ -46,15 +49,20 @@ def chart_style(lang: str) -> dict:
     return {"font.family": ["DejaVu Sans", font] if font else ["DejaVu Sans"]}
 
 
+@cache
+def _table_names(kind: str) -> dict[str, i18n.Text]:
+    table = zone_table() if kind == "zone" else sector_table()
+    return {k: i18n.name(n, z) for k, n, z in zip(table[kind], table["name"], table["name_zh"], strict=True)}
+
+
 def zone_text(zone) -> i18n.Text:
     """A zone's name in both languages (its id where the table has no such zone)."""
-    z = zone_table().set_index("zone")
-    return i18n.name(z.at[zone, "name"], z.at[zone, "name_zh"]) if zone in z.index else i18n.same(zone)
+    return _table_names("zone").get(zone, i18n.same(zone))
 
 
 def sector_text(sector) -> i18n.Text:
-    s = sector_table().set_index("sector")
-    return i18n.name(s.at[sector, "name"], s.at[sector, "name_zh"]) if sector in s.index else i18n.same(sector)
+    """A sector's name in both languages (its id where the table has no such sector)."""
+    return _table_names("sector").get(sector, i18n.same(sector))
 
 
 def value_text(prefix: str, value) -> i18n.Text:
@@ -195,8 +203,9 @@ def headline(forecast) -> list[tuple[i18n.Text, i18n.Text]]:
                resource=value_text("resource", short["resource"].iloc[0]),
                year=int(short["first_shortfall_year"].iloc[0]))
              if len(short) else t("headline.first.none"))
-    proof = (t("headline.optimiser.proven", status=a.status, gap=i18n.pct(a.gap, 2)) if a.gap is not None
-             else t("headline.optimiser.nobound", status=a.status))
+    status = value_text("status", a.status)  # the solver's own word, explained in Chinese
+    proof = (t("headline.optimiser.proven", status=status, gap=i18n.pct(a.gap, 2)) if a.gap is not None
+             else t("headline.optimiser.nobound", status=status))
     return [
         (t("headline.years"), i18n.same(f"{forecast.scenario.year_range[0]}-{forecast.scenario.year_range[-1]}")),
         (t("headline.placed"), t("headline.placed.value", placed=num(len(placed)), total=num(len(a.assignments)))),
@@ -320,26 +329,64 @@ A4_IN = (8.27, 11.69)
 PDF_TABLE_ROWS = 32
 
 
-def _page(title: str | None = None):
-    import textwrap
+def wrap_display(text: str, width: int) -> list[str]:
+    """Lines of at most ``width`` columns, a Chinese character counting two (East Asian wide):
+    Latin text breaks at a space, Chinese between any two characters."""
+    import unicodedata
 
+    def cols(ch: str) -> int:
+        return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+    lines: list[str] = []
+    for para in text.split("\n"):
+        line, used = "", 0
+        for ch in para:
+            if used + cols(ch) > width and line:
+                cut = line.rfind(" ")
+                if cols(ch) == 1 and ch != " " and cut > 0 and cols(line[-1]) == 1:
+                    lines.append(line[:cut])  # carry the unfinished Latin word over
+                    line = line[cut + 1:]
+                else:
+                    lines.append(line)
+                    line = ""
+                used = sum(cols(c) for c in line)
+                if ch == " " and not line:
+                    continue
+            line += ch
+            used += cols(ch)
+        lines.append(line)
+    return [ln.rstrip() for ln in lines]
+
+
+#: columns of a page title (14 pt bold)
+TITLE_COLUMNS = 62
+#: height of one title line, as a share of the A4 page
+TITLE_LINE = 0.024
+
+
+def _page(title: str | None = None):
     fig = plt.figure(figsize=A4_IN)
     if title:  # wrapped here: matplotlib's own wrapping re-reads the text as mathtext
-        fig.text(0.08, 0.95, "\n".join(textwrap.wrap(title, 60)), fontsize=14, weight="bold", va="top",
+        fig.text(0.08, 0.95, "\n".join(wrap_display(title, TITLE_COLUMNS)), fontsize=14, weight="bold", va="top",
                  parse_math=False)
     return fig
 
 
-def _lines(fig, lines: list[tuple[str, str]], top: float = 0.9, step: float = 0.022, x: float = 0.08,
-           width: int = 100) -> float:
-    """Key: value lines; a line with no key and no value is a gap, one with only a key is a heading
-    (input text is shown literally: no mathtext, so '$' stays a dollar)."""
-    import textwrap
+def _below_title(title: str) -> float:
+    """Where the text under a page title starts (the title wraps to as many lines as it needs)."""
+    return 0.95 - TITLE_LINE * len(wrap_display(title, TITLE_COLUMNS)) - 0.015
 
+
+def _lines(fig, lines: list[tuple[str, str]], top: float = 0.9, step: float = 0.022, x: float = 0.08,
+           width: int = 100, colon: str = ": ") -> float:
+    """Key: value lines; a line with no key and no value is a gap, one with only a key is a heading
+    (input text is shown literally: no mathtext, so '$' stays a dollar). ``width`` in columns, a
+    Chinese character counting two."""
     y = top
     for key, value in lines:
         heading = bool(key) and not value
-        wrapped = textwrap.wrap(key if heading else (f"{key}: {value}" if key else value), width) or [""]
+        text = key if heading else (f"{key}{colon}{value}" if key else value)
+        wrapped = [ln for ln in wrap_display(" ".join(text.split()), width) if ln] or [""]
         for part in wrapped:
             fig.text(x, y, part, fontsize=10 if heading else 9, va="top", parse_math=False,
                      weight="bold" if heading else "normal")
@@ -351,7 +398,7 @@ def _table_pages(title: str, header: list[str], rows: list[list[str]], say, note
     pages = []
     chunks = [rows[k:k + PDF_TABLE_ROWS] for k in range(0, len(rows), PDF_TABLE_ROWS)] or [[]]
     for n, chunk in enumerate(chunks, start=1):
-        fig = _page(title + (" " + say("pdf.part", k=n, n=len(chunks)) if len(chunks) > 1 else ""))
+        fig = _page(title + (" " + say("pdf.part", k=n, n=len(chunks)).replace("\n", " ") if len(chunks) > 1 else ""))
         ax = fig.add_axes((0.06, 0.08, 0.88, 0.84))
         ax.axis("off")
         if chunk:
@@ -378,13 +425,16 @@ def pdf_pages(forecast, *, manifest: dict, figures: dict, dependence=None, depen
     where a Chinese font is installed, else English (:func:`chart_lang`)."""
     lang = chart_lang(lang)
     say = sayer(lang)
-    width = {"en": 100, "zh-hk": 55, "both": 80}[lang]  # a Chinese character is about two Latin ones wide
+    heading = sayer(lang, "\n")  # a page title: Chinese under English with both
+    width = 100  # columns: a Chinese character counts two
+    colon = "：" if lang == "zh-hk" else ": "
     scenario = forecast.scenario
     pages = []
     with plt.rc_context(chart_style(lang)):
-        fig = _page(say("page.h1", scenario=scenario.name))
-        y = _lines(fig, [("", scenario.description), ("", "")]
-                   + [(say(k), say(v)) for k, v in headline(forecast)], top=0.87, width=width)
+        title = heading("page.h1", scenario=scenario.name)
+        fig = _page(title)
+        y = _lines(fig, [("", scenario.description), ("", "")] + [(say(k), say(v)) for k, v in headline(forecast)],
+                   top=_below_title(title), width=width, colon=colon)
         view = changes_view(changes)
         if view is not None:
             moved = [f"{say(zone_text(r['zone']))} {say(value_text('resource', r['resource']))}: "
@@ -396,7 +446,7 @@ def pdf_pages(forecast, *, manifest: dict, figures: dict, dependence=None, depen
                              (say("changes.pdf.moved"), "; ".join(moved) or say("word.none")),
                              (say("changes.pdf.causes"), "; ".join(counts) or say("word.none")),
                              (say("changes.pdf.supply"), say("changes.pdf.supply_count", n=len(view["supply"])))],
-                       top=y, width=width)
+                       top=y, width=width, colon=colon)
         if dependence is not None:
             movers = [say("dep.pdf.mover", group=d.group, low=dependence_value(d.low), high=dependence_value(d.high))
                       for d in dependence.decisive]
@@ -404,17 +454,17 @@ def pdf_pages(forecast, *, manifest: dict, figures: dict, dependence=None, depen
             _lines(fig, [("", ""), (say("dep.title"), ""), (say("dep.pdf.headline"), head),
                          (say("dep.pdf.movers"), "; ".join(movers) or say("dep.pdf.none")),
                          (say("dep.pdf.runs"), say("dep.pdf.runs.value", runs=dependence.runs))],
-                   top=y, width=width)
+                   top=y, width=width, colon=colon)
         pages.append(fig)
         for name, chart in figures.items():
-            fig = _page(say(f"chart.{name}"))
+            fig = _page(heading(f"chart.{name}"))
             ax = fig.add_axes((0.05, 0.3, 0.9, 0.6))
             ax.axis("off")
             chart.canvas.draw()
             ax.imshow(np.asarray(chart.canvas.buffer_rgba()))
             pages.append(fig)
         if dependence_chart is not None:
-            fig = _page(say("dep.title"))
+            fig = _page(heading("dep.title"))
             ax = fig.add_axes((0.05, 0.05, 0.9, 0.85))
             ax.axis("off")
             ax.imshow(dependence_chart)
@@ -428,7 +478,7 @@ def pdf_pages(forecast, *, manifest: dict, figures: dict, dependence=None, depen
                  say("word.withheld") if r.withheld else str(r.first_shortfall_year),
                  "-" if r.withheld else str(r.lead_time_years)] for r in shown.itertuples(index=False)]
         share = i18n.pct(scenario.early_warning.shortfall_remaining_share)
-        pages += _table_pages(say("ew.title"), [say(f"col.{c}") for c in ("scope", "zone_or_sector", "resource",
+        pages += _table_pages(heading("ew.title"), [say(f"col.{c}") for c in ("scope", "zone_or_sector", "resource",
                                                                          "first_shortfall", "lead_time")],
                               rows, say, note=say("ew.definition", share=share))
         solver = manifest["solver"]
@@ -439,8 +489,8 @@ def pdf_pages(forecast, *, manifest: dict, figures: dict, dependence=None, depen
                 (say("manifest.timings"), ", ".join(f"{k} {v}" for k, v in manifest["timings_s"].items())),
                 (say("manifest.versions"), ", ".join(f"{k} {v}" for k, v in manifest["versions"].items()))]
         prov += [(say("manifest.input"), f"{e['path']}  sha256 {e['sha256'][:16]}...") for e in manifest["inputs"]]
-        fig = _page(say("manifest.title"))
-        _lines(fig, prov, top=0.91)
+        fig = _page(heading("manifest.title"))
+        _lines(fig, prov, top=0.91, colon=colon)
         pages.append(fig)
     return pages
 

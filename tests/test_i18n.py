@@ -118,11 +118,14 @@ def runs(tmp_path_factory):
     world = write_tiny_world(tmp / "w", text={"site_name_zh": "測試用地"})
     layer = json.loads(world.sites.read_text(encoding="utf-8"))
     for f in layer["features"]:
-        if f["properties"]["site_id"] == "T-TKO-1":  # a footprint, about 200 m square, around its point
-            x, y = f["geometry"]["coordinates"]
-            d = 0.001
-            f["geometry"] = {"type": "Polygon", "coordinates": [[[x - d, y - d], [x + d, y - d], [x + d, y + d],
-                                                                 [x - d, y + d], [x - d, y - d]]]}
+        if f["properties"]["site_id"] == "T-TKO-1":  # a footprint, about 200 m square, around its point,
+            x, y = f["geometry"]["coordinates"]      # with a courtyard, exported in 3-D (heights in Z)
+            d, h = 0.001, 0.0003
+            f["geometry"] = {"type": "Polygon", "coordinates": [
+                [[x - d, y - d, 12.5], [x + d, y - d, 12.5], [x + d, y + d, 12.5], [x - d, y + d, 12.5],
+                 [x - d, y - d, 12.5]],
+                [[x - h, y - h, 12.5], [x - h, y + h, 12.5], [x + h, y + h, 12.5], [x + h, y - h, 12.5],
+                 [x - h, y - h, 12.5]]]}
     world.sites.write_text(json.dumps(layer, ensure_ascii=False), encoding="utf-8")
     out = {}
     for lang in i18n.LANGS:
@@ -143,7 +146,7 @@ def test_the_report_in_english_chinese_or_both(runs):
     assert '<html lang="en-HK" data-lang="en">' in en and not _visible_han(en) and "class=\"l-switch\"" not in en
     assert '<html lang="zh-Hant-HK" data-lang="zh-hk">' in zh and 'class="l-switch"' not in zh
     assert "<h2>主要數字</h2>" in zh and "Headline figures" not in zh
-    assert "預警：首個短缺年份及預留時間" in zh
+    assert "預警：首個短缺年份及前置時間" in zh
     assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日根據", zh)  # the date, Hong Kong Chinese form
     assert re.search(r"Made on \d{1,2} [A-Z][a-z]+ \d{4}", en)
     assert 'class="l-switch"' in both and both.count('lang="zh-Hant-HK"') > 50
@@ -163,6 +166,46 @@ def test_the_maps_in_english_chinese_or_both(runs):
     # the district boundaries and the footprint drawn from the layer's polygon
     assert both.count("sp-district-line") >= 18
     assert en.count("sp-footprint") == 1
+
+
+def test_a_footprint_is_drawn_with_its_holes_and_a_3d_export_is_read_as_its_plan(tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import Point, Polygon
+
+    from model.layers import HK_GRID
+    from model.maps import site_shapes
+
+    x, y = 836_000.0, 818_000.0  # Hong Kong 1980 Grid, metres
+    outer = [(x - 100, y - 100, 5), (x + 100, y - 100, 5), (x + 100, y + 100, 5), (x - 100, y + 100, 5)]
+    hole = [(x - 20, y - 20, 5), (x - 20, y + 20, 5), (x + 20, y + 20, 5), (x + 20, y - 20, 5)]
+    sites = gpd.GeoDataFrame({"land_area_m2": [40_000.0, 1.0], "total_floor_area_m2": [0.0, 0.0],
+                              "floor_area_m2": [1.0, 1.0]},
+                             geometry=[Polygon(outer, [hole]), Point(x, y)], crs=HK_GRID)
+    shapes, footprint = site_shapes(sites)
+    assert footprint.tolist() == [True, False]
+    assert len(shapes[0]) == 2 and len(shapes[1]) == 40  # outline and hole; the point's disc
+    assert all(len(pt) == 2 for ring in shapes[0] for pt in ring)
+
+
+def test_pdf_lines_wrap_by_display_width():
+    from model.report import wrap_display
+
+    assert [len(line) for line in wrap_display("新" * 70, 62)] == [31, 31, 8]  # 2 columns a character
+    assert wrap_display("one two three", 8) == ["one two", "three"]  # Latin breaks at a space
+    assert wrap_display("abc\n新型", 10) == ["abc", "新型"]
+
+
+def test_a_reason_without_fields_reads_as_it_is_and_a_missing_one_as_a_dash():
+    from types import SimpleNamespace
+
+    from model.maps import reason_text
+
+    assert reason_text(SimpleNamespace(reason=None, reason_key=None, reason_fields=None), {}).en == "-"
+    assert reason_text(SimpleNamespace(reason=float("nan"), reason_key=float("nan"), reason_fields=float("nan")),
+                       {}).en == "-"
+    row = SimpleNamespace(reason="x", reason_key="reason.power", reason_fields='{"power": 12.0, "zones": "NTE, KLE"}')
+    text = reason_text(row, {})
+    assert text.en.endswith("(site supply or the NTE, KLE grid)") and "NTE、KLE" in text.zh
 
 
 def test_the_pdf_follows_the_language_where_a_chinese_font_is_installed(runs):
