@@ -404,6 +404,7 @@ def forecast_map(forecast, *, public: bool = False, tiles: str | None = "OpenStr
     note = i18n.t("map.note.discs") + i18n.Text(" ", "") + (i18n.t("map.note.public", k=min_count) if public
                                                             else i18n.t("map.note.planner"))
     title = i18n.t("map.title", scenario=forecast.scenario.name)
+    fmap.get_root().header.add_child(Element(f"<title>{esc(title.pick(lang, ' / '))}</title>"))
     fmap.get_root().add_child(_Control(
         f"<div class='sp-box sp-legend' id='sp-legend'><b>{_h(title, lang)}</b>{items}"
         f"<div class='sp-note'>{_h(note, lang)}</div></div>"))

@@ -357,8 +357,13 @@ def tornado_figure(sens: Sensitivity, lang: str = "en"):
             ax.set_title(titles[key], fontsize=9, loc="left")
             ax.tick_params(axis="x", labelsize=8)
             if wide.empty:
-                ax.text(0.5, 0.5, say("tornado.none"), transform=ax.transAxes, ha="center")
-        axes[0, 0].legend(fontsize=7, loc="lower right")
+                ax.set_yticks([])
+                ax.text(0.5, 0.35, say("tornado.none"), transform=ax.transAxes, ha="center", va="center")
+        from matplotlib.patches import Patch
+
+        ends = [Patch(facecolor="#4575b4", hatch="///", edgecolor="white", label=say("tornado.low")),
+                Patch(facecolor="#d73027", label=say("tornado.high"))]  # whether or not the panel has bars
+        axes[0, 0].legend(handles=ends, fontsize=7, loc="lower right")
         title = fig.suptitle(say("tornado.title", scenario=sens.scenario.name, bars=TORNADO_BARS), fontsize=9)
         title.set_parse_math(False)  # the scenario's name is shown as typed
         fig.tight_layout(rect=(0, 0, 1, 0.95))

@@ -159,6 +159,7 @@ def test_the_maps_in_english_chinese_or_both(runs):
     zh = (runs["zh-hk"] / "map_public.html").read_text(encoding="utf-8")
     both = (runs["both"] / "map.html").read_text(encoding="utf-8")
     assert "Planning zones" in en and "規劃區域" not in en
+    assert "<title>tiny: utilisation of sites</title>" in en and "<title>tiny：用地使用率</title>" in zh
     assert "規劃區域" in zh and "Planning zones" not in zh
     assert "測試用地" in zh and "測試用地" not in en  # the site's name_zh
     assert "Hub 0" in zh  # a hub with no Chinese name keeps its English one
