@@ -353,8 +353,8 @@ def write_sensitivity_run(sens, out_root: str | Path, record: RunRecord | None =
     data, for ``siteplan forecast --sensitivity``) and the manifest."""
     import matplotlib.pyplot as plt
 
-    from .report import render_sensitivity
-    from .sensitivity import cases_table, dependence_section, tornado_figure
+    from .report import render_sensitivity, tornado_figure
+    from .sensitivity import cases_table, dependence_section
 
     record = record or RunRecord()
     now = datetime.now(UTC)

@@ -189,6 +189,51 @@ def chart_figures(forecast, lang: str = "en") -> dict[str, plt.Figure]:
     return figs
 
 
+def tornado_figure(sens, lang: str = "en"):
+    """The tornado chart: one panel per headline, two bars per group (its low end above, hatched;
+    its high end below), groups with the largest effect at the top. Readable in greyscale. In
+    ``lang`` where a Chinese font is installed (:func:`chart_lang`); ``sens``: a
+    :class:`model.sensitivity.Sensitivity`."""
+    from .sensitivity import TORNADO_BARS, headline_shortfall, tornado_data
+
+    lang = chart_lang(lang)
+    say = sayer(lang, "\n")
+    head = headline_shortfall(sens.reference)
+    last = sens.scenario.year_range[-1]
+    titles = {"unmet": say("tornado.unmet"), "placements": say("tornado.placements")}
+    if head is not None:
+        titles["shortfall"] = say("tornado.shortfall", zone=zone_text(head[0]),
+                                  resource=value_text("resource", head[1]), central=head[2], last=last,
+                                  after=last + 1)
+    data = {key: wide.tail(TORNADO_BARS) for key, wide in tornado_data(sens).items()}
+    heights = [max(len(d), 1) for d in data.values()]
+    with plt.rc_context(chart_style(lang)):
+        fig, axes = plt.subplots(len(data), 1, figsize=(9, 1.0 + 0.32 * sum(heights) + 0.6 * len(data)),
+                                 squeeze=False, gridspec_kw={"height_ratios": heights})
+        for ax, (key, wide) in zip(axes[:, 0], data.items(), strict=True):
+            scale = 1000.0 if key == "unmet" else 1.0
+            y = np.arange(len(wide))
+            ax.barh(y + 0.2, wide["low"] / scale, height=0.38, color="#4575b4", hatch="///", edgecolor="white",
+                    label=say("tornado.low"))
+            ax.barh(y - 0.2, wide["high"] / scale, height=0.38, color="#d73027", label=say("tornado.high"))
+            ax.axvline(0, color="#333", lw=0.8)
+            ax.set_yticks(y, wide.index, fontsize=8)
+            ax.set_title(titles[key], fontsize=9, loc="left")
+            ax.tick_params(axis="x", labelsize=8)
+            if wide.empty:
+                ax.set_yticks([])
+                ax.text(0.5, 0.35, say("tornado.none"), transform=ax.transAxes, ha="center", va="center")
+        from matplotlib.patches import Patch
+
+        ends = [Patch(facecolor="#4575b4", hatch="///", edgecolor="white", label=say("tornado.low")),
+                Patch(facecolor="#d73027", label=say("tornado.high"))]  # whether or not the panel has bars
+        axes[0, 0].legend(handles=ends, fontsize=7, loc="lower right")
+        title = fig.suptitle(say("tornado.title", scenario=sens.scenario.name, bars=TORNADO_BARS), fontsize=9)
+        title.set_parse_math(False)  # the scenario's name is shown as typed
+        fig.tight_layout(rect=(0, 0, 1, 0.95))
+    return fig
+
+
 def headline(forecast) -> list[tuple[i18n.Text, i18n.Text]]:
     """The headline figures, each a (label, value) pair in both languages."""
     t, num = i18n.t, i18n.num

@@ -336,8 +336,8 @@ def test_a_variant_that_contradicts_a_committed_project_is_a_finding_not_a_failu
 def test_the_tornado_chart_is_drawn_in_each_language(solved):
     import matplotlib.pyplot as plt
 
-    from model.report import cjk_font
-    from model.sensitivity import tornado_data, tornado_figure
+    from model.report import cjk_font, tornado_figure
+    from model.sensitivity import tornado_data
 
     _world, _sc, sens = solved
     keys = set(tornado_data(sens))
