@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -164,9 +165,21 @@ def check_lang(lang: str) -> str:
     return lang
 
 
+_LATIN = re.compile(r"[A-Za-z]")
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def _english_only(text: Text) -> bool:
+    """A text with no Chinese form (an English name, an id): Latin letters and no Chinese."""
+    return text.en == text.zh and bool(_LATIN.search(text.en)) and not _HAN.search(text.en)
+
+
 def html(text: Text, lang: str, escape: Callable[[str], str] = markupsafe.escape) -> markupsafe.Markup:
     """The text as HTML for a page in ``lang``: each language escaped; with ``both``, each in a
-    ``span`` tagged with its language, which the page's switch shows or hides."""
+    ``span`` tagged with its language, which the page's switch shows or hides. On a page that
+    can be Chinese, English that has no Chinese form is tagged English (for screen readers)."""
+    if lang != "en" and _english_only(text):
+        return markupsafe.Markup(f'<span lang="{HTML_LANG["en"]}">{escape(text.en)}</span>')
     if lang != "both":
         return markupsafe.Markup(str(escape(text.pick(lang))))
     if text.en == text.zh:

@@ -103,6 +103,9 @@ def test_names_fall_back_to_english_and_text_is_escaped_in_each_language():
     assert 'lang="en-HK"' in html and 'lang="zh-Hant-HK"' in html
     assert str(i18n.html(i18n.Text("<b>", "乙"), "zh-hk")) == "乙"
     assert str(i18n.html(i18n.same("2029"), "both")) == "2029"  # the same in both: shown once
+    # a name with no Chinese form, on a page that can be Chinese, is tagged English for screen readers
+    assert str(i18n.html(i18n.same("Kwun Tong <works>"), "zh-hk")) == '<span lang="en-HK">Kwun Tong &lt;works&gt;</span>'
+    assert str(i18n.html(i18n.same("Kwun Tong works"), "en")) == "Kwun Tong works"
     with pytest.raises(ValueError, match="use one of en, zh-hk, both"):
         i18n.check_lang("fr")
 
