@@ -159,6 +159,31 @@ def join(parts: list[Text], sep: Text | str = ", ") -> Text:
     return Text(sep.en.join(p.en for p in parts), sep.zh.join(p.zh for p in parts))
 
 
+@cache
+def _names(kind: str) -> Mapping[str, Text]:
+    """The names of the zones, sectors or districts of ``model/data`` in both languages, by id."""
+    from . import schema
+
+    table = {"zone": schema.zones, "sector": schema.sectors, "district": schema.districts}[kind]()
+    english = table["name"] if "name" in table else table[kind]
+    return {k: name(en, zh) for k, en, zh in zip(table[kind], english, table["name_zh"], strict=True)}
+
+
+def zone_name(zone) -> Text:
+    """A zone's name in both languages (its id where the table has no such zone)."""
+    return _names("zone").get(zone, same(zone))
+
+
+def sector_name(sector) -> Text:
+    """A sector's name in both languages (its id where the table has no such sector)."""
+    return _names("sector").get(sector, same(sector))
+
+
+def district_name(district) -> Text:
+    """A district's name in both languages (as given where the table has no such district)."""
+    return _names("district").get(district, same(district))
+
+
 def check_lang(lang: str) -> str:
     if lang not in LANGS:
         raise ValueError(f"language {lang!r}: use one of {', '.join(LANGS)}")

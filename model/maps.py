@@ -30,8 +30,6 @@ from . import i18n
 from .disclosure import firm_names, public_enterprise_cells, withhold_firms
 from .layers import HK_GRID, WGS84
 from .schema import districts as district_table
-from .schema import sectors as sector_table
-from .schema import zones as zone_table
 
 HK_CENTRE = (22.38, 114.12)
 SECTOR_COLOURS = {
@@ -213,12 +211,19 @@ STYLE = """<style>
 </style>"""
 
 
-def _names(table, key: str) -> dict[str, i18n.Text]:
-    return {k: i18n.name(n, z) for k, n, z in zip(table[key], table["name"], table["name_zh"], strict=True)}
-
-
 def _site_name(row) -> i18n.Text:
     return i18n.name(row["name"], row.get("name_zh"))
+
+
+def _site_where(row, group_text: i18n.Text) -> i18n.Text:
+    """A site's group, zone and district, in both languages."""
+    return i18n.t("site.where", group=group_text, zone=i18n.zone_name(row.zone),
+                  district=i18n.district_name(row.district))
+
+
+def _site_sectors(row) -> i18n.Text:
+    """The sectors a site allows, by name, listed with ', ' and 、."""
+    return i18n.join([i18n.sector_name(x) for x in str(row.allowed_sectors).split(";")], i18n.Text(", ", "、"))
 
 
 def _language_control(lang: str) -> _Control | None:
@@ -253,9 +258,6 @@ def forecast_map(forecast, *, public: bool = False, tiles: str | None = "OpenStr
     sites = forecast.inputs.sites.reset_index(drop=True)
     years = [int(y) for y in forecast.scenario.year_range]
     use = alloc.site_use
-    sectors = _names(sector_table(), "sector")
-    zones = _names(zone_table(), "zone")
-    districts = {r.district: i18n.name(r.district, r.name_zh) for r in district_table().itertuples(index=False)}
     fmap = _new_map(tiles, lang)
 
     # context that needs no network: land, islands and districts, then the planning zones
@@ -263,7 +265,7 @@ def forecast_map(forecast, *, public: bool = False, tiles: str | None = "OpenStr
     context = folium.FeatureGroup(name=_m("map.layer.zones", lang), show=True)
     zone_xy = _zone_centres(sites)
     for zone, (lat, lon) in zone_xy.items():
-        text = zones.get(zone, i18n.same(zone))
+        text = i18n.zone_name(zone)
         text = i18n.Text(text.en.replace("Northern Metropolis: ", "NM: "), text.zh)
         folium.Marker((lat, lon), icon=folium.DivIcon(html=f"<div class='sp-zone-label'>{_h(text, lang)}</div>",
                                                       icon_size=(1, 1), class_name="sp-zone")).add_to(context)
@@ -293,10 +295,8 @@ def forecast_map(forecast, *, public: bool = False, tiles: str | None = "OpenStr
             su = by_site[row.site_id]
             share = [float(u) if c > 0 else np.nan for u, c in zip(su["utilisation"].tolist(),
                                                                     su["space_capacity_m2"].tolist(), strict=True)]
-            sector_list = i18n.join([sectors.get(x, i18n.same(x)) for x in str(row.allowed_sectors).split(";")],
-                                    i18n.Text(", ", "、"))
-            where = i18n.t("site.where", group=group_text, zone=zones.get(row.zone, i18n.same(row.zone)),
-                           district=districts.get(row.district, i18n.same(row.district)))
+            sector_list = _site_sectors(row)
+            where = _site_where(row, group_text)
             popup = (f"<b>{_h(site, lang)}</b> ({esc(row.site_id)})<br>{_h(where, lang)}<br>"
                      f"{_m('site.released', lang, year=int(row.available_from_year), sectors=sector_list)}<br>"
                      f"{_site_table(su, row.capacity_basis == 'land', lang)}"
@@ -325,10 +325,10 @@ def forecast_map(forecast, *, public: bool = False, tiles: str | None = "OpenStr
         for k, row in enumerate(cells.itertuples()):
             lat, lon = site_xy[row.site_id] if row.level == "site" else zone_xy[row.zone]
             angle = 2 * np.pi * (k % 8) / 8
-            sector = sectors.get(row.sector, i18n.same(row.sector))
+            sector = i18n.sector_name(row.sector)
             where = (i18n.t("ent.at", site=site_names.get(row.site_id, i18n.same(row.site_id)))
                      if row.level == "site" else
-                     i18n.t("ent.in_zone", zone=zones.get(row.zone, i18n.same(row.zone)), k=min_count))
+                     i18n.t("ent.in_zone", zone=i18n.zone_name(row.zone), k=min_count))
             if row.withheld:
                 count = i18n.t("ent.fewer", k=min_count)
                 detail = i18n.t("ent.withheld", count=count, k=min_count)
@@ -352,14 +352,14 @@ def forecast_map(forecast, *, public: bool = False, tiles: str | None = "OpenStr
         for k, row in enumerate(placed.itertuples()):
             lat, lon = site_xy[row.site_id]
             angle = 2 * np.pi * (k % 12) / 12
-            sector = sectors.get(row.sector, i18n.same(row.sector))
+            sector = i18n.sector_name(row.sector)
             move = (" " + _m("ent.move_cost", lang, points=i18n.num(row.move_cost_points, 2))
                     if pd.notna(row.move_cost_points) else "")
             size = i18n.t("ent.size", sector=sector, area=i18n.num(row.floor_area_m2), power=i18n.num(row.power_mw, 1))
             at = i18n.t("ent.placed", site=row.site_id, start=int(row.start_year), arrival=int(row.arrival_year))
             best = i18n.same(row.next_best_site) if pd.notna(row.next_best_site) else i18n.same("-")
             popup = (f"<b>{esc(row.name)}</b> ({esc(row.enterprise_id)})<br>{_h(size, lang)}<br>{_h(at, lang)}"
-                     f"<br>{_m('ent.why', lang, reason=reason_text(row, sectors))}<br>"
+                     f"<br>{_m('ent.why', lang, reason=reason_text(row))}<br>"
                      f"{_m('ent.next', lang, site=best)}{move}")
             folium.CircleMarker(
                 location=(lat + 0.0015 * np.sin(angle), lon + 0.0015 * np.cos(angle)), radius=6, color="#222",
@@ -397,7 +397,7 @@ def forecast_map(forecast, *, public: bool = False, tiles: str | None = "OpenStr
     items += f"<div><span class='sw' style='background:{NOT_RELEASED}'></span>{_m('map.legend.unreleased', lang)}</div>"
     items += f"<div style='margin-top:4px'><b>{_m('map.legend.sectors', lang)}</b></div>"
     items += "".join(f"<div><span class='sw' style='background:{c};border-radius:6px'></span>"
-                     f"{_h(sectors.get(k, i18n.same(k)), lang)}</div>" for k, c in SECTOR_COLOURS.items())
+                     f"{_h(i18n.sector_name(k), lang)}</div>" for k, c in SECTOR_COLOURS.items())
     if last_plan is not None:
         items += (f"<div style='margin-top:4px'><span class='sw' style='border:2px solid {LAST_YEAR_COLOUR};"
                   f"border-radius:6px;background:none'></span>{_m('map.legend.last_year', lang)}</div>")
@@ -418,7 +418,7 @@ def forecast_map(forecast, *, public: bool = False, tiles: str | None = "OpenStr
 LAST_YEAR_COLOUR = "#253494"
 
 
-def reason_text(row, sectors: dict[str, i18n.Text]) -> i18n.Text:
+def reason_text(row) -> i18n.Text:
     """Why an enterprise is where it is, in both languages: the optimiser's message and fields
     (``reason_key``, ``reason_fields``; the sector by its name), or its English text alone."""
     key = getattr(row, "reason_key", None)
@@ -428,7 +428,7 @@ def reason_text(row, sectors: dict[str, i18n.Text]) -> i18n.Text:
         return i18n.same("-" if reason is None or pd.isna(reason) else reason)
     fields = json.loads(raw)
     if "sector" in fields:
-        fields["sector"] = sectors.get(fields["sector"], i18n.same(fields["sector"]))
+        fields["sector"] = i18n.sector_name(fields["sector"])
     for name in ("zones", "open", "room"):  # lists of zones: "NTE, KLE" and 「NTE、KLE」
         if isinstance(fields.get(name), str):
             fields[name] = i18n.Text(fields[name], fields[name].replace(", ", "、"))
@@ -571,9 +571,6 @@ def supply_map(sites: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, years: list[int]
     fmap = _new_map(tiles, lang)
     base_map(fmap, lang)
     shapes, footprint = site_shapes(sites)
-    sectors = _names(sector_table(), "sector")
-    zones = _names(zone_table(), "zone")
-    districts = {r.district: i18n.name(r.district, r.name_zh) for r in district_table().itertuples(index=False)}
     colours, tips = {}, {}
     for group in GROUPS:
         group_text = i18n.t(f"group.{group}")
@@ -581,13 +578,11 @@ def supply_map(sites: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, years: list[int]
         for j in np.flatnonzero((sites["group"] == group).to_numpy()):
             row = sites.iloc[j]
             site = _site_name(row)
-            sector_list = i18n.join([sectors.get(x, i18n.same(x)) for x in str(row.allowed_sectors).split(";")],
-                                    i18n.Text(", ", "、"))
+            sector_list = _site_sectors(row)
             area = i18n.num(row.floor_area_m2)
             available = i18n.t("site.available", area=area, year=int(row.available_from_year),
                                power=i18n.num(row.power_mw, 1))
-            where = i18n.t("site.where", group=group_text, zone=zones.get(row.zone, i18n.same(row.zone)),
-                           district=districts.get(row.district, i18n.same(row.district)))
+            where = _site_where(row, group_text)
             popup = (f"<b>{_h(site, lang)}</b> ({esc(row.site_id)})<br>"
                      f"{_h(where, lang)}<br>"
                      f"{_h(available, lang)}"

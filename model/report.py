@@ -17,8 +17,6 @@ from jinja2 import Environment, PackageLoader, select_autoescape  # noqa: E402
 
 from . import i18n  # noqa: E402
 from .disclosure import public_sector_warnings, public_unmet_total  # noqa: E402
-from .schema import sectors as sector_table  # noqa: E402
-from .schema import zones as zone_table  # noqa: E402
 
 #: the report's charts by file name (captions in the message catalogue, ``chart.<file>``)
 CHARTS = ("supply_demand.png", "utilisation_by_zone.png", "shortfall_timeline.png", "power.png")
@@ -47,22 +45,6 @@ def chart_style(lang: str) -> dict:
     """matplotlib settings for the charts and the PDF: the Chinese font after the Latin one (per-glyph fallback)."""
     font = cjk_font() if chart_lang(lang) != "en" else None
     return {"font.family": ["DejaVu Sans", font] if font else ["DejaVu Sans"]}
-
-
-@cache
-def _table_names(kind: str) -> dict[str, i18n.Text]:
-    table = zone_table() if kind == "zone" else sector_table()
-    return {k: i18n.name(n, z) for k, n, z in zip(table[kind], table["name"], table["name_zh"], strict=True)}
-
-
-def zone_text(zone) -> i18n.Text:
-    """A zone's name in both languages (its id where the table has no such zone)."""
-    return _table_names("zone").get(zone, i18n.same(zone))
-
-
-def sector_text(sector) -> i18n.Text:
-    """A sector's name in both languages (its id where the table has no such sector)."""
-    return _table_names("sector").get(sector, i18n.same(sector))
 
 
 def value_text(prefix: str, value) -> i18n.Text:
@@ -126,7 +108,8 @@ def _shortfalls(forecast, ax, say):
     years = forecast.scenario.year_range
     rows = ew[ew["first_shortfall_year"].notna()].copy().sort_values("first_shortfall_year")
     labels = [(f"{r.zone} {say(value_text('resource', r.resource))}" if r.scope == "zone"
-               else say("chart.sector", sector=sector_text(r.sector))).replace("\n", " ") for r in rows.itertuples()]
+               else say("chart.sector", sector=i18n.sector_name(r.sector))).replace("\n", " ")
+              for r in rows.itertuples()]
     colours = {"floor_area_m2": "#1a9850", "land_m2": "#8c510a", "grid_power_mw": "#fdae61"}
     for i, r in enumerate(rows.itertuples()):
         colour = "#d73027" if r.scope == "sector" else colours.get(r.resource, "#555")
@@ -202,7 +185,7 @@ def tornado_figure(sens, lang: str = "en"):
     last = sens.scenario.year_range[-1]
     titles = {"unmet": say("tornado.unmet"), "placements": say("tornado.placements")}
     if head is not None:
-        titles["shortfall"] = say("tornado.shortfall", zone=zone_text(head[0]),
+        titles["shortfall"] = say("tornado.shortfall", zone=i18n.zone_name(head[0]),
                                   resource=value_text("resource", head[1]), central=head[2], last=last,
                                   after=last + 1)
     data = {key: wide.tail(TORNADO_BARS) for key, wide in tornado_data(sens).items()}
@@ -244,7 +227,7 @@ def headline(forecast) -> list[tuple[i18n.Text, i18n.Text]]:
     unmet_text = t("headline.m2", area=num(unmet)) if unmet is not None else t("headline.unmet.withheld", k=k)
     ew = forecast.early_warning
     short = ew[(ew["scope"] == "zone") & ew["first_shortfall_year"].notna()].sort_values("first_shortfall_year")
-    first = (t("headline.first.value", zone=zone_text(short["zone"].iloc[0]),
+    first = (t("headline.first.value", zone=i18n.zone_name(short["zone"].iloc[0]),
                resource=value_text("resource", short["resource"].iloc[0]),
                year=int(short["first_shortfall_year"].iloc[0]))
              if len(short) else t("headline.first.none"))
@@ -299,7 +282,7 @@ def warning_note(row, forecast) -> i18n.Text:
 def dependence_headline(dependence) -> i18n.Text:
     """The headline of a sensitivity run in words (its English text where the folder predates the fields)."""
     if dependence.headline_zone is not None and dependence.headline_year is not None:
-        return i18n.t("headline.first.value", zone=zone_text(dependence.headline_zone),
+        return i18n.t("headline.first.value", zone=i18n.zone_name(dependence.headline_zone),
                       resource=value_text("resource", dependence.headline_resource),
                       year=dependence.headline_year)
     if dependence.headline == "no shortfall in the forecast years":
@@ -327,7 +310,7 @@ def _template_helpers(lang: str) -> dict:
         lang=lang, page_lang=i18n.page_lang(lang), switch=i18n.switch_html(lang), switch_css=i18n.SWITCH_CSS,
         switch_js=i18n.SWITCH_JS if lang == "both" else "", T=message, H=lambda text: i18n.html(text, lang),
         N=lambda x, decimals=0, sign=False: i18n.html(i18n.num(x, decimals, sign=sign), lang),
-        Z=lambda zone: i18n.html(zone_text(zone), lang), R=lambda r: i18n.html(value_text("resource", r), lang),
+        Z=lambda zone: i18n.html(i18n.zone_name(zone), lang), R=lambda r: i18n.html(value_text("resource", r), lang),
         V=lambda prefix, value: i18n.html(value_text(prefix, value), lang),
         DH=lambda dependence: i18n.html(dependence_headline(dependence), lang),
         DV=lambda value: i18n.html(dependence_value(value), lang),
@@ -346,7 +329,7 @@ def render_report(forecast, *, manifest: dict, downloads: list[str], charts: lis
     ew = public_warnings(forecast)
     shown = ew["first_shortfall_year"].notna() | ew["withheld"]
     warnings_table = ew[shown].sort_values(["first_shortfall_year", "scope"], na_position="last")
-    warnings = [dict(r._asdict(), name=zone_text(r.zone) if r.scope == "zone" else sector_text(r.sector),
+    warnings = [dict(r._asdict(), name=i18n.zone_name(r.zone) if r.scope == "zone" else i18n.sector_name(r.sector),
                      note_text=warning_note(r, forecast)) for r in warnings_table.itertuples(index=False)]
     started = manifest.get("run", {}).get("started_utc")
     return template.render(
@@ -482,7 +465,7 @@ def pdf_pages(forecast, *, manifest: dict, figures: dict, dependence=None, depen
                    top=_below_title(title), width=width, colon=colon)
         view = changes_view(changes)
         if view is not None:
-            moved = [f"{say(zone_text(r['zone']))} {say(value_text('resource', r['resource']))}: "
+            moved = [f"{say(i18n.zone_name(r['zone']))} {say(value_text('resource', r['resource']))}: "
                      f"{r['last_year'] or say('word.none')} -> {r['this_year'] or say('word.none')}"
                      for r in view["shortfalls"]]
             counts = [f"{say(value_text('change', r['change']))} ({say(value_text('cause', r['cause']))}): "
@@ -518,7 +501,7 @@ def pdf_pages(forecast, *, manifest: dict, figures: dict, dependence=None, depen
         shown = ew[ew["first_shortfall_year"].notna() | ew["withheld"]].sort_values(
             ["first_shortfall_year", "scope"], na_position="last")
         rows = [[say(value_text("scope", r.scope)),
-                 say(zone_text(r.zone)) if r.scope == "zone" else say(sector_text(r.sector)),
+                 say(i18n.zone_name(r.zone)) if r.scope == "zone" else say(i18n.sector_name(r.sector)),
                  say(value_text("resource", r.resource)),
                  say("word.withheld") if r.withheld else str(r.first_shortfall_year),
                  "-" if r.withheld else str(r.lead_time_years)] for r in shown.itertuples(index=False)]

@@ -204,11 +204,10 @@ def test_a_reason_without_fields_reads_as_it_is_and_a_missing_one_as_a_dash():
 
     from model.maps import reason_text
 
-    assert reason_text(SimpleNamespace(reason=None, reason_key=None, reason_fields=None), {}).en == "-"
-    assert reason_text(SimpleNamespace(reason=float("nan"), reason_key=float("nan"), reason_fields=float("nan")),
-                       {}).en == "-"
+    assert reason_text(SimpleNamespace(reason=None, reason_key=None, reason_fields=None)).en == "-"
+    assert reason_text(SimpleNamespace(reason=float("nan"), reason_key=float("nan"), reason_fields=float("nan"))).en == "-"
     row = SimpleNamespace(reason="x", reason_key="reason.power", reason_fields='{"power": 12.0, "zones": "NTE, KLE"}')
-    text = reason_text(row, {})
+    text = reason_text(row)
     assert text.en.endswith("(site supply or the NTE, KLE grid)") and "NTE、KLE" in text.zh
 
 
