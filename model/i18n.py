@@ -184,6 +184,13 @@ def district_name(district) -> Text:
     return _names("district").get(district, same(district))
 
 
+def value_text(prefix: str, value) -> Text:
+    """A coded value (a resource, a change, a cause, a scope, a hub kind, a solver status) in words;
+    the code itself where the catalogue has no words for it."""
+    key = f"{prefix}.{value}"
+    return t(key) if key in catalogue() else same(value)
+
+
 def check_lang(lang: str) -> str:
     if lang not in LANGS:
         raise ValueError(f"language {lang!r}: use one of {', '.join(LANGS)}")

@@ -474,7 +474,7 @@ def _last_year_layers(fmap, last_plan: pd.DataFrame, placed: pd.DataFrame, site_
 
 def _hub_markers(hubs: gpd.GeoDataFrame, layer, lang: str) -> None:
     for _i, row in hubs.to_crs(WGS84).iterrows():
-        kind = i18n.t(f"hub.{row['kind']}") if f"hub.{row['kind']}" in i18n.catalogue() else i18n.same(row["kind"])
+        kind = i18n.value_text("hub", row["kind"])
         folium.CircleMarker((row.geometry.y, row.geometry.x), radius=5, color=HUB_COLOURS.get(row["kind"], "#000"),
                             weight=2, fill=True, fill_color="#ffffff", fill_opacity=1.0,
                             tooltip=f"{_h(_site_name(row), lang)} ({_h(kind, lang)})",

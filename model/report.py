@@ -47,13 +47,6 @@ def chart_style(lang: str) -> dict:
     return {"font.family": ["DejaVu Sans", font] if font else ["DejaVu Sans"]}
 
 
-def value_text(prefix: str, value) -> i18n.Text:
-    """A coded value (a resource, a change, a cause, a scope) in words; the code itself where the
-    catalogue has no words for it."""
-    key = f"{prefix}.{value}"
-    return i18n.t(key) if key in i18n.catalogue() else i18n.same(value)
-
-
 def floor_equivalent(forecast) -> pd.DataFrame:
     """Site use by year in floor m2 (land parcels counted at their plot ratio)."""
     sites = forecast.inputs.sites.set_index("site_id")
@@ -107,7 +100,7 @@ def _shortfalls(forecast, ax, say):
     ew = public_warnings(forecast)
     years = forecast.scenario.year_range
     rows = ew[ew["first_shortfall_year"].notna()].copy().sort_values("first_shortfall_year")
-    labels = [(f"{r.zone} {say(value_text('resource', r.resource))}" if r.scope == "zone"
+    labels = [(f"{r.zone} {say(i18n.value_text('resource', r.resource))}" if r.scope == "zone"
                else say("chart.sector", sector=i18n.sector_name(r.sector))).replace("\n", " ")
               for r in rows.itertuples()]
     colours = {"floor_area_m2": "#1a9850", "land_m2": "#8c510a", "grid_power_mw": "#fdae61"}
@@ -186,7 +179,7 @@ def tornado_figure(sens, lang: str = "en"):
     titles = {"unmet": say("tornado.unmet"), "placements": say("tornado.placements")}
     if head is not None:
         titles["shortfall"] = say("tornado.shortfall", zone=i18n.zone_name(head[0]),
-                                  resource=value_text("resource", head[1]), central=head[2], last=last,
+                                  resource=i18n.value_text("resource", head[1]), central=head[2], last=last,
                                   after=last + 1)
     data = {key: wide.tail(TORNADO_BARS) for key, wide in tornado_data(sens).items()}
     heights = [max(len(d), 1) for d in data.values()]
@@ -228,10 +221,10 @@ def headline(forecast) -> list[tuple[i18n.Text, i18n.Text]]:
     ew = forecast.early_warning
     short = ew[(ew["scope"] == "zone") & ew["first_shortfall_year"].notna()].sort_values("first_shortfall_year")
     first = (t("headline.first.value", zone=i18n.zone_name(short["zone"].iloc[0]),
-               resource=value_text("resource", short["resource"].iloc[0]),
+               resource=i18n.value_text("resource", short["resource"].iloc[0]),
                year=int(short["first_shortfall_year"].iloc[0]))
              if len(short) else t("headline.first.none"))
-    status = value_text("status", a.status)  # the solver's own word, explained in Chinese
+    status = i18n.value_text("status", a.status)  # the solver's own word, explained in Chinese
     proof = (t("headline.optimiser.proven", status=status, gap=i18n.pct(a.gap, 2)) if a.gap is not None
              else t("headline.optimiser.nobound", status=status))
     return [
@@ -273,7 +266,7 @@ def warning_note(row, forecast) -> i18n.Text:
     """The early-warning table's note in words (from the row's fields, not its English text)."""
     if row.scope == "zone":
         share = forecast.scenario.early_warning.shortfall_remaining_share
-        return i18n.t("ew.note.zone", share=i18n.pct(share), resource=value_text("resource", row.resource))
+        return i18n.t("ew.note.zone", share=i18n.pct(share), resource=i18n.value_text("resource", row.resource))
     if row.withheld:
         return i18n.t("ew.note.withheld", k=forecast.scenario.publication.public_min_count)
     return i18n.t("ew.note.sector")
@@ -283,7 +276,7 @@ def dependence_headline(dependence) -> i18n.Text:
     """The headline of a sensitivity run in words (its English text where the folder predates the fields)."""
     if dependence.headline_zone is not None and dependence.headline_year is not None:
         return i18n.t("headline.first.value", zone=i18n.zone_name(dependence.headline_zone),
-                      resource=value_text("resource", dependence.headline_resource),
+                      resource=i18n.value_text("resource", dependence.headline_resource),
                       year=dependence.headline_year)
     if dependence.headline == "no shortfall in the forecast years":
         return i18n.t("headline.first.none")
@@ -310,8 +303,9 @@ def _template_helpers(lang: str) -> dict:
         lang=lang, page_lang=i18n.page_lang(lang), switch=i18n.switch_html(lang), switch_css=i18n.SWITCH_CSS,
         switch_js=i18n.SWITCH_JS if lang == "both" else "", T=message, H=lambda text: i18n.html(text, lang),
         N=lambda x, decimals=0, sign=False: i18n.html(i18n.num(x, decimals, sign=sign), lang),
-        Z=lambda zone: i18n.html(i18n.zone_name(zone), lang), R=lambda r: i18n.html(value_text("resource", r), lang),
-        V=lambda prefix, value: i18n.html(value_text(prefix, value), lang),
+        Z=lambda zone: i18n.html(i18n.zone_name(zone), lang),
+        R=lambda r: i18n.html(i18n.value_text("resource", r), lang),
+        V=lambda prefix, value: i18n.html(i18n.value_text(prefix, value), lang),
         DH=lambda dependence: i18n.html(dependence_headline(dependence), lang),
         DV=lambda value: i18n.html(dependence_value(value), lang),
         plain=lambda key, **fields: i18n.t(key, **fields).pick(lang),
@@ -465,10 +459,10 @@ def pdf_pages(forecast, *, manifest: dict, figures: dict, dependence=None, depen
                    top=_below_title(title), width=width, colon=colon)
         view = changes_view(changes)
         if view is not None:
-            moved = [f"{say(i18n.zone_name(r['zone']))} {say(value_text('resource', r['resource']))}: "
+            moved = [f"{say(i18n.zone_name(r['zone']))} {say(i18n.value_text('resource', r['resource']))}: "
                      f"{r['last_year'] or say('word.none')} -> {r['this_year'] or say('word.none')}"
                      for r in view["shortfalls"]]
-            counts = [f"{say(value_text('change', r['change']))} ({say(value_text('cause', r['cause']))}): "
+            counts = [f"{say(i18n.value_text('change', r['change']))} ({say(i18n.value_text('cause', r['cause']))}): "
                       f"{r['enterprises']}" for r in view["causes"]]
             y = _lines(fig, [("", ""), (say("changes.title"), ""),
                              (say("changes.pdf.moved"), "; ".join(moved) or say("word.none")),
@@ -500,9 +494,9 @@ def pdf_pages(forecast, *, manifest: dict, figures: dict, dependence=None, depen
         ew = public_warnings(forecast)
         shown = ew[ew["first_shortfall_year"].notna() | ew["withheld"]].sort_values(
             ["first_shortfall_year", "scope"], na_position="last")
-        rows = [[say(value_text("scope", r.scope)),
+        rows = [[say(i18n.value_text("scope", r.scope)),
                  say(i18n.zone_name(r.zone)) if r.scope == "zone" else say(i18n.sector_name(r.sector)),
-                 say(value_text("resource", r.resource)),
+                 say(i18n.value_text("resource", r.resource)),
                  say("word.withheld") if r.withheld else str(r.first_shortfall_year),
                  "-" if r.withheld else str(r.lead_time_years)] for r in shown.itertuples(index=False)]
         share = i18n.pct(scenario.early_warning.shortfall_remaining_share)
