@@ -1,121 +1,401 @@
-"""The small-cell rule for what the public sees (the stakeholder map and the report).
+"""One disclosure rule for everything the public sees (the stakeholder map, the report, its PDF
+and charts, the sensitivity page): what a government statistics office does before it publishes
+small-area business figures.
 
-An aggregate of fewer than ``public_min_count`` enterprises could disclose a single firm's size
-or start year. So, for publication:
+**Figures.** Every number the public outputs show about enterprises is a sum over a set of them:
+the floor area and power taken at a site, in a zone or in all Hong Kong by a year (and what is left
+and the share taken, which follow from it and the published supply), the demand arrived and left
+unmet by a year, by sector, and the aggregates of placed enterprises by site and sector. Each is
+a :class:`Figure` with its set of contributors (:func:`forecast_figures`).
 
-- placed enterprises are aggregated by site and sector; a site-sector cell with fewer than
-  ``public_min_count`` enterprises is merged into its zone and sector (only the small cells are
-  merged, so that no published figure can be subtracted from another to recover a small one);
-  a zone-sector cell that is still too small is published without its size and start year, and
-  with its count shown only as "fewer than N";
-- a sector's first shortfall year is published only when at least ``public_min_count``
-  enterprises of the sector are unmet in that year; the headline's unmet floor area likewise.
+**The rule** (:func:`suppress`), for ``k = public_min_count`` (3 by default):
 
-The public map names no firm of the enterprise list: site text (a name, a source, a note) that
-names one, such as the operator a land-sale record cites, shows it as "(firm withheld)".
+1. *primary*: a figure of 1 to k-1 enterprises is withheld;
+2. *differences*: of two published figures whose contributors are nested (a site in 2028 and in
+   2029, a zone and one of its sites), the difference must be of none or at least k enterprises,
+   else the more detailed one (or, at the same level, the larger) is withheld;
+3. *residuals*: a published total minus its published parts (a zone minus its sites, Hong Kong
+   minus its zones, a site minus its sector cells, the demand arrived minus what is in place and
+   what is unmet) must be of none or at least k enterprises, else the smallest published part is
+   withheld too (secondary suppression).
+
+It repeats until nothing changes; withheld figures are shown as "withheld", never as a number.
+Counts of enterprises are shown (a count is not a firm's size). A year in which a threshold is
+crossed (the first shortfall of a zone) is shown: it is a date, not a figure of any firm.
+
+**Names.** The public outputs name no firm of the enterprise list: site text (a name in either
+language, a source, a note) that names one, such as the operator a land-sale record cites, shows
+it as "(firm withheld)". Names are matched after Unicode normalisation (NFKC, case folded, zero-width
+and other invisible characters dropped, white space collapsed), in every language and alias the
+list holds (``name``, ``name_zh``, ``operator``, ``aliases``) and every part of them.
 
 Planner outputs (the run folder's CSVs and ``map.html``) are confidential and keep every figure.
+A scenario may lower ``public_min_count`` below 3 only when it marks its run confidential
+(``publication.confidential: true``); the "public" outputs then say so on every page.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 DEFAULT_PUBLIC_MIN_COUNT = 3
+#: the smallest ``public_min_count`` a run that is not marked confidential may use
+MIN_PUBLIC_MIN_COUNT = 3
+
+#: levels of detail: the more detailed figure of a nested pair is withheld first
+LEVEL = {"all": 0, "arrived": 0, "unmet": 0, "zone": 1, "unmet_sector": 1, "zone_res": 2, "zone_cell": 2,
+         "site": 3, "cell": 4}
 
 
-def public_enterprise_cells(placed: pd.DataFrame, min_count: int = DEFAULT_PUBLIC_MIN_COUNT) -> pd.DataFrame:
+@dataclass(frozen=True)
+class Figure:
+    """A published figure: ``key`` (its kind first, e.g. ``("site", "HKSP-MAIN", 2029)``), its
+    contributors as a bit set over the enterprise index (``members``) and the totals it is a part
+    of, each as ``(parent key, family)``: the parts of one family partition a share of the parent."""
+
+    key: tuple
+    members: int
+    parents: tuple[tuple[tuple, str], ...] = ()
+
+    @property
+    def count(self) -> int:
+        return self.members.bit_count()
+
+
+def _pick(a: Figure, b: Figure) -> Figure:
+    """Of a nested pair that differs by too few enterprises, the figure to withhold: the more
+    detailed, else the larger (so a time series keeps its earlier years)."""
+    la, lb = LEVEL.get(a.key[0], 9), LEVEL.get(b.key[0], 9)
+    if la != lb:
+        return a if la > lb else b
+    return a if (a.count, str(a.key)) > (b.count, str(b.key)) else b
+
+
+def suppress(figures: Iterable[Figure], min_count: int) -> frozenset:
+    """The keys of the figures to withhold under the rule of the module docstring."""
+    if min_count < 1:
+        raise ValueError("min_count must be at least 1")
+    figs = {f.key: f for f in figures}
+    withheld: set = set()
+    children: dict[tuple, list[Figure]] = defaultdict(list)
+    for f in figs.values():
+        for parent in f.parents:
+            children[parent].append(f)
+    for f in figs.values():  # 1. primary
+        if 0 < f.count < min_count:
+            withheld.add(f.key)
+    if min_count == 1:
+        return frozenset(withheld)
+    changed = True
+    while changed:
+        changed = False
+        shown = [f for f in figs.values() if f.key not in withheld]
+        by_count: dict[int, list[Figure]] = defaultdict(list)
+        for f in shown:
+            by_count[f.count].append(f)
+        for a in sorted(shown, key=lambda f: (f.count, str(f.key))):  # 2. nested pairs
+            if a.key in withheld:
+                continue
+            for n in range(a.count + 1, a.count + min_count):
+                for b in by_count.get(n, ()):
+                    if b.key not in withheld and a.members & ~b.members == 0:
+                        withheld.add(_pick(a, b).key)
+                        changed = True
+                if a.key in withheld:
+                    break
+        for (parent_key, _family), parts in children.items():  # 3. residuals of totals
+            parent = figs.get(parent_key)
+            if parent is None or parent_key in withheld:
+                continue
+            shown_parts = sorted((p for p in parts if p.key not in withheld), key=lambda f: (f.count, str(f.key)))
+            covered = 0
+            for p in shown_parts:
+                covered |= p.members
+            rest = (parent.members & ~covered).bit_count()
+            if shown_parts and 0 < rest < min_count:
+                withheld.add(shown_parts[0].key)
+                changed = True
+    return frozenset(withheld)
+
+
+def _bits(positions: Iterable[int]) -> int:
+    out = 0
+    for p in positions:
+        out |= 1 << int(p)
+    return out
+
+
+@dataclass(frozen=True)
+class PublicRelease:
+    """What the public outputs of a forecast may show: the withheld figures' keys, the aggregates
+    of placed enterprises by site and sector (:func:`public_enterprise_cells`), the rule's
+    ``min_count`` and whether the run is marked confidential."""
+
+    min_count: int
+    confidential: bool
+    withheld: frozenset
+    cells: pd.DataFrame = field(repr=False)
+    figures: tuple[Figure, ...] = field(repr=False, default=())
+
+    def shown(self, *key) -> bool:
+        return tuple(key) not in self.withheld
+
+    def value(self, value, *key):
+        """``value``, or NaN where the figure ``key`` is withheld."""
+        return value if self.shown(*key) else np.nan
+
+
+def forecast_figures(assignments: pd.DataFrame, site_zone: dict[str, str], site_basis: dict[str, str],
+                     years: Iterable[int], cells: pd.DataFrame | None = None) -> list[Figure]:
+    """Every figure the public outputs can show, with its contributors (see the module docstring).
+
+    ``assignments``: one row per enterprise (enterprise_id, sector, arrival_year, site_id (NaN when
+    unmet), start_year); ``site_zone`` and ``site_basis`` ("space" or "land") by site id;
+    ``cells``: :func:`public_enterprise_cells` of the placed enterprises with a ``members`` column
+    (lists of enterprise ids)."""
+    years = [int(y) for y in years]
+    last = years[-1]
+    a = assignments.reset_index(drop=True)
+    pos = {eid: i for i, eid in enumerate(a["enterprise_id"])}
+    placed = a["site_id"].notna().to_numpy()
+    start = pd.to_numeric(a["start_year"], errors="coerce").fillna(10**6).to_numpy()
+    arrival = pd.to_numeric(a["arrival_year"], errors="coerce").to_numpy()
+    site = a["site_id"].astype(object).where(a["site_id"].notna(), None).to_numpy()
+    zone = np.array([site_zone.get(s) if s is not None else None for s in site], dtype=object)
+    basis = np.array([site_basis.get(s) if s is not None else None for s in site], dtype=object)
+    sector = a["sector"].to_numpy()
+    figs: list[Figure] = []
+    for y in years:
+        in_place = placed & (start <= y)
+        arrived = arrival <= y
+        unmet = arrived & ~placed
+        figs.append(Figure(("all", y), _bits(np.flatnonzero(in_place)), ((("arrived", y), "status"),)))
+        figs.append(Figure(("arrived", y), _bits(np.flatnonzero(arrived))))
+        figs.append(Figure(("unmet", y), _bits(np.flatnonzero(unmet)), ((("arrived", y), "status"),)))
+        for k in sorted(set(sector)):
+            figs.append(Figure(("unmet_sector", k, y), _bits(np.flatnonzero(unmet & (sector == k))),
+                               ((("unmet", y), "sector"),)))
+        for z in sorted(set(site_zone.values())):
+            in_zone = in_place & (zone == z)
+            figs.append(Figure(("zone", z, y), _bits(np.flatnonzero(in_zone)), ((("all", y), "zone"),)))
+            for b, resource in (("space", "floor_area_m2"), ("land", "land_m2")):
+                figs.append(Figure(("zone_res", z, resource, y), _bits(np.flatnonzero(in_zone & (basis == b))),
+                                   ((("zone", z, y), "basis"),)))
+        for s in sorted(site_zone):
+            figs.append(Figure(("site", s, y), _bits(np.flatnonzero(in_place & (site == s))),
+                               ((("zone", site_zone[s], y), "site"),)))
+    if cells is not None:
+        for r in cells.itertuples(index=False):
+            members = _bits(pos[e] for e in r.members)
+            if r.level == "site":
+                parents = ((("site", r.site_id, last), "sector"), (("zone", r.zone, last), "cell"))
+                figs.append(Figure(("cell", r.site_id, r.sector), members, parents))
+            else:
+                figs.append(Figure(("zone_cell", r.zone, r.sector), members, ((("zone", r.zone, last), "cell"),)))
+    return figs
+
+
+def public_release(assignments: pd.DataFrame, sites: pd.DataFrame, years: Iterable[int],
+                   min_count: int = DEFAULT_PUBLIC_MIN_COUNT, confidential: bool = False) -> PublicRelease:
+    """The public release of a forecast's allocation: the enterprise cells and the withheld figures.
+
+    ``sites``: site_id, zone and capacity_basis ("land" for land parcels) of every site."""
+    years = [int(y) for y in years]
+    site_zone = dict(zip(sites["site_id"], sites["zone"], strict=True))
+    site_basis = {s: ("land" if b == "land" else "space")
+                  for s, b in zip(sites["site_id"], sites["capacity_basis"], strict=True)}
+    placed = assignments[assignments["site_id"].notna()].copy()
+    if "zone" not in placed:
+        placed["zone"] = placed["site_id"].map(site_zone)
+    cells = public_enterprise_cells(placed, min_count, members=True)
+    figs = forecast_figures(assignments, site_zone, site_basis, years, cells)
+    withheld = suppress(figs, min_count)
+    cells = cells.copy()
+    for i, r in cells.iterrows():
+        key = ("cell", r["site_id"], r["sector"]) if r["level"] == "site" else ("zone_cell", r["zone"], r["sector"])
+        if key in withheld and not r["withheld"]:
+            cells.loc[i, "withheld"] = True
+            cells.loc[i, ["floor_area_m2", "first_year"]] = np.nan
+    return PublicRelease(min_count, confidential, withheld, cells.drop(columns="members"), tuple(figs))
+
+
+def public_enterprise_cells(placed: pd.DataFrame, min_count: int = DEFAULT_PUBLIC_MIN_COUNT,
+                            members: bool = False) -> pd.DataFrame:
     """Placed enterprises aggregated for publication.
 
-    ``placed`` needs ``site_id``, ``zone``, ``sector``, ``floor_area_m2`` and ``start_year``.
-    Returns one row per published cell: ``level`` ("site" or "zone"), ``site_id`` (None for zone
-    cells), ``zone``, ``sector``, ``enterprises``, ``floor_area_m2`` and ``first_year`` (both NaN
-    when withheld) and ``withheld`` (True where the cell is below ``min_count`` even at zone level).
+    ``placed`` needs ``site_id``, ``zone``, ``sector``, ``floor_area_m2`` and ``start_year`` (and
+    ``enterprise_id`` with ``members``). Returns one row per cell: ``level`` ("site" or "zone"),
+    ``site_id`` (None for zone cells), ``zone``, ``sector``, ``enterprises``, ``floor_area_m2`` and
+    ``first_year`` (the first year in which at least ``min_count`` of them are in place: never one
+    firm's own start year; both NaN when withheld) and ``withheld`` (True where the cell is below
+    ``min_count`` even at zone level); with ``members``, the list of its enterprise ids.
+    A site-sector cell with fewer than ``min_count`` enterprises is merged into its zone and sector.
     """
     if min_count < 1:
         raise ValueError("min_count must be at least 1")
     columns = ["level", "site_id", "zone", "sector", "enterprises", "floor_area_m2", "first_year", "withheld"]
+    columns += ["members"] if members else []
     if placed.empty:
         return pd.DataFrame({c: pd.Series(dtype=float if c in ("enterprises", "floor_area_m2", "first_year")
                                          else bool if c == "withheld" else object) for c in columns})
-    by_site = (placed.groupby(["site_id", "zone", "sector"], sort=True)
+
+    def kth_year(years: pd.Series) -> float:
+        ordered = np.sort(years.to_numpy(dtype=float))
+        return float(ordered[min(min_count, len(ordered)) - 1])
+
+    ids = placed["enterprise_id"] if "enterprise_id" in placed else pd.Series(range(len(placed)), index=placed.index)
+    frame = placed.assign(_id=ids)
+    by_site = (frame.groupby(["site_id", "zone", "sector"], sort=True)
                .agg(enterprises=("site_id", "size"), floor_area_m2=("floor_area_m2", "sum"),
-                    first_year=("start_year", "min"))
+                    first_year=("start_year", kth_year), members=("_id", list))
                .reset_index())
     big = by_site["enterprises"] >= min_count
     site_cells = by_site[big].assign(level="site", withheld=False)
-    small = by_site[~big]
+    small_keys = by_site.loc[~big, ["site_id", "sector"]]
+    small = frame.merge(small_keys, on=["site_id", "sector"])
     zone_cells = (small.groupby(["zone", "sector"], sort=True)
-                  .agg(enterprises=("enterprises", "sum"), floor_area_m2=("floor_area_m2", "sum"),
-                       first_year=("first_year", "min"))
+                  .agg(enterprises=("zone", "size"), floor_area_m2=("floor_area_m2", "sum"),
+                       first_year=("start_year", kth_year), members=("_id", list))
                   .reset_index()
                   .assign(level="zone", site_id=None))
     zone_cells["withheld"] = zone_cells["enterprises"] < min_count
     zone_cells.loc[zone_cells["withheld"], ["floor_area_m2", "first_year"]] = np.nan
     out = pd.concat([site_cells, zone_cells], ignore_index=True)
-    return out[columns].astype({"floor_area_m2": float, "first_year": float})
+    return out[columns].astype({"floor_area_m2": float, "first_year": float, "enterprises": float})
 
 
-def public_sector_warnings(early_warning: pd.DataFrame, demand_by_sector: pd.DataFrame,
-                           min_count: int = DEFAULT_PUBLIC_MIN_COUNT) -> pd.DataFrame:
-    """The early-warning table for publication: a sector row's first shortfall year is withheld
-    (``withheld`` True, year missing) when fewer than ``min_count`` enterprises of the sector are
-    unmet in that year (``demand_by_sector``: year, sector, unmet_enterprises)."""
+def public_sector_warnings(early_warning: pd.DataFrame, release: PublicRelease) -> pd.DataFrame:
+    """The early-warning table for publication: a sector row's first shortfall year, lead time and
+    unmet floor area are withheld (``withheld`` True) where the sector's unmet demand in that year
+    is a withheld figure; a zone row's remaining floor, land or power is blank where the zone's
+    take-up of that resource in that year is withheld (the year itself is shown)."""
     out = early_warning.copy()
     out["withheld"] = False
-    counts = demand_by_sector.set_index(["year", "sector"])["unmet_enterprises"]
-    for i, row in out[(out["scope"] == "sector") & out["first_shortfall_year"].notna()].iterrows():
-        n = int(counts.get((int(row["first_shortfall_year"]), row["sector"]), 0))
-        if n < min_count:
-            out.loc[i, "withheld"] = True
-            out.loc[i, ["first_shortfall_year", "lead_time_years"]] = pd.NA
-            out.loc[i, ["unmet_m2"]] = np.nan
-            out.loc[i, "note"] = f"demand left unmet; year withheld (fewer than {min_count} enterprises)"
+    k = release.min_count
+    for i, row in out[out["first_shortfall_year"].notna()].iterrows():
+        year = int(row["first_shortfall_year"])
+        if row["scope"] == "sector":
+            if not release.shown("unmet_sector", row["sector"], year):
+                out.loc[i, "withheld"] = True
+                out.loc[i, ["first_shortfall_year", "lead_time_years"]] = pd.NA
+                out.loc[i, ["unmet_m2"]] = np.nan
+                out.loc[i, "note"] = f"demand left unmet; year withheld (fewer than {k} enterprises)"
+        else:
+            key = (("zone", row["zone"], year) if row["resource"] == "grid_power_mw"
+                   else ("zone_res", row["zone"], row["resource"], year))
+            if key in release.withheld:
+                out.loc[i, [c for c in ("remaining_m2", "remaining_mw") if c in out]] = np.nan
     return out
 
 
-def public_unmet_total(demand_by_sector: pd.DataFrame, min_count: int = DEFAULT_PUBLIC_MIN_COUNT) -> float | None:
-    """Floor area of the demand left unmet by the last year, or None when fewer than ``min_count``
-    enterprises make it up (it would disclose their sizes)."""
-    last = demand_by_sector[demand_by_sector["year"] == demand_by_sector["year"].max()]
-    n = int(last["unmet_enterprises"].sum())
-    if 0 < n < min_count:
+def public_unmet_total(demand_by_sector: pd.DataFrame, release: PublicRelease) -> float | None:
+    """Floor area of the demand left unmet by the last year, or None where it is withheld."""
+    last_year = int(demand_by_sector["year"].max())
+    if not release.shown("unmet", last_year):
         return None
+    last = demand_by_sector[demand_by_sector["year"] == last_year]
     return float(last["unmet_m2"].sum())
 
 
+# --------------------------------------------------------------------------------------------
+# firm names
+
 #: how a withheld firm name reads in public text
 WITHHELD = "(firm withheld)"
-_NAME_PARTS = re.compile(r"[()/;]")
+_NAME_PARTS = re.compile(r"[()/;（）、，]")
 _NAME_LIKE = re.compile(r"[\w&.,' -]+")
+#: characters that do not show: zero-width spaces and joiners, soft hyphen, bidi marks, BOM
+_INVISIBLE = {"Cf", "Mn", "Cc"}
+
+
+def _fold_char(ch: str) -> str:
+    """One character as it is compared: NFKC (full-width letters become ASCII), case folded;
+    invisible characters give nothing, white space gives one space."""
+    if ch.isspace():
+        return " "
+    if unicodedata.category(ch) in _INVISIBLE:
+        return ""
+    return unicodedata.normalize("NFKC", ch).casefold()
+
+
+def fold(text: str) -> tuple[str, list[int]]:
+    """``text`` normalised for matching names (see :func:`_fold_char`, runs of spaces collapsed
+    and the ends trimmed) with, per character of the result, the index of the character of
+    ``text`` it came from."""
+    out: list[str] = []
+    where: list[int] = []
+    for i, ch in enumerate(str(text)):
+        for c in _fold_char(ch):
+            if c == " " and (not out or out[-1] == " "):
+                continue
+            out.append(c)
+            where.append(i)
+    while out and out[-1] == " ":
+        out.pop()
+        where.pop()
+    return "".join(out), where
+
+
+def _width(text: str) -> int:
+    """Letters of a name part, a Chinese character counting two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text if ch.isalpha())
 
 
 def firm_names(enterprises: pd.DataFrame) -> list[str]:
-    """The names by which the enterprise list's firms could be recognised: each named (not
-    anonymised) enterprise's name and operator, and their parts split at brackets, slashes and
-    semicolons (so "SUNeVision (MEGA IDC phases 2-3)" gives "SUNeVision" too); longest first."""
-    named = enterprises[~enterprises["enterprise_id"].astype(str).str.match(r"[PTS]-")]
+    """The names by which the enterprise list's firms could be recognised, folded (:func:`fold`):
+    every enterprise's ``name``, ``name_zh``, ``operator`` and ``aliases`` (separated by ``;``),
+    and their parts split at brackets, slashes and semicolons (so "SUNeVision (MEGA IDC phases
+    2-3)" gives "sunevision" too) where a part has at least four letters (a Chinese character
+    counting two); longest first. No id prefix makes an enterprise anonymous: an anonymised
+    prospect's generic label is on the list too, and harmless."""
     names: set[str] = set()
-    for column in ("name", "operator"):
-        if column not in named:
+    for column in ("name", "name_zh", "operator", "aliases"):
+        if column not in enterprises:
             continue
-        for text in named[column].dropna().astype(str):
-            if text.strip():
-                names.add(text.strip())
-            for part in _NAME_PARTS.split(text):  # "Company (Brand)": the parts if they read as names
-                part = part.strip(" ,.")
-                if _NAME_LIKE.fullmatch(part) and sum(ch.isalpha() for ch in part) >= 4:
-                    names.add(part)
-    return sorted(names, key=len, reverse=True)
+        for text in enterprises[column].dropna().astype(str):
+            for whole in (text.split(";") if column == "aliases" else [text]):
+                folded = fold(whole)[0]
+                if _width(folded) >= 4:
+                    names.add(folded)
+                for part in _NAME_PARTS.split(folded):  # "Company (Brand)": the parts if they read as names
+                    part = part.strip(" ,.")
+                    if _NAME_LIKE.fullmatch(part) and _width(part) >= 4:
+                        names.add(part)
+    return sorted(names, key=lambda n: (-len(n), n))
 
 
 def withhold_firms(text: str, names: list[str]) -> str:
-    """``text`` with every firm name of :func:`firm_names` replaced by :data:`WITHHELD` (for site
-    names, sources and notes shown on the public map: a layer may name a site's operator)."""
-    for name in names:
-        if name in text:
-            text = text.replace(name, WITHHELD)
-    return text
+    """``text`` with every firm name of :func:`firm_names` replaced by :data:`WITHHELD`, matched
+    after folding (upper case, full-width letters, zero-width characters and doubled spaces do not
+    hide a name); the rest of the text is kept as it was."""
+    if not names or not isinstance(text, str):
+        return text
+    folded, where = fold(text)
+    spans: list[tuple[int, int]] = []
+    taken = [False] * len(folded)
+    for name in names:  # longest first
+        start = folded.find(name)
+        while start != -1:
+            end = start + len(name)
+            if not any(taken[start:end]):
+                taken[start:end] = [True] * (end - start)
+                spans.append((where[start], where[end - 1] + 1))
+            start = folded.find(name, start + 1)
+    if not spans:
+        return text
+    out, cursor = [], 0
+    for a, b in sorted(spans):
+        if a < cursor:
+            continue
+        out.append(text[cursor:a])
+        out.append(WITHHELD)
+        cursor = b
+    out.append(text[cursor:])
+    return "".join(out)

@@ -11,7 +11,9 @@ estimated figure, keyed by the file that holds the central value, the feature an
 ``attribute``  the numeric attribute (``floor_area_m2``, ``capacity_mw``, ...)
 ``low``, ``central``, ``high``  the range; ``central`` is the value in the file
 ``group``      estimates that share a basis move together in a sensitivity run
-``basis``, ``source``  how the range was set, and the citation
+``basis``, ``source``  how the range was set, and the citation (confidential: the planner's tables)
+``public_basis``  optional: the basis as it may be published (the sensitivity page and the
+               report show only this column; where it is empty they say the basis is not published)
 =============  ====================================================================
 
 A *variant* moves every estimate of one group to its low (or high) end. It applies to the loaded
@@ -114,8 +116,9 @@ def read_estimates(path: str | Path) -> pd.DataFrame:
         if r.attribute.strip() in YEAR_ATTRIBUTES and not all(float(v).is_integer() for v in values.values()):
             raise InputError("a year range must be whole years", file=path, feature=label, attribute="low", fix=_FIX)
         rows.append(dict(file=r.file.strip(), feature=r.feature.strip(), attribute=r.attribute.strip(), **values,
-                         group=r.group.strip(), basis=r.basis.strip(), source=r.source.strip(), row=pos))
-    frame = pd.DataFrame(rows, columns=[*COLUMNS, "row"])
+                         group=r.group.strip(), basis=r.basis.strip(), source=r.source.strip(),
+                         public_basis=str(getattr(r, "public_basis", "")).strip(), row=pos))
+    frame = pd.DataFrame(rows, columns=[*COLUMNS, "public_basis", "row"])
     dup = frame.duplicated(["file", "feature", "attribute"])
     if dup.any():
         r = frame[dup].iloc[0]

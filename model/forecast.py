@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ from .allocation import (
     load_zone_power,
     warn_committed_after,
 )
+from .disclosure import PublicRelease, public_release
 from .enterprises import JOBS_PER_M2, load_enterprises, load_sector_profiles, load_supply_chain
 from .errors import InputError
 from .layers import load_hubs, load_sites, numeric_column, read_csv_table
@@ -252,6 +254,13 @@ class Forecast:
     early_warning: pd.DataFrame
     input_files: list[Path]
     timings_s: dict[str, float] = field(default_factory=dict)
+
+    @cached_property
+    def public_release(self) -> PublicRelease:
+        """What the public outputs may show of this forecast (:mod:`model.disclosure`), made once."""
+        pub = self.scenario.publication
+        return public_release(self.allocation.assignments, self.inputs.sites, self.scenario.year_range,
+                              pub.public_min_count, pub.confidential)
 
 
 @dataclass(frozen=True)

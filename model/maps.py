@@ -27,7 +27,7 @@ from branca.element import Element, MacroElement, Template
 from folium.plugins import MarkerCluster
 
 from . import i18n
-from .disclosure import firm_names, public_enterprise_cells, withhold_firms
+from .disclosure import firm_names, withhold_firms
 from .layers import HK_GRID, WGS84
 from .schema import districts as district_table
 
@@ -43,6 +43,8 @@ UTILISATION_STEPS = [(0.5, "#ffffcc", "map.legend.under50"), (0.75, "#fed976", "
                      (0.9, "#fd8d3c", "map.legend.75_90"), (0.98, "#e31a1c", "map.legend.90_98"),
                      (np.inf, "#800026", "map.legend.full")]
 NOT_RELEASED = "#bdbdbd"
+#: a site-year whose take-up the public map withholds (the disclosure rule of model.disclosure)
+WITHHELD_COLOUR = "#f0f0f0"
 
 
 #: characters that act in HTML, in the JavaScript template literals folium wraps popups and
@@ -75,6 +77,11 @@ def utilisation_colour(share: float) -> str:
         if share < limit:
             return colour
     return UTILISATION_STEPS[-1][1]
+
+
+def _year_colour(share: float, shown: bool) -> str:
+    """A site's colour in a year: its share taken, or the colour of a withheld figure."""
+    return utilisation_colour(share) if shown or share is None or np.isnan(share) else WITHHELD_COLOUR
 
 
 def _json_for_script(obj) -> str:
@@ -138,20 +145,25 @@ def _m(key: str, lang: str, **fields) -> str:
     return _h(i18n.t(key, **fields), lang)
 
 
-def _site_table(use: dict[str, np.ndarray], land: bool, lang: str) -> str:
-    """A site's use by year as an HTML table (``use``: the site's columns of ``site_use`` as arrays)."""
+def _site_table(use: dict[str, np.ndarray], land: bool, lang: str, shown: list[bool] | None = None) -> str:
+    """A site's use by year as an HTML table (``use``: the site's columns of ``site_use`` as arrays);
+    where ``shown`` is False for a year (the public map's disclosure rule), what is taken and left
+    reads "withheld"."""
     unit = i18n.t("unit.land" if land else "unit.floor")
+    shown = shown if shown is not None else [True] * len(use["year"])
+    hidden = _m("value.withheld", lang)
 
     def n(x, d=0):
         return _h(i18n.num(x, d), lang)
 
     body = "".join(
         f"<tr><td>{int(y)}</td><td>{n(cap)}</td><td>{n(took)}</td><td>{n(left)}</td>"
-        f"<td>{n(pt, 1)} / {n(pc, 1)}</td></tr>"
-        for y, cap, took, left, pt, pc in zip(use["year"].tolist(), use["space_capacity_m2"].tolist(),
-                                              use["space_taken_m2"].tolist(), use["space_remaining_m2"].tolist(),
-                                              use["power_taken_mw"].tolist(), use["power_capacity_mw"].tolist(),
-                                              strict=True))
+        f"<td>{n(pt, 1)} / {n(pc, 1)}</td></tr>" if ok else
+        f"<tr><td>{int(y)}</td><td>{n(cap)}</td><td>{hidden}</td><td>{hidden}</td><td>{hidden} / {n(pc, 1)}</td></tr>"
+        for y, cap, took, left, pt, pc, ok in zip(use["year"].tolist(), use["space_capacity_m2"].tolist(),
+                                                  use["space_taken_m2"].tolist(), use["space_remaining_m2"].tolist(),
+                                                  use["power_taken_mw"].tolist(), use["power_capacity_mw"].tolist(),
+                                                  shown, strict=True))
     head = "".join(f"<th>{_m(k, lang, **f)}</th>" for k, f in (("col.year", {}), ("col.capacity", {"unit": unit}),
                                                                 ("col.taken", {}), ("col.remaining", {}),
                                                                 ("col.power", {})))
@@ -279,6 +291,8 @@ def forecast_map(forecast, *, public: bool = False, tiles: str | None = "OpenStr
     by_site = _use_by_site(use)
     wgs_pts = gpd.GeoSeries(grid_pts, crs=HK_GRID).to_crs(WGS84)
     firms = firm_names(forecast.inputs.enterprises) if public else []
+    release = forecast.public_release
+    min_count = release.min_count
     site_names: dict[str, i18n.Text] = {}
     for group in GROUPS:
         group_text = i18n.t(f"group.{group}")
@@ -293,34 +307,36 @@ def forecast_map(forecast, *, public: bool = False, tiles: str | None = "OpenStr
             site = _site_name(row)
             site_names[row.site_id] = site
             su = by_site[row.site_id]
+            shown = ([release.shown("site", row.site_id, int(y)) for y in su["year"].tolist()] if public
+                     else [True] * len(su["year"]))
             share = [float(u) if c > 0 else np.nan for u, c in zip(su["utilisation"].tolist(),
                                                                     su["space_capacity_m2"].tolist(), strict=True)]
             sector_list = _site_sectors(row)
             where = _site_where(row, group_text)
             popup = (f"<b>{_h(site, lang)}</b> ({esc(row.site_id)})<br>{_h(where, lang)}<br>"
                      f"{_m('site.released', lang, year=int(row.available_from_year), sectors=sector_list)}<br>"
-                     f"{_site_table(su, row.capacity_basis == 'land', lang)}"
+                     f"{_site_table(su, row.capacity_basis == 'land', lang, shown)}"
                      f"<br><i>{_m('site.source', lang, source=row.source)}</i>"
                      + (f" {_m('site.estimated', lang)}" if row.estimated else ""))
             poly = folium.Polygon(
                 shapes[j], color="#333", weight=2 if footprint[j] else 1, fill=True,
-                fill_color=utilisation_colour(share[-1]), fill_opacity=0.8,
+                fill_color=_year_colour(share[-1], shown[-1]), fill_opacity=0.8,
                 tooltip=folium.Tooltip(""), popup=folium.Popup(popup, max_width=560),
                 class_name=f"sp-site sp-{group}" + (" sp-footprint" if footprint[j] else ""),
             )
             poly.add_to(layer)
-            colours[poly.get_name()] = [utilisation_colour(x) for x in share]
+            colours[poly.get_name()] = [_year_colour(x, ok) for x, ok in zip(share, shown, strict=True)]
             tips[poly.get_name()] = [
                 _m("site.tip.unreleased", lang, site=site, year=y) if np.isnan(x)
+                else _m("site.tip.withheld", lang, site=site, year=y, k=min_count) if not ok
                 else _m("site.tip.share", lang, site=site, share=i18n.pct(x), year=y)
-                for x, y in zip(share, years, strict=True)]
+                for x, y, ok in zip(share, years, shown, strict=True)]
         layer.add_to(fmap)
 
     site_xy = {sid: (p.y, p.x) for sid, p in zip(sites["site_id"], wgs_pts, strict=True)}
     placed = alloc.assigned
-    min_count = forecast.scenario.publication.public_min_count
     if public:
-        cells = public_enterprise_cells(placed, min_count)
+        cells = release.cells
         layer = folium.FeatureGroup(name=_m("map.layer.enterprises_public", lang), show=True)
         for k, row in enumerate(cells.itertuples()):
             lat, lon = site_xy[row.site_id] if row.level == "site" else zone_xy[row.zone]
@@ -335,7 +351,8 @@ def forecast_map(forecast, *, public: bool = False, tiles: str | None = "OpenStr
                 radius = 5.0
             else:
                 count = i18n.t("ent.count", n=i18n.num(row.enterprises))
-                detail = i18n.t("ent.detail", count=count, area=i18n.num(row.floor_area_m2), year=int(row.first_year))
+                detail = i18n.t("ent.detail", count=count, area=i18n.num(row.floor_area_m2), year=int(row.first_year),
+                                k=min_count)
                 radius = float(np.clip(np.sqrt(row.floor_area_m2) / 25, 4, 16))
             folium.CircleMarker(
                 location=(lat + 0.0012 * np.sin(angle), lon + 0.0012 * np.cos(angle)),
@@ -395,6 +412,9 @@ def forecast_map(forecast, *, public: bool = False, tiles: str | None = "OpenStr
     items = "".join(f"<div><span class='sw' style='background:{c}'></span>{_m(key, lang)}</div>"
                     for _l, c, key in UTILISATION_STEPS)
     items += f"<div><span class='sw' style='background:{NOT_RELEASED}'></span>{_m('map.legend.unreleased', lang)}</div>"
+    if public:
+        items += (f"<div><span class='sw' style='background:{WITHHELD_COLOUR}'></span>"
+                  f"{_m('map.legend.withheld', lang, k=min_count)}</div>")
     items += f"<div style='margin-top:4px'><b>{_m('map.legend.sectors', lang)}</b></div>"
     items += "".join(f"<div><span class='sw' style='background:{c};border-radius:6px'></span>"
                      f"{_h(i18n.sector_name(k), lang)}</div>" for k, c in SECTOR_COLOURS.items())
@@ -403,6 +423,8 @@ def forecast_map(forecast, *, public: bool = False, tiles: str | None = "OpenStr
                   f"border-radius:6px;background:none'></span>{_m('map.legend.last_year', lang)}</div>")
     note = i18n.t("map.note.discs") + i18n.Text(" ", "") + (i18n.t("map.note.public", k=min_count) if public
                                                             else i18n.t("map.note.planner"))
+    if public and release.confidential:
+        note = i18n.t("public.confidential", k=min_count) + i18n.Text(" ", "") + note
     title = i18n.t("map.title", scenario=forecast.scenario.name)
     fmap.get_root().header.add_child(Element(f"<title>{esc(title.pick(lang, ' / '))}</title>"))
     fmap.get_root().add_child(_Control(

@@ -62,15 +62,18 @@ def _supply_demand(forecast, ax, say):
     use = floor_equivalent(forecast).groupby("year")[["released_floor_m2", "taken_floor_m2"]].sum() / 1e6
     dem = forecast.demand_by_sector.groupby("year")[["arrived_m2", "in_place_m2", "unmet_m2",
                                                      "expected_arrived_m2"]].sum() / 1e6
+    release = forecast.public_release  # the disclosure rule: a withheld year is a gap in its line
+    taken = [release.value(v, "all", int(y)) for y, v in use["taken_floor_m2"].items()]
+    arrived = [release.value(v, "arrived", int(y)) for y, v in dem["arrived_m2"].items()]
+    expected = [release.value(v, "arrived", int(y)) for y, v in dem["expected_arrived_m2"].items()]
     ax.plot(use.index, use["released_floor_m2"], color="#1a9850", lw=2.5, label=say("chart.released"))
-    ax.plot(use.index, use["taken_floor_m2"], color="#2166ac", lw=2, label=say("chart.taken"))
-    ax.plot(dem.index, dem["arrived_m2"], color="#d73027", lw=2, ls="--", label=say("chart.arrived"))
-    ax.plot(dem.index, dem["expected_arrived_m2"], color="#f46d43", lw=1.5, ls=":", label=say("chart.expected"))
-    k = forecast.scenario.publication.public_min_count
-    count = forecast.demand_by_sector.groupby("year")["unmet_enterprises"].sum()
-    small = (count > 0) & (count < k)  # small-cell rule: a year's unmet bar of 1-2 firms would disclose a size
-    ax.bar(dem.index[~small.to_numpy()], dem["unmet_m2"][~small.to_numpy()], color="#d73027", alpha=0.25,
-           label=say("chart.unmet.small", k=k) if small.any() else say("chart.unmet"))
+    ax.plot(use.index, taken, color="#2166ac", lw=2, marker="o", ms=3, label=say("chart.taken"))
+    ax.plot(dem.index, arrived, color="#d73027", lw=2, ls="--", marker="o", ms=3, label=say("chart.arrived"))
+    ax.plot(dem.index, expected, color="#f46d43", lw=1.5, ls=":", label=say("chart.expected"))
+    k = release.min_count
+    shown = np.array([release.shown("unmet", int(y)) for y in dem.index])
+    ax.bar(dem.index[shown], dem["unmet_m2"][shown], color="#d73027", alpha=0.25,
+           label=say("chart.unmet.small", k=k) if not shown.all() else say("chart.unmet"))
     ax.set_ylabel(say("chart.floor_axis"))
     ax.legend(fontsize=8, loc="upper left")
 
@@ -78,6 +81,10 @@ def _supply_demand(forecast, ax, say):
 def _utilisation(forecast, ax, say):
     use = floor_equivalent(forecast).groupby(["zone", "year"])[["released_floor_m2", "taken_floor_m2"]].sum()
     share = (use["taken_floor_m2"] / use["released_floor_m2"].where(use["released_floor_m2"] > 0)).unstack("year")
+    release = forecast.public_release
+    hidden = pd.DataFrame([[not release.shown("zone", z, int(y)) for y in share.columns] for z in share.index],
+                          index=share.index, columns=share.columns)
+    share = share.mask(hidden)
     # sequential light-to-dark: reads in greyscale and for colour-blind readers (no red-green)
     im = ax.imshow(share.to_numpy(dtype=float), cmap="YlOrRd", vmin=0, vmax=1, aspect="auto")
     ax.set_xticks(range(share.shape[1]), [str(y) for y in share.columns], rotation=45, fontsize=8)
@@ -87,13 +94,16 @@ def _utilisation(forecast, ax, say):
             v = share.iat[i, j]
             if not np.isnan(v):
                 ax.text(j, i, f"{v:.0%}", ha="center", va="center", fontsize=7)
+            elif hidden.iat[i, j]:
+                ax.text(j, i, "*", ha="center", va="center", fontsize=8)
+    if hidden.to_numpy().any():
+        ax.set_xlabel(say("chart.withheld_cells", k=release.min_count), fontsize=8)
     plt.colorbar(im, ax=ax, fraction=0.03, label=say("chart.share_taken"))
 
 
 def public_warnings(forecast) -> pd.DataFrame:
-    """The early-warning table under the small-cell rule (:mod:`model.disclosure`)."""
-    return public_sector_warnings(forecast.early_warning, forecast.demand_by_sector,
-                                  forecast.scenario.publication.public_min_count)
+    """The early-warning table under the disclosure rule (:mod:`model.disclosure`)."""
+    return public_sector_warnings(forecast.early_warning, forecast.public_release)
 
 
 def _shortfalls(forecast, ax, say):
@@ -118,9 +128,11 @@ def _shortfalls(forecast, ax, say):
 def _power(forecast, axes, say):
     bal = forecast.land_balance
     grid = bal[bal["resource"] == "grid_power_mw"]
+    release = forecast.public_release
     for ax, (zone, g) in zip(axes.ravel(), grid.groupby("zone"), strict=False):
+        taken = [release.value(v, "zone", zone, int(y)) for y, v in zip(g["year"], g["taken"], strict=True)]
         ax.step(g["year"], g["released"], where="post", color="#1a9850", label=say("chart.grid_capacity"))
-        ax.plot(g["year"], g["taken"], color="#2166ac", marker="o", ms=3, label=say("chart.power_taken"))
+        ax.plot(g["year"], taken, color="#2166ac", marker="o", ms=3, label=say("chart.power_taken"))
         ax.set_title(zone, fontsize=9)
         ax.tick_params(labelsize=7)
     for ax in axes.ravel()[grid["zone"].nunique():]:
@@ -215,8 +227,9 @@ def headline(forecast) -> list[tuple[i18n.Text, i18n.Text]]:
     t, num = i18n.t, i18n.num
     a = forecast.allocation
     placed = a.assigned
-    k = forecast.scenario.publication.public_min_count
-    unmet = public_unmet_total(forecast.demand_by_sector, k)
+    release = forecast.public_release
+    k = release.min_count
+    unmet = public_unmet_total(forecast.demand_by_sector, release)
     unmet_text = t("headline.m2", area=num(unmet)) if unmet is not None else t("headline.unmet.withheld", k=k)
     ew = forecast.early_warning
     short = ew[(ew["scope"] == "zone") & ew["first_shortfall_year"].notna()].sort_values("first_shortfall_year")
@@ -230,7 +243,8 @@ def headline(forecast) -> list[tuple[i18n.Text, i18n.Text]]:
     return [
         (t("headline.years"), i18n.same(f"{forecast.scenario.year_range[0]}-{forecast.scenario.year_range[-1]}")),
         (t("headline.placed"), t("headline.placed.value", placed=num(len(placed)), total=num(len(a.assignments)))),
-        (t("headline.floor"), t("headline.m2", area=num(placed["floor_area_m2"].sum()))),
+        (t("headline.floor"), t("headline.m2", area=num(placed["floor_area_m2"].sum()))
+         if release.shown("all", forecast.scenario.year_range[-1]) else t("headline.unmet.withheld", k=k)),
         (t("headline.unmet"), unmet_text),
         (t("headline.first"), first),
         (t("headline.optimiser"), proof),
@@ -268,7 +282,7 @@ def warning_note(row, forecast) -> i18n.Text:
         share = forecast.scenario.early_warning.shortfall_remaining_share
         return i18n.t("ew.note.zone", share=i18n.pct(share), resource=i18n.value_text("resource", row.resource))
     if row.withheld:
-        return i18n.t("ew.note.withheld", k=forecast.scenario.publication.public_min_count)
+        return i18n.t("ew.note.withheld", k=forecast.public_release.min_count)
     return i18n.t("ew.note.sector")
 
 
@@ -331,6 +345,7 @@ def render_report(forecast, *, manifest: dict, downloads: list[str], charts: lis
         charts=[c for c in charts if c in CHARTS], downloads=downloads, manifest=manifest,
         made=i18n.date(started) if started else None,
         fonts_note=chart_lang(lang) != lang,
+        confidential=forecast.public_release.min_count if forecast.public_release.confidential else None,
         dependence=dependence, chart=dependence_chart, changes=changes_view(changes), changes_label=changes_label,
         **_template_helpers(lang),
     )
@@ -455,7 +470,10 @@ def pdf_pages(forecast, *, manifest: dict, figures: dict, dependence=None, depen
     with plt.rc_context(chart_style(lang)):
         title = heading("page.h1", scenario=scenario.name)
         fig = _page(title)
-        y = _lines(fig, [("", scenario.description), ("", "")] + [(say(k), say(v)) for k, v in headline(forecast)],
+        release = forecast.public_release
+        banner = [("", say("public.confidential", k=release.min_count))] if release.confidential else []
+        y = _lines(fig, banner + [("", scenario.description), ("", "")]
+                   + [(say(k), say(v)) for k, v in headline(forecast)],
                    top=_below_title(title), width=width, colon=colon)
         view = changes_view(changes)
         if view is not None:

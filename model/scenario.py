@@ -137,6 +137,19 @@ class PublicationSettings(_Frozen):
     """What the public outputs (stakeholder map, report) may show: see :mod:`model.disclosure`."""
 
     public_min_count: int = Field(default=3, ge=1)
+    #: a run marked confidential may lower ``public_min_count`` below 3; its "public" outputs say so
+    confidential: bool = False
+
+    @model_validator(mode="after")
+    def _min_count_needs_confidential(self) -> PublicationSettings:
+        from .disclosure import MIN_PUBLIC_MIN_COUNT
+
+        if self.public_min_count < MIN_PUBLIC_MIN_COUNT and not self.confidential:
+            raise ValueError(
+                f"public_min_count {self.public_min_count} would publish figures of fewer than "
+                f"{MIN_PUBLIC_MIN_COUNT} enterprises; use {MIN_PUBLIC_MIN_COUNT} or more, or set "
+                "publication.confidential: true for a run that is not published")
+        return self
 
 
 class Scenario(_Frozen):

@@ -58,6 +58,8 @@ class CaseResult:
     shortfalls: pd.DataFrame  # zone, resource, first_shortfall_year (<NA>: none in the years)
     unmet: pd.DataFrame       # sector, unmet_m2 (last year)
     plan: pd.DataFrame        # enterprise_id, site_id, start_year
+    #: the enterprises left unmet in the last year (enterprise_id, sector): the contributors of ``unmet``
+    unmet_firms: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["enterprise_id", "sector"]))
     info: dict
 
 
@@ -115,22 +117,34 @@ def run_case(scenario: Scenario, loaded: LoadedInputs, variant: Variant | None,
     last = demand[demand["year"] == demand["year"].max()]
     unmet = last.groupby("sector", as_index=False)["unmet_m2"].sum()
     plan = alloc.assignments[["enterprise_id", "site_id", "start_year"]].reset_index(drop=True)
+    last_year = int(demand["year"].max())
+    gone = alloc.unassigned
+    unmet_firms = gone[gone["arrival_year"] <= last_year][["enterprise_id", "sector"]].reset_index(drop=True)
     info = dict(group=variant.group if variant else "central", side=variant.side if variant else "central",
                 status=alloc.status, gap=alloc.gap, enterprises=len(inputs.enterprises),
                 placed=int(len(alloc.assigned)), solve_s=round(time.perf_counter() - started, 3), note="")
-    return CaseResult(info["group"], info["side"], zone, unmet, plan, info)
+    return CaseResult(info["group"], info["side"], zone, unmet, plan, info, unmet_firms)
 
 
 def _year_or_none(value) -> int | None:
     return None if pd.isna(value) else int(value)
 
 
-def compare_case(central: CaseResult, case: CaseResult, last_year: int) -> list[dict]:
+def publishable_change(central: set, case: set, min_count: int) -> bool:
+    """Whether the change of an unmet-demand figure between two runs may be published (the rule of
+    :mod:`model.disclosure`): both figures of none or at least ``min_count`` enterprises, and the
+    enterprises in one but not the other none or at least ``min_count``."""
+    return all(n == 0 or n >= min_count for n in (len(central), len(case), len(central ^ case)))
+
+
+def compare_case(central: CaseResult, case: CaseResult, last_year: int,
+                 min_count: int = 3) -> list[dict]:
     """The headline rows of one case against the central run (long form).
 
     A first shortfall "none in the years" counts as ``last_year + 1`` in ``change`` (so a
     shortfall that appears, or goes, shows as a move). A case whose estimates contradict a committed
-    project (no plan) has one row, ``infeasible``, with the reason."""
+    project (no plan) has one row, ``infeasible``, with the reason. An unmet-demand row's ``public``
+    says whether its change may be published (:func:`publishable_change`)."""
     if case.info.get("status") == "infeasible":
         return [dict(group=case.group, side=case.side, headline="infeasible", zone=None, resource=None, sector=None,
                      unit=None, central=0, value=1, change=1, note=case.info.get("note", ""))]
@@ -140,23 +154,30 @@ def compare_case(central: CaseResult, case: CaseResult, last_year: int) -> list[
     for key in base.index.union(var.index):
         b, v = _year_or_none(base.get(key, pd.NA)), _year_or_none(var.get(key, pd.NA))
         rows.append(dict(headline="first_shortfall_year", zone=key[0], resource=key[1], sector=None, unit="year",
-                         central=b, value=v, change=(last_year + 1 if v is None else v) - (last_year + 1 if b is None
+                         public=True, central=b, value=v, change=(last_year + 1 if v is None else v) - (last_year + 1 if b is None
                                                                                              else b)))
     bu = central.unmet.set_index("sector")["unmet_m2"]
     vu = case.unmet.set_index("sector")["unmet_m2"]
+
+    def firms(result: CaseResult, sector: str | None) -> set:
+        f = result.unmet_firms
+        return set(f["enterprise_id"] if sector is None else f.loc[f["sector"] == sector, "enterprise_id"])
+
     for sector in bu.index.union(vu.index):
         b, v = float(bu.get(sector, 0.0)), float(vu.get(sector, 0.0))
         rows.append(dict(headline="unmet_m2", zone=None, resource="floor_area_m2", sector=sector, unit="m2",
-                         central=b, value=v, change=v - b))
+                         central=b, value=v, change=v - b,
+                         public=publishable_change(firms(central, sector), firms(case, sector), min_count)))
     rows.append(dict(headline="unmet_m2", zone=None, resource="floor_area_m2", sector="all", unit="m2",
-                     central=float(bu.sum()), value=float(vu.sum()), change=float(vu.sum() - bu.sum())))
+                     central=float(bu.sum()), value=float(vu.sum()), change=float(vu.sum() - bu.sum()),
+                     public=publishable_change(firms(central, None), firms(case, None), min_count)))
     plan = central.plan.merge(case.plan, on="enterprise_id", how="inner", suffixes=("_central", "_case"))
     same_site = plan["site_id_central"].fillna("") == plan["site_id_case"].fillna("")
     same_year = plan["start_year_central"].astype("Int64").fillna(-1) == plan["start_year_case"].astype(
         "Int64").fillna(-1)
     changed = int((~(same_site & same_year)).sum())
     rows.append(dict(headline="placements_changed", zone=None, resource=None, sector=None, unit="enterprises",
-                     central=0, value=changed, change=changed))
+                     central=0, value=changed, change=changed, public=True))
     return [dict(group=case.group, side=case.side, **r) for r in rows]
 
 
@@ -170,16 +191,23 @@ def headline_shortfall(central: CaseResult) -> tuple[str, str, int] | None:
     return str(r["zone"]), str(r["resource"]), int(r["first_shortfall_year"])
 
 
-def group_table(estimates: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
-    """One row per group: what it holds and the largest move of each headline at either end."""
+def group_table(estimates: pd.DataFrame, table: pd.DataFrame, names: list[str] | None = None) -> pd.DataFrame:
+    """One row per group: what it holds and the largest move of each headline at either end.
+    ``public_basis``: the group's first basis meant for publication (the estimates table's
+    ``public_basis``), with the firm names of ``names`` withheld (:mod:`model.disclosure`), or "";
+    ``{side}_unmet_public``: whether the change of unmet demand may be published."""
+    from .disclosure import withhold_firms
+
     rows = []
     for group, est in estimates.groupby("group", sort=False):
         t = table[table["group"] == group]
         first = est.iloc[0]
+        public = [b for b in est.get("public_basis", pd.Series(dtype=str)).fillna("") if b.strip()]
         row = dict(group=group, estimates=len(est), kinds=";".join(sorted(set(est["kind"]))),
                    features=";".join(dict.fromkeys(est["feature"]))[:200],
                    basis=f"{first['feature']} {first['attribute']}: {first['basis']}"
-                         + (f" (and {len(est) - 1} more)" if len(est) > 1 else ""))
+                         + (f" (and {len(est) - 1} more)" if len(est) > 1 else ""),
+                   public_basis=withhold_firms(public[0], names or []) if public else "")
         for side in ("low", "high"):
             s = t[t["side"] == side]
             years = s[s["headline"] == "first_shortfall_year"]
@@ -188,6 +216,7 @@ def group_table(estimates: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
             row[f"{side}_largest_shortfall_move_years"] = int(moved["change"].abs().max()) if len(moved) else 0
             total = s[(s["headline"] == "unmet_m2") & (s["sector"] == "all")]
             row[f"{side}_unmet_change_m2"] = float(total["change"].iloc[0]) if len(total) else 0.0
+            row[f"{side}_unmet_public"] = bool(total["public"].iloc[0]) if len(total) and "public" in total else True
             placed = s[s["headline"] == "placements_changed"]
             row[f"{side}_placements_changed"] = int(placed["value"].iloc[0]) if len(placed) else 0
             bad = s[s["headline"] == "infeasible"]
@@ -276,12 +305,13 @@ def run_sensitivity(scenario: Scenario, *, workers: int = 2, groups: list[str] |
     results.sort(key=lambda r: order[(r.group, r.side)])
     last = scenario.year_range[-1]
     reference = CaseResult("central", "anchored", reference.shortfalls, reference.unmet, reference.plan,
-                           {**reference.info, "side": "anchored"})
-    noise = compare_case(central, reference, last)
-    table = pd.DataFrame([row for r in results for row in compare_case(reference, r, last)])
+                           {**reference.info, "side": "anchored"}, reference.unmet_firms)
+    k = scenario.publication.public_min_count
+    noise = compare_case(central, reference, last, k)
+    table = pd.DataFrame([row for r in results for row in compare_case(reference, r, last, k)])
     if not len(table):
         table = pd.DataFrame(columns=["group", "side", "headline", "zone", "resource", "sector", "unit", "central",
-                                      "value", "change", "note"])
+                                      "value", "change", "public", "note"])
     if "note" not in table:
         table["note"] = ""
     for col in ("central", "value"):
@@ -290,7 +320,10 @@ def run_sensitivity(scenario: Scenario, *, workers: int = 2, groups: list[str] |
     used = [*loaded.files, files["estimates"]]
     timings = {"wall_s": round(time.perf_counter() - started, 3),
                "solve_s_sum": round(float(sum(r.info["solve_s"] for r in [central, *results])), 3)}
-    return Sensitivity(scenario, estimates, central, reference, results, table, group_table(estimates, table),
+    from .disclosure import firm_names
+
+    groups_table = group_table(estimates, table, firm_names(loaded.pipeline))
+    return Sensitivity(scenario, estimates, central, reference, results, table, groups_table,
                        uncovered(estimates, loaded), used, n_workers, pd.DataFrame(noise), timings)
 
 
@@ -309,7 +342,10 @@ def tornado_data(sens: Sensitivity) -> dict[str, pd.DataFrame]:
     if head is not None:
         out["shortfall"] = t[(t["headline"] == "first_shortfall_year") & (t["zone"] == head[0])
                              & (t["resource"] == head[1])]
-    out["unmet"] = t[(t["headline"] == "unmet_m2") & (t["sector"] == "all")]
+    unmet = t[(t["headline"] == "unmet_m2") & (t["sector"] == "all")]
+    if "public" in unmet:  # a change that would disclose fewer than public_min_count firms is not drawn
+        unmet = unmet.assign(change=unmet["change"].where(unmet["public"].fillna(True).astype(bool), 0.0))
+    out["unmet"] = unmet
     out["placements"] = t[t["headline"] == "placements_changed"]
     frames = {}
     for key, sub in out.items():
@@ -339,8 +375,9 @@ class GroupEffect(_Strict):
     group: str = Field(max_length=80)
     estimates: int = Field(ge=0)
     basis: str = Field(max_length=2000)
-    low: tuple[int, int, float, int]
-    high: tuple[int, int, float, int]
+    #: (shortfall years moved, largest move, unmet change in m2 or None where withheld, placements changed)
+    low: tuple[int, int, float | None, int]
+    high: tuple[int, int, float | None, int]
     #: where the estimates at that end contradict a committed project: the reason (no plan)
     infeasible_low: str = Field(default="", max_length=500)
     infeasible_high: str = Field(default="", max_length=500)
@@ -374,18 +411,22 @@ def dependence_section(sens: Sensitivity) -> DependenceSection:
     movers = headline_movers(sens)
     noise = sens.noise.set_index("headline")
     noise_moves = int((sens.noise[sens.noise["headline"] == "first_shortfall_year"]["change"] != 0).sum())
-    names = {g: b for g, b in zip(sens.groups["group"], sens.groups["basis"], strict=True)}
+    names = {g: b for g, b in zip(sens.groups["group"], sens.groups["public_basis"], strict=True)}
+
+    def unmet(r, side: str) -> float | None:
+        public = getattr(r, f"{side}_unmet_public", True)
+        return round(float(getattr(r, f"{side}_unmet_change_m2")), 1) if public else None
 
     decisive = [DecisiveGroup(group=r.group, low=r.low, high=r.high, impact=int(r.impact_years),
                               basis=names.get(r.group, "")) for r in movers.itertuples()]
     groups = []
     for r in sens.groups.itertuples(index=False):
         groups.append(GroupEffect(
-            group=r.group, estimates=int(r.estimates), basis=r.basis,
+            group=r.group, estimates=int(r.estimates), basis=r.public_basis,
             low=(int(r.low_shortfall_years_moved), int(r.low_largest_shortfall_move_years),
-                 round(float(r.low_unmet_change_m2), 1), int(r.low_placements_changed)),
+                 unmet(r, "low"), int(r.low_placements_changed)),
             high=(int(r.high_shortfall_years_moved), int(r.high_largest_shortfall_move_years),
-                  round(float(r.high_unmet_change_m2), 1), int(r.high_placements_changed)),
+                  unmet(r, "high"), int(r.high_placements_changed)),
             infeasible_low=r.low_infeasible, infeasible_high=r.high_infeasible))
     quiet = [g.group for g in groups if not any(g.low) and not any(g.high)
              and not g.infeasible_low and not g.infeasible_high]
