@@ -345,9 +345,13 @@ def forecast_map(forecast, *, public: bool = False, tiles: str | None = "OpenStr
             where = (i18n.t("ent.at", site=site_names.get(row.site_id, i18n.same(row.site_id)))
                      if row.level == "site" else
                      i18n.t("ent.in_zone", zone=i18n.zone_name(row.zone), k=min_count))
-            if row.withheld:
+            if row.withheld and row.enterprises < min_count:
                 count = i18n.t("ent.fewer", k=min_count)
                 detail = i18n.t("ent.withheld", count=count, k=min_count)
+                radius = 5.0
+            elif row.withheld:  # withheld by the difference rule (model.disclosure): the count may show
+                count = i18n.t("ent.count", n=i18n.num(row.enterprises))
+                detail = i18n.t("ent.withheld_diff", count=count, k=min_count)
                 radius = 5.0
             else:
                 count = i18n.t("ent.count", n=i18n.num(row.enterprises))

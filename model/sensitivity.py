@@ -58,9 +58,9 @@ class CaseResult:
     shortfalls: pd.DataFrame  # zone, resource, first_shortfall_year (<NA>: none in the years)
     unmet: pd.DataFrame       # sector, unmet_m2 (last year)
     plan: pd.DataFrame        # enterprise_id, site_id, start_year
+    info: dict
     #: the enterprises left unmet in the last year (enterprise_id, sector): the contributors of ``unmet``
     unmet_firms: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["enterprise_id", "sector"]))
-    info: dict
 
 
 @dataclass
