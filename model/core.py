@@ -14,8 +14,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from . import milp
 from .errors import InfeasibleError, InputError
+from .milp import solve_cbc
+from .optimiser.export import to_pulp
+from .optimiser.highs import MatrixModel, solve_mip
+from .optimiser.result import SolveResult
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,7 @@ class AssignmentResult:
     solve_time_s: float
     n_variables: int
     n_constraints: int
-    report: milp.SolveReport = field(repr=False)
+    report: SolveResult = field(repr=False)
     constraint_names: tuple[str, ...] = field(default=(), repr=False)
 
 
@@ -106,7 +109,7 @@ def solve_assignment(
     turns on HiGHS's parallel tree search.
 
     Returns an :class:`AssignmentResult`; ``status`` is ``optimal`` only when the solver proved
-    it (see :mod:`model.milp`). Raises :class:`InputError` for bad arguments and
+    it (see :mod:`model.optimiser.result`). Raises :class:`InputError` for bad arguments and
     :class:`InfeasibleError` when ``assign_all`` cannot hold for some enterprise on its own.
     """
     started = time.perf_counter()
@@ -161,7 +164,7 @@ def solve_assignment(
     site, report, n_var, names, build_time = pairs.solve(np.ones(rows.size, dtype=bool), time_limit_s, started)
     return AssignmentResult(
         site=site, objective=report.objective, status=report.status, gap=report.gap, bound=report.bound,
-        solver=report.solver, build_time_s=build_time, solve_time_s=report.solve_time_s,
+        solver=report.solver, build_time_s=build_time, solve_time_s=report.seconds,
         n_variables=n_var, n_constraints=len(names), report=report, constraint_names=names,
     )
 
@@ -183,32 +186,59 @@ class _Pairs:
     mip_gap: float | None
     threads: int | None
 
-    def solve(self, keep: np.ndarray, time_limit_s: float | None, started: float, start: np.ndarray | None = None):
-        """Build the model over the kept pairs from aggregated pairs and solve it."""
+    def model(self, keep: np.ndarray) -> MatrixModel:
+        """The MIP over the kept pairs as arrays: a column x[e,s] per pair, a row assign[e] per
+        enterprise and cap[r,s] per resource and site that has a pair (rows with no pair are left out)."""
         rows, cols, vals = self.rows[keep], self.cols[keep], self.vals[keep]
-        prob = milp.new_problem("assignment", self.sense)
-        x = milp.binaries(prob, (f"x[{self.e_ids[i]},{self.s_ids[j]}]"
-                                 for i, j in zip(rows.tolist(), cols.tolist(), strict=True)))
-        prob.setObjective(milp.affine(x, vals))
-        sense_assign = "==" if self.assign_all else "<="
-        added = milp.add_rows(prob, ((name, expr, sense_assign, 1.0) for name, expr in milp.grouped_rows(
-            [f"assign[{e}]" for e in self.e_ids], rows, x, np.ones(rows.size))))
-        for r in sorted(self.used):
-            names = [f"cap[{r},{s}]" for s in self.s_ids]
-            position = {n: k for k, n in enumerate(names)}
-            added |= milp.add_rows(prob, ((name, expr, "<=", float(self.caps[r][position[name]]))
-                                          for name, expr in milp.grouped_rows(names, cols, x, self.used[r][keep])))
+        n = rows.size
+        n_e, n_s = len(self.e_ids), len(self.s_ids)
+        resources = sorted(self.used)
+        # row blocks: assign (one per enterprise), then cap per resource (one per site)
+        row_of = [rows] + [n_e + k * n_s + cols for k in range(len(resources))]
+        coef = [np.ones(n)] + [self.used[r][keep] for r in resources]
+        all_rows = np.concatenate(row_of) if n else np.zeros(0, dtype=np.int64)
+        present = np.unique(all_rows)
+        index = np.full(n_e + len(resources) * n_s, -1, dtype=np.int64)
+        index[present] = np.arange(present.size)
+        data = np.concatenate(coef) if n else np.zeros(0)
+        matrix = sp.csr_matrix((data, (index[all_rows], np.tile(np.arange(n), 1 + len(resources)))),
+                               shape=(present.size, n))
+        names = [f"assign[{e}]" for e in self.e_ids] + [f"cap[{r},{s}]" for r in resources for s in self.s_ids]
+        upper_all = np.concatenate([np.ones(n_e)] + [np.asarray(self.caps[r], dtype=float) for r in resources])
+        lower_all = np.concatenate([np.ones(n_e) if self.assign_all else np.full(n_e, -np.inf)]
+                                   + [np.full(n_s, -np.inf) for _ in resources])
+        return MatrixModel(
+            cost=np.asarray(vals, dtype=float), col_lower=np.zeros(n), col_upper=np.ones(n),
+            integer=np.ones(n, dtype=bool), matrix=matrix, row_lower=lower_all[present], row_upper=upper_all[present],
+            column_names=tuple(f"x[{self.e_ids[i]},{self.s_ids[j]}]" for i, j in zip(rows.tolist(), cols.tolist(),
+                                                                                   strict=True)),
+            row_names=tuple(names[i] for i in present.tolist()), sense=self.sense, name="assignment")
+
+    def solve(self, keep: np.ndarray, time_limit_s: float | None, started: float, start: np.ndarray | None = None):
+        """Build the model over the kept pairs and solve it (HiGHS through :mod:`model.optimiser.highs`,
+        CBC through :mod:`model.milp`)."""
+        if time_limit_s is not None and time_limit_s <= 0:
+            raise ValueError("time_limit_s must be positive")
+        if self.mip_gap is not None and not (0 <= self.mip_gap < 1):
+            raise ValueError("mip_gap must be in [0, 1)")
+        rows, cols = self.rows[keep], self.cols[keep]
+        model = self.model(keep)
         build_time = time.perf_counter() - started
         start_values = None
         if start is not None:
-            chosen = {(i, j) for i, j in enumerate(start.tolist()) if j >= 0}
-            start_values = {v.name: float((i, j) in chosen)
-                            for v, i, j in zip(x, rows.tolist(), cols.tolist(), strict=True)}
-        options = {"parallel": "on"} if (self.solver == "highs" and (self.threads or 0) > 1) else None
-        report = milp.solve(prob, solver=self.solver, time_limit_s=time_limit_s, mip_gap=self.mip_gap,
-                            threads=self.threads, start=start_values, options=options)
+            start_values = (start[rows] == cols).astype(float)
+        # every value an integer: an incumbent within less than 1 of the bound is optimal
+        integral = bool(np.all(np.abs(model.cost - np.round(model.cost)) < 1e-9))
+        if self.solver == "highs":
+            report = solve_mip(model, time_limit_s=time_limit_s, mip_gap=self.mip_gap, threads=self.threads,
+                               start=start_values, abs_gap=(1.0 - 1e-6) if integral and model.n_cols else None)
+        elif self.solver == "cbc":
+            prob, variables = to_pulp(model)
+            report = solve_cbc(prob, variables, time_limit_s=time_limit_s, mip_gap=self.mip_gap, threads=self.threads)
+        else:
+            raise ValueError(f"solver must be 'highs' or 'cbc', not {self.solver!r}")
         site = np.full(len(self.e_ids), -1, dtype=np.int64)
         if report.has_solution:
-            chosen_mask = np.array([(v.varValue or 0.0) > 0.5 for v in x], dtype=bool)
+            chosen_mask = report.values > 0.5
             site[rows[chosen_mask]] = cols[chosen_mask]
-        return site, report, len(x), tuple(added), build_time
+        return site, report, model.n_cols, model.row_names, build_time

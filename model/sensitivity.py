@@ -153,9 +153,9 @@ def compare_case(central: CaseResult, case: CaseResult, last_year: int,
     var = case.shortfalls.set_index(["zone", "resource"])["first_shortfall_year"]
     for key in base.index.union(var.index):
         b, v = _year_or_none(base.get(key, pd.NA)), _year_or_none(var.get(key, pd.NA))
+        change = (last_year + 1 if v is None else v) - (last_year + 1 if b is None else b)
         rows.append(dict(headline="first_shortfall_year", zone=key[0], resource=key[1], sector=None, unit="year",
-                         public=True, central=b, value=v, change=(last_year + 1 if v is None else v) - (last_year + 1 if b is None
-                                                                                             else b)))
+                         public=True, central=b, value=v, change=change))
     bu = central.unmet.set_index("sector")["unmet_m2"]
     vu = case.unmet.set_index("sector")["unmet_m2"]
 

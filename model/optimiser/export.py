@@ -13,11 +13,13 @@ import pulp
 
 from .. import milp
 from .formulation import Formulation
+from .highs import MatrixModel
 
 
-def to_pulp(form: Formulation, *, relax: bool = False) -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
-    """The PuLP problem of a formulation and its variables in column order."""
-    prob = milp.new_problem("allocation", "max")
+def to_pulp(form: Formulation | MatrixModel, *, relax: bool = False) -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
+    """The PuLP problem of a formulation (or of the core's :class:`MatrixModel`) and its
+    variables in column order."""
+    prob = milp.new_problem(getattr(form, "name", "allocation"), getattr(form, "sense", "max"))
     names = form.column_names
     variables = [prob.add_variable(name, float(lo), float(up),
                                    pulp.LpInteger if (integer and not relax) else pulp.LpContinuous)

@@ -1,52 +1,114 @@
-"""Solve: a :class:`~model.optimiser.formulation.Formulation` handed to HiGHS (highspy) as arrays.
+"""The one bridge to HiGHS (highspy): a model of arrays handed to HiGHS column-wise as it is.
 
-No PuLP object is built on this path: the matrix goes to HiGHS column-wise as it is. The status
-reported is HiGHS's own termination status and proven gap, never taken on trust:
-``optimal`` (proved), ``gap_limit`` (within the requested gap), ``time_limit``, ``node_limit``
-(the node budget: repeatable, unlike the clock), ``infeasible``, ``unbounded``, ``error``.
+Both the domain allocation (a :class:`~model.optimiser.formulation.Formulation`) and the matrix
+core (:func:`model.core.solve_assignment`, a :class:`MatrixModel`) come here; no PuLP object is
+built on this path. The status reported is HiGHS's own termination status and proven gap, never
+taken on trust (see :mod:`model.optimiser.result`).
 """
 
 from __future__ import annotations
 
 import math
+import os
+import sys
+import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
+import scipy.sparse as sp
 
-from ..milp import OPTIMALITY_GAP, _log, _new_highs
-from .formulation import Formulation
+from .log import current_sink, log
+from .result import OPTIMALITY_GAP, SolveResult, relative_gap
+
+__all__ = ["MatrixModel", "SolveResult", "quiet_highs", "new_highs", "solve_mip", "solve_lp", "LPSession"]
+
+
+class ArrayModel(Protocol):
+    """What the bridge reads of a model: ``sense * cost @ v`` maximised subject to
+    ``row_lower <= matrix @ v <= row_upper`` and ``col_lower <= v <= col_upper``, ``v`` integer
+    where ``integer``."""
+
+    cost: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    integer: np.ndarray
+    matrix: sp.spmatrix
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+
+    @property
+    def n_cols(self) -> int: ...
+
+    @property
+    def n_rows(self) -> int: ...
 
 
 @dataclass(frozen=True)
-class SolveResult:
-    """What HiGHS did and proved, and the solution as arrays in the formulation's column order."""
+class MatrixModel:
+    """A MIP as plain arrays with real column and row names (``x[E-1,S2]``, ``cap[floor_m2,S2]``);
+    ``sense`` "max" or "min"."""
 
-    status: str
-    objective: float | None
-    bound: float | None
-    gap: float | None
-    solver: str
-    seconds: float
-    nodes: int | None = None
-    message: str = ""
-    values: np.ndarray | None = field(default=None, repr=False)
-    row_duals: np.ndarray | None = field(default=None, repr=False)
-    reduced_costs: np.ndarray | None = field(default=None, repr=False)
+    cost: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    integer: np.ndarray
+    matrix: sp.csr_matrix
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    column_names: tuple[str, ...]
+    row_names: tuple[str, ...]
+    sense: str = "max"
+    name: str = "model"
 
     @property
-    def has_solution(self) -> bool:
-        return self.values is not None and self.objective is not None
+    def n_cols(self) -> int:
+        return int(self.cost.size)
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.row_lower.size)
 
 
-def relative_gap(objective: float | None, bound: float | None) -> float | None:
-    """(bound - objective) / |objective|, the proven relative gap of a maximisation."""
-    if objective is None or bound is None or not (math.isfinite(objective) and math.isfinite(bound)):
-        return None
-    return abs(bound - objective) / max(abs(objective), 1e-9)
+_BANNER_SEEN = False
 
 
-def _lp_model(form: Formulation, col_lower: np.ndarray, col_upper: np.ndarray, relax: bool):
+def quiet_highs():
+    """A HiGHS instance that prints nothing on the console; its log goes to the current sink.
+
+    HiGHS prints its banner on standard output when the first instance of a process is made,
+    before any option can be set; that one construction runs with file descriptor 1 pointed at
+    a temporary file, whose text goes to the log instead."""
+    global _BANNER_SEEN
+    import highspy
+
+    if _BANNER_SEEN:
+        h = highspy.Highs()
+    else:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        with tempfile.TemporaryFile() as tmp:
+            try:
+                os.dup2(tmp.fileno(), 1)
+                h = highspy.Highs()
+            finally:
+                os.dup2(saved, 1)
+                os.close(saved)
+            tmp.seek(0)
+            log(tmp.read().decode("utf-8", "replace"))
+        _BANNER_SEEN = True
+    h.setOptionValue("log_to_console", False)
+    sink = current_sink()
+    if sink is not None:  # bound now: HiGHS may call back from its own threads
+        h.setOptionValue("output_flag", True)
+        h.cbLogging.subscribe(lambda event: sink(getattr(event, "message", "") or ""))
+    else:
+        h.setOptionValue("output_flag", False)
+    return h
+
+
+def _lp_model(form: ArrayModel, col_lower: np.ndarray, col_upper: np.ndarray, relax: bool):
     import highspy
 
     csc = form.matrix.tocsc()
@@ -62,17 +124,18 @@ def _lp_model(form: Formulation, col_lower: np.ndarray, col_upper: np.ndarray, r
     lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
     lp.a_matrix_.index_ = csc.indices.astype(np.int32)
     lp.a_matrix_.value_ = csc.data.astype(float)
-    lp.sense_ = highspy.ObjSense.kMaximize
+    minimise = getattr(form, "sense", "max") == "min"
+    lp.sense_ = highspy.ObjSense.kMinimize if minimise else highspy.ObjSense.kMaximize
     if not relax:
         lp.integrality_ = [highspy.HighsVarType.kInteger if b else highspy.HighsVarType.kContinuous
-                           for b in form.integer.tolist()]
+                           for b in np.asarray(form.integer).tolist()]
     return lp
 
 
-def new_highs(form: Formulation, *, relax: bool, col_lower: np.ndarray | None = None,
+def new_highs(form: ArrayModel, *, relax: bool, col_lower: np.ndarray | None = None,
               col_upper: np.ndarray | None = None, threads: int | None = None):
-    """A quiet HiGHS instance holding the formulation (its log goes to the solver-log sink)."""
-    h = _new_highs()
+    """A quiet HiGHS instance holding the model (its log goes to the solver-log sink)."""
+    h = quiet_highs()
     h.setOptionValue("random_seed", 0)
     if threads is not None:
         h.setOptionValue("threads", int(threads))
@@ -82,19 +145,22 @@ def new_highs(form: Formulation, *, relax: bool, col_lower: np.ndarray | None = 
     return h
 
 
-def _status(h, is_mip: bool, objective, bound, gap) -> str:
+def _status(h, is_mip: bool, objective, bound, gap, abs_gap: float | None) -> str:
     import highspy
 
     S = highspy.HighsModelStatus
     model_status = h.getModelStatus()
     if model_status == S.kOptimal:
-        return "optimal" if (not is_mip or (gap is not None and gap <= OPTIMALITY_GAP * 1.0001)) else "gap_limit"
+        proved = gap is not None and gap <= OPTIMALITY_GAP * 1.0001
+        if abs_gap is not None and objective is not None and bound is not None:
+            proved = proved or abs(bound - objective) <= abs_gap
+        return "optimal" if (not is_mip or proved) else "gap_limit"
     return {S.kTimeLimit: "time_limit", S.kSolutionLimit: "node_limit", S.kInfeasible: "infeasible",
             S.kUnbounded: "unbounded", S.kUnboundedOrInfeasible: "infeasible",
             S.kInterrupt: "time_limit"}.get(model_status, "error")
 
 
-def _result(h, started: float, is_mip: bool, want_duals: bool) -> SolveResult:
+def _result(h, started: float, is_mip: bool, want_duals: bool, abs_gap: float | None = None) -> SolveResult:
     import highspy
 
     info = h.getInfo()
@@ -107,7 +173,7 @@ def _result(h, started: float, is_mip: bool, want_duals: bool) -> SolveResult:
         bound = objective if h.getModelStatus() == highspy.HighsModelStatus.kOptimal else None
         nodes = None
     gap = relative_gap(objective, bound)
-    status = _status(h, is_mip, objective, bound, gap)
+    status = _status(h, is_mip, objective, bound, gap, abs_gap)
     if status == "optimal" and is_mip and gap is None and objective is not None:
         gap = 0.0
     values = row_duals = reduced = None
@@ -121,17 +187,23 @@ def _result(h, started: float, is_mip: bool, want_duals: bool) -> SolveResult:
                        h.modelStatusToString(h.getModelStatus()), values, row_duals, reduced)
 
 
-def solve_mip(form: Formulation, *, col_lower: np.ndarray | None = None, col_upper: np.ndarray | None = None,
+def solve_mip(form: ArrayModel, *, col_lower: np.ndarray | None = None, col_upper: np.ndarray | None = None,
               time_limit_s: float | None = None, mip_gap: float | None = None, max_nodes: int | None = None,
-              threads: int | None = None, start: np.ndarray | None = None) -> SolveResult:
-    """Solve the MIP (within the given column bounds) from an optional feasible ``start``."""
+              threads: int | None = None, start: np.ndarray | None = None,
+              abs_gap: float | None = None) -> SolveResult:
+    """Solve the MIP (within the given column bounds) from an optional feasible ``start``;
+    ``abs_gap``: an incumbent within this much of the bound is optimal (below 1 where every
+    objective coefficient is an integer)."""
     started = time.perf_counter()
     if form.n_cols == 0:
         return SolveResult("optimal", 0.0, 0.0, 0.0, "highs", 0.0, 0, values=np.zeros(0))
     h = new_highs(form, relax=False, col_lower=col_lower, col_upper=col_upper, threads=threads)
-    _log(f"--- allocation MIP: {form.n_cols} columns, {form.n_rows} rows, {form.matrix.nnz} nonzeros; time limit "
-         f"{'none' if time_limit_s is None else f'{time_limit_s:.1f} s'}, gap {mip_gap}, nodes {max_nodes}\n")
+    log(f"--- {getattr(form, 'name', 'allocation')} MIP: {form.n_cols} columns, {form.n_rows} rows, "
+        f"{form.matrix.nnz} nonzeros; time limit {'none' if time_limit_s is None else f'{time_limit_s:.1f} s'}, "
+        f"gap {mip_gap}, nodes {max_nodes}\n")
     h.setOptionValue("mip_rel_gap", float(mip_gap) if mip_gap is not None else OPTIMALITY_GAP)
+    if abs_gap is not None:
+        h.setOptionValue("mip_abs_gap", float(abs_gap))
     if time_limit_s is not None:
         h.setOptionValue("time_limit", max(float(time_limit_s), 0.01))
     if max_nodes:
@@ -141,16 +213,16 @@ def solve_mip(form: Formulation, *, col_lower: np.ndarray | None = None, col_upp
     if start is not None:
         h.setSolution(form.n_cols, np.arange(form.n_cols, dtype=np.int32), np.asarray(start, dtype=float))
     h.run()
-    return _result(h, started, True, False)
+    return _result(h, started, True, False, abs_gap)
 
 
-def solve_lp(form: Formulation, *, col_lower: np.ndarray | None = None, col_upper: np.ndarray | None = None,
+def solve_lp(form: ArrayModel, *, col_lower: np.ndarray | None = None, col_upper: np.ndarray | None = None,
              time_limit_s: float | None = None, threads: int | None = None, duals: bool = True) -> SolveResult:
     """Solve the linear relaxation (within the given column bounds), with duals and reduced costs."""
     started = time.perf_counter()
     h = new_highs(form, relax=True, col_lower=col_lower, col_upper=col_upper, threads=threads)
-    _log(f"--- allocation LP relaxation: {form.n_cols} columns, {form.n_rows} rows; time limit "
-         f"{'none' if time_limit_s is None else f'{time_limit_s:.1f} s'}\n")
+    log(f"--- {getattr(form, 'name', 'allocation')} LP relaxation: {form.n_cols} columns, {form.n_rows} rows; "
+        f"time limit {'none' if time_limit_s is None else f'{time_limit_s:.1f} s'}\n")
     if time_limit_s is not None:
         h.setOptionValue("time_limit", max(float(time_limit_s), 0.01))
     h.run()
@@ -161,7 +233,7 @@ class LPSession:
     """The linear relaxation kept in one HiGHS instance for many re-solves that change column
     bounds only; each re-solve starts from the previous basis."""
 
-    def __init__(self, form: Formulation, *, col_lower: np.ndarray | None = None,
+    def __init__(self, form: ArrayModel, *, col_lower: np.ndarray | None = None,
                  col_upper: np.ndarray | None = None, threads: int | None = None):
         import highspy
 

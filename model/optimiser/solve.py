@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InfeasibleError
-from ..milp import OPTIMALITY_GAP
 from .clock import Clock
 from .formulation import Formulation
-from .highs import SolveResult, relative_gap, solve_lp, solve_mip
+from .highs import solve_lp, solve_mip
+from .result import SolveResult, relative_gap, status_for_gap
 from .search import cluster_search, clusters_by_lp_mass, greedy_plan, start_vector
 
 
@@ -37,16 +37,6 @@ class Solution:
     solver: str = "highs"
     seconds: float = 0.0
     nodes: int | None = None
-
-
-def status_for_gap(gap: float | None, requested: float | None, solver_status: str) -> str:
-    """Status of a solution proven within ``gap``: optimal, gap_limit (within the requested gap),
-    or the solver's own status (e.g. node_limit) when the gap is wider than requested."""
-    if gap is not None and gap <= OPTIMALITY_GAP * 1.0001:
-        return "optimal"
-    if gap is not None and requested is not None and gap <= requested * 1.0001:
-        return "gap_limit"
-    return solver_status if solver_status not in ("optimal", "gap_limit") else "node_limit"
 
 
 def _restricted_bounds(form: Formulation, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -185,17 +175,10 @@ def _solution(form: Formulation, result: SolveResult, started: float) -> Solutio
 
 def _solve_cbc(form: Formulation, clock: Clock, started: float) -> Solution:
     """The fallback: the exported PuLP model solved by CBC (no cluster search)."""
-    from ..milp import solve as solve_pulp
+    from ..milp import solve_cbc
     from .export import to_pulp
 
     s = form.problem.settings
     prob, variables = to_pulp(form)
-    plan = greedy_plan(form.problem)
-    for var, value in zip(variables, start_vector(form, plan).tolist(), strict=True):
-        var.setInitialValue(value)
-    report = solve_pulp(prob, solver="cbc", time_limit_s=clock.left(), mip_gap=s.mip_gap, threads=s.threads)
-    values = np.array([v.varValue if v.varValue is not None else 0.0 for v in variables]) \
-        if report.objective is not None else None
-    result = SolveResult(report.status, report.objective, report.bound, report.gap, report.solver, report.solve_time_s,
-                         report.nodes, report.message, values)
+    result = solve_cbc(prob, variables, time_limit_s=clock.left(), mip_gap=s.mip_gap, threads=s.threads)
     return _solution(form, result, started)
