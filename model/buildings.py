@@ -34,11 +34,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import InputError, SiteDataWarning
 from .layers import HK_GRID, finish_sites, read_csv_table, read_layer, validate_layer
+from .limits import load_yaml
 
 #: site attributes a building list may provide
 MAPPABLE = (
@@ -105,26 +105,7 @@ class BuildingMapping(BaseModel):
     @classmethod
     def from_yaml(cls, path: str | Path) -> BuildingMapping:
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except FileNotFoundError:
-            raise InputError("mapping file not found", file=path, fix="check the path") from None
-        except IsADirectoryError:
-            raise InputError("is a folder, not a mapping file", file=path,
-                             fix="give the mapping's .yaml file") from None
-        except UnicodeDecodeError as exc:
-            raise InputError(f"is not UTF-8 text (byte {exc.start})", file=path,
-                             fix="save the mapping as UTF-8 text") from None
-        except (OSError, ValueError) as exc:
-            raise InputError(f"cannot be read ({getattr(exc, 'strerror', None) or type(exc).__name__})", file=path,
-                             fix="check the path and its permissions") from None
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise InputError(f"not valid YAML ({(str(exc).splitlines() or [type(exc).__name__])[0]})", file=path,
-                             fix="check indentation and quoting") from None
-        except RecursionError:
-            raise InputError("nested too deeply", file=path, fix="see the example in model/buildings.py") from None
+        data = load_yaml(path, what="mapping file", fix="see the example in model/buildings.py")
         if not isinstance(data, dict):
             what = "an empty file" if data is None else f"a {type(data).__name__}"
             raise InputError(f"a mapping must be a set of keys and values, not {what}", file=path,

@@ -17,12 +17,33 @@ from rich.table import Table
 
 from .errors import InfeasibleError, InputError, SiteDataWarning
 from .layers import default_site_paths, load_hubs, load_sites
+from .text import clean_text
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Site allocation and ten-year land forecast for Hong Kong's new industrialisation.")
-# user text (names, paths, scenario names) is printed literally: no markup, no emoji codes
-out = Console(markup=False, emoji=False, highlight=False)
-err = Console(stderr=True, markup=False, emoji=False, highlight=False, soft_wrap=True)
+
+
+class _CleanConsole(Console):
+    """A console that prints text without control characters or bidi overrides (model.text)."""
+
+    def print(self, *objects, **kwargs) -> None:
+        super().print(*(clean_text(o) if isinstance(o, str) else o for o in objects), **kwargs)
+
+
+class _Table(Table):
+    """A table whose title and cells are cleaned the same way."""
+
+    def __init__(self, *args, title: str | None = None, **kwargs) -> None:
+        super().__init__(*args, title=clean_text(title), **kwargs)
+
+    def add_row(self, *cells, **kwargs) -> None:
+        super().add_row(*(clean_text(c) if isinstance(c, str) else c for c in cells), **kwargs)
+
+
+# user text (names, paths, scenario names) is printed literally: no markup, no emoji codes, no
+# terminal control sequences
+out = _CleanConsole(markup=False, emoji=False, highlight=False)
+err = _CleanConsole(stderr=True, markup=False, emoji=False, highlight=False, soft_wrap=True)
 
 EXIT_INPUT = 2
 
@@ -166,7 +187,7 @@ def validate(
     """Check site layers (and a building list) against the schema; exit 2 on the first problem."""
     sites = _load(paths, buildings, mapping)
     hub_frame = load_hubs(hubs) if (hubs or not paths) else None
-    table = Table(title="Site layers", show_lines=False)
+    table = _Table(title="Site layers", show_lines=False)
     for col in ("file", "features", "available floor m2", "power MW", "estimated"):
         table.add_column(col, justify="right" if col != "file" else "left")
     for file, grp in sites.groupby("source_file", sort=False):
@@ -204,7 +225,7 @@ def supply(
     session.run_folder = run.final
     last = balance[balance["year"] == year_list[-1]].groupby("zone")[["floor_area_m2", "power_mw"]].sum()
     first = balance[balance["year"] == year_list[0]].groupby("zone")[["floor_area_m2"]].sum()
-    table = Table(title=f"Floor area available to incoming enterprises, {year_list[0]} and {year_list[-1]}")
+    table = _Table(title=f"Floor area available to incoming enterprises, {year_list[0]} and {year_list[-1]}")
     for col in ("zone", f"{year_list[0]} m2", f"{year_list[-1]} m2", f"{year_list[-1]} MW"):
         table.add_column(col, justify="left" if col == "zone" else "right")
     for zone in last.index:
@@ -228,7 +249,6 @@ def pipeline(
 ) -> None:
     """Write the enterprise pipeline: committed projects plus calibrated anonymised prospects."""
     import numpy as np
-    import pandas as pd
 
     from .enterprises import (
         build_pipeline,
@@ -237,6 +257,7 @@ def pipeline(
         load_sector_profiles,
         load_supply_chain,
     )
+    from .layers import read_csv_table
     from .outputs import write_csv_atomic
 
     _check_seed(seed)
@@ -245,7 +266,8 @@ def pipeline(
     done = load_enterprises(committed)
     prospects = calibrated_prospects(load_sector_profiles(profiles), load_supply_chain(supply_chain),
                                      np.random.default_rng(seed))
-    frame = build_pipeline(pd.read_csv(committed, dtype=str, keep_default_na=False), prospects)
+    frame = build_pipeline(read_csv_table(committed, what="an enterprise list", rows_limit="max_enterprises"),
+                           prospects)
     write_csv_atomic(frame, out_file)
     load_enterprises(out_file)  # what was written must load
     out.print(f"{len(done)} committed + {len(prospects)} prospective enterprises "
@@ -344,7 +366,7 @@ def _print_forecast_summary(result) -> None:
     years = result.scenario.year_range
     bal = result.land_balance
     warn = result.early_warning
-    table = Table(title=f"{result.scenario.name}: land balance {years[-1]} and first shortfall")
+    table = _Table(title=f"{result.scenario.name}: land balance {years[-1]} and first shortfall")
     for col in ("zone", "floor released m2", "floor remaining m2", "land remaining m2", "grid remaining MW",
                 "first shortfall"):
         table.add_column(col, justify="left" if col == "zone" else "right")
@@ -380,7 +402,7 @@ def compare(
 
         check_output_root(out_dir)
     changes, balance = compare_runs(run_a, run_b)
-    table = Table(title=f"Enterprises that changed ({len(changes)})")
+    table = _Table(title=f"Enterprises that changed ({len(changes)})")
     has_cause = "cause" in changes.columns
     for col in ("enterprise", "change", f"{run_a.name}", f"{run_b.name}", *(["cause"] if has_cause else [])):
         table.add_column(col)
@@ -398,7 +420,7 @@ def compare(
     if len(changes) > 40:
         out.print(f"... and {len(changes) - 40} more")
     moved = balance[balance["remaining_change"].abs() > 1e-6]
-    t2 = Table(title="Zone balance: change in what remains (b - a), last year")
+    t2 = _Table(title="Zone balance: change in what remains (b - a), last year")
     for col in ("zone", "resource", "year", "remaining a", "remaining b", "change"):
         t2.add_column(col, justify="left" if col in ("zone", "resource") else "right")
     last = moved[moved["year"] == moved["year"].max()] if len(moved) else moved
@@ -435,11 +457,13 @@ def sweep(
     """Monte Carlo draws of the pipeline on Dask: P10/P50/P90 of the balance and shortfall probabilities."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from .limits import check_draws
     from .outputs import check_output_root, write_sweep_run
     from .scenario import load_scenario
     from .sweep import run_sweep
 
     _check_seed(seed)
+    check_draws(draws)
     check_output_root(out_dir)
     connection = _connection(scheduler, insecure, tls_ca_file, tls_cert, tls_key, connect_timeout_s)
     sc = load_scenario(scenario, years=years, seed=seed)
@@ -453,7 +477,7 @@ def sweep(
     session.run_folder = run.final
     prob = result.shortfall_probability
     last = prob[prob["year"] == prob["year"].max()]
-    table = Table(title=f"{sc.name}: probability of a shortfall in {prob['year'].max()} ({draws} draws)")
+    table = _Table(title=f"{sc.name}: probability of a shortfall in {prob['year'].max()} ({draws} draws)")
     for col in ("zone", "floor", "land", "grid"):
         table.add_column(col, justify="left" if col == "zone" else "right")
     for zone, grp in last.groupby("zone"):
@@ -521,7 +545,7 @@ def sensitivity(
     out.print(f"{sc.name}: headline " + (f"first shortfall {head[0]} {head[1]} in {head[2]}" if head
                                          else "no shortfall in the forecast years"))
     movers = headline_movers(result)
-    table = Table(title="estimate groups that move the headline shortfall year")
+    table = _Table(title="estimate groups that move the headline shortfall year")
     for col in ("group", "at low end", "at high end"):
         table.add_column(col, justify="left" if col == "group" else "right")
     for r in movers.itertuples():

@@ -10,6 +10,10 @@ import pandas as pd
 from .errors import InputError
 from .layers import numeric_column, read_csv_table
 
+#: bounds of a land-balance figure read back from a run folder: all of Hong Kong (1.1e9 m2) ten
+#: times over, and a grid far beyond the city's (about 13,000 MW)
+MAX_BALANCE_M2 = 1e10
+MAX_BALANCE_MW = 1e6
 _FIX = "pass folders written by 'siteplan forecast'"
 
 
@@ -68,7 +72,9 @@ def read_land_balance(run: Path) -> pd.DataFrame:
     table["year"] = numeric_column(table, "year", file=path, key="zone", minimum=2000, maximum=2100, integer=True)
     for col in table.columns:
         if col.endswith(("_m2", "_mw")):  # empty where a zone lacks the resource
-            table[col] = numeric_column(table, col, file=path, key="zone", required=False)
+            bound = MAX_BALANCE_M2 if col.endswith("_m2") else MAX_BALANCE_MW
+            table[col] = numeric_column(table, col, file=path, key="zone", required=False, minimum=-bound,
+                                        maximum=bound, unit=col.rsplit("_", 1)[1].replace("mw", "MW"))
     dup = table.duplicated(["year", "zone"])
     if dup.any():
         pos = int(dup.to_numpy().nonzero()[0][0])

@@ -41,14 +41,15 @@ PROFILE_RANGES: dict[str, tuple[float, float, bool]] = {
 MAX_LINK_WEIGHT = 10.0
 
 
-def _read_csv(path: str | Path, what: str = "the table", columns: tuple[str, ...] = ()) -> pd.DataFrame:
-    return read_csv_table(path, what=what, columns=columns)
+def _read_csv(path: str | Path, what: str = "the table", columns: tuple[str, ...] = (),
+              rows_limit: str = "max_csv_rows") -> pd.DataFrame:
+    return read_csv_table(path, what=what, columns=columns, rows_limit=rows_limit)
 
 
 def load_enterprises(path: str | Path) -> pd.DataFrame:
     """The pipeline as a validated table (one row per enterprise); errors name file, row and fix."""
     path = Path(path)
-    raw = _read_csv(path, "an enterprise list")
+    raw = _read_csv(path, "an enterprise list", rows_limit="max_enterprises")
     if raw.empty:
         raise InputError("the enterprise list has no rows", file=path, fix="add at least one enterprise")
     raw = raw.replace({"": None})

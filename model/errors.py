@@ -10,6 +10,8 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from .text import clean_text
+
 
 class InputError(ValueError):
     """Bad input data: the message names the file, the feature/row, the attribute and the fix."""
@@ -32,7 +34,7 @@ class InputError(ValueError):
         text = (": ".join([", ".join(where), problem]) if where else problem)
         if fix:
             text += f"; fix: {fix}"
-        super().__init__(" ".join(text.split()))
+        super().__init__(" ".join(clean_text(text).split()))  # user values in it: no control characters
 
 
 class InfeasibleError(RuntimeError):
@@ -42,7 +44,7 @@ class InfeasibleError(RuntimeError):
                  relaxation: dict | None = None) -> None:
         self.conflicts = list(conflicts or [])
         self.relaxation = dict(relaxation or {})
-        super().__init__(" ".join(message.split()))
+        super().__init__(" ".join(clean_text(message).split()))
 
 
 class SiteDataWarning(UserWarning):

@@ -33,10 +33,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from .errors import InputError
 from .layers import read_csv_table, read_layer
+from .limits import load_yaml
 
 COLUMNS = ("file", "feature", "attribute", "low", "central", "high", "group", "basis", "source")
 GROUP_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -45,6 +45,9 @@ YEAR_ATTRIBUTES = frozenset({"available_from_year", "arrival_year", "from_year",
 #: how close the table's central value must be to the file's value (rounding in the table)
 CENTRAL_TOLERANCE = 1e-3
 SIDES = ("low", "high")
+#: the scenario sections whose figures an estimate may move (``sweep_allocation`` holds the solver
+#: settings of the sensitivity runs themselves; ``inputs`` and ``publication`` are not estimates)
+SCENARIO_SECTIONS = ("demand", "supply", "power", "allocation", "early_warning")
 
 _FIX = "correct the row of the estimates table (central = the value in the file; low <= central <= high)"
 
@@ -77,7 +80,7 @@ def scenario_chain(scenario) -> list[Path]:
     chain, path = [], Path(scenario.source_file).resolve() if scenario.source_file else None
     while path is not None and path not in chain and path.exists():
         chain.append(path)
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path, what="scenario file", fix="see scenarios/base.yaml") or {}
         parent = data.get("extends") if isinstance(data, dict) else None
         path = (path.parent / parent).resolve() if isinstance(parent, str) else None
     return chain
@@ -142,7 +145,9 @@ def _file_values(kind: str, path: Path, loaded) -> dict[tuple[str, str], float]:
         frame = loaded.profiles.reset_index()
         key = frame["sector"].astype(str)
     else:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path, what="scenario file", fix="see scenarios/base.yaml") or {}
+        if not isinstance(data, dict):
+            return {}
         return {(section, attr): value for section, block in data.items() if isinstance(block, dict)
                 for attr, value in block.items() if isinstance(value, int | float) and not isinstance(value, bool)}
     out = {}
@@ -179,6 +184,11 @@ def load_estimates(path: str | Path, scenario, loaded) -> pd.DataFrame:
             kind_col.append(None)  # an input of another scenario (e.g. a lever's own layer): not used here
             continue
         kind = kinds[target]
+        if kind == "scenario" and r.feature not in SCENARIO_SECTIONS:
+            raise InputError(f"{r.feature[:40]!r} is not a scenario section an estimate can move", file=path,
+                             feature=label, attribute="feature",
+                             fix=f"key a scenario estimate by one of {', '.join(SCENARIO_SECTIONS)} (sweep_allocation "
+                                 "holds the solver settings of the sensitivity runs, not an estimate)")
         if target not in values:
             values[target] = _file_values(kind, target, loaded)
         have = values[target].get((r.feature, r.attribute))

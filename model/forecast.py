@@ -207,7 +207,7 @@ def read_previous_run(run_dir: str | Path) -> pd.DataFrame:
         raise InputError("not a forecast run folder (no assignments.csv)", file=run_dir,
                          fix="pass a folder written by 'siteplan forecast'")
     table = read_csv_table(path, what="a run's assignments.csv", columns=("enterprise_id", "site_id", "start_year"),
-                           columns_fix="pass a folder written by 'siteplan forecast'")
+                           columns_fix="pass a folder written by 'siteplan forecast'", rows_limit="max_enterprises")
     for col in ("enterprise_id", "site_id"):
         table[col] = table[col].str.strip()
     table = table[table["site_id"] != ""].reset_index(drop=True)

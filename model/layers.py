@@ -23,8 +23,10 @@ import shapely
 from pyogrio.errors import DataSourceError
 
 from .errors import InputError, feature_warning
+from .limits import check_file_size, limits, too_many
 from .schema import KIND_GROUP, LAND_KINDS, Attribute, attributes, districts, sector_ids, zones
 from .spreadsheet import restore_text
+from .text import clean_text
 
 HK_GRID = "EPSG:2326"
 WGS84 = "EPSG:4326"
@@ -61,21 +63,73 @@ def hk_outline() -> shapely.Geometry:
 # reading
 
 
-def read_layer(path: str | Path) -> gpd.GeoDataFrame:
-    """Read any OGR-readable vector file; errors name the file and the fix."""
-    path = Path(path)
+#: the formats a layer may have (README: GeoJSON or GeoPackage), by extension: the GDAL driver
+LAYER_DRIVERS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG"}
+GPKG_HEADER = b"SQLite format 3\x00"
+_LAYER_FIX = "save it as GeoJSON (WGS84) or GeoPackage and check it opens in QGIS"
+# a URL (http://, https://, ftp://...) or a GDAL connection string (PG:, WFS:, CSV:, GeoJSON:...)
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
+#: GDAL may fetch nothing from a network while a layer is read; sibling files are not listed
+_GDAL_OFFLINE = {
+    "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".siteplan-no-network", "GDAL_HTTP_MAX_RETRY": "0",
+    "GDAL_HTTP_TIMEOUT": "1", "GDAL_HTTP_CONNECTTIMEOUT": "1", "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
+    "CPL_VSIL_CURL_USE_HEAD": "NO", "GDAL_HTTP_PROXY": "127.0.0.1:9",
+}
+
+
+def _layer_driver(path: Path) -> str:
+    """The GDAL driver of a layer file, after checking that it is a local file of a named format,
+    by its extension and by its first bytes; else an InputError naming the file. A layer is a
+    file, never a data source: no URL, no /vsi... path, no VRT or other format renamed."""
+    text = str(path)
+    if text.startswith(("/vsi", "\\vsi")) or _SCHEME.match(text) or "://" in text:
+        raise InputError("is a URL or data-source string, not a file", file=path,
+                         fix="give the path of a GeoJSON or GeoPackage file on this computer")
     if not path.exists():
         raise InputError("file not found", file=path, fix="check the path (layers live in geodata/)")
+    if not path.is_file():
+        raise InputError("is not a regular file", file=path, fix="give the path of a GeoJSON or GeoPackage file")
+    driver = LAYER_DRIVERS.get(path.suffix.lower())
+    if driver is None:
+        raise InputError(f"{path.suffix or 'no extension'!r} is not a layer format the model reads", file=path,
+                         fix=f"{_LAYER_FIX} ({', '.join(LAYER_DRIVERS)})")
+    check_file_size(path)
     try:
-        frame = gpd.read_file(path, engine="pyogrio")
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror or type(exc).__name__})", file=path,
+                         fix="check that the file exists and can be read") from None
+    if driver == "GPKG":
+        ok = head.startswith(GPKG_HEADER)
+    else:  # a JSON object, after an optional byte-order mark and white space
+        ok = head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n").startswith(b"{")
+    if not ok:
+        kind = "an SQLite database (GeoPackage)" if driver == "GPKG" else "a JSON object (GeoJSON)"
+        raise InputError(f"named {path.suffix} but its content is not {kind}", file=path, fix=_LAYER_FIX)
+    return driver
+
+
+def read_layer(path: str | Path) -> gpd.GeoDataFrame:
+    """Read a GeoJSON or GeoPackage layer (checked by extension and content, opened with its own
+    driver, GDAL offline), within the limits of features and vertices (:mod:`model.limits`); text
+    columns are cleaned for display. Errors name the file and the fix."""
+    import pyogrio
+
+    path = Path(path)
+    driver = _layer_driver(path)
+    source = f"{driver}:{path.resolve()}"  # the driver named: GDAL guesses nothing
+    lim = limits()
+    try:
+        pyogrio.set_gdal_config_options(_GDAL_OFFLINE)
+        frame = gpd.read_file(source, engine="pyogrio", max_features=lim.max_features + 1)
     except (DataSourceError, ValueError, OSError, RuntimeError, TypeError, KeyError, IndexError,
             shapely.errors.ShapelyError) as exc:  # a file no reader understands, whatever the reader raises
-        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
-        raise InputError(
-            f"cannot be read as a GIS layer ({reason})",
-            file=path,
-            fix="save it as GeoJSON (WGS84) or GeoPackage and check it opens in QGIS",
-        ) from exc
+        reason = clean_text(str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__)
+        raise InputError(f"cannot be read as a GIS layer ({reason})", file=path, fix=_LAYER_FIX) from exc
+    if len(frame) > lim.max_features:
+        raise too_many("features in the layer", f"more than {lim.max_features:,}", "max_features", file=path,
+                       fix="split the layer")
     if frame.empty:
         raise InputError("the layer has no features", file=path, fix="add at least one feature")
     if frame.crs is None:
@@ -84,7 +138,26 @@ def read_layer(path: str | Path) -> gpd.GeoDataFrame:
             file=path,
             fix="save it with a CRS (GeoJSON is WGS84 by definition; set EPSG:2326 or EPSG:4326 in QGIS)",
         )
+    _check_vertices(frame, path)
+    for column in frame.columns:
+        if column != frame.geometry.name and (pd.api.types.is_object_dtype(frame[column])
+                                              or pd.api.types.is_string_dtype(frame[column])):
+            frame[column] = frame[column].map(clean_text)
     return frame
+
+
+def _check_vertices(frame: gpd.GeoDataFrame, path: Path) -> None:
+    lim = limits()
+    counts = shapely.get_num_coordinates(frame.geometry.to_numpy())
+    if len(counts) and counts.max() > lim.max_vertices_per_geometry:
+        pos = int(np.argmax(counts))
+        ids = [c for c in frame.columns if str(c).endswith("_id")]
+        label = str(frame[ids[0]].iloc[pos]) if ids else f"#{pos + 1}"
+        raise too_many("vertices of one geometry", int(counts[pos]), "max_vertices_per_geometry", file=path,
+                       feature=clean_text(label)[:40], fix="simplify the geometry (e.g. QGIS Simplify, 1 m)")
+    if counts.sum() > lim.max_vertices_per_layer:
+        raise too_many("vertices in the layer", int(counts.sum()), "max_vertices_per_layer", file=path,
+                       fix="simplify the geometries (e.g. QGIS Simplify, 1 m) or split the layer")
 
 
 # --------------------------------------------------------------------------------------------
@@ -92,18 +165,24 @@ def read_layer(path: str | Path) -> gpd.GeoDataFrame:
 
 
 def read_csv_table(path: str | Path, *, what: str = "the table", fix_missing: str = "check the path",
-                   columns: Sequence[str] = (), columns_fix: str | None = None) -> pd.DataFrame:
+                   columns: Sequence[str] = (), columns_fix: str | None = None,
+                   rows_limit: str = "max_csv_rows") -> pd.DataFrame:
     """A UTF-8 CSV file as text cells (nothing interpreted; empty cells are ""); errors name the file.
 
-    ``columns`` must all be present (message: the missing ones, fix: ``columns_fix``).
+    ``columns`` must all be present (message: the missing ones, fix: ``columns_fix``). The file's
+    size and its number of rows are bounded (:mod:`model.limits`; ``rows_limit`` names the limit
+    of rows: ``max_csv_rows``, or ``max_enterprises`` for an enterprise list), and every cell is
+    cleaned for display (:func:`model.text.clean_text`).
     """
     path = Path(path)
     if not path.exists():
         raise InputError("file not found", file=path, fix=fix_missing)
     if not path.is_file():
         raise InputError(f"is a folder, not {what}", file=path, fix="give the path of the CSV file")
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    check_file_size(path)
+    max_rows = getattr(limits(), rows_limit)
+    try:  # never more rows than the limit are parsed
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", nrows=max_rows + 1)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
         reason = (str(exc).splitlines() or [type(exc).__name__])[0][:160]
         raise InputError(f"cannot be read as CSV ({reason})", file=path,
@@ -111,9 +190,13 @@ def read_csv_table(path: str | Path, *, what: str = "the table", fix_missing: st
     except OSError as exc:
         raise InputError(f"cannot be read ({exc.strerror or type(exc).__name__})", file=path,
                          fix="check that the file exists and can be read") from None
+    if len(table) > max_rows:
+        raise too_many(f"rows in {what}", f"more than {max_rows:,}", rows_limit, file=path,
+                       fix="check that this is the right file")
     table = table.fillna("")  # cells missing from short rows
-    table.columns = [str(c).strip() for c in table.columns]
-    table = table.map(restore_text)  # a file this model wrote reads back as it was (model.spreadsheet)
+    table.columns = [clean_text(str(c)).strip() for c in table.columns]
+    # a file this model wrote reads back as it was (model.spreadsheet); no control characters
+    table = table.map(lambda cell: clean_text(restore_text(cell)))
     missing = [c for c in columns if c not in table.columns]
     if missing:
         raise InputError(f"missing column(s) {', '.join(missing)}", file=path, attribute=missing[0],
@@ -272,6 +355,12 @@ def _coerce_value(value, attr: Attribute):
     return str(value).strip()
 
 
+def _amount(value: float) -> str:
+    """A number for a message: with thousands separators, or in exponent form when it is huge (a
+    1e300 in a file is told as 1e+300, not as 301 digits)."""
+    return f"{value:,.0f}" if abs(value) < 1e15 else f"{value:.6g}"
+
+
 def _check_value(value, attr: Attribute, *, file: Path, label: str) -> None:
     where = dict(file=file, feature=label, attribute=attr.name)
     if attr.type in ("float", "int"):
@@ -282,7 +371,7 @@ def _check_value(value, attr: Attribute, *, file: Path, label: str) -> None:
                              fix=f"give a value of at least {attr.min:g}{unit}")
         if attr.max is not None and value > attr.max:
             raise InputError(
-                f"value {value:,.0f}{unit} is absurd (above {attr.max:,.0f}{unit})", **where,
+                f"value {_amount(value)}{unit} is absurd (above {attr.max:,.0f}{unit})", **where,
                 fix=f"check the unit: {attr.name} is in {attr.unit or 'plain numbers'}",
             )
     elif attr.type == "id":

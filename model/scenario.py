@@ -12,13 +12,14 @@ import math
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import InputError
+from .limits import load_yaml
 from .schema import zones as zone_table
 from .settings import AllocationSettings
 from .supply import parse_years
+from .text import clean_text
 
 SCENARIO_DIR = Path(__file__).resolve().parents[1] / "scenarios"
 
@@ -172,6 +173,16 @@ class Scenario(_Frozen):
     #: the scenario's own file (the estimates table may key settings by it and the files it extends)
     source_file: str = Field(default="", exclude=True)
 
+    @field_validator("name")
+    @classmethod
+    def _one_line_name(cls, value: str) -> str:
+        return clean_text(value).strip()
+
+    @field_validator("description")
+    @classmethod
+    def _clean_description(cls, value: str) -> str:
+        return clean_text(value, one_line=False)
+
     @field_validator("years")
     @classmethod
     def _years(cls, value: str) -> str:
@@ -258,28 +269,8 @@ def deep_merge(base: dict, override: dict) -> dict:
 
 
 def _read_yaml(path: Path) -> dict:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError("scenario file not found", file=path, fix=_available_hint(path.parent)) from None
-    except IsADirectoryError:
-        raise InputError("is a folder, not a scenario file", file=path,
-                         fix="give a scenario file (.yaml) or a scenario name") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"is not UTF-8 text (byte {exc.start})", file=path,
-                         fix="save the scenario as UTF-8 text") from None
-    except (OSError, ValueError) as exc:
-        reason = getattr(exc, "strerror", None) or type(exc).__name__
-        raise InputError(f"cannot be read ({reason})", file=path, fix="check the path and its permissions") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise InputError(f"not valid YAML{where} ({getattr(exc, 'problem', None) or type(exc).__name__})",
-                         file=path, fix="check the indentation and quoting") from None
-    except RecursionError:
-        raise InputError("nested too deeply", file=path, fix="see scenarios/base.yaml for the layout") from None
+    data = load_yaml(path, what="scenario file", fix="give a scenario file (.yaml) or a scenario name; see "
+                     "scenarios/base.yaml for the layout", fix_missing=_available_hint(path.parent))
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -451,20 +451,28 @@ def read_dependence(run_dir) -> tuple[DependenceSection, bytes | None]:
 
     from pydantic import ValidationError
 
+    from .limits import check_file_size, check_png
+    from .text import clean_tree
+
     folder = Path(run_dir)
     path = folder / "dependence.json"
     fix = "pass a folder written by 'siteplan sensitivity'"
     if not folder.is_dir() or not path.is_file():
         raise InputError("not a sensitivity run folder (no dependence.json)", file=folder, fix=fix)
+    check_file_size(path, name="max_json_bytes")
     try:
-        section = DependenceSection.model_validate(json.loads(path.read_bytes().decode("utf-8")))
+        section = DependenceSection.model_validate(clean_tree(json.loads(path.read_bytes().decode("utf-8"))))
+    except RecursionError:
+        raise InputError("nested too deeply", file=path, fix=fix) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"not readable JSON ({type(exc).__name__})", file=path, fix=fix) from None
     except ValidationError as exc:
         where = ".".join(str(p) for p in exc.errors()[0]["loc"])[:80] or None
         raise InputError(exc.errors()[0]["msg"][:120], file=path, attribute=where, fix=fix) from None
     chart = folder / "charts" / "tornado.png"
-    data = chart.read_bytes() if chart.is_file() else None
-    if data is not None and not data.startswith(b"\x89PNG\r\n\x1a\n"):
-        raise InputError("the tornado chart is not a PNG image", file=chart, fix=fix)
+    data = None
+    if chart.is_file():  # checked and decoded here, before the forecast solves anything
+        check_file_size(chart)
+        data = chart.read_bytes()
+        check_png(data, file=chart, fix=fix)
     return section, data

@@ -202,7 +202,9 @@ def run_sweep(scenario: Scenario, draws: int, *, scheduler: SchedulerConnection 
     from dask.distributed import as_completed
 
     from .enterprises import load_enterprises, load_sector_profiles
+    from .limits import check_draws
 
+    check_draws(draws)  # before any input is read or any worker started
     tick = progress or (lambda _done, _total: None)
     started = time.perf_counter()
     base, files = prepare_inputs(scenario, enterprises=enterprises, sites=sites)

@@ -71,6 +71,8 @@ def test_the_table_is_checked_against_the_files(tmp_path):
     ("zone_power.csv,KLE@2026,capacity_mw,12,30,60,Grid KLE,b,s", r"group 'Grid KLE' is not an id"),
     ("zone_power.csv,KLE@2026,capacity_mw,12,30,60,g,,s", r"basis is empty"),
     ("sites.geojson,T-YL-1,available_from_year,2026.5,2027,2028,g,b,s", r"a year range must be whole years"),
+    # the solver settings of the sensitivity runs are not an estimate (was an AttributeError, exit 1)
+    ("tiny.yaml,sweep_allocation,mip_gap,0,0,0.1,g,b,s", r"'sweep_allocation' is not a scenario section an estimate"),
 ])
 def test_a_bad_row_is_one_line_naming_the_row_and_the_fix(tmp_path, row, message):
     world = _world(tmp_path, rows=[row])
