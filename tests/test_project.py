@@ -118,3 +118,15 @@ def test_the_import_graph_has_no_cycle():
     for earlier, later in zip(order, order[1:], strict=False):
         assert nx.has_path(graph, later, earlier) and not nx.has_path(graph, earlier, later), (earlier, later)
     assert not any(n.startswith("model.allocation") for n in nx.descendants(graph, "model.optimiser.solve"))
+
+
+def test_import_model_is_cheap_and_the_public_names_load_on_use():
+    import subprocess
+    import sys
+
+    code = ("import sys, model; heavy = [m for m in ('geopandas', 'pandas', 'pulp', 'highspy', 'folium', 'dask') "
+            "if m in sys.modules]; print(heavy); from model import run_forecast, solve_assignment, HK_GRID; "
+            "print(sorted(model.__all__) == sorted(model._EXPORTS), HK_GRID)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[0] == "[]", out[0]  # no heavy stage is imported by the package itself
+    assert out[1] == "True EPSG:2326"
