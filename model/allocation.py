@@ -94,8 +94,10 @@ def load_zone_power(path: str | Path | None = None) -> pd.DataFrame:
     return table
 
 
-def load_inputs(*, sites: list[Path] | None = None, enterprises: Path, hubs: Path | None = None,
-                zone_power: Path | None = None, supply_chain: Path | None = None) -> PlanningInputs:
+def load_planning_inputs(*, sites: list[Path] | None = None, enterprises: Path, hubs: Path | None = None,
+                         zone_power: Path | None = None, supply_chain: Path | None = None) -> PlanningInputs:
+    """Planning inputs straight from files, with no scenario (the curated layers by default);
+    :func:`model.forecast.load_inputs` loads a scenario's inputs."""
     root = default_geodata_dir()
     return PlanningInputs(
         sites=load_sites(sites),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from model.allocation import allocate, load_inputs
+from model.allocation import allocate, load_planning_inputs
 from model.settings import AllocationSettings
 
 from .conftest import ROOT
@@ -12,7 +12,7 @@ from .conftest import ROOT
 
 @pytest.fixture(scope="module")
 def baseline():
-    inputs = load_inputs(enterprises=ROOT / "scenarios" / "enterprises.csv")
+    inputs = load_planning_inputs(enterprises=ROOT / "scenarios" / "enterprises.csv")
     return inputs, allocate(inputs, AllocationSettings(mip_gap=0.02, time_limit_s=60))
 
 
