@@ -213,16 +213,28 @@ class Scenario(_Frozen):
             raise ValueError(f"sweep_allocation.{where}: {err['msg']}") from None
         return self
 
-    @model_validator(mode="after")
-    def _allocation_years(self) -> Scenario:
-        years = parse_years(self.years)
-        if self.allocation.years != years:
-            object.__setattr__(self, "allocation", self.allocation.model_copy(update={"years": years}))
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _allocation_years(cls, data: Any) -> Any:
+        """The horizon is written once, as ``years: FIRST-LAST``, and handed to the allocation
+        settings as they are made (they are frozen; nothing keeps two copies in step afterwards)."""
+        if not isinstance(data, dict):
+            return data
+        try:
+            years = parse_years(data.get("years", cls.model_fields["years"].default))
+        except (InputError, TypeError, AttributeError):
+            return data  # the field validator of years reports it
+        allocation = data.get("allocation", {})
+        if isinstance(allocation, AllocationSettings):
+            allocation = allocation.model_dump()
+        if isinstance(allocation, dict):  # a dump of a scenario holds the years it had: the top level wins
+            data = {**data, "allocation": {**allocation, "years": years}}
+        return data
 
     @property
     def year_range(self) -> tuple[int, ...]:
-        return parse_years(self.years)
+        """The forecast years (the allocation's horizon: one source)."""
+        return self.allocation.years
 
     def path(self, relative: str) -> Path:
         return (Path(self.folder) / relative).resolve()
