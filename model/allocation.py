@@ -133,9 +133,10 @@ class Allocation:
     clusters: pd.DataFrame
     marginal_values: pd.DataFrame
     explanations: ExplainReport
-    problem: Problem = field(repr=False)
-    formulation: Formulation = field(repr=False)
-    solution: Solution = field(repr=False)
+    #: the arrays behind it; None for a run read back from its folder (model.run.load_run)
+    problem: Problem | None = field(repr=False)
+    formulation: Formulation | None = field(repr=False)
+    solution: Solution | None = field(repr=False)
     peak_memory_mb: float = 0.0
 
     @property

@@ -1,0 +1,162 @@
+"""A forecast run as a value that saves and reloads: the seam between solving and presenting.
+
+:func:`run_data` turns a :class:`~model.forecast.Forecast` into plain data (frames by name and
+one JSON-able dict); :func:`model.outputs.write_run_data` writes them into the run folder's
+``run/`` (Parquet for the frames, GeoParquet for the layers, ``run.json`` for the rest), and
+:func:`load_run` reads a run folder back into the same forecast: every table, layer, setting and
+figure as it was computed (what the solver held in memory, the formulation and the solution
+arrays, is not kept: ``allocation.problem``, ``formulation`` and ``solution`` are None). The
+maps, report and PDF are drawn from a run alone, so ``siteplan render RUN_DIR`` redraws them
+without solving, in another language or with another version's renderers.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+#: the folder inside a run folder that holds the run's data, and its layout's version
+DATA_DIR = "run"
+FORMAT = 1
+
+#: frames of the forecast by file stem (``run/<stem>.parquet``): (object path, is a GIS layer)
+FRAMES: dict[str, tuple[str, bool]] = {
+    "sites": ("inputs.sites", True),
+    "hubs": ("inputs.hubs", True),
+    "enterprises": ("inputs.enterprises", False),
+    "zone_power": ("inputs.zone_power", False),
+    "capacity_steps": ("inputs.capacity_steps", False),
+    "previous": ("inputs.previous", False),
+    "assignments": ("allocation.assignments", False),
+    "site_use": ("allocation.site_use", False),
+    "zone_balance": ("allocation.zone_balance", False),
+    "clusters": ("allocation.clusters", False),
+    "marginal_values": ("allocation.marginal_values", False),
+    "land_balance": ("land_balance", False),
+    "demand_by_sector": ("demand_by_sector", False),
+    "early_warning": ("early_warning", False),
+}
+
+#: the allocation's figures kept in run.json
+ALLOCATION_FIGURES = ("status", "objective", "bound", "gap", "solver", "build_time_s", "solve_time_s",
+                      "explain_time_s", "n_variables", "n_constraints", "peak_memory_mb")
+
+
+def _get(obj: Any, path: str) -> Any:
+    for part in path.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def run_data(forecast) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The forecast as plain data: ``(frames, record)``; ``frames`` by stem (None where absent),
+    ``record`` JSON-able (the scenario, the allocation's figures and explanations, the supply
+    chain's links, the input files, the timings)."""
+    from .provenance import portable_path, project_root
+
+    frames = {stem: _get(forecast, path) for stem, (path, _geo) in FRAMES.items()}
+    alloc = forecast.allocation
+    sc = forecast.scenario
+    root = project_root(sc.folder)
+    graph = forecast.inputs.supply_chain
+    record = {
+        "format": FORMAT,
+        "scenario": sc.model_dump(mode="json"),
+        "allocation": {name: getattr(alloc, name) for name in ALLOCATION_FIGURES},
+        "explanations": {f.name: getattr(alloc.explanations, f.name) for f in fields(alloc.explanations)},
+        "supply_chain": {"nodes": list(graph.nodes),
+                         "edges": [[a, b, dict(d)] for a, b, d in graph.edges(data=True)]},
+        "input_files": [portable_path(p, root) if Path(p).is_absolute() else Path(p).as_posix()
+                        for p in forecast.input_files],
+        "timings_s": dict(forecast.timings_s),
+        #: each frame's column dtypes: Parquet reads text back as pandas' string dtype
+        "dtypes": {stem: {str(c): str(t) for c, t in frame.dtypes.items()}
+                   for stem, frame in frames.items() if frame is not None},
+    }
+    return frames, record
+
+
+def _restore(frame, dtypes: dict[str, str]):
+    """Text columns that were plain Python objects as they were (missing cells None)."""
+    for column, dtype in dtypes.items():
+        if dtype == "object" and column in frame and str(frame[column].dtype) != "object":
+            values = frame[column]
+            frame[column] = values.astype(object).where(values.notna(), None)
+    return frame
+
+
+def load_run(run_dir: str | Path):
+    """The forecast of a run folder written by ``siteplan forecast`` (see the module docstring).
+    Raises :class:`~model.errors.InputError` naming the folder and the fix when it holds no run."""
+    import geopandas as gpd
+    import networkx as nx
+    import pandas as pd
+
+    from .allocation import Allocation, PlanningInputs
+    from .errors import InputError
+    from .forecast import Forecast
+    from .optimiser.explain import ExplainReport
+    from .scenario import Scenario
+
+    folder = Path(run_dir)
+    data = folder / DATA_DIR
+    fix = "pass a run folder written by 'siteplan forecast' of this version (it has a run/ folder)"
+    path = data / "run.json"
+    if not path.is_file():
+        raise InputError("not a forecast run folder (no run/run.json)", file=folder, fix=fix)
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"not readable JSON ({type(exc).__name__})", file=path, fix=fix) from None
+    if not isinstance(record, dict) or record.get("format") != FORMAT:
+        raise InputError(f"run data of format {record.get('format') if isinstance(record, dict) else '?'!r}, "
+                         f"this version reads format {FORMAT}", file=path, fix=fix)
+    frames: dict[str, Any] = {}
+    for stem, (_path, geo) in FRAMES.items():
+        file = data / f"{stem}.parquet"
+        if not file.is_file():
+            frames[stem] = None
+            continue
+        try:
+            frame = gpd.read_parquet(file) if geo else pd.read_parquet(file)
+            frames[stem] = _restore(frame, record.get("dtypes", {}).get(stem, {}))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot be read ({type(exc).__name__})", file=file, fix=fix) from None
+    scenario = Scenario.model_validate({**record["scenario"], "folder": str(folder)})
+    graph = nx.Graph()
+    graph.add_nodes_from(record["supply_chain"]["nodes"])
+    graph.add_edges_from((a, b, d) for a, b, d in record["supply_chain"]["edges"])
+    inputs = PlanningInputs(frames["sites"], frames["enterprises"], frames["hubs"], frames["zone_power"], graph,
+                            frames["capacity_steps"], frames["previous"])
+    allocation = Allocation(
+        **record["allocation"], assignments=frames["assignments"], site_use=frames["site_use"],
+        zone_balance=frames["zone_balance"], clusters=frames["clusters"], marginal_values=frames["marginal_values"],
+        explanations=ExplainReport(**record["explanations"]), problem=None, formulation=None, solution=None)
+    return Forecast(scenario, inputs, allocation, frames["land_balance"], frames["demand_by_sector"],
+                    frames["early_warning"], [Path(p) for p in record["input_files"]], dict(record["timings_s"]))
+
+
+def run_differences(a, b) -> list[str]:
+    """Where two forecasts differ as runs (every frame and figure of :func:`run_data`; the solver's
+    arrays are not part of a run): an empty list when they are the same run."""
+    import pandas as pd
+
+    frames_a, rec_a = run_data(a)
+    frames_b, rec_b = run_data(b)
+    out = []
+    for stem in FRAMES:
+        fa, fb = frames_a[stem], frames_b[stem]
+        if fa is None or fb is None:
+            if (fa is None) != (fb is None):
+                out.append(f"{stem}: present in one run only")
+            continue
+        try:
+            pd.testing.assert_frame_equal(fa, fb, check_exact=True)
+        except AssertionError as exc:
+            out.append(f"{stem}: {str(exc).splitlines()[0]}")
+    for key in rec_a:
+        if key != "dtypes" and rec_a[key] != rec_b.get(key):
+            out.append(f"{key}: differs")
+    return out
