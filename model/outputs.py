@@ -102,9 +102,13 @@ def atomic_run_dir(out_root: str | Path, name: str) -> Iterator[RunFolder]:
         n += 1
 
 
-def write_csv(frame: pd.DataFrame, path: Path, *, float_format: str = "%.6g") -> None:
-    """The one CSV writer: UTF-8, no index, ``\\n`` line ends, formula-safe text cells."""
-    spreadsheet_safe_frame(frame).to_csv(path, index=False, float_format=float_format, lineterminator="\n")
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """The one CSV writer: UTF-8, no index, ``\\n`` line ends, formula-safe text cells.
+
+    Numbers leave exactly as computed: integers as integers, floats in their shortest form that
+    reads back to the same double (Python's ``repr``: ``1773875.0``, ``0.30000000000000004``), so
+    no digit is lost and ordinary values never get an exponent (only below 1e-4 or from 1e16 up)."""
+    spreadsheet_safe_frame(frame).to_csv(path, index=False, float_format=None, lineterminator="\n")
 
 
 def write_gpkg_layer(frame, path: Path, layer: str) -> None:
@@ -112,8 +116,19 @@ def write_gpkg_layer(frame, path: Path, layer: str) -> None:
     spreadsheet_safe_frame(frame).to_file(path, layer=layer, driver="GPKG", engine="pyogrio")
 
 
+def _json_value(value):
+    """What ``json`` cannot write itself: a NumPy number as the Python number it holds (exactly, an
+    integer stays an integer), anything else as its text."""
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    return str(value)
+
+
 def write_json(obj, path: Path) -> None:
-    path.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    """The one JSON writer: floats in their shortest exact form (``repr``), integers as integers."""
+    path.write_text(json.dumps(obj, indent=2, sort_keys=True, default=_json_value) + "\n", encoding="utf-8")
 
 
 def write_csv_atomic(frame: pd.DataFrame, path: str | Path) -> Path:

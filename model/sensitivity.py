@@ -383,9 +383,9 @@ def dependence_section(sens: Sensitivity) -> DependenceSection:
         groups.append(GroupEffect(
             group=r.group, estimates=int(r.estimates), basis=r.basis,
             low=(int(r.low_shortfall_years_moved), int(r.low_largest_shortfall_move_years),
-                 round(float(r.low_unmet_change_m2), 1), int(r.low_placements_changed)),
+                 float(r.low_unmet_change_m2), int(r.low_placements_changed)),
             high=(int(r.high_shortfall_years_moved), int(r.high_largest_shortfall_move_years),
-                  round(float(r.high_unmet_change_m2), 1), int(r.high_placements_changed)),
+                  float(r.high_unmet_change_m2), int(r.high_placements_changed)),
             infeasible_low=r.low_infeasible, infeasible_high=r.high_infeasible))
     quiet = [g.group for g in groups if not any(g.low) and not any(g.high)
              and not g.infeasible_low and not g.infeasible_high]
