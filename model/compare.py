@@ -22,7 +22,7 @@ def _read(run: Path, name: str, columns: tuple[str, ...]) -> pd.DataFrame:
     path = run / name
     if not run.is_dir() or not path.exists():
         raise InputError(f"not a forecast run folder (no {name})", file=run, fix=_FIX)
-    table = read_csv_table(path, what=f"a run's {name}", columns=columns, columns_fix=_FIX)
+    table = read_csv_table(path, what=f"a run's {name}", columns=columns, columns_fix=_FIX, complete_rows=True)
     if table.empty:
         raise InputError(f"{name} has no rows", file=path, fix=_FIX)
     return table

@@ -62,6 +62,17 @@ class SiteDataWarning(UserWarning):
         self.kind = kind
 
 
+class RunFolderWarning(UserWarning):
+    """Something about the output folder a user should know: e.g. a leftover of a stopped run
+    that was removed (``file``: the folder)."""
+
+    def __init__(self, message: str, *, file: str | Path | None = None) -> None:
+        super().__init__(message)
+        self.file = None if file is None else str(file)
+        self.item = None
+        self.kind = None
+
+
 def feature_warning(file: str | Path, item: str, problem: str, *, kind: str) -> SiteDataWarning:
     """A :class:`SiteDataWarning` about one feature: ``file: feature ITEM: problem``."""
     return SiteDataWarning(f"{file}: feature {item}: {problem}", file=file, item=item, kind=kind)

@@ -206,17 +206,23 @@ def read_previous_run(run_dir: str | Path) -> pd.DataFrame:
     if not run_dir.is_dir() or not path.exists():
         raise InputError("not a forecast run folder (no assignments.csv)", file=run_dir,
                          fix="pass a folder written by 'siteplan forecast'")
+    fix = "pass a folder written by 'siteplan forecast'"
     table = read_csv_table(path, what="a run's assignments.csv", columns=("enterprise_id", "site_id", "start_year"),
-                           columns_fix="pass a folder written by 'siteplan forecast'", rows_limit="max_enterprises")
+                           columns_fix=fix, rows_limit="max_enterprises", complete_rows=True)
     for col in ("enterprise_id", "site_id"):
         table[col] = table[col].str.strip()
-    table = table[table["site_id"] != ""].reset_index(drop=True)
-    for pos, eid in enumerate(table["enterprise_id"]):
-        if not eid:
-            raise InputError("a placed row has no enterprise_id", file=path, feature=f"row {pos + 2}",
-                             attribute="enterprise_id", fix="pass a folder written by 'siteplan forecast'")
-    table["start_year"] = numeric_column(table, "start_year", file=path, key="enterprise_id", minimum=2000,
-                                         maximum=2100, integer=True)
+    placed = table["site_id"] != ""
+    # checked before the unplaced rows are left out, so that a message names the file's own row
+    for pos in np.flatnonzero(placed & (table["enterprise_id"] == "")):
+        raise InputError("a placed row has no enterprise_id", file=path, feature=f"row {pos + 2}",
+                         attribute="enterprise_id", fix=fix)
+    years = numeric_column(table, "start_year", file=path, key="enterprise_id", minimum=2000, maximum=2100,
+                           integer=True, required=False)
+    for pos in np.flatnonzero(placed & years.isna()):
+        raise InputError("a placed enterprise has no start_year", file=path,
+                         feature=f"row {pos + 2} ({table['enterprise_id'].iloc[pos][:40]})", attribute="start_year",
+                         fix=fix)
+    table = table.assign(start_year=years)[placed].reset_index(drop=True)
     dup = table["enterprise_id"][table["enterprise_id"].duplicated()]
     if not dup.empty:
         raise InputError(f"enterprise {dup.iloc[0][:40]!r} is placed twice", file=path, feature=dup.iloc[0][:40],

@@ -9,6 +9,7 @@ the feature, the attribute and the fix.
 
 from __future__ import annotations
 
+import csv
 import re
 import warnings
 from collections.abc import Iterable, Sequence
@@ -164,15 +165,40 @@ def _check_vertices(frame: gpd.GeoDataFrame, path: Path) -> None:
 # plain tables (CSV)
 
 
+def _ragged_row(path: Path, *, short_too: bool, max_rows: int | None = None) -> tuple[str, int, int] | None:
+    """The first row with more cells than the header (or, ``short_too``, fewer): where it is (row
+    number, the header being row 1 and blank lines skipped as the table reader does; and its line
+    where a quoted cell spans lines), its cells and the header's; None if every row fits (of the
+    first ``max_rows + 1``: the row limit speaks of the rest)."""
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh)
+        header: list[str] | None = None
+        number, line = 1, 1  # the row's number and the line it begins on
+        for row in reader:
+            if row and header is None:
+                header = row
+            elif row:
+                number += 1
+                if max_rows is not None and number > max_rows + 2:
+                    return None
+                if len(row) > len(header) or (short_too and len(row) < len(header)):
+                    return f"row {number}" + (f" (line {line})" if line != number else ""), len(row), len(header)
+            line = reader.line_num + 1
+    return None
+
+
 def read_csv_table(path: str | Path, *, what: str = "the table", fix_missing: str = "check the path",
                    columns: Sequence[str] = (), columns_fix: str | None = None,
-                   rows_limit: str = "max_csv_rows") -> pd.DataFrame:
+                   rows_limit: str = "max_csv_rows", complete_rows: bool = False) -> pd.DataFrame:
     """A UTF-8 CSV file as text cells (nothing interpreted; empty cells are ""); errors name the file.
 
     ``columns`` must all be present (message: the missing ones, fix: ``columns_fix``). The file's
     size and its number of rows are bounded (:mod:`model.limits`; ``rows_limit`` names the limit
     of rows: ``max_csv_rows``, or ``max_enterprises`` for an enterprise list), and every cell is
-    cleaned for display (:func:`model.text.clean_text`).
+    cleaned for display (:func:`model.text.clean_text`). A row with more cells than the header is
+    an error naming that row (the cells would otherwise shift into the wrong columns); so is one
+    with fewer when ``complete_rows`` (a file this model wrote, such as a run folder's table: its
+    rows are never short). Otherwise the missing cells of a short row are empty.
     """
     path = Path(path)
     if not path.exists():
@@ -181,6 +207,18 @@ def read_csv_table(path: str | Path, *, what: str = "the table", fix_missing: st
         raise InputError(f"is a folder, not {what}", file=path, fix="give the path of the CSV file")
     check_file_size(path)
     max_rows = getattr(limits(), rows_limit)
+    try:
+        ragged = _ragged_row(path, short_too=complete_rows, max_rows=max_rows)
+    except (csv.Error, UnicodeDecodeError):
+        ragged = None  # the table reader below says what is wrong
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror or type(exc).__name__})", file=path,
+                         fix="check that the file exists and can be read") from None
+    if ragged:
+        where, cells, expected = ragged
+        raise InputError(f"the row has {cells} cells where the header has {expected}", file=path, feature=where,
+                         fix=columns_fix if complete_rows and columns_fix else
+                         f"give every row of {what} one cell per column (quote cells that contain a comma)")
     try:  # never more rows than the limit are parsed
         table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", nrows=max_rows + 1)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:

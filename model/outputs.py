@@ -11,7 +11,9 @@ import json
 import os
 import re
 import shutil
+import socket
 import tempfile
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import InputError
+from .provenance import project_root
 from .spreadsheet import FORMULA_TRIGGERS, restore_text, spreadsheet_safe, spreadsheet_safe_frame  # noqa: F401
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -39,7 +42,8 @@ def check_output_root(out_root: str | Path) -> Path:
     """Check, before any computation, that run folders can be written under ``out_root``: it is a
     folder (created if missing) that this user can write in. Raises :class:`InputError` naming the
     folder and the fix otherwise (an existing file, a dangling link, a name too long, no
-    permission). Nothing is left behind."""
+    permission). Nothing is left behind; leftovers of runs stopped while writing there are removed,
+    each with a warning (:func:`remove_leftover_run_dirs`)."""
     root = Path(out_root)
     fix = "give --out a folder you can write in (it is created if missing)"
     reasons = {errno.ENAMETOOLONG: "the path or one of its names is too long", errno.EACCES: "permission denied",
@@ -53,6 +57,7 @@ def check_output_root(out_root: str | Path) -> Path:
         root.mkdir(parents=True, exist_ok=True)
         probe = tempfile.mkdtemp(prefix=".tmp-check-", dir=root)
         os.rmdir(probe)
+        remove_leftover_run_dirs(root)
     except OSError as exc:
         reason = reasons.get(exc.errno, exc.strerror or type(exc).__name__)
         raise InputError(f"cannot write run folders there ({reason})", file=root, fix=fix) from None
@@ -71,19 +76,114 @@ class RunFolder:
         return self.final or self.tmp
 
 
+#: inside a run folder being written: which process writes it (removed before the folder is published)
+OWNER_FILE = ".siteplan-writer.json"
+#: a folder being written that is older than this is a leftover whatever its marker says
+STALE_AFTER_S = 24 * 3600
+_TMP_PREFIX = ".tmp-"
+
+
+def _umask() -> int:
+    """The process umask (read by setting it, briefly to the strictest value, and back)."""
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
+
+
+def _publish_mode(path: Path, mode: int) -> None:
+    """Give a folder or file made private by ``mkdtemp``/``mkstemp`` (0700/0600) the permissions
+    of one made the ordinary way (``mode`` less the umask), so that colleagues can read it."""
+    os.chmod(path, mode & ~_umask())
+
+
+def _this_process() -> dict:
+    import psutil
+
+    return {"pid": os.getpid(), "host": socket.gethostname(), "process_started": psutil.Process().create_time()}
+
+
+def _writer_alive(owner: dict) -> bool:
+    """Whether the process that wrote ``owner`` (on this host) is still running: the same PID and
+    the same start time (a PID reused by another program does not count)."""
+    import psutil
+
+    try:
+        return abs(psutil.Process(int(owner["pid"])).create_time() - float(owner["process_started"])) < 1.0
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.Error:
+        return True  # there, but not ours to inspect: leave it
+
+
+def _leftover(folder: Path, now: float) -> str | None:
+    """Why the unfinished run folder ``folder`` is a leftover to remove (its writer has ended, or
+    it is older than :data:`STALE_AFTER_S`), or None when it may belong to a run still writing."""
+    try:
+        owner = json.loads((folder / OWNER_FILE).read_text(encoding="utf-8"))
+        pid, host = int(owner["pid"]), str(owner["host"])
+    except (OSError, ValueError, KeyError, TypeError):
+        owner = None
+    if owner is not None and host == socket.gethostname():
+        return None if _writer_alive(owner) else f"its writer (process {pid}) has ended"
+    try:
+        age = now - folder.stat().st_mtime
+    except OSError:
+        return None
+    return "unfinished for more than a day" if age > STALE_AFTER_S else None
+
+
+def remove_leftover_run_dirs(out_root: str | Path) -> list[Path]:
+    """Remove the hidden ``.tmp-*`` folders that runs stopped while writing (``kill -9``, a power
+    cut) left under ``out_root``, each with a warning naming it; return them. A folder is a
+    leftover when the process that wrote it is no longer running on this host, or (written
+    elsewhere or unmarked) when it is older than a day. Finished run folders, and folders that
+    another run may still be writing, are never touched."""
+    import time
+
+    from .errors import RunFolderWarning
+
+    root, now, removed = Path(out_root), time.time(), []
+    try:
+        candidates = sorted(p for p in root.iterdir() if p.name.startswith(_TMP_PREFIX))
+    except OSError:
+        return removed
+    for folder in candidates:
+        if folder.is_symlink() or not folder.is_dir():
+            continue
+        reason = _leftover(folder, now)
+        if reason is None:
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        if folder.exists():
+            warnings.warn(RunFolderWarning(f"{folder}: an unfinished run folder ({reason}) could not be removed",
+                                           file=folder), stacklevel=2)
+        else:
+            warnings.warn(RunFolderWarning(f"{folder}: removed an unfinished run folder left by a stopped run "
+                                           f"({reason})", file=folder), stacklevel=2)
+            removed.append(folder)
+    return removed
+
+
 @contextlib.contextmanager
 def atomic_run_dir(out_root: str | Path, name: str) -> Iterator[RunFolder]:
     """Yield a :class:`RunFolder` whose ``tmp`` lies inside ``out_root``; on success rename it.
 
     The finished folder is ``out_root/name``, or ``name-2``, ``name-3``... if that exists: an
     earlier run is never touched. On any error the temporary folder is removed and nothing
-    is left behind.
+    is left behind. The temporary folder holds :data:`OWNER_FILE` (this process's PID, host and
+    start time) while it is written, so that a later run can tell a leftover of a killed run (see
+    :func:`remove_leftover_run_dirs`, called first) from a run still writing. The finished folder
+    has the ordinary permissions under the umask, not ``mkdtemp``'s private 0700.
     """
     root = Path(out_root)
     root.mkdir(parents=True, exist_ok=True)
-    folder = RunFolder(Path(tempfile.mkdtemp(prefix=f".tmp-{name}-", dir=root)))
+    remove_leftover_run_dirs(root)
+    folder = RunFolder(Path(tempfile.mkdtemp(prefix=f"{_TMP_PREFIX}{name}-", dir=root)))
     try:
+        (folder.tmp / OWNER_FILE).write_text(json.dumps(_this_process()), encoding="utf-8")
         yield folder
+        (folder.tmp / OWNER_FILE).unlink()
+        _publish_mode(folder.tmp, 0o777)
     except BaseException:
         shutil.rmtree(folder.tmp, ignore_errors=True)
         raise
@@ -102,9 +202,13 @@ def atomic_run_dir(out_root: str | Path, name: str) -> Iterator[RunFolder]:
         n += 1
 
 
-def write_csv(frame: pd.DataFrame, path: Path, *, float_format: str = "%.6g") -> None:
-    """The one CSV writer: UTF-8, no index, ``\\n`` line ends, formula-safe text cells."""
-    spreadsheet_safe_frame(frame).to_csv(path, index=False, float_format=float_format, lineterminator="\n")
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """The one CSV writer: UTF-8, no index, ``\\n`` line ends, formula-safe text cells.
+
+    Numbers leave exactly as computed: integers as integers, floats in their shortest form that
+    reads back to the same double (Python's ``repr``: ``1773875.0``, ``0.30000000000000004``), so
+    no digit is lost and ordinary values never get an exponent (only below 1e-4 or from 1e16 up)."""
+    spreadsheet_safe_frame(frame).to_csv(path, index=False, float_format=None, lineterminator="\n")
 
 
 def write_gpkg_layer(frame, path: Path, layer: str) -> None:
@@ -112,8 +216,19 @@ def write_gpkg_layer(frame, path: Path, layer: str) -> None:
     spreadsheet_safe_frame(frame).to_file(path, layer=layer, driver="GPKG", engine="pyogrio")
 
 
+def _json_value(value):
+    """What ``json`` cannot write itself: a NumPy number as the Python number it holds (exactly, an
+    integer stays an integer), anything else as its text."""
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    return str(value)
+
+
 def write_json(obj, path: Path) -> None:
-    path.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    """The one JSON writer: floats in their shortest exact form (``repr``), integers as integers."""
+    path.write_text(json.dumps(obj, indent=2, sort_keys=True, default=_json_value) + "\n", encoding="utf-8")
 
 
 def write_csv_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
@@ -124,6 +239,7 @@ def write_csv_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
     os.close(fd)
     try:
         write_csv(frame, Path(tmp))
+        _publish_mode(Path(tmp), 0o666)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -193,9 +309,13 @@ class RunRecord:
     lang: str = "both"
 
 
-def _write_run_record(record: RunRecord, folder: Path, *, solver: bool = True) -> None:
-    """warnings.csv (every warning, one row each) and, for runs that solve, solver.log."""
-    rows = [{"category": w.category, "file": w.file, "item": w.item, "kind": w.kind, "message": w.message}
+def _write_run_record(record: RunRecord, folder: Path, root: Path, *, solver: bool = True) -> None:
+    """warnings.csv (every warning, one row each, its paths relative to the project ``root`` as in
+    the manifest) and, for runs that solve, solver.log."""
+    from .provenance import portable_path, portable_text
+
+    rows = [{"category": w.category, "file": portable_path(w.file, root) if w.file else w.file, "item": w.item,
+             "kind": w.kind, "message": portable_text(w.message, root, w.file)}
             for w in record.warnings]
     write_csv(pd.DataFrame(rows, columns=["category", "file", "item", "kind", "message"]), folder / "warnings.csv")
     if solver:
@@ -260,7 +380,7 @@ def write_forecast_run(forecast, out_root: str | Path, record: RunRecord | None 
         for file, public in (("map.html", False), ("map_public.html", True)):
             fmap = forecast_map(forecast, public=public, lang=record.lang, last_plan=last_plan, last_label=last_label)
             (run.tmp / file).write_text(offline_html(fmap), encoding="utf-8")
-        _write_run_record(record, run.tmp)
+        _write_run_record(record, run.tmp, project_root(forecast.scenario.folder))
         timings = {**forecast.timings_s, "write_s": round(_time.perf_counter() - started, 3)}
         manifest = {
             **manifest_header("forecast", forecast.scenario, forecast.input_files, record),
@@ -321,7 +441,7 @@ def _write_report(forecast, folder: Path, manifest: dict, record: RunRecord) -> 
         write_csv(record.changes.shortfalls, folder / "shortfall_changes.csv")
         write_csv(record.changes.supply, folder / "supply_changes.csv")
         label = manifest.get("previous_run") or ""
-    downloads = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name != "report.html")
+    downloads = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name not in ("report.html", OWNER_FILE))
     html_text = render_report(forecast, manifest=manifest, downloads=downloads, charts=list(figs),
                               dependence=record.dependence, dependence_chart=chart, changes=record.changes,
                               changes_label=label, lang=record.lang)
@@ -337,7 +457,7 @@ def write_sweep_run(sweep, out_root: str | Path, record: RunRecord | None = None
         write_csv(sweep.shortfall_probability, run.tmp / "shortfall_probability.csv")
         write_csv(sweep.unmet_quantiles, run.tmp / "unmet_quantiles.csv")
         write_csv(sweep.per_draw, run.tmp / "draws.csv")
-        _write_run_record(record, run.tmp)
+        _write_run_record(record, run.tmp, project_root(sweep.scenario.folder))
         write_json({
             **manifest_header("sweep", sweep.scenario, sweep.input_files, record),
             "draws": sweep.draws, "scheduler": sweep.scheduler, "workers": sweep.workers,
@@ -370,7 +490,7 @@ def write_sensitivity_run(sens, out_root: str | Path, record: RunRecord | None =
         plt.close(fig)
         section = dependence_section(sens)
         write_json(section.model_dump(mode="json"), run.tmp / "dependence.json")
-        _write_run_record(record, run.tmp)
+        _write_run_record(record, run.tmp, project_root(sens.scenario.folder))
         manifest = {
             **manifest_header("sensitivity", sens.scenario, sens.input_files, record),
             "runs": len(sens.cases) + 2, "workers": sens.workers,
@@ -396,7 +516,7 @@ def write_supply_run(balance: pd.DataFrame, sites: pd.DataFrame, years: tuple[in
     with atomic_run_dir(out_root, run_name("supply", f"{years[0]}-{years[-1]}", now)) as run:
         write_csv(balance, run.tmp / "land_supply_by_zone_year.csv")
         write_csv(sites.drop(columns="geometry"), run.tmp / "sites.csv")
-        _write_run_record(record, run.tmp, solver=False)
+        _write_run_record(record, run.tmp, root, solver=False)
         write_json({"command": "siteplan supply " + portable_command(list(record.argv), root),
                     "years": [years[0], years[-1]], "inputs": input_digests(files, root), "versions": versions(),
                     "warnings": len(record.warnings), "timings_s": {"wall_s": round(wall_time_s, 3)},

@@ -51,6 +51,14 @@ def portable_path(path: str | Path, root: str | Path) -> str:
         return f"external/{resolved.name}"
 
 
+def portable_text(text: str, root: str | Path, path: str | Path | None = None) -> str:
+    """A message with its paths made portable like :func:`portable_path`: ``path`` where the
+    message begins with it (``FILE: feature ...``), and every absolute path inside ``root``."""
+    if path is not None and str(path) and text.startswith(str(path)):
+        text = portable_path(path, root) + text[len(str(path)):]
+    return text.replace(str(Path(root).resolve()) + os.sep, "")
+
+
 def input_digests(paths: Iterable[str | Path], root: str | Path) -> list[dict]:
     """One entry per distinct input file: its portable path, size and digest (sorted by path)."""
     seen: dict[str, dict] = {}

@@ -415,7 +415,7 @@ def dependence_section(sens: Sensitivity) -> DependenceSection:
 
     def unmet(r, side: str) -> float | None:
         public = getattr(r, f"{side}_unmet_public", True)
-        return round(float(getattr(r, f"{side}_unmet_change_m2")), 1) if public else None
+        return float(getattr(r, f"{side}_unmet_change_m2")) if public else None
 
     decisive = [DecisiveGroup(group=r.group, low=r.low, high=r.high, impact=int(r.impact_years),
                               basis=names.get(r.group, "")) for r in movers.itertuples()]

@@ -173,19 +173,43 @@ def _connect(connection: SchedulerConnection):
                          fix="check the address, that the scheduler runs and that its TLS settings match") from None
 
 
+#: the local cluster listens on the loopback interface only
+LOCAL_HOST = "127.0.0.1"
+
+
+def local_cluster(workers: int):
+    """A LocalCluster of ``workers`` single-threaded processes that only this run can use.
+
+    Every connection is TLS with a certificate made afresh for this run and held only in memory
+    (``distributed.Security.temporary()``): scheduler, workers and client must present it, so
+    another local user who finds the port can neither connect nor read what the workers hold.
+    Scheduler and workers listen on 127.0.0.1 only. The dashboard is off; the scheduler's small
+    HTTP server (which Dask starts even without a dashboard) serves no routes and takes a free
+    loopback port instead of 8787, so a busy 8787 makes no warning and leaks no socket."""
+    import dask
+    from dask.distributed import LocalCluster, Security
+
+    security = Security.temporary()
+    no_http = {"distributed.scheduler.http.routes": [], "distributed.worker.http.routes": []}
+    with dask.config.set(no_http):
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, protocol="tls://",
+                            host=LOCAL_HOST, security=security, dashboard_address=None,
+                            scheduler_kwargs={"dashboard": False, "dashboard_address": f"{LOCAL_HOST}:0"},
+                            silence_logs=logging.CRITICAL)  # errors come back as one line, not a log
+
+
 @contextmanager
 def dask_client(scheduler: SchedulerConnection | None, workers: int):
     """A Dask client: the remote scheduler of ``scheduler`` (see :func:`scheduler_connection`), or a
-    LocalCluster of ``workers`` single-threaded processes; closed (with its cluster) on exit."""
-    from dask.distributed import Client, LocalCluster
+    private LocalCluster (see :func:`local_cluster`); closed (with its cluster) on exit."""
+    from dask.distributed import Client
 
     cluster = None
     if scheduler is not None:
         client = _connect(scheduler)
     else:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                               silence_logs=logging.CRITICAL)  # errors come back as one line, not a log
-        client = Client(cluster)
+        cluster = local_cluster(workers)
+        client = Client(cluster, security=cluster.security)
     try:
         yield client
     finally:

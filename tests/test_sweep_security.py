@@ -109,3 +109,63 @@ def test_insecure_sweep_says_what_travels_in_clear(world, tmp_path):
     assert proc.returncode == 0, proc.stderr
     warning = " ".join(proc.stderr.split())
     assert "--insecure" in warning and "enterprise list" in warning and "unencrypted" in warning
+
+
+# --- the LocalCluster of a sweep or a sensitivity run is private to that run -------------------
+
+def _listening(pids) -> list:
+    import psutil
+
+    return [c.laddr for pid in pids for c in psutil.Process(pid).net_connections(kind="inet") if c.status == "LISTEN"]
+
+
+def test_local_cluster_is_tls_on_loopback_and_refuses_connections_without_its_certificate():
+    import socket
+    import ssl
+
+    import psutil
+    from distributed import Client, Security
+
+    from model.sweep import dask_client
+
+    with dask_client(None, 1) as client:
+        address = client.scheduler.address
+        assert address.startswith("tls://127.0.0.1:"), address
+        assert all(w.startswith("tls://127.0.0.1:") for w in client.scheduler_info()["workers"])
+        me = psutil.Process()
+        sockets = _listening([me.pid, *(p.pid for p in me.children(recursive=True))])
+        assert sockets and {s.ip for s in sockets} == {"127.0.0.1"}, sockets  # scheduler, nanny, worker, http
+        host, port = address.removeprefix("tls://").rsplit(":", 1)
+
+        # plain TCP, no TLS at all: the scheduler drops the connection
+        with pytest.raises(OSError):
+            Client(address.replace("tls://", "tcp://"), timeout=3)
+        # TLS without a client certificate: the handshake is refused ("certificate required")
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        with socket.create_connection((host, int(port)), timeout=3) as raw, context.wrap_socket(raw) as tls:
+            with pytest.raises(ssl.SSLError, match="CERTIFICATE_REQUIRED"):
+                tls.sendall(b"\0" * 16)
+                tls.recv(16)
+        # TLS with a certificate of its own (another run's, another user's): refused
+        with pytest.raises(OSError, match="certificate"):
+            Client(address, security=Security.temporary(), timeout=3)
+        assert client.submit(sum, [1, 2]).result() == 3  # the run's own client still works
+
+
+def test_a_local_sweep_is_quiet_even_when_the_dashboard_port_is_taken(world, tmp_path):
+    import socket
+
+    taken = socket.socket()
+    try:
+        taken.bind(("127.0.0.1", 8787))
+        taken.listen()
+    except OSError:
+        pass  # someone else holds it: as good for this test
+    try:
+        proc = siteplan("sweep", world.scenario, "--draws", "2", "--workers", "1", "--out", tmp_path / "o",
+                        cwd=tmp_path)
+    finally:
+        taken.close()
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip() == "", proc.stderr  # no "Port 8787 is already in use", no "unclosed socket"

@@ -1,0 +1,73 @@
+"""Numbers leave the model exactly as computed: a CSV or JSON output reads back to the same
+doubles, bit for bit, integers stay integers, and ordinary values have no exponent."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from model.compare import read_land_balance
+from model.layers import numeric_column, read_csv_table
+from model.outputs import write_csv, write_json
+
+SPECIAL = [1773875.0, 0.1 + 0.2, 1e-7, 123456789012.0, -2.5, 0.0, 1 / 3, 5e-324, 1.7976931348623157e308]
+
+
+def _bits(values) -> np.ndarray:
+    return np.asarray(values, dtype="float64").view("int64")
+
+
+def _frame(n: int = 2000) -> pd.DataFrame:
+    rng = np.random.default_rng(19)
+    random = rng.random(n) * 10.0 ** rng.integers(-12, 16, n) * rng.choice([-1, 1], n)
+    floats = np.concatenate([SPECIAL, random])
+    return pd.DataFrame({"id": [f"e{k}" for k in range(len(floats))], "value": floats,
+                         "count": np.arange(len(floats), dtype="int64") * 1_000_003})
+
+
+def test_csv_floats_round_trip_bit_exactly_and_integers_stay_integers(tmp_path):
+    frame = _frame()
+    path = tmp_path / "t.csv"
+    write_csv(frame, path)
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    assert lines[1] == "e0,1773875.0,0" and lines[2] == "e1,0.30000000000000004,1000003"
+    assert lines[3].startswith("e2,1e-07,") and lines[4].startswith("e3,123456789012.0,")
+    assert "e+" not in "".join(lines[1:8])  # no exponent for ordinary values
+
+    back = pd.read_csv(path)
+    assert (_bits(back["value"]) == _bits(frame["value"])).all()
+    assert back["count"].dtype == "int64" and (back["count"] == frame["count"]).all()
+
+    table = read_csv_table(path, columns=("id", "value", "count"))  # the project's reader
+    assert not table["count"].str.contains(r"[.eE]").any()
+    values = numeric_column(table, "value", file=path, key="id")
+    assert (_bits(values) == _bits(frame["value"])).all()
+    counts = numeric_column(table, "count", file=path, key="id", integer=True)
+    assert (counts.astype("int64") == frame["count"]).all()
+
+
+def test_a_previous_runs_land_balance_reads_back_exactly(tmp_path):
+    """``siteplan compare`` and ``--previous`` read what the model wrote, not a rounded copy."""
+    values = [1773875.0, 1773875.4999999, 0.1 + 0.2, 123456789012.0]
+    cols = {f"{p}_{c}_{u}": values for p, u in (("floor", "m2"), ("land", "m2"), ("grid", "mw"))
+            for c in ("released", "taken", "remaining")}
+    frame = pd.DataFrame({"year": [2026, 2027, 2028, 2029], "zone": ["KLE"] * 4, **cols})
+    run = tmp_path / "run"
+    run.mkdir()
+    write_csv(frame, run / "land_balance.csv")
+    read = read_land_balance(run)
+    for col in cols:
+        assert (_bits(read[col]) == _bits(values)).all(), col
+
+
+def test_json_numbers_are_exact_and_numpy_integers_stay_integers(tmp_path):
+    obj = {"floor": np.float64(1773875.0), "sum": 0.1 + 0.2, "small": np.float64(1e-7), "n": np.int64(123456789012),
+           "flag": np.bool_(True), "list": [np.float64(1 / 3), np.int32(7)]}
+    write_json(obj, tmp_path / "m.json")
+    back = json.loads((tmp_path / "m.json").read_text(encoding="utf-8"))
+    assert back == {"floor": 1773875.0, "sum": 0.1 + 0.2, "small": 1e-7, "n": 123456789012, "flag": True,
+                    "list": [1 / 3, 7]}
+    assert type(back["n"]) is int and type(back["list"][1]) is int and type(back["flag"]) is bool
