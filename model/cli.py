@@ -387,6 +387,29 @@ def _print_forecast_summary(result) -> None:
 
 @app.command()
 @_guarded
+def render(
+    run_dir: Annotated[Path, typer.Argument(help="a run folder written by 'siteplan forecast'")],
+    lang: Annotated[Lang | None, typer.Option(help="language of the maps and the report (default: the run's)")
+                    ] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="folder for the new run folder "
+                                                               "(default: the run folder's own folder)")] = None,
+) -> None:
+    """Redraw the maps, report and PDF of an existing forecast run without solving: a new run folder."""
+    from .outputs import RunRecord, check_output_root, write_rendered_run
+    from .run import load_run, load_run_record
+
+    out_root = out_dir if out_dir is not None else Path(run_dir).resolve().parent
+    check_output_root(out_root)
+    forecast = load_run(run_dir)
+    parts = load_run_record(run_dir)
+    if lang is not None:
+        parts["lang"] = lang.value
+    run = write_rendered_run(forecast, Path(run_dir), out_root, RunRecord(**parts))
+    out.print(f"outputs: {run.final}", soft_wrap=True)
+
+
+@app.command()
+@_guarded
 def compare(
     run_a: Annotated[Path, typer.Argument(help="earlier run folder")],
     run_b: Annotated[Path, typer.Argument(help="later run folder")],

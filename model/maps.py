@@ -284,8 +284,8 @@ def forecast_map(forecast, *, public: bool = False, tiles: str | None = "OpenStr
     context.add_to(fmap)
 
     # sites, one layer per group, recoloured by the year slider
-    colours: dict[str, list[str]] = {}
-    tips: dict[str, list[str]] = {}
+    colours: dict = {}
+    tips: dict = {}
     grid_pts = sites.geometry.representative_point()
     shapes, footprint = site_shapes(sites)
     by_site = _use_by_site(use)
@@ -325,8 +325,8 @@ def forecast_map(forecast, *, public: bool = False, tiles: str | None = "OpenStr
                 class_name=f"sp-site sp-{group}" + (" sp-footprint" if footprint[j] else ""),
             )
             poly.add_to(layer)
-            colours[poly.get_name()] = [_year_colour(x, ok) for x, ok in zip(share, shown, strict=True)]
-            tips[poly.get_name()] = [
+            colours[poly] = [_year_colour(x, ok) for x, ok in zip(share, shown, strict=True)]
+            tips[poly] = [
                 _m("site.tip.unreleased", lang, site=site, year=y) if np.isnan(x)
                 else _m("site.tip.withheld", lang, site=site, year=y, k=min_count) if not ok
                 else _m("site.tip.share", lang, site=site, share=i18n.pct(x), year=y)
@@ -507,31 +507,49 @@ def _hub_markers(hubs: gpd.GeoDataFrame, layer, lang: str) -> None:
                             class_name="sp-hub").add_to(layer)
 
 
-def _year_slider(years: list[int], colours: dict[str, list[str]], tips: dict[str, list[str]],
-                 lang: str = i18n.DEFAULT_LANG) -> _Control:
-    """A year slider that recolours (and re-labels) the named layers; starts at the last year."""
+class _YearSlider(_Control):
+    """The year slider: its script names the layers it recolours when the page is drawn (after
+    the elements are numbered, :func:`_number_elements`), not when the slider is made."""
+
+    def __init__(self, html_text: str, years: list[int], colours: dict, tips: dict):
+        super().__init__(html_text)
+        self.years, self.colours, self.tips = years, colours, tips
+
+    @property
+    def script_text(self) -> str:
+        colours = {layer.get_name(): value for layer, value in self.colours.items()}
+        tips = {layer.get_name(): value for layer, value in self.tips.items()}
+        return (
+            f"var spYears = {_json_for_script(self.years)};\n"
+            f"var spColours = {_json_for_script(colours)};\n"
+            f"var spTips = {_json_for_script(tips)};\n"
+            "function spSetYear(k) {\n"
+            "  document.getElementById('sp-year-label').textContent = spYears[k];\n"
+            "  for (var name in spColours) {\n"
+            "    var layer = window[name];\n"
+            "    if (!layer) { continue; }\n"
+            "    layer.setStyle({fillColor: spColours[name][k]});\n"
+            "    if (layer.getTooltip()) { layer.setTooltipContent(spTips[name][k]); }\n"
+            "  }\n"
+            "}\n"
+            "document.getElementById('sp-year').addEventListener('input', function (ev) {\n"
+            "  spSetYear(parseInt(ev.target.value, 10));\n"
+            "});\n"
+            "spSetYear(spYears.length - 1);\n"
+        )
+
+    @script_text.setter
+    def script_text(self, _value: str) -> None:  # _Control sets it; the slider draws its own
+        pass
+
+
+def _year_slider(years: list[int], colours: dict, tips: dict, lang: str = i18n.DEFAULT_LANG) -> _Control:
+    """A year slider that recolours (and re-labels) the layers (``colours`` and ``tips``: lists
+    by year, keyed by the layer element); starts at the last year."""
     slider = (f"<div class='sp-box sp-years' id='sp-years'><label for='sp-year'>{_m('map.year', lang)}</label> "
               f"<input type='range' id='sp-year' min='0' max='{len(years) - 1}' value='{len(years) - 1}' step='1'>"
               f" <b id='sp-year-label'>{years[-1]}</b></div>")
-    script = (
-        f"var spYears = {_json_for_script(years)};\n"
-        f"var spColours = {_json_for_script(colours)};\n"
-        f"var spTips = {_json_for_script(tips)};\n"
-        "function spSetYear(k) {\n"
-        "  document.getElementById('sp-year-label').textContent = spYears[k];\n"
-        "  for (var name in spColours) {\n"
-        "    var layer = window[name];\n"
-        "    if (!layer) { continue; }\n"
-        "    layer.setStyle({fillColor: spColours[name][k]});\n"
-        "    if (layer.getTooltip()) { layer.setTooltipContent(spTips[name][k]); }\n"
-        "  }\n"
-        "}\n"
-        "document.getElementById('sp-year').addEventListener('input', function (ev) {\n"
-        "  spSetYear(parseInt(ev.target.value, 10));\n"
-        "});\n"
-        "spSetYear(spYears.length - 1);\n"
-    )
-    return _Control(slider, script)
+    return _YearSlider(slider, years, colours, tips)
 
 
 GROUP_COLOURS = {"innovation_parks": "#2b8cbe", "northern_metropolis": "#31a354", "industrial_buildings": "#8856a7"}
@@ -619,9 +637,9 @@ def supply_map(sites: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, years: list[int]
                                   popup=folium.Popup(popup, max_width=420),
                                   class_name=f"sp-site sp-{group}" + (" sp-footprint" if footprint[j] else ""))
             poly.add_to(layer)
-            colours[poly.get_name()] = [GROUP_COLOURS[group] if row.available_from_year <= y else NOT_RELEASED
+            colours[poly] = [GROUP_COLOURS[group] if row.available_from_year <= y else NOT_RELEASED
                                         for y in years]
-            tips[poly.get_name()] = [
+            tips[poly] = [
                 _m("site.tip.released", lang, site=site, area=area) if row.available_from_year <= y
                 else _m("site.tip.from", lang, site=site, area=area, year=int(row.available_from_year))
                 for y in years]
@@ -654,11 +672,39 @@ _SCRIPT_SRC = re.compile(r'<script src="(https?:)?//[^"]+"></script>\s*')
 _LINK_HREF = re.compile(r'<link rel="stylesheet" href="(https?:)?//[^"]+"\s*/?>\s*')
 
 
+def _number_elements(root) -> None:
+    """Give every element of the page an id from its place in the page instead of a random one, so
+    that the same run draws the same bytes (branca names elements by a random hex id; children are
+    kept under their name, so they are filed again under the new one)."""
+    order: list = []
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        element = stack.pop(0)
+        if id(element) in seen:
+            continue
+        seen.add(id(element))
+        order.append(element)
+        stack.extend(getattr(element, "_children", {}).values())
+        stack.extend(v for k, v in vars(element).items()  # a popup's html, for example, is not a child
+                     if k not in ("_parent", "_children") and isinstance(v, Element))
+    old = {id(e): e.get_name() for e in order if hasattr(e, "_id")}
+    for count, element in enumerate((e for e in order if hasattr(e, "_id")), start=1):
+        element._id = f"{count:032x}"
+    for element in order:
+        children = getattr(element, "_children", None)
+        if children:
+            renamed = [(c.get_name() if key == old.get(id(c)) else key, c) for key, c in children.items()]
+            children.clear()
+            children.update(renamed)
+
+
 def offline_html(fmap: folium.Map) -> str:
     """The map as one HTML file with Leaflet and its plugins embedded; nothing fetched from a CDN
     (only basemap tiles, which are optional)."""
     fmap.default_js = []
     fmap.default_css = []
+    _number_elements(fmap.get_root())
     html_text = fmap.get_root().render()
     html_text = _SCRIPT_SRC.sub("", html_text)
     html_text = _LINK_HREF.sub("", html_text)

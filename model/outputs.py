@@ -348,61 +348,124 @@ def _run_block(started_utc: datetime) -> dict:
     return {"started_utc": f"{started_utc:%Y-%m-%dT%H:%M:%SZ}", **machine()}
 
 
-def write_forecast_run(forecast, out_root: str | Path, record: RunRecord | None = None) -> RunFolder:
-    """Write a forecast's run folder atomically: tables, maps, GeoPackage, report, manifest,
-    warnings and the solver's log."""
-    import time as _time
-
+def _write_forecast_tables(forecast, folder: Path, record: RunRecord) -> None:
+    """The tables, the GeoPackage and both maps of a forecast: drawn from the run alone (a run
+    read back with :func:`model.run.load_run` writes the same bytes)."""
+    from .forecast import land_balance_wide
     from .maps import forecast_map, offline_html
 
-    record = record or RunRecord()
     alloc = forecast.allocation
+    write_csv(land_balance_wide(forecast.land_balance), folder / "land_balance.csv")
+    for file, attr in FORECAST_TABLES.items():
+        write_csv(getattr(forecast, attr), folder / file)
+    write_csv(alloc.assignments, folder / "assignments.csv")
+    write_csv(alloc.site_use, folder / "site_use.csv")
+    write_csv(alloc.clusters, folder / "clusters.csv")
+    write_csv(alloc.marginal_values, folder / "marginal_values.csv")
+    write_csv(forecast.inputs.enterprises, folder / "enterprises.csv")
+    gpkg = folder / "sites.gpkg"
+    write_gpkg_layer(_site_layer(forecast), gpkg, "sites")
+    if len(alloc.assigned):
+        write_gpkg_layer(_assignment_layer(forecast), gpkg, "assignments")
+    last_plan = record.changes.last_plan if record.changes is not None else None
+    last_label = record.previous_run or ""
+    for file, public in (("map.html", False), ("map_public.html", True)):
+        fmap = forecast_map(forecast, public=public, lang=record.lang, last_plan=last_plan, last_label=last_label)
+        (folder / file).write_text(offline_html(fmap), encoding="utf-8")
+
+
+def write_run_data(forecast, folder: Path, record: RunRecord) -> None:
+    """The run as data in ``folder/run/`` (:mod:`model.run`): every frame as Parquet (layers as
+    GeoParquet), ``run.json``, and what the report needs of the command that made it
+    (``record.json``: language, last year's run and the changes since, the sensitivity section and
+    its chart), so that ``siteplan render`` redraws the run without solving."""
+    from .run import DATA_DIR, run_data
+
+    data = folder / DATA_DIR
+    data.mkdir()
+    frames, run_record = run_data(forecast)
+    for stem, frame in frames.items():
+        if frame is not None:
+            frame.to_parquet(data / f"{stem}.parquet")
+    write_json(run_record, data / "run.json")
+    extra = {"lang": record.lang, "previous_run": record.previous_run,
+             "dependence": record.dependence.model_dump(mode="json") if record.dependence is not None else None}
+    if record.changes is not None:
+        for name in ("shortfalls", "enterprises", "causes", "supply", "last_plan"):
+            getattr(record.changes, name).to_parquet(data / f"changes_{name}.parquet")
+        extra["changes_previous_run"] = record.changes.previous_run
+    if record.dependence_chart_png:
+        (data / "tornado.png").write_bytes(record.dependence_chart_png)
+    write_json(extra, data / "record.json")
+
+
+def forecast_manifest(forecast, record: RunRecord, now: datetime, timings: dict) -> dict:
+    """manifest.json of a forecast run."""
+    alloc = forecast.allocation
+    return {
+        **manifest_header("forecast", forecast.scenario, forecast.input_files, record),
+        "solver": {
+            "name": alloc.solver, "status": alloc.status, "objective": alloc.objective, "bound": alloc.bound,
+            "gap": alloc.gap, "mip_gap_requested": forecast.scenario.allocation.mip_gap,
+            "stopped_by_clock": alloc.status == "time_limit", "proven_bound": alloc.bound is not None,
+            "variables": alloc.n_variables, "constraints": alloc.n_constraints,
+            "time_limit_s": forecast.scenario.allocation.time_limit_s,
+        },
+        "explanations": {
+            "level": alloc.explanations.level, "exact_move_costs": alloc.explanations.exact_move_costs,
+            "lower_bound_move_costs": alloc.explanations.lower_bound_move_costs,
+            "lp_resolves": alloc.explanations.lp_resolves, "note": alloc.explanations.note,
+        },
+        "peak_memory_mb": round(alloc.peak_memory_mb, 1),
+        "counts": {"enterprises": int(len(alloc.assignments)), "assigned": int(len(alloc.assigned)),
+                   "unassigned": int(len(alloc.unassigned)), "sites": int(len(forecast.inputs.sites))},
+        "timings_s": {k: round(v, 3) for k, v in timings.items()},
+        "run": _run_block(now),
+    }
+
+
+def write_forecast_run(forecast, out_root: str | Path, record: RunRecord | None = None) -> RunFolder:
+    """Write a forecast's run folder atomically: tables, maps, GeoPackage, report, manifest,
+    warnings, the solver's log and the run as data (``run/``, see :func:`write_run_data`)."""
+    import time as _time
+
+    record = record or RunRecord()
     started = _time.perf_counter()
     now = datetime.now(UTC)
     name = run_name("forecast", forecast.scenario.name, now)
     with atomic_run_dir(out_root, name) as run:
-        from .forecast import land_balance_wide
-
-        write_csv(land_balance_wide(forecast.land_balance), run.tmp / "land_balance.csv")
-        for file, attr in FORECAST_TABLES.items():
-            write_csv(getattr(forecast, attr), run.tmp / file)
-        write_csv(alloc.assignments, run.tmp / "assignments.csv")
-        write_csv(alloc.site_use, run.tmp / "site_use.csv")
-        write_csv(alloc.clusters, run.tmp / "clusters.csv")
-        write_csv(alloc.marginal_values, run.tmp / "marginal_values.csv")
-        write_csv(forecast.inputs.enterprises, run.tmp / "enterprises.csv")
-        gpkg = run.tmp / "sites.gpkg"
-        write_gpkg_layer(_site_layer(forecast), gpkg, "sites")
-        if len(alloc.assigned):
-            write_gpkg_layer(_assignment_layer(forecast), gpkg, "assignments")
-        last_plan = record.changes.last_plan if record.changes is not None else None
-        last_label = record.previous_run or ""
-        for file, public in (("map.html", False), ("map_public.html", True)):
-            fmap = forecast_map(forecast, public=public, lang=record.lang, last_plan=last_plan, last_label=last_label)
-            (run.tmp / file).write_text(offline_html(fmap), encoding="utf-8")
+        _write_forecast_tables(forecast, run.tmp, record)
         _write_run_record(record, run.tmp, project_root(forecast.scenario.folder))
+        write_run_data(forecast, run.tmp, record)
         timings = {**forecast.timings_s, "write_s": round(_time.perf_counter() - started, 3)}
-        manifest = {
-            **manifest_header("forecast", forecast.scenario, forecast.input_files, record),
-            "solver": {
-                "name": alloc.solver, "status": alloc.status, "objective": alloc.objective, "bound": alloc.bound,
-                "gap": alloc.gap, "mip_gap_requested": forecast.scenario.allocation.mip_gap,
-                "stopped_by_clock": alloc.status == "time_limit", "proven_bound": alloc.bound is not None,
-                "variables": alloc.n_variables, "constraints": alloc.n_constraints,
-                "time_limit_s": forecast.scenario.allocation.time_limit_s,
-            },
-            "explanations": {
-                "level": alloc.explanations.level, "exact_move_costs": alloc.explanations.exact_move_costs,
-                "lower_bound_move_costs": alloc.explanations.lower_bound_move_costs,
-                "lp_resolves": alloc.explanations.lp_resolves, "note": alloc.explanations.note,
-            },
-            "peak_memory_mb": round(alloc.peak_memory_mb, 1),
-            "counts": {"enterprises": int(len(alloc.assignments)), "assigned": int(len(alloc.assigned)),
-                       "unassigned": int(len(alloc.unassigned)), "sites": int(len(forecast.inputs.sites))},
-            "timings_s": {k: round(v, 3) for k, v in timings.items()},
-            "run": _run_block(now),
-        }
+        write_json(forecast_manifest(forecast, record, now, timings), run.tmp / "manifest.json")
+        # the report shows the manifest as written (and as 'siteplan render' reads it back)
+        manifest = json.loads((run.tmp / "manifest.json").read_text(encoding="utf-8"))
+        _write_report(forecast, run.tmp, manifest, record)
+    return run
+
+
+def write_rendered_run(forecast, source: Path, out_root: str | Path, record: RunRecord) -> RunFolder:
+    """A run folder redrawn from a forecast run folder ``source`` without solving (``siteplan
+    render``): the tables, GeoPackage, maps, report and PDF drawn again from the run read back
+    (:func:`model.run.load_run`) in ``record.lang``; the run's own record (``warnings.csv``,
+    ``solver.log``, ``run/``) copied; the manifest the run's own, with a ``rendered`` block."""
+    from .provenance import versions
+
+    source = Path(source)
+    manifest = json.loads((source / "manifest.json").read_text(encoding="utf-8"))
+    now = datetime.now(UTC)
+    name = run_name("render", forecast.scenario.name, now)
+    with atomic_run_dir(out_root, name) as run:
+        _write_forecast_tables(forecast, run.tmp, record)
+        for file in ("warnings.csv", "solver.log"):
+            if (source / file).is_file():
+                shutil.copyfile(source / file, run.tmp / file)
+        shutil.copytree(source / "run", run.tmp / "run")
+        manifest = {**manifest, "rendered": {"from": source.name, "lang": record.lang, "versions": versions(),
+                                             "started_utc": f"{now:%Y-%m-%dT%H:%M:%SZ}"}}
         write_json(manifest, run.tmp / "manifest.json")
+        manifest = json.loads((run.tmp / "manifest.json").read_text(encoding="utf-8"))
         _write_report(forecast, run.tmp, manifest, record)
     return run
 

@@ -97,6 +97,7 @@ def load_run(run_dir: str | Path):
     from .allocation import Allocation, PlanningInputs
     from .errors import InputError
     from .forecast import Forecast
+    from .limits import check_file_size
     from .optimiser.explain import ExplainReport
     from .scenario import Scenario
 
@@ -106,6 +107,7 @@ def load_run(run_dir: str | Path):
     path = data / "run.json"
     if not path.is_file():
         raise InputError("not a forecast run folder (no run/run.json)", file=folder, fix=fix)
+    check_file_size(path)
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -119,23 +121,37 @@ def load_run(run_dir: str | Path):
         if not file.is_file():
             frames[stem] = None
             continue
+        check_file_size(file)
         try:
             frame = gpd.read_parquet(file) if geo else pd.read_parquet(file)
             frames[stem] = _restore(frame, record.get("dtypes", {}).get(stem, {}))
         except (OSError, ValueError) as exc:
             raise InputError(f"cannot be read ({type(exc).__name__})", file=file, fix=fix) from None
-    scenario = Scenario.model_validate({**record["scenario"], "folder": str(folder)})
-    graph = nx.Graph()
-    graph.add_nodes_from(record["supply_chain"]["nodes"])
-    graph.add_edges_from((a, b, d) for a, b, d in record["supply_chain"]["edges"])
+    missing = [stem for stem, frame in frames.items() if frame is None and stem not in ("capacity_steps", "previous")]
+    if missing:
+        raise InputError(f"the run data has no {missing[0]} table", file=data / f"{missing[0]}.parquet", fix=fix)
+    try:
+        scenario = Scenario.model_validate({**record["scenario"], "folder": str(folder)})
+        graph = nx.Graph()
+        graph.add_nodes_from(record["supply_chain"]["nodes"])
+        graph.add_edges_from((a, b, d) for a, b, d in record["supply_chain"]["edges"])
+        explanations = ExplainReport(**record["explanations"])
+        figures = {name: record["allocation"][name] for name in ALLOCATION_FIGURES}
+        files = [Path(p) for p in record["input_files"]]
+        timings = dict(record["timings_s"])
+        if not all(isinstance(v, int | float) for v in timings.values()):
+            raise ValueError("timings_s holds a value that is not a number")
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # pydantic's errors are ValueErrors
+        reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        raise InputError(f"not a run record ({reason})", file=path, fix=fix) from None
     inputs = PlanningInputs(frames["sites"], frames["enterprises"], frames["hubs"], frames["zone_power"], graph,
                             frames["capacity_steps"], frames["previous"])
     allocation = Allocation(
-        **record["allocation"], assignments=frames["assignments"], site_use=frames["site_use"],
+        **figures, assignments=frames["assignments"], site_use=frames["site_use"],
         zone_balance=frames["zone_balance"], clusters=frames["clusters"], marginal_values=frames["marginal_values"],
-        explanations=ExplainReport(**record["explanations"]), problem=None, formulation=None, solution=None)
+        explanations=explanations, problem=None, formulation=None, solution=None)
     return Forecast(scenario, inputs, allocation, frames["land_balance"], frames["demand_by_sector"],
-                    frames["early_warning"], [Path(p) for p in record["input_files"]], dict(record["timings_s"]))
+                    frames["early_warning"], files, timings)
 
 
 def run_differences(a, b) -> list[str]:
@@ -160,3 +176,41 @@ def run_differences(a, b) -> list[str]:
         if key != "dtypes" and rec_a[key] != rec_b.get(key):
             out.append(f"{key}: differs")
     return out
+
+
+def load_run_record(run_dir: str | Path) -> dict[str, Any]:
+    """What the report of a run folder needs beyond the run (``run/record.json``): ``lang``,
+    ``previous_run``, ``changes`` (a :class:`model.compare.ChangesSince` or None), ``dependence``
+    (a :class:`model.sensitivity.DependenceSection` or None) and ``dependence_chart_png`` (bytes or
+    None), as keyword arguments of :class:`model.outputs.RunRecord`."""
+    import pandas as pd
+    from pydantic import ValidationError
+
+    from .compare import ChangesSince
+    from .errors import InputError
+    from .limits import check_png
+    from .sensitivity import DependenceSection
+
+    data = Path(run_dir) / DATA_DIR
+    path = data / "record.json"
+    fix = "pass a run folder written by 'siteplan forecast' of this version (it has a run/ folder)"
+    if not path.is_file():
+        raise InputError("not a forecast run folder (no run/record.json)", file=run_dir, fix=fix)
+    try:
+        extra = json.loads(path.read_text(encoding="utf-8"))
+        dependence = (DependenceSection.model_validate(extra["dependence"]) if extra.get("dependence") is not None
+                      else None)
+    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValidationError) as exc:
+        raise InputError(f"not a run record ({type(exc).__name__})", file=path, fix=fix) from None
+    changes = None
+    if extra.get("changes_previous_run") is not None:
+        frames = {name: pd.read_parquet(data / f"changes_{name}.parquet")
+                  for name in ("shortfalls", "enterprises", "causes", "supply", "last_plan")}
+        changes = ChangesSince(previous_run=extra["changes_previous_run"], **frames)
+    chart = data / "tornado.png"
+    png = None
+    if chart.is_file():
+        png = chart.read_bytes()
+        check_png(png, file=chart, fix=fix)
+    return {"lang": extra.get("lang", "both"), "previous_run": extra.get("previous_run"), "changes": changes,
+            "dependence": dependence, "dependence_chart_png": png}
