@@ -17,7 +17,10 @@ a :class:`Figure` with its set of contributors (:func:`forecast_figures`).
 3. *residuals*: a published total minus its published parts (a zone minus its sites, Hong Kong
    minus its zones, a site minus its sector cells, the demand arrived minus what is in place and
    what is unmet) must be of none or at least k enterprises, else the smallest published part is
-   withheld too (secondary suppression).
+   withheld too (secondary suppression);
+4. *sums*: the published parts of a total add up to a figure anyone can compute, even where the
+   total itself is withheld; that sum is held to rules 2 and 3 like a published figure (else its
+   smallest part is withheld).
 
 It repeats until nothing changes; withheld figures are shown as "withheld", never as a number.
 Counts of enterprises are shown (a count is not a firm's size). A year in which a threshold is
@@ -25,9 +28,10 @@ crossed (the first shortfall of a zone) is shown: it is a date, not a figure of 
 
 **Names.** The public outputs name no firm of the enterprise list: site text (a name in either
 language, a source, a note) that names one, such as the operator a land-sale record cites, shows
-it as "(firm withheld)". Names are matched after Unicode normalisation (NFKC, case folded, zero-width
-and other invisible characters dropped, white space collapsed), in every language and alias the
-list holds (``name``, ``name_zh``, ``operator``, ``aliases``) and every part of them.
+it as "(firm withheld)". Names are matched after folding (:func:`fold`: Unicode NFKD without accents,
+look-alike Cyrillic and Greek letters made Latin, case folded, spaces, punctuation and invisible
+characters dropped), in every language and alias the list holds (``name``, ``name_zh``,
+``operator``, ``aliases``: simplified Chinese forms, brands, subsidiaries) and every part of them.
 
 Planner outputs (the run folder's CSVs and ``map.html``) are confidential and keep every figure.
 A scenario may lower ``public_min_count`` below 3 only when it marks its run confidential
@@ -97,19 +101,42 @@ def suppress(figures: Iterable[Figure], min_count: int) -> frozenset:
     while changed:
         changed = False
         shown = [f for f in figs.values() if f.key not in withheld]
+        # a family's published parts add up to a figure anyone can compute: it is published too
+        sums: dict[tuple, list[Figure]] = {}
+        for family, parts in children.items():
+            shown_parts = [p for p in parts if p.key not in withheld]
+            if len(shown_parts) >= 2:
+                members = 0
+                for p in shown_parts:
+                    members |= p.members
+                key = ("sum", *family)
+                if not any(f.members == members for f in shown_parts):
+                    sums[key] = sorted(shown_parts, key=lambda f: (f.count, str(f.key)))
+                    shown.append(Figure(key, members))
         by_count: dict[int, list[Figure]] = defaultdict(list)
         for f in shown:
             by_count[f.count].append(f)
+
+        def withhold(a: Figure, b: Figure) -> None:
+            """Withhold one of a nested pair that differs by too few enterprises (a sum: its smallest part)."""
+            pick = _pick(a, b) if "sum" not in (a.key[0], b.key[0]) else (a if a.key[0] == "sum" else b)
+            withheld.add(sums[pick.key][0].key if pick.key[0] == "sum" else pick.key)
+
         for a in sorted(shown, key=lambda f: (f.count, str(f.key))):  # 2. nested pairs
-            if a.key in withheld:
+            if a.key in withheld or (a.key[0] == "sum" and any(p.key in withheld for p in sums[a.key])):
                 continue
             for n in range(a.count + 1, a.count + min_count):
                 for b in by_count.get(n, ()):
+                    if b.key[0] == "sum" and any(p.key in withheld for p in sums[b.key]):
+                        continue
                     if b.key not in withheld and a.members & ~b.members == 0:
-                        withheld.add(_pick(a, b).key)
+                        withhold(a, b)
                         changed = True
-                if a.key in withheld:
+                        break
+                if changed:
                     break
+            if changed:
+                break
         for (parent_key, _family), parts in children.items():  # 3. residuals of totals
             parent = figs.get(parent_key)
             if parent is None or parent_key in withheld:
@@ -309,52 +336,50 @@ def public_unmet_total(demand_by_sector: pd.DataFrame, release: PublicRelease) -
 
 #: how a withheld firm name reads in public text
 WITHHELD = "(firm withheld)"
-_NAME_PARTS = re.compile(r"[()/;（）、，]")
-_NAME_LIKE = re.compile(r"[\w&.,' -]+")
-#: characters that do not show: zero-width spaces and joiners, soft hyphen, bidi marks, BOM
-_INVISIBLE = {"Cf", "Mn", "Cc"}
+_NAME_PARTS = re.compile(r"[()/;（）、，,]")
+#: Cyrillic and Greek letters that look like Latin ones (a name spelled with them reads the same)
+_LOOKALIKE = str.maketrans("аеорсухіјѕԁАВЕКМНОРСТХІЈЅαβεικνορτυχΑΒΕΖΗΙΚΜΝΟΡΤΥΧ",
+                           "aeopcyxijsdABEKMHOPCTXIJSabeiknoptuxABEZHIKMNOPTYX")
 
 
 def _fold_char(ch: str) -> str:
-    """One character as it is compared: NFKC (full-width letters become ASCII), case folded;
-    invisible characters give nothing, white space gives one space."""
-    if ch.isspace():
-        return " "
-    if unicodedata.category(ch) in _INVISIBLE:
-        return ""
-    return unicodedata.normalize("NFKC", ch).casefold()
+    """One character as names are compared: look-alike letters made Latin, NFKD (full-width
+    letters become ASCII, accents come apart) without the accents, case folded; white space,
+    punctuation and invisible characters (zero-width spaces, soft hyphens, bidi marks) give
+    nothing, so "China-Mobile", "China  Mobile" and "ChinaMobile" compare the same."""
+    out = []
+    for c in unicodedata.normalize("NFKD", ch.translate(_LOOKALIKE)):
+        if c.isalnum() and unicodedata.category(c) != "Mn":
+            out.append(c.casefold())
+    return "".join(out)
 
 
 def fold(text: str) -> tuple[str, list[int]]:
-    """``text`` normalised for matching names (see :func:`_fold_char`, runs of spaces collapsed
-    and the ends trimmed) with, per character of the result, the index of the character of
-    ``text`` it came from."""
+    """``text`` folded for matching names (:func:`_fold_char`: letters and digits only) with, per
+    character of the result, the index of the character of ``text`` it came from."""
     out: list[str] = []
     where: list[int] = []
     for i, ch in enumerate(str(text)):
         for c in _fold_char(ch):
-            if c == " " and (not out or out[-1] == " "):
-                continue
             out.append(c)
             where.append(i)
-    while out and out[-1] == " ":
-        out.pop()
-        where.pop()
     return "".join(out), where
 
 
 def _width(text: str) -> int:
-    """Letters of a name part, a Chinese character counting two."""
+    """Letters of a name, a Chinese character counting two."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text if ch.isalpha())
 
 
 def firm_names(enterprises: pd.DataFrame) -> list[str]:
     """The names by which the enterprise list's firms could be recognised, folded (:func:`fold`):
     every enterprise's ``name``, ``name_zh``, ``operator`` and ``aliases`` (separated by ``;``),
-    and their parts split at brackets, slashes and semicolons (so "SUNeVision (MEGA IDC phases
-    2-3)" gives "sunevision" too) where a part has at least four letters (a Chinese character
-    counting two); longest first. No id prefix makes an enterprise anonymous: an anonymised
-    prospect's generic label is on the list too, and harmless."""
+    and their parts split at brackets, slashes, commas and semicolons (so "SUNeVision (MEGA IDC
+    phases 2-3)" gives "sunevision" too), where a name has at least four letters and a part at least
+    five (a Chinese character counting two; shorter ones, such as "J2" or "STTL 613", would match
+    inside other words or ids); longest
+    first. No id prefix makes an enterprise anonymous: an anonymised prospect's generic label is on
+    the list too, and harmless."""
     names: set[str] = set()
     for column in ("name", "name_zh", "operator", "aliases"):
         if column not in enterprises:
@@ -364,17 +389,18 @@ def firm_names(enterprises: pd.DataFrame) -> list[str]:
                 folded = fold(whole)[0]
                 if _width(folded) >= 4:
                     names.add(folded)
-                for part in _NAME_PARTS.split(folded):  # "Company (Brand)": the parts if they read as names
-                    part = part.strip(" ,.")
-                    if _NAME_LIKE.fullmatch(part) and _width(part) >= 4:
-                        names.add(part)
+                for part in _NAME_PARTS.split(whole):  # a bracketed part with fewer letters is a lot or a phase
+                    folded = fold(part)[0]
+                    if _width(folded) >= 5:
+                        names.add(folded)
     return sorted(names, key=lambda n: (-len(n), n))
 
 
 def withhold_firms(text: str, names: list[str]) -> str:
     """``text`` with every firm name of :func:`firm_names` replaced by :data:`WITHHELD`, matched
-    after folding (upper case, full-width letters, zero-width characters and doubled spaces do not
-    hide a name); the rest of the text is kept as it was."""
+    after folding (upper case, full-width or look-alike letters, accents, hyphens, spaces and
+    zero-width characters do not hide a name); the rest of the text is kept as it was. A name's
+    span runs to the end of its last character's accents."""
     if not names or not isinstance(text, str):
         return text
     folded, where = fold(text)
@@ -386,7 +412,10 @@ def withhold_firms(text: str, names: list[str]) -> str:
             end = start + len(name)
             if not any(taken[start:end]):
                 taken[start:end] = [True] * (end - start)
-                spans.append((where[start], where[end - 1] + 1))
+                last = where[end - 1] + 1
+                while last < len(text) and unicodedata.combining(text[last]):  # "Mobilé" spelled e + accent
+                    last += 1
+                spans.append((where[start], last))
             start = folded.find(name, start + 1)
     if not spans:
         return text

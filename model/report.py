@@ -230,7 +230,7 @@ def headline(forecast) -> list[tuple[i18n.Text, i18n.Text]]:
     release = forecast.public_release
     k = release.min_count
     unmet = public_unmet_total(forecast.demand_by_sector, release)
-    unmet_text = t("headline.m2", area=num(unmet)) if unmet is not None else t("headline.unmet.withheld", k=k)
+    unmet_text = t("headline.m2", area=num(unmet)) if unmet is not None else t("headline.withheld", k=k)
     ew = forecast.early_warning
     short = ew[(ew["scope"] == "zone") & ew["first_shortfall_year"].notna()].sort_values("first_shortfall_year")
     first = (t("headline.first.value", zone=i18n.zone_name(short["zone"].iloc[0]),
@@ -244,7 +244,7 @@ def headline(forecast) -> list[tuple[i18n.Text, i18n.Text]]:
         (t("headline.years"), i18n.same(f"{forecast.scenario.year_range[0]}-{forecast.scenario.year_range[-1]}")),
         (t("headline.placed"), t("headline.placed.value", placed=num(len(placed)), total=num(len(a.assignments)))),
         (t("headline.floor"), t("headline.m2", area=num(placed["floor_area_m2"].sum()))
-         if release.shown("all", forecast.scenario.year_range[-1]) else t("headline.unmet.withheld", k=k)),
+         if release.shown("all", forecast.scenario.year_range[-1]) else t("headline.withheld", k=k)),
         (t("headline.unmet"), unmet_text),
         (t("headline.first"), first),
         (t("headline.optimiser"), proof),

@@ -405,6 +405,14 @@ class DependenceSection(_Strict):
     headline_year: int | None = Field(default=None, ge=1900, le=2200)
 
 
+def _public_uncovered(items: list[str]) -> list[str]:
+    """The estimated figures without a range as the public page may list them: sites and zone
+    grid steps by id, enterprises only as a count (their ids can name a firm)."""
+    firms = [i for i in items if i.startswith("enterprise ")]
+    rest = [i for i in items if not i.startswith("enterprise ")]
+    return rest + ([f"{len(firms)} figure(s) of named enterprises"] if firms else [])
+
+
 def dependence_section(sens: Sensitivity) -> DependenceSection:
     """The report section "What this forecast depends on", as plain data for the template."""
     head = headline_shortfall(sens.reference)
@@ -437,7 +445,7 @@ def dependence_section(sens: Sensitivity) -> DependenceSection:
         decisive=decisive, groups=groups, quiet=quiet, runs=len(sens.cases) + 2,
         noise_placements=int(noise.loc["placements_changed", "value"]), noise_shortfall_moves=noise_moves,
         settings=", ".join(f"{k} {v}" for k, v in sens.scenario.sweep_allocation.items()),
-        uncovered=sens.uncovered, central_status=sens.reference.info["status"], central_gap=sens.reference.info["gap"],
+        uncovered=_public_uncovered(sens.uncovered), central_status=sens.reference.info["status"], central_gap=sens.reference.info["gap"],
         headline_zone=head[0] if head else None, headline_resource=head[1] if head else None,
         headline_year=int(head[2]) if head else None,
     )
