@@ -117,11 +117,6 @@ def suppress(figures: Iterable[Figure], min_count: int) -> frozenset:
         for f in shown:
             by_count[f.count].append(f)
 
-        def withhold(a: Figure, b: Figure) -> None:
-            """Withhold one of a nested pair that differs by too few enterprises (a sum: its smallest part)."""
-            pick = _pick(a, b) if "sum" not in (a.key[0], b.key[0]) else (a if a.key[0] == "sum" else b)
-            withheld.add(sums[pick.key][0].key if pick.key[0] == "sum" else pick.key)
-
         for a in sorted(shown, key=lambda f: (f.count, str(f.key))):  # 2. nested pairs
             if a.key in withheld or (a.key[0] == "sum" and any(p.key in withheld for p in sums[a.key])):
                 continue
@@ -130,7 +125,9 @@ def suppress(figures: Iterable[Figure], min_count: int) -> frozenset:
                     if b.key[0] == "sum" and any(p.key in withheld for p in sums[b.key]):
                         continue
                     if b.key not in withheld and a.members & ~b.members == 0:
-                        withhold(a, b)
+                        # withhold one of the pair (of a sum, its smallest part)
+                        pick = _pick(a, b) if "sum" not in (a.key[0], b.key[0]) else (a if a.key[0] == "sum" else b)
+                        withheld.add(sums[pick.key][0].key if pick.key[0] == "sum" else pick.key)
                         changed = True
                         break
                 if changed:

@@ -445,7 +445,8 @@ def dependence_section(sens: Sensitivity) -> DependenceSection:
         decisive=decisive, groups=groups, quiet=quiet, runs=len(sens.cases) + 2,
         noise_placements=int(noise.loc["placements_changed", "value"]), noise_shortfall_moves=noise_moves,
         settings=", ".join(f"{k} {v}" for k, v in sens.scenario.sweep_allocation.items()),
-        uncovered=_public_uncovered(sens.uncovered), central_status=sens.reference.info["status"], central_gap=sens.reference.info["gap"],
+        uncovered=_public_uncovered(sens.uncovered), central_status=sens.reference.info["status"],
+        central_gap=sens.reference.info["gap"],
         headline_zone=head[0] if head else None, headline_resource=head[1] if head else None,
         headline_year=int(head[2]) if head else None,
     )
