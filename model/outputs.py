@@ -40,7 +40,8 @@ def run_name(kind: str, label: str, when: datetime | None = None) -> str:
 
 def check_output_root(out_root: str | Path) -> Path:
     """Check, before any computation, that run folders can be written under ``out_root``: it is a
-    folder (created if missing) that this user can write in. Raises :class:`InputError` naming the
+    folder (or can be made: a missing one is made for the check and removed again, and made for
+    good when a run is written) that this user can write in. Raises :class:`InputError` naming the
     folder and the fix otherwise (an existing file, a dangling link, a name too long, no
     permission). Nothing is left behind; leftovers of runs stopped while writing there are removed,
     each with a warning (:func:`remove_leftover_run_dirs`)."""
@@ -54,10 +55,17 @@ def check_output_root(out_root: str | Path) -> Path:
             raise InputError("--out is a link to nothing (a dangling symbolic link)", file=root, fix=fix)
         if root.exists() and not root.is_dir():
             raise InputError("--out is a file, not a folder", file=root, fix=fix)
+        made = [p for p in (root, *root.parents) if not p.exists()]  # created for the probe, then removed
         root.mkdir(parents=True, exist_ok=True)
-        probe = tempfile.mkdtemp(prefix=".tmp-check-", dir=root)
-        os.rmdir(probe)
-        remove_leftover_run_dirs(root)
+        try:
+            probe = tempfile.mkdtemp(prefix=".tmp-check-", dir=root)
+            os.rmdir(probe)
+        finally:
+            for folder in made:  # deepest first: a run that fails before writing leaves no folder
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+        if not made:
+            remove_leftover_run_dirs(root)
     except OSError as exc:
         reason = reasons.get(exc.errno, exc.strerror or type(exc).__name__)
         raise InputError(f"cannot write run folders there ({reason})", file=root, fix=fix) from None

@@ -367,3 +367,10 @@ def test_an_input_row_with_a_cell_too_many_is_named_not_shifted(tmp_path):
         read_csv_table(path, what="an enterprise list")
     path.write_text('enterprise_id,name,sector\nE1,"Acme, Ltd",biotech\nE2,Beta\n', encoding="utf-8")
     assert read_csv_table(path)["sector"].tolist() == ["biotech", ""]  # a short input row: its missing cells are empty
+
+
+def test_a_run_that_fails_on_input_leaves_no_out_folder(tmp_path):
+    out = tmp_path / "new" / "runs"
+    proc = siteplan("forecast", tmp_path / "missing.yaml", "--out", out, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert not (tmp_path / "new").exists()  # the folders made to check --out are gone again
