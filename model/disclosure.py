@@ -334,6 +334,8 @@ def public_unmet_total(demand_by_sector: pd.DataFrame, release: PublicRelease) -
 #: how a withheld firm name reads in public text
 WITHHELD = "(firm withheld)"
 _NAME_PARTS = re.compile(r"[()/;（）、，,]")
+#: a part reads as a name: letters (any script), digits, spaces and & . ' - (not "</script>")
+_NAME_LIKE = re.compile(r"[\w&.' -]+")
 #: Cyrillic and Greek letters that look like Latin ones (a name spelled with them reads the same)
 _LOOKALIKE = str.maketrans("аеорсухіјѕԁАВЕКМНОРСТХІЈЅαβεικνορτυχΑΒΕΖΗΙΚΜΝΟΡΤΥΧ",
                            "aeopcyxijsdABEKMHOPCTXIJSabeiknoptuxABEZHIKMNOPTYX")
@@ -388,7 +390,7 @@ def firm_names(enterprises: pd.DataFrame) -> list[str]:
                     names.add(folded)
                 for part in _NAME_PARTS.split(whole):  # a bracketed part with fewer letters is a lot or a phase
                     folded = fold(part)[0]
-                    if _width(folded) >= 5:
+                    if _NAME_LIKE.fullmatch(part.strip()) and _width(folded) >= 5:
                         names.add(folded)
     return sorted(names, key=lambda n: (-len(n), n))
 

@@ -51,8 +51,10 @@ def test_csv_floats_round_trip_bit_exactly_and_integers_stay_integers(tmp_path):
 
 def test_a_previous_runs_land_balance_reads_back_exactly(tmp_path):
     """``siteplan compare`` and ``--previous`` read what the model wrote, not a rounded copy."""
-    values = [1773875.0, 1773875.4999999, 0.1 + 0.2, 123456789012.0]
-    cols = {f"{p}_{c}_{u}": values for p, u in (("floor", "m2"), ("land", "m2"), ("grid", "mw"))
+    values = [1773875.0, 1773875.4999999, 0.1 + 0.2, 1234567890.12]  # within the bounds read back (1e10)
+    power = [v / 10_000 for v in values]  # within the bounds of a zone's grid (1e6 MW)
+    cols = {f"{p}_{c}_{u}": (power if u == "mw" else values) for p, u in (("floor", "m2"), ("land", "m2"),
+                                                                           ("grid", "mw"))
             for c in ("released", "taken", "remaining")}
     frame = pd.DataFrame({"year": [2026, 2027, 2028, 2029], "zone": ["KLE"] * 4, **cols})
     run = tmp_path / "run"
@@ -60,7 +62,7 @@ def test_a_previous_runs_land_balance_reads_back_exactly(tmp_path):
     write_csv(frame, run / "land_balance.csv")
     read = read_land_balance(run)
     for col in cols:
-        assert (_bits(read[col]) == _bits(values)).all(), col
+        assert (_bits(read[col]) == _bits(cols[col])).all(), col
 
 
 def test_json_numbers_are_exact_and_numpy_integers_stay_integers(tmp_path):

@@ -261,7 +261,8 @@ def test_cli_writes_the_table_chart_and_report_and_the_forecast_report_takes_the
     assert (run / "charts" / "tornado.png").read_bytes().startswith(b"\x89PNG")
     page = (run / "report.html").read_text(encoding="utf-8")
     assert "What this forecast depends on" in page and "grid-kle" in page
-    assert "KLE headroom {{ 7*7 }} &lt;b&gt;x&lt;/b&gt;" in page  # input text is data: never evaluated, escaped
+    # the public page shows only a basis meant for publication; this table has none
+    assert "KLE headroom" not in page and "basis not published" in page
     assert "KLE headroom 49" not in page and "<b>x</b>" not in page
     manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["runs"] == 4 and any(i["path"].endswith("estimates.csv") for i in manifest["inputs"])
