@@ -6,12 +6,13 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
-.PHONY: run test bench lint clean help
+.PHONY: run test test-fast bench lint clean help
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make run    - install into $(VENV) and run the main job"
-	@echo "make test   - install with the dev extra and run the test suite"
+	@echo "make test   - install with the dev extra and run the test suite (all tiers, 2 processes)"
+	@echo "make test-fast - the same without the end-to-end tier (CLI subprocesses, browser, notebooks, Dask)"
 	@echo "make bench  - run the benchmarks (prints figures; not part of the tests)"
 	@echo "make lint   - ruff"
 
@@ -33,8 +34,15 @@ run: $(VENV)/.installed
 	$(BIN)/siteplan forecast scenarios/baseline.yaml --out outputs \
 	    --sensitivity "$$(ls -d outputs/sensitivity-baseline-* | tail -n 1)"
 
+# two processes (the machine has two cores); a module's tests stay in one process, so that its
+# fixtures (a solved run) are made once
+PYTEST := $(BIN)/python -m pytest -n 2 --dist loadfile
+
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest
+	$(PYTEST)
+
+test-fast: $(VENV)/.installed-dev
+	$(PYTEST) -m "not e2e"
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)

@@ -377,10 +377,11 @@ def anchor_table(assignments: pd.DataFrame) -> pd.DataFrame:
 
 def run_forecast(scenario: Scenario, *, enterprises: Path | None = None, sites: list[Path] | None = None,
                  previous_run: Path | None = None, buildings: Path | None = None, mapping: Path | None = None,
-                 anchor: Path | pd.DataFrame | None = None, progress=None) -> Forecast:
+                 anchor: Path | pd.DataFrame | None = None, progress=None, explain: bool = True) -> Forecast:
     """Prepare, allocate and tabulate a scenario. ``progress(step_name)`` is called between steps.
     ``anchor``: a plan to stay close to (see :func:`prepare_inputs`), e.g. the baseline's
-    ``allocation.assignments`` when a scenario is to be compared with it.
+    ``allocation.assignments`` when a scenario is to be compared with it. ``explain=False`` skips
+    the explanations (next-best sites and move costs; reasons are always given).
 
     One clock (the scenario's ``allocation.time_limit_s``) runs from here: loading, the solve, the
     explanations and the tables share it (:class:`~model.optimiser.clock.Clock`). A flexible
@@ -393,7 +394,7 @@ def run_forecast(scenario: Scenario, *, enterprises: Path | None = None, sites: 
     from .reserve import second_pass_supply
 
     kwargs = dict(enterprises=enterprises, sites=sites, previous_run=previous_run, buildings=buildings,
-                  mapping=mapping, anchor=anchor, progress=progress)
+                  mapping=mapping, anchor=anchor, progress=progress, explain=explain)
     s = scenario.supply
     if s.reserve_release_when_taken_share is None or s.reserve_share <= 0:
         return _run_forecast_once(scenario, **kwargs)
@@ -406,10 +407,8 @@ def run_forecast(scenario: Scenario, *, enterprises: Path | None = None, sites: 
 
 def _run_forecast_once(scenario: Scenario, *, enterprises: Path | None = None, sites: list[Path] | None = None,
                  previous_run: Path | None = None, buildings: Path | None = None, mapping: Path | None = None,
-                 anchor: Path | pd.DataFrame | None = None, progress=None) -> Forecast:
-    """Prepare, allocate and tabulate a scenario. ``progress(step_name)`` is called between steps.
-    ``anchor``: a plan to stay close to (see :func:`prepare_inputs`), e.g. the baseline's
-    ``allocation.assignments`` when a scenario is to be compared with it.
+                 anchor: Path | pd.DataFrame | None = None, progress=None, explain: bool = True) -> Forecast:
+    """Prepare, allocate and tabulate a scenario once (see :func:`run_forecast`).
 
     One clock (the scenario's ``allocation.time_limit_s``) runs from here: loading, the solve, the
     explanations and the tables share it (:class:`~model.optimiser.clock.Clock`)."""
@@ -424,7 +423,7 @@ def _run_forecast_once(scenario: Scenario, *, enterprises: Path | None = None, s
                                    buildings=buildings, mapping=mapping, anchor=anchor)
     timings["load_s"] = time.perf_counter() - started
     tick("allocating")
-    allocation = allocate(inputs, scenario.allocation, clock=clock)
+    allocation = allocate(inputs, scenario.allocation, clock=clock, explain=explain)
     timings["build_s"] = allocation.build_time_s
     timings["solve_s"] = allocation.solve_time_s
     timings["explain_s"] = allocation.explain_time_s

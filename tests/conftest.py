@@ -49,3 +49,38 @@ def write_layer(tmp_path):
 @pytest.fixture(scope="session")
 def sites():
     return load_sites()
+
+
+# --------------------------------------------------------------------------------------------
+# tiers: a test that runs the command line in a subprocess, a browser, a notebook or a Dask
+# cluster (itself or through a fixture it uses) is end-to-end, marked ``e2e``; ``make test-fast``
+# runs everything else, ``make test`` everything
+
+#: what an end-to-end test (or one of its fixtures) calls
+E2E_CALLS = ("subprocess.run", "siteplan(", "_cli(", "run_cli(", "launch(", "LocalCluster", "dask_client",
+             "run_sweep(", "run_sensitivity(", "NotebookClient", "execute_notebook")
+
+
+def _source(fn) -> str:
+    import inspect
+
+    try:
+        return inspect.getsource(fn)
+    except (OSError, TypeError):
+        return ""
+
+
+def _is_e2e(item) -> bool:
+    functions = [getattr(item, "function", None)]
+    info = getattr(item, "_fixtureinfo", None)
+    if info is not None:
+        for name in info.names_closure:
+            for definition in info.name2fixturedefs.get(name, ()):
+                functions.append(definition.func)
+    return any(call in _source(fn) for fn in functions if fn is not None for call in E2E_CALLS)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.get_closest_marker("e2e") is None and _is_e2e(item):
+            item.add_marker(pytest.mark.e2e)

@@ -243,9 +243,9 @@ def _sensitivity_folder(tmp_path: Path, png: bytes) -> Path:
 
 @pytest.mark.parametrize(("png", "problem"), [
     (_png(20_000, 20_000, body=b"x" * 48_000), "image width in pixels (20,000)"),
-    (b"\x89PNG\r\n\x1a\n" + os.urandom(64), "is not a PNG image"),
+    (b"\x89PNG\r\n\x1a\n" + bytes(range(7, 71)), "is not a PNG image"),  # the signature, then no chunk
     (_png(40, 30, body=b"junk" * 10), "the PNG image cannot be decoded"),
-])
+], ids=["huge", "no-chunks", "junk-pixels"])
 def test_a_bad_tornado_chart_is_exit_2_before_the_forecast_solves(world, tmp_path, png, problem):
     folder = _sensitivity_folder(tmp_path, png)
     started = time.perf_counter()
