@@ -144,7 +144,8 @@ def test_local_cluster_is_tls_on_loopback_and_refuses_connections_without_its_ce
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
         with socket.create_connection((host, int(port)), timeout=3) as raw, context.wrap_socket(raw) as tls:
-            with pytest.raises(ssl.SSLError, match="CERTIFICATE_REQUIRED"):
+            # the server's alert ("certificate required") or, when it closes first, an EOF: refused either way
+            with pytest.raises(OSError, match="CERTIFICATE_REQUIRED|EOF occurred|reset by peer"):
                 tls.sendall(b"\0" * 16)
                 tls.recv(16)
         # TLS with a certificate of its own (another run's, another user's): refused
