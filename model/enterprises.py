@@ -8,6 +8,7 @@ and calibrated to public aggregates (see ``scenarios/SOURCES.md``).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -61,7 +62,7 @@ def load_enterprises(path: str | Path) -> pd.DataFrame:
 def _validate_enterprise_rules(frame: pd.DataFrame, *, file: Path) -> None:
     ids = set(frame["enterprise_id"])
     for row in frame.itertuples():
-        where = dict(file=file, feature=f"row {row.Index + 2} ({row.enterprise_id})")
+        where: dict[str, Any] = dict(file=file, feature=f"row {row.Index + 2} ({row.enterprise_id})")
         if row.committed and (row.locked_site is None or pd.isna(row.locked_year)):
             raise InputError("a committed enterprise needs locked_site and locked_year", **where,
                              attribute="locked_site", fix="give the site and start year, or set committed to false")
@@ -120,7 +121,7 @@ def load_supply_chain(path: str | Path) -> nx.Graph:
     graph.add_nodes_from(sector_ids())
     for pos in range(len(raw)):
         a, b = raw["sector_a"].iloc[pos].strip(), raw["sector_b"].iloc[pos].strip()
-        where = dict(file=path, feature=f"row {pos + 2}")
+        where: dict[str, Any] = dict(file=path, feature=f"row {pos + 2}")
         for col, value in (("sector_a", a), ("sector_b", b)):
             if value not in sector_ids():
                 raise InputError(f"unknown sector {value[:40]!r}", **where, attribute=col,

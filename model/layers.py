@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -267,7 +268,7 @@ def numeric_column(table: pd.DataFrame, column: str, *, file: str | Path, key: s
     span = (f" between {minimum:g} and {maximum:g}{u}" if minimum is not None and maximum is not None
             else f" of at least {minimum:g}{u}" if minimum is not None else "")
     for pos in range(len(table)):
-        where = dict(file=file, feature=_row_label(table, pos, key), attribute=column)
+        where: dict[str, Any] = dict(file=file, feature=_row_label(table, pos, key), attribute=column)
         if empty.iloc[pos]:
             if required:
                 raise InputError("required value is empty", **where, fix=f"write {kind}{span}")
@@ -400,7 +401,7 @@ def _amount(value: float) -> str:
 
 
 def _check_value(value, attr: Attribute, *, file: Path, label: str) -> None:
-    where = dict(file=file, feature=label, attribute=attr.name)
+    where: dict[str, Any] = dict(file=file, feature=label, attribute=attr.name)
     if attr.type in ("float", "int"):
         unit = f" {attr.unit}" if attr.unit else ""
         if attr.min is not None and value < attr.min:
@@ -522,7 +523,7 @@ def _validate_site_rules(frame: pd.DataFrame, *, file: Path) -> None:
     known_zones = set(zones()["zone"])
     for _, row in frame.iterrows():
         label = row["site_id"]
-        where = dict(file=file, feature=label)
+        where: dict[str, Any] = dict(file=file, feature=label)
         if row["zone"] not in known_zones:
             raise InputError(f"unknown zone {row['zone']!r}", **where, attribute="zone",
                              fix=f"use one of {', '.join(sorted(known_zones))} (model/data/zones.csv)")

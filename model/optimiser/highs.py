@@ -28,15 +28,28 @@ __all__ = ["MatrixModel", "SolveResult", "quiet_highs", "new_highs", "solve_mip"
 class ArrayModel(Protocol):
     """What the bridge reads of a model: ``sense * cost @ v`` maximised subject to
     ``row_lower <= matrix @ v <= row_upper`` and ``col_lower <= v <= col_upper``, ``v`` integer
-    where ``integer``."""
+    where ``integer`` (read only: both models are frozen)."""
 
-    cost: np.ndarray
-    col_lower: np.ndarray
-    col_upper: np.ndarray
-    integer: np.ndarray
-    matrix: sp.spmatrix
-    row_lower: np.ndarray
-    row_upper: np.ndarray
+    @property
+    def cost(self) -> np.ndarray: ...
+
+    @property
+    def col_lower(self) -> np.ndarray: ...
+
+    @property
+    def col_upper(self) -> np.ndarray: ...
+
+    @property
+    def integer(self) -> np.ndarray: ...
+
+    @property
+    def matrix(self) -> sp.csr_matrix: ...
+
+    @property
+    def row_lower(self) -> np.ndarray: ...
+
+    @property
+    def row_upper(self) -> np.ndarray: ...
 
     @property
     def n_cols(self) -> int: ...
