@@ -192,7 +192,7 @@ def load_building_layer(path: str | Path, mapping: BuildingMapping, areas: gpd.G
         frame[attr] = values
     rows = np.arange(len(raw)) + (2 if path.suffix.lower() in (".csv", ".txt") else 1)
     ids = raw[mapping.columns["site_id"]] if "site_id" in mapping.columns else pd.Series([None] * len(raw))
-    frame["site_id"] = [_sanitise_id(v, mapping.id_prefix, r) for v, r in zip(ids, rows, strict=True)]
+    frame["site_id"] = [_sanitise_id(v, mapping.id_prefix, int(r)) for v, r in zip(ids, rows, strict=True)]
     estimated = pd.Series(False, index=raw.index)
     if "floor_area_m2" not in frame.columns:
         if mapping.vacancy_rate is None:

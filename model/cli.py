@@ -34,7 +34,7 @@ class _Table(Table):
     """A table whose title and cells are cleaned the same way."""
 
     def __init__(self, *args, title: str | None = None, **kwargs) -> None:
-        super().__init__(*args, title=clean_text(title), **kwargs)
+        super().__init__(*args, title=clean_text(title) if title is not None else None, **kwargs)
 
     def add_row(self, *cells, **kwargs) -> None:
         super().add_row(*(clean_text(c) if isinstance(c, str) else c for c in cells), **kwargs)

@@ -238,7 +238,7 @@ class _Pairs:
         else:
             raise ValueError(f"solver must be 'highs' or 'cbc', not {self.solver!r}")
         site = np.full(len(self.e_ids), -1, dtype=np.int64)
-        if report.has_solution:
+        if report.has_solution and report.values is not None:  # has_solution implies values
             chosen_mask = report.values > 0.5
             site[rows[chosen_mask]] = cols[chosen_mask]
         return site, report, model.n_cols, model.row_names, build_time

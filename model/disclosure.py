@@ -90,8 +90,8 @@ def suppress(figures: Iterable[Figure], min_count: int) -> frozenset:
     withheld: set = set()
     children: dict[tuple, list[Figure]] = defaultdict(list)
     for f in figs.values():
-        for parent in f.parents:
-            children[parent].append(f)
+        for parent_key in f.parents:
+            children[parent_key].append(f)
     for f in figs.values():  # 1. primary
         if 0 < f.count < min_count:
             withheld.add(f.key)

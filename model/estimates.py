@@ -172,7 +172,7 @@ def load_estimates(path: str | Path, scenario, loaded) -> pd.DataFrame:
     table = read_estimates(path)
     kinds = _kinds(scenario)
     values: dict[Path, dict] = {}
-    kind_col = []
+    kind_col: list[str | None] = []
     for r in table.itertuples(index=False):
         target = (path.parent / r.file).resolve()
         label = f"row {r.row} ({r.feature[:40]} {r.attribute[:40]})"

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -454,6 +455,7 @@ def land_balance_wide(balance: pd.DataFrame) -> pd.DataFrame:
         part = balance[balance["resource"] == resource].set_index(["year", "zone"])[["released", "taken", "remaining"]]
         part.columns = [f"{prefix}_{c}_{unit}" for c in part.columns]
         out = part if out is None else out.join(part, how="outer")
+    out = cast(pd.DataFrame, out)  # RESOURCE_PREFIX is not empty
     return out.reset_index().sort_values(["year", "zone"]).reset_index(drop=True)
 
 

@@ -83,7 +83,9 @@ def _fields(template: str) -> set[str]:
 @cache
 def catalogue() -> Mapping[str, tuple[str, str]]:
     """The package's messages by key (:func:`read_catalogue` of ``model/data/messages.csv``)."""
-    with resources.files("model").joinpath(CATALOGUE_FILE).open("r", encoding="utf-8", newline="") as fh:
+    # typeshed's Traversable.open lacks newline=, which the package's files (pathlib.Path) accept
+    with resources.files("model").joinpath(CATALOGUE_FILE).open(  # type: ignore[call-overload]
+            "r", encoding="utf-8", newline="") as fh:
         return read_catalogue(fh)
 
 

@@ -178,7 +178,7 @@ def _ragged_row(path: Path, *, short_too: bool, max_rows: int | None = None) -> 
         for row in reader:
             if row and header is None:
                 header = row
-            elif row:
+            elif row and header is not None:  # (a non-empty row after the header)
                 number += 1
                 if max_rows is not None and number > max_rows + 2:
                     return None
@@ -602,10 +602,10 @@ def load_sites(paths: Sequence[str | Path] | None = None, *, extra: Iterable[gpd
     ``capacity_basis`` ("land" where an enterprise takes floor area / plot ratio of land, else
     "floor") and ``available_land_m2``.
     """
-    paths = [Path(p) for p in (paths if paths else default_site_paths())]
+    site_paths = [Path(p) for p in (paths if paths else default_site_paths())]
     frames: list[gpd.GeoDataFrame] = []
     seen: dict[str, Path] = {}
-    for path in paths:
+    for path in site_paths:
         layer = validate_layer(read_layer(path), "sites", file=path)
         for sid in layer["site_id"]:
             if sid in seen:

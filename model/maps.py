@@ -18,12 +18,13 @@ import json
 import re
 from functools import cache
 from importlib import resources
+from typing import cast
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from branca.element import Element, MacroElement, Template
+from branca.element import Element, Figure, MacroElement, Template
 from folium.plugins import MarkerCluster
 
 from . import i18n
@@ -245,14 +246,19 @@ def _language_control(lang: str) -> _Control | None:
     return _Control(f"<div class='sp-box sp-lang'>{i18n.switch_html(lang)}</div>", i18n.SWITCH_JS)
 
 
+def _page(fmap: folium.Map) -> Figure:
+    """The page a map is drawn on (folium.Map puts itself in a branca Figure; branca types get_root() as Element)."""
+    return cast(Figure, fmap.get_root())
+
+
 def _new_map(tiles: str | None, lang: str) -> folium.Map:
     i18n.check_lang(lang)
     fmap = folium.Map(location=HK_CENTRE, zoom_start=11, tiles=None, control_scale=True)
     if tiles:
         folium.TileLayer(tiles, name=_m("map.layer.basemap", lang), control=True).add_to(fmap)
-    fmap.get_root().header.add_child(Element(STYLE + f"<style>{i18n.SWITCH_CSS}</style>"))
+    _page(fmap).header.add_child(Element(STYLE + f"<style>{i18n.SWITCH_CSS}</style>"))
     # the page's language for screen readers and fonts; with both, the Chinese spans carry their own
-    fmap.get_root().header.add_child(Element(
+    _page(fmap).header.add_child(Element(
         f"<script>document.documentElement.setAttribute('lang', '{i18n.page_lang(lang)}');"
         f"document.documentElement.setAttribute('data-lang', '{lang}');</script>"))
     return fmap
@@ -430,7 +436,7 @@ def forecast_map(forecast, *, public: bool = False, tiles: str | None = "OpenStr
     if public and release.confidential:
         note = i18n.t("public.confidential", k=min_count) + i18n.Text(" ", "") + note
     title = i18n.t("map.title", scenario=forecast.scenario.name)
-    fmap.get_root().header.add_child(Element(f"<title>{esc(title.pick(lang, ' / '))}</title>"))
+    _page(fmap).header.add_child(Element(f"<title>{esc(title.pick(lang, ' / '))}</title>"))
     fmap.get_root().add_child(_Control(
         f"<div class='sp-box sp-legend' id='sp-legend'><b>{_h(title, lang)}</b>{items}"
         f"<div class='sp-note'>{_h(note, lang)}</div></div>"))

@@ -18,12 +18,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from .errors import InputError
 from .provenance import project_root
 from .spreadsheet import FORMULA_TRIGGERS, restore_text, spreadsheet_safe, spreadsheet_safe_frame  # noqa: F401
+
+if TYPE_CHECKING:  # for annotations only: this module imports the model's heavier modules where it uses them
+    from .compare import ChangesSince
+    from .sensitivity import DependenceSection
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 #: longest label in a run folder's name (file systems allow 255 bytes per name)
@@ -47,9 +52,10 @@ def check_output_root(out_root: str | Path) -> Path:
     each with a warning (:func:`remove_leftover_run_dirs`)."""
     root = Path(out_root)
     fix = "give --out a folder you can write in (it is created if missing)"
-    reasons = {errno.ENAMETOOLONG: "the path or one of its names is too long", errno.EACCES: "permission denied",
-               errno.EROFS: "the file system is read-only", errno.ENOTDIR: "a part of the path is a file, not a folder",
-               errno.ENOSPC: "the disk is full", errno.ELOOP: "the path loops through symbolic links"}
+    reasons: dict[int | None, str] = {
+        errno.ENAMETOOLONG: "the path or one of its names is too long", errno.EACCES: "permission denied",
+        errno.EROFS: "the file system is read-only", errno.ENOTDIR: "a part of the path is a file, not a folder",
+        errno.ENOSPC: "the disk is full", errno.ELOOP: "the path loops through symbolic links"}
     try:
         if root.is_symlink() and not root.exists():
             raise InputError("--out is a link to nothing (a dangling symbolic link)", file=root, fix=fix)
@@ -150,7 +156,8 @@ def remove_leftover_run_dirs(out_root: str | Path) -> list[Path]:
 
     from .errors import RunFolderWarning
 
-    root, now, removed = Path(out_root), time.time(), []
+    root, now = Path(out_root), time.time()
+    removed: list[Path] = []
     try:
         candidates = sorted(p for p in root.iterdir() if p.name.startswith(_TMP_PREFIX))
     except OSError:
@@ -309,10 +316,10 @@ class RunRecord:
     anchor_run: str | None = None
     #: a sensitivity run folder whose section "What this forecast depends on" goes into the report
     sensitivity_run: str | None = None
-    dependence: object | None = None
+    dependence: DependenceSection | None = None
     dependence_chart_png: bytes | None = None
     #: what changed since last year's forecast (model.compare.ChangesSince), with --previous
-    changes: object | None = None
+    changes: ChangesSince | None = None
     #: the language of the maps and the report: en, zh-hk or both (model.i18n.LANGS)
     lang: str = "both"
 

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 PACKAGES = ("hk-siteplan", "geopandas", "shapely", "pulp", "highspy", "folium", "networkx", "pyogrio", "pyproj",
             "pandas", "numpy", "scipy", "pydantic")
@@ -63,7 +64,8 @@ def input_digests(paths: Iterable[str | Path], root: str | Path) -> list[dict]:
     """One entry per distinct input file: its portable path, size and digest (sorted by path)."""
     seen: dict[str, dict] = {}
     for p in paths:
-        entry = {"path": portable_path(p, root), "bytes": Path(p).stat().st_size, DIGEST: file_sha256(p)}
+        entry: dict[str, Any] = {"path": portable_path(p, root), "bytes": Path(p).stat().st_size,
+                                 DIGEST: file_sha256(p)}
         seen.setdefault(entry["path"] + entry[DIGEST], entry)
     return sorted(seen.values(), key=lambda e: (e["path"], e[DIGEST]))
 

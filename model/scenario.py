@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -45,6 +45,18 @@ class InputPaths(_Frozen):
     supply_chain: str = "supply_chain.csv"
     #: the estimate ranges (model/estimates.py), read by ``siteplan sensitivity`` and ``validate``
     estimates: str | None = None
+
+
+class InputFiles(TypedDict):
+    """:meth:`Scenario.input_files`: the scenario's input files, resolved (a plain dict at run time)."""
+
+    sites: list[Path]
+    hubs: Path
+    zone_power: Path
+    enterprises: Path
+    sector_profiles: Path
+    supply_chain: Path
+    estimates: Path | None
 
 
 class DemandSettings(_Frozen):
@@ -239,7 +251,7 @@ class Scenario(_Frozen):
     def path(self, relative: str) -> Path:
         return (Path(self.folder) / relative).resolve()
 
-    def input_files(self) -> dict[str, Path | list[Path]]:
+    def input_files(self) -> InputFiles:
         i = self.inputs
         return {
             "sites": [self.path(p) for p in i.sites], "hubs": self.path(i.hubs), "zone_power": self.path(i.zone_power),
@@ -341,7 +353,8 @@ def _describe(value) -> str:
         return "true/false"
     if isinstance(value, int | float):
         return f"the number {value!r}"[:60]
-    kind = {list: "list", dict: "mapping"}.get(type(value), type(value).__name__)
+    kinds: dict[type, str] = {list: "list", dict: "mapping"}
+    kind = kinds.get(type(value), type(value).__name__)
     return f"an empty {kind}" if not value else f"a {kind}"
 
 

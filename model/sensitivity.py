@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
@@ -104,9 +105,10 @@ def run_case(scenario: Scenario, loaded: LoadedInputs, variant: Variant | None,
         if variant is None:
             raise
         # the estimates at this end contradict a committed project: a finding, not a failure
-        info = dict(group=variant.group, side=variant.side, status="infeasible", gap=None,
-                    enterprises=len(inputs.enterprises), placed=0, solve_s=round(time.perf_counter() - started, 3),
-                    note=str(exc)[:400])
+        info: dict[str, Any] = dict(
+            group=variant.group, side=variant.side, status="infeasible", gap=None,
+            enterprises=len(inputs.enterprises), placed=0, solve_s=round(time.perf_counter() - started, 3),
+            note=str(exc)[:400])
         empty = pd.DataFrame(columns=["zone", "resource", "first_shortfall_year"])
         return CaseResult(variant.group, variant.side, empty, pd.DataFrame(columns=["sector", "unmet_m2"]),
                           pd.DataFrame(columns=["enterprise_id", "site_id", "start_year"]), info)
@@ -164,9 +166,9 @@ def compare_case(central: CaseResult, case: CaseResult, last_year: int,
         return set(f["enterprise_id"] if sector is None else f.loc[f["sector"] == sector, "enterprise_id"])
 
     for sector in bu.index.union(vu.index):
-        b, v = float(bu.get(sector, 0.0)), float(vu.get(sector, 0.0))
+        b_m2, v_m2 = float(bu.get(sector, 0.0)), float(vu.get(sector, 0.0))
         rows.append(dict(headline="unmet_m2", zone=None, resource="floor_area_m2", sector=sector, unit="m2",
-                         central=b, value=v, change=v - b,
+                         central=b_m2, value=v_m2, change=v_m2 - b_m2,
                          public=publishable_change(firms(central, sector), firms(case, sector), min_count)))
     rows.append(dict(headline="unmet_m2", zone=None, resource="floor_area_m2", sector="all", unit="m2",
                      central=float(bu.sum()), value=float(vu.sum()), change=float(vu.sum() - bu.sum()),
@@ -236,7 +238,7 @@ def headline_movers(sens: Sensitivity) -> pd.DataFrame:
     bad = sens.table[sens.table["headline"] == "infeasible"]
     rows = []
     for group in dict.fromkeys(sens.estimates["group"]):
-        cells = {}
+        cells: dict[str, tuple[str, int | None]] = {}
         for side in ("low", "high"):
             if ((bad["group"] == group) & (bad["side"] == side)).any():
                 cells[side] = ("no plan", None)

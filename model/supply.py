@@ -39,8 +39,8 @@ def land_supply(sites: pd.DataFrame, years: Sequence[int]) -> pd.DataFrame:
     that year), floor_area_m2 (cumulative available), land_m2 (cumulative available land of land
     parcels), power_mw (cumulative). Sites available before the first year count as released in it.
     """
-    years = np.asarray(list(years))
-    first = years.min()
+    year_arr = np.asarray(list(years))
+    first = year_arr.min()
     start = np.maximum(sites["available_from_year"].to_numpy(), first)
     rows = []
     keys = sites[["zone", "group"]].drop_duplicates().sort_values(["zone", "group"]).itertuples(index=False)
@@ -50,7 +50,7 @@ def land_supply(sites: pd.DataFrame, years: Sequence[int]) -> pd.DataFrame:
     power = sites["power_mw"].to_numpy(dtype=float)
     for zone, group in keys:
         mask = ((sites["zone"] == zone) & (sites["group"] == group)).to_numpy()
-        for year in years:
+        for year in year_arr:
             avail = mask & (start <= year)
             new = mask & (start == year)
             rows.append(dict(year=int(year), zone=zone, group=group, sites=int(avail.sum()),

@@ -153,7 +153,8 @@ def scheduler_connection(address: str, *, insecure: bool = False, tls_ca_file: s
                             tls_client_key=str(tls_key) if tls_key else None, require_encryption=True)
     else:
         security = Security(require_encryption=True)  # from the Dask configuration
-        if not security.tls_ca_file:
+        # Security sets its tls_* attributes from its keywords in __init__: distributed does not declare them
+        if not security.tls_ca_file:  # type: ignore[attr-defined]
             raise InputError("no TLS configuration for the scheduler", attribute="--scheduler",
                              fix="pass --tls-ca-file and --tls-cert (and --tls-key), or set "
                                  "distributed.comm.tls.ca-file and distributed.comm.tls.client.cert in the Dask "
@@ -190,7 +191,7 @@ def local_cluster(workers: int):
     from dask.distributed import LocalCluster, Security
 
     security = Security.temporary()
-    no_http = {"distributed.scheduler.http.routes": [], "distributed.worker.http.routes": []}
+    no_http: dict[str, list[str]] = {"distributed.scheduler.http.routes": [], "distributed.worker.http.routes": []}
     with dask.config.set(no_http):
         return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, protocol="tls://",
                             host=LOCAL_HOST, security=security, dashboard_address=None,

@@ -130,3 +130,14 @@ def test_import_model_is_cheap_and_the_public_names_load_on_use():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
     assert out[0] == "[]", out[0]  # no heavy stage is imported by the package itself
     assert out[1] == "True EPSG:2326"
+
+
+def test_mypy_finds_no_type_errors_in_the_model():
+    """mypy, as configured in pyproject.toml ([tool.mypy]: the ``model`` package), reports nothing."""
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-m", "mypy"], cwd=ROOT, capture_output=True, text=True)
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output
+    assert "Success" in output, output

@@ -24,6 +24,7 @@ only (no next-best site, no move cost, no marginal values).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -150,7 +151,8 @@ def anchor_changes(problem: Problem, site_of: np.ndarray) -> np.ndarray:
     p = problem
     out = np.full(site_of.size, "", dtype=object)
     position = {sid: j for j, sid in enumerate(p.site_ids.tolist())}
-    for e, anchored_id in enumerate(p.anchor_site_id.tolist()):
+    anchor_site_id = cast(np.ndarray, p.anchor_site_id)  # called only for a problem with an anchor plan
+    for e, anchored_id in enumerate(anchor_site_id.tolist()):
         if anchored_id is None:
             continue
         anchored = position.get(anchored_id, -1)

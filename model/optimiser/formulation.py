@@ -340,7 +340,8 @@ def _partner_columns(p: Problem) -> tuple[np.ndarray, np.ndarray]:
             continue
         for z in za.tolist():
             if p.zone_near[z, zb].any():
-                pairs.append(q), zones.append(z)
+                pairs.append(q)
+                zones.append(z)
     return np.array(pairs, dtype=int), np.array(zones, dtype=int)
 
 

@@ -260,7 +260,7 @@ class LPSession:
         self.timed_out = False
         self.solves = 0
 
-    def set_bounds(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+    def set_bounds(self, cols: np.ndarray, lower: np.ndarray | float, upper: np.ndarray | float) -> None:
         cols = np.asarray(cols, dtype=np.int32)
         if cols.size:
             lower = np.broadcast_to(np.asarray(lower, dtype=float), cols.shape).copy()

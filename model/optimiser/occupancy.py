@@ -8,6 +8,7 @@ the reasons and the tables.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -49,9 +50,10 @@ def fits(problem: Problem, left: Occupancy, i: int | np.ndarray) -> np.ndarray |
     years = np.arange(problem.years.size)
     from_start = years[None, :] >= problem.k[i_arr][:, None]
     s, z = problem.s[i_arr], problem.zone_of_site[problem.s[i_arr]]
-    ok = (np.where(from_start, left.space[s] >= problem.space[i_arr][:, None] - 1e-6, True).all(axis=1)
-          & np.where(from_start, left.power[s] >= problem.power[i_arr][:, None] - 1e-9, True).all(axis=1)
-          & np.where(from_start, left.grid[z] >= problem.power[i_arr][:, None] - 1e-9, True).all(axis=1))
+    ok = cast(np.ndarray,  # an (n,) bool array: numpy's stubs type .all(axis=1) as bool or array
+              np.where(from_start, left.space[s] >= problem.space[i_arr][:, None] - 1e-6, True).all(axis=1)
+              & np.where(from_start, left.power[s] >= problem.power[i_arr][:, None] - 1e-9, True).all(axis=1)
+              & np.where(from_start, left.grid[z] >= problem.power[i_arr][:, None] - 1e-9, True).all(axis=1))
     return bool(ok[0]) if np.ndim(i) == 0 else ok
 
 

@@ -12,6 +12,7 @@ It is built by :func:`model.optimiser.compile.compile_problem`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 import geopandas as gpd
 import networkx as nx
@@ -99,7 +100,8 @@ class Problem:
         if self.anchor_site_id is None:
             return None
         site = np.asarray(self.anchor_site_id, dtype=object)[self.e]
-        return (self.site_ids[self.s] == site) & (self.anchor_year[self.e] == self.t)
+        anchor_year = cast(np.ndarray, self.anchor_year)  # set together with anchor_site_id (compile.py)
+        return (self.site_ids[self.s] == site) & (anchor_year[self.e] == self.t)
 
     def candidates_of(self, e: int) -> np.ndarray:
         """Positions of enterprise ``e``'s candidates (they are sorted by enterprise, site, year)."""
@@ -227,5 +229,7 @@ def partner_pairs(enterprises: pd.DataFrame, graph: nx.Graph, weight: np.ndarray
         link = 1.0 if sector[i] == sector[j] else float(graph.get_edge_data(sector[i], sector[j], {}).get("weight", 0))
         value = settings.partner_bonus * link * min(weight[i], weight[j])
         if value > 0:
-            a.append(i), b.append(j), bonus.append(value)
+            a.append(i)
+            b.append(j)
+            bonus.append(value)
     return np.array(a, dtype=int), np.array(b, dtype=int), np.array(bonus, dtype=float)

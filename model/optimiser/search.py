@@ -194,8 +194,8 @@ def greedy_plan(problem: Problem, allowed_clusters: np.ndarray | None = None,
             opened[c] = True
             per_sector[p.cluster_sector[c]] += 1
 
-    for i in np.flatnonzero(p.locked):  # locks first, as announced
-        accept(int(i))
+    for i in np.flatnonzero(p.locked).tolist():  # locks first, as announced
+        accept(i)
     order = (np.argsort(-p.value, kind="stable") if relaxed is None
              else np.lexsort((-p.value, -np.round(np.asarray(relaxed), 6))))
     if first is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 
@@ -104,27 +105,30 @@ def solve(form: Formulation, clock: Clock | None = None, *, method: str = "decom
         search = cluster_search(form, tolerance=tol, max_nodes=s.cluster_nodes, time_limit_s=clock.share(0.5),
                                 threads=s.threads)
         # each leaf comes with its relaxation: the restricted programme's optimum, to round
-        choices = [(mask, x) for _value, mask, x in search.leaves[: s.cluster_leaves_solved]]
+        choices: list[tuple[np.ndarray, np.ndarray | None]] = [
+            (mask, x) for _value, mask, x in search.leaves[: s.cluster_leaves_solved]]
         if not choices:  # no integral cluster choice within the budget: the relaxation's heaviest zones
             root = search.root_x if search.root_x is not None else greedy_plan(p).astype(float)
             choices = [(clusters_by_lp_mass(p, root), search.root_x)]
         anchor = p.anchor_candidates()
-        plans = [None] * len(choices)
+        plans: list[np.ndarray | None] = [None] * len(choices)
         if anchor is not None:  # the anchor plan (repaired where it no longer fits) and its clusters first
-            plan = greedy_plan(p, None, None, first=anchor)
+            anchor_plan = greedy_plan(p, None, None, first=anchor)
             opened = np.zeros(p.n_clusters, dtype=bool)
-            opened[p.cluster_of[plan]] = True
+            opened[p.cluster_of[anchor_plan]] = True
             choices.insert(0, (opened | p.cluster_locked, None))
-            plans.insert(0, plan)
+            plans.insert(0, anchor_plan)
         best: SolveResult | None = None
         for (allowed, relaxed), plan in zip(choices, plans, strict=True):
             result = restricted_solution(form, allowed, clock, relaxed=relaxed, plan=plan)
-            if result.has_solution and (best is None or result.objective > best.objective + 1e-9):
+            # (a result that has a solution has an objective; best always has one)
+            if result.has_solution and result.objective is not None \
+                    and (best is None or result.objective > cast(float, best.objective) + 1e-9):
                 best = result
         if best is None:
             raise InfeasibleError("no allocation found for the best cluster choices; raise cluster_nodes or "
                                   "time_limit_s", conflicts=[], relaxation={"cluster_nodes": s.cluster_nodes * 2})
-        values, objective = best.values, best.objective
+        values, objective = best.values, cast(float, best.objective)  # best has a solution
         bound = max(search.bound, objective) if np.isfinite(search.bound) else None
         how = f"cluster search {search.nodes} nodes + restricted MIP"
         if not search.closed:
@@ -139,7 +143,7 @@ def solve(form: Formulation, clock: Clock | None = None, *, method: str = "decom
         if time_left and (s.mip_gap is None or gap is None or gap > s.mip_gap):
             full = solve_mip(form, time_limit_s=clock.left(), mip_gap=s.mip_gap, max_nodes=s.max_nodes,
                              threads=s.threads, start=values)
-            if full.has_solution and full.objective >= objective - 1e-9:
+            if full.has_solution and full.objective is not None and full.objective >= objective - 1e-9:
                 values, objective = full.values, full.objective
             if full.bound is not None:
                 bound = max(full.bound if bound is None else min(bound, full.bound), objective)
@@ -162,7 +166,7 @@ def _solution(form: Formulation, result: SolveResult, started: float) -> Solutio
     if result.status == "infeasible":
         raise InfeasibleError("the allocation model is infeasible although the committed enterprises fit; "
                               "this is a bug: please report it with the inputs", conflicts=[], relaxation={})
-    if not result.has_solution:
+    if not result.has_solution or result.objective is None:  # (has_solution: values and an objective)
         raise InfeasibleError(f"the solver found no allocation ({result.status}: {result.message}); "
                               f"raise time_limit_s above {s.time_limit_s} or max_nodes above {s.max_nodes}",
                               conflicts=[], relaxation={"max_nodes": (s.max_nodes or 0) * 2})
