@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gapdata import read_gap  # noqa: E402
+from gapdata import read_gap
 
-from model.core import solve_assignment  # noqa: E402
+from model.core import solve_assignment
 
 # OR-Library gapinfo optima (maximisation) for gap1-gap12, p1..p5
 GAP_MAX = {

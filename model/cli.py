@@ -109,7 +109,7 @@ def _guarded(fn):
                     _fail(str(exc))
                 except typer.Exit:
                     raise
-                except Exception as exc:  # noqa: BLE001 - no traceback reaches a user
+                except Exception as exc:
                     if os.environ.get("SITEPLAN_DEBUG"):
                         raise
                     _flush_warnings(session)
@@ -314,10 +314,9 @@ def forecast(
     if not check:
         check_output_root(out_dir)
     sc = load_scenario(scenario, years=years, seed=seed)
-    if dependence is not None:
-        if dependence.scenario != sc.name:
-            raise InputError(f"the sensitivity run is of the scenario {dependence.scenario[:60]!r}, not {sc.name!r}",
-                             file=sensitivity, fix=f"run 'siteplan sensitivity {sc.name}' and pass its folder")
+    if dependence is not None and dependence.scenario != sc.name:
+        raise InputError(f"the sensitivity run is of the scenario {dependence.scenario[:60]!r}, not {sc.name!r}",
+                         file=sensitivity, fix=f"run 'siteplan sensitivity {sc.name}' and pass its folder")
     changes_tables = False
     if previous is not None:  # last year's tables for the report's changes section: checked before solving
         from .compare import read_early_warning, read_land_balance
@@ -495,7 +494,7 @@ def sweep(
                   TimeElapsedColumn(), console=err, transient=True) as bar:
         task = bar.add_task(f"sweep {sc.name}", total=draws)
         result = run_sweep(sc, draws, scheduler=connection, workers=workers, enterprises=enterprises,
-                           progress=lambda done, total: bar.update(task, completed=done))
+                           progress=lambda done, _total: bar.update(task, completed=done))
         run = write_sweep_run(result, out_dir, session.record(_argv()))
     session.run_folder = run.final
     prob = result.shortfall_probability

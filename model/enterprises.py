@@ -230,7 +230,7 @@ def _draw_partners(frame: pd.DataFrame, graph: nx.Graph, rng: np.random.Generato
     partners: dict[int, set[int]] = {i: set() for i in range(len(frame))}
     sectors_arr = frame["sector"].to_numpy()
     for i in range(len(frame)):
-        linked = [n for n in graph.neighbors(sectors_arr[i])]
+        linked = list(graph.neighbors(sectors_arr[i]))
         pool = np.flatnonzero(np.isin(sectors_arr, linked) & (np.arange(len(frame)) != i))
         want = int(rng.integers(0, max_partners + 1))
         if pool.size == 0 or want == 0 or len(partners[i]) >= max_partners:

@@ -239,7 +239,7 @@ def variants(estimates: pd.DataFrame) -> list[Variant]:
 def moved(current, central: float, value: float, attribute: str):
     """A figure moved from ``central`` to ``value`` the way the module docstring says."""
     if attribute in YEAR_ATTRIBUTES:
-        return current + int(round(value - central))
+        return current + round(value - central)
     if central == 0:
         return current + value
     return current * (value / central)

@@ -149,7 +149,7 @@ def pct(value, decimals: int = 0) -> Text:
 def date(value: dt.date | dt.datetime | str) -> Text:
     """A date in Hong Kong's long form: ``1 December 2026`` and ``2026年12月1日``."""
     if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        value = dt.datetime.fromisoformat(value)
     if isinstance(value, dt.datetime):
         value = value.date()
     return Text(*(format_date(value, format="long", locale=LOCALES[k]) for k in ("en", "zh-hk")))

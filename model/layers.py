@@ -536,8 +536,8 @@ def _validate_site_rules(frame: pd.DataFrame, *, file: Path) -> None:
                 f"available floor area {row['floor_area_m2']:,.0f} m2 exceeds the total {total:,.0f} m2",
                 **where, attribute="floor_area_m2", fix="available floor area must be part of the total")
         land, ratio = row["land_area_m2"], row["plot_ratio"]
-        if row["kind"] in LAND_KINDS and pd.notna(land) and pd.notna(ratio):
-            if row["floor_area_m2"] > land * ratio * 1.0001:
+        if (row["kind"] in LAND_KINDS and pd.notna(land) and pd.notna(ratio)
+                and row["floor_area_m2"] > land * ratio * 1.0001):
                 raise InputError(
                     f"floor area {row['floor_area_m2']:,.0f} m2 exceeds land x plot ratio "
                     f"({land:,.0f} x {ratio:g} = {land * ratio:,.0f} m2)",
@@ -548,7 +548,8 @@ def _validate_site_rules(frame: pd.DataFrame, *, file: Path) -> None:
 # public loaders
 
 
-def validate_table(frame: pd.DataFrame, layer: str, *, file: str | Path, label_prefix: str = "") -> pd.DataFrame:
+def validate_table(frame: pd.DataFrame, layer: str, *, file: str | Path,
+                   label_prefix: str = "") -> pd.DataFrame:  # noqa: ARG001 - kept for callers; rows are labelled by id
     """Validate the attributes of a table (no geometry) against the schema and return it typed."""
     file = Path(file)
     attrs = attributes(layer)
@@ -602,7 +603,7 @@ def load_sites(paths: Sequence[str | Path] | None = None, *, extra: Iterable[gpd
     ``capacity_basis`` ("land" where an enterprise takes floor area / plot ratio of land, else
     "floor") and ``available_land_m2``.
     """
-    site_paths = [Path(p) for p in (paths if paths else default_site_paths())]
+    site_paths = [Path(p) for p in (paths or default_site_paths())]
     frames: list[gpd.GeoDataFrame] = []
     seen: dict[str, Path] = {}
     for path in site_paths:

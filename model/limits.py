@@ -92,7 +92,7 @@ def too_many(what: str, count: int | str, name: str, *, file: str | Path | None 
     count_text = f"{count:,}" if isinstance(count, int) else count
     return InputError(f"{what} ({count_text}) exceeds the limit {name} = {limit:,}", file=file, feature=feature,
                       attribute=attribute,
-                      fix=(fix + "; or " if fix else "") + f"raise it with {ENV_VAR}=\"{name}=N\" if this is real data")
+                      fix=(fix + "; or " if fix else "") + f'raise it with {ENV_VAR}="{name}=N" if this is real data')
 
 
 def check_file_size(path: str | Path, *, name: str = "max_file_bytes") -> None:
@@ -126,7 +126,7 @@ class _BoundedLoader(yaml.SafeLoader):
         if self.check_event(yaml.AliasEvent):
             self.aliases += 1
             if self.aliases > limits().max_yaml_aliases:
-                raise _TooMany("aliases", self.aliases)
+                raise _TooManyError("aliases", self.aliases)
         return super().compose_node(parent, index)
 
     def construct_yaml_str(self, node):
@@ -136,7 +136,7 @@ class _BoundedLoader(yaml.SafeLoader):
 _BoundedLoader.add_constructor("tag:yaml.org,2002:str", _BoundedLoader.construct_yaml_str)
 
 
-class _TooMany(Exception):
+class _TooManyError(Exception):
     def __init__(self, what: str, count: int) -> None:
         self.what, self.count = what, count
 
@@ -158,7 +158,7 @@ def _expanded_nodes(node, memo: dict, limit: int) -> int:
     for child in children:
         total += _expanded_nodes(child, memo, limit)
         if total > limit:
-            raise _TooMany("nodes", total)
+            raise _TooManyError("nodes", total)
     memo[key] = total
     return total
 
@@ -195,7 +195,7 @@ def load_yaml(path: str | Path, *, what: str, fix: str, fix_missing: str = "chec
             return None
         _expanded_nodes(node, {}, lim.max_yaml_nodes)
         return loader.construct_document(node)
-    except _TooMany as exc:
+    except _TooManyError as exc:
         name = "max_yaml_aliases" if exc.what == "aliases" else "max_yaml_nodes"
         count = exc.count if exc.what == "aliases" else f"more than {lim.max_yaml_nodes:,}"
         raise too_many(f"YAML {exc.what}{' once aliases are expanded' if exc.what == 'nodes' else ''}", count, name,

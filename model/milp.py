@@ -21,7 +21,7 @@ import pulp
 from .optimiser.log import log, solver_log
 from .optimiser.result import SolveResult, relative_gap
 
-__all__ = ["new_problem", "affine", "add_rows", "solve_cbc", "solver_log"]
+__all__ = ["add_rows", "affine", "new_problem", "solve_cbc", "solver_log"]
 
 
 def new_problem(name: str, sense: str = "max") -> pulp.LpProblem:

@@ -432,8 +432,8 @@ def forecast_manifest(forecast, record: RunRecord, now: datetime, timings: dict)
             "lp_resolves": alloc.explanations.lp_resolves, "note": alloc.explanations.note,
         },
         "peak_memory_mb": round(alloc.peak_memory_mb, 1),
-        "counts": {"enterprises": int(len(alloc.assignments)), "assigned": int(len(alloc.assigned)),
-                   "unassigned": int(len(alloc.unassigned)), "sites": int(len(forecast.inputs.sites))},
+        "counts": {"enterprises": len(alloc.assignments), "assigned": len(alloc.assigned),
+                   "unassigned": len(alloc.unassigned), "sites": len(forecast.inputs.sites)},
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
         "run": _run_block(now),
     }

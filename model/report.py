@@ -8,15 +8,15 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")  # no display
-from functools import cache  # noqa: E402
+from functools import cache
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from jinja2 import Environment, PackageLoader, select_autoescape  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
 
-from . import i18n  # noqa: E402
-from .disclosure import public_sector_warnings, public_unmet_total  # noqa: E402
+from . import i18n
+from .disclosure import public_sector_warnings, public_unmet_total
 
 #: the report's charts by file name (captions in the message catalogue, ``chart.<file>``)
 CHARTS = ("supply_demand.png", "utilisation_by_zone.png", "shortfall_timeline.png", "power.png")

@@ -124,7 +124,7 @@ def run_case(scenario: Scenario, loaded: LoadedInputs, variant: Variant | None,
     unmet_firms = gone[gone["arrival_year"] <= last_year][["enterprise_id", "sector"]].reset_index(drop=True)
     info = dict(group=variant.group if variant else "central", side=variant.side if variant else "central",
                 status=alloc.status, gap=alloc.gap, enterprises=len(inputs.enterprises),
-                placed=int(len(alloc.assigned)), solve_s=round(time.perf_counter() - started, 3), note="")
+                placed=len(alloc.assigned), solve_s=round(time.perf_counter() - started, 3), note="")
     return CaseResult(info["group"], info["side"], zone, unmet, plan, info, unmet_firms)
 
 
@@ -214,7 +214,7 @@ def group_table(estimates: pd.DataFrame, table: pd.DataFrame, names: list[str] |
             s = t[t["side"] == side]
             years = s[s["headline"] == "first_shortfall_year"]
             moved = years[years["change"] != 0]
-            row[f"{side}_shortfall_years_moved"] = int(len(moved))
+            row[f"{side}_shortfall_years_moved"] = len(moved)
             row[f"{side}_largest_shortfall_move_years"] = int(moved["change"].abs().max()) if len(moved) else 0
             total = s[(s["headline"] == "unmet_m2") & (s["sector"] == "all")]
             row[f"{side}_unmet_change_m2"] = float(total["change"].iloc[0]) if len(total) else 0.0
@@ -421,7 +421,7 @@ def dependence_section(sens: Sensitivity) -> DependenceSection:
     movers = headline_movers(sens)
     noise = sens.noise.set_index("headline")
     noise_moves = int((sens.noise[sens.noise["headline"] == "first_shortfall_year"]["change"] != 0).sum())
-    names = {g: b for g, b in zip(sens.groups["group"], sens.groups["public_basis"], strict=True)}
+    names = dict(zip(sens.groups["group"], sens.groups["public_basis"], strict=True))
 
     def unmet(r, side: str) -> float | None:
         public = getattr(r, f"{side}_unmet_public", True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -63,7 +64,7 @@ class AllocationSettings(BaseModel):
     @field_validator("years")
     @classmethod
     def _consecutive(cls, years: tuple[int, ...]) -> tuple[int, ...]:
-        if any(b != a + 1 for a, b in zip(years, years[1:], strict=False)):
+        if any(b != a + 1 for a, b in itertools.pairwise(years)):
             raise ValueError("years must be consecutive and increasing")
         return years
 

@@ -52,7 +52,7 @@ def sme_unit_demand(profiles: pd.DataFrame, years, rng: np.random.Generator, *, 
                 landing_probability=landing_probability, min_floor_load_kpa=prof["min_floor_load_kpa"],
                 min_headroom_m=prof["min_headroom_m"], needs_own_plot=False, min_plot_m2=np.nan, partners=None,
                 committed=False, locked_site=None, locked_year=pd.NA, operator=None,
-                jobs=int(round(size * JOBS_PER_M2)),
+                jobs=round(size * JOBS_PER_M2),
                 source="SME unit demand: Poisson draws of demand.sme_units_per_year (FHKI ask, seed 004 s4.2; "
                        "estimated, scenarios/estimates.csv group sme-demand)",
                 estimated=True,

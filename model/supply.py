@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 
@@ -27,7 +28,7 @@ def parse_years(text: str | Sequence[int]) -> tuple[int, ...]:
         years = tuple(range(first, last + 1))
     if not years or any(y < 2000 or y > 2100 for y in years):
         raise InputError(f"years {text!r} outside 2000-2100", attribute="years", fix="write e.g. 2026-2035")
-    if any(b != a + 1 for a, b in zip(years, years[1:], strict=False)):
+    if any(b != a + 1 for a, b in itertools.pairwise(years)):
         raise InputError("years must be consecutive", attribute="years", fix="write e.g. 2026-2035")
     return years
 

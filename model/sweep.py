@@ -76,7 +76,7 @@ def run_draw(base: PlanningInputs, pipeline: pd.DataFrame, profiles: pd.DataFram
     alloc = allocate(inputs, settings, explain=False)
     balance = land_balance(alloc).assign(draw=draw)
     dem = demand_by_sector(alloc, scenario).assign(draw=draw)
-    info = dict(draw=draw, enterprises=len(demand), placed=int(len(alloc.assigned)), status=alloc.status,
+    info = dict(draw=draw, enterprises=len(demand), placed=len(alloc.assigned), status=alloc.status,
                 gap=alloc.gap, solve_s=round(time.perf_counter() - started, 3))
     return balance, dem, info
 

@@ -137,7 +137,7 @@ def test_cbc_fallback_gives_the_same_optimum():
     assert b.status == "optimal"
 
 
-@pytest.mark.parametrize("args, message", [
+@pytest.mark.parametrize(("args", "message"), [
     ((np.ones(3), {"r": np.ones(3)}, {"r": np.ones(1)}), r"value must be a 2-D array"),
     ((np.ones((2, 2)), {"r": np.ones((3, 2))}, {"r": np.ones(2)}), r"use\['r'\] has shape \(3, 2\)"),
     ((np.ones((2, 2)), {"r": np.ones((2, 2))}, {"r": np.ones(3)}), r"capacity\['r'\] has shape \(3,\)"),

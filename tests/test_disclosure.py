@@ -288,7 +288,7 @@ def baseline_public(tmp_path_factory):
 
 
 def test_baseline_public_outputs_name_no_firm_in_any_spelling(baseline_public):
-    run, texts = baseline_public
+    _run, texts = baseline_public
     ents = pd.read_csv(ROOT / "scenarios" / "enterprises.csv", dtype=str, keep_default_na=False)
     names = firm_names(ents)
     assert any("chinamobile" in n for n in names) and any("中國移動" in n for n in names)

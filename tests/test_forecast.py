@@ -183,7 +183,7 @@ def two_runs(tmp_path_factory):
 
 
 def test_forecast_writes_a_complete_run_folder(two_runs):
-    out, runs, proc = two_runs
+    _out, runs, proc = two_runs
     assert len(runs) == 2 and all(r.name.startswith("forecast-fast_baseline-") for r in runs)
     assert {p.name for p in runs[0].iterdir()} == RUN_FILES
     m = json.loads((runs[0] / "manifest.json").read_text())
@@ -224,7 +224,7 @@ def test_the_geopackage_holds_sites_in_hk_grid(two_runs):
 
 
 def test_compare_reports_changes(two_runs, tmp_path):
-    out, (a, b), _ = two_runs
+    _out, (a, b), _ = two_runs
     proc = siteplan("compare", a, b, "--out", tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "Enterprises that changed (0)" in proc.stdout  # identical runs
@@ -250,7 +250,7 @@ def test_previous_run_locks_started_enterprises_and_keeps_sites(two_runs, tmp_pa
     m = json.loads((run / "manifest.json").read_text())
     assert m["previous_run"] == f"external/{a.name}"  # outside the project: named, never an absolute path
     cmp = siteplan("compare", a, run)
-    assert cmp.returncode == 0 and "moved site" in cmp.stdout or "Enterprises that changed" in cmp.stdout
+    assert (cmp.returncode == 0 and "moved site" in cmp.stdout) or "Enterprises that changed" in cmp.stdout
 
 
 # ---------------------------------------------------------------- bad input: exit 2, one line, nothing left

@@ -203,7 +203,7 @@ def damage_csv(text: str, ops) -> str:
         elif kind == "drop_col":
             rows = [row[:c] + row[c + 1:] for row in rows]
         elif kind == "blank_col":
-            rows = [rows[0]] + [row[:c] + [""] + row[c + 1:] for row in rows[1:]]
+            rows = [rows[0]] + [[*row[:c], "", *row[c + 1:]] for row in rows[1:]]
         elif kind == "dup_row":
             rows.insert(r, list(rows[r]))
         out = io.StringIO()
@@ -476,5 +476,5 @@ def test_fuzz_reached_usable_and_unusable_input():
     if not seen:
         pytest.skip("no fuzz test ran in this session")
     for name, counts in seen.items():
-        print(f"{name}: {dict(counts)}")  # noqa: T201 - shown with pytest -s
+        print(f"{name}: {dict(counts)}")
         assert counts[0] > 0 and (counts[2] > 0 or name == "test_fuzz_full_forecast_of_what_validates"), (name, counts)

@@ -71,19 +71,19 @@ def hostile_run(request, tmp_path_factory):
 
 
 def test_console_prints_the_payload_literally(hostile_run):
-    kind, payload, _file, _run, proc = hostile_run
+    _kind, payload, _file, _run, proc = hostile_run
     # the scenario's name heads the summary table: printed as typed, no markup, no evaluation
     assert _marked("scenario_name", payload) in " ".join(proc.stdout.split())
 
 
 def test_written_files_hold_no_live_payload(hostile_run):
-    kind, payload, _file, run, _proc = hostile_run
+    kind, _payload, _file, run, _proc = hostile_run
     for name in ("map.html", "map_public.html", "report.html"):
         raw = (run / name).read_text(encoding="utf-8")
         if kind in EVALUATED:
             for field in SHOWN[name]:
                 assert _marked(field, EVALUATED[kind]) + "<" not in raw, (name, field)
-                assert f"[{field}]{EVALUATED[kind]}\"" not in raw, (name, field)
+                assert f'[{field}]{EVALUATED[kind]}"' not in raw, (name, field)
         assert "<img src=x" not in raw, name
         assert "<script>alert(3)" not in raw, name
         if name.startswith("map"):  # the maps put text in JavaScript template literals; the report has no script
@@ -104,7 +104,7 @@ def browser():
 def test_pages_show_the_payload_as_text_and_run_nothing(hostile_run, browser, page_name):
     from .browser_support import Page
 
-    kind, payload, file_name, run, _proc = hostile_run
+    _kind, payload, file_name, run, _proc = hostile_run
     page = Page(browser, (run / page_name).as_uri())
     try:
         text = page.all_text()

@@ -326,11 +326,11 @@ def test_building_list_and_mapping_that_are_folders(tmp_path):
 # the enterprise list and site layers: bytes, BOM, encodings
 
 ENTERPRISE_BYTES = {
-    "random": lambda b: os.urandom(300) + b"\xff",
-    "nul": lambda b: b"\x00" * 64,
+    "random": lambda _b: os.urandom(300) + b"\xff",
+    "nul": lambda _b: b"\x00" * 64,
     "latin1": lambda b: b.replace(b"Firm 01", b"Firm \xe901"),
     "utf16": lambda b: b.decode("utf-8").encode("utf-16"),
-    "empty": lambda b: b"",
+    "empty": lambda _b: b"",
     "header-only": lambda b: b.splitlines()[0] + b"\n",
     "truncated-quote": lambda b: b + b'E-99,"unterminated\n',
 }
@@ -362,14 +362,14 @@ def test_enterprise_locked_to_an_unknown_site_is_named_before_solving(world):
 
 
 LAYER_BYTES = {
-    "random": lambda b: os.urandom(300),
-    "nul": lambda b: b"\x00" * 64,
+    "random": lambda _b: os.urandom(300),
+    "nul": lambda _b: b"\x00" * 64,
     "latin1": lambda b: b.replace(b"Kwun Tong works", b"Kwun Tong w\xe9rks"),
     "utf16": lambda b: b.decode("utf-8").encode("utf-16"),
-    "empty": lambda b: b"",
+    "empty": lambda _b: b"",
     "truncated": lambda b: b[: len(b) // 2],
-    "json-list": lambda b: b"[1, 2, 3]",
-    "no-features": lambda b: b'{"type": "FeatureCollection", "features": []}',
+    "json-list": lambda _b: b"[1, 2, 3]",
+    "no-features": lambda _b: b'{"type": "FeatureCollection", "features": []}',
     "nan-coordinates": lambda b: b.replace(b"114.224", b"NaN"),
     "property-list": lambda b: b.replace(b'"floor_area_m2": 20000.0', b'"floor_area_m2": [1, 2]'),
     "property-object": lambda b: b.replace(b'"power_mw": 20.0', b'"power_mw": {"a": 1}'),
@@ -428,9 +428,9 @@ def _first_placed_row(path: Path) -> int:
 
 
 ASSIGNMENT_CASES = {
-    "random-bytes": (lambda p: os.urandom(400) + b"\xff", ["cannot be read as CSV"]),
-    "binary": (lambda p: b"\x00\x01\x02\x03" * 64, ["missing column(s)"]),
-    "empty": (lambda p: b"", ["cannot be read as CSV"]),
+    "random-bytes": (lambda _p: os.urandom(400) + b"\xff", ["cannot be read as CSV"]),
+    "binary": (lambda _p: b"\x00\x01\x02\x03" * 64, ["missing column(s)"]),
+    "empty": (lambda _p: b"", ["cannot be read as CSV"]),
     "latin1": (lambda p: p.read_bytes().replace(b"Firm", b"F\xefrm"), ["cannot be read as CSV"]),
     "no-start-year": (lambda p: pd.read_csv(p).drop(columns="start_year").to_csv(index=False).encode(),
                       ["'start_year'", "missing column(s) start_year"]),
@@ -459,8 +459,8 @@ def test_bad_compare_assignments(tiny_run, tmp_path, case):
 
 
 BALANCE_CASES = {
-    "random-bytes": (lambda p: os.urandom(400) + b"\xff", ["cannot be read as CSV"]),
-    "binary": (lambda p: b"\x00\x01\x02\x03" * 64, ["missing column(s)"]),
+    "random-bytes": (lambda _p: os.urandom(400) + b"\xff", ["cannot be read as CSV"]),
+    "binary": (lambda _p: b"\x00\x01\x02\x03" * 64, ["missing column(s)"]),
     "no-grid": (lambda p: pd.read_csv(p).drop(columns="grid_taken_mw").to_csv(index=False).encode(),
                 ["'grid_taken_mw'", "missing column(s)"]),
     "year-text": (lambda p: _replace_cell(p, "year", "next"), ["'year'", "'next' is not a whole number"]),

@@ -133,8 +133,8 @@ def test_repeated_warnings_are_one_line_with_the_full_list_in_the_run(tmp_path):
         warnings.warn(SiteDataWarning("something else"), stacklevel=1)
         records = [warning_record(w) for w in caught]
     lines = summarise_warnings(records)
-    assert lines == ["list.csv: 1,500 features: position lies outside its district (first: B-0, B-1, B-2, B-3, "
-                     "B-4, ...)", "something else (told 2 times)"]
+    assert lines == [("list.csv: 1,500 features: position lies outside its district (first: B-0, B-1, B-2, B-3, "
+                     "B-4, ...)"), "something else (told 2 times)"]
 
 
 # ---------------------------------------------------------------- a stopped solve is still a run
@@ -327,7 +327,7 @@ def _previous_run(tmp_path: Path, assignments: str) -> Path:
     return run
 
 
-@pytest.mark.parametrize("row, cells", [("E2,T-KT-1", 2), ("E2,T-KT-1,2026,extra", 4)])
+@pytest.mark.parametrize(("row", "cells"), [("E2,T-KT-1", 2), ("E2,T-KT-1,2026,extra", 4)])
 def test_a_ragged_row_in_a_previous_run_is_named_with_its_cells(world, tmp_path, row, cells):
     from model.compare import read_assignments
     from model.errors import InputError
@@ -342,7 +342,7 @@ def test_a_ragged_row_in_a_previous_run_is_named_with_its_cells(world, tmp_path,
     _one_line_exit_2(proc, "assignments.csv", "row 3", f"has {cells} cells where the header has 3")
     proc = siteplan("forecast", world.scenario, "--previous", run, "--out", tmp_path / "o", cwd=tmp_path)
     _one_line_exit_2(proc, "assignments.csv", "row 3", f"has {cells} cells where the header has 3")
-    assert not (tmp_path / "o").exists() or not [p for p in (tmp_path / "o").iterdir()]
+    assert not (tmp_path / "o").exists() or not list((tmp_path / "o").iterdir())
 
 
 def test_a_bad_year_in_a_previous_run_names_its_own_row_after_unplaced_rows(tmp_path):
@@ -363,7 +363,7 @@ def test_an_input_row_with_a_cell_too_many_is_named_not_shifted(tmp_path):
 
     path = tmp_path / "list.csv"
     path.write_text("enterprise_id,name,sector\nE1,Acme, Ltd,biotech\nE2,Beta,ai\n", encoding="utf-8")
-    with pytest.raises(InputError, match="row 2: the row has 4 cells where the header has 3.*quote cells"):
+    with pytest.raises(InputError, match=r"row 2: the row has 4 cells where the header has 3.*quote cells"):
         read_csv_table(path, what="an enterprise list")
     path.write_text('enterprise_id,name,sector\nE1,"Acme, Ltd",biotech\nE2,Beta\n', encoding="utf-8")
     assert read_csv_table(path)["sector"].tolist() == ["biotech", ""]  # a short input row: its missing cells are empty

@@ -23,7 +23,7 @@ from .tiny_world import ROOT, write_tiny_world
 HEADER = "file,feature,attribute,low,central,high,group,basis,source\n"
 #: the KLE grid (30 MW) decides when KLE runs short; the Yuen Long land release does not touch KLE
 ROWS = [
-    "zone_power.csv,KLE@2026,capacity_mw,3,30,60,grid-kle,\"KLE headroom {{ 7*7 }} <b>x</b>\",test",
+    'zone_power.csv,KLE@2026,capacity_mw,3,30,60,grid-kle,"KLE headroom {{ 7*7 }} <b>x</b>",test',
     "sites.geojson,T-YL-1,available_from_year,2026,2027,2028,release-yl,yl release,test",
     "sites.geojson,T-TKO-1,floor_area_m2,15000,30000,40000,floor-tko,tko floor,test",
 ]
@@ -60,8 +60,8 @@ def test_the_table_is_checked_against_the_files(tmp_path):
 
 
 @pytest.mark.parametrize(("row", "message"), [
-    ("zone_power.csv,KLE@2026,capacity_mw,12,31,60,g,b,s", r"row 2 \(KLE@2026 capacity_mw\), 'central': central 31 "
-                                                           r"differs from the value 30"),
+    ("zone_power.csv,KLE@2026,capacity_mw,12,31,60,g,b,s", (r"row 2 \(KLE@2026 capacity_mw\), 'central': central 31 "
+                                                           r"differs from the value 30")),
     ("zone_power.csv,KLE@2031,capacity_mw,12,30,60,g,b,s", r"has no numeric capacity_mw for KLE@2031"),
     ("sites.geojson,T-KT-1,floor_area_mm,1,2,3,g,b,s", r"has no numeric floor_area_mm for T-KT-1"),
     ("other.csv,T-KT-1,floor_area_m2,1,2,3,g,b,s", r"other.csv is not a file"),
@@ -192,7 +192,7 @@ def _edited_world_forecast(world, sc, anchor, edit_power_mw: float):
 
 
 def test_every_group_runs_at_both_ends_and_the_runs_are_recorded(solved):
-    _world_, _sc, sens = solved
+    _world, _sc, sens = solved
     assert [(c.group, c.side) for c in sens.cases] == [(g, s) for g in ("grid-kle", "release-yl", "floor-tko")
                                                        for s in ("low", "high")]
     assert set(sens.table["headline"]) >= {"first_shortfall_year", "unmet_m2", "placements_changed"}
@@ -214,7 +214,7 @@ def test_the_low_grid_matches_a_forecast_of_the_edited_file(solved):
 
 
 def test_a_scarcer_grid_brings_the_kle_grid_shortfall_no_later(solved):
-    _w, sc, sens = solved
+    _w, _sc, sens = solved
     t = sens.table[(sens.table["headline"] == "first_shortfall_year") & (sens.table["zone"] == "KLE")
                    & (sens.table["resource"] == "grid_power_mw")]
     low = t[(t["group"] == "grid-kle") & (t["side"] == "low")].iloc[0]

@@ -18,7 +18,7 @@ def test_parse_years():
     assert parse_years("2030") == (2030,)
 
 
-@pytest.mark.parametrize("text, message", [
+@pytest.mark.parametrize(("text", "message"), [
     ("2035-2026", r"runs backwards; fix: write it as 2026-2035"),
     ("2026-20x5", r"is not FIRST-LAST"),
     ("1900-1901", r"outside 2000-2100"),
@@ -57,9 +57,13 @@ def test_atomic_run_dir_never_touches_an_earlier_run(tmp_path):
 
 
 def test_atomic_run_dir_leaves_nothing_on_failure(tmp_path):
-    with pytest.raises(RuntimeError), atomic_run_dir(tmp_path, "run") as run:
-        (run.tmp / "half.csv").write_text("x")
-        raise RuntimeError("boom")
+    def write_half_and_fail():
+        with atomic_run_dir(tmp_path, "run") as run:
+            (run.tmp / "half.csv").write_text("x")
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        write_half_and_fail()
     assert list(tmp_path.iterdir()) == []
 
 

@@ -29,6 +29,7 @@ candidate, ``link[E,S,T]: x - y <= 0``) and no valid inequalities, for benchmark
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -183,7 +184,7 @@ def _cumulative(out: _Rows, prefix: str, names, group_of: np.ndarray, cand: np.n
     order = np.lexsort((p.k[cand], group_of[cand]))
     cand, groups = cand[order], group_of[cand][order]
     bounds = np.flatnonzero(np.diff(np.r_[-1, groups, -2]))
-    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+    for lo, hi in itertools.pairwise(bounds):
         g = int(groups[lo])
         idx = cand[lo:hi]
         ks = p.k[idx]

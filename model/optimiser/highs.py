@@ -22,7 +22,7 @@ import scipy.sparse as sp
 from .log import current_sink, log
 from .result import OPTIMALITY_GAP, SolveResult, relative_gap
 
-__all__ = ["MatrixModel", "SolveResult", "quiet_highs", "new_highs", "solve_mip", "solve_lp", "LPSession"]
+__all__ = ["LPSession", "MatrixModel", "SolveResult", "new_highs", "quiet_highs", "solve_lp", "solve_mip"]
 
 
 class ArrayModel(Protocol):
@@ -161,16 +161,16 @@ def new_highs(form: ArrayModel, *, relax: bool, col_lower: np.ndarray | None = N
 def _status(h, is_mip: bool, objective, bound, gap, abs_gap: float | None) -> str:
     import highspy
 
-    S = highspy.HighsModelStatus
+    status = highspy.HighsModelStatus
     model_status = h.getModelStatus()
-    if model_status == S.kOptimal:
+    if model_status == status.kOptimal:
         proved = gap is not None and gap <= OPTIMALITY_GAP * 1.0001
         if abs_gap is not None and objective is not None and bound is not None:
             proved = proved or abs(bound - objective) <= abs_gap
         return "optimal" if (not is_mip or proved) else "gap_limit"
-    return {S.kTimeLimit: "time_limit", S.kSolutionLimit: "node_limit", S.kInfeasible: "infeasible",
-            S.kUnbounded: "unbounded", S.kUnboundedOrInfeasible: "infeasible",
-            S.kInterrupt: "time_limit"}.get(model_status, "error")
+    return {status.kTimeLimit: "time_limit", status.kSolutionLimit: "node_limit", status.kInfeasible: "infeasible",
+            status.kUnbounded: "unbounded", status.kUnboundedOrInfeasible: "infeasible",
+            status.kInterrupt: "time_limit"}.get(model_status, "error")
 
 
 def _result(h, started: float, is_mip: bool, want_duals: bool, abs_gap: float | None = None) -> SolveResult:

@@ -56,17 +56,17 @@ def cluster_search(form: Formulation, *, tolerance: float = 0.001, max_nodes: in
     session = LPSession(form, threads=threads)
     lo0, up0 = session.lower[ycols].copy(), session.upper[ycols].copy()
 
-    class OutOfTime(Exception):
+    class OutOfTimeError(Exception):
         pass
 
     def relax(lo, up):
         session.set_bounds(ycols, lo, up)
         left = None if deadline is None else deadline - time.perf_counter()
         if left is not None and left <= 0:
-            raise OutOfTime
+            raise OutOfTimeError
         value, x = session.solve(time_limit_s=left)
         if session.timed_out:
-            raise OutOfTime
+            raise OutOfTimeError
         return value, x
 
     leaves: list[tuple[float, np.ndarray, np.ndarray]] = []
@@ -119,7 +119,7 @@ def cluster_search(form: Formulation, *, tolerance: float = 0.001, max_nodes: in
     try:
         root = visit(lo0, up0)
         root_x = None if last_x is None else last_x[: form.n_x].copy()
-    except OutOfTime:  # not even the relaxation in time: no bound, no leaves
+    except OutOfTimeError:  # not even the relaxation in time: no bound, no leaves
         return ClusterSearch(bound=float("inf"), leaves=(), nodes=nodes, closed=False)
     bound = best_leaf
     try:
@@ -136,7 +136,7 @@ def cluster_search(form: Formulation, *, tolerance: float = 0.001, max_nodes: in
             neg, c, lo, up = heapq.heappop(heap)
             try:
                 node = visit(lo, up)
-            except OutOfTime:
+            except OutOfTimeError:
                 heapq.heappush(heap, (neg, c, lo, up))  # still open: its parent's bound stands
                 raise
             if node is None or node[0] <= best_leaf + 1e-9:
@@ -146,7 +146,7 @@ def cluster_search(form: Formulation, *, tolerance: float = 0.001, max_nodes: in
             push(node[0], lo, up, node[1])
         else:
             bound = best_leaf
-    except OutOfTime:
+    except OutOfTimeError:
         bound = max(best_leaf, -heap[0][0]) if heap else best_leaf
     closed = not heap or -heap[0][0] <= best_leaf * (1 + tolerance) + 1e-9
     out, seen = [], set()
