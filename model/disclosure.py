@@ -20,7 +20,13 @@ a :class:`Figure` with its set of contributors (:func:`forecast_figures`).
    withheld too (secondary suppression);
 4. *sums*: the published parts of a total add up to a figure anyone can compute, even where the
    total itself is withheld; that sum is held to rules 2 and 3 like a published figure (else its
-   smallest part is withheld).
+   smallest part is withheld);
+5. *any combination*: no sum and difference of published figures, however many, may give one
+   enterprise's value or two enterprises' total (linear algebra over the figures' enterprises:
+   :func:`_linear_disclosure`), else the most detailed published figure holding that enterprise
+   is withheld; groups of three or more are left to rules 1-4 (for ``k`` above 3), and runs whose
+   published figures cover more than 4,000 enterprises skip this check (its cost grows with the
+   cube of their number).
 
 It repeats until nothing changes; withheld figures are shown as "withheld", never as a number.
 Counts of enterprises are shown (a count is not a firm's size). A year in which a threshold is
@@ -97,6 +103,64 @@ def suppress(figures: Iterable[Figure], min_count: int) -> frozenset:
             withheld.add(f.key)
     if min_count == 1:
         return frozenset(withheld)
+    while True:
+        _pairs_residuals_and_sums(figs, children, withheld, min_count)
+        key = _linear_disclosure(figs, withheld, min_count)
+        if key is None:
+            return frozenset(withheld)
+        withheld.add(key)
+
+
+#: the linear check (rule 5) runs where the published figures cover at most this many enterprises
+LINEAR_CHECK_MAX_ENTERPRISES = 4000
+
+
+def _linear_disclosure(figs: dict[tuple, Figure], withheld: set, min_count: int) -> tuple | None:
+    """Rule 5: no combination of published figures, however many, may give one enterprise's value
+    or the sum of two (for ``min_count`` 3; larger groups are left to rules 1-4). The published
+    figures are rows of a 0/1 matrix over the enterprises; a firm's value is recoverable exactly
+    when its unit vector lies in the rows' span, that is when its row of a basis of the null space
+    is zero, and a pair's sum when their two rows add up to zero. Returns the key of a figure to
+    withhold (the most detailed published one that holds a disclosed firm), or None."""
+    shown = [f for f in figs.values() if f.key not in withheld and f.count > 0]
+    union = 0
+    for f in shown:
+        union |= f.members
+    firms = [i for i in range(union.bit_length()) if union >> i & 1]
+    if not shown or len(firms) > LINEAR_CHECK_MAX_ENTERPRISES:
+        return None
+    column = {firm: j for j, firm in enumerate(firms)}
+    matrix = np.zeros((len(shown), len(firms)))
+    for r, f in enumerate(shown):
+        members, i = f.members, 0
+        while members:
+            if members & 1:
+                matrix[r, column[i]] = 1.0
+            members >>= 1
+            i += 1
+    _u, singular, vt = np.linalg.svd(matrix, full_matrices=True)
+    rank = int((singular > 1e-9 * max(float(singular.max(initial=0.0)), 1.0)).sum())
+    null = vt[rank:].T  # (firms, null dimension)
+    disclosed: list[int] = [j for j in range(len(firms)) if np.linalg.norm(null[j]) < 1e-8]
+    if not disclosed and min_count > 2 and null.shape[1]:
+        rows = np.round(null, 8) + 0.0
+        seen: dict[bytes, int] = {}
+        for j in range(len(firms)):
+            partner = seen.get((-rows[j] + 0.0).tobytes())
+            if partner is not None:
+                disclosed = [partner, j]
+                break
+            seen.setdefault(rows[j].tobytes(), j)
+    if not disclosed:
+        return None
+    bit = 1 << firms[disclosed[0]]
+    holding = [f for f in shown if f.members & bit]
+    return max(holding, key=lambda f: (LEVEL.get(f.key[0], 9), -f.count, str(f.key))).key
+
+
+def _pairs_residuals_and_sums(figs: dict[tuple, Figure], children: dict[tuple, list[Figure]], withheld: set,
+                              min_count: int) -> None:
+    """Rules 2-4 until nothing changes (``withheld`` grows in place)."""
     changed = True
     while changed:
         changed = False
@@ -146,7 +210,6 @@ def suppress(figures: Iterable[Figure], min_count: int) -> frozenset:
             if shown_parts and 0 < rest < min_count:
                 withheld.add(shown_parts[0].key)
                 changed = True
-    return frozenset(withheld)
 
 
 def _bits(positions: Iterable[int]) -> int:

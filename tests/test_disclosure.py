@@ -108,6 +108,20 @@ def test_no_published_figure_or_difference_is_of_fewer_than_k_firms(rows, k):
             if parent in shown and any(p in shown for p in parts):
                 rest = shown[parent] - set().union(*(shown[p] for p in parts if p in shown))
                 assert len(rest) == 0 or len(rest) >= k, (parent, rest)
+    # no combination of published figures gives one firm's value, or (k = 3) two firms' total:
+    # a rank test, independent of the module's null-space check
+    firms = sorted(set().union(*shown.values())) if shown else []
+    if firms:
+        matrix = np.array([[1.0 if e in m else 0.0 for e in firms] for m in shown.values() if m])
+        rank = np.linalg.matrix_rank(matrix)
+
+        def recoverable(group) -> bool:
+            row = np.array([[1.0 if e in group else 0.0 for e in firms]])
+            return np.linalg.matrix_rank(np.vstack([matrix, row])) == rank
+
+        assert not [e for e in firms if recoverable({e})]
+        if k == 3:
+            assert not [p for p in itertools.combinations(firms, 2) if recoverable(set(p))]
     # the cells: nothing lost, none small, and each cell's figure a sum of at least k firms
     cells = release.cells
     placed = asg[asg["site_id"].notna()]
@@ -143,6 +157,17 @@ def test_a_withheld_total_whose_parts_are_published_is_no_protection():
     cell_b = Figure(("cell", "S", "b"), 0b1111000, ((site_2035.key, "sector"),))
     withheld = suppress([site_2034, site_2035, cell_a, cell_b], 3)
     assert site_2035.key in withheld and cell_a.key in withheld and cell_b.key not in withheld
+
+
+def test_no_combination_of_figures_gives_a_firm_away():
+    # two published groups and a total that is nobody's parent: total - a - b is firm 7 alone
+    a, b = Figure(("site", "A", 2030), 0b0000111), Figure(("site", "B", 2030), 0b0111000)
+    total = Figure(("all", 2030), 0b1111111)
+    assert suppress([a, b, total], 3)  # rules 1-4 see nothing nested that differs by too little
+    # ... or two firms' total: the most detailed figure holding one of them goes
+    total = Figure(("all", 2030), 0b11111111)
+    withheld = suppress([a, b, total], 3)
+    assert withheld and total.key in withheld
 
 
 def test_cells_by_hand():
