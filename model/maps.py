@@ -264,150 +264,204 @@ def _new_map(tiles: str | None, lang: str) -> folium.Map:
     return fmap
 
 
+def zone_label_layer(sites: gpd.GeoDataFrame, lang: str) -> folium.FeatureGroup:
+    """The planning zones' names at their sites' centre (sites in, a layer out)."""
+    layer = folium.FeatureGroup(name=_m("map.layer.zones", lang), show=True)
+    for zone, (lat, lon) in _zone_centres(sites).items():
+        text = i18n.zone_name(zone)
+        text = i18n.Text(text.en.replace("Northern Metropolis: ", "NM: "), text.zh)
+        folium.Marker((lat, lon), icon=folium.DivIcon(html=f"<div class='sp-zone-label'>{_h(text, lang)}</div>",
+                                                      icon_size=(1, 1), class_name="sp-zone")).add_to(layer)
+    return layer
+
+
+def site_layer(sites: gpd.GeoDataFrame, use_by_site: dict, group: str, years: list[int], *, lang: str,
+               shown, firms: list[str], min_count: int, colours: dict, tips: dict,
+               site_names: dict, shapes: tuple | None = None) -> folium.FeatureGroup:
+    """One group's sites by their share taken (a layer out; the year slider's colours and tips
+    are added to ``colours`` and ``tips``, each site's name in the page to ``site_names``).
+    ``shown(site_id, year)``: whether the site's take-up in that year may be shown; ``firms``: the
+    names to withhold from site text (the public map)."""
+    group_text = i18n.t(f"group.{group}")
+    layer = folium.FeatureGroup(name=_m("map.layer.utilisation", lang, group=group_text), show=True)
+    outlines, footprint = shapes if shapes is not None else site_shapes(sites)
+    for j in np.flatnonzero((sites["group"] == group).to_numpy()):
+        row = sites.iloc[j]
+        if firms:  # the public map names no firm of the enterprise list, even in site text
+            row = row.copy()
+            for col in ("name", "name_zh", "source"):
+                if col in row.index and isinstance(row[col], str):
+                    row[col] = withhold_firms(row[col], firms)
+        site = _site_name(row)
+        site_names[row.site_id] = site
+        su = use_by_site[row.site_id]
+        ok_by_year = [shown(row.site_id, int(y)) for y in su["year"].tolist()]
+        share = [float(u) if c > 0 else np.nan for u, c in zip(su["utilisation"].tolist(),
+                                                                su["space_capacity_m2"].tolist(), strict=True)]
+        sector_list = _site_sectors(row)
+        where = _site_where(row, group_text)
+        popup = (f"<b>{_h(site, lang)}</b> ({esc(row.site_id)})<br>{_h(where, lang)}<br>"
+                 f"{_m('site.released', lang, year=int(row.available_from_year), sectors=sector_list)}<br>"
+                 f"{_site_table(su, row.capacity_basis == 'land', lang, ok_by_year)}"
+                 f"<br><i>{_m('site.source', lang, source=row.source)}</i>"
+                 + (f" {_m('site.estimated', lang)}" if row.estimated else ""))
+        poly = folium.Polygon(
+            outlines[j], color="#333", weight=2 if footprint[j] else 1, fill=True,
+            fill_color=_year_colour(share[-1], ok_by_year[-1]), fill_opacity=0.8,
+            tooltip=folium.Tooltip(""), popup=folium.Popup(popup, max_width=560),
+            class_name=f"sp-site sp-{group}" + (" sp-footprint" if footprint[j] else ""),
+        )
+        poly.add_to(layer)
+        colours[poly] = [_year_colour(x, ok) for x, ok in zip(share, ok_by_year, strict=True)]
+        tips[poly] = [
+            _m("site.tip.unreleased", lang, site=site, year=y) if np.isnan(x)
+            else _m("site.tip.withheld", lang, site=site, year=y, k=min_count) if not ok
+            else _m("site.tip.share", lang, site=site, share=i18n.pct(x), year=y)
+            for x, y, ok in zip(share, years, ok_by_year, strict=True)]
+    return layer
+
+
+def public_enterprise_layer(cells: pd.DataFrame, site_xy: dict, zone_xy: dict, site_names: dict, *, lang: str,
+                            min_count: int) -> folium.FeatureGroup:
+    """The public map's enterprises: the disclosure rule's cells by site (or zone) and sector."""
+    layer = folium.FeatureGroup(name=_m("map.layer.enterprises_public", lang), show=True)
+    for k, row in enumerate(cells.itertuples()):
+        lat, lon = site_xy[row.site_id] if row.level == "site" else zone_xy[row.zone]
+        angle = 2 * np.pi * (k % 8) / 8
+        sector = i18n.sector_name(row.sector)
+        where = (i18n.t("ent.at", site=site_names.get(row.site_id, i18n.same(row.site_id)))
+                 if row.level == "site" else
+                 i18n.t("ent.in_zone", zone=i18n.zone_name(row.zone), k=min_count))
+        if row.withheld and row.enterprises < min_count:
+            count = i18n.t("ent.fewer", k=min_count)
+            detail = i18n.t("ent.withheld", count=count, k=min_count)
+            radius = 5.0
+        elif row.withheld:  # withheld by the difference rule (model.disclosure): the count may show
+            count = i18n.t("ent.count", n=i18n.num(row.enterprises))
+            detail = i18n.t("ent.withheld_diff", count=count, k=min_count)
+            radius = 5.0
+        else:
+            count = i18n.t("ent.count", n=i18n.num(row.enterprises))
+            detail = i18n.t("ent.detail", count=count, area=i18n.num(row.floor_area_m2), year=int(row.first_year),
+                            k=min_count)
+            radius = float(np.clip(np.sqrt(row.floor_area_m2) / 25, 4, 16))
+        folium.CircleMarker(
+            location=(lat + 0.0012 * np.sin(angle), lon + 0.0012 * np.cos(angle)),
+            radius=radius, color="#222", weight=1, fill=True, fill_color=SECTOR_COLOURS.get(row.sector, "#999"),
+            fill_opacity=0.9, tooltip=f"{_h(sector, lang)}: {_h(count, lang)}",
+            popup=folium.Popup(f"<b>{_h(sector, lang)}</b> {_h(where, lang)}<br>{_h(detail, lang)}",
+                               max_width=320),
+            class_name=f"sp-ent sp-agg sp-agg-{row.level}",
+        ).add_to(layer)
+    return layer
+
+
+def planner_enterprise_layer(placed: pd.DataFrame, site_xy: dict, *, lang: str) -> MarkerCluster:
+    """The planner map's enterprises, each with its reason and next-best site (confidential)."""
+    cluster = MarkerCluster(name=_m("map.layer.enterprises", lang), show=True,
+                            options={"disableClusteringAtZoom": 14, "spiderfyOnMaxZoom": True})
+    for k, row in enumerate(placed.itertuples()):
+        lat, lon = site_xy[row.site_id]
+        angle = 2 * np.pi * (k % 12) / 12
+        sector = i18n.sector_name(row.sector)
+        move = (" " + _m("ent.move_cost", lang, points=i18n.num(row.move_cost_points, 2))
+                if pd.notna(row.move_cost_points) else "")
+        size = i18n.t("ent.size", sector=sector, area=i18n.num(row.floor_area_m2), power=i18n.num(row.power_mw, 1))
+        at = i18n.t("ent.placed", site=row.site_id, start=int(row.start_year), arrival=int(row.arrival_year))
+        best = i18n.same(row.next_best_site) if pd.notna(row.next_best_site) else i18n.same("-")
+        popup = (f"<b>{esc(row.name)}</b> ({esc(row.enterprise_id)})<br>{_h(size, lang)}<br>{_h(at, lang)}"
+                 f"<br>{_m('ent.why', lang, reason=reason_text(row))}<br>"
+                 f"{_m('ent.next', lang, site=best)}{move}")
+        folium.CircleMarker(
+            location=(lat + 0.0015 * np.sin(angle), lon + 0.0015 * np.cos(angle)), radius=6, color="#222",
+            weight=1, fill=True, fill_color=SECTOR_COLOURS.get(row.sector, "#999"), fill_opacity=0.95,
+            tooltip=f"{esc(row.name)} ({_h(sector, lang)})", popup=folium.Popup(popup, max_width=380),
+            class_name="sp-ent",
+        ).add_to(cluster)
+    return cluster
+
+
+def partner_link_layer(placed: pd.DataFrame, enterprises: pd.DataFrame, site_xy: dict, *,
+                       lang: str) -> folium.FeatureGroup:
+    """Lines between supply-chain partners that are both placed (the planner map)."""
+    links = folium.FeatureGroup(name=_m("map.layer.links", lang), show=False)
+    pos = placed.set_index("enterprise_id")
+    partners = enterprises.set_index("enterprise_id")["partners"].dropna()
+    drawn = set()
+    for eid, text in partners.items():
+        for other in str(text).split(";"):
+            key = tuple(sorted((eid, other)))
+            if other in pos.index and eid in pos.index and key not in drawn:
+                drawn.add(key)
+                folium.PolyLine([site_xy[pos.at[eid, "site_id"]], site_xy[pos.at[other, "site_id"]]],
+                                color="#444", weight=1, opacity=0.6, class_name="sp-link",
+                                tooltip=_m("ent.link", lang, a=eid, b=other)).add_to(links)
+    return links
+
+
+def _legend(title: i18n.Text, note: i18n.Text, *, lang: str, public: bool, min_count: int,
+            last_year: bool) -> _Control:
+    """The legend box: share taken, not released, withheld (public), sectors, last year's plan."""
+    items = "".join(f"<div><span class='sw' style='background:{c}'></span>{_m(key, lang)}</div>"
+                    for _l, c, key in UTILISATION_STEPS)
+    items += f"<div><span class='sw' style='background:{NOT_RELEASED}'></span>{_m('map.legend.unreleased', lang)}</div>"
+    if public:
+        items += (f"<div><span class='sw' style='background:{WITHHELD_COLOUR}'></span>"
+                  f"{_m('map.legend.withheld', lang, k=min_count)}</div>")
+    items += f"<div style='margin-top:4px'><b>{_m('map.legend.sectors', lang)}</b></div>"
+    items += "".join(f"<div><span class='sw' style='background:{c};border-radius:6px'></span>"
+                     f"{_h(i18n.sector_name(k), lang)}</div>" for k, c in SECTOR_COLOURS.items())
+    if last_year:
+        items += (f"<div style='margin-top:4px'><span class='sw' style='border:2px solid {LAST_YEAR_COLOUR};"
+                  f"border-radius:6px;background:none'></span>{_m('map.legend.last_year', lang)}</div>")
+    return _Control(f"<div class='sp-box sp-legend' id='sp-legend'><b>{_h(title, lang)}</b>{items}"
+                    f"<div class='sp-note'>{_h(note, lang)}</div></div>")
+
+
 def forecast_map(forecast, *, public: bool = False, tiles: str | None = "OpenStreetMap",
                  lang: str = i18n.DEFAULT_LANG, last_plan: pd.DataFrame | None = None,
                  last_label: str = "") -> folium.Map:
     """The map of a forecast's final allocation (see the module docstring), in ``lang`` (en, zh-hk
-    or both with a switch). ``last_plan`` (last year's assignments: enterprise_id, site_id) adds a
-    layer with last year's plan beside this one: per site, last year's enterprises and this
-    year's (the public map withholds counts under the small-cell rule), and on the planner map the
-    enterprises that moved site."""
+    or both with a switch), assembled from one function per layer. ``last_plan`` (last year's
+    assignments: enterprise_id, site_id) adds a layer with last year's plan beside this one: per
+    site, last year's enterprises and this year's (the public map withholds counts under the
+    small-cell rule), and on the planner map the enterprises that moved site."""
     alloc = forecast.allocation
     sites = forecast.inputs.sites.reset_index(drop=True)
     years = [int(y) for y in forecast.scenario.year_range]
-    use = alloc.site_use
+    release = forecast.public_release
+    min_count = release.min_count
     fmap = _new_map(tiles, lang)
 
     # context that needs no network: land, islands and districts, then the planning zones
     base_map(fmap, lang)
-    context = folium.FeatureGroup(name=_m("map.layer.zones", lang), show=True)
-    zone_xy = _zone_centres(sites)
-    for zone, (lat, lon) in zone_xy.items():
-        text = i18n.zone_name(zone)
-        text = i18n.Text(text.en.replace("Northern Metropolis: ", "NM: "), text.zh)
-        folium.Marker((lat, lon), icon=folium.DivIcon(html=f"<div class='sp-zone-label'>{_h(text, lang)}</div>",
-                                                      icon_size=(1, 1), class_name="sp-zone")).add_to(context)
-    context.add_to(fmap)
+    zone_label_layer(sites, lang).add_to(fmap)
 
     # sites, one layer per group, recoloured by the year slider
     colours: dict = {}
     tips: dict = {}
-    grid_pts = sites.geometry.representative_point()
-    shapes, footprint = site_shapes(sites)
-    by_site = _use_by_site(use)
-    wgs_pts = gpd.GeoSeries(grid_pts, crs=HK_GRID).to_crs(WGS84)
-    firms = firm_names(forecast.inputs.enterprises) if public else []
-    release = forecast.public_release
-    min_count = release.min_count
     site_names: dict[str, i18n.Text] = {}
-    for group in GROUPS:
-        group_text = i18n.t(f"group.{group}")
-        layer = folium.FeatureGroup(name=_m("map.layer.utilisation", lang, group=group_text), show=True)
-        for j in np.flatnonzero((sites["group"] == group).to_numpy()):
-            row = sites.iloc[j]
-            if public:  # the public map names no firm of the enterprise list, even in site text
-                row = row.copy()
-                for col in ("name", "name_zh", "source"):
-                    if col in row.index and isinstance(row[col], str):
-                        row[col] = withhold_firms(row[col], firms)
-            site = _site_name(row)
-            site_names[row.site_id] = site
-            su = by_site[row.site_id]
-            shown = ([release.shown("site", row.site_id, int(y)) for y in su["year"].tolist()] if public
-                     else [True] * len(su["year"]))
-            share = [float(u) if c > 0 else np.nan for u, c in zip(su["utilisation"].tolist(),
-                                                                    su["space_capacity_m2"].tolist(), strict=True)]
-            sector_list = _site_sectors(row)
-            where = _site_where(row, group_text)
-            popup = (f"<b>{_h(site, lang)}</b> ({esc(row.site_id)})<br>{_h(where, lang)}<br>"
-                     f"{_m('site.released', lang, year=int(row.available_from_year), sectors=sector_list)}<br>"
-                     f"{_site_table(su, row.capacity_basis == 'land', lang, shown)}"
-                     f"<br><i>{_m('site.source', lang, source=row.source)}</i>"
-                     + (f" {_m('site.estimated', lang)}" if row.estimated else ""))
-            poly = folium.Polygon(
-                shapes[j], color="#333", weight=2 if footprint[j] else 1, fill=True,
-                fill_color=_year_colour(share[-1], shown[-1]), fill_opacity=0.8,
-                tooltip=folium.Tooltip(""), popup=folium.Popup(popup, max_width=560),
-                class_name=f"sp-site sp-{group}" + (" sp-footprint" if footprint[j] else ""),
-            )
-            poly.add_to(layer)
-            colours[poly] = [_year_colour(x, ok) for x, ok in zip(share, shown, strict=True)]
-            tips[poly] = [
-                _m("site.tip.unreleased", lang, site=site, year=y) if np.isnan(x)
-                else _m("site.tip.withheld", lang, site=site, year=y, k=min_count) if not ok
-                else _m("site.tip.share", lang, site=site, share=i18n.pct(x), year=y)
-                for x, y, ok in zip(share, years, shown, strict=True)]
-        layer.add_to(fmap)
+    by_site = _use_by_site(alloc.site_use)
+    firms = firm_names(forecast.inputs.enterprises) if public else []
+    shown = release.shown if public else (lambda *_key: True)
 
+    def site_shown(site_id: str, year: int) -> bool:
+        return shown("site", site_id, year)
+
+    shapes = site_shapes(sites)
+    for group in GROUPS:
+        site_layer(sites, by_site, group, years, lang=lang, shown=site_shown, firms=firms, min_count=min_count,
+                   colours=colours, tips=tips, site_names=site_names, shapes=shapes).add_to(fmap)
+
+    wgs_pts = gpd.GeoSeries(sites.geometry.representative_point(), crs=HK_GRID).to_crs(WGS84)
     site_xy = {sid: (p.y, p.x) for sid, p in zip(sites["site_id"], wgs_pts, strict=True)}
     placed = alloc.assigned
     if public:
-        cells = release.cells
-        layer = folium.FeatureGroup(name=_m("map.layer.enterprises_public", lang), show=True)
-        for k, row in enumerate(cells.itertuples()):
-            lat, lon = site_xy[row.site_id] if row.level == "site" else zone_xy[row.zone]
-            angle = 2 * np.pi * (k % 8) / 8
-            sector = i18n.sector_name(row.sector)
-            where = (i18n.t("ent.at", site=site_names.get(row.site_id, i18n.same(row.site_id)))
-                     if row.level == "site" else
-                     i18n.t("ent.in_zone", zone=i18n.zone_name(row.zone), k=min_count))
-            if row.withheld and row.enterprises < min_count:
-                count = i18n.t("ent.fewer", k=min_count)
-                detail = i18n.t("ent.withheld", count=count, k=min_count)
-                radius = 5.0
-            elif row.withheld:  # withheld by the difference rule (model.disclosure): the count may show
-                count = i18n.t("ent.count", n=i18n.num(row.enterprises))
-                detail = i18n.t("ent.withheld_diff", count=count, k=min_count)
-                radius = 5.0
-            else:
-                count = i18n.t("ent.count", n=i18n.num(row.enterprises))
-                detail = i18n.t("ent.detail", count=count, area=i18n.num(row.floor_area_m2), year=int(row.first_year),
-                                k=min_count)
-                radius = float(np.clip(np.sqrt(row.floor_area_m2) / 25, 4, 16))
-            folium.CircleMarker(
-                location=(lat + 0.0012 * np.sin(angle), lon + 0.0012 * np.cos(angle)),
-                radius=radius, color="#222", weight=1, fill=True, fill_color=SECTOR_COLOURS.get(row.sector, "#999"),
-                fill_opacity=0.9, tooltip=f"{_h(sector, lang)}: {_h(count, lang)}",
-                popup=folium.Popup(f"<b>{_h(sector, lang)}</b> {_h(where, lang)}<br>{_h(detail, lang)}",
-                                   max_width=320),
-                class_name=f"sp-ent sp-agg sp-agg-{row.level}",
-            ).add_to(layer)
-        layer.add_to(fmap)
+        public_enterprise_layer(release.cells, site_xy, _zone_centres(sites), site_names, lang=lang,
+                                min_count=min_count).add_to(fmap)
     else:
-        cluster = MarkerCluster(name=_m("map.layer.enterprises", lang), show=True,
-                                options={"disableClusteringAtZoom": 14, "spiderfyOnMaxZoom": True})
-        for k, row in enumerate(placed.itertuples()):
-            lat, lon = site_xy[row.site_id]
-            angle = 2 * np.pi * (k % 12) / 12
-            sector = i18n.sector_name(row.sector)
-            move = (" " + _m("ent.move_cost", lang, points=i18n.num(row.move_cost_points, 2))
-                    if pd.notna(row.move_cost_points) else "")
-            size = i18n.t("ent.size", sector=sector, area=i18n.num(row.floor_area_m2), power=i18n.num(row.power_mw, 1))
-            at = i18n.t("ent.placed", site=row.site_id, start=int(row.start_year), arrival=int(row.arrival_year))
-            best = i18n.same(row.next_best_site) if pd.notna(row.next_best_site) else i18n.same("-")
-            popup = (f"<b>{esc(row.name)}</b> ({esc(row.enterprise_id)})<br>{_h(size, lang)}<br>{_h(at, lang)}"
-                     f"<br>{_m('ent.why', lang, reason=reason_text(row))}<br>"
-                     f"{_m('ent.next', lang, site=best)}{move}")
-            folium.CircleMarker(
-                location=(lat + 0.0015 * np.sin(angle), lon + 0.0015 * np.cos(angle)), radius=6, color="#222",
-                weight=1, fill=True, fill_color=SECTOR_COLOURS.get(row.sector, "#999"), fill_opacity=0.95,
-                tooltip=f"{esc(row.name)} ({_h(sector, lang)})", popup=folium.Popup(popup, max_width=380),
-                class_name="sp-ent",
-            ).add_to(cluster)
-        cluster.add_to(fmap)
-        links = folium.FeatureGroup(name=_m("map.layer.links", lang), show=False)
-        pos = placed.set_index("enterprise_id")
-        partners = forecast.inputs.enterprises.set_index("enterprise_id")["partners"].dropna()
-        drawn = set()
-        for eid, text in partners.items():
-            for other in str(text).split(";"):
-                key = tuple(sorted((eid, other)))
-                if other in pos.index and eid in pos.index and key not in drawn:
-                    drawn.add(key)
-                    folium.PolyLine([site_xy[pos.at[eid, "site_id"]], site_xy[pos.at[other, "site_id"]]],
-                                    color="#444", weight=1, opacity=0.6, class_name="sp-link",
-                                    tooltip=_m("ent.link", lang, a=eid, b=other)).add_to(links)
-        links.add_to(fmap)
+        planner_enterprise_layer(placed, site_xy, lang=lang).add_to(fmap)
+        partner_link_layer(placed, forecast.inputs.enterprises, site_xy, lang=lang).add_to(fmap)
 
     if last_plan is not None:
         _last_year_layers(fmap, last_plan, placed, site_xy, site_names, lang=lang, public=public,
@@ -419,27 +473,14 @@ def forecast_map(forecast, *, public: bool = False, tiles: str | None = "OpenStr
     folium.LayerControl(collapsed=False).add_to(fmap)
 
     # legend and year slider (plain HTML and a few lines of script: no external assets)
-    items = "".join(f"<div><span class='sw' style='background:{c}'></span>{_m(key, lang)}</div>"
-                    for _l, c, key in UTILISATION_STEPS)
-    items += f"<div><span class='sw' style='background:{NOT_RELEASED}'></span>{_m('map.legend.unreleased', lang)}</div>"
-    if public:
-        items += (f"<div><span class='sw' style='background:{WITHHELD_COLOUR}'></span>"
-                  f"{_m('map.legend.withheld', lang, k=min_count)}</div>")
-    items += f"<div style='margin-top:4px'><b>{_m('map.legend.sectors', lang)}</b></div>"
-    items += "".join(f"<div><span class='sw' style='background:{c};border-radius:6px'></span>"
-                     f"{_h(i18n.sector_name(k), lang)}</div>" for k, c in SECTOR_COLOURS.items())
-    if last_plan is not None:
-        items += (f"<div style='margin-top:4px'><span class='sw' style='border:2px solid {LAST_YEAR_COLOUR};"
-                  f"border-radius:6px;background:none'></span>{_m('map.legend.last_year', lang)}</div>")
     note = i18n.t("map.note.discs") + i18n.Text(" ", "") + (i18n.t("map.note.public", k=min_count) if public
                                                             else i18n.t("map.note.planner"))
     if public and release.confidential:
         note = i18n.t("public.confidential", k=min_count) + i18n.Text(" ", "") + note
     title = i18n.t("map.title", scenario=forecast.scenario.name)
     _page(fmap).header.add_child(Element(f"<title>{esc(title.pick(lang, ' / '))}</title>"))
-    fmap.get_root().add_child(_Control(
-        f"<div class='sp-box sp-legend' id='sp-legend'><b>{_h(title, lang)}</b>{items}"
-        f"<div class='sp-note'>{_h(note, lang)}</div></div>"))
+    fmap.get_root().add_child(_legend(title, note, lang=lang, public=public, min_count=min_count,
+                                      last_year=last_plan is not None))
     fmap.get_root().add_child(_year_slider(years, colours, tips, lang))
     switch = _language_control(lang)
     if switch is not None:
