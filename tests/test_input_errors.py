@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import os
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -28,6 +28,11 @@ from .conftest import FIXTURES, ROOT
 from .tiny_world import TinyWorld, write_tiny_world
 
 runner = CliRunner()
+
+
+def _noise(n: int, seed: int) -> bytes:
+    """``n`` bytes that look random, the same on every run (seeded)."""
+    return np.random.default_rng(seed).bytes(n)
 
 
 def cli(*args) -> object:
@@ -224,7 +229,7 @@ def test_scenario_not_utf8(world):
 def test_scenario_utf16_and_binary(world):
     world.scenario.write_bytes("name: x\n".encode("utf-16"))
     assert_input_error(check(world), "tiny.yaml", "is not UTF-8")
-    world.scenario.write_bytes(os.urandom(64) + b"\xff\xfe")
+    world.scenario.write_bytes(_noise(64, 1) + b"\xff\xfe")
     assert_input_error(check(world), "tiny.yaml")
 
 
@@ -305,7 +310,7 @@ def test_bad_mapping(tmp_path, mapping, needles):
     (BUILDINGS.replace("841123.6", ""), ["buildings.csv", "row 2", "coordinates missing or not numbers"]),
     (BUILDINGS.replace("841123.6", "-4.8e199"), ["buildings.csv", "row 2", "cannot be placed in the Hong Kong 1980 Grid"]),
     (BUILDINGS.replace("Synthetic", "Synth\u00e9tic").encode("latin-1"), ["buildings.csv", "cannot be read as CSV"]),
-    (os.urandom(200) + b"\xff", ["buildings.csv", "cannot be read"]),
+    (_noise(200, 2) + b"\xff", ["buildings.csv", "cannot be read"]),
 ], ids=["header-only", "empty-file", "gfa-text", "vacant-text", "gfa-negative", "x-inf", "x-empty", "x-huge",
         "latin1", "random-bytes"])
 def test_bad_building_list(tmp_path, buildings, needles):
@@ -326,7 +331,7 @@ def test_building_list_and_mapping_that_are_folders(tmp_path):
 # the enterprise list and site layers: bytes, BOM, encodings
 
 ENTERPRISE_BYTES = {
-    "random": lambda _b: os.urandom(300) + b"\xff",
+    "random": lambda _b: _noise(300, 3) + b"\xff",
     "nul": lambda _b: b"\x00" * 64,
     "latin1": lambda b: b.replace(b"Firm 01", b"Firm \xe901"),
     "utf16": lambda b: b.decode("utf-8").encode("utf-16"),
@@ -362,7 +367,7 @@ def test_enterprise_locked_to_an_unknown_site_is_named_before_solving(world):
 
 
 LAYER_BYTES = {
-    "random": lambda _b: os.urandom(300),
+    "random": lambda _b: _noise(300, 4),
     "nul": lambda _b: b"\x00" * 64,
     "latin1": lambda b: b.replace(b"Kwun Tong works", b"Kwun Tong w\xe9rks"),
     "utf16": lambda b: b.decode("utf-8").encode("utf-16"),
@@ -428,7 +433,7 @@ def _first_placed_row(path: Path) -> int:
 
 
 ASSIGNMENT_CASES = {
-    "random-bytes": (lambda _p: os.urandom(400) + b"\xff", ["cannot be read as CSV"]),
+    "random-bytes": (lambda _p: _noise(400, 5) + b"\xff", ["cannot be read as CSV"]),
     "binary": (lambda _p: b"\x00\x01\x02\x03" * 64, ["missing column(s)"]),
     "empty": (lambda _p: b"", ["cannot be read as CSV"]),
     "latin1": (lambda p: p.read_bytes().replace(b"Firm", b"F\xefrm"), ["cannot be read as CSV"]),
@@ -459,7 +464,7 @@ def test_bad_compare_assignments(tiny_run, tmp_path, case):
 
 
 BALANCE_CASES = {
-    "random-bytes": (lambda _p: os.urandom(400) + b"\xff", ["cannot be read as CSV"]),
+    "random-bytes": (lambda _p: _noise(400, 6) + b"\xff", ["cannot be read as CSV"]),
     "binary": (lambda _p: b"\x00\x01\x02\x03" * 64, ["missing column(s)"]),
     "no-grid": (lambda p: pd.read_csv(p).drop(columns="grid_taken_mw").to_csv(index=False).encode(),
                 ["'grid_taken_mw'", "missing column(s)"]),
