@@ -14,7 +14,7 @@ import shutil
 import socket
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +28,9 @@ from .spreadsheet import FORMULA_TRIGGERS, restore_text, spreadsheet_safe, sprea
 
 if TYPE_CHECKING:  # for annotations only: this module imports the model's heavier modules where it uses them
     from .compare import ChangesSince
+    from .forecast import Forecast
     from .sensitivity import DependenceSection
+    from .view import Audience, MapView, TablesView
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 #: longest label in a run folder's name (file systems allow 255 bytes per name)
@@ -265,44 +267,6 @@ def write_csv_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
 # --------------------------------------------------------------------------------------------
 # forecast run folders
 
-FORECAST_TABLES = {
-    "demand_by_sector.csv": "demand_by_sector",
-    "early_warning.csv": "early_warning",
-}
-
-
-def _site_layer(forecast):
-    """Sites with their capacity, take-up and utilisation by year as columns (GIS-friendly)."""
-    import geopandas as gpd
-
-    sites = forecast.inputs.sites
-    use = forecast.allocation.site_use
-    wide = []
-    for col, short in (("space_capacity_m2", "cap_m2"), ("space_taken_m2", "taken_m2"),
-                       ("space_remaining_m2", "left_m2"), ("utilisation", "util"), ("power_taken_mw", "power_mw")):
-        pivot = use.pivot(index="site_id", columns="year", values=col)
-        pivot.columns = [f"{short}_{y}" for y in pivot.columns]
-        wide.append(pivot)
-    keep = ["site_id", "name", "name_zh", "kind", "group", "zone", "district", "capacity_basis", "land_area_m2",
-            "total_floor_area_m2", "floor_area_m2", "plot_ratio", "power_mw", "available_from_year",
-            "allowed_sectors", "source", "estimated", "geometry"]
-    out = sites[keep].merge(pd.concat(wide, axis=1), left_on="site_id", right_index=True, how="left")
-    return gpd.GeoDataFrame(out, geometry="geometry", crs=sites.crs)
-
-
-def _assignment_layer(forecast):
-    import geopandas as gpd
-
-    sites = forecast.inputs.sites.set_index("site_id")
-    placed = forecast.allocation.assigned.copy()
-    geom = sites.loc[placed["site_id"], "geometry"].representative_point().to_numpy()
-    cols = ["enterprise_id", "name", "sector", "site_id", "zone", "start_year", "arrival_year", "wait_years",
-            "floor_area_m2", "power_mw", "committed", "reason", "next_best_site", "move_cost_points"]
-    frame = placed[cols].copy()
-    frame["start_year"] = frame["start_year"].astype(int)
-    frame["wait_years"] = frame["wait_years"].astype(int)
-    return gpd.GeoDataFrame(frame, geometry=list(geom), crs=sites.crs)
-
 
 @dataclass(frozen=True)
 class RunRecord:
@@ -363,30 +327,36 @@ def _run_block(started_utc: datetime) -> dict:
     return {"started_utc": f"{started_utc:%Y-%m-%dT%H:%M:%SZ}", **machine()}
 
 
-def _write_forecast_tables(forecast, folder: Path, record: RunRecord) -> None:
-    """The tables, the GeoPackage and both maps of a forecast: drawn from the run alone (a run
-    read back with :func:`model.run.load_run` writes the same bytes)."""
-    from .forecast import land_balance_wide
-    from .maps import forecast_map, offline_html
+def write_tables(tables: TablesView, folder: Path) -> None:
+    """The planner's tables as CSV and its GIS layers in ``sites.gpkg``."""
+    for file, frame in tables.csv.items():
+        write_csv(frame, folder / file)
+    for layer, frame in tables.gpkg.items():
+        write_gpkg_layer(frame, folder / "sites.gpkg", layer)
 
-    alloc = forecast.allocation
-    write_csv(land_balance_wide(forecast.land_balance), folder / "land_balance.csv")
-    for file, attr in FORECAST_TABLES.items():
-        write_csv(getattr(forecast, attr), folder / file)
-    write_csv(alloc.assignments, folder / "assignments.csv")
-    write_csv(alloc.site_use, folder / "site_use.csv")
-    write_csv(alloc.clusters, folder / "clusters.csv")
-    write_csv(alloc.marginal_values, folder / "marginal_values.csv")
-    write_csv(forecast.inputs.enterprises, folder / "enterprises.csv")
-    gpkg = folder / "sites.gpkg"
-    write_gpkg_layer(_site_layer(forecast), gpkg, "sites")
-    if len(alloc.assigned):
-        write_gpkg_layer(_assignment_layer(forecast), gpkg, "assignments")
+
+def write_maps(views: Mapping[str, MapView], folder: Path) -> None:
+    """Each map view as a self-contained HTML page, by file name."""
+    from .maps import draw_map, offline_html
+
+    for file, view in views.items():
+        (folder / file).write_text(offline_html(draw_map(view)), encoding="utf-8")
+
+
+#: the maps of a forecast run folder by file name, with their audience
+MAP_FILES: dict[str, Audience] = {"map.html": "planner", "map_public.html": "public"}
+
+
+def forecast_views(forecast: Forecast, record: RunRecord) -> tuple[TablesView, dict[str, MapView]]:
+    """The planner's tables and the two maps of a forecast (``map.html`` for the planner,
+    ``map_public.html`` for the public) in the record's language: drawn from the run alone (a run
+    read back with :func:`model.run.load_run` gives the same views)."""
+    from .view import map_view, tables_view
+
     last_plan = record.changes.last_plan if record.changes is not None else None
-    last_label = record.previous_run or ""
-    for file, public in (("map.html", False), ("map_public.html", True)):
-        fmap = forecast_map(forecast, public=public, lang=record.lang, last_plan=last_plan, last_label=last_label)
-        (folder / file).write_text(offline_html(fmap), encoding="utf-8")
+    maps = {file: map_view(forecast, audience, record.lang, last_plan=last_plan, last_label=record.previous_run or "")
+            for file, audience in MAP_FILES.items()}
+    return tables_view(forecast), maps
 
 
 def write_run_data(forecast, folder: Path, record: RunRecord) -> None:
@@ -439,7 +409,7 @@ def forecast_manifest(forecast, record: RunRecord, now: datetime, timings: dict)
     }
 
 
-def write_forecast_run(forecast, out_root: str | Path, record: RunRecord | None = None) -> RunFolder:
+def write_forecast_run(forecast: Forecast, out_root: str | Path, record: RunRecord | None = None) -> RunFolder:
     """Write a forecast's run folder atomically: tables, maps, GeoPackage, report, manifest,
     warnings, the solver's log and the run as data (``run/``, see :func:`write_run_data`)."""
     import time as _time
@@ -448,8 +418,10 @@ def write_forecast_run(forecast, out_root: str | Path, record: RunRecord | None 
     started = _time.perf_counter()
     now = datetime.now(UTC)
     name = run_name("forecast", forecast.scenario.name, now)
+    tables, maps = forecast_views(forecast, record)
     with atomic_run_dir(out_root, name) as run:
-        _write_forecast_tables(forecast, run.tmp, record)
+        write_tables(tables, run.tmp)
+        write_maps(maps, run.tmp)
         _write_run_record(record, run.tmp, project_root(forecast.scenario.folder))
         write_run_data(forecast, run.tmp, record)
         timings = {**forecast.timings_s, "write_s": round(_time.perf_counter() - started, 3)}
@@ -460,7 +432,7 @@ def write_forecast_run(forecast, out_root: str | Path, record: RunRecord | None 
     return run
 
 
-def write_rendered_run(forecast, source: Path, out_root: str | Path, record: RunRecord) -> RunFolder:
+def write_rendered_run(forecast: Forecast, source: Path, out_root: str | Path, record: RunRecord) -> RunFolder:
     """A run folder redrawn from a forecast run folder ``source`` without solving (``siteplan
     render``): the tables, GeoPackage, maps, report and PDF drawn again from the run read back
     (:func:`model.run.load_run`) in ``record.lang``; the run's own record (``warnings.csv``,
@@ -471,8 +443,10 @@ def write_rendered_run(forecast, source: Path, out_root: str | Path, record: Run
     manifest = json.loads((source / "manifest.json").read_text(encoding="utf-8"))
     now = datetime.now(UTC)
     name = run_name("render", forecast.scenario.name, now)
+    tables, maps = forecast_views(forecast, record)
     with atomic_run_dir(out_root, name) as run:
-        _write_forecast_tables(forecast, run.tmp, record)
+        write_tables(tables, run.tmp)
+        write_maps(maps, run.tmp)
         for file in ("warnings.csv", "solver.log"):
             if (source / file).is_file():
                 shutil.copyfile(source / file, run.tmp / file)
@@ -485,45 +459,44 @@ def write_rendered_run(forecast, source: Path, out_root: str | Path, record: Run
     return run
 
 
-def _write_report(forecast, folder: Path, manifest: dict, record: RunRecord) -> None:
-    """report.html and its charts (PNG files in charts/), and report.pdf (A4, page numbers)."""
+def _write_report(forecast: Forecast, folder: Path, manifest: dict, record: RunRecord) -> None:
+    """report.html and its charts (PNG files in charts/), and report.pdf (A4, page numbers): the
+    public report view (:func:`model.view.report_view`) drawn by :mod:`model.report`."""
     import io
 
     import matplotlib.pyplot as plt
     from matplotlib.backends.backend_pdf import PdfPages
 
     from .report import chart_figures, number_pages, pdf_pages, render_report
+    from .view import report_view
 
-    (folder / "charts").mkdir()
-    figs = chart_figures(forecast, record.lang)
-    for name, fig in figs.items():
-        fig.savefig(folder / "charts" / name, dpi=110, metadata={"Software": None})
-    chart = tornado = None
-    if record.dependence is not None and record.dependence_chart_png:
-        chart = "charts/tornado.png"
-        (folder / chart).write_bytes(record.dependence_chart_png)
-        tornado = plt.imread(io.BytesIO(record.dependence_chart_png), format="png")
-    pages = pdf_pages(forecast, manifest=manifest, figures=figs, dependence=record.dependence,
-                      dependence_chart=tornado, changes=record.changes, lang=record.lang)
-    number_pages(pages, record.lang)
-    with PdfPages(folder / "report.pdf", metadata={"Creator": None, "Producer": None, "CreationDate": None,
-                                                   "Title": f"Ten-year land forecast: {forecast.scenario.name}"}
-                  ) as pdf:
-        for page in pages:
-            pdf.savefig(page)
-    for fig in [*figs.values(), *pages]:
-        plt.close(fig)
-    label = ""
     if record.changes is not None:
         write_csv(record.changes.enterprises, folder / "changes_since_last_year.csv")
         write_csv(record.changes.shortfalls, folder / "shortfall_changes.csv")
         write_csv(record.changes.supply, folder / "supply_changes.csv")
-        label = manifest.get("previous_run") or ""
-    downloads = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name not in ("report.html", OWNER_FILE))
-    html_text = render_report(forecast, manifest=manifest, downloads=downloads, charts=list(figs),
-                              dependence=record.dependence, dependence_chart=chart, changes=record.changes,
-                              changes_label=label, lang=record.lang)
-    (folder / "report.html").write_text(html_text, encoding="utf-8")
+    chart = tornado = None
+    if record.dependence is not None and record.dependence_chart_png:
+        chart = "charts/tornado.png"
+        tornado = plt.imread(io.BytesIO(record.dependence_chart_png), format="png")
+    downloads = sorted([*(p.name for p in folder.iterdir() if p.is_file() and p.name != OWNER_FILE), "report.pdf"])
+    view = report_view(forecast, manifest, lang=record.lang, downloads=downloads, changes=record.changes,
+                       changes_label=(manifest.get("previous_run") or "") if record.changes is not None else "",
+                       dependence=record.dependence, dependence_chart=chart)
+    (folder / "charts").mkdir()
+    figs = chart_figures(view)
+    for file, fig in figs.items():
+        fig.savefig(folder / "charts" / file, dpi=110, metadata={"Software": None})
+    if chart is not None and record.dependence_chart_png:
+        (folder / chart).write_bytes(record.dependence_chart_png)
+    pages = pdf_pages(view, figs, tornado)
+    number_pages(pages, view)
+    with PdfPages(folder / "report.pdf", metadata={"Creator": None, "Producer": None, "CreationDate": None,
+                                                   "Title": view.pdf_title}) as pdf:
+        for page in pages:
+            pdf.savefig(page)
+    for fig in [*figs.values(), *pages]:
+        plt.close(fig)
+    (folder / "report.html").write_text(render_report(view), encoding="utf-8")
 
 
 def write_sweep_run(sweep, out_root: str | Path, record: RunRecord | None = None) -> RunFolder:
@@ -551,8 +524,10 @@ def write_sensitivity_run(sens, out_root: str | Path, record: RunRecord | None =
     data, for ``siteplan forecast --sensitivity``) and the manifest."""
     import matplotlib.pyplot as plt
 
+    from .fonts import chart_lang
     from .report import render_sensitivity, tornado_figure
     from .sensitivity import cases_table, dependence_section
+    from .view import Say, dependence_view, messages
 
     record = record or RunRecord()
     now = datetime.now(UTC)
@@ -577,9 +552,10 @@ def write_sensitivity_run(sens, out_root: str | Path, record: RunRecord | None =
             "timings_s": sens.timings_s, "run": _run_block(now),
         }
         write_json(manifest, run.tmp / "manifest.json")
-        (run.tmp / "report.html").write_text(render_sensitivity(section, manifest=manifest, chart="charts/tornado.png",
-                                                                                lang=record.lang),
-                                             encoding="utf-8")
+        say = Say(record.lang, chart_lang(record.lang))
+        page = render_sensitivity(dependence_view(section, record.lang, manifest), messages=messages(say),
+                                  manifest=manifest, chart="charts/tornado.png", lang=record.lang)
+        (run.tmp / "report.html").write_text(page, encoding="utf-8")
     return run
 
 

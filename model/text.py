@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
+
 #: bidi embeddings, overrides and isolates, and the directional marks: they reorder what is shown
 BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
 
@@ -44,3 +46,26 @@ def clean_tree(value, *, one_line: bool = False):
     if isinstance(value, list):
         return [clean_tree(v, one_line=one_line) for v in value]
     return value
+
+
+#: characters that act in HTML, in the JavaScript template literals folium wraps popups and
+#: tooltips in, and in the template language (Jinja2) that branca renders element text with
+_TEXT_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;",
+                  "`": "&#96;", "$": "&#36;", "\\": "&#92;", "{": "&#123;", "}": "&#125;", "%": "&#37;",
+                  "#": "&#35;"}
+_TEXT_TABLE = str.maketrans(_TEXT_ENTITIES)
+
+
+def html_text(value: object) -> str:
+    """Text for map HTML: escaped, with missing values shown as a dash.
+
+    Text from input files is data, never code. branca renders the output of an element's macros
+    a second time as template source, so ``{{ 7*7 }}`` in a name would be evaluated; folium puts
+    popup and tooltip HTML inside JavaScript template literals, where a backtick or ``${`` acts.
+    Besides HTML's own characters, the braces and the characters that follow them in template
+    syntax, the backtick, the dollar and the backslash become character references too: the
+    browser shows them as typed and neither Jinja2 nor JavaScript sees them.
+    """
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return "-"
+    return str(value).translate(_TEXT_TABLE)  # one pass: no reference is escaped twice

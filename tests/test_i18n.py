@@ -37,7 +37,7 @@ def _cli(*args, cwd=ROOT):
 def test_every_message_the_code_asks_for_is_in_the_catalogue_and_every_message_is_used():
     cat = i18n.catalogue()
     asked, prefixes = set(), set()
-    call = re.compile(r"""\b(?:t|T|_m|say|plain|message)\(\s*["']([a-z_][\w.\- ]*)["']""")
+    call = re.compile(r"""(?:\b(?:t|T|_m|say|plain|message|key|map_key)\(|\bM\[)\s*["']([a-z_][\w.\- ]*)["']""")
     dynamic = re.compile(r"""(?:f["']|["'])([a-z_]+\.)(?:\{|["']\s*~)""")
     for path in CODE:
         text = path.read_text(encoding="utf-8")
@@ -202,7 +202,7 @@ def test_pdf_lines_wrap_by_display_width():
 def test_a_reason_without_fields_reads_as_it_is_and_a_missing_one_as_a_dash():
     from types import SimpleNamespace
 
-    from model.maps import reason_text
+    from model.view import reason_text
 
     assert reason_text(SimpleNamespace(reason=None, reason_key=None, reason_fields=None)).en == "-"
     assert reason_text(SimpleNamespace(reason=float("nan"), reason_key=float("nan"), reason_fields=float("nan"))).en == "-"
@@ -277,14 +277,14 @@ def test_the_map_shows_last_years_plan_beside_this_one(tmp_path):
 
 
 def test_without_a_chinese_font_the_charts_and_the_pdf_are_in_english(monkeypatch):
-    import model.report as report
+    import model.fonts as fonts
 
-    monkeypatch.setattr(report, "cjk_font", lambda: None)
-    assert [report.chart_lang(lang) for lang in i18n.LANGS] == ["en", "en", "en"]
-    assert report.chart_style("both") == {"font.family": ["DejaVu Sans"]}
-    monkeypatch.setattr(report, "cjk_font", lambda: "Noto Sans CJK HK")
-    assert [report.chart_lang(lang) for lang in i18n.LANGS] == ["en", "zh-hk", "both"]
-    assert report.chart_style("zh-hk") == {"font.family": ["DejaVu Sans", "Noto Sans CJK HK"]}
+    monkeypatch.setattr(fonts, "cjk_font", lambda: None)
+    assert [fonts.chart_lang(lang) for lang in i18n.LANGS] == ["en", "en", "en"]
+    assert fonts.chart_style("both") == {"font.family": ["DejaVu Sans"]}
+    monkeypatch.setattr(fonts, "cjk_font", lambda: "Noto Sans CJK HK")
+    assert [fonts.chart_lang(lang) for lang in i18n.LANGS] == ["en", "zh-hk", "both"]
+    assert fonts.chart_style("zh-hk") == {"font.family": ["DejaVu Sans", "Noto Sans CJK HK"]}
 
 
 def test_the_optimisers_reasons_are_messages_and_read_in_both_languages(runs):

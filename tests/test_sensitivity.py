@@ -233,7 +233,7 @@ def test_the_section_names_the_headline_and_what_moves_it(solved):
     assert {g.group for g in section.groups} == {"grid-kle", "release-yl", "floor-tko"}
     assert section.runs == 8
     assert (section.headline_zone, section.headline_resource, section.headline_year) == (head or (None, None, None))
-    from model.report import dependence_headline, dependence_value
+    from model.view import dependence_headline, dependence_value
 
     words = dependence_headline(section)
     if head:  # the same headline in words, in both languages, from the fields
