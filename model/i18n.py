@@ -25,10 +25,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import Any
 
 import markupsafe
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
+
+from .text import html_text
 
 #: the values of ``--lang``
 LANGS = ("en", "zh-hk", "both")
@@ -269,3 +272,46 @@ def switch_html(lang: str) -> markupsafe.Markup:
                     f"{label}</button>" for k, label, tag in buttons)
     label = markupsafe.escape(t("page.language").pick("both"))
     return markupsafe.Markup(f'<div class="l-switch" role="group" aria-label="{label}">{items}</div>')
+
+
+# --------------------------------------------------------------------------------------------
+# texts ready to draw
+
+
+@dataclass(frozen=True)
+class Label:
+    """One text, ready to draw: ``html`` for a page in the view's language (escaped; with
+    ``both``, each language in its own span), ``plain`` for a chart or the PDF in the charts'
+    language (:func:`chart_lang`), ``lines`` the same with the languages on two lines."""
+
+    html: markupsafe.Markup
+    plain: str
+    lines: str
+
+    def __str__(self) -> str:
+        return str(self.html)
+
+    def __html__(self) -> str:  # Jinja2 places it as the HTML it is, without escaping it again
+        return str(self.html)
+
+
+@dataclass(frozen=True)
+class Say:
+    """Texts to labels in one page language and one chart language (the presentation stage's
+    pen: :mod:`model.view` formats every text of a view with it)."""
+
+    lang: str
+    chart_lang: str
+
+    def __call__(self, text: Text) -> Label:
+        return Label(html(text, self.lang), text.pick(self.chart_lang), text.pick(self.chart_lang, "\n"))
+
+    def map(self, text: Text) -> str:
+        """The text as map HTML (escaped with :func:`model.text.html_text`: branca renders it twice)."""
+        return str(html(text, self.lang, html_text))
+
+    def key(self, key: str, **fields: Any) -> Label:
+        return self(t(key, **fields))
+
+    def map_key(self, key: str, **fields: Any) -> str:
+        return self.map(t(key, **fields))

@@ -524,10 +524,9 @@ def write_sensitivity_run(sens, out_root: str | Path, record: RunRecord | None =
     data, for ``siteplan forecast --sensitivity``) and the manifest."""
     import matplotlib.pyplot as plt
 
-    from .fonts import chart_lang
     from .report import render_sensitivity, tornado_figure
     from .sensitivity import cases_table, dependence_section
-    from .view import Say, dependence_view, messages
+    from .view import sensitivity_view, tornado_view
 
     record = record or RunRecord()
     now = datetime.now(UTC)
@@ -538,7 +537,7 @@ def write_sensitivity_run(sens, out_root: str | Path, record: RunRecord | None =
         write_csv(sens.estimates.drop(columns=["row"]), run.tmp / "estimates.csv")
         write_csv(sens.noise, run.tmp / "noise.csv")
         (run.tmp / "charts").mkdir()
-        fig = tornado_figure(sens, record.lang)
+        fig = tornado_figure(tornado_view(sens, record.lang))
         fig.savefig(run.tmp / "charts" / "tornado.png", dpi=110, metadata={"Software": None})
         plt.close(fig)
         section = dependence_section(sens)
@@ -552,9 +551,8 @@ def write_sensitivity_run(sens, out_root: str | Path, record: RunRecord | None =
             "timings_s": sens.timings_s, "run": _run_block(now),
         }
         write_json(manifest, run.tmp / "manifest.json")
-        say = Say(record.lang, chart_lang(record.lang))
-        page = render_sensitivity(dependence_view(section, record.lang, manifest), messages=messages(say),
-                                  manifest=manifest, chart="charts/tornado.png", lang=record.lang)
+        page = render_sensitivity(sensitivity_view(section, manifest, record.lang), manifest=manifest,
+                                  chart="charts/tornado.png")
         (run.tmp / "report.html").write_text(page, encoding="utf-8")
     return run
 

@@ -17,16 +17,14 @@ import numpy as np
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-from . import i18n
-from .fonts import CJK_FONTS, chart_lang, chart_style, cjk_font
-from .view import CHARTS, ChartData, DependenceView, ReportView
+from .view import CHARTS, ChartData, ReportView, SensitivityView, TornadoView
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["CHARTS", "CJK_FONTS", "chart_figures", "chart_lang", "chart_style", "cjk_font", "number_pages",
-           "pdf_pages", "render_report", "render_sensitivity", "tornado_figure", "wrap_display"]
+__all__ = ["CHARTS", "chart_figures", "number_pages", "pdf_pages", "render_report", "render_sensitivity",
+           "tornado_figure", "wrap_display"]
 
 
 def _supply_demand(data: ChartData, ax: Axes, text: dict[str, str]) -> None:
@@ -88,7 +86,7 @@ def chart_figures(view: ReportView) -> dict[str, Figure]:
     text = {key: label.lines for key, label in view.messages.items()}
     data = view.charts
     figs = {}
-    with plt.rc_context(chart_style(view.chart_lang)):
+    with plt.rc_context(dict(view.style)):
         fig, ax = plt.subplots(figsize=(8, 4.2))
         _supply_demand(data, ax, text)
         figs["supply_demand.png"] = fig
@@ -111,57 +109,32 @@ def chart_figures(view: ReportView) -> dict[str, Figure]:
 # the sensitivity run's tornado chart
 
 
-def sayer(lang: str, sep: str = " "):
-    """``say(key, **fields)``: a catalogue message (or a :class:`~model.i18n.Text`) as plain text in
-    ``lang`` (with ``both``, the two languages joined by ``sep``: a new line in chart legends and
-    titles), for charts and the PDF."""
-    def say(key, **fields) -> str:
-        text = key if isinstance(key, i18n.Text) else i18n.t(key, **fields)
-        return text.pick(lang, sep)
-    return say
-
-
-def tornado_figure(sens, lang: str = "en"):
+def tornado_figure(view: TornadoView) -> Figure:
     """The tornado chart: one panel per headline, two bars per group (its low end above, hatched;
-    its high end below), groups with the largest effect at the top. Readable in greyscale. In
-    ``lang`` where a Chinese font is installed (:func:`chart_lang`); ``sens``: a
-    :class:`model.sensitivity.Sensitivity`."""
-    from .sensitivity import TORNADO_BARS, headline_shortfall, tornado_data
+    its high end below), groups with the largest effect at the top. Readable in greyscale."""
+    from matplotlib.patches import Patch
 
-    lang = chart_lang(lang)
-    say = sayer(lang, "\n")
-    head = headline_shortfall(sens.reference)
-    last = sens.scenario.year_range[-1]
-    titles = {"unmet": say("tornado.unmet"), "placements": say("tornado.placements")}
-    if head is not None:
-        titles["shortfall"] = say("tornado.shortfall", zone=i18n.zone_name(head[0]),
-                                  resource=i18n.value_text("resource", head[1]), central=head[2], last=last,
-                                  after=last + 1)
-    data = {key: wide.tail(TORNADO_BARS) for key, wide in tornado_data(sens).items()}
-    heights = [max(len(d), 1) for d in data.values()]
-    with plt.rc_context(chart_style(lang)):
-        fig, axes = plt.subplots(len(data), 1, figsize=(9, 1.0 + 0.32 * sum(heights) + 0.6 * len(data)),
+    heights = [max(len(d), 1) for _t, d in view.panels]
+    with plt.rc_context(dict(view.style)):
+        fig, axes = plt.subplots(len(view.panels), 1, figsize=(9, 1.0 + 0.32 * sum(heights) + 0.6 * len(view.panels)),
                                  squeeze=False, gridspec_kw={"height_ratios": heights})
-        for ax, (key, wide) in zip(axes[:, 0], data.items(), strict=True):
-            scale = 1000.0 if key == "unmet" else 1.0
+        for ax, (title, wide) in zip(axes[:, 0], view.panels, strict=True):
             y = np.arange(len(wide))
-            ax.barh(y + 0.2, wide["low"] / scale, height=0.38, color="#4575b4", hatch="///", edgecolor="white",
-                    label=say("tornado.low"))
-            ax.barh(y - 0.2, wide["high"] / scale, height=0.38, color="#d73027", label=say("tornado.high"))
+            ax.barh(y + 0.2, wide["low"], height=0.38, color="#4575b4", hatch="///", edgecolor="white",
+                    label=view.low)
+            ax.barh(y - 0.2, wide["high"], height=0.38, color="#d73027", label=view.high)
             ax.axvline(0, color="#333", lw=0.8)
             ax.set_yticks(y, wide.index, fontsize=8)
-            ax.set_title(titles[key], fontsize=9, loc="left")
+            ax.set_title(title, fontsize=9, loc="left")
             ax.tick_params(axis="x", labelsize=8)
             if wide.empty:
                 ax.set_yticks([])
-                ax.text(0.5, 0.35, say("tornado.none"), transform=ax.transAxes, ha="center", va="center")
-        from matplotlib.patches import Patch
-
-        ends = [Patch(facecolor="#4575b4", hatch="///", edgecolor="white", label=say("tornado.low")),
-                Patch(facecolor="#d73027", label=say("tornado.high"))]  # whether or not the panel has bars
+                ax.text(0.5, 0.35, view.none, transform=ax.transAxes, ha="center", va="center")
+        ends = [Patch(facecolor="#4575b4", hatch="///", edgecolor="white", label=view.low),
+                Patch(facecolor="#d73027", label=view.high)]  # whether or not the panel has bars
         axes[0, 0].legend(handles=ends, fontsize=7, loc="lower right")
-        title = fig.suptitle(say("tornado.title", scenario=sens.scenario.name, bars=TORNADO_BARS), fontsize=9)
-        title.set_parse_math(False)  # the scenario's name is shown as typed
+        suptitle = fig.suptitle(view.title, fontsize=9)
+        suptitle.set_parse_math(False)  # the scenario's name is shown as typed
         fig.tight_layout(rect=(0, 0, 1, 0.95))
     return fig
 
@@ -176,15 +149,15 @@ def render_report(view: ReportView) -> str:
     (en, zh-hk, or both with a switch)."""
     return _ENV.get_template("report.html.j2").render(
         view=view, M=view.messages, dependence=view.dependence, chart=view.dependence_chart,
-        lang=view.lang, page_lang=view.page_lang, switch=view.switch, switch_css=i18n.SWITCH_CSS,
+        lang=view.lang, page_lang=view.page_lang, switch=view.switch, switch_css=view.switch_css,
         switch_js=view.switch_js)
 
 
-def render_sensitivity(dependence: DependenceView, *, messages: Any, manifest: dict, chart: str, lang: str) -> str:
+def render_sensitivity(view: SensitivityView, *, manifest: dict, chart: str) -> str:
     """The page of a sensitivity run: the section "What this forecast depends on" and its provenance."""
     return _ENV.get_template("sensitivity.html.j2").render(
-        dependence=dependence, manifest=manifest, chart=chart, M=messages, lang=lang, page_lang=i18n.page_lang(lang),
-        switch=i18n.switch_html(lang), switch_css=i18n.SWITCH_CSS, switch_js=i18n.SWITCH_JS if lang == "both" else "")
+        dependence=view.dependence, manifest=manifest, chart=chart, M=view.messages, lang=view.lang,
+        page_lang=view.page_lang, switch=view.switch, switch_css=view.switch_css, switch_js=view.switch_js)
 
 
 # --------------------------------------------------------------------------------------------
@@ -299,7 +272,7 @@ def pdf_pages(view: ReportView, figures: dict[str, Figure], dependence_chart: An
     width = 100  # columns: a Chinese character counts two
     colon = "\uff1a" if view.chart_lang == "zh-hk" else ": "
     pages = []
-    with plt.rc_context(chart_style(view.chart_lang)):
+    with plt.rc_context(dict(view.style)):
         title = view.h1.lines
         fig = _page(title)
         banner = [("", view.confidential.plain)] if view.confidential is not None else []
@@ -352,6 +325,6 @@ def pdf_pages(view: ReportView, figures: dict[str, Figure], dependence_chart: An
 
 def number_pages(pages: list[Figure], view: ReportView) -> None:
     """'page k of n' at the foot of every page."""
-    with plt.rc_context(chart_style(view.chart_lang)):
+    with plt.rc_context(dict(view.style)):
         for k, fig in enumerate(pages, start=1):
             fig.text(0.5, 0.02, view.page_of.format(k=k, n=len(pages)), ha="center", fontsize=8, color="#444")

@@ -37,7 +37,8 @@ import pandas as pd
 
 from . import i18n
 from .disclosure import firm_names, public_sector_warnings, public_unmet_total, withhold_firms
-from .fonts import chart_lang
+from .fonts import chart_lang, chart_style
+from .i18n import Label, Say
 from .text import html_text
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
 
     from .compare import ChangesSince
     from .forecast import Forecast
-    from .sensitivity import DependenceSection
+    from .sensitivity import DependenceSection, Sensitivity
 
 Audience = Literal["planner", "public"]
 AUDIENCES: tuple[Audience, ...] = ("planner", "public")
@@ -73,44 +74,6 @@ RESOURCE_COLOURS = {"floor_area_m2": "#1a9850", "land_m2": "#8c510a", "grid_powe
 
 # --------------------------------------------------------------------------------------------
 # texts
-
-
-@dataclass(frozen=True)
-class Label:
-    """One text, ready to draw: ``html`` for a page in the view's language (escaped; with
-    ``both``, each language in its own span), ``plain`` for a chart or the PDF in the charts'
-    language (:func:`chart_lang`), ``lines`` the same with the languages on two lines."""
-
-    html: markupsafe.Markup
-    plain: str
-    lines: str
-
-    def __str__(self) -> str:
-        return str(self.html)
-
-    def __html__(self) -> str:  # Jinja2 places it as the HTML it is, without escaping it again
-        return str(self.html)
-
-
-@dataclass(frozen=True)
-class Say:
-    """Texts to labels in one page language and one chart language."""
-
-    lang: str
-    chart_lang: str
-
-    def __call__(self, text: i18n.Text) -> Label:
-        return Label(i18n.html(text, self.lang), text.pick(self.chart_lang), text.pick(self.chart_lang, "\n"))
-
-    def map(self, text: i18n.Text) -> str:
-        """The text as map HTML (escaped with :func:`model.text.html_text`: branca renders it twice)."""
-        return str(i18n.html(text, self.lang, html_text))
-
-    def key(self, key: str, **fields: Any) -> Label:
-        return self(i18n.t(key, **fields))
-
-    def map_key(self, key: str, **fields: Any) -> str:
-        return self.map(i18n.t(key, **fields))
 
 
 def messages(say: Say) -> Mapping[str, Label]:
@@ -921,8 +884,11 @@ class ReportView:
 
     lang: str
     chart_lang: str
+    #: matplotlib settings of the charts and the PDF (the font for the chart language)
+    style: Mapping[Any, Any]
     page_lang: str
     switch: markupsafe.Markup
+    switch_css: str
     switch_js: str
     title: str
     pdf_title: str
@@ -961,8 +927,8 @@ def report_view(forecast: Forecast, manifest: Mapping[str, Any] | None = None, *
     started = manifest.get("run", {}).get("started_utc") if manifest is not None else None
     name = forecast.scenario.name
     return ReportView(
-        lang=lang, chart_lang=say.chart_lang, page_lang=i18n.page_lang(lang), switch=i18n.switch_html(lang),
-        switch_js=i18n.SWITCH_JS if lang == "both" else "",
+        lang=lang, chart_lang=say.chart_lang, style=chart_style(say.chart_lang), page_lang=i18n.page_lang(lang),
+        switch=i18n.switch_html(lang), switch_css=i18n.SWITCH_CSS, switch_js=i18n.SWITCH_JS if lang == "both" else "",
         title=i18n.t("page.title", scenario=name).pick(lang), pdf_title=f"Ten-year land forecast: {name}",
         h1=say.key("page.h1", scenario=name), description=forecast.scenario.description,
         made=say.key("page.made", date=i18n.date(started)) if started else None,
@@ -974,7 +940,8 @@ def report_view(forecast: Forecast, manifest: Mapping[str, Any] | None = None, *
         changes=changes_view(changes, changes_label, say) if changes is not None else None,
         dependence=dependence_view(dependence, lang) if dependence is not None else None,
         dependence_chart=dependence_chart, charts=chart_data(forecast, say), chart_files=CHARTS,
-        downloads=tuple(downloads), manifest=manifest_view(manifest, say) if manifest is not None else None, messages=messages(say),
+        downloads=tuple(downloads), manifest=manifest_view(manifest, say) if manifest is not None else None,
+        messages=messages(say),
         fonts_note=say.chart_lang != lang, page_of=_pattern("pdf.page", say), part_of=_pattern("pdf.part", say))
 
 
@@ -982,3 +949,68 @@ def _pattern(key: str, say: Say) -> str:
     """A message whose fields only the renderer knows (the page's number), with its fields left as
     ``{k}`` and ``{n}`` for :meth:`str.format`."""
     return say.key(key, k="{k}", n="{n}").plain
+
+
+# --------------------------------------------------------------------------------------------
+# the sensitivity run's page and tornado chart
+
+
+@dataclass(frozen=True)
+class SensitivityView:
+    """The page of a sensitivity run in one language: its section and the page's fixed words."""
+
+    dependence: DependenceView
+    messages: Mapping[str, Label]
+    lang: str
+    page_lang: str
+    switch: markupsafe.Markup
+    switch_css: str
+    switch_js: str
+
+
+def sensitivity_view(section: DependenceSection, manifest: Mapping[str, Any],
+                     lang: str = i18n.DEFAULT_LANG) -> SensitivityView:
+    """The sensitivity run's page (``manifest``: the sensitivity run's own) in ``lang``."""
+    i18n.check_lang(lang)
+    say = Say(lang, chart_lang(lang))
+    return SensitivityView(
+        dependence=dependence_view(section, lang, manifest), messages=messages(say), lang=lang,
+        page_lang=i18n.page_lang(lang), switch=i18n.switch_html(lang), switch_css=i18n.SWITCH_CSS,
+        switch_js=i18n.SWITCH_JS if lang == "both" else "")
+
+
+@dataclass(frozen=True)
+class TornadoView:
+    """The tornado chart as data: a panel per headline (its title and, by group, the change at the
+    low and at the high end of the group's range, largest effect last), and its words."""
+
+    panels: tuple[tuple[str, pd.DataFrame], ...]
+    title: str
+    low: str
+    high: str
+    none: str
+    style: Mapping[Any, Any]
+
+
+def tornado_view(sens: Sensitivity, lang: str = i18n.DEFAULT_LANG) -> TornadoView:
+    """The tornado chart of a sensitivity run (``sens``: a :class:`model.sensitivity.Sensitivity`)
+    in ``lang`` where a Chinese font is installed (:func:`model.fonts.chart_lang`); the unmet
+    demand in thousands of m2."""
+    from .sensitivity import TORNADO_BARS, headline_shortfall, tornado_data
+
+    say = Say(lang, chart_lang(lang))
+    head = headline_shortfall(sens.reference)
+    last = sens.scenario.year_range[-1]
+    titles = {"unmet": say.key("tornado.unmet").lines, "placements": say.key("tornado.placements").lines}
+    if head is not None:
+        titles["shortfall"] = say.key("tornado.shortfall", zone=i18n.zone_name(head[0]),
+                                      resource=i18n.value_text("resource", head[1]), central=head[2], last=last,
+                                      after=last + 1).lines
+    panels = []
+    for key, wide in tornado_data(sens).items():
+        scale = 1000.0 if key == "unmet" else 1.0
+        panels.append((titles[key], wide.tail(TORNADO_BARS)[["low", "high"]] / scale))
+    return TornadoView(
+        panels=tuple(panels), title=say.key("tornado.title", scenario=sens.scenario.name, bars=TORNADO_BARS).lines,
+        low=say.key("tornado.low").lines, high=say.key("tornado.high").lines, none=say.key("tornado.none").lines,
+        style=chart_style(say.chart_lang))

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model import i18n
-from model.report import cjk_font
+from model.fonts import cjk_font
 
 from .tiny_world import ROOT, write_tiny_world
 

@@ -339,15 +339,17 @@ def test_a_variant_that_contradicts_a_committed_project_is_a_finding_not_a_failu
 def test_the_tornado_chart_is_drawn_in_each_language(solved):
     import matplotlib.pyplot as plt
 
-    from model.report import cjk_font, tornado_figure
+    from model.fonts import cjk_font
+    from model.report import tornado_figure
     from model.sensitivity import tornado_data
+    from model.view import tornado_view
 
     _world, _sc, sens = solved
     keys = set(tornado_data(sens))
     assert {"unmet", "placements"} <= keys
     chinese = cjk_font() is not None
     for lang in ("en", "zh-hk", "both"):
-        fig = tornado_figure(sens, lang)
+        fig = tornado_figure(tornado_view(sens, lang))
         try:
             text = fig._suptitle.get_text() + " ".join(ax.get_title(loc="left") for ax in fig.axes)
             assert ("depends on" in text) == (lang != "zh-hk" or not chinese)
