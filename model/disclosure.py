@@ -50,7 +50,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -230,6 +230,13 @@ class PublicRelease:
     withheld: frozenset
     cells: pd.DataFrame = field(repr=False)
     figures: tuple[Figure, ...] = field(repr=False, default=())
+    #: the sites with their text as the public may read it (no firm of the enterprise list named:
+    #: :func:`withhold_firms` on ``name``, ``name_zh`` and ``source``)
+    sites: pd.DataFrame | None = field(repr=False, default=None)
+    #: the early-warning table under the rule (:func:`public_sector_warnings`)
+    warnings: pd.DataFrame | None = field(repr=False, default=None)
+    #: the floor area of demand left unmet by the last year, or None where it is withheld
+    unmet_total_m2: float | None = None
 
     def shown(self, *key) -> bool:
         return tuple(key) not in self.withheld
@@ -290,8 +297,12 @@ def forecast_figures(assignments: pd.DataFrame, site_zone: dict[str, str], site_
 
 
 def public_release(assignments: pd.DataFrame, sites: pd.DataFrame, years: Iterable[int],
-                   min_count: int = DEFAULT_PUBLIC_MIN_COUNT, confidential: bool = False) -> PublicRelease:
-    """The public release of a forecast's allocation: the enterprise cells and the withheld figures.
+                   min_count: int = DEFAULT_PUBLIC_MIN_COUNT, confidential: bool = False, *,
+                   enterprises: pd.DataFrame | None = None, early_warning: pd.DataFrame | None = None,
+                   demand_by_sector: pd.DataFrame | None = None) -> PublicRelease:
+    """The public release of a forecast's allocation: the enterprise cells and the withheld figures;
+    with the ``enterprises`` list, the sites' text as the public may read it; with the forecast's
+    ``early_warning`` and ``demand_by_sector``, the early warnings and the unmet total as published.
 
     ``sites``: site_id, zone and capacity_basis ("land" for land parcels) of every site."""
     years = [int(y) for y in years]
@@ -310,7 +321,17 @@ def public_release(assignments: pd.DataFrame, sites: pd.DataFrame, years: Iterab
         if key in withheld and not r["withheld"]:
             cells.loc[i, "withheld"] = True
             cells.loc[i, ["floor_area_m2", "first_year"]] = np.nan
-    return PublicRelease(min_count, confidential, withheld, cells.drop(columns="members"), tuple(figs))
+    release = PublicRelease(min_count, confidential, withheld, cells.drop(columns="members"), tuple(figs))
+    firms = firm_names(enterprises) if enterprises is not None else []
+    public_sites = sites.reset_index(drop=True)
+    if firms:
+        public_sites = public_sites.copy()
+        for col in ("name", "name_zh", "source"):
+            if col in public_sites:
+                public_sites[col] = [withhold_firms(v, firms) if isinstance(v, str) else v for v in public_sites[col]]
+    warnings = public_sector_warnings(early_warning, release) if early_warning is not None else None
+    unmet = public_unmet_total(demand_by_sector, release) if demand_by_sector is not None else None
+    return replace(release, sites=public_sites, warnings=warnings, unmet_total_m2=unmet)
 
 
 def public_enterprise_cells(placed: pd.DataFrame, min_count: int = DEFAULT_PUBLIC_MIN_COUNT,

@@ -267,7 +267,8 @@ class Forecast:
         """What the public outputs may show of this forecast (:mod:`model.disclosure`), made once."""
         pub = self.scenario.publication
         return public_release(self.allocation.assignments, self.inputs.sites, self.scenario.year_range,
-                              pub.public_min_count, pub.confidential)
+                              pub.public_min_count, pub.confidential, enterprises=self.inputs.enterprises,
+                              early_warning=self.early_warning, demand_by_sector=self.demand_by_sector)
 
 
 @dataclass(frozen=True)

@@ -21,13 +21,14 @@ import csv
 import datetime as dt
 import re
 import string
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
 
 import markupsafe
+import pandas as pd
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 
@@ -275,6 +276,125 @@ def switch_html(lang: str) -> markupsafe.Markup:
 
 
 # --------------------------------------------------------------------------------------------
+# words decided now, worded later: the presentation stage (model.view) decides what a page says
+# as specs and words them in one pass per language (:meth:`Say.words`)
+
+
+@dataclass(frozen=True)
+class Msg:
+    """The catalogue's message ``key`` with its ``fields`` (numbers, strings or other specs). With
+    a ``fallback`` (text from a file, such as an optimiser's reason written by an older version),
+    a key the catalogue lacks reads as the fallback, and fields the message does not take are left out."""
+
+    key: str
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    fallback: str | None = None
+
+
+@dataclass(frozen=True)
+class Num:
+    """A number with Hong Kong digit grouping (:func:`num`)."""
+
+    value: Any
+    decimals: int = 0
+    sign: bool = False
+
+
+@dataclass(frozen=True)
+class Pct:
+    """A share as a percentage (:func:`pct`)."""
+
+    value: Any
+    decimals: int = 0
+
+
+@dataclass(frozen=True)
+class Named:
+    """A zone, sector or district by its id (``kind`` zone, sector or district), or a coded value
+    by its prefix in the catalogue (``kind`` resource, scope, status, change, cause, hub, ...)."""
+
+    kind: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class Name:
+    """A name in English and Chinese (:func:`name`: English where it has no Chinese form)."""
+
+    en: Any
+    zh: Any = None
+
+
+@dataclass(frozen=True)
+class Date:
+    """A date in Hong Kong's long form (:func:`date`)."""
+
+    value: Any
+
+
+@dataclass(frozen=True)
+class Join:
+    """Specs joined, language by language, with ``sep`` (a string, or a :class:`Text` such as ", " and 、)."""
+
+    parts: tuple[Any, ...]
+    sep: Any = ", "
+
+
+def word(spec: Any) -> Text:
+    """A spec in words (a :class:`Text`); a plain value reads the same in both languages."""
+    if isinstance(spec, Text):
+        return spec
+    if isinstance(spec, Msg):
+        if spec.fallback is not None and spec.key not in catalogue():
+            return same(spec.fallback)
+        wanted = fields_of(spec.key) if spec.fallback is not None else spec.fields.keys()
+        return t(spec.key, **{k: v if isinstance(v, int | float) and not isinstance(v, bool) else word(v)
+                              for k, v in spec.fields.items() if k in wanted})
+    if isinstance(spec, Num):
+        return num(spec.value, spec.decimals, sign=spec.sign)
+    if isinstance(spec, Pct):
+        return pct(spec.value, spec.decimals)
+    if isinstance(spec, Named):
+        if spec.kind == "zone_short":  # a zone's label on the map: "NM: ..." for the Northern Metropolis
+            full = zone_name(spec.value)
+            return Text(full.en.replace("Northern Metropolis: ", "NM: "), full.zh)
+        names = {"zone": zone_name, "sector": sector_name, "district": district_name}
+        return names[spec.kind](spec.value) if spec.kind in names else value_text(spec.kind, spec.value)
+    if isinstance(spec, Name):
+        return name(spec.en, spec.zh)
+    if isinstance(spec, Date):
+        return date(spec.value)
+    if isinstance(spec, Join):
+        return join([word(p) for p in spec.parts], spec.sep if isinstance(spec.sep, Text) else same(spec.sep))
+    return same(spec)
+
+
+@dataclass(frozen=True)
+class Form:
+    """A spec worded in a form of its own, whatever the tree's (:meth:`Say.words`): ``text`` for
+    plain text in the page's language (a page's title element), ``title`` for a map page's title."""
+
+    form: str
+    spec: Any
+
+
+@dataclass(frozen=True)
+class Table:
+    """A frame whose ``words`` columns (specs, one per row) are worded and set beside its own."""
+
+    frame: Any
+    words: Mapping[str, Sequence[Any]]
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Rows as dicts: their ``plain`` values kept, their ``words`` (specs) worded, one dict per row."""
+
+    plain: tuple[Mapping[str, Any], ...]
+    words: tuple[Mapping[str, Any], ...]
+
+
+# --------------------------------------------------------------------------------------------
 # texts ready to draw
 
 
@@ -315,3 +435,30 @@ class Say:
 
     def map_key(self, key: str, **fields: Any) -> str:
         return self.map(t(key, **fields))
+
+    def words(self, tree: Any, form: str = "label") -> Any:
+        """Every spec in ``tree`` (dicts, lists and tuples of specs, None kept) in words: a
+        :class:`Label` (``form`` label), map HTML (``form`` map), plain text in the page's language
+        (``form`` text) or a page title (``form`` title: the languages joined by " / ", escaped for
+        a map page); a string is a spec too (it reads the same in both languages, escaped)."""
+        if tree is None:
+            return None
+        if isinstance(tree, Form):
+            return self.words(tree.spec, tree.form)
+        if isinstance(tree, Table):
+            return tree.frame.assign(**{k: pd.Series(self.words(list(v), form), index=tree.frame.index, dtype=object)
+                                        for k, v in tree.words.items()})
+        if isinstance(tree, Rows):
+            return tuple({**p, **self.words(dict(w), form)} for p, w in zip(tree.plain, tree.words, strict=True))
+        if isinstance(tree, dict):
+            return {k: self.words(v, form) for k, v in tree.items()}
+        if isinstance(tree, list | tuple):
+            return type(tree)(self.words(v, form) for v in tree)
+        text = word(tree)
+        if form == "map":
+            return self.map(text)
+        if form == "text":
+            return text.pick(self.lang)
+        if form == "title":
+            return html_text(text.pick(self.lang, " / "))
+        return self(text)

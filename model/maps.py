@@ -28,10 +28,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from branca.element import Element, Figure, MacroElement, Template
-from folium.map import Layer
 from folium.plugins import MarkerCluster
 
-from .i18n import SWITCH_CSS, SWITCH_JS
 from .layers import HK_GRID, WGS84
 from .schema import districts as district_table
 from .text import html_text as esc
@@ -133,7 +131,7 @@ def _new_map(view: MapView, tiles: str | None) -> folium.Map:
     fmap = folium.Map(location=HK_CENTRE, zoom_start=11, tiles=None, control_scale=True)
     if tiles:
         folium.TileLayer(tiles, name=view.layer_names["basemap"], control=True).add_to(fmap)
-    _page(fmap).header.add_child(Element(STYLE + f"<style>{SWITCH_CSS}</style>"))
+    _page(fmap).header.add_child(Element(STYLE + f"<style>{view.switch_css}</style>"))
     # the page's language for screen readers and fonts; with both, the Chinese spans carry their own
     _page(fmap).header.add_child(Element(
         f"<script>document.documentElement.setAttribute('lang', '{view.page_lang}');"
@@ -150,6 +148,21 @@ def zone_label_layer(labels: pd.DataFrame, name: str) -> folium.FeatureGroup:
     return layer
 
 
+def _use_table(head: list[str], rows: list[list[str]]) -> str:
+    """A site's use by year as an HTML table."""
+    cells = "".join(f"<th>{h}</th>" for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
+    return f"<table class='sp-table'><tr>{cells}</tr>{body}</table>"
+
+
+def site_popup(row: Any) -> str:
+    """A site's popup: name and id, where, what is available (the layers' map) or released, its use
+    by year (a forecast's map), its source and whether its figures are estimated."""
+    parts = [f"<b>{row.name}</b> ({row.id})", row.where, row.available, row.released,
+             _use_table(row.table_head, row.table) if row.table is not None else None, f"<i>{row.source}</i>"]
+    return "<br>".join(p for p in parts if p) + (f" {row.estimated}" if row.estimated else "")
+
+
 def site_layer(sites: gpd.GeoDataFrame, name: str, shapes: tuple[list[list], np.ndarray],
                slider: dict[Any, tuple[list[str], list[str]]], popup_width: int = 560) -> folium.FeatureGroup:
     """One group's sites, each filled with its colour and with its popup (``shapes``: the outline
@@ -159,7 +172,7 @@ def site_layer(sites: gpd.GeoDataFrame, name: str, shapes: tuple[list[list], np.
     for j, row in enumerate(sites.itertuples(index=False)):
         poly = folium.Polygon(
             outlines[j], color="#333", weight=2 if footprint[j] else 1, fill=True, fill_color=row.colour,
-            fill_opacity=0.8, tooltip=folium.Tooltip(""), popup=folium.Popup(row.popup, max_width=popup_width),
+            fill_opacity=0.8, tooltip=folium.Tooltip(""), popup=folium.Popup(site_popup(row), max_width=popup_width),
             class_name=f"sp-site sp-{row.group}" + (" sp-footprint" if footprint[j] else ""),
         )
         poly.add_to(layer)
@@ -167,20 +180,32 @@ def site_layer(sites: gpd.GeoDataFrame, name: str, shapes: tuple[list[list], np.
     return layer
 
 
-def enterprise_layer(markers: pd.DataFrame, name: str, *, clustered: bool) -> Layer:
-    """Enterprises (the planner's map: each one, clustered when dense) or cells of enterprises (the public's)."""
-    layer: Layer
-    if clustered:
-        layer = MarkerCluster(name=name, show=True, options={"disableClusteringAtZoom": 14, "spiderfyOnMaxZoom": True})
-    else:
-        layer = folium.FeatureGroup(name=name, show=True)
+def public_enterprise_layer(markers: pd.DataFrame, name: str) -> folium.FeatureGroup:
+    """The public map's cells of enterprises by site (or zone) and sector: sector and count, where, detail."""
+    layer = folium.FeatureGroup(name=name, show=True)
     for row in markers.itertuples(index=False):
         folium.CircleMarker(
             location=(row.lat, row.lon), radius=row.radius, color="#222", weight=1, fill=True,
-            fill_color=row.colour, fill_opacity=row.opacity, tooltip=row.tooltip,
-            popup=folium.Popup(row.popup, max_width=row.popup_width), class_name=row.css,
+            fill_color=row.colour, fill_opacity=row.opacity, tooltip=f"{row.sector}: {row.enterprises}",
+            popup=folium.Popup(f"<b>{row.sector}</b> {row.where}<br>{row.detail}", max_width=320),
+            class_name=row.css,
         ).add_to(layer)
     return layer
+
+
+def planner_enterprise_layer(markers: pd.DataFrame, name: str) -> MarkerCluster:
+    """The planner map's enterprises, clustered when dense: name and id, size, site and years, why
+    there, the next-best site and the cost of moving there."""
+    cluster = MarkerCluster(name=name, show=True, options={"disableClusteringAtZoom": 14, "spiderfyOnMaxZoom": True})
+    for row in markers.itertuples(index=False):
+        move = f" {row.move}" if row.move else ""
+        popup = (f"<b>{row.name}</b> ({row.id})<br>{row.size}<br>{row.at}<br>{row.why}<br>{row.next}{move}")
+        folium.CircleMarker(
+            location=(row.lat, row.lon), radius=row.radius, color="#222", weight=1, fill=True,
+            fill_color=row.colour, fill_opacity=row.opacity, tooltip=f"{row.name} ({row.sector})",
+            popup=folium.Popup(popup, max_width=380), class_name=row.css,
+        ).add_to(cluster)
+    return cluster
 
 
 def line_layer(lines: pd.DataFrame, name: str, *, show: bool = False, colour: str = "#444", weight: float = 1,
@@ -210,7 +235,7 @@ def hub_layer(hubs: pd.DataFrame, name: str) -> folium.FeatureGroup:
     layer = folium.FeatureGroup(name=name, show=True)
     for row in hubs.itertuples(index=False):
         folium.CircleMarker((row.lat, row.lon), radius=5, color=row.colour, weight=2, fill=True,
-                            fill_color="#ffffff", fill_opacity=1.0, tooltip=row.tooltip,
+                            fill_color="#ffffff", fill_opacity=1.0, tooltip=f"{row.name} ({row.kind})",
                             class_name="sp-hub").add_to(layer)
     return layer
 
@@ -222,7 +247,7 @@ _SWATCH = {"box": "background:{c}", "disc": "background:{c};border-radius:6px",
 def _legend(view: MapView) -> _Control:
     """The legend box: the view's entries (swatches and their labels), its title and note."""
     items = ""
-    for kind, colour, label in view.legend:
+    for kind, colour, label in view.legend[["kind", "colour", "label"]].itertuples(index=False):
         if kind == "heading":
             items += f"<div style='margin-top:4px'><b>{label}</b></div>"
         else:
@@ -249,9 +274,10 @@ def draw_map(view: MapView, tiles: str | None = "OpenStreetMap") -> folium.Map:
         site_layer(view.sites.iloc[rows], names[f"utilisation.{group}"],
                    ([shapes[0][j] for j in rows], shapes[1][rows]), slider,
                    popup_width=view.popup_width).add_to(fmap)
-    if view.markers is not None:
-        key = "enterprises" if view.clustered else "enterprises_public"
-        enterprise_layer(view.markers, names[key], clustered=view.clustered).add_to(fmap)
+    if view.markers is not None and view.audience == "public":
+        public_enterprise_layer(view.markers, names["enterprises_public"]).add_to(fmap)
+    elif view.markers is not None:
+        planner_enterprise_layer(view.markers, names["enterprises"]).add_to(fmap)
     if view.links is not None:
         line_layer(view.links, names["links"]).add_to(fmap)
     if view.rings is not None and view.moves is not None:
@@ -260,11 +286,11 @@ def draw_map(view: MapView, tiles: str | None = "OpenStreetMap") -> folium.Map:
     folium.LayerControl(collapsed=False).add_to(fmap)
     if view.page_title:
         _page(fmap).header.add_child(Element(f"<title>{view.page_title}</title>"))
-    if view.legend:
+    if len(view.legend):
         fmap.get_root().add_child(_legend(view))
     fmap.get_root().add_child(_year_slider(view, slider))
     if view.switch:
-        fmap.get_root().add_child(_Control(f"<div class='sp-box sp-lang'>{view.switch}</div>", SWITCH_JS))
+        fmap.get_root().add_child(_Control(f"<div class='sp-box sp-lang'>{view.switch}</div>", view.switch_js))
     return fmap
 
 

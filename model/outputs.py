@@ -18,19 +18,25 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from .errors import InputError
-from .provenance import project_root
-from .spreadsheet import FORMULA_TRIGGERS, restore_text, spreadsheet_safe, spreadsheet_safe_frame  # noqa: F401
+from .provenance import manifest_header, project_root, run_block, warning_rows
+from .run import CHANGE_FRAMES, DATA_DIR, PackedRun, RunRecord, pack_run, record_extra, run_data
+from .spreadsheet import (  # noqa: F401
+    FORMULA_TRIGGERS,
+    csv_text,
+    restore_text,
+    spreadsheet_safe,
+    spreadsheet_safe_frame,
+)
+from .text import json_text
 
 if TYPE_CHECKING:  # for annotations only: this module imports the model's heavier modules where it uses them
-    from .compare import ChangesSince
     from .forecast import Forecast
-    from .sensitivity import DependenceSection
-    from .view import Audience, MapView, TablesView
+    from .view import Audience, RunViews
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 #: longest label in a run folder's name (file systems allow 255 bytes per name)
@@ -220,32 +226,14 @@ def atomic_run_dir(out_root: str | Path, name: str) -> Iterator[RunFolder]:
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """The one CSV writer: UTF-8, no index, ``\\n`` line ends, formula-safe text cells.
-
-    Numbers leave exactly as computed: integers as integers, floats in their shortest form that
-    reads back to the same double (Python's ``repr``: ``1773875.0``, ``0.30000000000000004``), so
-    no digit is lost and ordinary values never get an exponent (only below 1e-4 or from 1e16 up)."""
-    spreadsheet_safe_frame(frame).to_csv(path, index=False, float_format=None, lineterminator="\n")
+    """The one CSV writer: UTF-8, the one CSV form (:func:`model.spreadsheet.csv_text`: formula-safe
+    text cells, numbers exactly as computed)."""
+    path.write_text(csv_text(frame), encoding="utf-8", newline="")
 
 
-def write_gpkg_layer(frame, path: Path, layer: str) -> None:
-    """One layer of a GeoPackage, with formula-safe text fields (they are opened in spreadsheets too)."""
-    spreadsheet_safe_frame(frame).to_file(path, layer=layer, driver="GPKG", engine="pyogrio")
-
-
-def _json_value(value):
-    """What ``json`` cannot write itself: a NumPy number as the Python number it holds (exactly, an
-    integer stays an integer), anything else as its text."""
-    import numpy as np
-
-    if isinstance(value, np.generic):
-        return value.item()
-    return str(value)
-
-
-def write_json(obj, path: Path) -> None:
-    """The one JSON writer: floats in their shortest exact form (``repr``), integers as integers."""
-    path.write_text(json.dumps(obj, indent=2, sort_keys=True, default=_json_value) + "\n", encoding="utf-8")
+def write_json(obj: Any, path: Path) -> None:
+    """The one JSON writer (:func:`model.text.json_text`: floats in their shortest exact form)."""
+    path.write_text(json_text(obj), encoding="utf-8")
 
 
 def write_csv_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
@@ -268,167 +256,140 @@ def write_csv_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
 # forecast run folders
 
 
-@dataclass(frozen=True)
-class RunRecord:
-    """What the CLI knows of a run beyond its results: the command line (``argv`` after the
-    program name), the warnings it raised, the solver's log, and last year's run folder."""
-
-    argv: tuple[str, ...] = ()
-    warnings: tuple = ()
-    solver_log: str = ""
-    previous_run: str | None = None
-    anchor_run: str | None = None
-    #: a sensitivity run folder whose section "What this forecast depends on" goes into the report
-    sensitivity_run: str | None = None
-    dependence: DependenceSection | None = None
-    dependence_chart_png: bytes | None = None
-    #: what changed since last year's forecast (model.compare.ChangesSince), with --previous
-    changes: ChangesSince | None = None
-    #: the language of the maps and the report: en, zh-hk or both (model.i18n.LANGS)
-    lang: str = "both"
-
-
-def _write_run_record(record: RunRecord, folder: Path, root: Path, *, solver: bool = True) -> None:
-    """warnings.csv (every warning, one row each, its paths relative to the project ``root`` as in
-    the manifest) and, for runs that solve, solver.log."""
-    from .provenance import portable_path, portable_text
-
-    rows = [{"category": w.category, "file": portable_path(w.file, root) if w.file else w.file, "item": w.item,
-             "kind": w.kind, "message": portable_text(w.message, root, w.file)}
-            for w in record.warnings]
-    write_csv(pd.DataFrame(rows, columns=["category", "file", "item", "kind", "message"]), folder / "warnings.csv")
-    if solver:
-        (folder / "solver.log").write_text(record.solver_log, encoding="utf-8")
-
-
-def manifest_header(kind: str, scenario, files, record: RunRecord) -> dict:
-    """The portable part of a manifest that every run kind shares (see :mod:`model.provenance`)."""
-    from .provenance import input_digests, portable_command, portable_path, portable_settings, project_root, versions
-
-    root = project_root(scenario.folder)
-    header = {
-        "command": f"siteplan {kind} " + portable_command(list(record.argv), root),
-        "scenario": portable_settings(scenario.settings_dict(), root),
-        "seed": scenario.seed,
-        "inputs": input_digests(files, root),
-        "versions": versions(),
-        "warnings": len(record.warnings),
-    }
-    if kind == "forecast":
-        header["previous_run"] = portable_path(record.previous_run, root) if record.previous_run else None
-        header["anchor_run"] = portable_path(record.anchor_run, root) if record.anchor_run else None
-        header["sensitivity_run"] = portable_path(record.sensitivity_run, root) if record.sensitivity_run else None
-    return header
-
-
-def _run_block(started_utc: datetime) -> dict:
-    from .provenance import machine
-
-    return {"started_utc": f"{started_utc:%Y-%m-%dT%H:%M:%SZ}", **machine()}
-
-
-def write_tables(tables: TablesView, folder: Path) -> None:
-    """The planner's tables as CSV and its GIS layers in ``sites.gpkg``."""
-    for file, frame in tables.csv.items():
-        write_csv(frame, folder / file)
-    for layer, frame in tables.gpkg.items():
-        write_gpkg_layer(frame, folder / "sites.gpkg", layer)
-
-
-def write_maps(views: Mapping[str, MapView], folder: Path) -> None:
-    """Each map view as a self-contained HTML page, by file name."""
-    from .maps import draw_map, offline_html
-
-    for file, view in views.items():
-        (folder / file).write_text(offline_html(draw_map(view)), encoding="utf-8")
-
-
 #: the maps of a forecast run folder by file name, with their audience
 MAP_FILES: dict[str, Audience] = {"map.html": "planner", "map_public.html": "public"}
+#: the tables of "what changed since last year" written as CSV, by frame
+CHANGE_FILES = {"enterprises": "changes_since_last_year.csv", "shortfalls": "shortfall_changes.csv",
+                "supply": "supply_changes.csv"}
+WARNING_COLUMNS = ["category", "file", "item", "kind", "message"]
 
 
-def forecast_views(forecast: Forecast, record: RunRecord) -> tuple[TablesView, dict[str, MapView]]:
-    """The planner's tables and the two maps of a forecast (``map.html`` for the planner,
-    ``map_public.html`` for the public) in the record's language: drawn from the run alone (a run
-    read back with :func:`model.run.load_run` gives the same views)."""
-    from .view import map_view, tables_view
+def forecast_downloads(record: RunRecord) -> list[str]:
+    """The files of a forecast run folder the report links to (all but the report page itself)."""
+    from .view import TABLE_FILES
 
-    last_plan = record.changes.last_plan if record.changes is not None else None
-    maps = {file: map_view(forecast, audience, record.lang, last_plan=last_plan, last_label=record.previous_run or "")
-            for file, audience in MAP_FILES.items()}
-    return tables_view(forecast), maps
+    files = [*TABLE_FILES, "sites.gpkg", *MAP_FILES, "manifest.json", "warnings.csv", "solver.log", "report.pdf"]
+    if record.changes is not None:
+        files += list(CHANGE_FILES.values())
+    return sorted(files)
 
 
-def write_run_data(forecast, folder: Path, record: RunRecord) -> None:
+def _write_run_dir(folder: Path, packed: PackedRun) -> None:
     """The run as data in ``folder/run/`` (:mod:`model.run`): every frame as Parquet (layers as
-    GeoParquet), ``run.json``, and what the report needs of the command that made it
-    (``record.json``: language, last year's run and the changes since, the sensitivity section and
-    its chart), so that ``siteplan render`` redraws the run without solving."""
-    from .run import DATA_DIR, run_data
-
+    GeoParquet), ``run.json``, ``record.json`` and the changes since last year and the
+    sensitivity's chart where the run has them."""
     data = folder / DATA_DIR
     data.mkdir()
-    frames, run_record = run_data(forecast)
-    for stem, frame in frames.items():
+    for stem, frame in packed.frames.items():
         if frame is not None:
             frame.to_parquet(data / f"{stem}.parquet")
-    write_json(run_record, data / "run.json")
-    extra = {"lang": record.lang, "previous_run": record.previous_run,
-             "dependence": record.dependence.model_dump(mode="json") if record.dependence is not None else None}
-    if record.changes is not None:
-        for name in ("shortfalls", "enterprises", "causes", "supply", "last_plan"):
-            getattr(record.changes, name).to_parquet(data / f"changes_{name}.parquet")
-        extra["changes_previous_run"] = record.changes.previous_run
-    if record.dependence_chart_png:
-        (data / "tornado.png").write_bytes(record.dependence_chart_png)
-    write_json(extra, data / "record.json")
+    for name, frame in packed.changes.items():
+        frame.to_parquet(data / f"changes_{name}.parquet")
+    if packed.tornado_png:
+        (data / "tornado.png").write_bytes(packed.tornado_png)
+    (data / "run.json").write_text(json_text(packed.data), encoding="utf-8")
+    (data / "record.json").write_text(json_text(packed.extra), encoding="utf-8")
 
 
-def forecast_manifest(forecast, record: RunRecord, now: datetime, timings: dict) -> dict:
-    """manifest.json of a forecast run."""
-    alloc = forecast.allocation
-    return {
-        **manifest_header("forecast", forecast.scenario, forecast.input_files, record),
-        "solver": {
-            "name": alloc.solver, "status": alloc.status, "objective": alloc.objective, "bound": alloc.bound,
-            "gap": alloc.gap, "mip_gap_requested": forecast.scenario.allocation.mip_gap,
-            "stopped_by_clock": alloc.status == "time_limit", "proven_bound": alloc.bound is not None,
-            "variables": alloc.n_variables, "constraints": alloc.n_constraints,
-            "time_limit_s": forecast.scenario.allocation.time_limit_s,
-        },
-        "explanations": {
-            "level": alloc.explanations.level, "exact_move_costs": alloc.explanations.exact_move_costs,
-            "lower_bound_move_costs": alloc.explanations.lower_bound_move_costs,
-            "lp_resolves": alloc.explanations.lp_resolves, "note": alloc.explanations.note,
-        },
-        "peak_memory_mb": round(alloc.peak_memory_mb, 1),
-        "counts": {"enterprises": len(alloc.assignments), "assigned": len(alloc.assigned),
-                   "unassigned": len(alloc.unassigned), "sites": len(forecast.inputs.sites)},
-        "timings_s": {k: round(v, 3) for k, v in timings.items()},
-        "run": _run_block(now),
-    }
+def write_run_data(forecast: Forecast, folder: Path, record: RunRecord) -> None:
+    """The run as data in ``folder/run/``, so that ``siteplan render`` redraws it without solving."""
+    frames, data = run_data(forecast)
+    extra, changes = record_extra(record)
+    _write_run_dir(folder, PackedRun(frames=frames, data=data, extra=extra, changes=changes,
+                                     tornado_png=record.dependence_chart_png, manifest={}, warnings=[], solver_log=""))
+
+
+def _write_record_files(folder: Path, packed: PackedRun | None, source: Path | None) -> None:
+    """The run as data, warnings.csv and solver.log: from ``packed``, or copied from the ``source`` folder."""
+    if packed is not None:
+        _write_run_dir(folder, packed)
+        (folder / "warnings.csv").write_text(csv_text(pd.DataFrame(packed.warnings, columns=WARNING_COLUMNS)),
+                                             encoding="utf-8", newline="")
+        (folder / "solver.log").write_text(packed.solver_log, encoding="utf-8")
+    elif source is not None:
+        for file in ("warnings.csv", "solver.log"):
+            if (source / file).is_file():
+                shutil.copyfile(source / file, folder / file)
+        shutil.copytree(source / DATA_DIR, folder / DATA_DIR)
+
+
+def _write_forecast_folder(folder: Path, views: RunViews, drawn: dict[str, Any], changes: Mapping[str, Any], *,
+                           packed: PackedRun | None = None, source: Path | None = None,
+                           manifest: dict[str, Any] | None = None, started: float = 0.0) -> None:
+    """Everything a forecast run folder holds, written at once: the record (``packed``: the run as
+    data, warnings, the solver's log, the manifest with the time its writing took; or, for a run
+    redrawn, copied from the ``source`` folder with the given ``manifest``), the planner's tables and
+    GeoPackage, what changed since last year, the maps, the charts, the PDF and the report page (``drawn``)."""
+    import time as _time
+
+    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    _write_record_files(folder, packed, source)
+    tables = views.tables
+    if tables is not None:
+        for file, frame in tables.csv.items():
+            (folder / file).write_text(csv_text(frame), encoding="utf-8", newline="")
+        for layer, frame in tables.gpkg.items():  # formula-safe too: GIS fields are opened in spreadsheets
+            spreadsheet_safe_frame(frame).to_file(folder / "sites.gpkg", layer=layer, driver="GPKG", engine="pyogrio")
+    for name, file in CHANGE_FILES.items():
+        if name in changes:
+            (folder / file).write_text(csv_text(changes[name]), encoding="utf-8", newline="")
+    for file, page in drawn["maps"].items():
+        (folder / file).write_text(page, encoding="utf-8")
+    (folder / "charts").mkdir()
+    for file, fig in drawn["charts"].items():
+        fig.savefig(folder / "charts" / file, dpi=110, metadata={"Software": None})
+    if drawn["tornado_png"]:
+        (folder / "charts" / "tornado.png").write_bytes(drawn["tornado_png"])
+    with PdfPages(folder / "report.pdf", metadata={"Creator": None, "Producer": None, "CreationDate": None,
+                                                   "Title": drawn["pdf_title"]}) as pdf:
+        for page in drawn["pdf"]:
+            pdf.savefig(page)
+    for fig in [*drawn["charts"].values(), *drawn["pdf"]]:
+        plt.close(fig)
+    (folder / "report.html").write_text(drawn["report"], encoding="utf-8")
+    if packed is not None:
+        timings = {**packed.manifest["timings_s"], "write_s": round(_time.perf_counter() - started, 3)}
+        manifest = {**packed.manifest, "timings_s": timings}
+    (folder / "manifest.json").write_text(json_text(manifest), encoding="utf-8")
 
 
 def write_forecast_run(forecast: Forecast, out_root: str | Path, record: RunRecord | None = None) -> RunFolder:
-    """Write a forecast's run folder atomically: tables, maps, GeoPackage, report, manifest,
-    warnings, the solver's log and the run as data (``run/``, see :func:`write_run_data`)."""
+    """Write a forecast's run folder atomically: the run packed as data (:func:`model.run.pack_run`),
+    presented for the planner and the public in the record's language (:func:`model.view.present`),
+    drawn (:mod:`model.report`, :mod:`model.maps`), then written at once."""
+    import io
     import time as _time
+
+    import matplotlib.pyplot as plt
+
+    from .maps import draw_map, offline_html
+    from .report import chart_figures, number_pages, pdf_pages, render_report
+    from .view import present
 
     record = record or RunRecord()
     started = _time.perf_counter()
     now = datetime.now(UTC)
-    name = run_name("forecast", forecast.scenario.name, now)
-    tables, maps = forecast_views(forecast, record)
-    with atomic_run_dir(out_root, name) as run:
-        write_tables(tables, run.tmp)
-        write_maps(maps, run.tmp)
-        _write_run_record(record, run.tmp, project_root(forecast.scenario.folder))
-        write_run_data(forecast, run.tmp, record)
-        timings = {**forecast.timings_s, "write_s": round(_time.perf_counter() - started, 3)}
-        write_json(forecast_manifest(forecast, record, now, timings), run.tmp / "manifest.json")
-        # the report shows the manifest as written (and as 'siteplan render' reads it back)
-        manifest = json.loads((run.tmp / "manifest.json").read_text(encoding="utf-8"))
-        _write_report(forecast, run.tmp, manifest, record)
+    downloads = forecast_downloads(record)
+    png = record.dependence_chart_png if record.dependence is not None else None
+    tornado = plt.imread(io.BytesIO(png), format="png") if png else None
+    with atomic_run_dir(out_root, run_name("forecast", forecast.scenario.name, now)) as run:
+        packed = pack_run(forecast, record, now)
+        views = present(forecast, record.lang, last_plan=record.changes.last_plan if record.changes else None,
+                        last_label=record.previous_run or "", manifest=packed.manifest, downloads=downloads,
+                        changes=record.changes, changes_label=packed.manifest.get("previous_run") or "",
+                        dependence=record.dependence, dependence_chart="charts/tornado.png" if png else None)
+        report = views.report
+        if report is None:
+            raise RuntimeError("the presentation stage made no report")
+        charts = chart_figures(report)
+        pages = pdf_pages(report, charts, tornado)
+        number_pages(pages, report)
+        drawn = {"charts": charts, "pdf": pages, "report": render_report(report), "pdf_title": report.pdf_title,
+                 "tornado_png": png, "maps": {file: offline_html(draw_map(views.maps[aud]))
+                                               for file, aud in MAP_FILES.items()}}
+        _write_forecast_folder(run.tmp, views, drawn, packed.changes, packed=packed, started=started)
     return run
 
 
@@ -437,66 +398,55 @@ def write_rendered_run(forecast: Forecast, source: Path, out_root: str | Path, r
     render``): the tables, GeoPackage, maps, report and PDF drawn again from the run read back
     (:func:`model.run.load_run`) in ``record.lang``; the run's own record (``warnings.csv``,
     ``solver.log``, ``run/``) copied; the manifest the run's own, with a ``rendered`` block."""
-    from .provenance import versions
-
-    source = Path(source)
-    manifest = json.loads((source / "manifest.json").read_text(encoding="utf-8"))
-    now = datetime.now(UTC)
-    name = run_name("render", forecast.scenario.name, now)
-    tables, maps = forecast_views(forecast, record)
-    with atomic_run_dir(out_root, name) as run:
-        write_tables(tables, run.tmp)
-        write_maps(maps, run.tmp)
-        for file in ("warnings.csv", "solver.log"):
-            if (source / file).is_file():
-                shutil.copyfile(source / file, run.tmp / file)
-        shutil.copytree(source / "run", run.tmp / "run")
-        manifest = {**manifest, "rendered": {"from": source.name, "lang": record.lang, "versions": versions(),
-                                             "started_utc": f"{now:%Y-%m-%dT%H:%M:%SZ}"}}
-        write_json(manifest, run.tmp / "manifest.json")
-        manifest = json.loads((run.tmp / "manifest.json").read_text(encoding="utf-8"))
-        _write_report(forecast, run.tmp, manifest, record)
-    return run
-
-
-def _write_report(forecast: Forecast, folder: Path, manifest: dict, record: RunRecord) -> None:
-    """report.html and its charts (PNG files in charts/), and report.pdf (A4, page numbers): the
-    public report view (:func:`model.view.report_view`) drawn by :mod:`model.report`."""
     import io
 
     import matplotlib.pyplot as plt
-    from matplotlib.backends.backend_pdf import PdfPages
 
+    from .maps import draw_map, offline_html
+    from .provenance import versions
     from .report import chart_figures, number_pages, pdf_pages, render_report
-    from .view import report_view
+    from .view import present
 
-    if record.changes is not None:
-        write_csv(record.changes.enterprises, folder / "changes_since_last_year.csv")
-        write_csv(record.changes.shortfalls, folder / "shortfall_changes.csv")
-        write_csv(record.changes.supply, folder / "supply_changes.csv")
-    chart = tornado = None
-    if record.dependence is not None and record.dependence_chart_png:
-        chart = "charts/tornado.png"
-        tornado = plt.imread(io.BytesIO(record.dependence_chart_png), format="png")
-    downloads = sorted([*(p.name for p in folder.iterdir() if p.is_file() and p.name != OWNER_FILE), "report.pdf"])
-    view = report_view(forecast, manifest, lang=record.lang, downloads=downloads, changes=record.changes,
-                       changes_label=(manifest.get("previous_run") or "") if record.changes is not None else "",
-                       dependence=record.dependence, dependence_chart=chart)
-    (folder / "charts").mkdir()
-    figs = chart_figures(view)
-    for file, fig in figs.items():
-        fig.savefig(folder / "charts" / file, dpi=110, metadata={"Software": None})
-    if chart is not None and record.dependence_chart_png:
-        (folder / chart).write_bytes(record.dependence_chart_png)
-    pages = pdf_pages(view, figs, tornado)
-    number_pages(pages, view)
-    with PdfPages(folder / "report.pdf", metadata={"Creator": None, "Producer": None, "CreationDate": None,
-                                                   "Title": view.pdf_title}) as pdf:
-        for page in pages:
-            pdf.savefig(page)
-    for fig in [*figs.values(), *pages]:
-        plt.close(fig)
-    (folder / "report.html").write_text(render_report(view), encoding="utf-8")
+    source = Path(source)
+    now = datetime.now(UTC)
+    manifest = json.loads((source / "manifest.json").read_text(encoding="utf-8"))
+    manifest = {**manifest, "rendered": {"from": source.name, "lang": record.lang, "versions": versions(),
+                                         "started_utc": f"{now:%Y-%m-%dT%H:%M:%SZ}"}}
+    manifest = json.loads(json_text(manifest))  # the report shows the manifest as written
+    png = record.dependence_chart_png if record.dependence is not None else None
+    tornado = plt.imread(io.BytesIO(png), format="png") if png else None
+    with atomic_run_dir(out_root, run_name("render", forecast.scenario.name, now)) as run:
+        views = present(forecast, record.lang, last_plan=record.changes.last_plan if record.changes else None,
+                        last_label=record.previous_run or "", manifest=manifest,
+                        downloads=forecast_downloads(record), changes=record.changes,
+                        changes_label=manifest.get("previous_run") or "", dependence=record.dependence,
+                        dependence_chart="charts/tornado.png" if png else None)
+        report = views.report
+        if report is None:
+            raise RuntimeError("the presentation stage made no report")
+        charts = chart_figures(report)
+        pages = pdf_pages(report, charts, tornado)
+        number_pages(pages, report)
+        drawn = {"charts": charts, "pdf": pages, "report": render_report(report), "pdf_title": report.pdf_title,
+                 "tornado_png": png, "maps": {file: offline_html(draw_map(views.maps[aud]))
+                                               for file, aud in MAP_FILES.items()}}
+        changes = {name: getattr(record.changes, name) for name in CHANGE_FRAMES} if record.changes else {}
+        _write_forecast_folder(run.tmp, views, drawn, changes, source=source, manifest=manifest)
+    return run
+
+
+def _write_run_record(record: RunRecord, folder: Path, root: Path, *, solver: bool = True) -> None:
+    """warnings.csv (every warning, one row each, its paths relative to the project ``root`` as in
+    the manifest) and, for runs that solve, solver.log."""
+    write_csv(pd.DataFrame(warning_rows(record.warnings, root), columns=WARNING_COLUMNS), folder / "warnings.csv")
+    if solver:
+        (folder / "solver.log").write_text(record.solver_log, encoding="utf-8")
+
+
+def _header(kind: str, scenario: Any, files: Any, record: RunRecord) -> dict[str, Any]:
+    """The manifest's portable header of a sweep or sensitivity run (:func:`model.provenance.manifest_header`)."""
+    return manifest_header(kind, scenario.folder, scenario.settings_dict(), scenario.seed, files, record.argv,
+                           len(record.warnings))
 
 
 def write_sweep_run(sweep, out_root: str | Path, record: RunRecord | None = None) -> RunFolder:
@@ -510,9 +460,9 @@ def write_sweep_run(sweep, out_root: str | Path, record: RunRecord | None = None
         write_csv(sweep.per_draw, run.tmp / "draws.csv")
         _write_run_record(record, run.tmp, project_root(sweep.scenario.folder))
         write_json({
-            **manifest_header("sweep", sweep.scenario, sweep.input_files, record),
+            **_header("sweep", sweep.scenario, sweep.input_files, record),
             "draws": sweep.draws, "scheduler": sweep.scheduler, "workers": sweep.workers,
-            "timings_s": sweep.timings_s, "run": _run_block(now),
+            "timings_s": sweep.timings_s, "run": run_block(now),
         }, run.tmp / "manifest.json")
     return run
 
@@ -544,11 +494,11 @@ def write_sensitivity_run(sens, out_root: str | Path, record: RunRecord | None =
         write_json(section.model_dump(mode="json"), run.tmp / "dependence.json")
         _write_run_record(record, run.tmp, project_root(sens.scenario.folder))
         manifest = {
-            **manifest_header("sensitivity", sens.scenario, sens.input_files, record),
+            **_header("sensitivity", sens.scenario, sens.input_files, record),
             "runs": len(sens.cases) + 2, "workers": sens.workers,
             "allocation_settings": dict(sens.scenario.sweep_allocation),
             "uncovered_estimates": sens.uncovered,
-            "timings_s": sens.timings_s, "run": _run_block(now),
+            "timings_s": sens.timings_s, "run": run_block(now),
         }
         write_json(manifest, run.tmp / "manifest.json")
         page = render_sensitivity(sensitivity_view(section, manifest, record.lang), manifest=manifest,
@@ -572,5 +522,5 @@ def write_supply_run(balance: pd.DataFrame, sites: pd.DataFrame, years: tuple[in
         write_json({"command": "siteplan supply " + portable_command(list(record.argv), root),
                     "years": [years[0], years[-1]], "inputs": input_digests(files, root), "versions": versions(),
                     "warnings": len(record.warnings), "timings_s": {"wall_s": round(wall_time_s, 3)},
-                    "run": _run_block(now)}, run.tmp / "manifest.json")
+                    "run": run_block(now)}, run.tmp / "manifest.json")
     return run

@@ -15,6 +15,7 @@ import os
 import platform
 import sys
 from collections.abc import Iterable
+from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -106,3 +107,43 @@ def versions() -> dict[str, str]:
 def machine() -> dict[str, str]:
     """Where a run was made (kept apart from what it was made from)."""
     return {"platform": platform.platform(), "machine": platform.machine(), "cpus": str(os.cpu_count())}
+
+
+def manifest_header(kind: str, folder: str | Path, settings: dict, seed: int | None, files: Iterable[str | Path],
+                    argv: Iterable[str], n_warnings: int, *, previous_run: str | None = None,
+                    anchor_run: str | None = None, sensitivity_run: str | None = None) -> dict[str, Any]:
+    """The portable part of a manifest that every run kind shares: the command, the scenario's
+    settings and seed, the inputs' digests, the versions and the count of warnings (paths relative
+    to the project root found from the scenario's ``folder``); a forecast also names last year's,
+    the anchor's and the sensitivity's run folders."""
+    root = project_root(folder)
+    header: dict[str, Any] = {
+        "command": f"siteplan {kind} " + portable_command(list(argv), root),
+        "scenario": portable_settings(settings, root),
+        "seed": seed,
+        "inputs": input_digests(files, root),
+        "versions": versions(),
+        "warnings": n_warnings,
+    }
+    if kind == "forecast":
+        for key, path in (("previous_run", previous_run), ("anchor_run", anchor_run),
+                          ("sensitivity_run", sensitivity_run)):
+            header[key] = portable_path(path, root) if path else None
+    return header
+
+
+def run_block(started_utc: datetime) -> dict[str, str]:
+    """When a run started (UTC) and the machine it ran on."""
+    return {"started_utc": f"{started_utc:%Y-%m-%dT%H:%M:%SZ}", **machine()}
+
+
+def warning_rows(warnings: Iterable[Any], root: str | Path) -> list[dict[str, Any]]:
+    """The warnings of a run (``category``, ``file``, ``item``, ``kind``, ``message``), their paths
+    relative to the project ``root`` as in the manifest."""
+    return [{"category": w.category, "file": portable_path(w.file, root) if w.file else w.file, "item": w.item,
+             "kind": w.kind, "message": portable_text(w.message, root, w.file)} for w in warnings]
+
+
+def portable_files(paths: Iterable[str | Path], root: str | Path) -> list[str]:
+    """Input file paths as a run records them: relative to the project ``root`` where absolute."""
+    return [portable_path(p, root) if Path(p).is_absolute() else Path(p).as_posix() for p in paths]

@@ -62,7 +62,7 @@ def _shortfalls(data: ChartData, ax: Axes, text: dict[str, str]) -> None:
     for i, r in enumerate(rows.itertuples(index=False)):
         ax.barh(i, r.year - years[0] + 0.5, left=years[0] - 0.5, color=r.colour, alpha=0.6)
         ax.text(r.year + 0.6, i, f"{r.year}", va="center", fontsize=8)
-    ax.set_yticks(range(len(rows)), list(rows["label"]), fontsize=8)
+    ax.set_yticks(range(len(rows)), [label.plain for label in rows["label"]], fontsize=8)
     ax.set_xlim(years[0] - 0.5, years[-1] + 1.5)
     ax.set_xlabel(text["chart.lead_axis"])
     if rows.empty:

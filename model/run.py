@@ -13,9 +13,17 @@ without solving, in another language or with another version's renderers.
 from __future__ import annotations
 
 import json
-from dataclasses import fields
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import datetime
+from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .compare import ChangesSince
+    from .forecast import Forecast
+    from .sensitivity import DependenceSection
 
 #: the folder inside a run folder that holds the run's data, and its layout's version
 DATA_DIR = "run"
@@ -44,38 +52,135 @@ ALLOCATION_FIGURES = ("status", "objective", "bound", "gap", "solver", "build_ti
                       "explain_time_s", "n_variables", "n_constraints", "peak_memory_mb")
 
 
-def _get(obj: Any, path: str) -> Any:
-    for part in path.split("."):
-        obj = getattr(obj, part)
-    return obj
+@dataclass(frozen=True)
+class RunRecord:
+    """What the CLI knows of a run beyond its results: the command line (``argv`` after the
+    program name), the warnings it raised, the solver's log, and last year's run folder."""
+
+    argv: tuple[str, ...] = ()
+    warnings: tuple = ()
+    solver_log: str = ""
+    previous_run: str | None = None
+    anchor_run: str | None = None
+    #: a sensitivity run folder whose section "What this forecast depends on" goes into the report
+    sensitivity_run: str | None = None
+    dependence: DependenceSection | None = None
+    dependence_chart_png: bytes | None = None
+    #: what changed since last year's forecast (model.compare.ChangesSince), with --previous
+    changes: ChangesSince | None = None
+    #: the language of the maps and the report: en, zh-hk or both (model.i18n.LANGS)
+    lang: str = "both"
 
 
-def run_data(forecast) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The forecast as plain data: ``(frames, record)``; ``frames`` by stem (None where absent),
-    ``record`` JSON-able (the scenario, the allocation's figures and explanations, the supply
-    chain's links, the input files, the timings)."""
-    from .provenance import portable_path, project_root
+#: the frames of "what changed since last year" kept in ``run/changes_<name>.parquet``
+CHANGE_FRAMES = ("shortfalls", "enterprises", "causes", "supply", "last_plan")
 
-    frames = {stem: _get(forecast, path) for stem, (path, _geo) in FRAMES.items()}
+
+def _frames(forecast: Forecast) -> dict[str, Any]:
+    """The forecast's frames by file stem (None where absent)."""
+    return {stem: attrgetter(path)(forecast) for stem, (path, _geo) in FRAMES.items()}
+
+
+def _record_body(forecast: Forecast, frames: Mapping[str, Any]) -> dict[str, Any]:
+    """``run.json`` but for the input files: the scenario, the allocation's figures and
+    explanations, the supply chain's links, the timings and each frame's column dtypes."""
     alloc = forecast.allocation
-    sc = forecast.scenario
-    root = project_root(sc.folder)
     graph = forecast.inputs.supply_chain
-    record = {
+    return {
         "format": FORMAT,
-        "scenario": sc.model_dump(mode="json"),
+        "scenario": forecast.scenario.model_dump(mode="json"),
         "allocation": {name: getattr(alloc, name) for name in ALLOCATION_FIGURES},
         "explanations": {f.name: getattr(alloc.explanations, f.name) for f in fields(alloc.explanations)},
         "supply_chain": {"nodes": list(graph.nodes),
                          "edges": [[a, b, dict(d)] for a, b, d in graph.edges(data=True)]},
-        "input_files": [portable_path(p, root) if Path(p).is_absolute() else Path(p).as_posix()
-                        for p in forecast.input_files],
         "timings_s": dict(forecast.timings_s),
         #: each frame's column dtypes: Parquet reads text back as pandas' string dtype
         "dtypes": {stem: {str(c): str(t) for c, t in frame.dtypes.items()}
                    for stem, frame in frames.items() if frame is not None},
     }
-    return frames, record
+
+
+def run_data(forecast: Forecast) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The forecast as plain data: ``(frames, record)``; ``frames`` by stem (None where absent),
+    ``record`` JSON-able (the scenario, the allocation's figures and explanations, the supply
+    chain's links, the input files, the timings)."""
+    from .provenance import portable_files, project_root
+
+    frames = _frames(forecast)
+    body = _record_body(forecast, frames)
+    files = portable_files(forecast.input_files, project_root(forecast.scenario.folder))
+    return frames, {**body, "input_files": files}
+
+
+@dataclass(frozen=True)
+class PackedRun:
+    """A forecast run as its folder's record files hold it, before anything is written:
+    ``run/`` (``frames`` as Parquet, ``data`` as run.json, ``extra`` as record.json, the changes
+    since last year, the sensitivity's chart), ``manifest.json`` (without the time its writing
+    took), ``warnings.csv`` and ``solver.log``."""
+
+    frames: Mapping[str, Any]
+    data: dict[str, Any]
+    extra: dict[str, Any]
+    changes: Mapping[str, Any]
+    tornado_png: bytes | None
+    manifest: dict[str, Any]
+    warnings: list[dict[str, Any]]
+    solver_log: str
+
+
+def record_extra(record: RunRecord) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What the report of a run needs beyond the run (``run/record.json``: language, last year's
+    run, the sensitivity section) and the frames of what changed since last year."""
+    extra = {"lang": record.lang, "previous_run": record.previous_run,
+             "dependence": record.dependence.model_dump(mode="json") if record.dependence is not None else None}
+    changes = {}
+    if record.changes is not None:
+        changes = {name: getattr(record.changes, name) for name in CHANGE_FRAMES}
+        extra["changes_previous_run"] = record.changes.previous_run
+    return extra, changes
+
+
+def pack_run(forecast: Forecast, record: RunRecord, now: datetime) -> PackedRun:
+    """The forecast and what the command knows of it (``record``) as its run folder's record
+    files: the run as data (:func:`run_data`), the manifest (portable paths, the solver's real
+    status, gap and bound, the explanations, the counts, the timings, the machine) and the warnings."""
+    from .provenance import manifest_header, portable_files, project_root, run_block, warning_rows
+    from .text import json_text
+
+    frames = _frames(forecast)
+    body = _record_body(forecast, frames)
+    extra, changes = record_extra(record)
+    alloc = forecast.allocation
+    sc = forecast.scenario
+    results = {
+        "solver": {
+            "name": alloc.solver, "status": alloc.status, "objective": alloc.objective, "bound": alloc.bound,
+            "gap": alloc.gap, "mip_gap_requested": sc.allocation.mip_gap,
+            "stopped_by_clock": alloc.status == "time_limit", "proven_bound": alloc.bound is not None,
+            "variables": alloc.n_variables, "constraints": alloc.n_constraints,
+            "time_limit_s": sc.allocation.time_limit_s,
+        },
+        "explanations": {
+            "level": alloc.explanations.level, "exact_move_costs": alloc.explanations.exact_move_costs,
+            "lower_bound_move_costs": alloc.explanations.lower_bound_move_costs,
+            "lp_resolves": alloc.explanations.lp_resolves, "note": alloc.explanations.note,
+        },
+        "peak_memory_mb": round(alloc.peak_memory_mb, 1),
+        "counts": {"enterprises": len(alloc.assignments), "assigned": len(alloc.assigned),
+                   "unassigned": len(alloc.unassigned), "sites": len(forecast.inputs.sites)},
+        "timings_s": {k: round(v, 3) for k, v in forecast.timings_s.items()},
+    }
+    root = project_root(sc.folder)
+    header = manifest_header("forecast", sc.folder, sc.settings_dict(), sc.seed, forecast.input_files, record.argv,
+                             len(record.warnings), previous_run=record.previous_run, anchor_run=record.anchor_run,
+                             sensitivity_run=record.sensitivity_run)
+    return PackedRun(
+        frames=frames, data={**body, "input_files": portable_files(forecast.input_files, root)}, extra=extra,
+        changes=changes, tornado_png=record.dependence_chart_png,
+        manifest=json.loads(json_text({**header, **results, "run": run_block(now)})),  # as manifest.json reads back
+        warnings=warning_rows(record.warnings, root),
+        solver_log=record.solver_log)
 
 
 def _restore(frame, dtypes: dict[str, str]):
@@ -182,7 +287,7 @@ def load_run_record(run_dir: str | Path) -> dict[str, Any]:
     """What the report of a run folder needs beyond the run (``run/record.json``): ``lang``,
     ``previous_run``, ``changes`` (a :class:`model.compare.ChangesSince` or None), ``dependence``
     (a :class:`model.sensitivity.DependenceSection` or None) and ``dependence_chart_png`` (bytes or
-    None), as keyword arguments of :class:`model.outputs.RunRecord`."""
+    None), as keyword arguments of :class:`RunRecord`."""
     import pandas as pd
     from pydantic import ValidationError
 
@@ -205,7 +310,7 @@ def load_run_record(run_dir: str | Path) -> dict[str, Any]:
     changes = None
     if extra.get("changes_previous_run") is not None:
         frames = {name: pd.read_parquet(data / f"changes_{name}.parquet")
-                  for name in ("shortfalls", "enterprises", "causes", "supply", "last_plan")}
+                  for name in CHANGE_FRAMES}
         changes = ChangesSince(previous_run=extra["changes_previous_run"], **frames)
     chart = data / "tornado.png"
     png = None

@@ -51,3 +51,12 @@ def spreadsheet_safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
             continue
         out[col] = series.map(spreadsheet_safe, na_action="ignore")
     return out
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """The one CSV form: no index, ``\\n`` line ends, formula-safe text cells (:func:`spreadsheet_safe_frame`).
+
+    Numbers leave exactly as computed: integers as integers, floats in their shortest form that
+    reads back to the same double (Python's ``repr``: ``1773875.0``, ``0.30000000000000004``), so
+    no digit is lost and ordinary values never get an exponent (only below 1e-4 or from 1e16 up)."""
+    return str(spreadsheet_safe_frame(frame).to_csv(index=False, float_format=None, lineterminator="\n"))

@@ -8,7 +8,9 @@ right-to-left override reaches the console, the maps, the report, the PDF or a C
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 import pandas as pd
 
@@ -69,3 +71,19 @@ def html_text(value: object) -> str:
     if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return "-"
     return str(value).translate(_TEXT_TABLE)  # one pass: no reference is escaped twice
+
+
+def _json_value(value: Any) -> Any:
+    """What ``json`` cannot write itself: a NumPy number as the Python number it holds (exactly, an
+    integer stays an integer), anything else as its text."""
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    return str(value)
+
+
+def json_text(obj: Any) -> str:
+    """JSON for machines: floats in their shortest exact form (``repr``), integers as integers,
+    keys sorted, two-space indents, a final new line."""
+    return json.dumps(obj, indent=2, sort_keys=True, default=_json_value) + "\n"

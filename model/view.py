@@ -26,7 +26,7 @@ notebook or a test without drawing anything.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PureWindowsPath
 from typing import TYPE_CHECKING, Any, Literal
@@ -36,10 +36,8 @@ import numpy as np
 import pandas as pd
 
 from . import i18n
-from .disclosure import firm_names, public_sector_warnings, public_unmet_total, withhold_firms
 from .fonts import chart_lang, chart_style
 from .i18n import Label, Say
-from .text import html_text
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -70,15 +68,6 @@ LAST_YEAR_COLOUR = "#253494"
 CHARTS = ("supply_demand.png", "utilisation_by_zone.png", "shortfall_timeline.png", "power.png")
 #: the shortfall chart's bar colour by resource (a sector's shortfall is red)
 RESOURCE_COLOURS = {"floor_area_m2": "#1a9850", "land_m2": "#8c510a", "grid_power_mw": "#fdae61"}
-
-
-# --------------------------------------------------------------------------------------------
-# texts
-
-
-def messages(say: Say) -> Mapping[str, Label]:
-    """Every message of the catalogue that takes no field, as a label (the pages' fixed words)."""
-    return {key: say.key(key) for key in i18n.catalogue() if not i18n.fields_of(key)}
 
 
 # --------------------------------------------------------------------------------------------
@@ -127,6 +116,11 @@ def assignment_table(forecast: Forecast) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(frame, geometry=list(geom), crs=sites.crs)
 
 
+#: the planner's tables of a forecast run folder (CSV), in the order written
+TABLE_FILES = ("land_balance.csv", "demand_by_sector.csv", "early_warning.csv", "assignments.csv", "site_use.csv",
+               "clusters.csv", "marginal_values.csv", "enterprises.csv")
+
+
 def tables_view(forecast: Forecast) -> TablesView:
     """The planner's tables: the land balance (wide: one column per year), the demand and early
     warnings, the plan (assignments, site use, clusters, marginal values), the enterprise list;
@@ -134,20 +128,12 @@ def tables_view(forecast: Forecast) -> TablesView:
     from .forecast import land_balance_wide
 
     alloc = forecast.allocation
-    csv = {
-        "land_balance.csv": land_balance_wide(forecast.land_balance),
-        "demand_by_sector.csv": forecast.demand_by_sector,
-        "early_warning.csv": forecast.early_warning,
-        "assignments.csv": alloc.assignments,
-        "site_use.csv": alloc.site_use,
-        "clusters.csv": alloc.clusters,
-        "marginal_values.csv": alloc.marginal_values,
-        "enterprises.csv": forecast.inputs.enterprises,
-    }
     gpkg = {"sites": site_table(forecast)}
     if len(alloc.assigned):
         gpkg["assignments"] = assignment_table(forecast)
-    return TablesView(csv=csv, gpkg=gpkg)
+    frames = (land_balance_wide(forecast.land_balance), forecast.demand_by_sector, forecast.early_warning,
+              alloc.assignments, alloc.site_use, alloc.clusters, alloc.marginal_values, forecast.inputs.enterprises)
+    return TablesView(csv=dict(zip(TABLE_FILES, frames, strict=True)), gpkg=gpkg)
 
 
 # --------------------------------------------------------------------------------------------
@@ -156,19 +142,23 @@ def tables_view(forecast: Forecast) -> TablesView:
 
 @dataclass(frozen=True)
 class MapView:
-    """A forecast's map for one audience in one language: every text as escaped map HTML, every
-    colour and marker decided (see :mod:`model.maps`, which draws it).
+    """A map for one audience in one language: every colour and count decided, every text worded
+    as escaped map HTML (see :mod:`model.maps`, which lays it out and draws it).
 
     - ``sites``: one row per site in layer order (geometry in the Hong Kong grid, for the outline
-      or disc), with ``group``, ``popup`` (HTML), ``colours`` and ``tips`` (one per year, for
-      the year slider) and ``colour`` (the last year's);
-    - ``markers``: enterprises (planner) or cells of enterprises by site and sector (public) at
-      ``lat``/``lon``, with ``radius``, ``colour``, ``tooltip``, ``popup``, ``popup_width``, ``css``;
-    - ``links`` (planner), ``rings`` and ``moves`` (last year's plan): lines and rings, with tooltips;
-    - ``labels``: zone names; ``districts``: district names by district; ``hubs``: points."""
+      or disc), with ``group``, ``colour`` (the last year's), ``colours`` and ``tips`` (one per
+      year, for the year slider) and the popup's parts: ``name``, ``id``, ``where``, ``available``
+      (the supply map), ``released``, ``table_head``, ``table`` (rows of cells), ``source``,
+      ``estimated``;
+    - ``markers``: enterprises (planner: ``name``, ``id``, ``sector``, ``size``, ``at``, ``why``,
+      ``next``, ``move``) or cells of enterprises by site and sector (public: ``sector``,
+      ``count``, ``where``, ``detail``) at ``lat``/``lon``, with ``radius``, ``colour``,
+      ``opacity``, ``css``; None on a map of the layers alone (public: ``enterprises`` is the count);
+    - ``links`` (planner), ``rings`` and ``moves`` (last year's plan): lines and rings with tooltips;
+    - ``labels``: zone names; ``districts``: district names by district; ``hubs``: points;
+    - ``legend``: its entries (``kind`` of swatch: box, disc, ring or heading; ``colour``; ``label``)."""
 
     audience: Audience
-    lang: str
     years: tuple[int, ...]
     title: str
     page_title: str
@@ -177,15 +167,17 @@ class MapView:
     labels: pd.DataFrame
     districts: Mapping[str, str]
     markers: pd.DataFrame | None
-    clustered: bool
     links: pd.DataFrame | None
     rings: pd.DataFrame | None
     moves: pd.DataFrame | None
     hubs: pd.DataFrame
-    legend: tuple[tuple[str, str, str], ...]
+    legend: pd.DataFrame
     note: str
     year_label: str
+    lang: str
     switch: str
+    switch_css: str
+    switch_js: str
     page_lang: str
     popup_width: int = 560
 
@@ -205,21 +197,6 @@ def year_colour(share: float | None, shown: bool) -> str:
     return utilisation_colour(share) if shown or share is None or np.isnan(share) else WITHHELD_COLOUR
 
 
-def site_name(row: Any) -> i18n.Text:
-    return i18n.name(row["name"], row.get("name_zh"))
-
-
-def site_where(row: Any, group_text: i18n.Text) -> i18n.Text:
-    """A site's group, zone and district, in both languages."""
-    return i18n.t("site.where", group=group_text, zone=i18n.zone_name(row.zone),
-                  district=i18n.district_name(row.district))
-
-
-def site_sectors(row: Any) -> i18n.Text:
-    """The sectors a site allows, by name, listed with ', ' and 、."""
-    return i18n.join([i18n.sector_name(x) for x in str(row.allowed_sectors).split(";")], i18n.Text(", ", "、"))
-
-
 def _use_by_site(use: pd.DataFrame) -> dict[str, dict[str, np.ndarray]]:
     """site_use split once by site, each column as an array in year order."""
     ordered = use.sort_values(["site_id", "year"], kind="stable")
@@ -232,81 +209,67 @@ def _use_by_site(use: pd.DataFrame) -> dict[str, dict[str, np.ndarray]]:
     return {ids[a]: {c: v[a:b] for c, v in arrays.items()} for a, b in zip(starts, ends, strict=True)}
 
 
-def _site_table(use: dict[str, np.ndarray], land: bool, say: Say, shown: list[bool]) -> str:
-    """A site's use by year as an HTML table; where ``shown`` is False for a year (the public map's
-    disclosure rule), what is taken and left reads "withheld"."""
-    unit = i18n.t("unit.land" if land else "unit.floor")
-    hidden = say.map_key("value.withheld")
-
-    def n(x: float, d: int = 0) -> str:
-        return say.map(i18n.num(x, d))
-
-    body = "".join(
-        f"<tr><td>{int(y)}</td><td>{n(cap)}</td><td>{n(took)}</td><td>{n(left)}</td>"
-        f"<td>{n(pt, 1)} / {n(pc, 1)}</td></tr>" if ok else
-        f"<tr><td>{int(y)}</td><td>{n(cap)}</td><td>{hidden}</td><td>{hidden}</td><td>{hidden} / {n(pc, 1)}</td></tr>"
-        for y, cap, took, left, pt, pc, ok in zip(use["year"].tolist(), use["space_capacity_m2"].tolist(),
-                                                  use["space_taken_m2"].tolist(), use["space_remaining_m2"].tolist(),
-                                                  use["power_taken_mw"].tolist(), use["power_capacity_mw"].tolist(),
-                                                  shown, strict=True))
-    head = "".join(f"<th>{say.map_key(k, **f)}</th>" for k, f in (("col.year", {}), ("col.capacity", {"unit": unit}),
-                                                                   ("col.taken", {}), ("col.remaining", {}),
-                                                                   ("col.power", {})))
-    return f"<table class='sp-table'><tr>{head}</tr>{body}</table>"
+SITE_WORDS = ("name", "id", "where", "available", "released", "table_head", "table", "source", "estimated", "tips")
 
 
-def _public_sites(forecast: Forecast, audience: Audience) -> pd.DataFrame:
-    """The sites in layer order; on the public map, site text that names a firm of the enterprise
-    list shows it withheld."""
-    sites = forecast.inputs.sites.reset_index(drop=True)
-    if audience != "public":
-        return sites
-    firms = firm_names(forecast.inputs.enterprises)
-    if not firms:
-        return sites
-    sites = sites.copy()
-    for col in ("name", "name_zh", "source"):
-        if col in sites:
-            sites[col] = [withhold_firms(v, firms) if isinstance(v, str) else v for v in sites[col]]
-    return sites
+def _site_specs(sites: pd.DataFrame, group: str, j: int) -> dict[str, Any]:
+    """A site's words that do not depend on the plan: name, id, where, the sectors it allows, source."""
+    row = sites.iloc[j]
+    sectors = i18n.Join(tuple(i18n.Named("sector", x) for x in str(row.allowed_sectors).split(";")),
+                        i18n.Text(", ", "、"))
+    return {"name": i18n.Name(row["name"], row.get("name_zh")), "id": str(row.site_id),
+            "where": i18n.Msg("site.where", {"group": i18n.Msg(f"group.{group}"), "zone": i18n.Named("zone", row.zone),
+                                             "district": i18n.Named("district", row.district)}),
+            "released": i18n.Msg("site.released", {"year": int(row.available_from_year), "sectors": sectors}),
+            "source": i18n.Msg("site.source", {"source": row.source})}
 
 
-def _site_rows(forecast: Forecast, sites: pd.DataFrame, say: Say, shown: Callable[..., bool],
-               min_count: int) -> tuple[gpd.GeoDataFrame, dict[str, i18n.Text]]:
-    """The sites of the map in group order, with popup, colours and tips by year."""
-    import geopandas as gpd
+def _use_table(use: dict[str, np.ndarray], land: bool, shown: list[bool]) -> tuple[list[Any], list[list[Any]]]:
+    """A site's use by year as a table's head and rows; where ``shown`` is False for a year (the
+    public map's disclosure rule), what is taken and left reads "withheld"."""
+    unit = i18n.Msg("unit.land" if land else "unit.floor")
+    head = [i18n.Msg("col.year"), i18n.Msg("col.capacity", {"unit": unit}), i18n.Msg("col.taken"),
+            i18n.Msg("col.remaining"), i18n.Msg("col.power")]
+    hidden = i18n.Msg("value.withheld")
+    columns = ("year", "space_capacity_m2", "space_taken_m2", "space_remaining_m2", "power_taken_mw",
+               "power_capacity_mw")
+    rows = [[int(y), i18n.Num(cap), i18n.Num(took), i18n.Num(left),
+             i18n.Join((i18n.Num(pt, 1), i18n.Num(pc, 1)), " / ")]
+            if ok else [int(y), i18n.Num(cap), hidden, hidden, i18n.Join((hidden, i18n.Num(pc, 1)), " / ")]
+            for (y, cap, took, left, pt, pc), ok in zip(zip(*(use[c].tolist() for c in columns), strict=True),
+                                                        shown, strict=True)]
+    return head, rows
 
+
+def _sites_decided(forecast: Forecast, sites: pd.DataFrame, public: bool) -> tuple[dict[str, list], dict[str, list]]:
+    """The map's sites in group order: plain columns (row, site_id, group, colours, colour) and
+    their words (:data:`SITE_WORDS`), the disclosure rule applied for the public."""
+    release = forecast.public_release
     years = [int(y) for y in forecast.scenario.year_range]
     by_site = _use_by_site(forecast.allocation.site_use)
-    names: dict[str, i18n.Text] = {}
-    rows = []
+    plain: dict[str, list] = {"row": [], "site_id": [], "group": [], "colours": [], "colour": []}
+    words: dict[str, list] = {k: [] for k in SITE_WORDS}
     for group in GROUPS:
-        group_text = i18n.t(f"group.{group}")
         for j in np.flatnonzero((sites["group"] == group).to_numpy()):
             row = sites.iloc[j]
-            site = site_name(row)
-            names[row.site_id] = site
             su = by_site[row.site_id]
-            ok = [shown("site", row.site_id, int(y)) for y in su["year"].tolist()]
+            ok = [not public or ("site", row.site_id, int(y)) not in release.withheld for y in su["year"].tolist()]
             share = [float(u) if c > 0 else np.nan for u, c in zip(su["utilisation"].tolist(),
                                                                     su["space_capacity_m2"].tolist(), strict=True)]
-            popup = (f"<b>{say.map(site)}</b> ({html_text(row.site_id)})<br>{say.map(site_where(row, group_text))}<br>"
-                     f"{say.map_key('site.released', year=int(row.available_from_year), sectors=site_sectors(row))}"
-                     f"<br>{_site_table(su, row.capacity_basis == 'land', say, ok)}"
-                     f"<br><i>{say.map_key('site.source', source=row.source)}</i>"
-                     + (f" {say.map_key('site.estimated')}" if row.estimated else ""))
             colours = [year_colour(x, s) for x, s in zip(share, ok, strict=True)]
-            tips = [say.map_key("site.tip.unreleased", site=site, year=y) if np.isnan(x)
-                    else say.map_key("site.tip.withheld", site=site, year=y, k=min_count) if not s
-                    else say.map_key("site.tip.share", site=site, share=i18n.pct(x), year=y)
+            spec = _site_specs(sites, group, int(j))
+            head, table = _use_table(su, row.capacity_basis == "land", ok)
+            tips = [i18n.Msg("site.tip.unreleased", {"site": spec["name"], "year": y}) if np.isnan(x)
+                    else i18n.Msg("site.tip.withheld", {"site": spec["name"], "year": y, "k": release.min_count})
+                    if not s else i18n.Msg("site.tip.share", {"site": spec["name"], "share": i18n.Pct(x), "year": y})
                     for x, y, s in zip(share, years, ok, strict=True)]
-            rows.append({"row": j, "site_id": row.site_id, "group": group, "popup": popup, "colours": colours,
-                         "tips": tips, "colour": colours[-1]})
-    frame = pd.DataFrame(rows, columns=["row", "site_id", "group", "popup", "colours", "tips", "colour"])
-    shape_cols = ["land_area_m2", "total_floor_area_m2", "floor_area_m2", "geometry"]
-    geo = sites[shape_cols].iloc[frame["row"].to_numpy()].reset_index(drop=True)
-    out = pd.concat([frame.drop(columns="row"), geo], axis=1)
-    return gpd.GeoDataFrame(out, geometry="geometry", crs=sites.crs), names
+            for key, value in (("row", j), ("site_id", row.site_id), ("group", group), ("colours", colours),
+                               ("colour", colours[-1])):
+                plain[key].append(value)
+            for key, value in {**spec, "available": None, "table_head": head, "table": table, "tips": tips,
+                               "estimated": i18n.Msg("site.estimated") if row.estimated else None}.items():
+                words[key].append(value)
+    return plain, words
 
 
 def _points(forecast: Forecast) -> tuple[dict[str, tuple[float, float]], dict[str, tuple[float, float]]]:
@@ -322,223 +285,253 @@ def _points(forecast: Forecast) -> tuple[dict[str, tuple[float, float]], dict[st
     return site_xy, {zone: (p.y, p.x) for zone, p in centres.items()}
 
 
-MARKER_COLUMNS = ["lat", "lon", "radius", "colour", "opacity", "tooltip", "popup", "popup_width", "css"]
-LINE_COLUMNS = ["lat_a", "lon_a", "lat_b", "lon_b", "tooltip"]
+MARKER_COLUMNS = ["lat", "lon", "radius", "colour", "opacity", "css"]
+LINE_COLUMNS = ["lat_a", "lon_a", "lat_b", "lon_b"]
 
 
-def _public_markers(forecast: Forecast, say: Say, site_xy: dict, zone_xy: dict, names: dict,
-                    min_count: int) -> pd.DataFrame:
+def _public_markers(forecast: Forecast, site_xy: dict, zone_xy: dict, names: dict) -> tuple[list, dict[str, list]]:
     """The public map's enterprises: the disclosure rule's cells by site (or zone) and sector."""
-    rows = []
-    for k, row in enumerate(forecast.public_release.cells.itertuples()):
+    k = forecast.public_release.min_count
+    rows: list[tuple[Any, ...]] = []
+    words: dict[str, list[Any]] = {"sector": [], "enterprises": [], "where": [], "detail": []}
+    for n, row in enumerate(forecast.public_release.cells.itertuples()):
         lat, lon = site_xy[row.site_id] if row.level == "site" else zone_xy[row.zone]
-        angle = 2 * np.pi * (k % 8) / 8
-        sector = i18n.sector_name(row.sector)
-        where = (i18n.t("ent.at", site=names.get(row.site_id, i18n.same(row.site_id)))
-                 if row.level == "site" else i18n.t("ent.in_zone", zone=i18n.zone_name(row.zone), k=min_count))
-        if row.withheld and row.enterprises < min_count:
-            count = i18n.t("ent.fewer", k=min_count)
-            detail = i18n.t("ent.withheld", count=count, k=min_count)
+        angle = 2 * np.pi * (n % 8) / 8
+        where = (i18n.Msg("ent.at", {"site": names.get(row.site_id, str(row.site_id))}) if row.level == "site"
+                 else i18n.Msg("ent.in_zone", {"zone": i18n.Named("zone", row.zone), "k": k}))
+        if row.withheld and row.enterprises < k:
+            count = i18n.Msg("ent.fewer", {"k": k})
+            detail = i18n.Msg("ent.withheld", {"count": count, "k": k})
             radius = 5.0
         elif row.withheld:  # withheld by the difference rule (model.disclosure): the count may show
-            count = i18n.t("ent.count", n=i18n.num(row.enterprises))
-            detail = i18n.t("ent.withheld_diff", count=count, k=min_count)
+            count = i18n.Msg("ent.count", {"n": i18n.Num(row.enterprises)})
+            detail = i18n.Msg("ent.withheld_diff", {"count": count, "k": k})
             radius = 5.0
         else:
-            count = i18n.t("ent.count", n=i18n.num(row.enterprises))
-            detail = i18n.t("ent.detail", count=count, area=i18n.num(row.floor_area_m2), year=int(row.first_year),
-                            k=min_count)
+            count = i18n.Msg("ent.count", {"n": i18n.Num(row.enterprises)})
+            detail = i18n.Msg("ent.detail", {"count": count, "area": i18n.Num(row.floor_area_m2),
+                                             "year": int(row.first_year), "k": k})
             radius = float(np.clip(np.sqrt(row.floor_area_m2) / 25, 4, 16))
         rows.append((lat + 0.0012 * np.sin(angle), lon + 0.0012 * np.cos(angle), radius,
-                     SECTOR_COLOURS.get(row.sector, "#999"), 0.9, f"{say.map(sector)}: {say.map(count)}",
-                     f"<b>{say.map(sector)}</b> {say.map(where)}<br>{say.map(detail)}", 320,
-                     f"sp-ent sp-agg sp-agg-{row.level}"))
-    return pd.DataFrame(rows, columns=MARKER_COLUMNS)
+                     SECTOR_COLOURS.get(row.sector, "#999"), 0.9, f"sp-ent sp-agg sp-agg-{row.level}"))
+        for key, value in (("sector", i18n.Named("sector", row.sector)), ("enterprises", count), ("where", where),
+                           ("detail", detail)):
+            words[key].append(value)
+    return rows, words
 
 
-def reason_text(row: Any) -> i18n.Text:
-    """Why an enterprise is where it is, in both languages: the optimiser's message and fields
-    (``reason_key``, ``reason_fields``; the sector by its name), or its English text alone."""
+def reason_spec(row: Any) -> Any:
+    """Why an enterprise is where it is: the optimiser's message and fields (``reason_key``,
+    ``reason_fields``; the sector by its name), or its English text alone."""
     key = getattr(row, "reason_key", None)
     raw = getattr(row, "reason_fields", None)
-    if not isinstance(key, str) or key not in i18n.catalogue() or not isinstance(raw, str):
-        reason = getattr(row, "reason", None)
-        return i18n.same("-" if reason is None or pd.isna(reason) else reason)
+    reason = getattr(row, "reason", None)
+    english = "-" if reason is None or (not isinstance(reason, str) and pd.isna(reason)) else str(reason)
+    if not isinstance(key, str) or not isinstance(raw, str):
+        return english
     fields = json.loads(raw)
     if "sector" in fields:
-        fields["sector"] = i18n.sector_name(fields["sector"])
+        fields["sector"] = i18n.Named("sector", fields["sector"])
     for name in ("zones", "open", "room"):  # lists of zones: "NTE, KLE" and 「NTE、KLE」
         if isinstance(fields.get(name), str):
             fields[name] = i18n.Text(fields[name], fields[name].replace(", ", "、"))
-    return i18n.t(key, **{k: v for k, v in fields.items() if k in i18n.fields_of(key)})
+    return i18n.Msg(key, fields, fallback=english)
 
 
-def _planner_markers(forecast: Forecast, say: Say, site_xy: dict) -> pd.DataFrame:
+def reason_text(row: Any) -> i18n.Text:
+    """Why an enterprise is where it is, in both languages (:func:`reason_spec` worded)."""
+    return i18n.word(reason_spec(row))
+
+
+PLANNER_WORDS = ("name", "id", "sector", "size", "at", "why", "next", "move")
+
+
+def _planner_markers(forecast: Forecast, site_xy: dict) -> tuple[list, dict[str, list]]:
     """The planner map's enterprises, each with its reason and next-best site (confidential)."""
-    rows = []
-    for k, row in enumerate(forecast.allocation.assigned.itertuples()):
+    rows: list[tuple[Any, ...]] = []
+    words: dict[str, list[Any]] = {k: [] for k in PLANNER_WORDS}
+    for n, row in enumerate(forecast.allocation.assigned.itertuples()):
         lat, lon = site_xy[row.site_id]
-        angle = 2 * np.pi * (k % 12) / 12
-        sector = i18n.sector_name(row.sector)
-        move = (" " + say.map_key("ent.move_cost", points=i18n.num(row.move_cost_points, 2))
-                if pd.notna(row.move_cost_points) else "")
-        size = i18n.t("ent.size", sector=sector, area=i18n.num(row.floor_area_m2), power=i18n.num(row.power_mw, 1))
-        at = i18n.t("ent.placed", site=row.site_id, start=int(row.start_year), arrival=int(row.arrival_year))
-        best = i18n.same(row.next_best_site) if pd.notna(row.next_best_site) else i18n.same("-")
-        popup = (f"<b>{html_text(row.name)}</b> ({html_text(row.enterprise_id)})<br>{say.map(size)}<br>{say.map(at)}"
-                 f"<br>{say.map_key('ent.why', reason=reason_text(row))}<br>"
-                 f"{say.map_key('ent.next', site=best)}{move}")
+        angle = 2 * np.pi * (n % 12) / 12
+        sector = i18n.Named("sector", row.sector)
+        spec = {
+            "name": str(row.name), "id": str(row.enterprise_id), "sector": sector,
+            "size": i18n.Msg("ent.size", {"sector": sector, "area": i18n.Num(row.floor_area_m2),
+                                          "power": i18n.Num(row.power_mw, 1)}),
+            "at": i18n.Msg("ent.placed", {"site": row.site_id, "start": int(row.start_year),
+                                          "arrival": int(row.arrival_year)}),
+            "why": i18n.Msg("ent.why", {"reason": reason_spec(row)}),
+            "next": i18n.Msg("ent.next", {"site": row.next_best_site if pd.notna(row.next_best_site) else "-"}),
+            "move": (i18n.Msg("ent.move_cost", {"points": i18n.Num(row.move_cost_points, 2)})
+                     if pd.notna(row.move_cost_points) else None)}
         rows.append((lat + 0.0015 * np.sin(angle), lon + 0.0015 * np.cos(angle), 6.0,
-                     SECTOR_COLOURS.get(row.sector, "#999"), 0.95, f"{html_text(row.name)} ({say.map(sector)})", popup,
-                     380,
-                     "sp-ent"))
-    return pd.DataFrame(rows, columns=MARKER_COLUMNS)
+                     SECTOR_COLOURS.get(row.sector, "#999"), 0.95, "sp-ent"))
+        for key, value in spec.items():
+            words[key].append(value)
+    return rows, words
 
 
-def _partner_links(forecast: Forecast, say: Say, site_xy: dict) -> pd.DataFrame:
-    """Lines between supply-chain partners that are both placed (the planner map)."""
+def _partner_links(forecast: Forecast, site_xy: dict) -> tuple[list, list]:
+    """Lines between supply-chain partners that are both placed (the planner map), with their tooltips."""
     pos = forecast.allocation.assigned.set_index("enterprise_id")["site_id"]
     partners = forecast.inputs.enterprises.set_index("enterprise_id")["partners"].dropna()
     drawn: set[tuple[str, ...]] = set()
-    rows = []
+    rows, tips = [], []
     for eid, text in partners.items():
         for other in str(text).split(";"):
             key = tuple(sorted((str(eid), other)))
             if other in pos.index and eid in pos.index and key not in drawn:
                 drawn.add(key)
-                rows.append((*site_xy[pos[eid]], *site_xy[pos[other]], say.map_key("ent.link", a=eid, b=other)))
-    return pd.DataFrame(rows, columns=LINE_COLUMNS)
+                rows.append((*site_xy[pos[eid]], *site_xy[pos[other]]))
+                tips.append(i18n.Msg("ent.link", {"a": eid, "b": other}))
+    return rows, tips
 
 
-def _last_year(forecast: Forecast, say: Say, last_plan: pd.DataFrame, site_xy: dict, names: dict,
-               public: bool, min_count: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _last_year(forecast: Forecast, last_plan: pd.DataFrame, site_xy: dict, names: dict,
+               public: bool) -> tuple[list, list, list, list]:
     """Last year's plan beside this one: a ring per site sized by the enterprises last year's plan
     put there, with both counts (withheld on the public map where either is 1 to k-1); on the
-    planner map, a line per enterprise that moved site."""
+    planner map, a line per enterprise that moved site. (rings, their tips, moves, their tips.)"""
+    k = forecast.public_release.min_count
     placed = forecast.allocation.assigned
     last = last_plan[last_plan["site_id"].notna()]
     last_count = last.groupby("site_id").size()
     now_count = placed.groupby("site_id").size()
-    rings = []
+    rings, ring_tips = [], []
     for sid in sorted(set(last_count.index) | set(now_count.index)):
         if sid not in site_xy:
             continue  # last year's site is not in this year's layers: the changes table lists those moves
         n_last, n_now = int(last_count.get(sid, 0)), int(now_count.get(sid, 0))
-        site = names.get(sid, i18n.same(sid))
-        small = public and any(0 < n < min_count for n in (n_last, n_now))
-        tip = (i18n.t("ent.last_year.withheld", site=site, k=min_count) if small
-               else i18n.t("ent.last_year", site=site, last=i18n.num(n_last), now=i18n.num(n_now)))
-        radius = 6.0 if small else float(np.clip(4 + 2 * np.sqrt(n_last), 5, 22))
-        rings.append((*site_xy[sid], radius, say.map(tip)))
-    moves = []
+        site = names.get(sid, str(sid))
+        small = public and any(0 < n < k for n in (n_last, n_now))
+        ring_tips.append(i18n.Msg("ent.last_year.withheld", {"site": site, "k": k}) if small
+                         else i18n.Msg("ent.last_year", {"site": site, "last": i18n.Num(n_last),
+                                                         "now": i18n.Num(n_now)}))
+        rings.append((*site_xy[sid], 6.0 if small else float(np.clip(4 + 2 * np.sqrt(n_last), 5, 22))))
+    moves, move_tips = [], []
     if not public:
         now_site = placed.set_index("enterprise_id")["site_id"]
         for r in last.itertuples(index=False):
             new = now_site.get(r.enterprise_id)
             if new is None or new == r.site_id or r.site_id not in site_xy or new not in site_xy:
                 continue
-            moves.append((*site_xy[r.site_id], *site_xy[new], say.map_key(
-                "ent.moved", enterprise=r.enterprise_id, old=names.get(r.site_id, i18n.same(r.site_id)),
-                new=names.get(new, i18n.same(new)))))
-    return (pd.DataFrame(rings, columns=["lat", "lon", "radius", "tooltip"]),
-            pd.DataFrame(moves, columns=LINE_COLUMNS))
+            moves.append((*site_xy[r.site_id], *site_xy[new]))
+            move_tips.append(i18n.Msg("ent.moved", {"enterprise": r.enterprise_id,
+                                                    "old": names.get(r.site_id, str(r.site_id)),
+                                                    "new": names.get(new, str(new))}))
+    return rings, ring_tips, moves, move_tips
 
 
-def hub_points(hubs: gpd.GeoDataFrame, say: Say) -> pd.DataFrame:
-    """The hubs (boundary crossings, universities, port, airport) as points with their tooltip."""
+def _hubs_decided(hubs: gpd.GeoDataFrame) -> tuple[list[Any], dict[str, list[Any]]]:
+    """The hubs (boundary crossings, universities, port, airport) as points, with their name and kind."""
     from .layers import WGS84
 
-    rows = [(row.geometry.y, row.geometry.x, HUB_COLOURS.get(row["kind"], "#000"),
-             f"{say.map(site_name(row))} ({say.map(i18n.value_text('hub', row['kind']))})")
-            for _i, row in hubs.to_crs(WGS84).iterrows()]
-    return pd.DataFrame(rows, columns=["lat", "lon", "colour", "tooltip"])
+    points = hubs.to_crs(WGS84)
+    rows = [(p.y, p.x, HUB_COLOURS.get(kind, "#000")) for p, kind in zip(points.geometry, points["kind"], strict=True)]
+    chinese = points["name_zh"] if "name_zh" in points else [None] * len(points)
+    words: dict[str, list[Any]] = {
+        "name": [i18n.Name(n, zh) for n, zh in zip(points["name"], chinese, strict=True)],
+        "kind": [i18n.Named("hub", kind) for kind in points["kind"]]}
+    return rows, words
 
 
-def district_names(say: Say) -> Mapping[str, str]:
-    """The 18 districts' names as map HTML, by district."""
+def _districts() -> dict[str, Any]:
+    """The 18 districts' names by district."""
     from .schema import districts
 
     table = districts()
-    return {d: say.map(i18n.name(d, zh)) for d, zh in zip(table["district"], table["name_zh"], strict=True)}
+    return {d: i18n.Name(d, zh) for d, zh in zip(table["district"], table["name_zh"], strict=True)}
 
 
-def _legend(say: Say, public: bool, min_count: int, last_year: bool) -> tuple[tuple[str, str, str], ...]:
-    """The legend's entries: (kind of swatch, colour, label HTML); kinds are ``box``, ``disc``,
-    ``ring`` and ``heading``."""
-    items = [("box", c, say.map_key(key)) for _l, c, key in UTILISATION_STEPS]
-    items.append(("box", NOT_RELEASED, say.map_key("map.legend.unreleased")))
+def _legend(public: bool, min_count: int, last_year: bool) -> tuple[list[tuple[str, str]], list[Any]]:
+    """The legend's entries, (kind of swatch, colour) and their words; kinds are ``box``,
+    ``disc``, ``ring`` and ``heading``."""
+    items: list[tuple[str, str, Any]] = [("box", c, i18n.Msg(key)) for _l, c, key in UTILISATION_STEPS]
+    items.append(("box", NOT_RELEASED, i18n.Msg("map.legend.unreleased")))
     if public:
-        items.append(("box", WITHHELD_COLOUR, say.map_key("map.legend.withheld", k=min_count)))
-    items.append(("heading", "", say.map_key("map.legend.sectors")))
-    items += [("disc", c, say.map(i18n.sector_name(k))) for k, c in SECTOR_COLOURS.items()]
+        items.append(("box", WITHHELD_COLOUR, i18n.Msg("map.legend.withheld", {"k": min_count})))
+    items.append(("heading", "", i18n.Msg("map.legend.sectors")))
+    items += [("disc", c, i18n.Named("sector", k)) for k, c in SECTOR_COLOURS.items()]
     if last_year:
-        items.append(("ring", LAST_YEAR_COLOUR, say.map_key("map.legend.last_year")))
-    return tuple(items)
+        items.append(("ring", LAST_YEAR_COLOUR, i18n.Msg("map.legend.last_year")))
+    return [(kind, colour) for kind, colour, _w in items], [w for _k, _c, w in items]
 
 
-def _layer_names(say: Say, last_label: str) -> dict[str, str]:
-    run = i18n.same(PureWindowsPath(last_label).name if last_label else "-")  # the folder's name, never its path
-    names = {"basemap": say.map_key("map.layer.basemap"), "hk": say.map_key("map.layer.hk"),
-             "zones": say.map_key("map.layer.zones"), "enterprises": say.map_key("map.layer.enterprises"),
-             "enterprises_public": say.map_key("map.layer.enterprises_public"),
-             "links": say.map_key("map.layer.links"), "hubs": say.map_key("map.layer.hubs"),
-             "hubs_short": say.map_key("map.layer.hubs_short"),
-             "last_year": say.map_key("map.layer.last_year", run=run)}
+def _layer_names(last_label: str) -> dict[str, Any]:
+    run = PureWindowsPath(last_label).name if last_label else "-"  # the folder's name only, never its path
+    names: dict[str, Any] = {
+        "basemap": i18n.Msg("map.layer.basemap"), "hk": i18n.Msg("map.layer.hk"), "zones": i18n.Msg("map.layer.zones"),
+        "enterprises": i18n.Msg("map.layer.enterprises"),
+        "enterprises_public": i18n.Msg("map.layer.enterprises_public"), "links": i18n.Msg("map.layer.links"),
+        "hubs": i18n.Msg("map.layer.hubs"), "hubs_short": i18n.Msg("map.layer.hubs_short")}
+    names["last_year"] = i18n.Msg("map.layer.last_year", {"run": run})
     for group in GROUPS:
-        names[f"utilisation.{group}"] = say.map_key("map.layer.utilisation", group=i18n.t(f"group.{group}"))
-        names[f"group.{group}"] = say.map_key(f"group.{group}")
+        names[f"utilisation.{group}"] = i18n.Msg("map.layer.utilisation", {"group": i18n.Msg(f"group.{group}")})
+        names[f"group.{group}"] = i18n.Msg(f"group.{group}")
     return names
 
 
-def _zone_labels(zone_xy: dict, say: Say) -> pd.DataFrame:
-    rows = []
-    for zone, (lat, lon) in zone_xy.items():
-        text = i18n.zone_name(zone)
-        rows.append((lat, lon, say.map(i18n.Text(text.en.replace("Northern Metropolis: ", "NM: "), text.zh))))
-    return pd.DataFrame(rows, columns=["lat", "lon", "html"])
+def _map_decided(forecast: Forecast, audience: Audience, last_plan: pd.DataFrame | None,
+                 last_label: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A forecast's map for ``audience``, decided: the :class:`MapView` fields that need no words
+    and those that do (as specs, frames as :class:`model.i18n.Table`)."""
+    import geopandas as gpd
+
+    public = audience == "public"
+    release = forecast.public_release
+    k = release.min_count
+    sites = release.sites if public and release.sites is not None else forecast.inputs.sites.reset_index(drop=True)
+    site_plain, site_words = _sites_decided(forecast, sites, public)
+    names = dict(zip(site_plain["site_id"], site_words["name"], strict=True))
+    site_xy, zone_xy = _points(forecast)
+    if public:
+        markers, marker_words = _public_markers(forecast, site_xy, zone_xy, names)
+        links = None
+    else:
+        markers, marker_words = _planner_markers(forecast, site_xy)
+        link_rows, link_tips = _partner_links(forecast, site_xy)
+        links = i18n.Table(pd.DataFrame(link_rows, columns=LINE_COLUMNS), {"tooltip": link_tips})
+    rings = moves = None
+    if last_plan is not None:
+        ring_rows, ring_tips, move_rows, move_tips = _last_year(forecast, last_plan, site_xy, names, public)
+        rings = i18n.Table(pd.DataFrame(ring_rows, columns=["lat", "lon", "radius"]), {"tooltip": ring_tips})
+        moves = i18n.Table(pd.DataFrame(move_rows, columns=LINE_COLUMNS), {"tooltip": move_tips})
+    hubs, hub_words = _hubs_decided(forecast.inputs.hubs)
+    legend, legend_words = _legend(public, k, last_plan is not None)
+    note = i18n.Join((i18n.Msg("map.note.discs"), i18n.Msg("map.note.public", {"k": k}) if public
+                      else i18n.Msg("map.note.planner")), i18n.Text(" ", ""))
+    if public and release.confidential:
+        note = i18n.Join((i18n.Msg("public.confidential", {"k": k}), note), i18n.Text(" ", ""))
+    zones = sorted(zone_xy)
+    geo = sites[["land_area_m2", "total_floor_area_m2", "floor_area_m2", "geometry"]].iloc[site_plain["row"]]
+    site_frame = gpd.GeoDataFrame(
+        pd.concat([pd.DataFrame({c: site_plain[c] for c in ("site_id", "group", "colours", "colour")}),
+                   geo.reset_index(drop=True)], axis=1), geometry="geometry", crs=sites.crs)
+    plain = {"audience": audience, "years": tuple(int(y) for y in forecast.scenario.year_range)}
+    words = {
+        "title": i18n.Msg("map.title", {"scenario": forecast.scenario.name}), "layer_names": _layer_names(last_label),
+        "sites": i18n.Table(site_frame, site_words),
+        "labels": i18n.Table(pd.DataFrame([zone_xy[z] for z in zones], columns=["lat", "lon"]),
+                             {"html": [i18n.Named("zone_short", z) for z in zones]}),
+        "districts": _districts(), "markers": i18n.Table(pd.DataFrame(markers, columns=MARKER_COLUMNS), marker_words),
+        "links": links, "rings": rings, "moves": moves,
+        "hubs": i18n.Table(pd.DataFrame(hubs, columns=["lat", "lon", "colour"]), hub_words),
+        "legend": i18n.Table(pd.DataFrame(legend, columns=["kind", "colour"]), {"label": legend_words}),
+        "note": note, "year_label": i18n.Msg("map.year")}
+    return plain, words
 
 
 def map_view(forecast: Forecast, audience: Audience = "planner", lang: str = i18n.DEFAULT_LANG, *,
              last_plan: pd.DataFrame | None = None, last_label: str = "") -> MapView:
     """The map of a forecast's final allocation for ``audience`` in ``lang`` (en, zh-hk or both).
     The planner's map shows each enterprise with its reason and next-best site and the partner
-    links; the public's shows cells of enterprises by site (or zone) and sector and withholds
-    every figure the disclosure rule withholds. ``last_plan`` (last year's assignments:
-    enterprise_id, site_id) adds last year's plan beside this one."""
-    i18n.check_lang(lang)
-    say = Say(lang, chart_lang(lang))
-    public = audience == "public"
-    release = forecast.public_release
-    min_count = release.min_count
-    sites = _public_sites(forecast, audience)
-
-    def shown(*key: Any) -> bool:
-        return release.shown(*key) if public else True
-
-    site_rows, names = _site_rows(forecast, sites, say, shown, min_count)
-    site_xy, zone_xy = _points(forecast)
-    if public:
-        markers = _public_markers(forecast, say, site_xy, zone_xy, names, min_count)
-        links = None
-    else:
-        markers = _planner_markers(forecast, say, site_xy)
-        links = _partner_links(forecast, say, site_xy)
-    rings = moves = None
-    if last_plan is not None:
-        rings, moves = _last_year(forecast, say, last_plan, site_xy, names, public, min_count)
-    note = i18n.t("map.note.discs") + i18n.Text(" ", "") + (i18n.t("map.note.public", k=min_count) if public
-                                                            else i18n.t("map.note.planner"))
-    if public and release.confidential:
-        note = i18n.t("public.confidential", k=min_count) + i18n.Text(" ", "") + note
-    title = i18n.t("map.title", scenario=forecast.scenario.name)
-    return MapView(
-        audience=audience, lang=lang, years=tuple(int(y) for y in forecast.scenario.year_range),
-        title=say.map(title), page_title=html_text(title.pick(lang, " / ")),
-        layer_names=_layer_names(say, last_label), sites=site_rows, labels=_zone_labels(zone_xy, say),
-        districts=district_names(say), markers=markers, clustered=not public, links=links, rings=rings,
-        moves=moves, hubs=hub_points(forecast.inputs.hubs, say),
-        legend=_legend(say, public, min_count, last_plan is not None), note=say.map(note),
-        year_label=say.map_key("map.year"), switch=str(i18n.switch_html(lang)), page_lang=i18n.page_lang(lang))
+    links; the public's shows cells of enterprises by site (or zone) and sector, withholds every
+    figure the disclosure rule withholds and names no firm of the enterprise list in site text.
+    ``last_plan`` (last year's assignments: enterprise_id, site_id) adds last year's plan beside
+    this one. (:func:`present` with this map alone.)"""
+    views = present(forecast, lang, audiences=(audience,), tables=False, report=False, last_plan=last_plan,
+                    last_label=last_label)
+    return views.maps[audience]
 
 
 def supply_view(sites: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, years: list[int] | tuple[int, ...],
@@ -547,41 +540,44 @@ def supply_view(sites: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, years: list[int
     released (grey before), a year slider, and the hubs. For a first look at the layers."""
     import geopandas as gpd
 
-    i18n.check_lang(lang)
-    say = Say(lang, chart_lang(lang))
     sites = sites.reset_index(drop=True)
-    rows = []
+    plain: dict[str, list] = {"row": [], "site_id": [], "group": [], "colours": [], "colour": []}
+    words: dict[str, list] = {k: [] for k in SITE_WORDS}
     for group in GROUPS:
-        group_text = i18n.t(f"group.{group}")
         for j in np.flatnonzero((sites["group"] == group).to_numpy()):
             row = sites.iloc[j]
-            site = site_name(row)
-            area = i18n.num(row.floor_area_m2)
-            start = int(row.available_from_year)
-            available = i18n.t("site.available", area=area, year=start, power=i18n.num(row.power_mw, 1))
-            popup = (f"<b>{say.map(site)}</b> ({html_text(row.site_id)})<br>{say.map(site_where(row, group_text))}"
-                     f"<br>{say.map(available)}"
-                     f"<br>{say.map_key('site.released', year=start, sectors=site_sectors(row))}"
-                     f"<br><i>{say.map_key('site.source', source=row.source)}</i>")
+            spec = _site_specs(sites, group, int(j))
+            area, start = i18n.Num(row.floor_area_m2), int(row.available_from_year)
             colours = [GROUP_COLOURS[group] if start <= y else NOT_RELEASED for y in years]
-            tips = [say.map_key("site.tip.released", site=site, area=area) if start <= y
-                    else say.map_key("site.tip.from", site=site, area=area, year=start) for y in years]
-            rows.append({"row": j, "site_id": row.site_id, "group": group, "popup": popup, "colours": colours,
-                         "tips": tips, "colour": GROUP_COLOURS[group]})
-    frame = pd.DataFrame(rows, columns=["row", "site_id", "group", "popup", "colours", "tips", "colour"])
-    geo = sites[["land_area_m2", "total_floor_area_m2", "floor_area_m2", "geometry"]].iloc[frame["row"].to_numpy()]
-    site_rows = gpd.GeoDataFrame(pd.concat([frame.drop(columns="row"), geo.reset_index(drop=True)], axis=1),
-                                 geometry="geometry", crs=sites.crs)
-    names = _layer_names(say, "")
+            tips = [i18n.Msg("site.tip.released", {"site": spec["name"], "area": area}) if start <= y
+                    else i18n.Msg("site.tip.from", {"site": spec["name"], "area": area, "year": start}) for y in years]
+            for key, value in (("row", j), ("site_id", row.site_id), ("group", group), ("colours", colours),
+                               ("colour", GROUP_COLOURS[group])):
+                plain[key].append(value)
+            available = i18n.Msg("site.available", {"area": area, "year": start, "power": i18n.Num(row.power_mw, 1)})
+            for key, value in {**spec, "available": available, "table_head": None, "table": None, "tips": tips,
+                               "estimated": None}.items():
+                words[key].append(value)
+    layers = _layer_names("")
     for group in GROUPS:  # the supply map names its layers by group alone
-        names[f"utilisation.{group}"] = names[f"group.{group}"]
-    names["hubs"] = names["hubs_short"]
+        layers[f"utilisation.{group}"] = layers[f"group.{group}"]
+    layers["hubs"] = layers["hubs_short"]
+    hub_rows, hub_words = _hubs_decided(hubs)
+    say = Say(lang, chart_lang(lang))
+    geo = sites[["land_area_m2", "total_floor_area_m2", "floor_area_m2", "geometry"]].iloc[plain["row"]]
+    site_frame = gpd.GeoDataFrame(
+        pd.concat([pd.DataFrame({c: plain[c] for c in ("site_id", "group", "colours", "colour")}),
+                   geo.reset_index(drop=True)], axis=1), geometry="geometry", crs=sites.crs)
+    w = say.words({"sites": i18n.Table(site_frame, words), "layers": layers, "districts": _districts(),
+                   "hubs": i18n.Table(pd.DataFrame(hub_rows, columns=["lat", "lon", "colour"]), hub_words),
+                   "year": i18n.Msg("map.year")}, "map")
+    site_frame = w["sites"]
     return MapView(
         audience="planner", lang=lang, years=tuple(int(y) for y in years), title="", page_title="",
-        layer_names=names, sites=site_rows, labels=pd.DataFrame(columns=["lat", "lon", "html"]),
-        districts=district_names(say), markers=None, clustered=False, links=None, rings=None, moves=None,
-        hubs=hub_points(hubs, say), legend=(),
-        note="", year_label=say.map_key("map.year"), switch=str(i18n.switch_html(lang)),
+        layer_names=w["layers"], sites=site_frame, labels=pd.DataFrame(columns=["lat", "lon", "html"]),
+        districts=w["districts"], markers=None, links=None, rings=None, moves=None,
+        hubs=w["hubs"], legend=pd.DataFrame(columns=["kind", "colour", "label"]), note="", year_label=w["year"],
+        switch=str(i18n.switch_html(lang)), switch_css=i18n.SWITCH_CSS, switch_js=i18n.SWITCH_JS,
         page_lang=i18n.page_lang(lang), popup_width=420)
 
 
@@ -607,60 +603,70 @@ class DependenceView:
     runs_line: Label | None = None
 
 
-def dependence_headline(dependence: DependenceSection) -> i18n.Text:
-    """The headline of a sensitivity run in words (its English text where the folder predates the fields)."""
+def dependence_headline(dependence: DependenceSection) -> Any:
+    """The headline of a sensitivity run (its English text where the folder predates the fields)."""
     if dependence.headline_zone is not None and dependence.headline_year is not None:
-        return i18n.t("headline.first.value", zone=i18n.zone_name(dependence.headline_zone),
-                      resource=i18n.value_text("resource", dependence.headline_resource),
-                      year=dependence.headline_year)
+        return i18n.Msg("headline.first.value", {"zone": i18n.Named("zone", dependence.headline_zone),
+                                                 "resource": i18n.Named("resource", dependence.headline_resource),
+                                                 "year": dependence.headline_year})
     if dependence.headline == "no shortfall in the forecast years":
-        return i18n.t("headline.first.none")
-    return i18n.same(dependence.headline)
+        return i18n.Msg("headline.first.none")
+    return dependence.headline
 
 
-def dependence_value(value: str) -> i18n.Text:
-    """A headline year of the sensitivity table in words: a year, "none by YEAR" or "no plan"."""
+def dependence_value(value: str) -> Any:
+    """A headline year of the sensitivity table: a year, "none by YEAR" or "no plan"."""
     text = str(value)
     if text.startswith("none by "):
-        return i18n.t("dep.none_by", year=text.removeprefix("none by "))
+        return i18n.Msg("dep.none_by", {"year": text.removeprefix("none by ")})
     if text == "no plan":
-        return i18n.t("dep.no_plan_short")
-    return i18n.same(text)
+        return i18n.Msg("dep.no_plan_short")
+    return text
 
 
-def _effect(values: Sequence[Any], infeasible: str | None) -> i18n.Text:
+def _effect(values: Sequence[Any], infeasible: str | None) -> Any:
     """One end of a group's effects: shortfall year / placements / unmet change / ... or no plan."""
     if infeasible:
-        return i18n.t("dep.no_plan", reason=infeasible)
-    unmet = i18n.t("value.withheld") if values[2] is None else i18n.num(values[2], sign=True)
-    return i18n.same(f"{values[0]} / {values[1]} / ") + unmet + i18n.same(f" / {values[3]}")
+        return i18n.Msg("dep.no_plan", {"reason": infeasible})
+    unmet = i18n.Msg("value.withheld") if values[2] is None else i18n.Num(values[2], sign=True)
+    return i18n.Join((f"{values[0]} / {values[1]}", unmet, values[3]), " / ")
+
+
+def _dependence_decided(dependence: DependenceSection,
+                        manifest: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The section, decided: the :class:`DependenceView` fields that need no words and those that do."""
+    unpublished = i18n.Msg("dep.basis.unpublished")
+    movers = tuple(i18n.Msg("dep.pdf.mover", {"group": d.group, "low": dependence_value(d.low),
+                                              "high": dependence_value(d.high)}) for d in dependence.decisive)
+    plain = {"quiet": ", ".join(dependence.quiet), "uncovered": ", ".join(dependence.uncovered)}
+    words = {
+        "headline": dependence_headline(dependence),
+        "method": i18n.Msg("dep.method", {"runs": dependence.runs, "settings": dependence.settings,
+                                          "moves": dependence.noise_shortfall_moves,
+                                          "placements": dependence.noise_placements}),
+        "decisive": i18n.Rows(tuple({"group": d.group, "impact": d.impact} for d in dependence.decisive),
+                              tuple({"low": dependence_value(d.low), "high": dependence_value(d.high),
+                                     "basis": d.basis or unpublished} for d in dependence.decisive)),
+        "groups": i18n.Rows(tuple({"group": g.group, "estimates": g.estimates} for g in dependence.groups),
+                            tuple({"low": _effect(g.low, g.infeasible_low), "high": _effect(g.high, g.infeasible_high),
+                                   "basis": g.basis or unpublished} for g in dependence.groups)),
+        "footer": i18n.Msg("dep.footer", {"scenario": dependence.scenario}),
+        "movers": i18n.Join(movers, "; ") if movers else i18n.Msg("dep.pdf.none"),
+        "runs": i18n.Msg("dep.pdf.runs.value", {"runs": dependence.runs}),
+        "page_title": i18n.Msg("dep.page_title", {"scenario": dependence.scenario}),
+        "runs_line": i18n.Msg("manifest.runs.value", {"runs": dependence.runs, "workers": manifest["workers"],
+                                                      "wall": manifest["timings_s"]["wall_s"]})
+        if manifest is not None else None,
+    }
+    return plain, words
 
 
 def dependence_view(dependence: DependenceSection, lang: str = i18n.DEFAULT_LANG,
                     manifest: Mapping[str, Any] | None = None) -> DependenceView:
     """The section "What this forecast depends on" (a sensitivity run's section) in ``lang``; with
     the sensitivity run's ``manifest``, the line on its runs for the sensitivity page."""
-    say = Say(lang, chart_lang(lang))
-    unpublished = i18n.t("dep.basis.unpublished")
-    decisive = tuple({"group": d.group, "low": say(dependence_value(d.low)), "high": say(dependence_value(d.high)),
-                      "impact": d.impact, "basis": say(i18n.same(d.basis) if d.basis else unpublished)}
-                     for d in dependence.decisive)
-    groups = tuple({"group": g.group, "estimates": g.estimates, "low": say(_effect(g.low, g.infeasible_low)),
-                    "high": say(_effect(g.high, g.infeasible_high)),
-                    "basis": say(i18n.same(g.basis) if g.basis else unpublished)} for g in dependence.groups)
-    movers = [i18n.t("dep.pdf.mover", group=d.group, low=dependence_value(d.low), high=dependence_value(d.high))
-              for d in dependence.decisive]
-    return DependenceView(
-        headline=say(dependence_headline(dependence)),
-        method=say.key("dep.method", runs=dependence.runs, settings=dependence.settings,
-                       moves=dependence.noise_shortfall_moves, placements=dependence.noise_placements),
-        decisive=decisive, groups=groups, quiet=", ".join(dependence.quiet),
-        uncovered=", ".join(dependence.uncovered), footer=say.key("dep.footer", scenario=dependence.scenario),
-        movers=say(i18n.join(movers, "; ") if movers else i18n.t("dep.pdf.none")),
-        runs=say.key("dep.pdf.runs.value", runs=dependence.runs),
-        page_title=say.key("dep.page_title", scenario=dependence.scenario),
-        runs_line=say.key("manifest.runs.value", runs=dependence.runs, workers=manifest["workers"],
-                          wall=manifest["timings_s"]["wall_s"]) if manifest is not None else None)
+    plain, words = _dependence_decided(dependence, manifest)
+    return DependenceView(**plain, **Say(lang, chart_lang(lang)).words(words))
 
 
 @dataclass(frozen=True)
@@ -695,110 +701,114 @@ def floor_equivalent(forecast: Forecast) -> pd.DataFrame:
 
 
 def public_warnings(forecast: Forecast) -> pd.DataFrame:
-    """The early-warning table under the disclosure rule (:mod:`model.disclosure`)."""
-    return public_sector_warnings(forecast.early_warning, forecast.public_release)
+    """The early-warning table under the disclosure rule (:mod:`model.disclosure`), as the
+    forecast's public release holds it."""
+    warnings = forecast.public_release.warnings
+    if warnings is None:
+        raise ValueError("the forecast's public release was made without its early warnings")
+    return warnings
 
 
-def chart_data(forecast: Forecast, say: Say) -> ChartData:
-    """The report's four charts as data for the public (see :class:`ChartData`)."""
+def _shown(release: Any, *key: Any) -> bool:
+    return tuple(key) not in release.withheld
+
+
+def _charts_decided(forecast: Forecast) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The four charts' series for the public (withheld figures are NaN) and their words."""
     release = forecast.public_release
     k = release.min_count
     floor = floor_equivalent(forecast)
     use = floor.groupby("year")[["released_floor_m2", "taken_floor_m2"]].sum() / 1e6
-    dem = forecast.demand_by_sector.groupby("year")[["arrived_m2", "in_place_m2", "unmet_m2",
-                                                     "expected_arrived_m2"]].sum() / 1e6
-    supply = pd.DataFrame({
+    dem = forecast.demand_by_sector.groupby("year")[["arrived_m2", "unmet_m2", "expected_arrived_m2"]].sum() / 1e6
+    supply = pd.concat([pd.DataFrame({
         "released": use["released_floor_m2"],
-        "taken": [release.value(v, "all", int(y)) for y, v in use["taken_floor_m2"].items()],
-    }, index=use.index).join(pd.DataFrame({
-        "arrived": [release.value(v, "arrived", int(y)) for y, v in dem["arrived_m2"].items()],
-        "expected": [release.value(v, "arrived", int(y)) for y, v in dem["expected_arrived_m2"].items()],
-        "unmet": [v if release.shown("unmet", int(y)) else np.nan for y, v in dem["unmet_m2"].items()],
-    }, index=dem.index), how="outer")
-    supply = supply.astype(float)
-    unmet_all = all(release.shown("unmet", int(y)) for y in dem.index)
-
+        "taken": [v if _shown(release, "all", int(y)) else np.nan for y, v in use["taken_floor_m2"].items()],
+    }, index=use.index), pd.DataFrame({
+        "arrived": [v if _shown(release, "arrived", int(y)) else np.nan for y, v in dem["arrived_m2"].items()],
+        "expected": [v if _shown(release, "arrived", int(y)) else np.nan
+                     for y, v in dem["expected_arrived_m2"].items()],
+        "unmet": [v if _shown(release, "unmet", int(y)) else np.nan for y, v in dem["unmet_m2"].items()],
+    }, index=dem.index)], axis=1).astype(float)
+    unmet_all = all(_shown(release, "unmet", int(y)) for y in dem.index)
     zone_use = floor.groupby(["zone", "year"])[["released_floor_m2", "taken_floor_m2"]].sum()
     share = (zone_use["taken_floor_m2"] / zone_use["released_floor_m2"].where(zone_use["released_floor_m2"] > 0)
              ).unstack("year")
-    hidden = pd.DataFrame([[not release.shown("zone", z, int(y)) for y in share.columns] for z in share.index],
+    hidden = pd.DataFrame([[not _shown(release, "zone", z, int(y)) for y in share.columns] for z in share.index],
                           index=share.index, columns=share.columns, dtype=bool)
-
     ew = public_warnings(forecast)
     rows = ew[ew["first_shortfall_year"].notna()].sort_values("first_shortfall_year")
     shortfalls = pd.DataFrame({
-        "label": [(f"{r.zone} " + say(i18n.value_text("resource", r.resource)).plain if r.scope == "zone"
-                   else say.key("chart.sector", sector=i18n.sector_name(r.sector)).plain) for r in rows.itertuples()],
         "year": [int(r.first_shortfall_year) for r in rows.itertuples()],
         "colour": ["#d73027" if r.scope == "sector" else RESOURCE_COLOURS.get(r.resource, "#555")
-                   for r in rows.itertuples()],
-    }, columns=["label", "year", "colour"])
-
-    bal = forecast.land_balance
-    grid = bal[bal["resource"] == "grid_power_mw"]
+                   for r in rows.itertuples()]}, columns=["year", "colour"])
+    grid = forecast.land_balance[forecast.land_balance["resource"] == "grid_power_mw"]
     power = {str(zone): pd.DataFrame({
         "year": g["year"].astype(int).to_numpy(), "released": g["released"].astype(float).to_numpy(),
-        "taken": [float(release.value(v, "zone", zone, int(y))) for y, v in zip(g["year"], g["taken"], strict=True)]})
-        for zone, g in grid.groupby("zone")}
-    return ChartData(
-        years=tuple(int(y) for y in forecast.scenario.year_range), supply=supply,
-        unmet_label=say.key("chart.unmet") if unmet_all else say.key("chart.unmet.small", k=k),
-        utilisation=share.mask(hidden), hidden=hidden,
-        withheld_note=say.key("chart.withheld_cells", k=k) if hidden.to_numpy().any() else None,
-        shortfalls=shortfalls, power=power)
+        "taken": [float(v) if _shown(release, "zone", zone, int(y)) else np.nan
+                  for y, v in zip(g["year"], g["taken"], strict=True)]}) for zone, g in grid.groupby("zone")}
+    data = {"years": tuple(int(y) for y in forecast.scenario.year_range), "supply": supply,
+            "utilisation": share.mask(hidden), "hidden": hidden, "power": power}
+    labels = [i18n.Join((r.zone, i18n.Named("resource", r.resource)), " ") if r.scope == "zone"
+              else i18n.Msg("chart.sector", {"sector": i18n.Named("sector", r.sector)}) for r in rows.itertuples()]
+    words = {"unmet_label": i18n.Msg("chart.unmet") if unmet_all else i18n.Msg("chart.unmet.small", {"k": k}),
+             "withheld_note": i18n.Msg("chart.withheld_cells", {"k": k}) if hidden.to_numpy().any() else None,
+             "shortfalls": i18n.Table(shortfalls, {"label": labels})}
+    return data, words
 
 
-def headline(forecast: Forecast) -> list[tuple[i18n.Text, i18n.Text]]:
-    """The headline figures, each a (label, value) pair in both languages (public: the disclosure rule)."""
-    t, num = i18n.t, i18n.num
+def headline(forecast: Forecast) -> list[tuple[Any, Any]]:
+    """The headline figures for the public, each a (label, value) pair of specs."""
     a = forecast.allocation
     placed = a.assigned
     release = forecast.public_release
     k = release.min_count
-    unmet = public_unmet_total(forecast.demand_by_sector, release)
-    unmet_text = t("headline.m2", area=num(unmet)) if unmet is not None else t("headline.withheld", k=k)
+    years = forecast.scenario.year_range
+    unmet = release.unmet_total_m2
     ew = forecast.early_warning
     short = ew[(ew["scope"] == "zone") & ew["first_shortfall_year"].notna()].sort_values("first_shortfall_year")
-    first = (t("headline.first.value", zone=i18n.zone_name(short["zone"].iloc[0]),
-               resource=i18n.value_text("resource", short["resource"].iloc[0]),
-               year=int(short["first_shortfall_year"].iloc[0]))
-             if len(short) else t("headline.first.none"))
-    status = i18n.value_text("status", a.status)  # the solver's own word, explained in Chinese
-    proof = (t("headline.optimiser.proven", status=status, gap=i18n.pct(a.gap, 2)) if a.gap is not None
-             else t("headline.optimiser.nobound", status=status))
-    years = forecast.scenario.year_range
+    first = (i18n.Msg("headline.first.value", {"zone": i18n.Named("zone", short["zone"].iloc[0]),
+                                               "resource": i18n.Named("resource", short["resource"].iloc[0]),
+                                               "year": int(short["first_shortfall_year"].iloc[0])})
+             if len(short) else i18n.Msg("headline.first.none"))
+    status = i18n.Named("status", a.status)  # the solver's own word, explained in Chinese
+    proof = (i18n.Msg("headline.optimiser.proven", {"status": status, "gap": i18n.Pct(a.gap, 2)}) if a.gap is not None
+             else i18n.Msg("headline.optimiser.nobound", {"status": status}))
+    withheld = i18n.Msg("headline.withheld", {"k": k})
     return [
-        (t("headline.years"), i18n.same(f"{years[0]}-{years[-1]}")),
-        (t("headline.placed"), t("headline.placed.value", placed=num(len(placed)), total=num(len(a.assignments)))),
-        (t("headline.floor"), t("headline.m2", area=num(placed["floor_area_m2"].sum()))
-         if release.shown("all", years[-1]) else t("headline.withheld", k=k)),
-        (t("headline.unmet"), unmet_text),
-        (t("headline.first"), first),
-        (t("headline.optimiser"), proof),
+        (i18n.Msg("headline.years"), f"{years[0]}-{years[-1]}"),
+        (i18n.Msg("headline.placed"), i18n.Msg("headline.placed.value", {"placed": i18n.Num(len(placed)),
+                                                                         "total": i18n.Num(len(a.assignments))})),
+        (i18n.Msg("headline.floor"), i18n.Msg("headline.m2", {"area": i18n.Num(placed["floor_area_m2"].sum())})
+         if _shown(release, "all", years[-1]) else withheld),
+        (i18n.Msg("headline.unmet"), i18n.Msg("headline.m2", {"area": i18n.Num(unmet)}) if unmet is not None
+         else withheld),
+        (i18n.Msg("headline.first"), first),
+        (i18n.Msg("headline.optimiser"), proof),
     ]
 
 
-def _warning_rows(forecast: Forecast, say: Say) -> tuple[dict[str, Any], ...]:
-    """The early-warning table (public): shortfalls and withheld sector rows, earliest first."""
+def _warning_specs(forecast: Forecast) -> i18n.Rows:
+    """The early-warning table (public): shortfalls and withheld sector rows, earliest first (their
+    lead times as shown, and their words)."""
     ew = public_warnings(forecast)
     shown = ew[ew["first_shortfall_year"].notna() | ew["withheld"]].sort_values(
         ["first_shortfall_year", "scope"], na_position="last")
-    share = i18n.pct(forecast.scenario.early_warning.shortfall_remaining_share)
+    share = i18n.Pct(forecast.scenario.early_warning.shortfall_remaining_share)
     k = forecast.public_release.min_count
     rows = []
     for r in shown.itertuples(index=False):
-        resource = i18n.value_text("resource", r.resource)
+        resource = i18n.Named("resource", r.resource)
         if r.scope == "zone":
-            note = i18n.t("ew.note.zone", share=share, resource=resource)
+            note = i18n.Msg("ew.note.zone", {"share": share, "resource": resource})
         else:
-            note = i18n.t("ew.note.withheld", k=k) if r.withheld else i18n.t("ew.note.sector")
+            note = i18n.Msg("ew.note.withheld", {"k": k}) if r.withheld else i18n.Msg("ew.note.sector")
         rows.append({
-            "scope": say(i18n.value_text("scope", r.scope)),
-            "name": say(i18n.zone_name(r.zone) if r.scope == "zone" else i18n.sector_name(r.sector)),
-            "resource": say(resource),
-            "first": say(i18n.t("word.withheld") if r.withheld else i18n.same(str(r.first_shortfall_year))),
-            "lead": "-" if r.withheld else str(r.lead_time_years), "note": say(note)})
-    return tuple(rows)
+            "scope": i18n.Named("scope", r.scope),
+            "name": i18n.Named("zone", r.zone) if r.scope == "zone" else i18n.Named("sector", r.sector),
+            "resource": resource,
+            "first": i18n.Msg("word.withheld") if r.withheld else str(r.first_shortfall_year), "note": note})
+    leads = tuple({"lead": "-" if r.withheld else str(r.lead_time_years)} for r in shown.itertuples(index=False))
+    return i18n.Rows(leads, tuple(rows))
 
 
 def _year(v: Any) -> int | None:
@@ -819,34 +829,36 @@ class ChangesView:
     supply_count: Label
 
 
-def changes_view(changes: ChangesSince, label: str, say: Say) -> ChangesView:
+def _changes_specs(changes: ChangesSince, label: str) -> dict[str, Any]:
     """What changed since last year's forecast (``label``: last year's run as the manifest names it)."""
-    none = i18n.t("word.none")
+    none = i18n.Msg("word.none")
     shortfalls, moved = [], []
     for r in changes.shortfalls.itertuples(index=False):
         last, now, shift = (_year(r.first_shortfall_year_last_year), _year(r.first_shortfall_year_this_year),
                             _year(r.moved_years))
-        zone, resource = i18n.zone_name(r.zone), i18n.value_text("resource", r.resource)
-        last_text = i18n.same(last) if last is not None else none
-        now_text = i18n.same(now) if now is not None else none
-        shortfalls.append({"zone": say(zone), "resource": say(resource), "last": say(last_text),
-                           "now": say(now_text), "moved": f"{shift:+d}" if shift is not None else "-"})
-        moved.append(zone + i18n.same(" ") + resource + i18n.same(": ") + last_text + i18n.same(" -> ") + now_text)
+        zone, resource = i18n.Named("zone", r.zone), i18n.Named("resource", r.resource)
+        last_text = last if last is not None else none
+        now_text = now if now is not None else none
+        shortfalls.append(({"moved": f"{shift:+d}" if shift is not None else "-"},
+                           {"zone": zone, "resource": resource, "last": last_text, "now": now_text}))
+        moved.append(i18n.Join((i18n.Join((zone, resource), " "), i18n.Join((last_text, now_text), " -> ")), ": "))
     causes, counts = [], []
     for r in changes.causes.itertuples(index=False):
-        change, cause = i18n.value_text("change", r.change), i18n.value_text("cause", r.cause)
-        causes.append({"change": say(change), "cause": say(cause), "enterprises": say(i18n.num(int(r.enterprises)))})
-        counts.append(change + i18n.same(" (") + cause + i18n.same(f"): {int(r.enterprises)}"))
-    supply = tuple({"zone": say(i18n.zone_name(r.zone)), "resource": say(i18n.value_text("resource", r.resource)),
-                    "year": int(r.year), "last": say(i18n.num(float(r.released_last_year))),
-                    "now": say(i18n.num(float(r.released_this_year))),
-                    "change": say(i18n.num(float(r.released_change), sign=True))}
-                   for r in changes.supply.itertuples(index=False))
-    return ChangesView(
-        intro=say.key("changes.intro", run=label), shortfalls=tuple(shortfalls), causes=tuple(causes),
-        supply=supply, moved=say(i18n.join(moved, "; ") if moved else none),
-        counts=say(i18n.join(counts, "; ") if counts else none),
-        supply_count=say.key("changes.pdf.supply_count", n=len(supply)))
+        change, cause = i18n.Named("change", r.change), i18n.Named("cause", r.cause)
+        causes.append({"change": change, "cause": cause, "enterprises": i18n.Num(int(r.enterprises))})
+        counts.append(i18n.Join((change, " (", cause, f"): {int(r.enterprises)}"), ""))
+    supply = [({"year": int(r.year)},
+               {"zone": i18n.Named("zone", r.zone), "resource": i18n.Named("resource", r.resource),
+                "last": i18n.Num(float(r.released_last_year)), "now": i18n.Num(float(r.released_this_year)),
+                "change": i18n.Num(float(r.released_change), sign=True)})
+              for r in changes.supply.itertuples(index=False)]
+    return {"intro": i18n.Msg("changes.intro", {"run": label}),
+            "shortfalls": i18n.Rows(tuple(p for p, _w in shortfalls), tuple(w for _p, w in shortfalls)),
+            "causes": i18n.Rows(tuple({} for _c in causes), tuple(causes)),
+            "supply": i18n.Rows(tuple(p for p, _w in supply), tuple(w for _p, w in supply)),
+            "moved": i18n.Join(tuple(moved), "; ") if moved else none,
+            "counts": i18n.Join(tuple(counts), "; ") if counts else none,
+            "supply_count": i18n.Msg("changes.pdf.supply_count", {"n": len(supply)})}
 
 
 @dataclass(frozen=True)
@@ -861,21 +873,15 @@ class ManifestView:
     inputs: tuple[tuple[str, str], ...]
 
 
-def manifest_view(manifest: Mapping[str, Any], say: Say) -> ManifestView:
+def _solver_spec(manifest: Mapping[str, Any]) -> Any:
     solver = manifest["solver"]
-    objective = (i18n.t("manifest.objective", value=format(solver["objective"], ".2f"))
-                 if solver["objective"] is not None else i18n.t("manifest.objective.none"))
-    bound = (i18n.t("manifest.bound", value=format(solver["bound"], ".2f")) if solver["bound"] is not None
-             else i18n.t("manifest.bound.none"))
-    gap = (i18n.t("manifest.gap", value=format(solver["gap"], ".4f")) if solver["gap"] is not None
-           else i18n.t("manifest.gap.none"))
-    line = i18n.same(f"{solver['name']}: {solver['status']}; ") + objective + i18n.same("; ") + bound \
-        + i18n.same("; ") + gap
-    return ManifestView(
-        command=manifest["command"], seed=str(manifest["seed"]), solver=say(line),
-        timings=", ".join(f"{k} {v}" for k, v in manifest["timings_s"].items()),
-        versions=", ".join(f"{k} {v}" for k, v in manifest["versions"].items()),
-        inputs=tuple((e["path"], e["sha256"]) for e in manifest["inputs"]))
+    objective = (i18n.Msg("manifest.objective", {"value": format(solver["objective"], ".2f")})
+                 if solver["objective"] is not None else i18n.Msg("manifest.objective.none"))
+    bound = (i18n.Msg("manifest.bound", {"value": format(solver["bound"], ".2f")}) if solver["bound"] is not None
+             else i18n.Msg("manifest.bound.none"))
+    gap = (i18n.Msg("manifest.gap", {"value": format(solver["gap"], ".4f")}) if solver["gap"] is not None
+           else i18n.Msg("manifest.gap.none"))
+    return i18n.Join((f"{solver['name']}: {solver['status']}", objective, bound, gap), "; ")
 
 
 @dataclass(frozen=True)
@@ -913,42 +919,105 @@ class ReportView:
     part_of: str
 
 
+def _report_decided(forecast: Forecast, manifest: Mapping[str, Any] | None, downloads: Sequence[str],
+                    changes: ChangesSince | None, changes_label: str, dependence: DependenceSection | None,
+                    dependence_chart: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The public report, decided: its plain parts and its words (specs)."""
+    release = forecast.public_release
+    name = forecast.scenario.name
+    started = manifest.get("run", {}).get("started_utc") if manifest is not None else None
+    charts, chart_words = _charts_decided(forecast)
+    dep = _dependence_decided(dependence, None) if dependence is not None else None
+    plain = {
+        "pdf_title": f"Ten-year land forecast: {name}", "description": forecast.scenario.description,
+        "dependence_chart": dependence_chart, "downloads": tuple(downloads), "charts": charts,
+        "dependence": dep[0] if dep is not None else None,
+        "manifest": {"command": manifest["command"], "seed": str(manifest["seed"]),
+                     # the model's own timings (the time the folder took to write is known only after)
+                     "timings": ", ".join(f"{k} {v}" for k, v in manifest["timings_s"].items() if k != "write_s"),
+                     "versions": ", ".join(f"{k} {v}" for k, v in manifest["versions"].items()),
+                     "inputs": tuple((e["path"], e["sha256"]) for e in manifest["inputs"])}
+        if manifest is not None else None}
+    words = {
+        "page_title": i18n.Form("text", i18n.Msg("page.title", {"scenario": name})),
+        "h1": i18n.Msg("page.h1", {"scenario": name}),
+        "made": i18n.Msg("page.made", {"date": i18n.Date(started)}) if started else None,
+        "confidential": i18n.Msg("public.confidential", {"k": release.min_count}) if release.confidential else None,
+        "headline": headline(forecast), "warnings": _warning_specs(forecast), "charts": chart_words,
+        "warning_definition": i18n.Msg("ew.definition", {
+            "share": i18n.Pct(forecast.scenario.early_warning.shortfall_remaining_share)}),
+        "changes": _changes_specs(changes, changes_label) if changes is not None else None,
+        "dependence": dep[1] if dep is not None else None,
+        "solver": _solver_spec(manifest) if manifest is not None else None,
+        "messages": {key: i18n.Msg(key) for key in i18n.catalogue() if not i18n.fields_of(key)},
+        "page_of": i18n.Msg("pdf.page", {"k": "{k}", "n": "{n}"}),
+        "part_of": i18n.Msg("pdf.part", {"k": "{k}", "n": "{n}"})}
+    return plain, words
+
+
 def report_view(forecast: Forecast, manifest: Mapping[str, Any] | None = None, *, lang: str = i18n.DEFAULT_LANG,
-                downloads: tuple[str, ...] | list[str] = (), changes: ChangesSince | None = None,
-                changes_label: str = "", dependence: DependenceSection | None = None,
-                dependence_chart: str | None = None) -> ReportView:
+                downloads: Sequence[str] = (), changes: ChangesSince | None = None, changes_label: str = "",
+                dependence: DependenceSection | None = None, dependence_chart: str | None = None) -> ReportView:
     """The public report of a forecast in ``lang`` (en, zh-hk or both): the headline, the charts'
     data, the early warnings, what changed since last year and what the forecast depends on
     (when given), the downloads and the manifest as written (``manifest``; a notebook's view of a
-    forecast that was not written has none)."""
-    i18n.check_lang(lang)
+    forecast that was not written has none). (:func:`present` with the report alone.)"""
+    views = present(forecast, lang, audiences=(), tables=False, manifest=manifest, downloads=downloads,
+                    changes=changes, changes_label=changes_label, dependence=dependence,
+                    dependence_chart=dependence_chart)
+    if views.report is None:
+        raise ValueError("present() made no report")
+    return views.report
+
+
+@dataclass(frozen=True)
+class RunViews:
+    """The views of one forecast run in one language: the planner's tables, a map per audience,
+    the public report."""
+
+    tables: TablesView | None
+    maps: Mapping[Audience, MapView]
+    report: ReportView | None
+
+
+def present(forecast: Forecast, lang: str = i18n.DEFAULT_LANG, *, audiences: Sequence[Audience] = AUDIENCES,
+            tables: bool = True, report: bool = True, last_plan: pd.DataFrame | None = None, last_label: str = "",
+            manifest: Mapping[str, Any] | None = None, downloads: Sequence[str] = (),
+            changes: ChangesSince | None = None, changes_label: str = "", dependence: DependenceSection | None = None,
+            dependence_chart: str | None = None) -> RunViews:
+    """The presentation stage of a forecast run, once: everything each view shows is decided
+    first (the tables, the maps of ``audiences``, the public report), then worded in one pass in
+    ``lang`` (:meth:`model.i18n.Say.words`), then set into frozen views. See :func:`map_view` and
+    :func:`report_view` for what the maps and the report show."""
+    decided = {aud: _map_decided(forecast, aud, last_plan, last_label) for aud in audiences}
+    rep = (_report_decided(forecast, manifest, downloads, changes, changes_label, dependence, dependence_chart)
+           if report else None)
+    table_view = tables_view(forecast) if tables else None
     say = Say(lang, chart_lang(lang))
-    release = forecast.public_release
-    started = manifest.get("run", {}).get("started_utc") if manifest is not None else None
-    name = forecast.scenario.name
-    return ReportView(
-        lang=lang, chart_lang=say.chart_lang, style=chart_style(say.chart_lang), page_lang=i18n.page_lang(lang),
-        switch=i18n.switch_html(lang), switch_css=i18n.SWITCH_CSS, switch_js=i18n.SWITCH_JS if lang == "both" else "",
-        title=i18n.t("page.title", scenario=name).pick(lang), pdf_title=f"Ten-year land forecast: {name}",
-        h1=say.key("page.h1", scenario=name), description=forecast.scenario.description,
-        made=say.key("page.made", date=i18n.date(started)) if started else None,
-        confidential=say.key("public.confidential", k=release.min_count) if release.confidential else None,
-        headline=tuple((say(k), say(v)) for k, v in headline(forecast)),
-        warnings=_warning_rows(forecast, say),
-        warning_definition=say.key("ew.definition",
-                                   share=i18n.pct(forecast.scenario.early_warning.shortfall_remaining_share)),
-        changes=changes_view(changes, changes_label, say) if changes is not None else None,
-        dependence=dependence_view(dependence, lang) if dependence is not None else None,
-        dependence_chart=dependence_chart, charts=chart_data(forecast, say), chart_files=CHARTS,
-        downloads=tuple(downloads), manifest=manifest_view(manifest, say) if manifest is not None else None,
-        messages=messages(say),
-        fonts_note=say.chart_lang != lang, page_of=_pattern("pdf.page", say), part_of=_pattern("pdf.part", say))
-
-
-def _pattern(key: str, say: Say) -> str:
-    """A message whose fields only the renderer knows (the page's number), with its fields left as
-    ``{k}`` and ``{n}`` for :meth:`str.format`."""
-    return say.key(key, k="{k}", n="{n}").plain
+    worded = say.words({
+        "report": rep[1] if rep is not None else None,
+        "maps": {aud: i18n.Form("map", {**words, "page_title": i18n.Form("title", words["title"])})
+                 for aud, (_plain, words) in decided.items()}})
+    rw, w = worded["report"], worded["maps"]
+    maps = {aud: MapView(**plain, **w[aud], switch=str(i18n.switch_html(lang)), switch_css=i18n.SWITCH_CSS,
+                         switch_js=i18n.SWITCH_JS, lang=lang, page_lang=i18n.page_lang(lang))
+            for aud, (plain, _words) in decided.items()}
+    if rep is None or rw is None:
+        return RunViews(tables=table_view, maps=maps, report=None)
+    rp = rep[0]
+    return RunViews(tables=table_view, maps=maps, report=ReportView(
+        chart_lang=say.chart_lang, style=chart_style(say.chart_lang), switch=i18n.switch_html(lang),
+        switch_css=i18n.SWITCH_CSS, switch_js=i18n.SWITCH_JS if lang == "both" else "",
+        title=rw["page_title"], pdf_title=rp["pdf_title"], h1=rw["h1"],
+        description=rp["description"], made=rw["made"], confidential=rw["confidential"],
+        headline=tuple(rw["headline"]), warnings=rw["warnings"], warning_definition=rw["warning_definition"],
+        changes=ChangesView(**rw["changes"]) if rw["changes"] is not None else None,
+        dependence=DependenceView(**rp["dependence"], **rw["dependence"]) if rw["dependence"] is not None else None,
+        dependence_chart=rp["dependence_chart"], charts=ChartData(**rp["charts"], **rw["charts"]),
+        chart_files=CHARTS, downloads=rp["downloads"],
+        manifest=ManifestView(**rp["manifest"], solver=rw["solver"]) if rp["manifest"] is not None else None,
+        messages=rw["messages"], fonts_note=say.chart_lang != lang, page_of=rw["page_of"].plain,
+        part_of=rw["part_of"].plain, lang=lang, page_lang=i18n.page_lang(lang)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -971,10 +1040,12 @@ class SensitivityView:
 def sensitivity_view(section: DependenceSection, manifest: Mapping[str, Any],
                      lang: str = i18n.DEFAULT_LANG) -> SensitivityView:
     """The sensitivity run's page (``manifest``: the sensitivity run's own) in ``lang``."""
-    i18n.check_lang(lang)
+    plain, words = _dependence_decided(section, manifest)
     say = Say(lang, chart_lang(lang))
+    w = say.words({"dependence": words,
+                   "messages": {key: i18n.Msg(key) for key in i18n.catalogue() if not i18n.fields_of(key)}})
     return SensitivityView(
-        dependence=dependence_view(section, lang, manifest), messages=messages(say), lang=lang,
+        dependence=DependenceView(**plain, **w["dependence"]), messages=w["messages"], lang=lang,
         page_lang=i18n.page_lang(lang), switch=i18n.switch_html(lang), switch_css=i18n.SWITCH_CSS,
         switch_js=i18n.SWITCH_JS if lang == "both" else "")
 
@@ -998,19 +1069,20 @@ def tornado_view(sens: Sensitivity, lang: str = i18n.DEFAULT_LANG) -> TornadoVie
     demand in thousands of m2."""
     from .sensitivity import TORNADO_BARS, headline_shortfall, tornado_data
 
-    say = Say(lang, chart_lang(lang))
     head = headline_shortfall(sens.reference)
     last = sens.scenario.year_range[-1]
-    titles = {"unmet": say.key("tornado.unmet").lines, "placements": say.key("tornado.placements").lines}
+    titles: dict[str, Any] = {"unmet": i18n.Msg("tornado.unmet"), "placements": i18n.Msg("tornado.placements")}
     if head is not None:
-        titles["shortfall"] = say.key("tornado.shortfall", zone=i18n.zone_name(head[0]),
-                                      resource=i18n.value_text("resource", head[1]), central=head[2], last=last,
-                                      after=last + 1).lines
-    panels = []
-    for key, wide in tornado_data(sens).items():
-        scale = 1000.0 if key == "unmet" else 1.0
-        panels.append((titles[key], wide.tail(TORNADO_BARS)[["low", "high"]] / scale))
-    return TornadoView(
-        panels=tuple(panels), title=say.key("tornado.title", scenario=sens.scenario.name, bars=TORNADO_BARS).lines,
-        low=say.key("tornado.low").lines, high=say.key("tornado.high").lines, none=say.key("tornado.none").lines,
-        style=chart_style(say.chart_lang))
+        titles["shortfall"] = i18n.Msg("tornado.shortfall", {
+            "zone": i18n.Named("zone", head[0]), "resource": i18n.Named("resource", head[1]), "central": head[2],
+            "last": last, "after": last + 1})
+    data = tornado_data(sens)
+    say = Say(lang, chart_lang(lang))
+    w = say.words({"titles": titles, "low": i18n.Msg("tornado.low"), "high": i18n.Msg("tornado.high"),
+                   "none": i18n.Msg("tornado.none"),
+                   "title": i18n.Msg("tornado.title", {"scenario": sens.scenario.name, "bars": TORNADO_BARS})})
+    panels = tuple((w["titles"][key].lines,
+                    wide.tail(TORNADO_BARS)[["low", "high"]] / (1000.0 if key == "unmet" else 1.0))
+                   for key, wide in data.items())
+    return TornadoView(panels=panels, title=w["title"].lines, low=w["low"].lines, high=w["high"].lines,
+                       none=w["none"].lines, style=chart_style(say.chart_lang))

@@ -37,7 +37,7 @@ def _cli(*args, cwd=ROOT):
 def test_every_message_the_code_asks_for_is_in_the_catalogue_and_every_message_is_used():
     cat = i18n.catalogue()
     asked, prefixes = set(), set()
-    call = re.compile(r"""(?:\b(?:t|T|_m|say|plain|message|key|map_key)\(|\bM\[)\s*["']([a-z_][\w.\- ]*)["']""")
+    call = re.compile(r"""(?:\b(?:t|T|_m|say|plain|message|key|map_key|Msg)\(|\bM\[)\s*["']([a-z_][\w.\- ]*)["']""")
     dynamic = re.compile(r"""(?:f["']|["'])([a-z_]+\.)(?:\{|["']\s*~)""")
     for path in CODE:
         text = path.read_text(encoding="utf-8")
@@ -51,7 +51,7 @@ def test_every_message_the_code_asks_for_is_in_the_catalogue_and_every_message_i
     # value_text("resource", ...) and friends look up "<prefix>.<value>"
     prefixes |= {f"{p}." for p in re.findall(r"""value_text\(\s*["'](\w+)["']""",
                                                "".join(p.read_text(encoding="utf-8") for p in CODE))}
-    prefixes |= {f"{p}." for p in re.findall(r"""\bV\(\s*["'](\w+)["']""",
+    prefixes |= {f"{p}." for p in re.findall(r"""\b(?:V|Named)\(\s*["'](\w+)["']""",
                                                "".join(p.read_text(encoding="utf-8") for p in CODE))}
     unused = sorted(k for k in cat if k not in asked and not any(k.startswith(p) for p in prefixes))
     assert unused == []

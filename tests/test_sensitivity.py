@@ -233,13 +233,14 @@ def test_the_section_names_the_headline_and_what_moves_it(solved):
     assert {g.group for g in section.groups} == {"grid-kle", "release-yl", "floor-tko"}
     assert section.runs == 8
     assert (section.headline_zone, section.headline_resource, section.headline_year) == (head or (None, None, None))
+    from model.i18n import word
     from model.view import dependence_headline, dependence_value
 
-    words = dependence_headline(section)
+    words = word(dependence_headline(section))
     if head:  # the same headline in words, in both languages, from the fields
         assert str(head[2]) in words.en and f"{head[2]}年" in words.zh
-    assert dependence_value("none by 2028").zh == "至2028年仍未短缺"
-    assert dependence_value("no plan").zh == "沒有方案" and dependence_value("2027").en == "2027"
+    assert word(dependence_value("none by 2028")).zh == "至2028年仍未短缺"
+    assert word(dependence_value("no plan")).zh == "沒有方案" and word(dependence_value("2027")).en == "2027"
 
 
 # ---------------------------------------------------------------- the CLI and the report
