@@ -30,6 +30,7 @@ candidate, ``link[E,S,T]: x - y <= 0``) and no valid inequalities, for benchmark
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -178,8 +179,8 @@ def one_site_per_enterprise(p: Problem) -> _Rows:
     return out
 
 
-def _cumulative(out: _Rows, prefix: str, names, group_of: np.ndarray, cand: np.ndarray, coef: np.ndarray,
-                capacity: np.ndarray, p: Problem, all_years: bool) -> None:
+def _cumulative(out: _Rows, prefix: str, names: Sequence[str] | np.ndarray, group_of: np.ndarray, cand: np.ndarray,
+                coef: np.ndarray, capacity: np.ndarray, p: Problem, all_years: bool) -> None:
     """Rows ``prefix[name,year]``: the use of a group's candidates started by each year <= its capacity."""
     order = np.lexsort((p.k[cand], group_of[cand]))
     cand, groups = cand[order], group_of[cand][order]

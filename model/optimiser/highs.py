@@ -14,13 +14,16 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import scipy.sparse as sp
 
 from .log import current_sink, log
 from .result import OPTIMALITY_GAP, SolveResult, relative_gap
+
+if TYPE_CHECKING:
+    import highspy
 
 __all__ = ["LPSession", "MatrixModel", "SolveResult", "new_highs", "quiet_highs", "solve_lp", "solve_mip"]
 
@@ -87,7 +90,7 @@ class MatrixModel:
 _BANNER_SEEN = False
 
 
-def quiet_highs():
+def quiet_highs() -> highspy.Highs:
     """A HiGHS instance that prints nothing on the console; its log goes to the current sink.
 
     HiGHS prints its banner on standard output when the first instance of a process is made,
@@ -121,7 +124,7 @@ def quiet_highs():
     return h
 
 
-def _lp_model(form: ArrayModel, col_lower: np.ndarray, col_upper: np.ndarray, relax: bool):
+def _lp_model(form: ArrayModel, col_lower: np.ndarray, col_upper: np.ndarray, relax: bool) -> highspy.HighsLp:
     import highspy
 
     csc = form.matrix.tocsc()
@@ -146,7 +149,7 @@ def _lp_model(form: ArrayModel, col_lower: np.ndarray, col_upper: np.ndarray, re
 
 
 def new_highs(form: ArrayModel, *, relax: bool, col_lower: np.ndarray | None = None,
-              col_upper: np.ndarray | None = None, threads: int | None = None):
+              col_upper: np.ndarray | None = None, threads: int | None = None) -> highspy.Highs:
     """A quiet HiGHS instance holding the model (its log goes to the solver-log sink)."""
     h = quiet_highs()
     h.setOptionValue("random_seed", 0)
@@ -158,7 +161,8 @@ def new_highs(form: ArrayModel, *, relax: bool, col_lower: np.ndarray | None = N
     return h
 
 
-def _status(h, is_mip: bool, objective, bound, gap, abs_gap: float | None) -> str:
+def _status(h: highspy.Highs, is_mip: bool, objective: float | None, bound: float | None, gap: float | None,
+            abs_gap: float | None) -> str:
     import highspy
 
     status = highspy.HighsModelStatus
@@ -173,7 +177,8 @@ def _status(h, is_mip: bool, objective, bound, gap, abs_gap: float | None) -> st
             status.kInterrupt: "time_limit"}.get(model_status, "error")
 
 
-def _result(h, started: float, is_mip: bool, want_duals: bool, abs_gap: float | None = None) -> SolveResult:
+def _result(h: highspy.Highs, started: float, is_mip: bool, want_duals: bool, abs_gap: float | None = None
+            ) -> SolveResult:
     import highspy
 
     info = h.getInfo()
@@ -247,7 +252,7 @@ class LPSession:
     bounds only; each re-solve starts from the previous basis."""
 
     def __init__(self, form: ArrayModel, *, col_lower: np.ndarray | None = None,
-                 col_upper: np.ndarray | None = None, threads: int | None = None):
+                 col_upper: np.ndarray | None = None, threads: int | None = None) -> None:
         import highspy
 
         self.form = form
