@@ -10,15 +10,20 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import ArrayLike
 
 from .errors import InfeasibleError, InputError
 from .milp import solve_cbc
 from .optimiser.export import to_pulp
 from .optimiser.highs import MatrixModel, solve_mip
 from .optimiser.result import SolveResult
+
+#: an enterprises x sites matrix: dense (NaN marks a forbidden pair) or scipy sparse (stored entries are allowed)
+Matrix: TypeAlias = ArrayLike | sp.sparray | sp.spmatrix
 
 
 @dataclass(frozen=True)
@@ -39,7 +44,7 @@ class AssignmentResult:
     constraint_names: tuple[str, ...] = field(default=(), repr=False)
 
 
-def _as_pairs(value) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int]]:
+def _as_pairs(value: Matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int]]:
     """(rows, cols, values) of the allowed pairs: non-NaN entries, or the stored entries of a sparse matrix."""
     if sp.issparse(value):
         coo = sp.coo_array(value)
@@ -55,12 +60,13 @@ def _as_pairs(value) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int
     return rows.astype(np.int64), cols.astype(np.int64), arr[rows, cols], arr.shape
 
 
-def _dense_at(matrix, rows: np.ndarray, cols: np.ndarray, shape, name: str) -> np.ndarray:
+def _dense_at(matrix: Matrix, rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int], name: str) -> np.ndarray:
     if sp.issparse(matrix):
-        if matrix.shape != shape:
-            raise InputError(f"use[{name!r}] has shape {matrix.shape}, value has {shape}", attribute=f"use[{name}]",
+        sparse = sp.csr_array(matrix)
+        if sparse.shape != shape:
+            raise InputError(f"use[{name!r}] has shape {sparse.shape}, value has {shape}", attribute=f"use[{name}]",
                              fix="give every resource a use matrix of the same shape as value")
-        out = np.asarray(sp.csr_array(matrix)[rows, cols]).ravel().astype(float)
+        out = np.asarray(sparse[rows, cols]).ravel().astype(float)
     else:
         arr = np.asarray(matrix, dtype=float)
         if arr.shape != shape:
@@ -77,9 +83,9 @@ def _dense_at(matrix, rows: np.ndarray, cols: np.ndarray, shape, name: str) -> n
 
 
 def solve_assignment(
-    value,
-    use: Mapping[str, object],
-    capacity: Mapping[str, Sequence[float]],
+    value: Matrix,
+    use: Mapping[str, Matrix],
+    capacity: Mapping[str, ArrayLike],
     *,
     sense: str = "max",
     assign_all: bool = False,
@@ -176,10 +182,10 @@ class _Pairs:
     rows: np.ndarray
     cols: np.ndarray
     vals: np.ndarray
-    used: dict
-    caps: dict
-    e_ids: list
-    s_ids: list
+    used: dict[str, np.ndarray]
+    caps: dict[str, np.ndarray]
+    e_ids: list[str]
+    s_ids: list[str]
     sense: str
     assign_all: bool
     solver: str
@@ -214,7 +220,8 @@ class _Pairs:
                                                                                    strict=True)),
             row_names=tuple(names[i] for i in present.tolist()), sense=self.sense, name="assignment")
 
-    def solve(self, keep: np.ndarray, time_limit_s: float | None, started: float, start: np.ndarray | None = None):
+    def solve(self, keep: np.ndarray, time_limit_s: float | None, started: float, start: np.ndarray | None = None
+              ) -> tuple[np.ndarray, SolveResult, int, tuple[str, ...], float]:
         """Build the model over the kept pairs and solve it (HiGHS through :mod:`model.optimiser.highs`,
         CBC through :mod:`model.milp`)."""
         if time_limit_s is not None and time_limit_s <= 0:
