@@ -231,10 +231,10 @@ class PublicRelease:
     cells: pd.DataFrame = field(repr=False)
     figures: tuple[Figure, ...] = field(repr=False, default=())
 
-    def shown(self, *key) -> bool:
+    def shown(self, *key: str | int) -> bool:
         return tuple(key) not in self.withheld
 
-    def value(self, value, *key):
+    def value(self, value: float, *key: str | int) -> float:
         """``value``, or NaN where the figure ``key`` is withheld."""
         return value if self.shown(*key) else np.nan
 
