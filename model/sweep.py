@@ -120,8 +120,8 @@ class SchedulerConnection:
     connect_timeout_s: float = 5.0
 
 
-def scheduler_connection(address: str, *, insecure: bool = False, tls_ca_file: str | None = None,
-                         tls_cert: str | None = None, tls_key: str | None = None,
+def scheduler_connection(address: str, *, insecure: bool = False, tls_ca_file: str | Path | None = None,
+                         tls_cert: str | Path | None = None, tls_key: str | Path | None = None,
                          connect_timeout_s: float = 5.0) -> SchedulerConnection:
     """Check a scheduler address and its security before anything is sent.
 
