@@ -37,6 +37,7 @@ from functools import cached_property
 import numpy as np
 import scipy.sparse as sp
 
+from .highs import MatrixModel
 from .problem import SPACE_UNIT_M2, Problem, binding_years
 
 INF = float("inf")
@@ -55,34 +56,22 @@ class RowBlock:
     year_pos: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
 
 
-@dataclass(frozen=True, eq=False)
-class Formulation:
-    """The MIP of a problem as arrays: maximise ``cost @ v`` subject to ``row_lower <= A v <= row_upper``
-    and ``col_lower <= v <= col_upper``, ``v`` integer where ``integer``."""
+@dataclass(frozen=True, eq=False, kw_only=True)
+class Formulation(MatrixModel):
+    """The MIP of a problem as arrays (the fields of :class:`~model.optimiser.highs.MatrixModel`:
+    maximise ``cost @ v`` subject to ``row_lower <= matrix @ v <= row_upper`` and
+    ``col_lower <= v <= col_upper``, ``v`` integer where ``integer``), with the problem it comes
+    from, its column blocks (``n_x`` x, ``n_y`` y, ``n_w`` w) and the rule of every row."""
 
     problem: Problem
     n_x: int
     n_y: int
     n_w: int
-    cost: np.ndarray
-    col_lower: np.ndarray
-    col_upper: np.ndarray
-    integer: np.ndarray
-    matrix: sp.csr_matrix
-    row_lower: np.ndarray
-    row_upper: np.ndarray
     blocks: tuple[RowBlock, ...]
     w_pair: np.ndarray  # (W,) partner pair position
     w_zone: np.ndarray  # (W,) zone position
     naive: bool = False
-
-    @property
-    def n_cols(self) -> int:
-        return self.n_x + self.n_y + self.n_w
-
-    @property
-    def n_rows(self) -> int:
-        return int(self.row_lower.size)
+    name: str = "allocation"
 
     @property
     def y_cols(self) -> np.ndarray:
@@ -390,5 +379,6 @@ def formulate(p: Problem, *, all_years: bool = False, naive: bool = False) -> Fo
     col_lower = np.concatenate([p.locked.astype(float), p.cluster_locked.astype(float), np.zeros(n_w)])
     col_upper = np.ones(n_cols)
     integer = np.r_[np.ones(n_x + n_y, dtype=bool), np.zeros(n_w, dtype=bool)]
-    return Formulation(p, n_x, n_y, n_w, cost, col_lower, col_upper, integer, matrix, np.array(lower, dtype=float),
-                       np.array(upper, dtype=float), tuple(meta), w_pair, w_zone, naive)
+    return Formulation(cost=cost, col_lower=col_lower, col_upper=col_upper, integer=integer, matrix=matrix,
+                       row_lower=np.array(lower, dtype=float), row_upper=np.array(upper, dtype=float), problem=p,
+                       n_x=n_x, n_y=n_y, n_w=n_w, blocks=tuple(meta), w_pair=w_pair, w_zone=w_zone, naive=naive)
