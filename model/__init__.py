@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # the names as static tools see them
     from .supply import land_supply, parse_years
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'model' has no attribute {name!r}")

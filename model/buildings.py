@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -113,7 +115,7 @@ class BuildingMapping(BaseModel):
         return cls.from_dict(data, file=path)
 
     @classmethod
-    def from_dict(cls, data, *, file: str | Path = "<mapping>") -> BuildingMapping:
+    def from_dict(cls, data: Mapping[str, Any], *, file: str | Path = "<mapping>") -> BuildingMapping:
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
@@ -162,7 +164,7 @@ def _read_table(path: Path, mapping: BuildingMapping) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(table, geometry=geometry, crs=mapping.crs)
 
 
-def _sanitise_id(value, prefix: str, row: int) -> str:
+def _sanitise_id(value: object, prefix: str, row: int) -> str:
     text = re.sub(r"[^A-Z0-9]+", "-", str(value).upper()).strip("-") if value is not None else ""
     return f"{prefix}-{text or row}"
 

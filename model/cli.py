@@ -2,22 +2,35 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec, SupportsInt, TypeVar
 
 import typer
-from rich.console import Console
-from rich.table import Table
+from rich.console import Console, RenderableType
+from rich.table import Column, Table
 
 from .errors import InfeasibleError, InputError, SiteDataWarning
 from .layers import default_site_paths, load_hubs, load_sites
 from .text import clean_text
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    from pandas.api.typing import NAType
+
+    from .forecast import Forecast
+    from .outputs import RunRecord
+    from .sweep import SchedulerConnection
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Site allocation and ten-year land forecast for Hong Kong's new industrialisation.")
@@ -26,17 +39,17 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 class _CleanConsole(Console):
     """A console that prints text without control characters or bidi overrides (model.text)."""
 
-    def print(self, *objects, **kwargs) -> None:
+    def print(self, *objects: Any, **kwargs: Any) -> None:
         super().print(*(clean_text(o) if isinstance(o, str) else o for o in objects), **kwargs)
 
 
 class _Table(Table):
     """A table whose title and cells are cleaned the same way."""
 
-    def __init__(self, *args, title: str | None = None, **kwargs) -> None:
+    def __init__(self, *args: Column | str, title: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, title=clean_text(title) if title is not None else None, **kwargs)
 
-    def add_row(self, *cells, **kwargs) -> None:
+    def add_row(self, *cells: RenderableType | None, **kwargs: Any) -> None:
         super().add_row(*(clean_text(c) if isinstance(c, str) else c for c in cells), **kwargs)
 
 
@@ -58,7 +71,7 @@ ConnectTimeoutOpt = Annotated[float, typer.Option(min=0.1, max=600, help="second
 WorkersOpt = Annotated[int, typer.Option(min=1, help="LocalCluster worker processes")]
 
 
-def _fail(message: str, code: int = EXIT_INPUT) -> None:
+def _fail(message: str, code: int = EXIT_INPUT) -> NoReturn:
     err.print(f"error: {message}")
     raise typer.Exit(code)
 
@@ -68,11 +81,11 @@ class _Session:
     folder landed (for the pointer to the full list of warnings)."""
 
     def __init__(self) -> None:
-        self.caught: list = []
+        self.caught: list[warnings.WarningMessage] = []
         self.log: list[str] = []
         self.run_folder: Path | None = None
 
-    def record(self, argv: list[str], previous: Path | None = None, anchor: Path | None = None):
+    def record(self, argv: list[str], previous: Path | None = None, anchor: Path | None = None) -> RunRecord:
         from .errors import warning_record
         from .outputs import RunRecord
 
@@ -89,11 +102,12 @@ def _session() -> _Session:
     return _SESSION if _SESSION is not None else _Session()
 
 
-def _guarded(fn):
+def _guarded(fn: Callable[_P, _R]) -> Callable[_P, _R]:
     """Run a command: InputError/InfeasibleError -> one line and exit 2; warnings summarised, one
     line per kind; the solver's log collected (never printed); any other error -> exit 1."""
 
-    def wrapper(*args, **kwargs):
+    @functools.wraps(fn)  # name, docstring and __wrapped__ (the signature typer reads) from fn
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         global _SESSION
         from . import milp
 
@@ -119,9 +133,6 @@ def _guarded(fn):
         finally:
             _SESSION = None
 
-    wrapper.__name__ = fn.__name__
-    wrapper.__doc__ = fn.__doc__
-    wrapper.__wrapped__ = fn
     return wrapper
 
 
@@ -146,7 +157,7 @@ def _check_seed(seed: int | None) -> None:
         raise InputError(f"seed {seed} is negative", attribute="--seed", fix="give a whole number of 0 or more")
 
 
-def _load(sites: list[Path] | None, buildings: Path | None, mapping: Path | None):
+def _load(sites: list[Path] | None, buildings: Path | None, mapping: Path | None) -> gpd.GeoDataFrame:
     frame = load_sites(sites or None)
     if buildings or mapping:
         if not (buildings and mapping):
@@ -360,7 +371,7 @@ def forecast(
     out.print(f"outputs: {run.final}", soft_wrap=True)
 
 
-def _print_forecast_summary(result) -> None:
+def _print_forecast_summary(result: Forecast) -> None:
     a = result.allocation
     years = result.scenario.year_range
     bal = result.land_balance
@@ -370,7 +381,7 @@ def _print_forecast_summary(result) -> None:
                 "first shortfall"):
         table.add_column(col, justify="left" if col == "zone" else "right")
     last = bal[bal["year"] == years[-1]].set_index(["zone", "resource"])
-    def cell(zone, res, col="remaining", fmt="{:,.0f}"):
+    def cell(zone: str, res: str, col: str = "remaining", fmt: str = "{:,.0f}") -> str:
         return fmt.format(last.loc[(zone, res), col]) if (zone, res) in last.index else "-"
 
     for zone in sorted(set(bal["zone"])):
@@ -428,7 +439,7 @@ def compare(
     has_cause = "cause" in changes.columns
     for col in ("enterprise", "change", f"{run_a.name}", f"{run_b.name}", *(["cause"] if has_cause else [])):
         table.add_column(col)
-    def where(site, year) -> str:
+    def where(site: str | float, year: SupportsInt | NAType) -> str:
         return "-" if pd.isna(site) else f"{site} {'' if pd.isna(year) else int(year)}".strip()
 
     for r in changes.head(40).itertuples():
@@ -510,7 +521,8 @@ def sweep(
     out.print(f"outputs: {run.final}", soft_wrap=True)
 
 
-def _connection(scheduler, insecure, tls_ca_file, tls_cert, tls_key, connect_timeout_s):
+def _connection(scheduler: str | None, insecure: bool, tls_ca_file: Path | None, tls_cert: Path | None,
+                tls_key: Path | None, connect_timeout_s: float) -> SchedulerConnection | None:
     """The remote scheduler's connection (checked before anything is sent), or None for a LocalCluster."""
     from .sweep import scheduler_connection
 

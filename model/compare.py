@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from .errors import InputError
 from .layers import numeric_column, read_csv_table
+
+if TYPE_CHECKING:
+    from .forecast import Forecast
 
 #: bounds of a land-balance figure read back from a run folder: all of Hong Kong (1.1e9 m2) ten
 #: times over, and a grid far beyond the city's (about 13,000 MW)
@@ -93,7 +97,7 @@ def compare_runs(run_a: Path, run_b: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return compare_tables(tables[0][0], tables[1][0], tables[0][1], tables[1][1])
 
 
-def compare_forecasts(a, b) -> tuple[pd.DataFrame, pd.DataFrame]:
+def compare_forecasts(a: Forecast, b: Forecast) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(enterprise changes, zone balance changes) from forecast a to forecast b (in memory)."""
     return compare_tables(a.allocation.assignments, b.allocation.assignments, a.land_balance, b.land_balance)
 
@@ -104,7 +108,7 @@ def compare_tables(assign_a: pd.DataFrame, assign_b: pd.DataFrame, balance_a: pd
     b = assign_b[["enterprise_id", "site_id", "start_year"]]
     both = a.merge(b, on="enterprise_id", how="outer", suffixes=("_a", "_b"), indicator=True)
 
-    def change(r) -> str:
+    def change(r: pd.Series) -> str:
         if r["_merge"] == "left_only":
             return "only in a"
         if r["_merge"] == "right_only":
@@ -168,7 +172,7 @@ class ChangesSince:
     last_plan: pd.DataFrame
 
 
-def changes_since(previous_run: Path, forecast) -> ChangesSince:
+def changes_since(previous_run: Path, forecast: Forecast) -> ChangesSince:
     """Last year's run folder against this forecast: first shortfall years moved, enterprises that
     changed site or start year and why (kept / forced by new facts / knock-on, from the keep-site
     anchor), and released floor, land and grid that changed. The folder is read and checked like

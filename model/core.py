@@ -10,15 +10,20 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import ArrayLike
 
 from .errors import InfeasibleError, InputError
 from .milp import solve_cbc
-from .optimiser.export import to_pulp
+from .optimiser.export import matrix_to_pulp
 from .optimiser.highs import MatrixModel, solve_mip
 from .optimiser.result import SolveResult
+
+#: an enterprises x sites matrix: dense (NaN marks a forbidden pair) or scipy sparse (stored entries are allowed)
+Matrix: TypeAlias = ArrayLike | sp.sparray | sp.spmatrix
 
 
 @dataclass(frozen=True)
@@ -39,7 +44,7 @@ class AssignmentResult:
     constraint_names: tuple[str, ...] = field(default=(), repr=False)
 
 
-def _as_pairs(value) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int]]:
+def _as_pairs(value: Matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int]]:
     """(rows, cols, values) of the allowed pairs: non-NaN entries, or the stored entries of a sparse matrix."""
     if sp.issparse(value):
         coo = sp.coo_array(value)
@@ -55,12 +60,13 @@ def _as_pairs(value) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int
     return rows.astype(np.int64), cols.astype(np.int64), arr[rows, cols], arr.shape
 
 
-def _dense_at(matrix, rows: np.ndarray, cols: np.ndarray, shape, name: str) -> np.ndarray:
+def _dense_at(matrix: Matrix, rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int], name: str) -> np.ndarray:
     if sp.issparse(matrix):
-        if matrix.shape != shape:
-            raise InputError(f"use[{name!r}] has shape {matrix.shape}, value has {shape}", attribute=f"use[{name}]",
+        sparse = sp.csr_array(matrix)
+        if sparse.shape != shape:
+            raise InputError(f"use[{name!r}] has shape {sparse.shape}, value has {shape}", attribute=f"use[{name}]",
                              fix="give every resource a use matrix of the same shape as value")
-        out = np.asarray(sp.csr_array(matrix)[rows, cols]).ravel().astype(float)
+        out = np.asarray(sparse[rows, cols]).ravel().astype(float)
     else:
         arr = np.asarray(matrix, dtype=float)
         if arr.shape != shape:
@@ -77,9 +83,9 @@ def _dense_at(matrix, rows: np.ndarray, cols: np.ndarray, shape, name: str) -> n
 
 
 def solve_assignment(
-    value,
-    use: Mapping[str, object],
-    capacity: Mapping[str, Sequence[float]],
+    value: Matrix,
+    use: Mapping[str, Matrix],
+    capacity: Mapping[str, ArrayLike],
     *,
     sense: str = "max",
     assign_all: bool = False,
@@ -176,19 +182,20 @@ class _Pairs:
     rows: np.ndarray
     cols: np.ndarray
     vals: np.ndarray
-    used: dict
-    caps: dict
-    e_ids: list
-    s_ids: list
+    used: dict[str, np.ndarray]
+    caps: dict[str, np.ndarray]
+    e_ids: list[str]
+    s_ids: list[str]
     sense: str
     assign_all: bool
     solver: str
     mip_gap: float | None
     threads: int | None
 
-    def model(self, keep: np.ndarray) -> MatrixModel:
-        """The MIP over the kept pairs as arrays: a column x[e,s] per pair, a row assign[e] per
-        enterprise and cap[r,s] per resource and site that has a pair (rows with no pair are left out)."""
+    def model(self, keep: np.ndarray) -> tuple[MatrixModel, tuple[str, ...], tuple[str, ...]]:
+        """The MIP over the kept pairs as arrays, and its column and row names: a column x[e,s] per
+        pair, a row assign[e] per enterprise and cap[r,s] per resource and site that has a pair (rows
+        with no pair are left out)."""
         rows, cols, vals = self.rows[keep], self.cols[keep], self.vals[keep]
         n = rows.size
         n_e, n_s = len(self.e_ids), len(self.s_ids)
@@ -207,14 +214,16 @@ class _Pairs:
         upper_all = np.concatenate([np.ones(n_e)] + [np.asarray(self.caps[r], dtype=float) for r in resources])
         lower_all = np.concatenate([np.ones(n_e) if self.assign_all else np.full(n_e, -np.inf)]
                                    + [np.full(n_s, -np.inf) for _ in resources])
-        return MatrixModel(
+        model = MatrixModel(
             cost=np.asarray(vals, dtype=float), col_lower=np.zeros(n), col_upper=np.ones(n),
             integer=np.ones(n, dtype=bool), matrix=matrix, row_lower=lower_all[present], row_upper=upper_all[present],
-            column_names=tuple(f"x[{self.e_ids[i]},{self.s_ids[j]}]" for i, j in zip(rows.tolist(), cols.tolist(),
-                                                                                   strict=True)),
-            row_names=tuple(names[i] for i in present.tolist()), sense=self.sense, name="assignment")
+            sense=self.sense, name="assignment")
+        column_names = tuple(f"x[{self.e_ids[i]},{self.s_ids[j]}]" for i, j in zip(rows.tolist(), cols.tolist(),
+                                                                                  strict=True))
+        return model, column_names, tuple(names[i] for i in present.tolist())
 
-    def solve(self, keep: np.ndarray, time_limit_s: float | None, started: float, start: np.ndarray | None = None):
+    def solve(self, keep: np.ndarray, time_limit_s: float | None, started: float, start: np.ndarray | None = None
+              ) -> tuple[np.ndarray, SolveResult, int, tuple[str, ...], float]:
         """Build the model over the kept pairs and solve it (HiGHS through :mod:`model.optimiser.highs`,
         CBC through :mod:`model.milp`)."""
         if time_limit_s is not None and time_limit_s <= 0:
@@ -222,7 +231,7 @@ class _Pairs:
         if self.mip_gap is not None and not (0 <= self.mip_gap < 1):
             raise ValueError("mip_gap must be in [0, 1)")
         rows, cols = self.rows[keep], self.cols[keep]
-        model = self.model(keep)
+        model, column_names, row_names = self.model(keep)
         build_time = time.perf_counter() - started
         start_values = None
         if start is not None:
@@ -233,7 +242,7 @@ class _Pairs:
             report = solve_mip(model, time_limit_s=time_limit_s, mip_gap=self.mip_gap, threads=self.threads,
                                start=start_values, abs_gap=(1.0 - 1e-6) if integral and model.n_cols else None)
         elif self.solver == "cbc":
-            prob, variables = to_pulp(model)
+            prob, variables = matrix_to_pulp(model, column_names, row_names)
             report = solve_cbc(prob, variables, time_limit_s=time_limit_s, mip_gap=self.mip_gap, threads=self.threads)
         else:
             raise ValueError(f"solver must be 'highs' or 'cbc', not {self.solver!r}")
@@ -241,4 +250,4 @@ class _Pairs:
         if report.has_solution and report.values is not None:  # has_solution implies values
             chosen_mask = report.values > 0.5
             site[rows[chosen_mask]] = cols[chosen_mask]
-        return site, report, model.n_cols, model.row_names, build_time
+        return site, report, model.n_cols, row_names, build_time

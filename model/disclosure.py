@@ -238,10 +238,10 @@ class PublicRelease:
     #: the floor area of demand left unmet by the last year, or None where it is withheld
     unmet_total_m2: float | None = None
 
-    def shown(self, *key) -> bool:
+    def shown(self, *key: str | int) -> bool:
         return tuple(key) not in self.withheld
 
-    def value(self, value, *key):
+    def value(self, value: float, *key: str | int) -> float:
         """``value``, or NaN where the figure ``key`` is withheld."""
         return value if self.shown(*key) else np.nan
 

@@ -29,14 +29,20 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias, overload
 
 import pandas as pd
 
 from .errors import InputError
 from .layers import read_csv_table, read_layer
 from .limits import load_yaml
+
+if TYPE_CHECKING:
+    from .forecast import LoadedInputs
+    from .scenario import Scenario
 
 COLUMNS = ("file", "feature", "attribute", "low", "central", "high", "group", "basis", "source")
 GROUP_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -48,6 +54,9 @@ SIDES = ("low", "high")
 #: the scenario sections whose figures an estimate may move (``sweep_allocation`` holds the solver
 #: settings of the sensitivity runs themselves; ``inputs`` and ``publication`` are not estimates)
 SCENARIO_SECTIONS = ("demand", "supply", "power", "allocation", "early_warning")
+
+#: one estimate moved: (kind, feature, attribute, central, value)
+Change: TypeAlias = tuple[str, str, str, float, float]
 
 _FIX = "correct the row of the estimates table (central = the value in the file; low <= central <= high)"
 
@@ -61,10 +70,10 @@ class Variant:
 
     group: str
     side: str
-    changes: tuple[tuple[str, str, str, float, float], ...]
+    changes: tuple[Change, ...]
 
 
-def _kinds(scenario) -> dict[Path, str]:
+def _kinds(scenario: Scenario) -> dict[Path, str]:
     """Which input each of the scenario's files is."""
     files = scenario.input_files()
     kinds = {Path(p).resolve(): "sites" for p in files["sites"]}
@@ -75,7 +84,7 @@ def _kinds(scenario) -> dict[Path, str]:
     return kinds
 
 
-def scenario_chain(scenario) -> list[Path]:
+def scenario_chain(scenario: Scenario) -> list[Path]:
     """The scenario's YAML file and the files it extends (resolved paths)."""
     chain, path = [], Path(scenario.source_file).resolve() if scenario.source_file else None
     while path is not None and path not in chain and path.exists():
@@ -130,7 +139,7 @@ def read_estimates(path: str | Path) -> pd.DataFrame:
     return frame
 
 
-def _file_values(kind: str, path: Path, loaded) -> dict[tuple[str, str], float]:
+def _file_values(kind: str, path: Path, loaded: LoadedInputs) -> dict[tuple[str, str], float]:
     """(feature, attribute) -> value of one input file, as the estimates table keys it."""
     if kind == "sites":
         frame = read_layer(path)
@@ -161,7 +170,7 @@ def _file_values(kind: str, path: Path, loaded) -> dict[tuple[str, str], float]:
     return out
 
 
-def load_estimates(path: str | Path, scenario, loaded) -> pd.DataFrame:
+def load_estimates(path: str | Path, scenario: Scenario, loaded: LoadedInputs) -> pd.DataFrame:
     """The estimates table checked against the scenario's files: each row's file is one of the
     scenario's inputs, its feature and attribute exist, and ``central`` is the value there.
 
@@ -202,7 +211,7 @@ def load_estimates(path: str | Path, scenario, loaded) -> pd.DataFrame:
     return table.assign(kind=kind_col).dropna(subset=["kind"]).reset_index(drop=True)
 
 
-def uncovered(estimates: pd.DataFrame, loaded) -> list[str]:
+def uncovered(estimates: pd.DataFrame, loaded: LoadedInputs) -> list[str]:
     """Estimated figures without a range: sites marked ``estimated`` with no row, estimated zone
     grid steps without a ``capacity_mw`` row, and named (not ``P-``) estimated enterprises with no
     row. The anonymised prospects are covered by the scenario's demand rows."""
@@ -236,7 +245,11 @@ def variants(estimates: pd.DataFrame) -> list[Variant]:
     return out
 
 
-def moved(current, central: float, value: float, attribute: str):
+@overload
+def moved(current: float, central: float, value: float, attribute: str) -> float: ...
+@overload
+def moved(current: pd.Series, central: float, value: float, attribute: str) -> pd.Series: ...
+def moved(current: float | pd.Series, central: float, value: float, attribute: str) -> float | pd.Series:
     """A figure moved from ``central`` to ``value`` the way the module docstring says."""
     if attribute in YEAR_ATTRIBUTES:
         return current + round(value - central)
@@ -245,7 +258,7 @@ def moved(current, central: float, value: float, attribute: str):
     return current * (value / central)
 
 
-def _apply_rows(frame: pd.DataFrame, key: pd.Series, changes) -> pd.DataFrame:
+def _apply_rows(frame: pd.DataFrame, key: pd.Series, changes: Iterable[Change]) -> pd.DataFrame:
     frame = frame.copy()
     for _kind, feature, attribute, central, value in changes:
         hit = (key == feature).to_numpy()
@@ -263,11 +276,11 @@ def _apply_rows(frame: pd.DataFrame, key: pd.Series, changes) -> pd.DataFrame:
     return frame
 
 
-def apply_variant(variant: Variant, scenario, loaded):
+def apply_variant(variant: Variant, scenario: Scenario, loaded: LoadedInputs) -> tuple[Scenario, LoadedInputs]:
     """``(scenario, loaded)`` with the variant's estimates moved (new objects; the inputs are unchanged)."""
     from dataclasses import replace
 
-    by_kind: dict[str, list] = {}
+    by_kind: dict[str, list[Change]] = {}
     for change in variant.changes:
         by_kind.setdefault(change[0], []).append(change)
     sites = loaded.sites

@@ -7,8 +7,9 @@ No files are written here: :mod:`model.outputs` and the CLI write the run folder
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import cast
 
@@ -35,8 +36,8 @@ from .schema import sectors as sector_table
 # demand
 
 
-def trend_demand(profiles: pd.DataFrame, years, rng: np.random.Generator, *, start_year: int, scale: float,
-                 landing_probability: float, mean_floor_area_m2: float) -> pd.DataFrame:
+def trend_demand(profiles: pd.DataFrame, years: Iterable[int], rng: np.random.Generator, *, start_year: int,
+                 scale: float, landing_probability: float, mean_floor_area_m2: float) -> pd.DataFrame:
     """Anonymised trend enterprises beyond the named pipeline: per sector and year a Poisson number
     of firms (mean ``trend_firms_per_year`` x ``scale``), sized like the pipeline (the sector's
     log-normal shape, rescaled so that the expected mean size is ``mean_floor_area_m2``)."""
@@ -379,7 +380,8 @@ def anchor_table(assignments: pd.DataFrame) -> pd.DataFrame:
 
 def run_forecast(scenario: Scenario, *, enterprises: Path | None = None, sites: list[Path] | None = None,
                  previous_run: Path | None = None, buildings: Path | None = None, mapping: Path | None = None,
-                 anchor: Path | pd.DataFrame | None = None, progress=None, explain: bool = True) -> Forecast:
+                 anchor: Path | pd.DataFrame | None = None, progress: Callable[[str], None] | None = None,
+                 explain: bool = True) -> Forecast:
     """Prepare, allocate and tabulate a scenario. ``progress(step_name)`` is called between steps.
     ``anchor``: a plan to stay close to (see :func:`prepare_inputs`), e.g. the baseline's
     ``allocation.assignments`` when a scenario is to be compared with it. ``explain=False`` skips
@@ -395,21 +397,22 @@ def run_forecast(scenario: Scenario, *, enterprises: Path | None = None, sites: 
     from .errors import SiteDataWarning
     from .reserve import second_pass_supply
 
-    kwargs = dict(enterprises=enterprises, sites=sites, previous_run=previous_run, buildings=buildings,
-                  mapping=mapping, anchor=anchor, progress=progress, explain=explain)
+    once = partial(_run_forecast_once, enterprises=enterprises, sites=sites, previous_run=previous_run,
+                   buildings=buildings, mapping=mapping, anchor=anchor, progress=progress, explain=explain)
     s = scenario.supply
     if s.reserve_release_when_taken_share is None or s.reserve_share <= 0:
-        return _run_forecast_once(scenario, **kwargs)
+        return once(scenario)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SiteDataWarning)  # the first pass's reserves are not released yet
-        first = _run_forecast_once(scenario, **kwargs)
+        first = once(scenario)
     supply = second_pass_supply(s, first.allocation.site_use, first.inputs.sites)
-    return _run_forecast_once(scenario.model_copy(update={"supply": supply}), **kwargs)
+    return once(scenario.model_copy(update={"supply": supply}))
 
 
 def _run_forecast_once(scenario: Scenario, *, enterprises: Path | None = None, sites: list[Path] | None = None,
                  previous_run: Path | None = None, buildings: Path | None = None, mapping: Path | None = None,
-                 anchor: Path | pd.DataFrame | None = None, progress=None, explain: bool = True) -> Forecast:
+                 anchor: Path | pd.DataFrame | None = None, progress: Callable[[str], None] | None = None,
+                 explain: bool = True) -> Forecast:
     """Prepare, allocate and tabulate a scenario once (see :func:`run_forecast`).
 
     One clock (the scenario's ``allocation.time_limit_s``) runs from here: loading, the solve, the

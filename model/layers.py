@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import re
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -294,7 +294,7 @@ def numeric_column(table: pd.DataFrame, column: str, *, file: str | Path, key: s
 # attribute validation
 
 
-def _feature_label(frame: pd.DataFrame, idx, id_col: str) -> str:
+def _feature_label(frame: pd.DataFrame, idx: Hashable, id_col: str) -> str:
     if id_col in frame.columns:
         value = frame.at[idx, id_col]
         if isinstance(value, str) and value.strip():
@@ -302,13 +302,13 @@ def _feature_label(frame: pd.DataFrame, idx, id_col: str) -> str:
     return f"#{list(frame.index).index(idx) + 1}"
 
 
-def _short(value, limit: int = 60) -> str:
+def _short(value: object, limit: int = 60) -> str:
     """repr of a value for a message, cut to ``limit`` characters (arrays shown as lists)."""
     text = repr(value.tolist() if isinstance(value, np.ndarray) else value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _coerce_bool(value) -> bool | None:
+def _coerce_bool(value: object) -> bool | None:
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return None
     if isinstance(value, bool | np.bool_):
@@ -323,7 +323,7 @@ def _coerce_bool(value) -> bool | None:
     raise ValueError(value)
 
 
-def _is_missing(value) -> bool:
+def _is_missing(value: object) -> bool:
     if value is None or value is pd.NA:
         return True
     if isinstance(value, float) and np.isnan(value):
@@ -371,7 +371,7 @@ def _validate_attribute(frame: pd.DataFrame, attr: Attribute, *, file: Path, id_
     return pd.Series(out, index=frame.index, dtype=object)
 
 
-def _coerce_value(value, attr: Attribute):
+def _coerce_value(value: Any, attr: Attribute) -> float | int | bool | str:
     if attr.type == "float":
         if isinstance(value, bool | np.bool_):
             raise ValueError(value)
@@ -400,7 +400,7 @@ def _amount(value: float) -> str:
     return f"{value:,.0f}" if abs(value) < 1e15 else f"{value:.6g}"
 
 
-def _check_value(value, attr: Attribute, *, file: Path, label: str) -> None:
+def _check_value(value: Any, attr: Attribute, *, file: Path, label: str) -> None:
     where: dict[str, Any] = dict(file=file, feature=label, attribute=attr.name)
     if attr.type in ("float", "int"):
         unit = f" {attr.unit}" if attr.unit else ""

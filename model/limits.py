@@ -18,6 +18,7 @@ import os
 import struct
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -118,18 +119,18 @@ def check_draws(draws: int) -> None:
 class _BoundedLoader(yaml.SafeLoader):
     """A SafeLoader that counts aliases as it composes and cleans every string it constructs."""
 
-    def __init__(self, stream) -> None:
+    def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.aliases = 0
 
-    def compose_node(self, parent, index):
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
             self.aliases += 1
             if self.aliases > limits().max_yaml_aliases:
                 raise _TooManyError("aliases", self.aliases)
         return super().compose_node(parent, index)
 
-    def construct_yaml_str(self, node):
+    def construct_yaml_str(self, node: yaml.ScalarNode) -> str:
         return clean_text(super().construct_yaml_str(node), one_line=False)
 
 
@@ -141,7 +142,7 @@ class _TooManyError(Exception):
         self.what, self.count = what, count
 
 
-def _expanded_nodes(node, memo: dict, limit: int) -> int:
+def _expanded_nodes(node: yaml.Node, memo: dict[int, int], limit: int) -> int:
     """Nodes of the document with every alias expanded (shared nodes counted each time they
     appear), stopping as soon as the count passes ``limit``."""
     key = id(node)
@@ -163,7 +164,7 @@ def _expanded_nodes(node, memo: dict, limit: int) -> int:
     return total
 
 
-def load_yaml(path: str | Path, *, what: str, fix: str, fix_missing: str = "check the path"):
+def load_yaml(path: str | Path, *, what: str, fix: str, fix_missing: str = "check the path") -> Any:
     """The data of a YAML file, or an InputError naming it: not found, too large, not UTF-8,
     not YAML, nested too deeply, too many aliases or too many nodes once aliases are expanded.
     Strings come back cleaned (:func:`model.text.clean_text`, line breaks kept)."""

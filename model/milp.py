@@ -1,11 +1,13 @@
 """The PuLP view of a model and the one bridge to CBC.
 
-A model of arrays (:class:`~model.optimiser.highs.MatrixModel` or the domain's
+A model of arrays (a :class:`~model.optimiser.highs.MatrixModel`, such as the domain's
 :class:`~model.optimiser.formulation.Formulation`) becomes a PuLP problem with real names in
-:func:`model.optimiser.export.to_pulp`, for inspection, LP/MPS export and CBC (the binary shipped
-with PuLP, through ``COIN_CMD``), which :func:`solve_cbc` runs. HiGHS is reached only through
-:mod:`model.optimiser.highs`. PuLP can call a run "Optimal" after a time limit, so the status here
-comes from CBC's own log and its proven bound (see :mod:`model.optimiser.result`).
+:func:`model.optimiser.export.to_pulp` (a formulation) or
+:func:`~model.optimiser.export.matrix_to_pulp` (any model, names given), for inspection, LP/MPS
+export and CBC (the binary shipped with PuLP, through ``COIN_CMD``), which :func:`solve_cbc` runs.
+HiGHS is reached only through :mod:`model.optimiser.highs`. PuLP can call a run "Optimal" after a
+time limit, so the status here comes from CBC's own log and its proven bound (see
+:mod:`model.optimiser.result`).
 """
 
 from __future__ import annotations

@@ -37,11 +37,16 @@ How it is modelled (settings in ``supply``, all off by default, see ``scenarios/
 from __future__ import annotations
 
 import warnings
+from collections.abc import Collection
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from .errors import SiteDataWarning
+
+if TYPE_CHECKING:
+    from .scenario import SupplySettings
 
 #: suffix of a reserve's site id
 RESERVE_SUFFIX = "-RESERVE"
@@ -51,7 +56,7 @@ NEVER = 2100
 SPLIT_COLUMNS = ("floor_area_m2", "available_land_m2", "land_area_m2", "total_floor_area_m2", "power_mw")
 
 
-def reserve_share(sites: pd.DataFrame, supply) -> pd.Series:
+def reserve_share(sites: pd.DataFrame, supply: SupplySettings) -> pd.Series:
     """The reserve share of every site: ``reserve_share`` at the sites of ``reserve_groups`` and
     at ``reserve_sites`` (ids, or prefixes ending in '-' such as ``"HSITP-"``), else 0; 0 also
     for sites committed to an operator and for reserves."""
@@ -64,7 +69,7 @@ def reserve_share(sites: pd.DataFrame, supply) -> pd.Series:
     return share.where(~held & ~ids.str.endswith(RESERVE_SUFFIX), 0.0)
 
 
-def reserve_sectors_of(allowed: str, reserve_sectors) -> str:
+def reserve_sectors_of(allowed: str, reserve_sectors: Collection[str]) -> str:
     """The sectors a released reserve takes: ``reserve_sectors`` that its site allows ('' when
     none of them is allowed there), or every sector of the site when ``reserve_sectors`` is empty."""
     own = [s for s in str(allowed).split(";") if s]
@@ -73,7 +78,7 @@ def reserve_sectors_of(allowed: str, reserve_sectors) -> str:
     return ";".join(s for s in own if s in set(reserve_sectors))
 
 
-def release_year(site_id: str, site_year: int, supply) -> int:
+def release_year(site_id: str, site_year: int, supply: SupplySettings) -> int:
     """When a site's reserve opens: its year in ``reserve_release_year_by_site``, else
     ``reserve_release_year``, else :data:`NEVER`; never before the site itself is released."""
     year = supply.reserve_release_year_by_site.get(site_id, supply.reserve_release_year)
@@ -107,7 +112,7 @@ def split_reserve(sites: pd.DataFrame, share: pd.Series) -> tuple[pd.DataFrame, 
     return parents, reserves
 
 
-def with_reserve(sites: pd.DataFrame, supply, *, first_year: int) -> pd.DataFrame:
+def with_reserve(sites: pd.DataFrame, supply: SupplySettings, *, first_year: int) -> pd.DataFrame:
     """Sites with every reserve split off as a child site ``<SITE_ID>-RESERVE``, taking only its
     reserve sectors and released by the rule (see the module's docstring). Called by
     :func:`model.forecast.build_supply`."""
@@ -144,7 +149,7 @@ def release_years_when_taken(site_use: pd.DataFrame, sites: pd.DataFrame, share_
     return {str(k): int(v) for k, v in full.groupby("site_id")["year"].min().items()}
 
 
-def second_pass_supply(supply, site_use: pd.DataFrame, sites: pd.DataFrame):
+def second_pass_supply(supply: SupplySettings, site_use: pd.DataFrame, sites: pd.DataFrame) -> SupplySettings | None:
     """The supply settings of the second pass of the "when taken" rule: each reserve released from
     the year the first pass's plan took the rest of its site to ``reserve_release_when_taken_share``
     (or the year rule's year, if earlier; years given per site are kept). ``None`` when the rule

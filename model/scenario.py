@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
@@ -265,7 +266,7 @@ class Scenario(_Frozen):
         return self.model_dump(mode="json")
 
 
-def _floats(value, prefix: str = ""):
+def _floats(value: object, prefix: str = "") -> Iterator[tuple[str, float]]:
     """(dotted key, value) of every float in nested dicts/lists."""
     if isinstance(value, float):
         yield prefix, value
@@ -343,7 +344,7 @@ def merged_scenario_data(path: Path, _seen: tuple[Path, ...] = ()) -> dict:
     return data
 
 
-def _describe(value) -> str:
+def _describe(value: object) -> str:
     """What a YAML value is, for a message: 'a list', 'a number', 'an empty text'..."""
     if value is None:
         return "nothing"
@@ -358,9 +359,9 @@ def _describe(value) -> str:
     return f"an empty {kind}" if not value else f"a {kind}"
 
 
-def _resolve_input(scenario: Path, key: str, value):
+def _resolve_input(scenario: Path, key: str, value: object) -> str | list[str]:
     """An ``inputs`` entry with its path(s) resolved against the scenario's folder ('sites' is a list)."""
-    def one(text, attribute: str) -> str:
+    def one(text: object, attribute: str) -> str:
         if not isinstance(text, str) or not text.strip() or "\0" in text:
             raise InputError(f"expected a file path, got {_describe(text)}", file=scenario, attribute=attribute,
                              fix="give the path of the file, relative to the scenario's folder")

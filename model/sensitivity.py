@@ -19,8 +19,10 @@ No files are written here: :func:`model.outputs.write_sensitivity_run` writes th
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, SupportsInt
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
@@ -38,6 +40,12 @@ from .forecast import (
     plan_inputs,
 )
 from .scenario import Scenario
+
+if TYPE_CHECKING:
+    from pandas.api.typing import NAType
+
+    from .settings import AllocationSettings
+    from .sweep import SchedulerConnection
 
 #: bars per panel of the tornado chart (the largest effects)
 TORNADO_BARS = 12
@@ -83,7 +91,7 @@ class Sensitivity:
     timings_s: dict = field(default_factory=dict)
 
 
-def case_settings(scenario: Scenario, threads: int | None = None):
+def case_settings(scenario: Scenario, threads: int | None = None) -> AllocationSettings:
     """The allocation settings of every sensitivity run: the scenario's sweep settings (and, on a
     Dask worker, one solver thread: the workers share the cores)."""
     update = {**scenario.sweep_allocation, **({"threads": threads} if threads else {})}
@@ -128,7 +136,7 @@ def run_case(scenario: Scenario, loaded: LoadedInputs, variant: Variant | None,
     return CaseResult(info["group"], info["side"], zone, unmet, plan, info, unmet_firms)
 
 
-def _year_or_none(value) -> int | None:
+def _year_or_none(value: SupportsInt | NAType) -> int | None:
     return None if pd.isna(value) else int(value)
 
 
@@ -265,7 +273,8 @@ def headline_movers(sens: Sensitivity) -> pd.DataFrame:
 
 
 def run_sensitivity(scenario: Scenario, *, workers: int = 2, groups: list[str] | None = None,
-                    scheduler=None, progress=None) -> Sensitivity:
+                    scheduler: SchedulerConnection | None = None,
+                    progress: Callable[[int, int], None] | None = None) -> Sensitivity:
     """Run the central case and each group's low and high variant on Dask (a LocalCluster of
     ``workers`` processes, or the remote scheduler of ``scheduler``, see
     :func:`model.sweep.scheduler_connection`). ``groups``: only these groups (default: all)."""
@@ -423,7 +432,7 @@ def dependence_section(sens: Sensitivity) -> DependenceSection:
     noise_moves = int((sens.noise[sens.noise["headline"] == "first_shortfall_year"]["change"] != 0).sum())
     names = dict(zip(sens.groups["group"], sens.groups["public_basis"], strict=True))
 
-    def unmet(r, side: str) -> float | None:
+    def unmet(r: object, side: str) -> float | None:  # r: a row of itertuples
         public = getattr(r, f"{side}_unmet_public", True)
         return float(getattr(r, f"{side}_unmet_change_m2")) if public else None
 
@@ -454,11 +463,10 @@ def dependence_section(sens: Sensitivity) -> DependenceSection:
     )
 
 
-def read_dependence(run_dir) -> tuple[DependenceSection, bytes | None]:
+def read_dependence(run_dir: str | Path) -> tuple[DependenceSection, bytes | None]:
     """The section and tornado chart of a sensitivity run folder (for ``siteplan forecast
     --sensitivity``). The folder is input like any other: errors name the file and the fix."""
     import json
-    from pathlib import Path
 
     from pydantic import ValidationError
 

@@ -9,6 +9,8 @@ The FHKI gives no quantity: the number of units a year and their sizes are scena
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 
@@ -16,7 +18,7 @@ from .enterprises import JOBS_PER_M2
 from .schema import sectors as sector_table
 
 
-def sme_unit_demand(profiles: pd.DataFrame, years, rng: np.random.Generator, *, start_year: int,
+def sme_unit_demand(profiles: pd.DataFrame, years: Iterable[int], rng: np.random.Generator, *, start_year: int,
                     units_per_year: float, median_floor_area_m2: float, min_floor_area_m2: float,
                     max_floor_area_m2: float, food_tech_share: float, size_sigma: float = 0.4,
                     landing_probability: float) -> pd.DataFrame:

@@ -8,6 +8,7 @@ the model wrote reads back as it was.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pandas as pd
 
@@ -22,7 +23,7 @@ def _starts_formula(text: str) -> bool:
     return bare[:1] in FORMULA_TRIGGERS and bare != "" and not _PLAIN_NUMBER.fullmatch(text)
 
 
-def spreadsheet_safe(value):
+def spreadsheet_safe(value: Any) -> Any:
     """A text cell made safe for spreadsheets, as OWASP recommends against CSV injection: text that
     begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading apostrophe, so
     that it is shown, not run (spreadsheets hide the apostrophe). Numbers, text that is a plain
@@ -34,7 +35,7 @@ def spreadsheet_safe(value):
     return value
 
 
-def restore_text(value):
+def restore_text(value: Any) -> Any:
     """The inverse of :func:`spreadsheet_safe`, for reading a file this model wrote."""
     if isinstance(value, str) and value[:1] == "'" and _starts_formula(value[1:]):
         return value[1:]

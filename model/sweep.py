@@ -16,9 +16,11 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -27,6 +29,9 @@ from .allocation import PlanningInputs, allocate
 from .errors import InputError
 from .forecast import build_demand, demand_by_sector, land_balance, prepare_inputs
 from .scenario import Scenario
+
+if TYPE_CHECKING:
+    from dask.distributed import Client, LocalCluster
 
 #: what the draws vary, and by how much
 ARRIVAL_SHIFT_P = {-1: 0.25, 0: 0.5, 1: 0.25}
@@ -115,8 +120,8 @@ class SchedulerConnection:
     connect_timeout_s: float = 5.0
 
 
-def scheduler_connection(address: str, *, insecure: bool = False, tls_ca_file: str | None = None,
-                         tls_cert: str | None = None, tls_key: str | None = None,
+def scheduler_connection(address: str, *, insecure: bool = False, tls_ca_file: str | Path | None = None,
+                         tls_cert: str | Path | None = None, tls_key: str | Path | None = None,
                          connect_timeout_s: float = 5.0) -> SchedulerConnection:
     """Check a scheduler address and its security before anything is sent.
 
@@ -162,7 +167,7 @@ def scheduler_connection(address: str, *, insecure: bool = False, tls_ca_file: s
     return SchedulerConnection(address.strip(), security, False, connect_timeout_s)
 
 
-def _connect(connection: SchedulerConnection):
+def _connect(connection: SchedulerConnection) -> Client:
     from dask.distributed import Client
 
     try:
@@ -178,7 +183,7 @@ def _connect(connection: SchedulerConnection):
 LOCAL_HOST = "127.0.0.1"
 
 
-def local_cluster(workers: int):
+def local_cluster(workers: int) -> LocalCluster:
     """A LocalCluster of ``workers`` single-threaded processes that only this run can use.
 
     Every connection is TLS with a certificate made afresh for this run and held only in memory
@@ -200,7 +205,7 @@ def local_cluster(workers: int):
 
 
 @contextmanager
-def dask_client(scheduler: SchedulerConnection | None, workers: int):
+def dask_client(scheduler: SchedulerConnection | None, workers: int) -> Iterator[Client]:
     """A Dask client: the remote scheduler of ``scheduler`` (see :func:`scheduler_connection`), or a
     private LocalCluster (see :func:`local_cluster`); closed (with its cluster) on exit."""
     from dask.distributed import Client
@@ -220,7 +225,8 @@ def dask_client(scheduler: SchedulerConnection | None, workers: int):
 
 
 def run_sweep(scenario: Scenario, draws: int, *, scheduler: SchedulerConnection | None = None, workers: int = 2,
-              enterprises=None, sites=None, progress=None) -> Sweep:
+              enterprises: Path | None = None, sites: list[Path] | None = None,
+              progress: Callable[[int, int], None] | None = None) -> Sweep:
     """Run ``draws`` Monte Carlo draws on Dask: a LocalCluster of ``workers`` processes, or the
     remote scheduler of ``scheduler`` (see :func:`scheduler_connection`; its workers need this
     package)."""

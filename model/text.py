@@ -39,7 +39,7 @@ def clean_text(value: str, *, one_line: bool = True) -> str:
     return _CONTROL.sub("", value)
 
 
-def clean_tree(value, *, one_line: bool = False):
+def clean_tree(value: object, *, one_line: bool = False) -> object:
     """Every string in nested dicts and lists cleaned with :func:`clean_text` (keys too)."""
     if isinstance(value, str):
         return clean_text(value, one_line=one_line)

@@ -11,7 +11,11 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import replace
+from pathlib import Path
+from typing import Protocol
 
+import geopandas as gpd
+import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -20,6 +24,33 @@ from ..settings import AllocationSettings
 from .candidates import build_candidates, first_start_year, undominated_starts
 from .locks import check_locks
 from .problem import Problem, capacity_by_year, grid_by_year, partner_pairs, power_by_year, row_years, zones_near
+
+
+class Inputs(Protocol):
+    """What compiling reads of the planning inputs (:class:`model.allocation.PlanningInputs`; a
+    protocol, so that the optimiser does not import the allocation that calls it)."""
+
+    @property
+    def sites(self) -> gpd.GeoDataFrame: ...
+
+    @property
+    def enterprises(self) -> pd.DataFrame: ...
+
+    @property
+    def hubs(self) -> gpd.GeoDataFrame: ...
+
+    @property
+    def zone_power(self) -> pd.DataFrame: ...
+
+    @property
+    def supply_chain(self) -> nx.Graph: ...
+
+    @property
+    def capacity_steps(self) -> pd.DataFrame | None: ...
+
+    @property
+    def previous(self) -> pd.DataFrame | None: ...
+
 
 # --------------------------------------------------------------------------------------------
 # compiling
@@ -31,7 +62,8 @@ def committed_after(enterprises: pd.DataFrame, last_year: int) -> np.ndarray:
     return enterprises["committed"].to_numpy(dtype=bool) & (locked > last_year)
 
 
-def warn_committed_after(enterprises: pd.DataFrame, last_year: int, *, file=None, first: int = 5) -> None:
+def warn_committed_after(enterprises: pd.DataFrame, last_year: int, *, file: str | Path | None = None,
+                         first: int = 5) -> None:
     """One warning naming the committed enterprises that start after ``last_year`` (if any)."""
     late = enterprises[committed_after(enterprises, last_year)]
     if late.empty:
@@ -43,7 +75,8 @@ def warn_committed_after(enterprises: pd.DataFrame, last_year: int, *, file=None
                   f"are left out of this forecast: {shown}{more}", SiteDataWarning, stacklevel=2)
 
 
-def check_references(sites: pd.DataFrame, ent: pd.DataFrame, *, file=None, attribute: str = "locked_site") -> None:
+def check_references(sites: pd.DataFrame, ent: pd.DataFrame, *, file: str | Path | None = None,
+                     attribute: str = "locked_site") -> None:
     """Every committed enterprise is locked to a site of the layers (``file``: where the locks come from)."""
     known = set(sites["site_id"])
     for row in ent[ent["committed"].to_numpy(dtype=bool)].itertuples():
@@ -53,7 +86,7 @@ def check_references(sites: pd.DataFrame, ent: pd.DataFrame, *, file=None, attri
                              fix="use a site_id from the site layers, or add the site to them")
 
 
-def compile_problem(inputs, settings: AllocationSettings, *, dominance: bool = True) -> Problem:
+def compile_problem(inputs: Inputs, settings: AllocationSettings, *, dominance: bool = True) -> Problem:
     """Compile planning inputs (:class:`model.allocation.PlanningInputs`) and settings.
 
     ``dominance=False`` keeps every start year (for benchmarks of the naive formulation)."""

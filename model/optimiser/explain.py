@@ -33,7 +33,7 @@ from .candidates import eligibility
 from .clock import Clock
 from .formulation import Formulation
 from .highs import LPSession
-from .occupancy import fits, occupancy, room_left
+from .occupancy import Occupancy, fits, occupancy, room_left
 from .problem import SPACE_UNIT_M2, Problem
 from .solve import Solution
 
@@ -192,8 +192,8 @@ class Reason:
     fields: tuple[tuple[str, object], ...] = ()
 
     @classmethod
-    def of(cls, key: str, **fields) -> Reason:
-        def plain(v):
+    def of(cls, key: str, **fields: object) -> Reason:
+        def plain(v: object) -> object:
             return v.item() if isinstance(v, np.generic) else v
         return cls(key, tuple((k, plain(v)) for k, v in fields.items()))
 
@@ -224,7 +224,7 @@ def unassigned_reasons(problem: Problem, solution: Solution, enterprises: np.nda
     return out
 
 
-def _reason(p: Problem, solution: Solution, left, e: int, rules: dict[str, np.ndarray]) -> Reason:
+def _reason(p: Problem, solution: Solution, left: Occupancy, e: int, rules: dict[str, np.ndarray]) -> Reason:
     ent = p.enterprises
     settings = p.settings
     sector = ent["sector"].iat[e]

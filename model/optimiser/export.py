@@ -8,6 +8,8 @@ Files are written by the caller (``prob.writeMPS(path)``); model code writes non
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pulp
 
@@ -16,19 +18,24 @@ from .formulation import Formulation
 from .highs import MatrixModel
 
 
-def to_pulp(form: Formulation | MatrixModel, *, relax: bool = False) -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
-    """The PuLP problem of a formulation (or of the core's :class:`MatrixModel`) and its
-    variables in column order."""
-    prob = milp.new_problem(getattr(form, "name", "allocation"), getattr(form, "sense", "max"))
-    names = form.column_names
+def to_pulp(form: Formulation, *, relax: bool = False) -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
+    """The PuLP problem of a formulation, with its real names, and its variables in column order."""
+    return matrix_to_pulp(form, form.column_names, form.row_names, relax=relax)
+
+
+def matrix_to_pulp(form: MatrixModel, column_names: Sequence[str], row_names: Sequence[str], *,
+                   relax: bool = False) -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
+    """The PuLP problem of any model of arrays (a formulation, or the core's :class:`MatrixModel`)
+    with the given column and row names, and its variables in column order."""
+    prob = milp.new_problem(form.name, form.sense)
     variables = [prob.add_variable(name, float(lo), float(up),
                                    pulp.LpInteger if (integer and not relax) else pulp.LpContinuous)
-                 for name, lo, up, integer in zip(names, form.col_lower.tolist(), form.col_upper.tolist(),
+                 for name, lo, up, integer in zip(column_names, form.col_lower.tolist(), form.col_upper.tolist(),
                                                   form.integer.tolist(), strict=True)]
     prob.setObjective(milp.affine(variables, form.cost))
     csr = form.matrix.tocsr()
     rows = []
-    for i, name in enumerate(form.row_names):
+    for i, name in enumerate(row_names):
         a, b = csr.indptr[i], csr.indptr[i + 1]
         expr = milp.affine([variables[j] for j in csr.indices[a:b].tolist()], csr.data[a:b])
         lo, up = float(form.row_lower[i]), float(form.row_upper[i])

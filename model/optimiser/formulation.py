@@ -30,12 +30,14 @@ candidate, ``link[E,S,T]: x - y <= 0``) and no valid inequalities, for benchmark
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
 
+from .highs import MatrixModel
 from .problem import SPACE_UNIT_M2, Problem, binding_years
 
 INF = float("inf")
@@ -54,34 +56,22 @@ class RowBlock:
     year_pos: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
 
 
-@dataclass(frozen=True, eq=False)
-class Formulation:
-    """The MIP of a problem as arrays: maximise ``cost @ v`` subject to ``row_lower <= A v <= row_upper``
-    and ``col_lower <= v <= col_upper``, ``v`` integer where ``integer``."""
+@dataclass(frozen=True, eq=False, kw_only=True)
+class Formulation(MatrixModel):
+    """The MIP of a problem as arrays (the fields of :class:`~model.optimiser.highs.MatrixModel`:
+    maximise ``cost @ v`` subject to ``row_lower <= matrix @ v <= row_upper`` and
+    ``col_lower <= v <= col_upper``, ``v`` integer where ``integer``), with the problem it comes
+    from, its column blocks (``n_x`` x, ``n_y`` y, ``n_w`` w) and the rule of every row."""
 
     problem: Problem
     n_x: int
     n_y: int
     n_w: int
-    cost: np.ndarray
-    col_lower: np.ndarray
-    col_upper: np.ndarray
-    integer: np.ndarray
-    matrix: sp.csr_matrix
-    row_lower: np.ndarray
-    row_upper: np.ndarray
     blocks: tuple[RowBlock, ...]
     w_pair: np.ndarray  # (W,) partner pair position
     w_zone: np.ndarray  # (W,) zone position
     naive: bool = False
-
-    @property
-    def n_cols(self) -> int:
-        return self.n_x + self.n_y + self.n_w
-
-    @property
-    def n_rows(self) -> int:
-        return int(self.row_lower.size)
+    name: str = "allocation"
 
     @property
     def y_cols(self) -> np.ndarray:
@@ -178,8 +168,8 @@ def one_site_per_enterprise(p: Problem) -> _Rows:
     return out
 
 
-def _cumulative(out: _Rows, prefix: str, names, group_of: np.ndarray, cand: np.ndarray, coef: np.ndarray,
-                capacity: np.ndarray, p: Problem, all_years: bool) -> None:
+def _cumulative(out: _Rows, prefix: str, names: Sequence[str] | np.ndarray, group_of: np.ndarray, cand: np.ndarray,
+                coef: np.ndarray, capacity: np.ndarray, p: Problem, all_years: bool) -> None:
     """Rows ``prefix[name,year]``: the use of a group's candidates started by each year <= its capacity."""
     order = np.lexsort((p.k[cand], group_of[cand]))
     cand, groups = cand[order], group_of[cand][order]
@@ -389,5 +379,6 @@ def formulate(p: Problem, *, all_years: bool = False, naive: bool = False) -> Fo
     col_lower = np.concatenate([p.locked.astype(float), p.cluster_locked.astype(float), np.zeros(n_w)])
     col_upper = np.ones(n_cols)
     integer = np.r_[np.ones(n_x + n_y, dtype=bool), np.zeros(n_w, dtype=bool)]
-    return Formulation(p, n_x, n_y, n_w, cost, col_lower, col_upper, integer, matrix, np.array(lower, dtype=float),
-                       np.array(upper, dtype=float), tuple(meta), w_pair, w_zone, naive)
+    return Formulation(cost=cost, col_lower=col_lower, col_upper=col_upper, integer=integer, matrix=matrix,
+                       row_lower=np.array(lower, dtype=float), row_upper=np.array(upper, dtype=float), problem=p,
+                       n_x=n_x, n_y=n_y, n_w=n_w, blocks=tuple(meta), w_pair=w_pair, w_zone=w_zone, naive=naive)

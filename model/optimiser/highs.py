@@ -1,9 +1,10 @@
 """The one bridge to HiGHS (highspy): a model of arrays handed to HiGHS column-wise as it is.
 
-Both the domain allocation (a :class:`~model.optimiser.formulation.Formulation`) and the matrix
-core (:func:`model.core.solve_assignment`, a :class:`MatrixModel`) come here; no PuLP object is
-built on this path. The status reported is HiGHS's own termination status and proven gap, never
-taken on trust (see :mod:`model.optimiser.result`).
+Both the domain allocation (a :class:`~model.optimiser.formulation.Formulation`, which is a
+:class:`MatrixModel`) and the matrix core (:func:`model.core.solve_assignment`, a plain
+:class:`MatrixModel`) come here; no PuLP object is built on this path. The status reported is
+HiGHS's own termination status and proven gap, never taken on trust (see
+:mod:`model.optimiser.result`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
@@ -22,46 +23,19 @@ import scipy.sparse as sp
 from .log import current_sink, log
 from .result import OPTIMALITY_GAP, SolveResult, relative_gap
 
+if TYPE_CHECKING:
+    import highspy
+
 __all__ = ["LPSession", "MatrixModel", "SolveResult", "new_highs", "quiet_highs", "solve_lp", "solve_mip"]
 
 
-class ArrayModel(Protocol):
-    """What the bridge reads of a model: ``sense * cost @ v`` maximised subject to
-    ``row_lower <= matrix @ v <= row_upper`` and ``col_lower <= v <= col_upper``, ``v`` integer
-    where ``integer`` (read only: both models are frozen)."""
-
-    @property
-    def cost(self) -> np.ndarray: ...
-
-    @property
-    def col_lower(self) -> np.ndarray: ...
-
-    @property
-    def col_upper(self) -> np.ndarray: ...
-
-    @property
-    def integer(self) -> np.ndarray: ...
-
-    @property
-    def matrix(self) -> sp.csr_matrix: ...
-
-    @property
-    def row_lower(self) -> np.ndarray: ...
-
-    @property
-    def row_upper(self) -> np.ndarray: ...
-
-    @property
-    def n_cols(self) -> int: ...
-
-    @property
-    def n_rows(self) -> int: ...
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MatrixModel:
-    """A MIP as plain arrays with real column and row names (``x[E-1,S2]``, ``cap[floor_m2,S2]``);
-    ``sense`` "max" or "min"."""
+    """A MIP as plain arrays, what the bridge reads of a model: ``cost @ v`` maximised (``sense``
+    "max") or minimised ("min") subject to ``row_lower <= matrix @ v <= row_upper`` and
+    ``col_lower <= v <= col_upper``, ``v`` integer where ``integer``. The domain's
+    :class:`~model.optimiser.formulation.Formulation` is one (with its problem and real names);
+    the core's assignment model is a plain one, its names kept beside it."""
 
     cost: np.ndarray
     col_lower: np.ndarray
@@ -70,8 +44,6 @@ class MatrixModel:
     matrix: sp.csr_matrix
     row_lower: np.ndarray
     row_upper: np.ndarray
-    column_names: tuple[str, ...]
-    row_names: tuple[str, ...]
     sense: str = "max"
     name: str = "model"
 
@@ -87,7 +59,7 @@ class MatrixModel:
 _BANNER_SEEN = False
 
 
-def quiet_highs():
+def quiet_highs() -> highspy.Highs:
     """A HiGHS instance that prints nothing on the console; its log goes to the current sink.
 
     HiGHS prints its banner on standard output when the first instance of a process is made,
@@ -121,7 +93,7 @@ def quiet_highs():
     return h
 
 
-def _lp_model(form: ArrayModel, col_lower: np.ndarray, col_upper: np.ndarray, relax: bool):
+def _lp_model(form: MatrixModel, col_lower: np.ndarray, col_upper: np.ndarray, relax: bool) -> highspy.HighsLp:
     import highspy
 
     csc = form.matrix.tocsc()
@@ -137,7 +109,7 @@ def _lp_model(form: ArrayModel, col_lower: np.ndarray, col_upper: np.ndarray, re
     lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
     lp.a_matrix_.index_ = csc.indices.astype(np.int32)
     lp.a_matrix_.value_ = csc.data.astype(float)
-    minimise = getattr(form, "sense", "max") == "min"
+    minimise = form.sense == "min"
     lp.sense_ = highspy.ObjSense.kMinimize if minimise else highspy.ObjSense.kMaximize
     if not relax:
         lp.integrality_ = [highspy.HighsVarType.kInteger if b else highspy.HighsVarType.kContinuous
@@ -145,8 +117,8 @@ def _lp_model(form: ArrayModel, col_lower: np.ndarray, col_upper: np.ndarray, re
     return lp
 
 
-def new_highs(form: ArrayModel, *, relax: bool, col_lower: np.ndarray | None = None,
-              col_upper: np.ndarray | None = None, threads: int | None = None):
+def new_highs(form: MatrixModel, *, relax: bool, col_lower: np.ndarray | None = None,
+              col_upper: np.ndarray | None = None, threads: int | None = None) -> highspy.Highs:
     """A quiet HiGHS instance holding the model (its log goes to the solver-log sink)."""
     h = quiet_highs()
     h.setOptionValue("random_seed", 0)
@@ -158,7 +130,8 @@ def new_highs(form: ArrayModel, *, relax: bool, col_lower: np.ndarray | None = N
     return h
 
 
-def _status(h, is_mip: bool, objective, bound, gap, abs_gap: float | None) -> str:
+def _status(h: highspy.Highs, is_mip: bool, objective: float | None, bound: float | None, gap: float | None,
+            abs_gap: float | None) -> str:
     import highspy
 
     status = highspy.HighsModelStatus
@@ -173,7 +146,8 @@ def _status(h, is_mip: bool, objective, bound, gap, abs_gap: float | None) -> st
             status.kInterrupt: "time_limit"}.get(model_status, "error")
 
 
-def _result(h, started: float, is_mip: bool, want_duals: bool, abs_gap: float | None = None) -> SolveResult:
+def _result(h: highspy.Highs, started: float, is_mip: bool, want_duals: bool, abs_gap: float | None = None
+            ) -> SolveResult:
     import highspy
 
     info = h.getInfo()
@@ -200,7 +174,7 @@ def _result(h, started: float, is_mip: bool, want_duals: bool, abs_gap: float | 
                        h.modelStatusToString(h.getModelStatus()), values, row_duals, reduced)
 
 
-def solve_mip(form: ArrayModel, *, col_lower: np.ndarray | None = None, col_upper: np.ndarray | None = None,
+def solve_mip(form: MatrixModel, *, col_lower: np.ndarray | None = None, col_upper: np.ndarray | None = None,
               time_limit_s: float | None = None, mip_gap: float | None = None, max_nodes: int | None = None,
               threads: int | None = None, start: np.ndarray | None = None,
               abs_gap: float | None = None) -> SolveResult:
@@ -211,7 +185,7 @@ def solve_mip(form: ArrayModel, *, col_lower: np.ndarray | None = None, col_uppe
     if form.n_cols == 0:
         return SolveResult("optimal", 0.0, 0.0, 0.0, "highs", 0.0, 0, values=np.zeros(0))
     h = new_highs(form, relax=False, col_lower=col_lower, col_upper=col_upper, threads=threads)
-    log(f"--- {getattr(form, 'name', 'allocation')} MIP: {form.n_cols} columns, {form.n_rows} rows, "
+    log(f"--- {form.name} MIP: {form.n_cols} columns, {form.n_rows} rows, "
         f"{form.matrix.nnz} nonzeros; time limit {'none' if time_limit_s is None else f'{time_limit_s:.1f} s'}, "
         f"gap {mip_gap}, nodes {max_nodes}\n")
     h.setOptionValue("mip_rel_gap", float(mip_gap) if mip_gap is not None else OPTIMALITY_GAP)
@@ -229,12 +203,12 @@ def solve_mip(form: ArrayModel, *, col_lower: np.ndarray | None = None, col_uppe
     return _result(h, started, True, False, abs_gap)
 
 
-def solve_lp(form: ArrayModel, *, col_lower: np.ndarray | None = None, col_upper: np.ndarray | None = None,
+def solve_lp(form: MatrixModel, *, col_lower: np.ndarray | None = None, col_upper: np.ndarray | None = None,
              time_limit_s: float | None = None, threads: int | None = None, duals: bool = True) -> SolveResult:
     """Solve the linear relaxation (within the given column bounds), with duals and reduced costs."""
     started = time.perf_counter()
     h = new_highs(form, relax=True, col_lower=col_lower, col_upper=col_upper, threads=threads)
-    log(f"--- {getattr(form, 'name', 'allocation')} LP relaxation: {form.n_cols} columns, {form.n_rows} rows; "
+    log(f"--- {form.name} LP relaxation: {form.n_cols} columns, {form.n_rows} rows; "
         f"time limit {'none' if time_limit_s is None else f'{time_limit_s:.1f} s'}\n")
     if time_limit_s is not None:
         h.setOptionValue("time_limit", max(float(time_limit_s), 0.01))
@@ -246,8 +220,8 @@ class LPSession:
     """The linear relaxation kept in one HiGHS instance for many re-solves that change column
     bounds only; each re-solve starts from the previous basis."""
 
-    def __init__(self, form: ArrayModel, *, col_lower: np.ndarray | None = None,
-                 col_upper: np.ndarray | None = None, threads: int | None = None):
+    def __init__(self, form: MatrixModel, *, col_lower: np.ndarray | None = None,
+                 col_upper: np.ndarray | None = None, threads: int | None = None) -> None:
         import highspy
 
         self.form = form

@@ -7,6 +7,8 @@ it reports is the smallest relaxation that would help.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from ..errors import InfeasibleError
@@ -30,8 +32,8 @@ def check_locks(problem: Problem) -> None:
             relax[f"locked_year[{p.enterprise_ids[e]}]"] = int(p.release_year[s])
     occ = occupancy(p, locked)
 
-    def over(prefix: str, used: np.ndarray, cap: np.ndarray, names, groups: np.ndarray, group_of: np.ndarray,
-             unit: str) -> None:
+    def over(prefix: str, used: np.ndarray, cap: np.ndarray, names: Sequence[str] | np.ndarray, groups: np.ndarray,
+             group_of: np.ndarray, unit: str) -> None:
         for g in groups:
             short = np.flatnonzero(used[g] > cap[g] + 1e-6)
             if short.size == 0:

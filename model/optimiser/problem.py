@@ -11,6 +11,7 @@ It is built by :func:`model.optimiser.compile.compile_problem`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -113,7 +114,8 @@ class Problem:
 # capacities by year
 
 
-def _steps_by_year(sites: pd.DataFrame, steps: pd.DataFrame | None, column: str, years) -> np.ndarray:
+def _steps_by_year(sites: pd.DataFrame, steps: pd.DataFrame | None, column: str,
+                   years: Sequence[int] | np.ndarray) -> np.ndarray:
     """What the capacity steps add per site and year (cumulative)."""
     out = np.zeros((len(sites), len(years)))
     if steps is None or steps.empty:
@@ -128,7 +130,8 @@ def _steps_by_year(sites: pd.DataFrame, steps: pd.DataFrame | None, column: str,
     return out
 
 
-def capacity_by_year(sites: pd.DataFrame, years, steps: pd.DataFrame | None = None) -> np.ndarray:
+def capacity_by_year(sites: pd.DataFrame, years: Sequence[int] | np.ndarray, steps: pd.DataFrame | None = None
+                     ) -> np.ndarray:
     """Space capacity per site and year (floor or land m2), zero before release, plus any steps
     (floor area steps on land parcels count as floor / plot ratio)."""
     released = sites["available_from_year"].to_numpy()[:, None] <= np.asarray(years)[None, :]
@@ -138,14 +141,15 @@ def capacity_by_year(sites: pd.DataFrame, years, steps: pd.DataFrame | None = No
     return np.where(released, space_capacity(sites)[:, None] + extra, 0.0)
 
 
-def power_by_year(sites: pd.DataFrame, years, steps: pd.DataFrame | None = None) -> np.ndarray:
+def power_by_year(sites: pd.DataFrame, years: Sequence[int] | np.ndarray, steps: pd.DataFrame | None = None
+                  ) -> np.ndarray:
     """Site power per site and year (MW), zero before release, plus any steps."""
     released = sites["available_from_year"].to_numpy()[:, None] <= np.asarray(years)[None, :]
     extra = _steps_by_year(sites, steps, "power_mw", years)
     return np.where(released, sites["power_mw"].to_numpy()[:, None] + extra, 0.0)
 
 
-def grid_by_year(zone_power: pd.DataFrame, zone_ids, years) -> np.ndarray:
+def grid_by_year(zone_power: pd.DataFrame, zone_ids: Sequence[str], years: Sequence[int] | np.ndarray) -> np.ndarray:
     """Grid capacity per zone and year from the step table (zones without steps: no capacity)."""
     out = np.zeros((len(zone_ids), len(years)))
     years_arr = np.asarray(years)
@@ -175,7 +179,7 @@ def binding_years(capacity: np.ndarray, first: int = 0) -> list[int]:
 
 
 def row_years(space_cap: np.ndarray, power_cap: np.ndarray, grid_cap: np.ndarray, zone_of_site: np.ndarray,
-              years) -> list[set[int]]:
+              years: Sequence[int] | np.ndarray) -> list[set[int]]:
     """Per site, the years that carry a capacity row touching it (space, site power, zone grid)."""
     years = list(years)
     grid_rows = [{years[k] for k in binding_years(grid_cap[z])} for z in range(grid_cap.shape[0])]
@@ -186,7 +190,7 @@ def row_years(space_cap: np.ndarray, power_cap: np.ndarray, grid_cap: np.ndarray
     return out
 
 
-def zones_near(sites: gpd.GeoDataFrame, zone_ids, distance_km: float) -> np.ndarray:
+def zones_near(sites: gpd.GeoDataFrame, zone_ids: Sequence[str], distance_km: float) -> np.ndarray:
     """(Z, Z) bool: zones whose centres (centroid of their sites) lie within ``distance_km``
     (a networkx graph of the zones; a zone is near itself)."""
     graph = nx.Graph()

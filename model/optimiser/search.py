@@ -59,7 +59,7 @@ def cluster_search(form: Formulation, *, tolerance: float = 0.001, max_nodes: in
     class OutOfTimeError(Exception):
         pass
 
-    def relax(lo, up):
+    def relax(lo: np.ndarray, up: np.ndarray) -> tuple[float | None, np.ndarray | None]:
         session.set_bounds(ycols, lo, up)
         left = None if deadline is None else deadline - time.perf_counter()
         if left is not None and left <= 0:
@@ -72,18 +72,18 @@ def cluster_search(form: Formulation, *, tolerance: float = 0.001, max_nodes: in
     leaves: list[tuple[float, np.ndarray, np.ndarray]] = []
     best_leaf = -np.inf
     counter = 0
-    heap: list = []
+    heap: list[tuple[float, int, np.ndarray, np.ndarray]] = []  # (-bound, order, lower, upper of y)
     nodes = 0
 
-    last_x = None
+    last_x: np.ndarray | None = None
 
-    def visit(lo, up):
+    def visit(lo: np.ndarray, up: np.ndarray) -> tuple[float, np.ndarray] | None:
         """Solve a node; record a leaf, or return (value, y) to branch on."""
         nonlocal best_leaf, nodes, last_x
         nodes += 1
         value, x = relax(lo, up)
         last_x = x
-        if value is None:
+        if value is None or x is None:  # both None together: no optimal relaxation
             return None
         y = x[ycols]
         if np.abs(y - np.round(y)).max(initial=0.0) < 1e-6:
@@ -94,7 +94,7 @@ def cluster_search(form: Formulation, *, tolerance: float = 0.001, max_nodes: in
             return None
         return value, y
 
-    def push(value, lo, up, y):
+    def push(value: float, lo: np.ndarray, up: np.ndarray, y: np.ndarray) -> None:
         nonlocal counter
         j = int(np.argmax(np.abs(y - np.round(y)) * (up > lo)))
         for v in (1.0, 0.0):
@@ -103,7 +103,7 @@ def cluster_search(form: Formulation, *, tolerance: float = 0.001, max_nodes: in
             counter += 1
             heapq.heappush(heap, (-value, counter, lo2, up2))
 
-    def dive(lo, up, y):
+    def dive(lo: np.ndarray, up: np.ndarray, y: np.ndarray | None) -> None:
         lo, up = lo.copy(), up.copy()
         while y is not None:
             free = np.flatnonzero(up > lo)
