@@ -229,7 +229,7 @@ def supply(
     year_list = parse_years(years)
     frame = _load(sites, buildings, mapping)
     balance = land_supply(frame, year_list)
-    inputs = [*(sites or default_site_paths()), *([buildings, mapping] if buildings else [])]
+    inputs = [*(sites or default_site_paths()), *(p for p in (buildings, mapping) if buildings and p is not None)]
     session = _session()
     run = write_supply_run(balance, frame, year_list, inputs, out_dir, session.record(_argv()),
                            wall_time_s=time.perf_counter() - started)

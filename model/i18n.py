@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import IO, Any
 
 import markupsafe
 import pandas as pd
@@ -64,12 +64,12 @@ class Text:
         return Text(self.en + other.en, self.zh + other.zh)
 
 
-def same(value) -> Text:
+def same(value: Any) -> Text:
     """Text that reads the same in both languages (an id, a year, a code)."""
     return Text(str(value), str(value))
 
 
-def name(en, zh=None) -> Text:
+def name(en: Any, zh: Any = None) -> Text:
     """A name in both languages; English where it has no Chinese form."""
     en_text = "-" if en is None or (isinstance(en, float) and en != en) else str(en)
     zh_ok = zh is not None and not (isinstance(zh, float) and zh != zh) and str(zh).strip()
@@ -93,7 +93,7 @@ def catalogue() -> Mapping[str, tuple[str, str]]:
         return read_catalogue(fh)
 
 
-def read_catalogue(fh) -> dict[str, tuple[str, str]]:
+def read_catalogue(fh: IO[str]) -> dict[str, tuple[str, str]]:
     """Messages from a CSV stream, checked: unique keys, both languages given, the same fields in both."""
     out: dict[str, tuple[str, str]] = {}
     for line, row in enumerate(csv.DictReader(fh), start=2):
@@ -109,7 +109,7 @@ def read_catalogue(fh) -> dict[str, tuple[str, str]]:
     return out
 
 
-def t(key: str, **fields) -> Text:
+def t(key: str, **fields: Any) -> Text:
     """The message ``key`` with its fields filled: a :class:`Text` field gives each language its
     own form; a number is formatted by the message (``{power:g}``, ``{floor:,.0f}``); anything
     else (already formatted, e.g. by :func:`num`) is the same in both."""
@@ -118,7 +118,7 @@ def t(key: str, **fields) -> Text:
     except KeyError:
         raise KeyError(f"no message {key!r} in {CATALOGUE_FILE}") from None
 
-    def value(v, lang):
+    def value(v: Any, lang: str) -> Any:
         if isinstance(v, Text):
             return v.en if lang == "en" else v.zh
         return v if isinstance(v, int | float) and not isinstance(v, bool) else str(v)
@@ -132,7 +132,7 @@ def fields_of(key: str) -> set[str]:
     return _fields(catalogue()[key][0])
 
 
-def num(value, decimals: int = 0, *, sign: bool = False) -> Text:
+def num(value: Any, decimals: int = 0, *, sign: bool = False) -> Text:
     """A number with Hong Kong digit grouping in each language (``1,234,568``)."""
     if value is None or (isinstance(value, float) and value != value):
         return same("-")
@@ -142,7 +142,7 @@ def num(value, decimals: int = 0, *, sign: bool = False) -> Text:
     return Text(*(format_decimal(value, format=pattern, locale=LOCALES[k]) for k in ("en", "zh-hk")))
 
 
-def pct(value, decimals: int = 0) -> Text:
+def pct(value: Any, decimals: int = 0) -> Text:
     """A share as a percentage (``45%``)."""
     if value is None or (isinstance(value, float) and value != value):
         return same("-")
@@ -175,22 +175,22 @@ def _names(kind: str) -> Mapping[str, Text]:
     return {k: name(en, zh) for k, en, zh in zip(table[kind], english, table["name_zh"], strict=True)}
 
 
-def zone_name(zone) -> Text:
+def zone_name(zone: Any) -> Text:
     """A zone's name in both languages (its id where the table has no such zone)."""
     return _names("zone").get(zone, same(zone))
 
 
-def sector_name(sector) -> Text:
+def sector_name(sector: Any) -> Text:
     """A sector's name in both languages (its id where the table has no such sector)."""
     return _names("sector").get(sector, same(sector))
 
 
-def district_name(district) -> Text:
+def district_name(district: Any) -> Text:
     """A district's name in both languages (as given where the table has no such district)."""
     return _names("district").get(district, same(district))
 
 
-def value_text(prefix: str, value) -> Text:
+def value_text(prefix: str, value: Any) -> Text:
     """A coded value (a resource, a change, a cause, a scope, a hub kind, a solver status) in words;
     the code itself where the catalogue has no words for it."""
     key = f"{prefix}.{value}"

@@ -407,7 +407,7 @@ _SCRIPT_SRC = re.compile(r'<script src="(https?:)?//[^"]+"></script>\s*')
 _LINK_HREF = re.compile(r'<link rel="stylesheet" href="(https?:)?//[^"]+"\s*/?>\s*')
 
 
-def _number_elements(root) -> None:
+def _number_elements(root: Element) -> None:
     """Give every element of the page an id from its place in the page instead of a random one, so
     that the same run draws the same bytes (branca names elements by a random hex id; children are
     kept under their name, so they are filed again under the new one)."""

@@ -14,7 +14,7 @@ import shutil
 import socket
 import tempfile
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +36,8 @@ from .text import json_text
 
 if TYPE_CHECKING:  # for annotations only: this module imports the model's heavier modules where it uses them
     from .forecast import Forecast
+    from .sensitivity import Sensitivity
+    from .sweep import Sweep
     from .view import Audience, RunViews
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -449,7 +451,7 @@ def _header(kind: str, scenario: Any, files: Any, record: RunRecord) -> dict[str
                            len(record.warnings))
 
 
-def write_sweep_run(sweep, out_root: str | Path, record: RunRecord | None = None) -> RunFolder:
+def write_sweep_run(sweep: Sweep, out_root: str | Path, record: RunRecord | None = None) -> RunFolder:
     """Write a sweep's run folder atomically: quantiles, shortfall probabilities, draws, manifest."""
     record = record or RunRecord()
     now = datetime.now(UTC)
@@ -467,7 +469,7 @@ def write_sweep_run(sweep, out_root: str | Path, record: RunRecord | None = None
     return run
 
 
-def write_sensitivity_run(sens, out_root: str | Path, record: RunRecord | None = None) -> RunFolder:
+def write_sensitivity_run(sens: Sensitivity, out_root: str | Path, record: RunRecord | None = None) -> RunFolder:
     """Write a sensitivity's run folder atomically: the long table (sensitivity.csv), one row per
     group (sensitivity_groups.csv), the runs (cases.csv), the estimates used, the tornado chart,
     report.html with the section "What this forecast depends on", dependence.json (the section as
@@ -507,7 +509,8 @@ def write_sensitivity_run(sens, out_root: str | Path, record: RunRecord | None =
     return run
 
 
-def write_supply_run(balance: pd.DataFrame, sites: pd.DataFrame, years: tuple[int, ...], files, out_root,
+def write_supply_run(balance: pd.DataFrame, sites: pd.DataFrame, years: tuple[int, ...], files: Sequence[str | Path],
+                     out_root: str | Path,
                      record: RunRecord | None = None, *, wall_time_s: float) -> RunFolder:
     """Write a supply run folder: land supply by zone and year, the sites, warnings, manifest."""
     from .provenance import input_digests, portable_command, project_root, versions

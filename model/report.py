@@ -203,7 +203,7 @@ TITLE_COLUMNS = 62
 TITLE_LINE = 0.024
 
 
-def _page(title: str | None = None):
+def _page(title: str | None = None) -> Figure:
     fig = plt.figure(figsize=A4_IN)
     if title:  # wrapped here: matplotlib's own wrapping re-reads the text as mathtext
         fig.text(0.08, 0.95, "\n".join(wrap_display(title, TITLE_COLUMNS)), fontsize=14, weight="bold", va="top",
@@ -216,7 +216,7 @@ def _below_title(title: str) -> float:
     return 0.95 - TITLE_LINE * len(wrap_display(title, TITLE_COLUMNS)) - 0.015
 
 
-def _lines(fig, lines: list[tuple[str, str]], top: float = 0.9, step: float = 0.022, x: float = 0.08,
+def _lines(fig: Figure, lines: list[tuple[str, str]], top: float = 0.9, step: float = 0.022, x: float = 0.08,
            width: int = 100, colon: str = ": ") -> float:
     """Key: value lines; a line with no key and no value is a gap, one with only a key is a heading
     (input text is shown literally: no mathtext, so '$' stays a dollar). ``width`` in columns, a

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from .compare import ChangesSince
     from .forecast import Forecast
     from .sensitivity import DependenceSection
@@ -183,7 +185,7 @@ def pack_run(forecast: Forecast, record: RunRecord, now: datetime) -> PackedRun:
         solver_log=record.solver_log)
 
 
-def _restore(frame, dtypes: dict[str, str]):
+def _restore(frame: pd.DataFrame, dtypes: dict[str, str]) -> pd.DataFrame:
     """Text columns that were plain Python objects as they were (missing cells None)."""
     for column, dtype in dtypes.items():
         if dtype == "object" and column in frame and str(frame[column].dtype) != "object":
@@ -192,7 +194,7 @@ def _restore(frame, dtypes: dict[str, str]):
     return frame
 
 
-def load_run(run_dir: str | Path):
+def load_run(run_dir: str | Path) -> Forecast:
     """The forecast of a run folder written by ``siteplan forecast`` (see the module docstring).
     Raises :class:`~model.errors.InputError` naming the folder and the fix when it holds no run."""
     import geopandas as gpd
@@ -259,7 +261,7 @@ def load_run(run_dir: str | Path):
                     frames["early_warning"], files, timings)
 
 
-def run_differences(a, b) -> list[str]:
+def run_differences(a: Forecast, b: Forecast) -> list[str]:
     """Where two forecasts differ as runs (every frame and figure of :func:`run_data`; the solver's
     arrays are not part of a run): an empty list when they are the same run."""
     import pandas as pd
