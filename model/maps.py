@@ -448,3 +448,8 @@ def offline_html(fmap: folium.Map) -> str:
     head = html_text.index("<head>") + len("<head>")
     return html_text[:head] + "\n" + css + js + html_text[head:]
 
+
+
+def draw_pages(views: Mapping[str, MapView]) -> dict[str, str]:
+    """Each map view drawn as a self-contained HTML page (:func:`offline_html`), by file name."""
+    return {file: offline_html(draw_map(view)) for file, view in views.items()}

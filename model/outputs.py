@@ -36,6 +36,7 @@ from .text import json_text
 
 if TYPE_CHECKING:  # for annotations only: this module imports the model's heavier modules where it uses them
     from .forecast import Forecast
+    from .report import DrawnReport
     from .sensitivity import Sensitivity
     from .sweep import Sweep
     from .view import Audience, RunViews
@@ -315,7 +316,7 @@ def _write_record_files(folder: Path, packed: PackedRun | None, source: Path | N
         shutil.copytree(source / DATA_DIR, folder / DATA_DIR)
 
 
-def _write_forecast_folder(folder: Path, views: RunViews, drawn: dict[str, Any], changes: Mapping[str, Any], *,
+def _write_forecast_folder(folder: Path, views: RunViews, drawn: DrawnRun, changes: Mapping[str, Any], *,
                            packed: PackedRun | None = None, source: Path | None = None,
                            manifest: dict[str, Any] | None = None, started: float = 0.0) -> None:
     """Everything a forecast run folder holds, written at once: the record (``packed``: the run as
@@ -337,60 +338,72 @@ def _write_forecast_folder(folder: Path, views: RunViews, drawn: dict[str, Any],
     for name, file in CHANGE_FILES.items():
         if name in changes:
             (folder / file).write_text(csv_text(changes[name]), encoding="utf-8", newline="")
-    for file, page in drawn["maps"].items():
-        (folder / file).write_text(page, encoding="utf-8")
+    for file, html_page in drawn.maps.items():
+        (folder / file).write_text(html_page, encoding="utf-8")
+    report = drawn.report
     (folder / "charts").mkdir()
-    for file, fig in drawn["charts"].items():
+    for file, fig in report.charts.items():
         fig.savefig(folder / "charts" / file, dpi=110, metadata={"Software": None})
-    if drawn["tornado_png"]:
-        (folder / "charts" / "tornado.png").write_bytes(drawn["tornado_png"])
+    if drawn.tornado_png:
+        (folder / "charts" / "tornado.png").write_bytes(drawn.tornado_png)
     with PdfPages(folder / "report.pdf", metadata={"Creator": None, "Producer": None, "CreationDate": None,
-                                                   "Title": drawn["pdf_title"]}) as pdf:
-        for page in drawn["pdf"]:
+                                                   "Title": report.pdf_title}) as pdf:
+        for page in report.pdf:
             pdf.savefig(page)
-    for fig in [*drawn["charts"].values(), *drawn["pdf"]]:
+    for fig in [*report.charts.values(), *report.pdf]:
         plt.close(fig)
-    (folder / "report.html").write_text(drawn["report"], encoding="utf-8")
+    (folder / "report.html").write_text(report.html, encoding="utf-8")
     if packed is not None:
         timings = {**packed.manifest["timings_s"], "write_s": round(_time.perf_counter() - started, 3)}
         manifest = {**packed.manifest, "timings_s": timings}
     (folder / "manifest.json").write_text(json_text(manifest), encoding="utf-8")
 
 
+@dataclass(frozen=True)
+class DrawnRun:
+    """A forecast run's pages as drawn: the report (:class:`model.report.DrawnReport`), the maps'
+    HTML by file name, and the sensitivity's tornado chart as given (PNG bytes)."""
+
+    report: DrawnReport
+    maps: dict[str, str]
+    tornado_png: bytes | None
+
+
+def _presentation(record: RunRecord) -> tuple[dict[str, Any], bytes | None, Any]:
+    """What the presentation stage takes from the command's record (last year's plan, the changes,
+    the sensitivity section, the downloads), the sensitivity's chart as given and as an image."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    png = record.dependence_chart_png if record.dependence is not None else None
+    options = {"last_plan": record.changes.last_plan if record.changes else None,
+               "last_label": record.previous_run or "", "downloads": forecast_downloads(record),
+               "changes": record.changes, "dependence": record.dependence,
+               "dependence_chart": "charts/tornado.png" if png else None}
+    return options, png, plt.imread(io.BytesIO(png), format="png") if png else None
+
+
 def write_forecast_run(forecast: Forecast, out_root: str | Path, record: RunRecord | None = None) -> RunFolder:
     """Write a forecast's run folder atomically: the run packed as data (:func:`model.run.pack_run`),
     presented for the planner and the public in the record's language (:func:`model.view.present`),
     drawn (:mod:`model.report`, :mod:`model.maps`), then written at once."""
-    import io
     import time as _time
 
-    import matplotlib.pyplot as plt
-
-    from .maps import draw_map, offline_html
-    from .report import chart_figures, number_pages, pdf_pages, render_report
+    from .maps import draw_pages
+    from .report import draw_report
     from .view import present
 
     record = record or RunRecord()
     started = _time.perf_counter()
     now = datetime.now(UTC)
-    downloads = forecast_downloads(record)
-    png = record.dependence_chart_png if record.dependence is not None else None
-    tornado = plt.imread(io.BytesIO(png), format="png") if png else None
+    options, png, tornado = _presentation(record)
     with atomic_run_dir(out_root, run_name("forecast", forecast.scenario.name, now)) as run:
         packed = pack_run(forecast, record, now)
-        views = present(forecast, record.lang, last_plan=record.changes.last_plan if record.changes else None,
-                        last_label=record.previous_run or "", manifest=packed.manifest, downloads=downloads,
-                        changes=record.changes, changes_label=packed.manifest.get("previous_run") or "",
-                        dependence=record.dependence, dependence_chart="charts/tornado.png" if png else None)
-        report = views.report
-        if report is None:
-            raise RuntimeError("the presentation stage made no report")
-        charts = chart_figures(report)
-        pages = pdf_pages(report, charts, tornado)
-        number_pages(pages, report)
-        drawn = {"charts": charts, "pdf": pages, "report": render_report(report), "pdf_title": report.pdf_title,
-                 "tornado_png": png, "maps": {file: offline_html(draw_map(views.maps[aud]))
-                                               for file, aud in MAP_FILES.items()}}
+        views = present(forecast, record.lang, manifest=packed.manifest,
+                        changes_label=packed.manifest.get("previous_run") or "", **options)
+        drawn = DrawnRun(report=draw_report(views.report, tornado), tornado_png=png,
+                         maps=draw_pages({file: views.maps[aud] for file, aud in MAP_FILES.items()}))
         _write_forecast_folder(run.tmp, views, drawn, packed.changes, packed=packed, started=started)
     return run
 
@@ -400,13 +413,9 @@ def write_rendered_run(forecast: Forecast, source: Path, out_root: str | Path, r
     render``): the tables, GeoPackage, maps, report and PDF drawn again from the run read back
     (:func:`model.run.load_run`) in ``record.lang``; the run's own record (``warnings.csv``,
     ``solver.log``, ``run/``) copied; the manifest the run's own, with a ``rendered`` block."""
-    import io
-
-    import matplotlib.pyplot as plt
-
-    from .maps import draw_map, offline_html
+    from .maps import draw_pages
     from .provenance import versions
-    from .report import chart_figures, number_pages, pdf_pages, render_report
+    from .report import draw_report
     from .view import present
 
     source = Path(source)
@@ -415,23 +424,12 @@ def write_rendered_run(forecast: Forecast, source: Path, out_root: str | Path, r
     manifest = {**manifest, "rendered": {"from": source.name, "lang": record.lang, "versions": versions(),
                                          "started_utc": f"{now:%Y-%m-%dT%H:%M:%SZ}"}}
     manifest = json.loads(json_text(manifest))  # the report shows the manifest as written
-    png = record.dependence_chart_png if record.dependence is not None else None
-    tornado = plt.imread(io.BytesIO(png), format="png") if png else None
+    options, png, tornado = _presentation(record)
     with atomic_run_dir(out_root, run_name("render", forecast.scenario.name, now)) as run:
-        views = present(forecast, record.lang, last_plan=record.changes.last_plan if record.changes else None,
-                        last_label=record.previous_run or "", manifest=manifest,
-                        downloads=forecast_downloads(record), changes=record.changes,
-                        changes_label=manifest.get("previous_run") or "", dependence=record.dependence,
-                        dependence_chart="charts/tornado.png" if png else None)
-        report = views.report
-        if report is None:
-            raise RuntimeError("the presentation stage made no report")
-        charts = chart_figures(report)
-        pages = pdf_pages(report, charts, tornado)
-        number_pages(pages, report)
-        drawn = {"charts": charts, "pdf": pages, "report": render_report(report), "pdf_title": report.pdf_title,
-                 "tornado_png": png, "maps": {file: offline_html(draw_map(views.maps[aud]))
-                                               for file, aud in MAP_FILES.items()}}
+        views = present(forecast, record.lang, manifest=manifest, changes_label=manifest.get("previous_run") or "",
+                        **options)
+        drawn = DrawnRun(report=draw_report(views.report, tornado), tornado_png=png,
+                         maps=draw_pages({file: views.maps[aud] for file, aud in MAP_FILES.items()}))
         changes = {name: getattr(record.changes, name) for name in CHANGE_FRAMES} if record.changes else {}
         _write_forecast_folder(run.tmp, views, drawn, changes, source=source, manifest=manifest)
     return run

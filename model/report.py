@@ -10,6 +10,7 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")  # no display
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 import matplotlib.pyplot as plt
@@ -23,8 +24,8 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["CHARTS", "chart_figures", "number_pages", "pdf_pages", "render_report", "render_sensitivity",
-           "tornado_figure", "wrap_display"]
+__all__ = ["CHARTS", "DrawnReport", "chart_figures", "draw_report", "number_pages", "pdf_pages", "render_report",
+           "render_sensitivity", "tornado_figure", "wrap_display"]
 
 
 def _supply_demand(data: ChartData, ax: Axes, text: dict[str, str]) -> None:
@@ -328,3 +329,25 @@ def number_pages(pages: list[Figure], view: ReportView) -> None:
     with plt.rc_context(dict(view.style)):
         for k, fig in enumerate(pages, start=1):
             fig.text(0.5, 0.02, view.page_of.format(k=k, n=len(pages)), ha="center", fontsize=8, color="#444")
+
+
+@dataclass(frozen=True)
+class DrawnReport:
+    """A report as drawn: its charts (matplotlib figures by file name), the PDF's pages (numbered),
+    the page's HTML and the PDF's title."""
+
+    charts: dict[str, Figure]
+    pdf: list[Figure]
+    html: str
+    pdf_title: str
+
+
+def draw_report(view: ReportView | None, dependence_chart: Any = None) -> DrawnReport:
+    """The report of a view drawn: charts, numbered PDF pages (with the sensitivity's tornado chart
+    ``dependence_chart``, an image array, where given) and the page."""
+    if view is None:
+        raise ValueError("no report view to draw (present() was asked for none)")
+    charts = chart_figures(view)
+    pages = pdf_pages(view, charts, dependence_chart)
+    number_pages(pages, view)
+    return DrawnReport(charts=charts, pdf=pages, html=render_report(view), pdf_title=view.pdf_title)
