@@ -74,8 +74,8 @@ def _rehome(forecast, scenario, enterprises: Path | None):
     sc = forecast.scenario.model_copy(update={"folder": scenario.folder, "source_file": scenario.source_file,
                                               "inputs": scenario.inputs})
     root = project_root(scenario.folder)
-    named: dict[str, Path] = {}
-    for value in [*scenario.input_files().values(), enterprises]:
+    named: dict[str, Path] = {}  # a file outside the project by its name: a replacement list first
+    for value in [enterprises, *scenario.input_files().values()]:
         for path in value if isinstance(value, list) else [value]:
             if path is not None:
                 named.setdefault(Path(path).name, Path(path))
