@@ -241,12 +241,13 @@ def test_an_unknown_language_is_a_usage_error(tmp_path):
 # last year's plan on the map
 
 
-def test_the_map_shows_last_years_plan_beside_this_one(tmp_path):
+def test_the_map_shows_last_years_plan_beside_this_one(tmp_path, solved_run):
+    from model.outputs import RunRecord, write_forecast_run
+
     world = write_tiny_world(tmp_path / "w", n_enterprises=10, allocation={"critical_mass_m2": 0})
     out = tmp_path / "out"
-    first = _cli("forecast", world.scenario, "--out", out, "--years", "2026-2028", "--lang", "en")
-    assert first.returncode == 0, first.stderr
-    (last_year,) = out.glob("forecast-*")
+    # last year's run: the session's solved run of the world (test_changes_since reads it too)
+    last_year = write_forecast_run(solved_run(world.scenario, years="2026-2028"), out, RunRecord(lang="en")).final
     zp = pd.read_csv(world.folder / "zone_power.csv")  # the KLE grid turns out smaller: firms move
     zp.loc[zp["zone"] == "KLE", "capacity_mw"] = 4
     zp.to_csv(world.folder / "zone_power.csv", index=False)
