@@ -51,6 +51,16 @@ def sites():
     return load_sites()
 
 
+@pytest.fixture(scope="session")
+def solved_run(tmp_path_factory):
+    """solved_run(scenario, explain=..., enterprises=..., anchor=..., **overrides) -> the forecast,
+    solved once per session (whichever xdist worker asks first) and read back from disk
+    (tests/runs.py)."""
+    from .runs import RunCache, shared_root
+
+    return RunCache(shared_root(tmp_path_factory)).solved_run
+
+
 # --------------------------------------------------------------------------------------------
 # tiers: a test that runs the command line in a subprocess, a browser, a notebook or a Dask
 # cluster (itself or through a fixture it uses) is end-to-end, marked ``e2e``; ``make test-fast``

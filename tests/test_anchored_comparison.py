@@ -12,7 +12,6 @@ import pytest
 import yaml
 
 from model.compare import compare_forecasts
-from model.forecast import run_forecast
 from model.scenario import load_scenario
 
 from .tiny_world import write_tiny_world
@@ -27,8 +26,8 @@ def world(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def baseline(world):
-    return run_forecast(load_scenario(world.scenario))
+def baseline(world, solved_run):
+    return solved_run(world.scenario, explain=False)  # no test here asserts an explanation
 
 
 def _variant(world, name: str, override: dict):
@@ -41,8 +40,8 @@ def _variant(world, name: str, override: dict):
     return load_scenario(path)
 
 
-def test_a_scenario_that_changes_nothing_moves_nobody(world, baseline):
-    same = run_forecast(load_scenario(world.scenario), anchor=baseline.allocation.assignments)
+def test_a_scenario_that_changes_nothing_moves_nobody(world, baseline, solved_run):
+    same = solved_run(world.scenario, explain=False, anchor=baseline.allocation.assignments)
     changes, _balance = compare_forecasts(baseline, same)
     assert changes.empty
     kept = same.allocation.assignments["anchor_change"]
@@ -51,7 +50,7 @@ def test_a_scenario_that_changes_nothing_moves_nobody(world, baseline):
     assert set(kept) <= {"kept", ""}
 
 
-def test_removing_a_site_moves_what_it_forces_plus_a_bounded_ripple(world, baseline):
+def test_removing_a_site_moves_what_it_forces_plus_a_bounded_ripple(world, baseline, solved_run):
     at_site = baseline.allocation.assigned
     target = at_site["site_id"].value_counts().index[0]  # the busiest site
     forced_ids = set(at_site.loc[at_site["site_id"] == target, "enterprise_id"])
@@ -61,7 +60,7 @@ def test_removing_a_site_moves_what_it_forces_plus_a_bounded_ripple(world, basel
     without = world.folder / "sites_without.geojson"
     without.write_text(json.dumps(layer), encoding="utf-8")
     scenario = _variant(world, "without_site", {"inputs": {"sites": [without.name]}})
-    moved = run_forecast(scenario, anchor=baseline.allocation.assignments)
+    moved = solved_run(scenario, explain=False, anchor=baseline.allocation.assignments)
     changes, _ = compare_forecasts(baseline, moved)
     assert len(forced_ids) >= 1
     site_changes = changes[changes["change"].isin(["moved site", "no longer placed"])]

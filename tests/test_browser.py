@@ -4,8 +4,6 @@ that came in as input text."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -19,18 +17,18 @@ INJECTED_JS = "`${alert(2)}` \\x"  # breaks a JavaScript template literal if not
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory) -> Path:
-    """A fast forecast run whose pipeline has hostile enterprise names."""
+def run(tmp_path_factory, solved_run) -> Path:
+    """A fast forecast run whose pipeline has hostile enterprise names (the session's solved run of
+    the scenario with that list, written with write_forecast_run)."""
+    from model.outputs import write_forecast_run
+
     work = tmp_path_factory.mktemp("browser")
     table = pd.read_csv(ROOT / "scenarios" / "enterprises.csv")
     table.loc[table["enterprise_id"] == "P-LH-001", "name"] = INJECTED
     table.loc[table["enterprise_id"] == "P-AD-001", "name"] = INJECTED_JS
     csv = work / "enterprises.csv"
     table.to_csv(csv, index=False)
-    proc = subprocess.run([sys.executable, "-m", "model.cli", "forecast", str(FIXTURES / "fast_baseline.yaml"),
-                           "--enterprises", str(csv), "--out", str(work / "out")], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    (folder,) = list((work / "out").iterdir())
+    folder = write_forecast_run(solved_run(FIXTURES / "fast_baseline.yaml", enterprises=csv), work / "out").final
     placed = pd.read_csv(folder / "assignments.csv").set_index("enterprise_id")["site_id"]
     assert placed.notna()[["P-LH-001", "P-AD-001"]].all(), "the hostile names must be on the map"
     return folder

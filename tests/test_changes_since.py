@@ -17,12 +17,14 @@ def _cli(*args):
                           cwd=ROOT, timeout=600)
 
 
-def _runs(tmp_path):
+def _runs(tmp_path, solved_run):
+    """Last year's run (2026-2028, the world's own years), the session's solved run of the world
+    written with write_forecast_run, and the world as it is a year on."""
+    from model.outputs import write_forecast_run
+
     world = write_tiny_world(tmp_path / "w", n_enterprises=10, allocation={"critical_mass_m2": 0})
     out = tmp_path / "out"
-    first = _cli("forecast", world.scenario, "--out", out, "--years", "2026-2028")
-    assert first.returncode == 0, first.stderr
-    (last_year,) = out.glob("forecast-*")
+    last_year = write_forecast_run(solved_run(world.scenario, years="2026-2028"), out).final
     # a year on: the Kwun Tong / TKO grid was found to be smaller than thought
     zp = pd.read_csv(world.folder / "zone_power.csv")
     zp.loc[zp["zone"] == "KLE", "capacity_mw"] = 4
@@ -30,8 +32,8 @@ def _runs(tmp_path):
     return world, out, last_year
 
 
-def test_the_report_opens_with_what_changed_since_last_year(tmp_path):
-    world, out, last_year = _runs(tmp_path)
+def test_the_report_opens_with_what_changed_since_last_year(tmp_path, solved_run):
+    world, out, last_year = _runs(tmp_path, solved_run)
     second = _cli("forecast", world.scenario, "--out", out, "--years", "2027-2029", "--previous", last_year)
     assert second.returncode == 0, second.stderr
     (this_year,) = [p for p in out.glob("forecast-*") if p != last_year]
@@ -55,8 +57,8 @@ def test_the_report_opens_with_what_changed_since_last_year(tmp_path):
     assert not any(f">{n}<" in report for n in names)
 
 
-def test_a_broken_previous_run_stops_before_solving(tmp_path):
-    world, out, last_year = _runs(tmp_path)
+def test_a_broken_previous_run_stops_before_solving(tmp_path, solved_run):
+    world, out, last_year = _runs(tmp_path, solved_run)
     (last_year / "early_warning.csv").write_text("scope,zone,resource,first_shortfall_year\nzone,KLE,grid,20x9\n",
                                                  encoding="utf-8")
     proc = _cli("forecast", world.scenario, "--out", out, "--years", "2027-2029", "--previous", last_year)

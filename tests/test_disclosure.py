@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -243,14 +241,13 @@ def test_public_min_count_below_3_needs_a_confidential_run(tmp_path):
 # ------------------------------------------------------------------------------ a run's public outputs
 
 @pytest.fixture(scope="module")
-def public_run(tmp_path_factory):
+def public_run(tmp_path_factory, solved_run):
+    """The tiny world's run folder in English, written from the session's solved run."""
+    from model.outputs import RunRecord, write_forecast_run
+
     folder = tmp_path_factory.mktemp("disclosure")
     world = write_tiny_world(folder, n_enterprises=8, allocation={"critical_mass_m2": 0})
-    proc = subprocess.run([sys.executable, "-m", "model.cli", "forecast", str(world.scenario), "--out",
-                           str(folder / "out"), "--lang", "en"], capture_output=True, text=True, cwd=folder)
-    assert proc.returncode == 0, proc.stderr
-    (run,) = list((folder / "out").iterdir())
-    return run
+    return write_forecast_run(solved_run(world.scenario), folder / "out", RunRecord(lang="en")).final
 
 
 def _site_rows(raw: str, site_id: str) -> dict[int, list[str]]:
@@ -294,16 +291,15 @@ def test_report_withholds_small_unmet_figures(public_run):
 # ------------------------------------------------------------------------------ the baseline
 
 @pytest.fixture(scope="module")
-def baseline_public(tmp_path_factory):
-    """The fast baseline's public outputs (its map, report and PDF text) and its assignments."""
+def baseline_public(tmp_path_factory, solved_run):
+    """The fast baseline's public outputs (its map, report and PDF text) and its assignments, its
+    run folder written from the session's solved run (test_forecast writes the same run)."""
     import pypdfium2
 
+    from model.outputs import write_forecast_run
+
     folder = tmp_path_factory.mktemp("baseline-public")
-    proc = subprocess.run([sys.executable, "-m", "model.cli", "forecast", str(ROOT / "tests" / "fixtures" /
-                                                                              "fast_baseline.yaml"),
-                           "--out", str(folder)], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    (run,) = list(folder.iterdir())
+    run = write_forecast_run(solved_run(ROOT / "tests" / "fixtures" / "fast_baseline.yaml"), folder).final
     pdf = pypdfium2.PdfDocument(run / "report.pdf")
     pdf_text = "\n".join(page.get_textpage().get_text_range() for page in pdf)
     pdf.close()

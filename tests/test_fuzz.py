@@ -82,15 +82,16 @@ def run_cli(*args) -> tuple[int, str]:
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory) -> dict[str, Path]:
-    """A tiny world, a building list and mapping, and a real run folder of the world."""
+def base(tmp_path_factory, solved_run) -> dict[str, Path]:
+    """A tiny world, a building list and mapping, and a real run folder of the world (written from
+    the session's solved run of the world)."""
+    from model.outputs import write_forecast_run
+
     root = tmp_path_factory.mktemp("fuzz_base")
     world = write_tiny_world(root / "world")
     shutil.copy(FIXTURES / "buildings_sample.csv", world.folder / "buildings.csv")
     shutil.copy(FIXTURES / "buildings_mapping.yaml", world.folder / "mapping.yaml")
-    code, err = run_cli("forecast", world.scenario, "--out", root / "runs")
-    assert code == 0, err
-    (run,) = (root / "runs").iterdir()
+    run = write_forecast_run(solved_run(world.scenario), root / "runs").final
     shutil.copytree(run, world.folder / "run", ignore=shutil.ignore_patterns("*.html", "*.png", "*.gpkg", "charts"))
     return {"world": world.folder, "scenario": world.scenario, "run": world.folder / "run"}
 

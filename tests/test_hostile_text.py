@@ -120,16 +120,14 @@ def test_pages_show_the_payload_as_text_and_run_nothing(hostile_run, browser, pa
         page.close()
 
 
-def test_notebook_inline_map_holds_no_live_payload(tmp_path):
+def test_notebook_inline_map_holds_no_live_payload(tmp_path, solved_run):
     """The maps notebooks show inline are built by the same code: no evaluation there either."""
-    from model.forecast import run_forecast
     from model.maps import draw_map
-    from model.scenario import load_scenario
     from model.view import map_view
 
     payload = PAYLOADS["template_expression"]
     world = write_tiny_world(tmp_path, text={f: _marked(f, payload) for f in TEXT_FIELDS})
-    forecast = run_forecast(load_scenario(world.scenario))
+    forecast = solved_run(world.scenario)  # with explanations: the planner map shows them
     inline = draw_map(map_view(forecast))._repr_html_()
     assert "[site_name]49" not in inline and "[enterprise_name]49" not in inline
     assert "site_name" in inline

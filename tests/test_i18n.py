@@ -115,8 +115,11 @@ def test_names_fall_back_to_english_and_text_is_escaped_in_each_language():
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    """A tiny world (one site drawn as a polygon, one with a Chinese name) run in each language."""
+def runs(tmp_path_factory, solved_run):
+    """A tiny world (one site drawn as a polygon, one with a Chinese name) solved once and its run
+    folder written in each language (explanations on: a run folder needs them)."""
+    from model.outputs import RunRecord, write_forecast_run
+
     tmp = tmp_path_factory.mktemp("lang")
     world = write_tiny_world(tmp / "w", text={"site_name_zh": "測試用地"})
     layer = json.loads(world.sites.read_text(encoding="utf-8"))
@@ -130,12 +133,8 @@ def runs(tmp_path_factory):
                 [[x - h, y - h, 12.5], [x - h, y + h, 12.5], [x + h, y + h, 12.5], [x + h, y - h, 12.5],
                  [x - h, y - h, 12.5]]]}
     world.sites.write_text(json.dumps(layer, ensure_ascii=False), encoding="utf-8")
-    out = {}
-    for lang in i18n.LANGS:
-        proc = _cli("forecast", world.scenario, "--out", tmp / lang, "--lang", lang)
-        assert proc.returncode == 0, proc.stderr
-        (out[lang],) = (tmp / lang).glob("forecast-*")
-    return out
+    forecast = solved_run(world.scenario)
+    return {lang: write_forecast_run(forecast, tmp / lang, RunRecord(lang=lang)).final for lang in i18n.LANGS}
 
 
 def _visible_han(html: str) -> bool:
@@ -242,12 +241,13 @@ def test_an_unknown_language_is_a_usage_error(tmp_path):
 # last year's plan on the map
 
 
-def test_the_map_shows_last_years_plan_beside_this_one(tmp_path):
+def test_the_map_shows_last_years_plan_beside_this_one(tmp_path, solved_run):
+    from model.outputs import RunRecord, write_forecast_run
+
     world = write_tiny_world(tmp_path / "w", n_enterprises=10, allocation={"critical_mass_m2": 0})
     out = tmp_path / "out"
-    first = _cli("forecast", world.scenario, "--out", out, "--years", "2026-2028", "--lang", "en")
-    assert first.returncode == 0, first.stderr
-    (last_year,) = out.glob("forecast-*")
+    # last year's run: the session's solved run of the world (test_changes_since reads it too)
+    last_year = write_forecast_run(solved_run(world.scenario, years="2026-2028"), out, RunRecord(lang="en")).final
     zp = pd.read_csv(world.folder / "zone_power.csv")  # the KLE grid turns out smaller: firms move
     zp.loc[zp["zone"] == "KLE", "capacity_mw"] = 4
     zp.to_csv(world.folder / "zone_power.csv", index=False)

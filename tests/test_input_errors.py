@@ -402,14 +402,14 @@ def test_layer_with_bom_is_read(world):
 
 
 @pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory) -> Path:
-    """A real forecast run folder of the tiny world (its assignments and land balance)."""
+def tiny_run(tmp_path_factory, solved_run) -> Path:
+    """A real forecast run folder of the tiny world (its assignments and land balance), written
+    from the session's solved run of the world."""
+    from model.outputs import write_forecast_run
+
     base = tmp_path_factory.mktemp("tiny_run")
     w = write_tiny_world(base / "world")
-    result = cli("forecast", w.scenario, "--out", base / "runs")
-    assert result.exit_code == 0, result.stderr
-    (run,) = (base / "runs").iterdir()
-    return run
+    return write_forecast_run(solved_run(w.scenario), base / "runs").final
 
 
 def _bad_run(tmp_path: Path, good: Path, name: str, content: bytes) -> Path:

@@ -26,15 +26,14 @@ def siteplan(*args, cwd: Path) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    """Two tiny forecasts through the CLI, the second with --previous (the changes section and
-    last year's plan on the map), and the second rendered again in English."""
+def runs(tmp_path_factory, solved_run):
+    """Two tiny forecasts, the second through the CLI with --previous (the changes section and last
+    year's plan on the map), and the second rendered again in English. The first, only last year's
+    run here, is the session's solved run of the world written with write_forecast_run."""
     folder = tmp_path_factory.mktemp("render")
     world = write_tiny_world(folder / "world", n_enterprises=8)
     out = folder / "out"
-    first = siteplan("forecast", world.scenario, "--out", out, cwd=folder)
-    assert first.returncode == 0, first.stderr
-    (run_a,) = list(out.iterdir())
+    run_a = write_forecast_run(solved_run(world.scenario), out).final
     second = siteplan("forecast", world.scenario, "--out", out / "b", "--previous", run_a, cwd=folder)
     assert second.returncode == 0, second.stderr
     (run_b,) = list((out / "b").iterdir())

@@ -16,14 +16,14 @@ A4_PT = (595, 842)
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
+def run(tmp_path_factory, solved_run):
+    """The world's run folder, written from the session's solved run (explanations on: a run folder
+    needs them)."""
+    from model.outputs import write_forecast_run
+
     tmp = tmp_path_factory.mktemp("pdf")
     world = write_tiny_world(tmp / "w", text={"scenario_description": "Costs HK$5,456 m {{ 7*7 }} $x^2$"})
-    proc = subprocess.run([sys.executable, "-m", "model.cli", "forecast", str(world.scenario), "--out",
-                           str(tmp / "out")], capture_output=True, text=True, cwd=ROOT, timeout=600)
-    assert proc.returncode == 0, proc.stderr
-    (folder,) = (tmp / "out").glob("forecast-*")
-    return folder
+    return write_forecast_run(solved_run(world.scenario), tmp / "out").final
 
 
 def _texts(path):

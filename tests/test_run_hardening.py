@@ -140,12 +140,11 @@ def test_repeated_warnings_are_one_line_with_the_full_list_in_the_run(tmp_path):
 # ---------------------------------------------------------------- a stopped solve is still a run
 
 
-def test_a_run_without_a_proven_bound_is_written_and_says_so(world, tmp_path):
-    from model.forecast import run_forecast
+def test_a_run_without_a_proven_bound_is_written_and_says_so(world, tmp_path, solved_run):
     from model.outputs import write_forecast_run
-    from model.scenario import load_scenario
 
-    forecast = run_forecast(load_scenario(world.scenario))
+    # with explanations: a run folder (its planner map and assignments layer) needs them
+    forecast = solved_run(world.scenario)
     stopped = dataclasses.replace(forecast.allocation, status="time_limit", bound=None, gap=None)
     forecast = dataclasses.replace(forecast, allocation=stopped)
     run = write_forecast_run(forecast, tmp_path / "out")
@@ -156,12 +155,10 @@ def test_a_run_without_a_proven_bound_is_written_and_says_so(world, tmp_path):
     assert "no bound" in report and "time_limit" in report
 
 
-def test_a_run_without_any_plan_is_written_and_says_so(world, tmp_path):
-    from model.forecast import run_forecast
+def test_a_run_without_any_plan_is_written_and_says_so(world, tmp_path, solved_run):
     from model.outputs import write_forecast_run
-    from model.scenario import load_scenario
 
-    forecast = run_forecast(load_scenario(world.scenario))
+    forecast = solved_run(world.scenario)  # the same tiny world as above: solved once
     stopped = dataclasses.replace(forecast.allocation, status="time_limit", bound=None, gap=None, objective=None)
     run = write_forecast_run(dataclasses.replace(forecast, allocation=stopped), tmp_path / "out")
     report = (run.final / "report.html").read_text(encoding="utf-8")

@@ -14,7 +14,7 @@ import yaml
 
 from model.errors import InputError
 from model.estimates import Variant, apply_variant, load_estimates, read_estimates, uncovered, variants
-from model.forecast import anchor_table, load_inputs, run_forecast
+from model.forecast import anchor_table, load_inputs
 from model.scenario import load_scenario
 from model.sensitivity import dependence_section, headline_shortfall, run_sensitivity
 
@@ -175,8 +175,9 @@ def solved(tmp_path_factory):
     return world, sc, run_sensitivity(sc, workers=2)
 
 
-def _edited_world_forecast(world, sc, anchor, edit_power_mw: float):
-    """The independent path: the zone grid file edited on disk, a plain anchored forecast."""
+def _edited_world_forecast(world, sc, anchor, edit_power_mw: float, solved_run):
+    """The independent path: the zone grid file edited on disk, a plain anchored forecast (solved
+    without explanations: the test reads its shortfalls and unmet demand)."""
     folder = world.folder / f"edited-{edit_power_mw:g}"
     folder.mkdir()
     for f in world.folder.iterdir():
@@ -188,7 +189,7 @@ def _edited_world_forecast(world, sc, anchor, edit_power_mw: float):
     data = yaml.safe_load((folder / "tiny.yaml").read_text(encoding="utf-8"))
     data["allocation"].update(sc.sweep_allocation)
     (folder / "tiny.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
-    return run_forecast(load_scenario(folder / "tiny.yaml"), anchor=anchor)
+    return solved_run(folder / "tiny.yaml", explain=False, anchor=anchor)
 
 
 def test_every_group_runs_at_both_ends_and_the_runs_are_recorded(solved):
@@ -200,10 +201,10 @@ def test_every_group_runs_at_both_ends_and_the_runs_are_recorded(solved):
     assert set(sens.groups["group"]) == {"grid-kle", "release-yl", "floor-tko"}
 
 
-def test_the_low_grid_matches_a_forecast_of_the_edited_file(solved):
+def test_the_low_grid_matches_a_forecast_of_the_edited_file(solved, solved_run):
     world, sc, sens = solved
     anchor = anchor_table(sens.central.plan)
-    oracle = _edited_world_forecast(world, sc, anchor, 3.0)
+    oracle = _edited_world_forecast(world, sc, anchor, 3.0, solved_run)
     case = next(c for c in sens.cases if (c.group, c.side) == ("grid-kle", "low"))
     ew = oracle.early_warning
     expect = ew[(ew["scope"] == "zone")].set_index(["zone", "resource"])["first_shortfall_year"]

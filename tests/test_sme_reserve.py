@@ -174,16 +174,14 @@ def test_release_when_taken_reads_the_first_year_the_rest_reaches_the_share():
     assert release_years_when_taken(use, sites, 0.8) == {"A": 2027}
 
 
-def test_reserve_is_used_only_after_release(tmp_path):
+def test_reserve_is_used_only_after_release(tmp_path, solved_run):
     """A tiny solved world: the Kwun Tong site holds 60% back until 2028; demand exceeds the rest."""
-    from model.forecast import run_forecast
-
     w = write_tiny_world(tmp_path / "w", n_enterprises=30, years="2026-2029")
     data = yaml.safe_load(w.scenario.read_text(encoding="utf-8"))
     data["supply"] = {"reserve_share": 0.6, "reserve_sites": ["T-KT-1"], "reserve_release_year": 2028}
     data["allocation"].update(clustering=False)
     w.scenario.write_text(yaml.safe_dump(data), encoding="utf-8")
-    result = run_forecast(load_scenario(w.scenario))
+    result = solved_run(w.scenario, explain=False)  # no test here asserts an explanation
     use = result.allocation.site_use.set_index(["site_id", "year"])
     assert use.loc[("T-KT-1-RESERVE", 2027), "space_capacity_m2"] == 0
     assert use.loc[("T-KT-1-RESERVE", 2028), "space_capacity_m2"] == 12_000
@@ -193,17 +191,15 @@ def test_reserve_is_used_only_after_release(tmp_path):
     assert len(on_reserve) > 0 and (on_reserve["start_year"] >= 2028).all()
 
 
-def test_release_when_taken_solves_twice(tmp_path):
+def test_release_when_taken_solves_twice(tmp_path, solved_run):
     """The 'when the rest is taken' rule: the second pass opens the reserve from the year the first
     pass took 80% of the rest of its site."""
-    from model.forecast import run_forecast
-
     w = write_tiny_world(tmp_path / "w", n_enterprises=30, years="2026-2029")
     data = yaml.safe_load(w.scenario.read_text(encoding="utf-8"))
     data["supply"] = {"reserve_share": 0.6, "reserve_sites": ["T-KT-1"], "reserve_release_when_taken_share": 0.8}
     data["allocation"].update(clustering=False)
     w.scenario.write_text(yaml.safe_dump(data), encoding="utf-8")
-    result = run_forecast(load_scenario(w.scenario))
+    result = solved_run(w.scenario, explain=False)  # no test here asserts an explanation
     years = result.scenario.supply.reserve_release_year_by_site
     assert set(years) == {"T-KT-1"} and 2026 <= years["T-KT-1"] <= 2029
     use = result.allocation.site_use.set_index(["site_id", "year"])
