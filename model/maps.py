@@ -158,7 +158,7 @@ def _use_table(head: list[str], rows: list[list[str]]) -> str:
 def site_popup(row: Any) -> str:
     """A site's popup: name and id, where, what is available (the layers' map) or released, its use
     by year (a forecast's map), its source and whether its figures are estimated."""
-    parts = [f"<b>{row.name}</b> ({row.id})", row.where, row.available, row.released,
+    parts = [f"<b>{row.name}</b> ({esc(row.site_id)})", row.where, row.available, row.released,
              _use_table(row.table_head, row.table) if row.table is not None else None, f"<i>{row.source}</i>"]
     return "<br>".join(p for p in parts if p) + (f" {row.estimated}" if row.estimated else "")
 
@@ -199,10 +199,10 @@ def planner_enterprise_layer(markers: pd.DataFrame, name: str) -> MarkerCluster:
     cluster = MarkerCluster(name=name, show=True, options={"disableClusteringAtZoom": 14, "spiderfyOnMaxZoom": True})
     for row in markers.itertuples(index=False):
         move = f" {row.move}" if row.move else ""
-        popup = (f"<b>{row.name}</b> ({row.id})<br>{row.size}<br>{row.at}<br>{row.why}<br>{row.next}{move}")
+        popup = (f"<b>{esc(row.name)}</b> ({esc(row.id)})<br>{row.size}<br>{row.at}<br>{row.why}<br>{row.next}{move}")
         folium.CircleMarker(
             location=(row.lat, row.lon), radius=row.radius, color="#222", weight=1, fill=True,
-            fill_color=row.colour, fill_opacity=row.opacity, tooltip=f"{row.name} ({row.sector})",
+            fill_color=row.colour, fill_opacity=row.opacity, tooltip=f"{esc(row.name)} ({row.sector})",
             popup=folium.Popup(popup, max_width=380), class_name=row.css,
         ).add_to(cluster)
     return cluster

@@ -209,7 +209,7 @@ def _use_by_site(use: pd.DataFrame) -> dict[str, dict[str, np.ndarray]]:
     return {ids[a]: {c: v[a:b] for c, v in arrays.items()} for a, b in zip(starts, ends, strict=True)}
 
 
-SITE_WORDS = ("name", "id", "where", "available", "released", "table_head", "table", "source", "estimated", "tips")
+SITE_WORDS = ("name", "where", "available", "released", "table_head", "table", "source", "estimated", "tips")
 
 
 def _site_specs(sites: pd.DataFrame, group: str, j: int) -> dict[str, Any]:
@@ -217,7 +217,7 @@ def _site_specs(sites: pd.DataFrame, group: str, j: int) -> dict[str, Any]:
     row = sites.iloc[j]
     sectors = i18n.Join(tuple(i18n.Named("sector", x) for x in str(row.allowed_sectors).split(";")),
                         i18n.Text(", ", "、"))
-    return {"name": i18n.Name(row["name"], row.get("name_zh")), "id": str(row.site_id),
+    return {"name": i18n.Name(row["name"], row.get("name_zh")),
             "where": i18n.Msg("site.where", {"group": i18n.Msg(f"group.{group}"), "zone": i18n.Named("zone", row.zone),
                                              "district": i18n.Named("district", row.district)}),
             "released": i18n.Msg("site.released", {"year": int(row.available_from_year), "sectors": sectors}),
@@ -343,7 +343,7 @@ def reason_text(row: Any) -> i18n.Text:
     return i18n.word(reason_spec(row))
 
 
-PLANNER_WORDS = ("name", "id", "sector", "size", "at", "why", "next", "move")
+PLANNER_WORDS = ("sector", "size", "at", "why", "next", "move")
 
 
 def _planner_markers(forecast: Forecast, site_xy: dict) -> tuple[list, dict[str, list]]:
@@ -355,7 +355,7 @@ def _planner_markers(forecast: Forecast, site_xy: dict) -> tuple[list, dict[str,
         angle = 2 * np.pi * (n % 12) / 12
         sector = i18n.Named("sector", row.sector)
         spec = {
-            "name": str(row.name), "id": str(row.enterprise_id), "sector": sector,
+            "sector": sector,
             "size": i18n.Msg("ent.size", {"sector": sector, "area": i18n.Num(row.floor_area_m2),
                                           "power": i18n.Num(row.power_mw, 1)}),
             "at": i18n.Msg("ent.placed", {"site": row.site_id, "start": int(row.start_year),
@@ -365,7 +365,7 @@ def _planner_markers(forecast: Forecast, site_xy: dict) -> tuple[list, dict[str,
             "move": (i18n.Msg("ent.move_cost", {"points": i18n.Num(row.move_cost_points, 2)})
                      if pd.notna(row.move_cost_points) else None)}
         rows.append((lat + 0.0015 * np.sin(angle), lon + 0.0015 * np.cos(angle), 6.0,
-                     SECTOR_COLOURS.get(row.sector, "#999"), 0.95, "sp-ent"))
+                     SECTOR_COLOURS.get(row.sector, "#999"), 0.95, "sp-ent", row.name, row.enterprise_id))
         for key, value in spec.items():
             words[key].append(value)
     return rows, words
@@ -486,9 +486,11 @@ def _map_decided(forecast: Forecast, audience: Audience, last_plan: pd.DataFrame
     site_xy, zone_xy = _points(forecast)
     if public:
         markers, marker_words = _public_markers(forecast, site_xy, zone_xy, names)
+        columns = MARKER_COLUMNS
         links = None
     else:
         markers, marker_words = _planner_markers(forecast, site_xy)
+        columns = [*MARKER_COLUMNS, "name", "id"]
         link_rows, link_tips = _partner_links(forecast, site_xy)
         links = i18n.Table(pd.DataFrame(link_rows, columns=LINE_COLUMNS), {"tooltip": link_tips})
     rings = moves = None
@@ -513,7 +515,7 @@ def _map_decided(forecast: Forecast, audience: Audience, last_plan: pd.DataFrame
         "sites": i18n.Table(site_frame, site_words),
         "labels": i18n.Table(pd.DataFrame([zone_xy[z] for z in zones], columns=["lat", "lon"]),
                              {"html": [i18n.Named("zone_short", z) for z in zones]}),
-        "districts": _districts(), "markers": i18n.Table(pd.DataFrame(markers, columns=MARKER_COLUMNS), marker_words),
+        "districts": _districts(), "markers": i18n.Table(pd.DataFrame(markers, columns=columns), marker_words),
         "links": links, "rings": rings, "moves": moves,
         "hubs": i18n.Table(pd.DataFrame(hubs, columns=["lat", "lon", "colour"]), hub_words),
         "legend": i18n.Table(pd.DataFrame(legend, columns=["kind", "colour"]), {"label": legend_words}),
