@@ -110,7 +110,7 @@ def assignment_table(forecast: Forecast) -> gpd.GeoDataFrame:
     geom = sites.loc[placed["site_id"], "geometry"].representative_point().to_numpy()
     cols = ["enterprise_id", "name", "sector", "site_id", "zone", "start_year", "arrival_year", "wait_years",
             "floor_area_m2", "power_mw", "committed", "reason", "next_best_site", "move_cost_points"]
-    frame = placed[cols].copy()
+    frame = placed[[c for c in cols if c in placed]].copy()  # a run without explanations has no next-best site
     frame["start_year"] = frame["start_year"].astype(int)
     frame["wait_years"] = frame["wait_years"].astype(int)
     return gpd.GeoDataFrame(frame, geometry=list(geom), crs=sites.crs)
@@ -350,7 +350,11 @@ def _planner_markers(forecast: Forecast, site_xy: dict) -> tuple[list, dict[str,
     """The planner map's enterprises, each with its reason and next-best site (confidential)."""
     rows: list[tuple[Any, ...]] = []
     words: dict[str, list[Any]] = {k: [] for k in PLANNER_WORDS}
-    for n, row in enumerate(forecast.allocation.assigned.itertuples()):
+    placed = forecast.allocation.assigned
+    for column in ("next_best_site", "move_cost_points"):  # absent where the run was solved without explanations
+        if column not in placed:
+            placed = placed.assign(**{column: np.nan})
+    for n, row in enumerate(placed.itertuples()):
         lat, lon = site_xy[row.site_id]
         angle = 2 * np.pi * (n % 12) / 12
         sector = i18n.Named("sector", row.sector)

@@ -91,3 +91,16 @@ def test_render_refuses_what_is_not_a_run(tmp_path):
     proc = siteplan("render", tmp_path / "bad", cwd=tmp_path)
     assert proc.returncode == 2 and "not readable JSON" in proc.stderr
     assert not list((tmp_path / "bad").glob("render-*")) and not list(tmp_path.glob("render-*"))
+
+
+def test_a_run_solved_without_explanations_writes_and_reads_back(tmp_path):
+    """A run solved with explain=False (no next-best site, no move cost) still writes its folder,
+    both maps included, and reads back as the same run."""
+    world = write_tiny_world(tmp_path / "world", n_enterprises=8)
+    forecast = run_forecast(load_scenario(world.scenario), explain=False)
+    assert "next_best_site" not in forecast.allocation.assigned
+    folder = write_forecast_run(forecast, tmp_path / "out", RunRecord(lang="en")).final
+    assert run_differences(forecast, load_run(folder)) == []
+    planner = (folder / "map.html").read_text(encoding="utf-8")
+    placed = forecast.allocation.assigned
+    assert len(placed) and all(eid in planner for eid in placed["enterprise_id"])
