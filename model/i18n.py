@@ -430,12 +430,6 @@ class Say:
         """The text as map HTML (escaped with :func:`model.text.html_text`: branca renders it twice)."""
         return str(html(text, self.lang, html_text))
 
-    def key(self, key: str, **fields: Any) -> Label:
-        return self(t(key, **fields))
-
-    def map_key(self, key: str, **fields: Any) -> str:
-        return self.map(t(key, **fields))
-
     def words(self, tree: Any, form: str = "label") -> Any:
         """Every spec in ``tree`` (dicts, lists and tuples of specs, None kept) in words: a
         :class:`Label` (``form`` label), map HTML (``form`` map), plain text in the page's language
