@@ -340,6 +340,11 @@ def forecast(
     if check:
         inputs, _files = prepare_inputs(sc, enterprises=enterprises, sites=sites, previous_run=previous,
                                         buildings=buildings, mapping=mapping, anchor=anchor)
+        facts_path = sc.input_files()["observed_facts"]
+        if facts_path is not None:
+            from .present import read_observed_facts
+
+            read_observed_facts(facts_path)
         out.print(f"inputs valid: {len(inputs.sites)} sites, {len(inputs.enterprises)} enterprises, "
                   f"{len(inputs.hubs)} hubs, years {sc.years}")
         return

@@ -7,7 +7,7 @@ No files are written here: :mod:`model.outputs` and the CLI write the run folder
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from pathlib import Path
@@ -25,10 +25,12 @@ from .allocation import (
     load_zone_power,
     warn_committed_after,
 )
+from .bracket import demand_bracket
 from .disclosure import PublicRelease, public_release
 from .enterprises import JOBS_PER_M2, load_enterprises, load_sector_profiles, load_supply_chain
 from .errors import InputError
 from .layers import load_hubs, load_sites, numeric_column, read_csv_table
+from .present import present_state, read_observed_facts
 from .scenario import Scenario
 from .schema import sectors as sector_table
 
@@ -37,10 +39,12 @@ from .schema import sectors as sector_table
 
 
 def trend_demand(profiles: pd.DataFrame, years: Iterable[int], rng: np.random.Generator, *, start_year: int,
-                 scale: float, landing_probability: float, mean_floor_area_m2: float) -> pd.DataFrame:
+                 scale: float | Mapping[int, float], landing_probability: float,
+                 mean_floor_area_m2: float) -> pd.DataFrame:
     """Anonymised trend enterprises beyond the named pipeline: per sector and year a Poisson number
-    of firms (mean ``trend_firms_per_year`` x ``scale``), sized like the pipeline (the sector's
-    log-normal shape, rescaled so that the expected mean size is ``mean_floor_area_m2``)."""
+    of firms (mean ``trend_firms_per_year`` x ``scale``, or x ``scale[year]`` by year), sized like
+    the pipeline (the sector's log-normal shape, rescaled so that the expected mean size is
+    ``mean_floor_area_m2``)."""
     names = dict(zip(sector_table()["sector"], sector_table()["name"], strict=True))
     shares = profiles["share_of_firms"]
     shape_mean = (shares * profiles["median_floor_area_m2"] * np.exp(profiles["floor_area_sigma"] ** 2 / 2)).sum()
@@ -48,7 +52,7 @@ def trend_demand(profiles: pd.DataFrame, years: Iterable[int], rng: np.random.Ge
     rows = []
     for year in [y for y in years if y >= start_year]:
         for sector, prof in profiles.iterrows():
-            n = int(rng.poisson(prof["trend_firms_per_year"] * scale))
+            n = int(rng.poisson(prof["trend_firms_per_year"] * (scale[year] if isinstance(scale, Mapping) else scale)))
             sizes = prof["median_floor_area_m2"] * level * np.exp(rng.normal(0, prof["floor_area_sigma"], size=n))
             for k, size in enumerate(np.clip(sizes, prof["min_floor_area_m2"], prof["max_floor_area_m2"]), start=1):
                 size = float(round(size, -2))
@@ -74,8 +78,11 @@ MAX_TREND_ENTERPRISES = 10_000
 
 
 def build_demand(scenario: Scenario, pipeline: pd.DataFrame, profiles: pd.DataFrame,
-                 rng: np.random.Generator) -> pd.DataFrame:
-    """The pipeline as the scenario sees it (scaled, shifted) plus its trend demand.
+                 rng: np.random.Generator, sites: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The pipeline as the scenario sees it (scaled, shifted) plus its trend demand: bottom-up
+    (``trend_firms_per_year`` x ``trend_scale`` from ``trend_start_year``), or with
+    ``trend_basis: top_down`` sized to meet the top-down land assumption each year
+    (:func:`model.bracket.top_down_trend_scale`, which reads the land sites' plot ratios in ``sites``).
 
     Committed enterprises locked to start after the last forecast year are left out: they use
     nothing within the horizon (:func:`prepare_inputs` warns about them). Those locked before the
@@ -91,14 +98,22 @@ def build_demand(scenario: Scenario, pipeline: pd.DataFrame, profiles: pd.DataFr
     scaled = ent.loc[free, "landing_probability"] * d.landing_probability_scale
     ent.loc[free, "landing_probability"] = np.minimum(scaled, 1.0)
     if d.trend:
-        n_years = len([y for y in scenario.year_range if y >= d.trend_start_year])
-        expected = float(profiles["trend_firms_per_year"].sum()) * d.trend_scale * n_years
+        start_year: int = d.trend_start_year
+        scale: float | dict[int, float] = d.trend_scale
+        if d.trend_basis == "top_down":
+            from .bracket import top_down_trend_scale
+
+            scale = top_down_trend_scale(scenario, ent, profiles, sites if sites is not None else pd.DataFrame())
+            start_year = scenario.year_range[0]
+        n_years = len([y for y in scenario.year_range if y >= start_year])
+        mean_scale = float(np.mean(list(scale.values()))) if isinstance(scale, dict) else scale
+        expected = float(profiles["trend_firms_per_year"].sum()) * mean_scale * n_years
         if expected > MAX_TREND_ENTERPRISES:
             raise InputError(f"trend demand would draw about {expected:,.0f} enterprises (limit "
                              f"{MAX_TREND_ENTERPRISES:,})", file=scenario.input_files()["sector_profiles"],
                              attribute="trend_firms_per_year",
                              fix="lower trend_firms_per_year or the scenario's demand.trend_scale")
-        trend = trend_demand(profiles, scenario.year_range, rng, start_year=d.trend_start_year, scale=d.trend_scale,
+        trend = trend_demand(profiles, scenario.year_range, rng, start_year=start_year, scale=scale,
                              landing_probability=d.trend_landing_probability,
                              mean_floor_area_m2=d.mean_floor_area_m2)
         if len(trend):
@@ -262,6 +277,10 @@ class Forecast:
     early_warning: pd.DataFrame
     input_files: list[Path]
     timings_s: dict[str, float] = field(default_factory=dict)
+    #: the observed facts of today's Hong Kong beside the plan's first year (model.present)
+    present_state: pd.DataFrame | None = None
+    #: the bottom-up demand beside the top-down land assumption (model.bracket)
+    demand_bracket: pd.DataFrame | None = None
 
     @cached_property
     def public_release(self) -> PublicRelease:
@@ -325,7 +344,7 @@ def plan_inputs(scenario: Scenario, loaded: LoadedInputs, *, previous: pd.DataFr
     enterprises are locked), otherwise an anchor plan to stay close to. The trend demand is drawn
     with the scenario's seed, so the same inputs give the same demand."""
     rng = np.random.default_rng(scenario.seed)
-    demand = build_demand(scenario, loaded.pipeline, loaded.profiles, rng)
+    demand = build_demand(scenario, loaded.pipeline, loaded.profiles, rng, loaded.sites)
     site_frame, zone_power, steps = build_supply(scenario, loaded.sites, loaded.zone_power)
     if previous is not None and replanning:
         demand = apply_previous(demand, previous, scenario.year_range[0])
@@ -426,6 +445,10 @@ def _run_forecast_once(scenario: Scenario, *, enterprises: Path | None = None, s
     tick("loading inputs")
     inputs, files = prepare_inputs(scenario, enterprises=enterprises, sites=sites, previous_run=previous_run,
                                    buildings=buildings, mapping=mapping, anchor=anchor)
+    facts_path = scenario.input_files()["observed_facts"]
+    facts = read_observed_facts(facts_path) if facts_path is not None else None
+    if facts_path is not None:
+        files = [*files, facts_path]
     timings["load_s"] = time.perf_counter() - started
     tick("allocating")
     allocation = allocate(inputs, scenario.allocation, clock=clock, explain=explain)
@@ -437,8 +460,10 @@ def _run_forecast_once(scenario: Scenario, *, enterprises: Path | None = None, s
     balance = land_balance(allocation)
     demand = demand_by_sector(allocation, scenario)
     warning = early_warnings(balance, demand, scenario)
+    state = present_state(facts, inputs.sites, allocation.site_use, allocation.assignments, scenario.year_range)
+    bracket = demand_bracket(demand, scenario, inputs.sites)
     timings["tables_s"] = time.perf_counter() - t0
-    return Forecast(scenario, inputs, allocation, balance, demand, warning, files, timings)
+    return Forecast(scenario, inputs, allocation, balance, demand, warning, files, timings, state, bracket)
 
 
 def land_balance(allocation: Allocation) -> pd.DataFrame:

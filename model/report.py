@@ -311,6 +311,18 @@ def pdf_pages(view: ReportView, figures: dict[str, Figure], dependence_chart: An
         pages += _table_pages(heading("ew.title"), [say(f"col.{c}") for c in ("scope", "zone_or_sector", "resource",
                                                                          "first_shortfall", "lead_time")],
                               rows, view, note=view.warning_definition.plain)
+        facts = [[f["fact"].plain, f["year"], f["observed"].plain, f["range"].plain, f["model"].plain,
+                  f["status"].plain] for f in view.present]
+        pages += _table_pages(heading("present.title"), [say(f"col.{c}") for c in ("fact", "year", "observed", "range",
+                                                                              "model", "status")],
+                              facts, view)
+        if view.bracket_intro is not None:
+            rows = [[r["year"], r["bottom"].plain, r["low"].plain, r["central"].plain, r["high"].plain,
+                     r["position"].plain] for r in view.bracket]
+            pages += _table_pages(heading("bracket.title"),
+                                  [say(f"col.{c}") for c in ("year", "bottom_up", "top_down_low", "top_down_central",
+                                                             "top_down_high", "position")],
+                                  rows, view, note=view.bracket_intro.plain)
         man = view.manifest
         if man is None:
             return pages

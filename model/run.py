@@ -47,6 +47,8 @@ FRAMES: dict[str, tuple[str, bool]] = {
     "land_balance": ("land_balance", False),
     "demand_by_sector": ("demand_by_sector", False),
     "early_warning": ("early_warning", False),
+    "present_state": ("present_state", False),
+    "demand_bracket": ("demand_bracket", False),
 }
 
 #: the allocation's figures kept in run.json
@@ -258,7 +260,8 @@ def load_run(run_dir: str | Path) -> Forecast:
         zone_balance=frames["zone_balance"], clusters=frames["clusters"], marginal_values=frames["marginal_values"],
         explanations=explanations, problem=None, formulation=None, solution=None)
     return Forecast(scenario, inputs, allocation, frames["land_balance"], frames["demand_by_sector"],
-                    frames["early_warning"], files, timings)
+                    frames["early_warning"], files, timings, frames["present_state"],
+                    frames["demand_bracket"])
 
 
 def run_differences(a: Forecast, b: Forecast) -> list[str]:

@@ -11,7 +11,7 @@ import copy
 import math
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any, Literal, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -46,6 +46,8 @@ class InputPaths(_Frozen):
     supply_chain: str = "supply_chain.csv"
     #: the estimate ranges (model/estimates.py), read by ``siteplan sensitivity`` and ``validate``
     estimates: str | None = None
+    #: observed facts of today's Hong Kong set beside the model's first year (model/present.py)
+    observed_facts: str | None = None
 
 
 class InputFiles(TypedDict):
@@ -58,6 +60,7 @@ class InputFiles(TypedDict):
     sector_profiles: Path
     supply_chain: Path
     estimates: Path | None
+    observed_facts: Path | None
 
 
 class DemandSettings(_Frozen):
@@ -71,6 +74,11 @@ class DemandSettings(_Frozen):
     trend_scale: float = Field(default=1.0, ge=0, le=20)
     trend_landing_probability: float = Field(default=0.7, ge=0, le=1)
     mean_floor_area_m2: float = Field(default=1_860.0, gt=0, le=2_000_000)
+    # the top-down land assumption set beside the bottom-up demand (model/bracket.py)
+    trend_basis: Literal["bottom_up", "top_down"] = "bottom_up"
+    top_down_land_ha: float = Field(default=340.0, ge=0, le=100_000)
+    top_down_from_year: Year = 2019
+    top_down_to_year: Year = 2048
     # SME smart-production units (issue 13 item 4; :func:`model.sme.sme_unit_demand`)
     sme_units_per_year: float = Field(default=0.0, ge=0, le=1_000)
     sme_start_year: Year = 2027
@@ -82,7 +90,9 @@ class DemandSettings(_Frozen):
     sme_landing_probability: float = Field(default=0.5, ge=0, le=1)
 
     @model_validator(mode="after")
-    def _sme_sizes(self) -> DemandSettings:
+    def _ranges(self) -> DemandSettings:
+        if self.top_down_from_year > self.top_down_to_year:
+            raise ValueError("top_down_from_year <= top_down_to_year must hold")
         if not self.sme_unit_min_m2 <= self.sme_unit_floor_area_m2 <= self.sme_unit_max_m2:
             raise ValueError("sme_unit_min_m2 <= sme_unit_floor_area_m2 <= sme_unit_max_m2 must hold")
         return self
@@ -259,6 +269,7 @@ class Scenario(_Frozen):
             "enterprises": self.path(i.enterprises), "sector_profiles": self.path(i.sector_profiles),
             "supply_chain": self.path(i.supply_chain),
             "estimates": self.path(i.estimates) if i.estimates else None,
+            "observed_facts": self.path(i.observed_facts) if i.observed_facts else None,
         }
 
     def settings_dict(self) -> dict:

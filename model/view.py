@@ -118,7 +118,8 @@ def assignment_table(forecast: Forecast) -> gpd.GeoDataFrame:
 
 #: the planner's tables of a forecast run folder (CSV), in the order written
 TABLE_FILES = ("land_balance.csv", "demand_by_sector.csv", "early_warning.csv", "assignments.csv", "site_use.csv",
-               "clusters.csv", "marginal_values.csv", "enterprises.csv")
+               "clusters.csv", "marginal_values.csv", "enterprises.csv", "present_state.csv",
+               "demand_bracket.csv")
 
 
 def tables_view(forecast: Forecast) -> TablesView:
@@ -132,7 +133,8 @@ def tables_view(forecast: Forecast) -> TablesView:
     if len(alloc.assigned):
         gpkg["assignments"] = assignment_table(forecast)
     frames = (land_balance_wide(forecast.land_balance), forecast.demand_by_sector, forecast.early_warning,
-              alloc.assignments, alloc.site_use, alloc.clusters, alloc.marginal_values, forecast.inputs.enterprises)
+              alloc.assignments, alloc.site_use, alloc.clusters, alloc.marginal_values, forecast.inputs.enterprises,
+              forecast.present_state, forecast.demand_bracket)
     return TablesView(csv=dict(zip(TABLE_FILES, frames, strict=True)), gpkg=gpkg)
 
 
@@ -821,6 +823,58 @@ def _year(v: Any) -> int | None:
     return None if pd.isna(v) else int(v)
 
 
+def _fact_value(value: float, unit: str) -> Any:
+    """An observed or modelled figure in its unit: shares as percentages, MW to one decimal."""
+    if pd.isna(value):
+        return "-"
+    if unit == "share":
+        return i18n.Pct(value)
+    return i18n.Msg("present.value", {"value": i18n.Num(value, 1 if unit == "MW" else 0),
+                                      "unit": i18n.Named("unit", unit)})
+
+
+def _bracket_specs(forecast: Forecast) -> tuple[Any, i18n.Rows]:
+    """The section "Demand: bottom-up beside top-down": what the firms of the plan bring, summed
+    from the first year, beside Hong Kong 2030+'s top-down land assumption in floor
+    (:mod:`model.bracket`), year by year, and a sentence on where they stand at the end."""
+    b = forecast.demand_bracket
+    if b is None or b.empty:
+        return None, i18n.Rows((), ())
+    d = forecast.scenario.demand
+    last = b.iloc[-1]
+    intro = i18n.Msg("bracket.intro", {"land": i18n.Num(d.top_down_land_ha), "from": d.top_down_from_year,
+                                       "to": d.top_down_to_year, "year": int(last["year"]),
+                                       "bottom": i18n.Num(last["bottom_up_expected_cum_m2"]),
+                                       "low": i18n.Num(last["top_down_low_cum_m2"]),
+                                       "high": i18n.Num(last["top_down_high_cum_m2"]),
+                                       "share": i18n.Pct(last["expected_share_of_top_down"]),
+                                       "position": i18n.Named("bracket_position", last["position"])})
+    rows = tuple({"bottom": i18n.Num(r.bottom_up_expected_cum_m2), "low": i18n.Num(r.top_down_low_cum_m2),
+                  "central": i18n.Num(r.top_down_central_cum_m2), "high": i18n.Num(r.top_down_high_cum_m2),
+                  "position": i18n.Named("bracket_position", r.position)} for r in b.itertuples(index=False))
+    return intro, i18n.Rows(tuple({"year": str(int(y))} for y in b["year"]), rows)
+
+
+def _present_specs(forecast: Forecast) -> i18n.Rows:
+    """The section "Where the forecast starts": each observed fact of today's Hong Kong beside the
+    model's figure in the same year (:mod:`model.present`), its range and its source."""
+    state = forecast.present_state
+    rows, plain = [], []
+    for r in (state.itertuples(index=False) if state is not None else ()):
+        rows.append({
+            "fact": i18n.Msg(f"fact_metric.{r.metric}", {"scope": i18n.Named("fact_scope", r.scope)}),
+            "observed": _fact_value(r.observed, r.unit),
+            "range": i18n.Msg("present.range", {"low": _fact_value(r.tolerance_low, r.unit),
+                                                "high": _fact_value(r.tolerance_high, r.unit)}),
+            "model": _fact_value(r.model_value, r.unit),
+            "status": i18n.Named("fact_status", r.status),
+            "source": i18n.Msg("present.source", {"source": r.source, "as_of": r.as_of,
+                                                  "estimated": i18n.Msg("present.estimated") if r.estimated
+                                                  else ""})})
+        plain.append({"year": str(r.year), "model_year": str(r.model_year), "status_code": r.status})
+    return i18n.Rows(tuple(plain), tuple(rows))
+
+
 @dataclass(frozen=True)
 class ChangesView:
     """The section "What changed since last year's forecast" in words (public: counts, years and
@@ -911,6 +965,11 @@ class ReportView:
     headline: tuple[tuple[Label, Label], ...]
     warnings: tuple[Mapping[str, Any], ...]
     warning_definition: Label
+    #: the observed facts of today's Hong Kong beside the model's first year (model.present)
+    present: tuple[Mapping[str, Any], ...]
+    #: the bottom-up demand beside the top-down land assumption (model.bracket)
+    bracket_intro: Label | None
+    bracket: tuple[Mapping[str, Any], ...]
     changes: ChangesView | None
     dependence: DependenceView | None
     dependence_chart: str | None
@@ -950,6 +1009,8 @@ def _report_decided(forecast: Forecast, manifest: Mapping[str, Any] | None, down
         "made": i18n.Msg("page.made", {"date": i18n.Date(started)}) if started else None,
         "confidential": i18n.Msg("public.confidential", {"k": release.min_count}) if release.confidential else None,
         "headline": headline(forecast), "warnings": _warning_specs(forecast), "charts": chart_words,
+        "present": _present_specs(forecast),
+        "bracket_intro": _bracket_specs(forecast)[0], "bracket": _bracket_specs(forecast)[1],
         "warning_definition": i18n.Msg("ew.definition", {
             "share": i18n.Pct(forecast.scenario.early_warning.shortfall_remaining_share)}),
         "changes": _changes_specs(changes, changes_label) if changes is not None else None,
@@ -1017,6 +1078,7 @@ def present(forecast: Forecast, lang: str = i18n.DEFAULT_LANG, *, audiences: Seq
         title=rw["page_title"], pdf_title=rp["pdf_title"], h1=rw["h1"],
         description=rp["description"], made=rw["made"], confidential=rw["confidential"],
         headline=tuple(rw["headline"]), warnings=rw["warnings"], warning_definition=rw["warning_definition"],
+        present=rw["present"], bracket_intro=rw["bracket_intro"], bracket=rw["bracket"],
         changes=ChangesView(**rw["changes"]) if rw["changes"] is not None else None,
         dependence=DependenceView(**rp["dependence"], **rw["dependence"]) if rw["dependence"] is not None else None,
         dependence_chart=rp["dependence_chart"], charts=ChartData(**rp["charts"], **rw["charts"]),
