@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -126,6 +127,16 @@ def read_observed_facts(path: str | Path) -> pd.DataFrame:
 # the metrics: one function each, on the plan's tables
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What the metrics read of a forecast: the sites (as planned: ``floor_area_m2`` open to
+    incoming firms), the site use by year and the assignments."""
+
+    sites: pd.DataFrame
+    site_use: pd.DataFrame
+    assignments: pd.DataFrame
+
+
 def in_scope(site_ids: pd.Series, scope: str) -> pd.Series:
     """Which of ``site_ids`` a scope covers (ids, prefixes ending in '-', or all)."""
     ids = site_ids.astype("string")
@@ -142,10 +153,10 @@ def _started(assignments: pd.DataFrame, scope: str, year: int) -> pd.DataFrame:
     return placed[in_scope(placed["site_id"], scope) & (placed["start_year"] <= year)]
 
 
-def occupied_floor_share(sites: pd.DataFrame, site_use: pd.DataFrame, assignments: pd.DataFrame, scope: str,
-                         year: int) -> float:
+def occupied_floor_share(plan: Plan, scope: str, year: int) -> float:
     """Floor let at the scope's released sites in ``year`` (existing tenants plus what incoming
     firms take) over their total floor; NaN where no such site has floor."""
+    sites, site_use = plan.sites, plan.site_use
     s = sites[in_scope(sites["site_id"], scope) & (sites["available_from_year"] <= year)]
     total = s["total_floor_area_m2"].where(s["total_floor_area_m2"].notna(), s["floor_area_m2"]).astype(float)
     existing = (total - s["floor_area_m2"].astype(float)).clip(lower=0)
@@ -155,42 +166,39 @@ def occupied_floor_share(sites: pd.DataFrame, site_use: pd.DataFrame, assignment
     return (float(existing.sum()) + float(use["space_taken_m2"].sum())) / floor if floor > 0 else math.nan
 
 
-def firms_on_sites(sites: pd.DataFrame, site_use: pd.DataFrame, assignments: pd.DataFrame, scope: str,
-                   year: int) -> float:
+def firms_on_sites(plan: Plan, scope: str, year: int) -> float:
     """Firms at the scope's sites in ``year``: the existing tenants of the released sites (the
     layer's ``tenant_firms``) and the enterprises of the plan that started there by then."""
     tenants = 0.0
+    sites = plan.sites
     if "tenant_firms" in sites.columns:
         s = sites[in_scope(sites["site_id"], scope) & (sites["available_from_year"] <= year)]
         tenants = float(pd.to_numeric(s["tenant_firms"], errors="coerce").fillna(0).sum())
-    return tenants + float(len(_started(assignments, scope, year)))
+    return tenants + float(len(_started(plan.assignments, scope, year)))
 
 
-def data_centre_mw_in_service(sites: pd.DataFrame, site_use: pd.DataFrame, assignments: pd.DataFrame, scope: str,
-                              year: int) -> float:
+def data_centre_mw_in_service(plan: Plan, scope: str, year: int) -> float:
     """Grid load (MW) of the plan's data centres at the scope's sites that started by ``year``."""
-    started = _started(assignments, scope, year)
+    started = _started(plan.assignments, scope, year)
     return float(started.loc[started["sector"] == "data_centre", "power_mw"].sum())
 
 
-def vacant_floor_m2(sites: pd.DataFrame, site_use: pd.DataFrame, assignments: pd.DataFrame, scope: str,
-                    year: int) -> float:
+def vacant_floor_m2(plan: Plan, scope: str, year: int) -> float:
     """Floor open to incoming firms and not taken at the scope's sites in ``year``."""
-    use = site_use[(site_use["year"] == year) & (site_use["space_basis"] == "floor")]
+    use = plan.site_use[(plan.site_use["year"] == year) & (plan.site_use["space_basis"] == "floor")]
     return float(use.loc[in_scope(use["site_id"], scope), "space_remaining_m2"].sum())
 
 
-def strategic_firms_landed_per_year(sites: pd.DataFrame, site_use: pd.DataFrame, assignments: pd.DataFrame,
-                                    scope: str, year: int) -> float:
+def strategic_firms_landed_per_year(plan: Plan, scope: str, year: int) -> float:
     """Expected number of strategic enterprises (named pipeline and trend) starting in ``year``
     at the scope's sites: each counted by its landing probability."""
-    placed = assignments[assignments["site_id"].notna()]
+    placed = plan.assignments[plan.assignments["site_id"].notna()]
     strategic = placed["enterprise_id"].astype(str).str.startswith(STRATEGIC_PREFIXES) & ~placed["committed"]
     rows = placed[strategic & in_scope(placed["site_id"], scope) & (placed["start_year"] == year)]
     return float(rows["landing_probability"].sum())
 
 
-Metric = Callable[[pd.DataFrame, pd.DataFrame, pd.DataFrame, str, int], float]
+Metric = Callable[[Plan, str, int], float]
 METRICS: dict[str, Metric] = {f.__name__: f for f in (
     occupied_floor_share, firms_on_sites, data_centre_mw_in_service, vacant_floor_m2, strategic_firms_landed_per_year)}
 
@@ -211,7 +219,7 @@ def present_state(facts: pd.DataFrame | None, sites: pd.DataFrame, site_use: pd.
         if model_year > years[-1]:
             value, status = math.nan, "beyond_forecast"
         else:
-            value = METRICS[f.metric](sites, site_use, assignments, f.scope, model_year)
+            value = METRICS[f.metric](Plan(sites, site_use, assignments), f.scope, model_year)
             status = ("no_value" if math.isnan(value)
                       else "within" if f.tolerance_low <= value <= f.tolerance_high else "outside")
         rows.append({"fact_id": f.fact_id, "metric": f.metric, "scope": f.scope, "year": int(f.year),

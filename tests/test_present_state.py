@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from model.errors import InputError
-from model.present import FACT_COLUMNS, METRICS, STATE_COLUMNS, present_state, read_observed_facts
+from model.present import FACT_COLUMNS, METRICS, STATE_COLUMNS, Plan, present_state, read_observed_facts
 
 from .conftest import ROOT
 
@@ -40,7 +40,7 @@ PLAN = pd.DataFrame({
 
 
 def metric(name: str, scope: str, year: int) -> float:
-    return METRICS[name](SITES, USE, PLAN, scope, year)
+    return METRICS[name](Plan(SITES, USE, PLAN), scope, year)
 
 
 def test_occupied_share_counts_existing_tenants_and_incoming_firms_at_released_sites():
