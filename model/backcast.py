@@ -83,7 +83,8 @@ def load_firms(path: Path) -> pd.DataFrame:
     table = read_csv_table(path, what="the backcast firms table", columns=FIRM_COLUMNS,
                            columns_fix=f"columns: {', '.join(FIRM_COLUMNS)}")
     if table.empty:
-        raise InputError("the backcast firms table has no rows", file=path, fix="add the firms whose site was published")
+        raise InputError("the backcast firms table has no rows", file=path,
+                         fix="add the firms whose site was published")
     for col in ("enterprise_id", "name", "sector", "actual_site", "actual_zone", "operator"):
         table[col] = table[col].str.strip()
     _required_text(table, "enterprise_id", path, "give every firm an id")
@@ -153,10 +154,11 @@ def check_backcast_references(data: BackcastData, sites: pd.DataFrame) -> None:
         where = f"row {pos + 2} ({row.enterprise_id[:40]})"
         if row.actual_site and row.actual_site not in zone_of:
             raise InputError(f"unknown site {row.actual_site[:40]!r}", file=firms_path, feature=where,
-                             attribute="actual_site", fix="use a site_id of the layers, or leave it empty and give the zone")
+                             attribute="actual_site",
+                             fix="use a site_id of the layers, or leave it empty and give the zone")
         if row.actual_site and zone_of[row.actual_site] != row.actual_zone:
-            raise InputError(f"site {row.actual_site} lies in zone {zone_of[row.actual_site]}, not {row.actual_zone[:20]}",
-                             file=firms_path, feature=where, attribute="actual_zone", fix="give the site's own zone")
+            raise InputError(f"site {row.actual_site} lies in zone {zone_of[row.actual_site]}, "
+                             f"not {row.actual_zone[:20]}", file=firms_path, feature=where, attribute="actual_zone", fix="give the site's own zone")
         if row.actual_zone not in set(zone_of.values()):
             raise InputError(f"unknown zone {row.actual_zone[:20]!r}", file=firms_path, feature=where,
                              attribute="actual_zone", fix=f"use one of {', '.join(sorted(set(zone_of.values())))}")
@@ -447,7 +449,8 @@ def run_backcast(scenario: Scenario, *, start_year: int = 2022, end_year: int = 
     with the scenario's current weights and over the calibration search, and compare."""
     if not 2000 <= start_year <= end_year <= 2100:
         raise InputError(f"backcast years {start_year}-{end_year} are not a range of whole years",
-                         attribute="--start/--end", fix="give --start no later than --end, e.g. --start 2022 --end 2025")
+                         attribute="--start/--end",
+                         fix="give --start no later than --end, e.g. --start 2022 --end 2025")
     started = time.perf_counter()
     data = load_backcast_data(folder or backcast_folder(scenario))
     firms = data.firms
@@ -492,7 +495,8 @@ def _breakdown(before: pd.DataFrame, after: pd.DataFrame, key: str) -> pd.DataFr
 
 def _per_firm_table(firms: pd.DataFrame, before: pd.DataFrame, after: pd.DataFrame, sites: pd.DataFrame,
                     end_year: int) -> pd.DataFrame:
-    out = firms[["enterprise_id", "name", "sector", "floor_area_m2", "arrival_year", "actual_site", "actual_zone"]].copy()
+    cols = ["enterprise_id", "name", "sector", "floor_area_m2", "arrival_year", "actual_site", "actual_zone"]
+    out = firms[cols].copy()
     for tag, res in (("before", before), ("after", after)):
         r = res.set_index("enterprise_id").reindex(out["enterprise_id"])
         out[f"model_site_{tag}"] = r["model_site"].to_numpy()
