@@ -158,7 +158,8 @@ def check_backcast_references(data: BackcastData, sites: pd.DataFrame) -> None:
                              fix="use a site_id of the layers, or leave it empty and give the zone")
         if row.actual_site and zone_of[row.actual_site] != row.actual_zone:
             raise InputError(f"site {row.actual_site} lies in zone {zone_of[row.actual_site]}, "
-                             f"not {row.actual_zone[:20]}", file=firms_path, feature=where, attribute="actual_zone", fix="give the site's own zone")
+                             f"not {row.actual_zone[:20]}", file=firms_path, feature=where, attribute="actual_zone",
+                             fix="give the site's own zone")
         if row.actual_zone not in set(zone_of.values()):
             raise InputError(f"unknown zone {row.actual_zone[:20]!r}", file=firms_path, feature=where,
                              attribute="actual_zone", fix=f"use one of {', '.join(sorted(set(zone_of.values())))}")
