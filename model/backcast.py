@@ -34,12 +34,12 @@ BACKCAST_FOLDER = "backcast"
 FIRM_COLUMNS = ("enterprise_id", "name", "sector", "floor_area_m2", "floor_estimated", "floor_low_m2",
                 "floor_high_m2", "power_mw", "arrival_year", "actual_site", "actual_zone", "operator", "source",
                 "basis")
-SITE_STATE_COLUMNS = ("site_id", "available_from_year", "floor_area_m2", "committed_to", "estimated",
+SITE_STATE_COLUMNS = ("site_id", "available_from_year", "floor_area_m2", "power_mw", "committed_to", "estimated",
                       "floor_low_m2", "floor_high_m2", "source", "basis")
 
 #: the behavioural weights the calibration searches, each over its stated range (none is a measured fact)
 CALIBRATION_GRID: dict[str, tuple[float, ...]] = {
-    "accessibility_weight": (0.0, 0.15, 0.3, 0.6, 1.0),
+    "accessibility_weight": (0.05, 0.15, 0.3, 0.6, 1.0),
     "access_decay_km": (5.0, 10.0, 15.0, 30.0, 60.0),
     "partner_bonus": (0.0, 0.1, 0.3, 0.6),
     "partner_distance_km": (5.0, 12.0, 25.0),
@@ -129,6 +129,8 @@ def load_site_state(path: Path) -> pd.DataFrame:
                                                   minimum=1900, maximum=2100, integer=True, unit="").astype(int)
     for col in ("floor_area_m2", "floor_low_m2", "floor_high_m2"):
         table[col] = numeric_column(table, col, file=path, key="site_id", minimum=0.0, maximum=100_000_000.0, unit="m2")
+    table["power_mw"] = numeric_column(table, "power_mw", file=path, key="site_id", minimum=0.0, maximum=10_000.0,
+                                       unit="MW", required=False)
     table["estimated"] = _flag(table, "estimated", path)
     dup = table["site_id"][table["site_id"].duplicated()]
     if not dup.empty:
@@ -174,8 +176,8 @@ def check_backcast_references(data: BackcastData, sites: pd.DataFrame) -> None:
 
 
 def start_year_sites(sites: pd.DataFrame, site_state: pd.DataFrame, start_year: int) -> pd.DataFrame:
-    """The layers as they stood in ``start_year``: the site-state table's release year, open floor
-    and operator over today's values; old industrial areas (existing buildings, released in the
+    """The layers as they stood in ``start_year``: the site-state table's release year, open floor,
+    site power (where given) and operator over today's values; old industrial areas (existing buildings, released in the
     layers from today's first year) open from the start year with their vacant floor."""
     out = sites.copy()
     state = site_state.set_index("site_id")
@@ -183,6 +185,9 @@ def start_year_sites(sites: pd.DataFrame, site_state: pd.DataFrame, start_year: 
     ids = out.loc[hit, "site_id"]
     out.loc[hit, "available_from_year"] = ids.map(state["available_from_year"]).to_numpy()
     out.loc[hit, "floor_area_m2"] = ids.map(state["floor_area_m2"]).to_numpy()
+    if "power_mw" in state.columns:
+        power = ids.map(state["power_mw"])
+        out.loc[hit, "power_mw"] = power.where(power.notna(), out.loc[hit, "power_mw"]).to_numpy()
     owner = ids.map(state["committed_to"].replace("", None))
     out.loc[hit, "committed_to"] = owner.where(owner.notna(), out.loc[hit, "committed_to"]).to_numpy()
     old = (out["group"] == "industrial_buildings") & ~hit
@@ -288,14 +293,14 @@ def hit_rates_by(scored: pd.DataFrame, key: str) -> pd.DataFrame:
 
 def miss_reason(row: Mapping[str, Any], sites: pd.DataFrame, end_year: int) -> str:
     """Why the model did not put a firm at its actual site: the first planning rule its actual
-    site fails (sector not allowed, not open by the last backcast year, too little open floor),
-    or, if the site was eligible, that the value function preferred another site."""
+    site fails for the firm alone (sector not allowed, not open by the last backcast year, too
+    little open floor, too little site power); otherwise, with the site eligible, that the firm
+    went unplaced or elsewhere (higher value there, or the site's floor or power taken by others)."""
     if row["hit_site"] is True or (row["hit_site"] is None and row["hit_zone"]):
         return ""
-    if pd.isna(row["model_site"]):
-        return "unplaced: no site took it within the rules"
+    unplaced = pd.isna(row["model_site"])
     if not row["actual_site"]:
-        return "actual building not published; the model chose another zone"
+        return "actual building not published; " + ("unplaced" if unplaced else "the model chose another zone")
     site = sites.set_index("site_id").loc[row["actual_site"]]
     allowed = str(site["allowed_sectors"] or "").split(";")
     if row["sector"] not in allowed:
@@ -304,7 +309,14 @@ def miss_reason(row: Mapping[str, Any], sites: pd.DataFrame, end_year: int) -> s
         return f"the actual site opens only in {int(site['available_from_year'])}"
     if float(site["floor_area_m2"]) < float(row["floor_area_m2"]):
         return "the actual site's open floor is smaller than the firm"
-    return f"the value function preferred {row['model_site']} (accessibility, clusters and partners)"
+    if "power_mw" in row and "power_mw" in site and float(site["power_mw"]) < float(row["power_mw"]) - 1e-9:
+        return (f"the actual site's power supply ({float(site['power_mw']):g} MW) is less than the firm needs "
+                f"({float(row['power_mw']):.3g} MW)")
+    if unplaced:
+        return ("unplaced: its actual site was eligible, but its floor or power went to others or the cluster "
+                "rules shut it")
+    return (f"its actual site was eligible; the model put it at {row['model_site']} (more value there, or the "
+            "actual site's floor or power taken by others)")
 
 
 # --------------------------------------------------------------------------------------------
@@ -412,6 +424,13 @@ def leave_one_year_out(cal: Calibration, firms: pd.DataFrame, grid: Mapping[str,
     return pd.DataFrame(rows)
 
 
+def pooled_out_of_sample(loyo: pd.DataFrame) -> dict[str, float]:
+    """The leave-one-year-out zone hit rates pooled over the years (weighted by firms)."""
+    n = loyo["firms"].sum()
+    return {"zone_hit_rate_current": float((loyo["zone_hit_rate_current"] * loyo["firms"]).sum() / n),
+            "zone_hit_rate_chosen": float((loyo["zone_hit_rate_chosen"] * loyo["firms"]).sum() / n)}
+
+
 # --------------------------------------------------------------------------------------------
 # the backcast
 
@@ -434,6 +453,7 @@ class Backcast:
     by_zone: pd.DataFrame
     by_sector: pd.DataFrame
     loyo: pd.DataFrame
+    out_of_sample: dict[str, float]
     site_state: pd.DataFrame
     input_files: tuple[Path, ...]
     timings_s: dict[str, float]
@@ -475,14 +495,17 @@ def run_backcast(scenario: Scenario, *, start_year: int = 2022, end_year: int = 
     calibrated = {k: tried.loc[pick, k] for k in grid}
     before = cal.results[tried.loc[0, "_key"]]
     after = cal.results[tried.loc[pick, "_key"]]
-    table = _per_firm_table(firms, before, after, inputs.sites, end_year)
+    power = inputs.enterprises.set_index("enterprise_id")["power_mw"]
+    table = _per_firm_table(firms.assign(power_mw=firms["enterprise_id"].map(power)), before, after, inputs.sites,
+                            end_year)
     loyo = leave_one_year_out(cal, firms, grid)
     tried = tried.assign(selected=tried.index == pick, current=tried.index == 0).drop(columns="_key")
     return Backcast(
         scenario=sc, start_year=start_year, end_year=end_year, firms=firms, table=table, calibration=tried,
         before=hit_rates(before), after=hit_rates(after), current=current, calibrated=calibrated,
         by_zone=_breakdown(before, after, "actual_zone"), by_sector=_breakdown(before, after, "sector"),
-        loyo=loyo, site_state=data.site_state, input_files=(*loaded.files, *data.files),
+        loyo=loyo, out_of_sample=pooled_out_of_sample(loyo), site_state=data.site_state,
+        input_files=(*loaded.files, *data.files),
         timings_s={"load_s": t_load, "wall_s": time.perf_counter() - started,
                    "solves": float(len(tried)), "mean_solve_s": float(tried["solve_s"].mean())})
 
@@ -496,7 +519,8 @@ def _breakdown(before: pd.DataFrame, after: pd.DataFrame, key: str) -> pd.DataFr
 
 def _per_firm_table(firms: pd.DataFrame, before: pd.DataFrame, after: pd.DataFrame, sites: pd.DataFrame,
                     end_year: int) -> pd.DataFrame:
-    cols = ["enterprise_id", "name", "sector", "floor_area_m2", "arrival_year", "actual_site", "actual_zone"]
+    cols = ["enterprise_id", "name", "sector", "floor_area_m2", "power_mw", "arrival_year", "actual_site",
+            "actual_zone"]
     out = firms[cols].copy()
     for tag, res in (("before", before), ("after", after)):
         r = res.set_index("enterprise_id").reindex(out["enterprise_id"])

@@ -625,8 +625,10 @@ def backcast(
     changed = {k: v for k, v in bc.calibrated.items() if float(v) != float(bc.current[k])}
     out.print("calibrated weights: " + (", ".join(f"{k} {float(bc.current[k]):g} -> {float(v):g}"
                                                   for k, v in changed.items()) or "as current"))
-    out.print(f"{int(bc.timings_s['solves'])} solves in {bc.timings_s['wall_s']:.1f} s (in sample; "
-              "leave_one_year_out.csv holds the out-of-sample check)")
+    oos = bc.out_of_sample
+    out.print(f"out of sample (each arrival year held out): zone hit rate {oos['zone_hit_rate_current']:.0%} "
+              f"with the current weights, {oos['zone_hit_rate_chosen']:.0%} with the weights chosen on the other years")
+    out.print(f"{int(bc.timings_s['solves'])} solves in {bc.timings_s['wall_s']:.1f} s")
     out.print(f"outputs: {run.final}", soft_wrap=True)
 
 

@@ -548,7 +548,7 @@ def write_backcast_run(bc: Backcast, out_root: str | Path, record: RunRecord | N
         manifest = {
             **_header("backcast", bc.scenario, bc.input_files, record),
             "years": [bc.start_year, bc.end_year],
-            "hit_rates": {"before": bc.before, "after": bc.after},
+            "hit_rates": {"before": bc.before, "after": bc.after, "out_of_sample": bc.out_of_sample},
             "weights": {"current": {k: float(v) for k, v in bc.current.items()},
                         "calibrated": {k: float(v) for k, v in bc.calibrated.items()}},
             "timings_s": bc.timings_s, "run": run_block(now),

@@ -1137,8 +1137,10 @@ def backcast_view(bc: Any, manifest: Mapping[str, Any], lang: str = i18n.DEFAULT
                       _share(r["zone_hit_rate_after"]), _share(r["site_hit_rate_before"]),
                       _share(r["site_hit_rate_after"])) for r in frame.to_dict("records"))
 
-    loyo = tuple((str(int(r["held_out_year"])), str(int(r["firms"])), _share(r["zone_hit_rate_current"]),
-                  _share(r["zone_hit_rate_chosen"])) for r in bc.loyo.to_dict("records"))
+    loyo = (*((str(int(r["held_out_year"])), str(int(r["firms"])), _share(r["zone_hit_rate_current"]),
+               _share(r["zone_hit_rate_chosen"])) for r in bc.loyo.to_dict("records")),
+            ("*", str(int(bc.loyo["firms"].sum())), _share(bc.out_of_sample["zone_hit_rate_current"]),
+             _share(bc.out_of_sample["zone_hit_rate_chosen"])))
     t = bc.table
     missed = t[~t["hit_zone_after"].astype(bool) | (t["hit_site_after"].astype(object) == False)]  # noqa: E712
     misses = tuple((str(r["name"]), str(r["sector"]), f"{r['actual_site'] or '-'} ({r['actual_zone']})",

@@ -30,7 +30,7 @@ from .tiny_world import ROOT, write_tiny_world
 
 FIRM_HEADER = ("enterprise_id,name,sector,floor_area_m2,floor_estimated,floor_low_m2,floor_high_m2,power_mw,"
                "arrival_year,actual_site,actual_zone,operator,source,basis\n")
-STATE_HEADER = ("site_id,available_from_year,floor_area_m2,committed_to,estimated,floor_low_m2,floor_high_m2,"
+STATE_HEADER = ("site_id,available_from_year,floor_area_m2,power_mw,committed_to,estimated,floor_low_m2,floor_high_m2,"
                 "source,basis\n")
 
 
@@ -85,8 +85,10 @@ def test_a_miss_names_the_first_rule_its_actual_site_fails():
     assert "does not admit life_health" in miss_reason(row, sites, 2025)
     assert "opens only in 2030" in miss_reason({**row, "actual_site": "S2"}, sites, 2025)
     assert "open floor is smaller" in miss_reason({**row, "sector": "ai_data", "floor_area_m2": 800.0}, sites, 2025)
-    assert "preferred S9" in miss_reason({**row, "sector": "ai_data"}, sites, 2025)
-    assert miss_reason({**row, "model_site": None}, sites, 2025).startswith("unplaced")
+    assert "the model put it at S9" in miss_reason({**row, "sector": "ai_data"}, sites, 2025)
+    assert miss_reason({**row, "sector": "ai_data", "model_site": None}, sites, 2025).startswith("unplaced")
+    powered = sites.assign(power_mw=[0.5, 9.0])
+    assert "power supply (0.5 MW)" in miss_reason({**row, "sector": "ai_data", "power_mw": 2.0}, powered, 2025)
     assert miss_reason({**row, "hit_site": True, "hit_zone": True}, sites, 2025) == ""
 
 
@@ -108,7 +110,7 @@ TINY_FIRMS = (
     "Y,Small lab,advanced_manufacturing,12000,false,12000,12000,,2027,T-YL-1,NM-HUB,,test fixture,"
     "its site is closed in the backcast\n"
 )
-TINY_STATE = "T-YL-1,2030,40000,,false,40000,40000,test fixture,closed in the backcast years\n"
+TINY_STATE = "T-YL-1,2030,40000,,,false,40000,40000,test fixture,closed in the backcast years\n"
 
 
 def test_a_tiny_backcast_reproduces_the_hand_computed_hits(tmp_path):
