@@ -106,9 +106,9 @@ def load_firms(path: Path) -> pd.DataFrame:
     table["floor_high_m2"] = numeric_column(table, "floor_high_m2", file=path, key="enterprise_id", minimum=1.0,
                                             maximum=1_000_000.0, unit="m2")
     bad = ~((table["floor_low_m2"] <= table["floor_area_m2"]) & (table["floor_area_m2"] <= table["floor_high_m2"]))
-    for pos in np.flatnonzero(bad.to_numpy()):
+    for k in np.flatnonzero(bad.to_numpy()):
         raise InputError("floor_area_m2 lies outside floor_low_m2..floor_high_m2", file=path,
-                         feature=f"row {pos + 2} ({table['enterprise_id'].iloc[pos][:40]})", attribute="floor_area_m2",
+                         feature=f"row {k + 2} ({table['enterprise_id'].iloc[k][:40]})", attribute="floor_area_m2",
                          fix="give low <= floor_area_m2 <= high")
     table["power_mw"] = numeric_column(table, "power_mw", file=path, key="enterprise_id", minimum=0.0,
                                        maximum=10_000.0, unit="MW", required=False)
@@ -327,7 +327,7 @@ def setting_distance(values: Mapping[str, float], current: Mapping[str, float],
                      grid: Mapping[str, Sequence[float]] = CALIBRATION_GRID) -> float:
     """How far a setting lies from the current one: the sum over the weights of the change as a
     share of the weight's searched range (the tie-break: closest to today's values)."""
-    return float(sum(abs(float(values[k]) - float(current[k])) / (max(v) - min(v)) for k, v in grid.items()))
+    return float(sum(abs(float(values[k]) - float(current[k])) / ((max(v) - min(v)) or 1.0) for k, v in grid.items()))
 
 
 def _key(values: Mapping[str, float]) -> tuple:

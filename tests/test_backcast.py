@@ -136,6 +136,20 @@ def test_a_tiny_backcast_reproduces_the_hand_computed_hits(tmp_path):
     assert set(bc.loyo["held_out_year"]) == {2026, 2027}
 
 
+def test_the_backcast_page_escapes_every_input_text(tmp_path):
+    from model.outputs import write_backcast_run
+
+    hostile = '<script>alert(1)</script> & "x"'
+    world, folder = _tiny_backcast(tmp_path, TINY_FIRMS.replace("Small lab", hostile.replace('"', "'")), TINY_STATE)
+    bc = run_backcast(load_scenario(world.scenario), start_year=2026, end_year=2027, folder=folder,
+                      grid={"accessibility_weight": (0.3,)}, rounds=1)
+    run = write_backcast_run(bc, tmp_path / "out")
+    page = (run.final / "backcast.html").read_text(encoding="utf-8")
+    assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    table = pd.read_csv(run.final / "backcast.csv")
+    assert hostile.replace('"', "'") in set(table["name"])  # the machine file keeps the text as given
+
+
 def test_the_start_year_state_replaces_release_floor_and_operator_and_opens_old_industrial_areas():
     sites = pd.DataFrame({"site_id": ["P", "I", "Q"], "group": ["innovation_parks", "industrial_buildings", "x"],
                           "available_from_year": [2026, 2026, 2030], "floor_area_m2": [10.0, 20.0, 30.0],
