@@ -235,6 +235,25 @@ def test_siteplan_backcast_writes_the_hit_rates_before_and_after(backcast_run):
     assert "zone" in result.stdout and "calibrated weights" in result.stdout
 
 
+def test_the_readme_quotes_the_backcast_as_measured(backcast_run):
+    """The hit rates the README quotes are the run's (rounded to whole percent)."""
+    import re
+
+    result, out = backcast_run
+    (run,) = [p for p in out.iterdir() if p.name.startswith("backcast-baseline-")]
+    rates = json.loads((run / "manifest.json").read_text(encoding="utf-8"))["hit_rates"]
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    quoted = re.search(r"zone hit rate \*\*(\d+)%\*\* with today's weights,\s+\*\*(\d+)%\*\* calibrated in sample "
+                       r"\((\d+)% pooled out of sample", text)
+    assert quoted, "the README's backcast paragraph moved"
+    assert [int(g) for g in quoted.groups()] == [round(100 * rates["before"]["zone_hit_rate"]),
+                                                 round(100 * rates["after"]["zone_hit_rate"]),
+                                                 round(100 * rates["out_of_sample"]["zone_hit_rate_chosen"])]
+    site = re.search(r"site hit rate\s+(\d+)% -> (\d+)%", text)
+    assert site and [int(g) for g in site.groups()] == [round(100 * rates["before"]["site_hit_rate"]),
+                                                        round(100 * rates["after"]["site_hit_rate"])]
+
+
 def test_siteplan_backcast_with_years_in_the_wrong_order_exits_2_and_writes_nothing(tmp_path):
     result = subprocess.run([sys.executable, "-m", "model.cli", "backcast", "baseline", "--start", "2025", "--end",
                              "2022", "--out", str(tmp_path / "out")], capture_output=True, text=True, cwd=ROOT,
