@@ -239,7 +239,7 @@ def test_the_readme_quotes_the_backcast_as_measured(backcast_run):
     """The hit rates the README quotes are the run's (rounded to whole percent)."""
     import re
 
-    result, out = backcast_run
+    _result, out = backcast_run
     (run,) = [p for p in out.iterdir() if p.name.startswith("backcast-baseline-")]
     rates = json.loads((run / "manifest.json").read_text(encoding="utf-8"))["hit_rates"]
     text = (ROOT / "README.md").read_text(encoding="utf-8")
