@@ -11,6 +11,7 @@ the run folder.
 
 from __future__ import annotations
 
+import itertools
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -432,6 +433,47 @@ def pooled_out_of_sample(loyo: pd.DataFrame) -> dict[str, float]:
 
 
 # --------------------------------------------------------------------------------------------
+# the estimates' ranges
+
+
+def at_range_end(data: BackcastData, table: str, side: str) -> BackcastData:
+    """The backcast tables with one table's estimated floor areas at the low or high end of their
+    ranges: ``site_state`` (open floor, and site power in proportion) or ``firms`` (floor area;
+    power follows where it is derived from the floor)."""
+    col = {"low": "floor_low_m2", "high": "floor_high_m2"}[side]
+    if table == "site_state":
+        st = data.site_state.copy()
+        ratio = np.divide(st[col], st["floor_area_m2"], out=np.ones(len(st)), where=st["floor_area_m2"] > 0)
+        st["power_mw"] = st["power_mw"] * ratio
+        st["floor_area_m2"] = st[col]
+        return replace(data, site_state=st)
+    if table == "firms":
+        return replace(data, firms=data.firms.assign(floor_area_m2=data.firms[col]))
+    raise ValueError(f"no backcast table {table!r}")
+
+
+def range_checks(sc: Scenario, loaded: LoadedInputs, data: BackcastData, base: AllocationSettings,
+                 grid: Mapping[str, Sequence[float]], rounds: int) -> pd.DataFrame:
+    """The backcast and its calibration again with each table's estimates at the low and at the
+    high end of their ranges: how much the hit rates and the calibrated weights rest on them."""
+    rows = []
+    for table, side in itertools.product(("site_state", "firms"), ("low", "high")):
+        variant = at_range_end(data, table, side)
+        cal = calibrate(backcast_inputs(sc, loaded, variant), base, variant.firms, grid=grid, rounds=rounds)
+        tried = cal.tried
+        pick = choose(tried)
+        loyo = leave_one_year_out(cal, variant.firms, grid)
+        rows.append({"table": table, "side": side,
+                     "zone_hit_rate_before": tried.loc[0, "zone_hit_rate"],
+                     "zone_hit_rate_after": tried.loc[pick, "zone_hit_rate"],
+                     "site_hit_rate_before": tried.loc[0, "site_hit_rate"],
+                     "site_hit_rate_after": tried.loc[pick, "site_hit_rate"],
+                     "zone_hit_rate_out_of_sample": pooled_out_of_sample(loyo)["zone_hit_rate_chosen"],
+                     **{f"calibrated_{k}": tried.loc[pick, k] for k in grid}})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------------------------
 # the backcast
 
 
@@ -454,6 +496,7 @@ class Backcast:
     by_sector: pd.DataFrame
     loyo: pd.DataFrame
     out_of_sample: dict[str, float]
+    ranges: pd.DataFrame
     site_state: pd.DataFrame
     input_files: tuple[Path, ...]
     timings_s: dict[str, float]
@@ -465,9 +508,10 @@ def backcast_folder(scenario: Scenario) -> Path:
 
 def run_backcast(scenario: Scenario, *, start_year: int = 2022, end_year: int = 2025, folder: Path | None = None,
                  grid: Mapping[str, Sequence[float]] = CALIBRATION_GRID, rounds: int = CALIBRATION_ROUNDS,
-                 progress: Callable[[int], None] | None = None) -> Backcast:
+                 progress: Callable[[int], None] | None = None, ranges: bool = True) -> Backcast:
     """Load the backcast tables (``folder``, default ``scenarios/backcast``), solve the backcast
-    with the scenario's current weights and over the calibration search, and compare."""
+    with the scenario's current weights and over the calibration search, and compare; with
+    ``ranges``, again with each table's estimates at both ends of their ranges (:func:`range_checks`)."""
     if not 2000 <= start_year <= end_year <= 2100:
         raise InputError(f"backcast years {start_year}-{end_year} are not a range of whole years",
                          attribute="--start/--end",
@@ -500,14 +544,15 @@ def run_backcast(scenario: Scenario, *, start_year: int = 2022, end_year: int = 
                             end_year)
     loyo = leave_one_year_out(cal, firms, grid)
     tried = tried.assign(selected=tried.index == pick, current=tried.index == 0).drop(columns="_key")
+    checks = range_checks(sc, loaded, data, base, grid, rounds) if ranges else pd.DataFrame()
     return Backcast(
         scenario=sc, start_year=start_year, end_year=end_year, firms=firms, table=table, calibration=tried,
         before=hit_rates(before), after=hit_rates(after), current=current, calibrated=calibrated,
         by_zone=_breakdown(before, after, "actual_zone"), by_sector=_breakdown(before, after, "sector"),
-        loyo=loyo, out_of_sample=pooled_out_of_sample(loyo), site_state=data.site_state,
+        loyo=loyo, out_of_sample=pooled_out_of_sample(loyo), ranges=checks, site_state=data.site_state,
         input_files=(*loaded.files, *data.files),
         timings_s={"load_s": t_load, "wall_s": time.perf_counter() - started,
-                   "solves": float(len(tried)), "mean_solve_s": float(tried["solve_s"].mean())})
+                   "solves": float(len(tried) * (1 + 4 * ranges)), "mean_solve_s": float(tried["solve_s"].mean())})
 
 
 def _breakdown(before: pd.DataFrame, after: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -540,7 +585,25 @@ def settings_grid_size(grid: Mapping[str, Sequence[float]] = CALIBRATION_GRID) -
     return int(np.prod([len(v) for v in grid.values()]))
 
 
-__all__ = ["CALIBRATION_GRID", "Backcast", "BackcastData", "Calibration", "calibrate", "check_backcast_references",
-           "choose", "firms_as_demand", "hit_rates", "hit_rates_by", "leave_one_year_out",
-           "load_backcast_data", "miss_reason", "run_backcast", "score", "setting_distance", "start_year_sites",
-           "start_year_zone_power"]
+__all__ = [
+    "CALIBRATION_GRID",
+    "Backcast",
+    "BackcastData",
+    "Calibration",
+    "at_range_end",
+    "calibrate",
+    "check_backcast_references",
+    "choose",
+    "firms_as_demand",
+    "hit_rates",
+    "hit_rates_by",
+    "leave_one_year_out",
+    "load_backcast_data",
+    "miss_reason",
+    "range_checks",
+    "run_backcast",
+    "score",
+    "setting_distance",
+    "start_year_sites",
+    "start_year_zone_power",
+]

@@ -531,7 +531,8 @@ def write_supply_run(balance: pd.DataFrame, sites: pd.DataFrame, years: tuple[in
 def write_backcast_run(bc: Backcast, out_root: str | Path, record: RunRecord | None = None) -> RunFolder:
     """Write a backcast's run folder atomically: the per-firm table before and after calibration
     (backcast.csv), every setting tried (calibration.csv), the breakdowns by zone and sector, the
-    out-of-sample check, the start-year site state used, backcast.html, warnings and the manifest."""
+    out-of-sample check, the hit rates with the estimates at the ends of their ranges
+    (estimate_ranges.csv), the start-year site state used, backcast.html, warnings and the manifest."""
     from .report import render_backcast
     from .view import backcast_view
 
@@ -543,6 +544,8 @@ def write_backcast_run(bc: Backcast, out_root: str | Path, record: RunRecord | N
         write_csv(bc.by_zone, run.tmp / "backcast_by_zone.csv")
         write_csv(bc.by_sector, run.tmp / "backcast_by_sector.csv")
         write_csv(bc.loyo, run.tmp / "leave_one_year_out.csv")
+        if len(bc.ranges):
+            write_csv(bc.ranges, run.tmp / "estimate_ranges.csv")
         write_csv(bc.site_state, run.tmp / "site_state.csv")
         _write_run_record(record, run.tmp, project_root(bc.scenario.folder))
         manifest = {

@@ -1110,6 +1110,7 @@ class BackcastView:
     by_zone: tuple[tuple[str, ...], ...]
     by_sector: tuple[tuple[str, ...], ...]
     loyo: tuple[tuple[str, ...], ...]
+    ranges: tuple[tuple[str, ...], ...]
     misses: tuple[tuple[str, ...], ...]
     command: str
     messages: Mapping[str, Label]
@@ -1141,6 +1142,8 @@ def backcast_view(bc: Any, manifest: Mapping[str, Any], lang: str = i18n.DEFAULT
                _share(r["zone_hit_rate_chosen"])) for r in bc.loyo.to_dict("records")),
             ("*", str(int(bc.loyo["firms"].sum())), _share(bc.out_of_sample["zone_hit_rate_current"]),
              _share(bc.out_of_sample["zone_hit_rate_chosen"])))
+    ranges = tuple((f"{r['table']} {r['side']}", _share(r["zone_hit_rate_before"]), _share(r["zone_hit_rate_after"]),
+                    _share(r["zone_hit_rate_out_of_sample"])) for r in bc.ranges.to_dict("records"))
     t = bc.table
     missed = t[~t["hit_zone_after"].astype(bool) | (t["hit_site_after"].astype(object) == False)]  # noqa: E712
     misses = tuple((str(r["name"]), str(r["sector"]), f"{r['actual_site'] or '-'} ({r['actual_zone']})",
@@ -1149,6 +1152,6 @@ def backcast_view(bc: Any, manifest: Mapping[str, Any], lang: str = i18n.DEFAULT
     return BackcastView(
         title_years=f"{bc.start_year}-{bc.end_year}", rates=rates, weights=weights,
         by_zone=breakdown(bc.by_zone, "actual_zone"), by_sector=breakdown(bc.by_sector, "sector"), loyo=loyo,
-        misses=misses, command=str(manifest.get("command", "")), messages=w["messages"], lang=lang,
+        ranges=ranges, misses=misses, command=str(manifest.get("command", "")), messages=w["messages"], lang=lang,
         page_lang=i18n.page_lang(lang), switch=i18n.switch_html(lang), switch_css=i18n.SWITCH_CSS,
         switch_js=i18n.SWITCH_JS if lang == "both" else "")

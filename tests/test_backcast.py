@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -161,6 +162,22 @@ def test_the_start_year_state_replaces_release_floor_and_operator_and_opens_old_
     assert out.loc["P", "committed_to"] == "Owner"
     assert out.loc["I", "available_from_year"] == 2022  # existing buildings: open from the start year
     assert out.loc["Q", "available_from_year"] == 2030
+
+
+def test_the_range_ends_move_only_the_estimates_of_one_table():
+    from model.backcast import BackcastData, at_range_end
+
+    firms = pd.DataFrame({"floor_area_m2": [100.0, 50.0], "floor_low_m2": [80.0, 50.0],
+                          "floor_high_m2": [300.0, 50.0]})
+    state = pd.DataFrame({"floor_area_m2": [1000.0, 0.0], "floor_low_m2": [500.0, 0.0],
+                          "floor_high_m2": [2000.0, 0.0], "power_mw": [3.0, np.nan]})
+    data = BackcastData(firms=firms, site_state=state, files=())
+    low = at_range_end(data, "site_state", "low")
+    assert low.site_state["floor_area_m2"].tolist() == [500.0, 0.0]
+    assert low.site_state["power_mw"].iloc[0] == pytest.approx(1.5)  # power in proportion to the floor
+    assert low.firms is firms
+    high = at_range_end(data, "firms", "high")
+    assert high.firms["floor_area_m2"].tolist() == [300.0, 50.0] and high.site_state is state
 
 
 def test_a_firm_at_an_unknown_site_is_refused_naming_the_file_and_row(tmp_path):
