@@ -178,8 +178,9 @@ def check_backcast_references(data: BackcastData, sites: pd.DataFrame) -> None:
 
 def start_year_sites(sites: pd.DataFrame, site_state: pd.DataFrame, start_year: int) -> pd.DataFrame:
     """The layers as they stood in ``start_year``: the site-state table's release year, open floor,
-    site power (where given) and operator over today's values; old industrial areas (existing buildings, released in the
-    layers from today's first year) open from the start year with their vacant floor."""
+    site power (where given) and operator over today's values; old industrial areas (existing
+    buildings, released in the layers from today's first year) open from the start year with their
+    vacant floor."""
     out = sites.copy()
     state = site_state.set_index("site_id")
     hit = out["site_id"].isin(state.index)
@@ -233,7 +234,8 @@ def firms_as_demand(firms: pd.DataFrame, profiles: pd.DataFrame, columns: Sequen
 
 
 def backcast_scenario(scenario: Scenario, start_year: int, end_year: int) -> Scenario:
-    """The scenario over the backcast years, with no trend or SME demand (the firms are the demand)."""
+    """The scenario over the backcast years, with no trend or SME demand (the firms are the demand):
+    reloaded from its file with the backcast years, so that the allocation takes those years."""
     from .scenario import load_scenario
 
     sc = load_scenario(scenario.source_file, years=f"{start_year}-{end_year}")
@@ -578,11 +580,6 @@ def _per_firm_table(firms: pd.DataFrame, before: pd.DataFrame, after: pd.DataFra
         out[f"miss_reason_{tag}"] = [miss_reason(row, sites, end_year) for row in rows.to_dict("records")]
     out["source"] = firms["source"].to_numpy()
     return out
-
-
-def settings_grid_size(grid: Mapping[str, Sequence[float]] = CALIBRATION_GRID) -> int:
-    """Settings of the full grid (the coordinate search tries far fewer)."""
-    return int(np.prod([len(v) for v in grid.values()]))
 
 
 __all__ = [
