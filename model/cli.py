@@ -597,6 +597,46 @@ def sensitivity(
     out.print(f"outputs: {run.final}", soft_wrap=True)
 
 
+@app.command()
+@_guarded
+def backcast(
+    scenario: Annotated[str, typer.Argument(help="scenario file or name (its weights are the 'before')")],
+    start: Annotated[int, typer.Option(help="first backcast year: the supply as it stood then")] = 2022,
+    end: Annotated[int, typer.Option(help="last backcast year")] = 2025,
+    data: Annotated[Path | None, typer.Option(help="folder of the backcast tables (firms.csv, site_state.csv); "
+                                                   "default: the scenario folder's backcast/")] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="folder for run folders")] = Path("outputs"),
+    lang: LangOpt = Lang.both,
+) -> None:
+    """Does the model put firms where they went? Start in an earlier year, place the firms whose
+    site was published, report the hit rates before and after calibrating the behavioural weights."""
+    from .backcast import run_backcast
+    from .outputs import check_output_root, write_backcast_run
+    from .scenario import load_scenario
+
+    check_output_root(out_dir)
+    sc = load_scenario(scenario)
+    session = _session()
+    bc = run_backcast(sc, start_year=start, end_year=end, folder=data)
+    run = write_backcast_run(bc, out_dir, replace(session.record(_argv()), lang=lang.value))
+    session.run_folder = run.final
+    table = _Table(title=f"backcast {bc.start_year}-{bc.end_year}: {bc.before['firms']} firms "
+                         f"({bc.before['firms_with_site']} with a published site)")
+    for col in ("hit rate", "current weights", "calibrated"):
+        table.add_column(col, justify="left" if col == "hit rate" else "right")
+    for kind in ("zone", "site"):
+        table.add_row(kind, f"{bc.before[kind + '_hit_rate']:.0%}", f"{bc.after[kind + '_hit_rate']:.0%}")
+    out.print(table)
+    changed = {k: v for k, v in bc.calibrated.items() if float(v) != float(bc.current[k])}
+    out.print("calibrated weights: " + (", ".join(f"{k} {float(bc.current[k]):g} -> {float(v):g}"
+                                                  for k, v in changed.items()) or "as current"))
+    oos = bc.out_of_sample
+    out.print(f"out of sample (each arrival year held out): zone hit rate {oos['zone_hit_rate_current']:.0%} "
+              f"with the current weights, {oos['zone_hit_rate_chosen']:.0%} with the weights chosen on the other years")
+    out.print(f"{int(bc.timings_s['solves'])} solves in {bc.timings_s['wall_s']:.1f} s")
+    out.print(f"outputs: {run.final}", soft_wrap=True)
+
+
 def main() -> None:
     try:
         app()

@@ -35,6 +35,7 @@ from .spreadsheet import (  # noqa: F401
 from .text import json_text
 
 if TYPE_CHECKING:  # for annotations only: this module imports the model's heavier modules where it uses them
+    from .backcast import Backcast
     from .forecast import Forecast
     from .report import DrawnReport
     from .sensitivity import Sensitivity
@@ -524,4 +525,38 @@ def write_supply_run(balance: pd.DataFrame, sites: pd.DataFrame, years: tuple[in
                     "years": [years[0], years[-1]], "inputs": input_digests(files, root), "versions": versions(),
                     "warnings": len(record.warnings), "timings_s": {"wall_s": round(wall_time_s, 3)},
                     "run": run_block(now)}, run.tmp / "manifest.json")
+    return run
+
+
+def write_backcast_run(bc: Backcast, out_root: str | Path, record: RunRecord | None = None) -> RunFolder:
+    """Write a backcast's run folder atomically: the per-firm table before and after calibration
+    (backcast.csv), every setting tried (calibration.csv), the breakdowns by zone and sector, the
+    out-of-sample check, the hit rates with the estimates at the ends of their ranges
+    (estimate_ranges.csv), the start-year site state used, backcast.html, warnings and the manifest."""
+    from .report import render_backcast
+    from .view import backcast_view
+
+    record = record or RunRecord()
+    now = datetime.now(UTC)
+    with atomic_run_dir(out_root, run_name("backcast", bc.scenario.name, now)) as run:
+        write_csv(bc.table, run.tmp / "backcast.csv")
+        write_csv(bc.calibration, run.tmp / "calibration.csv")
+        write_csv(bc.by_zone, run.tmp / "backcast_by_zone.csv")
+        write_csv(bc.by_sector, run.tmp / "backcast_by_sector.csv")
+        write_csv(bc.loyo, run.tmp / "leave_one_year_out.csv")
+        if len(bc.ranges):
+            write_csv(bc.ranges, run.tmp / "estimate_ranges.csv")
+        write_csv(bc.site_state, run.tmp / "site_state.csv")
+        _write_run_record(record, run.tmp, project_root(bc.scenario.folder))
+        manifest = {
+            **_header("backcast", bc.scenario, bc.input_files, record),
+            "years": [bc.start_year, bc.end_year],
+            "hit_rates": {"before": bc.before, "after": bc.after, "out_of_sample": bc.out_of_sample},
+            "weights": {"current": {k: float(v) for k, v in bc.current.items()},
+                        "calibrated": {k: float(v) for k, v in bc.calibrated.items()}},
+            "timings_s": bc.timings_s, "run": run_block(now),
+        }
+        write_json(manifest, run.tmp / "manifest.json")
+        page = render_backcast(backcast_view(bc, manifest, record.lang))
+        (run.tmp / "backcast.html").write_text(page, encoding="utf-8")
     return run

@@ -18,7 +18,7 @@ import numpy as np
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-from .view import CHARTS, ChartData, ReportView, SensitivityView, TornadoView
+from .view import CHARTS, BackcastView, ChartData, ReportView, SensitivityView, TornadoView
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -363,3 +363,10 @@ def draw_report(view: ReportView | None, dependence_chart: Any = None) -> DrawnR
     pages = pdf_pages(view, charts, dependence_chart)
     number_pages(pages, view)
     return DrawnReport(charts=charts, pdf=pages, html=render_report(view), pdf_title=view.pdf_title)
+
+
+def render_backcast(view: BackcastView) -> str:
+    """The page of a backcast run: hit rates before and after calibration, where and why it misses."""
+    return _ENV.get_template("backcast.html.j2").render(
+        view=view, M=view.messages, lang=view.lang, page_lang=view.page_lang, switch=view.switch,
+        switch_css=view.switch_css, switch_js=view.switch_js)

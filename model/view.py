@@ -1154,3 +1154,66 @@ def tornado_view(sens: Sensitivity, lang: str = i18n.DEFAULT_LANG) -> TornadoVie
                    for key, wide in data.items())
     return TornadoView(panels=panels, title=w["title"].lines, low=w["low"].lines, high=w["high"].lines,
                        none=w["none"].lines, style=chart_style(say.chart_lang))
+
+
+# --------------------------------------------------------------------------------------------
+# the backcast page
+
+
+@dataclass(frozen=True)
+class BackcastView:
+    """The page of a backcast run in one language: hit rates before and after calibration, the
+    weights, the breakdowns by zone and sector, the out-of-sample check and the misses. Every cell
+    is plain text (escaped by the template)."""
+
+    title_years: str
+    rates: tuple[tuple[str, str, str], ...]
+    weights: tuple[tuple[str, str, str], ...]
+    by_zone: tuple[tuple[str, ...], ...]
+    by_sector: tuple[tuple[str, ...], ...]
+    loyo: tuple[tuple[str, ...], ...]
+    ranges: tuple[tuple[str, ...], ...]
+    misses: tuple[tuple[str, ...], ...]
+    command: str
+    messages: Mapping[str, Label]
+    lang: str
+    page_lang: str
+    switch: markupsafe.Markup
+    switch_css: str
+    switch_js: str
+
+
+def _share(value: Any) -> str:
+    return "-" if value is None or pd.isna(value) else f"{float(value):.0%}"
+
+
+def backcast_view(bc: Any, manifest: Mapping[str, Any], lang: str = i18n.DEFAULT_LANG) -> BackcastView:
+    """The backcast run's page (``bc``: a :class:`model.backcast.Backcast`) in ``lang``."""
+    say = Say(lang, chart_lang(lang))
+    w = say.words({"messages": {key: i18n.Msg(key) for key in i18n.catalogue() if not i18n.fields_of(key)}})
+    rates = (("zone", _share(bc.before["zone_hit_rate"]), _share(bc.after["zone_hit_rate"])),
+             ("site", _share(bc.before["site_hit_rate"]), _share(bc.after["site_hit_rate"])))
+    weights = tuple((k, f"{float(bc.current[k]):g}", f"{float(bc.calibrated[k]):g}") for k in bc.current)
+
+    def breakdown(frame: pd.DataFrame, key: str) -> tuple[tuple[str, ...], ...]:
+        return tuple((str(r[key]), str(int(r["firms"])), _share(r["zone_hit_rate_before"]),
+                      _share(r["zone_hit_rate_after"]), _share(r["site_hit_rate_before"]),
+                      _share(r["site_hit_rate_after"])) for r in frame.to_dict("records"))
+
+    loyo = (*((str(int(r["held_out_year"])), str(int(r["firms"])), _share(r["zone_hit_rate_current"]),
+               _share(r["zone_hit_rate_chosen"])) for r in bc.loyo.to_dict("records")),
+            ("*", str(int(bc.loyo["firms"].sum())), _share(bc.out_of_sample["zone_hit_rate_current"]),
+             _share(bc.out_of_sample["zone_hit_rate_chosen"])))
+    ranges = tuple((f"{r['table']} {r['side']}", _share(r["zone_hit_rate_before"]), _share(r["zone_hit_rate_after"]),
+                    _share(r["zone_hit_rate_out_of_sample"])) for r in bc.ranges.to_dict("records"))
+    t = bc.table
+    missed = t[~t["hit_zone_after"].astype(bool) | (t["hit_site_after"].astype(object) == False)]  # noqa: E712
+    misses = tuple((str(r["name"]), str(r["sector"]), f"{r['actual_site'] or '-'} ({r['actual_zone']})",
+                    "-" if pd.isna(r["model_site_after"]) else f"{r['model_site_after']} ({r['model_zone_after']})",
+                    str(r["miss_reason_after"] or "-")) for r in missed.to_dict("records"))
+    return BackcastView(
+        title_years=f"{bc.start_year}-{bc.end_year}", rates=rates, weights=weights,
+        by_zone=breakdown(bc.by_zone, "actual_zone"), by_sector=breakdown(bc.by_sector, "sector"), loyo=loyo,
+        ranges=ranges, misses=misses, command=str(manifest.get("command", "")), messages=w["messages"], lang=lang,
+        page_lang=i18n.page_lang(lang), switch=i18n.switch_html(lang), switch_css=i18n.SWITCH_CSS,
+        switch_js=i18n.SWITCH_JS if lang == "both" else "")
