@@ -38,6 +38,7 @@ from .forecast import (
     land_balance,
     load_inputs,
     plan_inputs,
+    reserved_grid_use,
 )
 from .scenario import Scenario
 
@@ -122,7 +123,7 @@ def run_case(scenario: Scenario, loaded: LoadedInputs, variant: Variant | None,
                           pd.DataFrame(columns=["enterprise_id", "site_id", "start_year"]), info)
     balance = land_balance(alloc)
     demand = demand_by_sector(alloc, scenario)
-    ew = early_warnings(balance, demand, scenario)
+    ew = early_warnings(balance, demand, scenario, reserved_grid_use(inputs.zone_power, alloc.site_use))
     zone = ew[ew["scope"] == "zone"][["zone", "resource", "first_shortfall_year"]].reset_index(drop=True)
     last = demand[demand["year"] == demand["year"].max()]
     unmet = last.groupby("sector", as_index=False)["unmet_m2"].sum()
