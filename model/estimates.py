@@ -228,8 +228,7 @@ def load_estimates(path: str | Path, scenario: Scenario, loaded: LoadedInputs) -
 
     Returns the rows of this scenario's inputs with a ``kind`` column (sites, zone_power,
     enterprises, sector_profiles, scenario) and ``integer`` (years and whole-number settings); rows
-    of files that other scenarios read (a lever's own
-    layer) are left out. Errors name the table's row and the fix."""
+    of files that other scenarios read (a lever's own layer) are left out. Errors name the table's row and the fix."""
     path = Path(path)
     table = read_estimates(path)
     kinds = _kinds(scenario)

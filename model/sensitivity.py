@@ -403,7 +403,9 @@ def headline_margins(reference: CaseResult, last_year: int, min_count: int = 3) 
     Per zone and resource with a first shortfall in year Y: in Y and in Y-1 (where in the years),
     what remains, the warning line (the threshold share of what is released) and ``margin`` =
     remaining - line (below 0 in Y: short by that much; above 0 in Y-1: that much more taken would
-    have brought it a year earlier). Grid MW are counted as the warning judges them (reserved steps,
+    have brought it a year earlier). Per zone and resource without one: the year closest to the
+    line and its margin (that much more taken, or that much less released, would make it short).
+    Grid MW are counted as the warning judges them (reserved steps,
     :func:`model.forecast.reserved_step_accounting`). Unmet demand: the m2 unmet in the last year
     (the floor that would have to be found for all demand to be met), the number of enterprises,
     and the mean m2 per unmet enterprise where at least ``min_count`` are unmet (else withheld)."""
@@ -423,6 +425,17 @@ def headline_margins(reference: CaseResult, last_year: int, min_count: int = 3) 
                              shortfall_year=year, unit=unit, remaining=float(b["remaining"]),
                              warning_line=float(b["line"]), margin=float(b["remaining"] - b["line"]),
                              firms=None, note="year before the shortfall" if y < year else "shortfall year"))
+    short_keys = set(zip(short["zone"], short["resource"], strict=True))
+    unjudged = pd.Series([(z, r) not in short_keys for z, r in zip(bal["zone"], bal["resource"], strict=True)],
+                         index=bal.index, dtype=bool)
+    open_rows = bal[unjudged & (bal["released"] > 0)]
+    for (zone, resource), b in open_rows.assign(margin=open_rows["remaining"] - open_rows["line"]).groupby(
+            ["zone", "resource"], sort=True):
+        b = b.sort_values(["margin", "year"]).iloc[0]  # the year closest to the line
+        rows.append(dict(headline="first_shortfall", zone=zone, resource=resource, year=int(b["year"]),
+                         shortfall_year=None, unit="MW" if resource == "grid_power_mw" else "m2",
+                         remaining=float(b["remaining"]), warning_line=float(b["line"]), margin=float(b["margin"]),
+                         firms=None, note="no shortfall: the year closest to the warning line"))
     unmet_m2 = float(reference.unmet["unmet_m2"].sum())
     firms = len(reference.unmet_firms)
     per_firm = unmet_m2 / firms if firms >= min_count else None

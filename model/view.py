@@ -630,7 +630,8 @@ def dependence_verdict(dependence: DependenceSection) -> Any:
     if dependence.verdict == "robust" or not dependence.tipping:
         return i18n.Msg("dep.verdict.robust")
     t = dependence.tipping[0]
-    fields = {"group": t.group, "side": i18n.Msg("dep.side.low" if t.side == "low" else "dep.side.high"), "to": dependence_value(t.to),
+    side = i18n.Msg("dep.side.low" if t.side == "low" else "dep.side.high")
+    fields = {"group": t.group, "side": side, "to": dependence_value(t.to),
               "others": len(dependence.tipping) - 1}
     if t.value is not None:
         return i18n.Msg("dep.verdict.fragile.value", {**fields, "value": i18n.Num(t.value, decimals=_decimals(t.value)),
