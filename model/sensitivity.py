@@ -317,9 +317,23 @@ def unmet_state(case: CaseResult) -> str:
     return "unmet" if float(case.unmet["unmet_m2"].sum()) > 0 else "all met"
 
 
+def shortfall_where(case: CaseResult, head: tuple[str, str, int] | None) -> str:
+    """The zone and resource of a run's first-shortfall headline ("ZONE resource"): the reference
+    headline's, or without one the earliest shortfall's; "" where the run has none."""
+    if head is not None:
+        return f"{head[0]} {head[1]}"
+    s = case.shortfalls.dropna(subset=["first_shortfall_year"])
+    if not len(s):
+        return ""
+    r = s.sort_values(["first_shortfall_year", "zone", "resource"]).iloc[0]
+    return f"{r['zone']} {r['resource']}"
+
+
 def headline_states(case: CaseResult, head: tuple[str, str, int] | None, last_year: int) -> dict[str, str]:
-    """Both headlines of a run as text (:func:`shortfall_state`, :func:`unmet_state`)."""
-    return {"first_shortfall": shortfall_state(case, head, last_year), "unmet": unmet_state(case)}
+    """Both headlines of a run as text (:func:`shortfall_state`, :func:`unmet_state`), and where
+    the first shortfall is (:func:`shortfall_where`, key ``where``)."""
+    return {"first_shortfall": shortfall_state(case, head, last_year), "unmet": unmet_state(case),
+            "where": shortfall_where(case, head)}
 
 
 def find_tipping_points(estimates: pd.DataFrame, reference: CaseResult, cases: list[CaseResult], last_year: int,
@@ -336,7 +350,8 @@ def find_tipping_points(estimates: pd.DataFrame, reference: CaseResult, cases: l
 
     Columns: group, side, headline, central (the reference's headline), at_end, flips, holds_to and
     flips_at (positions), holds_to_value and flips_at_value (in ``unit`` where the group holds one
-    estimate, else empty), unit, flips_to (the headline at ``flips_at``), solves."""
+    estimate, else empty), unit, flips_to (the headline at ``flips_at``), flips_to_where (the zone and
+    resource of that first shortfall), solves."""
     from .estimates import variant_at
 
     head = headline_shortfall(reference)
@@ -350,7 +365,8 @@ def find_tipping_points(estimates: pd.DataFrame, reference: CaseResult, cases: l
                 continue
             for name in TIPPING_HEADLINES:
                 searches.append(dict(group=group, side=side, headline=name, central=ref[name], at_end=end[name],
-                                     flips=end[name] != ref[name], lo=0.0, hi=1.0, flips_to=end[name], solves=0))
+                                     flips=end[name] != ref[name], lo=0.0, hi=1.0, flips_to=end[name],
+                                     where=end["where"] if name == "first_shortfall" else "", solves=0))
     known: dict[tuple, dict[str, str]] = {}
     for s in searches:  # the ends and the centre are known
         known[variant_at(estimates, s["group"], s["side"], 1.0).changes] = by_end[(s["group"], s["side"])]
@@ -368,14 +384,16 @@ def find_tipping_points(estimates: pd.DataFrame, reference: CaseResult, cases: l
                 known[v.changes] = headline_states(result, head, last_year)
         for s in active:
             mid = (s["lo"] + s["hi"]) / 2
-            state = known[variant_at(estimates, s["group"], s["side"], mid).changes][s["headline"]]
-            if state != s["central"]:
-                s["hi"], s["flips_to"] = mid, state
+            states = known[variant_at(estimates, s["group"], s["side"], mid).changes]
+            if states[s["headline"]] != s["central"]:
+                s["hi"], s["flips_to"] = mid, states[s["headline"]]
+                s["where"] = states["where"] if s["headline"] == "first_shortfall" else ""
             else:
                 s["lo"] = mid
     rows = [_tipping_row(s, estimates[estimates["group"] == s["group"]]) for s in searches]
     return pd.DataFrame(rows, columns=["group", "side", "headline", "central", "at_end", "flips", "holds_to",
-                                       "flips_at", "holds_to_value", "flips_at_value", "unit", "flips_to", "solves"])
+                                       "flips_at", "holds_to_value", "flips_at_value", "unit", "flips_to",
+                                       "flips_to_where", "solves"])
 
 
 def _tipping_row(s: dict, est: pd.DataFrame) -> dict:
@@ -385,10 +403,10 @@ def _tipping_row(s: dict, est: pd.DataFrame) -> dict:
     one = len(est) == 1
     row = dict(group=s["group"], side=s["side"], headline=s["headline"], central=s["central"],
                at_end=s["at_end"], flips=s["flips"], holds_to=None, flips_at=None, holds_to_value=None,
-               flips_at_value=None, unit=None, flips_to=None, solves=s["solves"])
+               flips_at_value=None, unit=None, flips_to=None, flips_to_where=None, solves=s["solves"])
     if s["flips"]:
         r = est.iloc[0]
-        row.update(holds_to=s["lo"], flips_at=s["hi"], flips_to=s["flips_to"],
+        row.update(holds_to=s["lo"], flips_at=s["hi"], flips_to=s["flips_to"], flips_to_where=s["where"] or None,
                    unit=str(r["attribute"]) if one else "share of the way from central to the end")
         if one:
             integer = bool(r.get("integer", False))
@@ -610,6 +628,9 @@ class TippingPoint(_Strict):
     group: str = Field(max_length=80)
     side: Literal["low", "high"]
     to: str = Field(max_length=40)
+    #: the zone and resource of that first shortfall, where it has one
+    zone: str | None = Field(default=None, max_length=80)
+    resource: str | None = Field(default=None, max_length=80)
     position: float = Field(ge=0, le=1)
     value: float | None = None
     unit: str | None = Field(default=None, max_length=80)
@@ -677,7 +698,12 @@ def dependence_section(sens: Sensitivity) -> DependenceSection:
     state, _nearest = verdict(sens.tipping) if len(sens.tipping) else (None, None)
     flips = sens.tipping[(sens.tipping["headline"] == "first_shortfall") & sens.tipping["flips"].astype(bool)] \
         if len(sens.tipping) else sens.tipping
+    def where(r: Any) -> tuple[str | None, str | None]:  # r: a row of itertuples
+        parts = r.flips_to_where.split(" ") if isinstance(r.flips_to_where, str) else []
+        return (parts[0], parts[-1]) if len(parts) == 2 else (None, None)
+
     tipping = [TippingPoint(group=r.group, side=r.side, to=str(r.flips_to), position=float(r.flips_at),
+                            zone=where(r)[0], resource=where(r)[1],
                             value=None if pd.isna(r.flips_at_value) else float(r.flips_at_value),
                             unit=None if pd.isna(r.flips_at_value) else str(r.unit))
                for r in flips.sort_values(["flips_at", "group", "side"], kind="stable").itertuples(index=False)]

@@ -631,7 +631,10 @@ def dependence_verdict(dependence: DependenceSection) -> Any:
         return i18n.Msg("dep.verdict.robust")
     t = dependence.tipping[0]
     side = i18n.Msg("dep.side.low" if t.side == "low" else "dep.side.high")
-    fields = {"group": t.group, "side": side, "to": dependence_value(t.to),
+    to = (i18n.Msg("headline.first.value", {"zone": i18n.Named("zone", t.zone),
+                                            "resource": i18n.Named("resource", t.resource), "year": int(t.to)})
+          if t.zone and t.resource and t.to.isdigit() else dependence_value(t.to))
+    fields = {"group": t.group, "side": side, "to": to,
               "others": len(dependence.tipping) - 1}
     if t.value is not None:
         return i18n.Msg("dep.verdict.fragile.value", {**fields, "value": i18n.Num(t.value, decimals=_decimals(t.value)),

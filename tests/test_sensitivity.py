@@ -587,11 +587,13 @@ def test_the_report_says_whether_the_headline_is_robust_or_fragile(solved_run, t
                 central_status="optimal", headline_zone="KLE", headline_resource="grid_power_mw",
                 headline_year=2027)
     fragile = DependenceSection(**base, verdict="fragile", tipping=[
-        TippingPoint(group="grid-kle", side="low", to="2026", position=0.25, value=23.25, unit="capacity_mw"),
+        TippingPoint(group="grid-kle", side="low", to="2026", zone="KLE", resource="grid_power_mw", position=0.25,
+                     value=23.25, unit="capacity_mw"),
         TippingPoint(group="floor-tko", side="high", to="none by 2028", position=0.5)])
     text = word(dependence_verdict(fragile))
     assert text.en.startswith("Fragile: grid-kle at 23.2") and "capacity_mw" in text.en and "2026" in text.en
     assert text.zh.startswith("脆弱：grid-kle") and "低值" in text.zh and "1個" in text.zh
+    assert "KLE" in text.en and "2026年" in text.zh  # the zone and year it would flip to, in words
     share = word(dependence_verdict(fragile.model_copy(update={"tipping": fragile.tipping[1:]})))
     assert "50%" in share.en and "至2028年仍未短缺" in share.zh
     robust = DependenceSection(**base, verdict="robust")
