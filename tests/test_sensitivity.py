@@ -593,7 +593,7 @@ def test_the_report_says_whether_the_headline_is_robust_or_fragile(solved_run, t
     text = word(dependence_verdict(fragile))
     assert text.en.startswith("Fragile: grid-kle at 23.2") and "capacity_mw" in text.en and "2026" in text.en
     assert text.zh.startswith("脆弱：grid-kle") and "低值" in text.zh and "1個" in text.zh
-    assert "KLE" in text.en and "2026年" in text.zh  # the zone and year it would flip to, in words
+    assert "Kowloon East" in text.en and "九龍東" in text.zh and "2026年" in text.zh  # where it would flip to
     share = word(dependence_verdict(fragile.model_copy(update={"tipping": fragile.tipping[1:]})))
     assert "50%" in share.en and "至2028年仍未短缺" in share.zh
     robust = DependenceSection(**base, verdict="robust")
