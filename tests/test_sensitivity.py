@@ -259,7 +259,12 @@ def test_cli_writes_the_table_chart_and_report_and_the_forecast_report_takes_the
     assert proc.returncode == 0, proc.stderr
     (run,) = out.glob("sensitivity-*")
     assert {"sensitivity.csv", "sensitivity_groups.csv", "cases.csv", "estimates.csv", "dependence.json",
-            "report.html", "manifest.json", "charts"} <= {p.name for p in run.iterdir()}
+            "report.html", "manifest.json", "charts", "tipping_points.csv"} <= {p.name for p in run.iterdir()}
+    tipping = pd.read_csv(run / "tipping_points.csv")
+    assert set(tipping["part"]) == {"margin", "group"} and set(tipping.loc[tipping["part"] == "group", "group"]) == {
+        "grid-kle"}
+    verdict = json.loads((run / "dependence.json").read_text(encoding="utf-8"))["verdict"]
+    assert f"headline {verdict}" in proc.stdout and 'id="verdict"' in (run / "report.html").read_text(encoding="utf-8")
     assert (run / "charts" / "tornado.png").read_bytes().startswith(b"\x89PNG")
     page = (run / "report.html").read_text(encoding="utf-8")
     assert "What this forecast depends on" in page and "grid-kle" in page
