@@ -590,6 +590,7 @@ def sensitivity(
     for r in movers.itertuples():
         table.add_row(r.group, r.low, r.high)
     out.print(table if len(movers) else "no estimate group moves the headline shortfall year")
+    out.print(_verdict_line(result.tipping))
     if result.uncovered:
         out.print(f"{len(result.uncovered)} estimated figure(s) have no range: {', '.join(result.uncovered[:5])}"
                   + (" ..." if len(result.uncovered) > 5 else ""))
@@ -635,6 +636,22 @@ def backcast(
               f"with the current weights, {oos['zone_hit_rate_chosen']:.0%} with the weights chosen on the other years")
     out.print(f"{int(bc.timings_s['solves'])} solves in {bc.timings_s['wall_s']:.1f} s")
     out.print(f"outputs: {run.final}", soft_wrap=True)
+
+
+def _verdict_line(tipping: Any) -> str:
+    """The sensitivity's robust/fragile verdict in one line (the nearest flip named)."""
+    import pandas as pd
+
+    from .sensitivity import verdict
+
+    state, nearest = verdict(tipping)
+    if nearest is None:
+        return f"headline {state}: no estimate group flips it within its range"
+    value = (f"{nearest['flips_at_value']:g} {nearest['unit']}" if pd.notna(nearest["flips_at_value"])
+             else f"{nearest['flips_at']:.0%} of the way to its {nearest['side']} end")
+    where = f" ({nearest['flips_to_where']})" if isinstance(nearest["flips_to_where"], str) else ""
+    return (f"headline {state}: {nearest['group']} at {value} flips it to {nearest['flips_to']}{where} "
+            "(every break-even in tipping_points.csv)")
 
 
 def main() -> None:

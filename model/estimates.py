@@ -8,7 +8,9 @@ estimated figure, keyed by the file that holds the central value, the feature an
                table, the enterprise list, the sector profiles, or a scenario YAML file)
 ``feature``    site_id, enterprise_id, ``ZONE@FROM_YEAR`` (zone grid), sector id
                (profiles) or the settings section (scenario YAML, e.g. ``demand``)
-``attribute``  the numeric attribute (``floor_area_m2``, ``capacity_mw``, ...)
+``attribute``  the numeric attribute (``floor_area_m2``, ``capacity_mw``, ...); in a scenario
+               file a setting (``shortfall_remaining_share``) or one sector's entry of a
+               per-sector setting (``max_clusters_by_sector.data_centre``, which the file must set)
 ``low``, ``central``, ``high``  the range; ``central`` is the value in the file
 ``group``      estimates that share a basis move together in a sensitivity run
 ``basis``, ``source``  how the range was set, and the citation (confidential: the planner's tables)
@@ -22,7 +24,11 @@ and supply settings, so it composes with them: years move by ``value - central``
 are scaled by ``value / central`` (added, where the central value is 0). A change of a sector's
 ``power_kw_per_m2`` also scales the calibrated prospects of that sector (ids ``P-``), which were
 drawn with it; a committed project's lock year moves with its ``arrival_year``. Zone grid steps stay
-cumulative (each step at least the one before).
+cumulative (each step at least the one before). Whole-number settings (the cluster caps) and years
+stay whole: a value between two is rounded (:func:`value_at`), and their ranges must be whole.
+
+The model's own rules (the early-warning share, the cluster caps, critical mass, the accounting of
+reserved grid steps) are scenario rows like any other, so a sensitivity varies them too.
 """
 
 from __future__ import annotations
@@ -54,6 +60,10 @@ SIDES = ("low", "high")
 #: the scenario sections whose figures an estimate may move (``sweep_allocation`` holds the solver
 #: settings of the sensitivity runs themselves; ``inputs`` and ``publication`` are not estimates)
 SCENARIO_SECTIONS = ("demand", "supply", "power", "allocation", "early_warning")
+
+#: per-sector settings and the setting a sector without its own entry takes
+SECTOR_DEFAULTS = {"max_clusters_by_sector": "max_clusters_per_sector",
+                   "critical_mass_by_sector_m2": "critical_mass_m2"}
 
 #: one estimate moved: (kind, feature, attribute, central, value)
 Change: TypeAlias = tuple[str, str, str, float, float]
@@ -139,6 +149,52 @@ def read_estimates(path: str | Path) -> pd.DataFrame:
     return frame
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def setting_value(scenario: Scenario, section: str, attribute: str) -> object:
+    """A scenario setting as the scenario holds it (``name.sector``: one sector's entry of a
+    per-sector setting, or the section's default for that sector where the scenario sets none)."""
+    block = getattr(scenario, section)
+    name, _, sector = attribute.partition(".")
+    value = getattr(block, name)
+    if sector:
+        return value.get(sector) if isinstance(value, dict) else None
+    return value
+
+
+def _is_integer_setting(scenario: Scenario, section: str, attribute: str) -> bool:
+    """Whether a scenario setting is a whole number (a count such as the cluster caps)."""
+    from typing import get_args
+
+    block = getattr(scenario, section)
+    name, _, sector = attribute.partition(".")
+    info = type(block).model_fields.get(name)
+    if info is None:
+        return False
+    kind = info.annotation
+    if sector:  # dict[str, int]
+        args = get_args(kind)
+        kind = args[1] if len(args) == 2 else None
+    return kind is int
+
+
+def _scenario_values(data: object) -> dict[tuple[str, str], float]:
+    """(section, setting) -> value of a scenario file; a per-sector setting gives one
+    ``setting.sector`` entry per sector it sets."""
+    out: dict[tuple[str, str], float] = {}
+    for section, block in (data.items() if isinstance(data, dict) else ()):
+        if not isinstance(block, dict):
+            continue
+        for attr, value in block.items():
+            if isinstance(value, dict):
+                out.update({(section, f"{attr}.{k}"): v for k, v in value.items() if _is_number(v)})
+            elif _is_number(value):
+                out[(section, attr)] = value
+    return out
+
+
 def _file_values(kind: str, path: Path, loaded: LoadedInputs) -> dict[tuple[str, str], float]:
     """(feature, attribute) -> value of one input file, as the estimates table keys it."""
     if kind == "sites":
@@ -154,11 +210,7 @@ def _file_values(kind: str, path: Path, loaded: LoadedInputs) -> dict[tuple[str,
         frame = loaded.profiles.reset_index()
         key = frame["sector"].astype(str)
     else:
-        data = load_yaml(path, what="scenario file", fix="see scenarios/base.yaml") or {}
-        if not isinstance(data, dict):
-            return {}
-        return {(section, attr): value for section, block in data.items() if isinstance(block, dict)
-                for attr, value in block.items() if isinstance(value, int | float) and not isinstance(value, bool)}
+        return _scenario_values(load_yaml(path, what="scenario file", fix="see scenarios/base.yaml") or {})
     out = {}
     for column in frame.columns:
         numbers = pd.to_numeric(frame[column], errors="coerce") if frame[column].dtype == object else frame[column]
@@ -175,13 +227,14 @@ def load_estimates(path: str | Path, scenario: Scenario, loaded: LoadedInputs) -
     scenario's inputs, its feature and attribute exist, and ``central`` is the value there.
 
     Returns the rows of this scenario's inputs with a ``kind`` column (sites, zone_power,
-    enterprises, sector_profiles, scenario); rows of files that other scenarios read (a lever's own
-    layer) are left out. Errors name the table's row and the fix."""
+    enterprises, sector_profiles, scenario) and ``integer`` (years and whole-number settings); rows
+    of files that other scenarios read (a lever's own layer) are left out. Errors name the table's row and the fix."""
     path = Path(path)
     table = read_estimates(path)
     kinds = _kinds(scenario)
     values: dict[Path, dict] = {}
     kind_col: list[str | None] = []
+    integer_col: list[bool] = []
     for r in table.itertuples(index=False):
         target = (path.parent / r.file).resolve()
         label = f"row {r.row} ({r.feature[:40]} {r.attribute[:40]})"
@@ -191,6 +244,7 @@ def load_estimates(path: str | Path, scenario: Scenario, loaded: LoadedInputs) -
                                  fix="name a site layer, the zone grid, the enterprise list, the sector profiles or a "
                                      "scenario file, relative to the estimates table")
             kind_col.append(None)  # an input of another scenario (e.g. a lever's own layer): not used here
+            integer_col.append(False)
             continue
         kind = kinds[target]
         if kind == "scenario" and r.feature not in SCENARIO_SECTIONS:
@@ -202,13 +256,24 @@ def load_estimates(path: str | Path, scenario: Scenario, loaded: LoadedInputs) -
             values[target] = _file_values(kind, target, loaded)
         have = values[target].get((r.feature, r.attribute))
         if have is None:
+            fix = "check the feature id and the attribute name"
+            if kind == "scenario" and "." in r.attribute:
+                name = r.attribute.split(".")[0]
+                fix = (f"set the sector in {name} of the file (e.g. {name}: {{{r.attribute.split('.', 1)[1][:40]}: "
+                       f"{r.central:g}}}) or name a sector the file sets")
             raise InputError(f"{r.file[:60]} has no numeric {r.attribute[:40]} for {r.feature[:40]}", file=path,
-                             feature=label, attribute="feature", fix="check the feature id and the attribute name")
+                             feature=label, attribute="feature", fix=fix)
+        integer = r.attribute in YEAR_ATTRIBUTES or (
+            kind == "scenario" and _is_integer_setting(scenario, r.feature, r.attribute))
+        if integer and not all(float(v).is_integer() for v in (r.low, r.central, r.high)):
+            raise InputError(f"{r.attribute[:40]} is a whole number: its range must be whole", file=path,
+                             feature=label, attribute="low", fix=_FIX)
         if not math.isclose(have, r.central, rel_tol=CENTRAL_TOLERANCE, abs_tol=1e-9):
             raise InputError(f"central {r.central:g} differs from the value {have:g} in {r.file[:60]}", file=path,
                              feature=label, attribute="central", fix=_FIX)
         kind_col.append(kind)
-    return table.assign(kind=kind_col).dropna(subset=["kind"]).reset_index(drop=True)
+        integer_col.append(integer)
+    return table.assign(kind=kind_col, integer=integer_col).dropna(subset=["kind"]).reset_index(drop=True)
 
 
 def uncovered(estimates: pd.DataFrame, loaded: LoadedInputs) -> list[str]:
@@ -243,6 +308,24 @@ def variants(estimates: pd.DataFrame) -> list[Variant]:
                 (r.kind, r.feature, r.attribute, float(r.central), float(getattr(r, side)))
                 for r in rows.itertuples(index=False))))
     return out
+
+
+def value_at(central: float, end: float, position: float, integer: bool) -> float:
+    """An estimate's value ``position`` of the way from its central value (0) to one end (1);
+    whole-number estimates (years, counts) rounded half up, so that a search over positions meets
+    only values the model can take."""
+    value = central + position * (end - central)
+    return float(math.floor(value + 0.5)) if integer else value
+
+
+def variant_at(estimates: pd.DataFrame, group: str, side: str, position: float) -> Variant:
+    """The group's estimates ``position`` of the way from central (0) to its ``side`` end (1)."""
+    rows = estimates[estimates["group"] == group]
+    integer = rows["integer"] if "integer" in rows else pd.Series(False, index=rows.index)
+    return Variant(group, side, tuple(
+        (r.kind, r.feature, r.attribute, float(r.central),
+         value_at(float(r.central), float(getattr(r, side)), position, bool(i)))
+        for r, i in zip(rows.itertuples(index=False), integer, strict=True)))
 
 
 @overload
@@ -309,11 +392,29 @@ def apply_variant(variant: Variant, scenario: Scenario, loaded: LoadedInputs) ->
                 pipeline = pipeline.copy()
                 pipeline.loc[hit, "power_mw"] = pipeline.loc[hit, "power_mw"].astype(float) * (value / central)
     if "scenario" in by_kind:
-        sections: dict[str, dict] = {}
-        for _k, section, attribute, central, value in by_kind["scenario"]:
-            block = getattr(scenario, section)
-            sections.setdefault(section, {})[attribute] = moved(getattr(block, attribute), central, value, attribute)
-        scenario = scenario.model_copy(update={s: getattr(scenario, s).model_copy(update=u)
-                                               for s, u in sections.items()})
+        scenario = _apply_settings(scenario, by_kind["scenario"])
     loaded = replace(loaded, sites=sites, zone_power=zone_power, pipeline=pipeline, profiles=profiles)
     return scenario, loaded
+
+
+def _apply_settings(scenario: Scenario, changes: Iterable[Change]) -> Scenario:
+    """The scenario with its settings moved (whole-number settings stay whole; one sector of a
+    per-sector setting moves alone, from the section's default where the scenario sets none)."""
+    sections: dict[str, dict] = {}
+    for _k, section, attribute, central, value in changes:
+        block = getattr(scenario, section)
+        name, _, sector = attribute.partition(".")
+        current = setting_value(scenario, section, attribute)
+        if current is None and name in SECTOR_DEFAULTS:  # a sector the scenario does not set: the default
+            current = getattr(block, SECTOR_DEFAULTS[name])
+        if current is None:
+            continue
+        new = moved(current, central, value, attribute)
+        if _is_integer_setting(scenario, section, attribute):
+            new = math.floor(new + 0.5)
+        update = sections.setdefault(section, {})
+        if sector:
+            update[name] = {**update.get(name, getattr(block, name)), sector: new}
+        else:
+            update[name] = new
+    return scenario.model_copy(update={s: getattr(scenario, s).model_copy(update=u) for s, u in sections.items()})

@@ -181,11 +181,13 @@ def grid_steps(scenario: Scenario, zone_power: pd.DataFrame) -> pd.DataFrame:
     The table's steps are cumulative capacities; each step's increment slips by the zone's delay and
     is scaled by its factor if it comes after the first year and is not reserved for a committed
     site (``reserved_for``, e.g. the 220 MW CLP reserves for Sandy Ridge); extra MW are a new
-    increment. Returns cumulative steps again (zone, from_year, capacity_mw).
+    increment. Returns cumulative steps again (zone, from_year, capacity_mw), with the MW of each
+    step reserved for a site (``reserved_mw``, 0 where none) and that site (``reserved_for``), which
+    the early warning's accounting of reserved steps reads (:func:`reserved_step_accounting`).
     """
     first = scenario.year_range[0]
     p = scenario.power
-    rows = []
+    rows, held_rows = [], []
     for zone, steps in zone_power.sort_values("from_year").groupby("zone", sort=True):
         previous = 0.0
         reserved = steps.get("reserved_for", pd.Series("", index=steps.index)).fillna("").astype(str)
@@ -197,6 +199,8 @@ def grid_steps(scenario: Scenario, zone_power: pd.DataFrame) -> pd.DataFrame:
                 year = year + int(p.grid_delay_years_by_zone.get(zone, 0))
                 increment *= float(p.grid_scale_by_zone.get(zone, 1.0))
             rows.append((zone, int(year), increment))
+            if held.strip():
+                held_rows.append((zone, int(year), max(increment, 0.0), held.strip()))
         if zone in p.grid_extra_mw_by_zone:
             rows.append((zone, int(p.grid_extra_from_year), float(p.grid_extra_mw_by_zone[zone])))
     for zone, extra in p.grid_extra_mw_by_zone.items():
@@ -205,7 +209,12 @@ def grid_steps(scenario: Scenario, zone_power: pd.DataFrame) -> pd.DataFrame:
     inc = pd.DataFrame(rows, columns=["zone", "from_year", "increment_mw"])
     inc = inc.groupby(["zone", "from_year"], as_index=False)["increment_mw"].sum().sort_values(["zone", "from_year"])
     inc["capacity_mw"] = inc.groupby("zone")["increment_mw"].cumsum()
-    return inc[["zone", "from_year", "capacity_mw"]].reset_index(drop=True)
+    held = pd.DataFrame(held_rows, columns=["zone", "from_year", "reserved_mw", "reserved_for"])
+    held = held.groupby(["zone", "from_year"], as_index=False).agg(reserved_mw=("reserved_mw", "sum"),
+                                                                   reserved_for=("reserved_for", ";".join))
+    out = inc[["zone", "from_year", "capacity_mw"]].merge(held, on=["zone", "from_year"], how="left")
+    out["reserved_mw"] = out["reserved_mw"].fillna(0.0).astype(float)
+    return out.reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -459,7 +468,7 @@ def _run_forecast_once(scenario: Scenario, *, enterprises: Path | None = None, s
     t0 = time.perf_counter()
     balance = land_balance(allocation)
     demand = demand_by_sector(allocation, scenario)
-    warning = early_warnings(balance, demand, scenario)
+    warning = early_warnings(balance, demand, scenario, reserved_grid_use(inputs.zone_power, allocation.site_use))
     state = present_state(facts, inputs.sites, allocation.site_use, allocation.assignments, scenario.year_range)
     bracket = demand_bracket(demand, scenario, inputs.sites)
     timings["tables_s"] = time.perf_counter() - t0
@@ -525,11 +534,72 @@ def demand_by_sector(allocation: Allocation, scenario: Scenario) -> pd.DataFrame
     return pd.DataFrame(rows)
 
 
-def early_warnings(balance: pd.DataFrame, demand: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+def reserved_grid_use(zone_power: pd.DataFrame, site_use: pd.DataFrame) -> pd.DataFrame:
+    """Per year and zone, the grid MW reserved for named sites (``reserved_mw``) and the load of
+    those sites up to their reservation (``reserved_load_mw``).
+
+    ``zone_power`` is :func:`grid_steps`'s table (its ``reserved_mw`` and ``reserved_for``; a table
+    without them reserves nothing); ``site_use`` the allocation's (site_id, year, power_taken_mw).
+    A site's load beyond its reservation is not held for it: it stays in the zone's open load."""
+    columns = ["year", "zone", "reserved_mw", "reserved_load_mw"]
+    if "reserved_mw" not in zone_power or "reserved_for" not in zone_power:
+        return pd.DataFrame(columns=columns)
+    steps = zone_power[zone_power["reserved_mw"].fillna(0) > 0]
+    load = site_use.set_index(["site_id", "year"])["power_taken_mw"]
+    rows = []
+    for year in sorted(set(site_use["year"].astype(int))):
+        by_site: dict[tuple[str, str], float] = {}
+        for r in steps[steps["from_year"] <= year].itertuples(index=False):
+            sites = [x for x in str(r.reserved_for).split(";") if x]
+            for site in sites:  # a step reserved for several sites: shared equally
+                key = (str(r.zone), site)
+                by_site[key] = by_site.get(key, 0.0) + float(r.reserved_mw) / len(sites)
+        for zone in sorted({z for z, _ in by_site}):
+            held = {site: mw for (z, site), mw in by_site.items() if z == zone}
+            used = sum(min(float(load.get((site, year), 0.0)), mw) for site, mw in held.items())
+            rows.append((year, zone, sum(held.values()), used))
+    return pd.DataFrame(rows, columns=columns)
+
+
+def reserved_step_accounting(balance: pd.DataFrame, reserved: pd.DataFrame | None,
+                             counted_share: float) -> pd.DataFrame:
+    """The grid balance as the early warning judges it: a step reserved for a named project and
+    that project's load (up to its reservation) count only at ``counted_share``.
+
+    ``counted_share`` 1 ("headroom"): the reserved MW are part of the zone's capacity and the
+    project's load part of what is taken, so a project that uses exactly its reservation makes the
+    rest of the zone look scarce (NTE 2027: 9.99 of 119 MW left is below 10%). 0 ("load", the
+    default, ``early_warning.reserved_steps_counted_share``): both are left out, so the warning
+    judges only the headroom open to incoming firms (NTE 2027: 9.99 of the 35 MW open, 29%).
+    Shares in between weigh the two. Rows other than the grid, and zones without a reservation,
+    are returned as they are; ``remaining_share`` is recomputed for the rows changed."""
+    if reserved is None or not len(reserved) or counted_share >= 1:
+        return balance
+    out = balance.copy()
+    keep = 1.0 - float(counted_share)
+    held = reserved.set_index(["year", "zone"])
+    grid = out["resource"] == "grid_power_mw"
+    keys = pd.MultiIndex.from_arrays([out["year"].astype(int), out["zone"].astype(str)])
+    mw = pd.Series(held["reserved_mw"].reindex(keys).fillna(0.0).to_numpy(), index=out.index).where(grid, 0.0)
+    load = pd.Series(held["reserved_load_mw"].reindex(keys).fillna(0.0).to_numpy(), index=out.index).where(grid, 0.0)
+    out["released"] = out["released"] - keep * mw
+    out["taken"] = out["taken"] - keep * load
+    out["remaining"] = out["released"] - out["taken"]
+    changed = mw > 0
+    share = np.divide(out["remaining"], out["released"], out=np.ones(len(out)), where=out["released"] > 0)
+    out["remaining_share"] = np.where(changed, share, out["remaining_share"])
+    return out
+
+
+def early_warnings(balance: pd.DataFrame, demand: pd.DataFrame, scenario: Scenario,
+                   reserved: pd.DataFrame | None = None) -> pd.DataFrame:
     """First shortfall year per zone and resource (less than the threshold share left) and per
-    sector (demand unmet), with the lead time left from the run's first year."""
+    sector (demand unmet), with the lead time left from the run's first year. ``reserved``
+    (:func:`reserved_grid_use`): the grid reserved for named projects, judged by
+    :func:`reserved_step_accounting` (without it, reserved steps count like open ones)."""
     first = scenario.year_range[0]
     threshold = scenario.early_warning.shortfall_remaining_share
+    balance = reserved_step_accounting(balance, reserved, scenario.early_warning.reserved_steps_counted_share)
     rows = []
     for (zone, resource), grp in balance.groupby(["zone", "resource"]):
         grp = grp.sort_values("year")

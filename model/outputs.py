@@ -470,13 +470,14 @@ def write_sweep_run(sweep: Sweep, out_root: str | Path, record: RunRecord | None
 
 def write_sensitivity_run(sens: Sensitivity, out_root: str | Path, record: RunRecord | None = None) -> RunFolder:
     """Write a sensitivity's run folder atomically: the long table (sensitivity.csv), one row per
-    group (sensitivity_groups.csv), the runs (cases.csv), the estimates used, the tornado chart,
+    group (sensitivity_groups.csv), the tipping points (tipping_points.csv: each headline's margin,
+    each group's flips and break-even), the runs (cases.csv), the estimates used, the tornado chart,
     report.html with the section "What this forecast depends on", dependence.json (the section as
     data, for ``siteplan forecast --sensitivity``) and the manifest."""
     import matplotlib.pyplot as plt
 
     from .report import render_sensitivity, tornado_figure
-    from .sensitivity import cases_table, dependence_section
+    from .sensitivity import cases_table, dependence_section, tipping_table
     from .view import sensitivity_view, tornado_view
 
     record = record or RunRecord()
@@ -484,6 +485,7 @@ def write_sensitivity_run(sens: Sensitivity, out_root: str | Path, record: RunRe
     with atomic_run_dir(out_root, run_name("sensitivity", sens.scenario.name, now)) as run:
         write_csv(sens.table, run.tmp / "sensitivity.csv")
         write_csv(sens.groups, run.tmp / "sensitivity_groups.csv")
+        write_csv(tipping_table(sens), run.tmp / "tipping_points.csv")
         write_csv(cases_table(sens), run.tmp / "cases.csv")
         write_csv(sens.estimates.drop(columns=["row"]), run.tmp / "estimates.csv")
         write_csv(sens.noise, run.tmp / "noise.csv")

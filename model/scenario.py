@@ -155,6 +155,10 @@ class PowerSettings(_Frozen):
 
 class EarlyWarningSettings(_Frozen):
     shortfall_remaining_share: float = Field(default=0.1, ge=0, le=1)
+    #: how far a grid step reserved for a named project, and that project's load, count in the
+    #: warning: 0 = left out (the open headroom is judged), 1 = counted (see
+    #: :func:`model.forecast.reserved_step_accounting`)
+    reserved_steps_counted_share: float = Field(default=0.0, ge=0, le=1)
 
 
 class PublicationSettings(_Frozen):

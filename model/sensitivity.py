@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, SupportsInt
+from typing import TYPE_CHECKING, Any, Literal, SupportsInt
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
@@ -38,6 +38,8 @@ from .forecast import (
     land_balance,
     load_inputs,
     plan_inputs,
+    reserved_grid_use,
+    reserved_step_accounting,
 )
 from .scenario import Scenario
 
@@ -70,6 +72,10 @@ class CaseResult:
     info: dict
     #: the enterprises left unmet in the last year (enterprise_id, sector): the contributors of ``unmet``
     unmet_firms: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["enterprise_id", "sector"]))
+    #: the balance as the early warning judges it (year, zone, resource, released, taken, remaining)
+    #: and the warning line (``line``: the threshold share of what is released), for the margins
+    balance: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["year", "zone", "resource", "released", "taken", "remaining", "line"]))
 
 
 @dataclass
@@ -89,6 +95,10 @@ class Sensitivity:
     #: the reference against the central run: how much anchoring and the solver's gap alone change
     noise: pd.DataFrame
     timings_s: dict = field(default_factory=dict)
+    #: per headline, the margin in its own unit (:func:`headline_margins`)
+    margins: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: per group, end and headline: whether it flips and where (:func:`find_tipping_points`)
+    tipping: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def case_settings(scenario: Scenario, threads: int | None = None) -> AllocationSettings:
@@ -122,7 +132,11 @@ def run_case(scenario: Scenario, loaded: LoadedInputs, variant: Variant | None,
                           pd.DataFrame(columns=["enterprise_id", "site_id", "start_year"]), info)
     balance = land_balance(alloc)
     demand = demand_by_sector(alloc, scenario)
-    ew = early_warnings(balance, demand, scenario)
+    reserved = reserved_grid_use(inputs.zone_power, alloc.site_use)
+    ew = early_warnings(balance, demand, scenario, reserved)
+    judged = reserved_step_accounting(balance, reserved, scenario.early_warning.reserved_steps_counted_share)
+    judged = judged[["year", "zone", "resource", "released", "taken", "remaining"]].assign(
+        line=judged["released"] * scenario.early_warning.shortfall_remaining_share).reset_index(drop=True)
     zone = ew[ew["scope"] == "zone"][["zone", "resource", "first_shortfall_year"]].reset_index(drop=True)
     last = demand[demand["year"] == demand["year"].max()]
     unmet = last.groupby("sector", as_index=False)["unmet_m2"].sum()
@@ -133,7 +147,7 @@ def run_case(scenario: Scenario, loaded: LoadedInputs, variant: Variant | None,
     info = dict(group=variant.group if variant else "central", side=variant.side if variant else "central",
                 status=alloc.status, gap=alloc.gap, enterprises=len(inputs.enterprises),
                 placed=len(alloc.assigned), solve_s=round(time.perf_counter() - started, 3), note="")
-    return CaseResult(info["group"], info["side"], zone, unmet, plan, info, unmet_firms)
+    return CaseResult(info["group"], info["side"], zone, unmet, plan, info, unmet_firms, judged)
 
 
 def _year_or_none(value: SupportsInt | NAType) -> int | None:
@@ -272,6 +286,205 @@ def headline_movers(sens: Sensitivity) -> pd.DataFrame:
     return out.sort_values("impact_years", ascending=False, kind="stable").reset_index(drop=True)
 
 
+# --------------------------------------------------------------------------------------------
+# tipping points
+
+#: bisection steps per flipping group end (each at most one solve): the break-even is found to
+#: 1/16 of the way between the central value and the end that flips the headline
+TIPPING_STEPS = 4
+#: the headlines a tipping point is searched for
+TIPPING_HEADLINES = ("first_shortfall", "unmet")
+
+
+def shortfall_state(case: CaseResult, head: tuple[str, str, int] | None, last_year: int) -> str:
+    """The first-shortfall headline of a run as text: the year of the reference headline's zone
+    and resource ("none by LAST" without one; without a reference headline, the earliest shortfall
+    anywhere), or "no plan" where the estimates contradict a committed project."""
+    if case.info.get("status") == "infeasible":
+        return "no plan"
+    s = case.shortfalls.dropna(subset=["first_shortfall_year"])
+    if head is not None:
+        s = s[(s["zone"] == head[0]) & (s["resource"] == head[1])]
+    years = pd.to_numeric(s["first_shortfall_year"], errors="coerce").dropna()
+    return str(int(years.min())) if len(years) else f"none by {last_year}"
+
+
+def unmet_state(case: CaseResult) -> str:
+    """The unmet-demand headline of a run as text: "unmet" (some demand unmet in the last year),
+    "all met", or "no plan"."""
+    if case.info.get("status") == "infeasible":
+        return "no plan"
+    return "unmet" if float(case.unmet["unmet_m2"].sum()) > 0 else "all met"
+
+
+def shortfall_where(case: CaseResult, head: tuple[str, str, int] | None) -> str:
+    """The zone and resource of a run's first-shortfall headline ("ZONE resource"): the reference
+    headline's, or without one the earliest shortfall's; "" where the run has none."""
+    if head is not None:
+        return f"{head[0]} {head[1]}"
+    s = case.shortfalls.dropna(subset=["first_shortfall_year"])
+    if not len(s):
+        return ""
+    r = s.sort_values(["first_shortfall_year", "zone", "resource"]).iloc[0]
+    return f"{r['zone']} {r['resource']}"
+
+
+def headline_states(case: CaseResult, head: tuple[str, str, int] | None, last_year: int) -> dict[str, str]:
+    """Both headlines of a run as text (:func:`shortfall_state`, :func:`unmet_state`), and where
+    the first shortfall is (:func:`shortfall_where`, key ``where``)."""
+    return {"first_shortfall": shortfall_state(case, head, last_year), "unmet": unmet_state(case),
+            "where": shortfall_where(case, head)}
+
+
+def find_tipping_points(estimates: pd.DataFrame, reference: CaseResult, cases: list[CaseResult], last_year: int,
+                        solve: Callable[[list[Variant]], list[CaseResult]],
+                        steps: int = TIPPING_STEPS) -> pd.DataFrame:
+    """Per group, end and headline: whether the group at that end flips the headline (its text
+    differs from the reference's), and where it comes between the central value and that end.
+
+    An end that flips is searched by bisection on the group's position (0 = central, 1 = the end;
+    :func:`model.estimates.variant_at`), ``steps`` times, each step one solve for all the searches
+    of a round together (``solve`` takes a list of variants and returns their runs in order). A
+    position whose (rounded) values equal those of a position already known needs no solve. The
+    search assumes one crossing: it finds a position that flips next to one that does not.
+
+    Columns: group, side, headline, central (the reference's headline), at_end, flips, holds_to and
+    flips_at (positions), holds_to_value and flips_at_value (in ``unit`` where the group holds one
+    estimate, else empty), unit, flips_to (the headline at ``flips_at``), flips_to_where (the zone and
+    resource of that first shortfall), solves."""
+    from .estimates import variant_at
+
+    head = headline_shortfall(reference)
+    ref = headline_states(reference, head, last_year)
+    by_end = {(c.group, c.side): headline_states(c, head, last_year) for c in cases}
+    searches = []
+    for group in dict.fromkeys(estimates["group"]):
+        for side in ("low", "high"):
+            end = by_end.get((group, side))
+            if end is None:
+                continue
+            for name in TIPPING_HEADLINES:
+                searches.append(dict(group=group, side=side, headline=name, central=ref[name], at_end=end[name],
+                                     flips=end[name] != ref[name], lo=0.0, hi=1.0, flips_to=end[name],
+                                     where=end["where"] if name == "first_shortfall" else "", solves=0))
+    known: dict[tuple, dict[str, str]] = {}
+    for s in searches:  # the ends and the centre are known
+        known[variant_at(estimates, s["group"], s["side"], 1.0).changes] = by_end[(s["group"], s["side"])]
+        known[variant_at(estimates, s["group"], s["side"], 0.0).changes] = ref
+    active = [s for s in searches if s["flips"]]
+    for _ in range(steps):
+        wanted: dict[tuple, Variant] = {}
+        for s in active:
+            v = variant_at(estimates, s["group"], s["side"], (s["lo"] + s["hi"]) / 2)
+            if v.changes not in known:
+                wanted.setdefault(v.changes, v)
+                s["solves"] += 1
+        if wanted:
+            for v, result in zip(wanted.values(), solve(list(wanted.values())), strict=True):
+                known[v.changes] = headline_states(result, head, last_year)
+        for s in active:
+            mid = (s["lo"] + s["hi"]) / 2
+            states = known[variant_at(estimates, s["group"], s["side"], mid).changes]
+            if states[s["headline"]] != s["central"]:
+                s["hi"], s["flips_to"] = mid, states[s["headline"]]
+                s["where"] = states["where"] if s["headline"] == "first_shortfall" else ""
+            else:
+                s["lo"] = mid
+    rows = [_tipping_row(s, estimates[estimates["group"] == s["group"]]) for s in searches]
+    return pd.DataFrame(rows, columns=["group", "side", "headline", "central", "at_end", "flips", "holds_to",
+                                       "flips_at", "holds_to_value", "flips_at_value", "unit", "flips_to",
+                                       "flips_to_where", "solves"])
+
+
+def _tipping_row(s: dict, est: pd.DataFrame) -> dict:
+    """A search of :func:`find_tipping_points` as a row of its table (``est``: the group's estimates)."""
+    from .estimates import value_at
+
+    one = len(est) == 1
+    row = dict(group=s["group"], side=s["side"], headline=s["headline"], central=s["central"],
+               at_end=s["at_end"], flips=s["flips"], holds_to=None, flips_at=None, holds_to_value=None,
+               flips_at_value=None, unit=None, flips_to=None, flips_to_where=None, solves=s["solves"])
+    if s["flips"]:
+        r = est.iloc[0]
+        row.update(holds_to=s["lo"], flips_at=s["hi"], flips_to=s["flips_to"], flips_to_where=s["where"] or None,
+                   unit=str(r["attribute"]) if one else "share of the way from central to the end")
+        if one:
+            integer = bool(r.get("integer", False))
+            row["holds_to_value"] = value_at(float(r["central"]), float(r[s["side"]]), s["lo"], integer)
+            row["flips_at_value"] = value_at(float(r["central"]), float(r[s["side"]]), s["hi"], integer)
+    return row
+
+
+def headline_margins(reference: CaseResult, last_year: int, min_count: int = 3) -> pd.DataFrame:
+    """How far each headline of the reference is from flipping, in its own unit.
+
+    Per zone and resource with a first shortfall in year Y: in Y and in Y-1 (where in the years),
+    what remains, the warning line (the threshold share of what is released) and ``margin`` =
+    remaining - line (below 0 in Y: short by that much; above 0 in Y-1: that much more taken would
+    have brought it a year earlier). Per zone and resource without one: the year closest to the
+    line and its margin (that much more taken, or that much less released, would make it short).
+    Grid MW are counted as the warning judges them (reserved steps,
+    :func:`model.forecast.reserved_step_accounting`). Unmet demand: the m2 unmet in the last year
+    (the floor that would have to be found for all demand to be met), the number of enterprises,
+    and the mean m2 per unmet enterprise where at least ``min_count`` are unmet (else withheld)."""
+    rows = []
+    bal = reference.balance
+    short = reference.shortfalls.dropna(subset=["first_shortfall_year"]).sort_values(
+        ["first_shortfall_year", "zone", "resource"])
+    for r in short.itertuples(index=False):
+        year = int(r.first_shortfall_year)
+        unit = "MW" if r.resource == "grid_power_mw" else "m2"
+        for y in (year - 1, year):
+            b = bal[(bal["zone"] == r.zone) & (bal["resource"] == r.resource) & (bal["year"] == y)]
+            if not len(b):
+                continue
+            b = b.iloc[0]
+            rows.append(dict(headline="first_shortfall", zone=r.zone, resource=r.resource, year=y,
+                             shortfall_year=year, unit=unit, remaining=float(b["remaining"]),
+                             warning_line=float(b["line"]), margin=float(b["remaining"] - b["line"]),
+                             firms=None, note="year before the shortfall" if y < year else "shortfall year"))
+    short_keys = set(zip(short["zone"], short["resource"], strict=True))
+    unjudged = pd.Series([(z, r) not in short_keys for z, r in zip(bal["zone"], bal["resource"], strict=True)],
+                         index=bal.index, dtype=bool)
+    open_rows = bal[unjudged & (bal["released"] > 0)]
+    for (zone, resource), b in open_rows.assign(margin=open_rows["remaining"] - open_rows["line"]).groupby(
+            ["zone", "resource"], sort=True):
+        b = b.sort_values(["margin", "year"]).iloc[0]  # the year closest to the line
+        rows.append(dict(headline="first_shortfall", zone=zone, resource=resource, year=int(b["year"]),
+                         shortfall_year=None, unit="MW" if resource == "grid_power_mw" else "m2",
+                         remaining=float(b["remaining"]), warning_line=float(b["line"]), margin=float(b["margin"]),
+                         firms=None, note="no shortfall: the year closest to the warning line"))
+    unmet_m2 = float(reference.unmet["unmet_m2"].sum())
+    firms = len(reference.unmet_firms)
+    per_firm = unmet_m2 / firms if firms >= min_count else None
+    rows.append(dict(headline="unmet", zone=None, resource="floor_area_m2", year=last_year, shortfall_year=None,
+                     unit="m2", remaining=None, warning_line=None, margin=unmet_m2, firms=firms,
+                     note=("all demand met" if firms == 0 else
+                           f"mean m2 per unmet enterprise: {per_firm!r}" if per_firm is not None else
+                           f"mean m2 per unmet enterprise withheld (fewer than {min_count} enterprises)")))
+    return pd.DataFrame(rows, columns=["headline", "zone", "resource", "year", "shortfall_year", "unit",
+                                       "remaining", "warning_line", "margin", "firms", "note"])
+
+
+def tipping_table(sens: Sensitivity) -> pd.DataFrame:
+    """``tipping_points.csv``: the margins (``part`` = margin) and each group's flips (``part`` = group)."""
+    parts = [sens.margins.assign(part="margin"), sens.tipping.assign(part="group")]
+    frame = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else \
+        pd.DataFrame(columns=["part"])
+    return frame[["part", *[c for c in frame.columns if c != "part"]]]
+
+
+def verdict(tipping: pd.DataFrame) -> tuple[str, dict | None]:
+    """Whether the first-shortfall headline is ``robust`` (no group flips it within its range) or
+    ``fragile``, and the flip nearest to the central estimates (a row of the tipping table)."""
+    flips = tipping[(tipping["headline"] == "first_shortfall") & tipping["flips"].astype(bool)] if len(tipping) \
+        else tipping
+    if not len(flips):
+        return "robust", None
+    nearest = flips.sort_values(["flips_at", "group", "side"], kind="stable").iloc[0]
+    return "fragile", nearest.to_dict()
+
+
 def run_sensitivity(scenario: Scenario, *, workers: int = 2, groups: list[str] | None = None,
                     scheduler: SchedulerConnection | None = None,
                     progress: Callable[[int, int], None] | None = None) -> Sensitivity:
@@ -310,13 +523,24 @@ def run_sensitivity(scenario: Scenario, *, workers: int = 2, groups: list[str] |
         for done, future in enumerate(as_completed(futures), start=2):
             results.append(future.result())
             tick(done, total)
-    reference = next(r for r in results if r.group == "central")
-    results = [r for r in results if r.group != "central"]
-    order = {(v.group, v.side): k for k, v in enumerate(cases)}
-    results.sort(key=lambda r: order[(r.group, r.side)])
-    last = scenario.year_range[-1]
-    reference = CaseResult("central", "anchored", reference.shortfalls, reference.unmet, reference.plan,
-                           {**reference.info, "side": "anchored"}, reference.unmet_firms)
+        reference = next(r for r in results if r.group == "central")
+        results = [r for r in results if r.group != "central"]
+        order = {(v.group, v.side): k for k, v in enumerate(cases)}
+        results.sort(key=lambda r: order[(r.group, r.side)])
+        last = scenario.year_range[-1]
+        reference = CaseResult("central", "anchored", reference.shortfalls, reference.unmet, reference.plan,
+                               {**reference.info, "side": "anchored"}, reference.unmet_firms, reference.balance)
+        searched: list[CaseResult] = []
+
+        def solve(batch: list[Variant]) -> list[CaseResult]:  # one round of the searches, on the workers
+            futures = [client.submit(run_case, sc_f, loaded_f, v, anchor_f, 1, pure=False) for v in batch]
+            out = [f.result() for f in futures]
+            searched.extend(out)
+            return out
+
+        search_started = time.perf_counter()
+        tipping = find_tipping_points(estimates, reference, results, last, solve)
+        search_s = time.perf_counter() - search_started
     k = scenario.publication.public_min_count
     noise = compare_case(central, reference, last, k)
     table = pd.DataFrame([row for r in results for row in compare_case(reference, r, last, k)])
@@ -330,12 +554,14 @@ def run_sensitivity(scenario: Scenario, *, workers: int = 2, groups: list[str] |
             table[col] = table[col].astype(object).where(table[col].notna(), None)
     used = [*loaded.files, files["estimates"]]
     timings = {"wall_s": round(time.perf_counter() - started, 3),
-               "solve_s_sum": round(float(sum(r.info["solve_s"] for r in [central, *results])), 3)}
+               "solve_s_sum": round(float(sum(r.info["solve_s"] for r in [central, *results, *searched])), 3),
+               "tipping_search_s": round(search_s, 3), "tipping_solves": len(searched)}
     from .disclosure import firm_names
 
     groups_table = group_table(estimates, table, firm_names(loaded.pipeline))
     return Sensitivity(scenario, estimates, central, reference, results, table, groups_table,
-                       uncovered(estimates, loaded), used, n_workers, pd.DataFrame(noise), timings)
+                       uncovered(estimates, loaded), used, n_workers, pd.DataFrame(noise), timings,
+                       headline_margins(reference, last, k), tipping)
 
 
 def cases_table(sens: Sensitivity) -> pd.DataFrame:
@@ -394,6 +620,22 @@ class GroupEffect(_Strict):
     infeasible_high: str = Field(default="", max_length=500)
 
 
+class TippingPoint(_Strict):
+    """A group that flips the first-shortfall headline within its range: at ``position`` of the way
+    from its central value to its ``side`` end (``value`` in ``unit`` where the group holds one
+    estimate) the headline becomes ``to`` (a year, "none by YEAR" or "no plan")."""
+
+    group: str = Field(max_length=80)
+    side: Literal["low", "high"]
+    to: str = Field(max_length=40)
+    #: the zone and resource of that first shortfall, where it has one
+    zone: str | None = Field(default=None, max_length=80)
+    resource: str | None = Field(default=None, max_length=80)
+    position: float = Field(ge=0, le=1)
+    value: float | None = None
+    unit: str | None = Field(default=None, max_length=80)
+
+
 class DependenceSection(_Strict):
     """The report section "What this forecast depends on" (also ``dependence.json`` in a
     sensitivity run folder, read back by ``siteplan forecast --sensitivity``)."""
@@ -414,6 +656,10 @@ class DependenceSection(_Strict):
     headline_zone: str | None = Field(default=None, max_length=80)
     headline_resource: str | None = Field(default=None, max_length=80)
     headline_year: int | None = Field(default=None, ge=1900, le=2200)
+    #: whether a group flips the first-shortfall headline within its range (absent in older folders)
+    verdict: Literal["robust", "fragile"] | None = None
+    #: the groups that flip it, nearest to the central estimates first
+    tipping: list[TippingPoint] = Field(default_factory=list)
 
 
 def _public_uncovered(items: list[str]) -> list[str]:
@@ -449,6 +695,18 @@ def dependence_section(sens: Sensitivity) -> DependenceSection:
             infeasible_low=r.low_infeasible, infeasible_high=r.high_infeasible))
     quiet = [g.group for g in groups if not any(g.low) and not any(g.high)
              and not g.infeasible_low and not g.infeasible_high]
+    state, _nearest = verdict(sens.tipping) if len(sens.tipping) else (None, None)
+    flips = sens.tipping[(sens.tipping["headline"] == "first_shortfall") & sens.tipping["flips"].astype(bool)] \
+        if len(sens.tipping) else sens.tipping
+    def where(r: Any) -> tuple[str | None, str | None]:  # r: a row of itertuples
+        parts = r.flips_to_where.split(" ") if isinstance(r.flips_to_where, str) else []
+        return (parts[0], parts[-1]) if len(parts) == 2 else (None, None)
+
+    tipping = [TippingPoint(group=r.group, side=r.side, to=str(r.flips_to), position=float(r.flips_at),
+                            zone=where(r)[0], resource=where(r)[1],
+                            value=None if pd.isna(r.flips_at_value) else float(r.flips_at_value),
+                            unit=None if pd.isna(r.flips_at_value) else str(r.unit))
+               for r in flips.sort_values(["flips_at", "group", "side"], kind="stable").itertuples(index=False)]
     return DependenceSection(
         scenario=sens.scenario.name,
         headline=(f"first shortfall: {head[0]} {head[1]} in {head[2]}" if head else
@@ -459,7 +717,7 @@ def dependence_section(sens: Sensitivity) -> DependenceSection:
         uncovered=_public_uncovered(sens.uncovered), central_status=sens.reference.info["status"],
         central_gap=sens.reference.info["gap"],
         headline_zone=head[0] if head else None, headline_resource=head[1] if head else None,
-        headline_year=int(head[2]) if head else None,
+        headline_year=int(head[2]) if head else None, verdict=state, tipping=tipping,
     )
 
 

@@ -27,7 +27,14 @@ import pandas as pd
 
 from .allocation import PlanningInputs, allocate
 from .errors import InputError
-from .forecast import build_demand, demand_by_sector, land_balance, prepare_inputs
+from .forecast import (
+    build_demand,
+    demand_by_sector,
+    land_balance,
+    prepare_inputs,
+    reserved_grid_use,
+    reserved_step_accounting,
+)
 from .scenario import Scenario
 
 if TYPE_CHECKING:
@@ -80,6 +87,10 @@ def run_draw(base: PlanningInputs, pipeline: pd.DataFrame, profiles: pd.DataFram
     started = time.perf_counter()
     alloc = allocate(inputs, settings, explain=False)
     balance = land_balance(alloc).assign(draw=draw)
+    # the shortfall probability judges reserved grid steps as the early warning does
+    judged = reserved_step_accounting(balance, reserved_grid_use(base.zone_power, alloc.site_use),
+                                      scenario.early_warning.reserved_steps_counted_share)
+    balance["remaining_share"] = judged["remaining_share"].to_numpy()
     dem = demand_by_sector(alloc, scenario).assign(draw=draw)
     info = dict(draw=draw, enterprises=len(demand), placed=len(alloc.assigned), status=alloc.status,
                 gap=alloc.gap, solve_s=round(time.perf_counter() - started, 3))

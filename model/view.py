@@ -609,6 +609,8 @@ class DependenceView:
     page_title: Label
     #: the sensitivity page's line on its runs (with the sensitivity run's manifest)
     runs_line: Label | None = None
+    #: robust or fragile: whether a group flips the headline within its range, and the nearest flip
+    verdict: Label | None = None
 
 
 def dependence_headline(dependence: DependenceSection) -> Any:
@@ -620,6 +622,33 @@ def dependence_headline(dependence: DependenceSection) -> Any:
     if dependence.headline == "no shortfall in the forecast years":
         return i18n.Msg("headline.first.none")
     return dependence.headline
+
+
+def dependence_verdict(dependence: DependenceSection) -> Any:
+    """Robust (no estimate group flips the first-shortfall headline within its range) or fragile,
+    with the flip nearest to the central estimates; None for a folder without the search."""
+    if dependence.verdict is None:
+        return None
+    if dependence.verdict == "robust" or not dependence.tipping:
+        return i18n.Msg("dep.verdict.robust")
+    t = dependence.tipping[0]
+    side = i18n.Msg("dep.side.low" if t.side == "low" else "dep.side.high")
+    to = (i18n.Msg("headline.first.value", {"zone": i18n.Named("zone", t.zone),
+                                            "resource": i18n.Named("resource", t.resource), "year": int(t.to)})
+          if t.zone and t.resource and t.to.isdigit() else dependence_value(t.to))
+    fields = {"group": t.group, "side": side, "to": to,
+              "others": len(dependence.tipping) - 1}
+    if t.value is not None:
+        return i18n.Msg("dep.verdict.fragile.value", {**fields, "value": i18n.Num(t.value, decimals=_decimals(t.value)),
+                                                      "unit": t.unit or ""})
+    return i18n.Msg("dep.verdict.fragile.share", {**fields, "share": i18n.Pct(t.position)})
+
+
+def _decimals(value: float) -> int:
+    """Decimals to show a break-even value with (none for whole numbers, up to three for shares)."""
+    if float(value).is_integer():
+        return 0
+    return 3 if abs(value) < 1 else 1
 
 
 def dependence_value(value: str) -> Any:
@@ -665,6 +694,7 @@ def _dependence_decided(dependence: DependenceSection,
         "runs_line": i18n.Msg("manifest.runs.value", {"runs": dependence.runs, "workers": manifest["workers"],
                                                       "wall": manifest["timings_s"]["wall_s"]})
         if manifest is not None else None,
+        "verdict": dependence_verdict(dependence),
     }
     return plain, words
 
@@ -1008,7 +1038,9 @@ def _report_decided(forecast: Forecast, manifest: Mapping[str, Any] | None, down
         "h1": i18n.Msg("page.h1", {"scenario": name}),
         "made": i18n.Msg("page.made", {"date": i18n.Date(started)}) if started else None,
         "confidential": i18n.Msg("public.confidential", {"k": release.min_count}) if release.confidential else None,
-        "headline": headline(forecast), "warnings": _warning_specs(forecast), "charts": chart_words,
+        "headline": headline(forecast) + ([(i18n.Msg("headline.robustness"), dependence_verdict(dependence))]
+                                          if dependence is not None and dependence.verdict is not None else []),
+        "warnings": _warning_specs(forecast), "charts": chart_words,
         "present": _present_specs(forecast),
         "bracket_intro": _bracket_specs(forecast)[0], "bracket": _bracket_specs(forecast)[1],
         "warning_definition": i18n.Msg("ew.definition", {

@@ -259,7 +259,12 @@ def test_cli_writes_the_table_chart_and_report_and_the_forecast_report_takes_the
     assert proc.returncode == 0, proc.stderr
     (run,) = out.glob("sensitivity-*")
     assert {"sensitivity.csv", "sensitivity_groups.csv", "cases.csv", "estimates.csv", "dependence.json",
-            "report.html", "manifest.json", "charts"} <= {p.name for p in run.iterdir()}
+            "report.html", "manifest.json", "charts", "tipping_points.csv"} <= {p.name for p in run.iterdir()}
+    tipping = pd.read_csv(run / "tipping_points.csv")
+    assert set(tipping["part"]) == {"margin", "group"} and set(tipping.loc[tipping["part"] == "group", "group"]) == {
+        "grid-kle"}
+    verdict = json.loads((run / "dependence.json").read_text(encoding="utf-8"))["verdict"]
+    assert f"headline {verdict}" in proc.stdout and 'id="verdict"' in (run / "report.html").read_text(encoding="utf-8")
     assert (run / "charts" / "tornado.png").read_bytes().startswith(b"\x89PNG")
     page = (run / "report.html").read_text(encoding="utf-8")
     assert "What this forecast depends on" in page and "grid-kle" in page
@@ -359,3 +364,248 @@ def test_the_tornado_chart_is_drawn_in_each_language(solved):
             assert len(fig.axes) == len(keys)
         finally:
             plt.close(fig)
+
+
+# ---------------------------------------------------------------- the model's rules as estimates
+
+
+def _rule_world(tmp_path, rows):
+    """The tiny world with the cluster caps set in its own scenario file, so rows can name them."""
+    world = _world(tmp_path, rows=rows)
+    data = yaml.safe_load(world.scenario.read_text(encoding="utf-8"))
+    data["allocation"].update({"max_clusters_per_sector": 3, "max_clusters_by_sector": {"ai_data": 2}})
+    data["early_warning"] = {"shortfall_remaining_share": 0.1}
+    world.scenario.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return world
+
+
+RULE_ROWS = [
+    "tiny.yaml,allocation,max_clusters_per_sector,2,3,6,rule-caps,caps,test",
+    "tiny.yaml,allocation,max_clusters_by_sector.ai_data,1,2,4,rule-caps,ai caps,test",
+    "tiny.yaml,early_warning,shortfall_remaining_share,0.05,0.1,0.2,rule-ew,share,test",
+]
+
+
+def test_whole_number_and_per_sector_settings_move_as_the_rule_says(tmp_path):
+    from model.estimates import variant_at
+
+    world = _rule_world(tmp_path, RULE_ROWS)
+    sc, loaded = _loaded(world)
+    table = load_estimates(world.folder / "estimates.csv", sc, loaded)
+    assert list(table["integer"]) == [True, True, False]
+    high = next(v for v in variants(table) if (v.group, v.side) == ("rule-caps", "high"))
+    moved_sc, _ = apply_variant(high, sc, loaded)
+    assert moved_sc.allocation.max_clusters_per_sector == 6 and type(moved_sc.allocation.max_clusters_per_sector) is int
+    assert moved_sc.allocation.max_clusters_by_sector == {"ai_data": 4}  # one sector moved, as a whole number
+    assert sc.allocation.max_clusters_by_sector == {"ai_data": 2}  # the scenario itself is untouched
+    # half way to the high end: 4.5 and 3 are rounded half up to whole caps
+    half = variant_at(table, "rule-caps", "high", 0.5)
+    assert [c[4] for c in half.changes] == [5.0, 3.0]
+    half_sc, _ = apply_variant(half, sc, loaded)
+    assert (half_sc.allocation.max_clusters_per_sector, half_sc.allocation.max_clusters_by_sector) == (5, {"ai_data": 3})
+    low_ew = next(v for v in variants(table) if (v.group, v.side) == ("rule-ew", "low"))
+    assert apply_variant(low_ew, sc, loaded)[0].early_warning.shortfall_remaining_share == pytest.approx(0.05)
+
+
+@pytest.mark.parametrize(("row", "message"), [
+    ("tiny.yaml,allocation,max_clusters_per_sector,2.5,3,6,g,b,s", r"max_clusters_per_sector is a whole number"),
+    ("tiny.yaml,allocation,max_clusters_by_sector.fintech,1,2,4,g,b,s",
+     r"no numeric max_clusters_by_sector.fintech for allocation.*fix: set the sector in max_clusters_by_sector"),
+])
+def test_a_bad_rule_row_is_one_line_naming_the_row_and_the_fix(tmp_path, row, message):
+    world = _rule_world(tmp_path, [row])
+    sc, loaded = _loaded(world)
+    with pytest.raises(InputError, match=message):
+        load_estimates(world.folder / "estimates.csv", sc, loaded)
+
+
+# ---------------------------------------------------------------- reserved grid steps in the warning
+
+
+def _reserved_case(counted_share: float, dc_load_mw: float):
+    """Zone Z: 35 MW open from 2026, 84 MW more from 2027 reserved for the site DC; the data centre
+    takes ``dc_load_mw`` from 2027 and the open sites 25.01 MW in both years."""
+    from model.forecast import early_warnings, grid_steps, reserved_grid_use, reserved_step_accounting
+
+    sc = load_scenario(ROOT / "scenarios" / "base.yaml")
+    sc = sc.model_copy(update={"years": "2026-2027", "early_warning": sc.early_warning.model_copy(
+        update={"shortfall_remaining_share": 0.1, "reserved_steps_counted_share": counted_share})})
+    table = pd.DataFrame({"zone": ["NTE", "NTE"], "from_year": [2026, 2027], "capacity_mw": [35.0, 119.0],
+                          "reserved_for": [None, "DC"]})
+    steps = grid_steps(sc, table)
+    site_use = pd.DataFrame({"site_id": ["DC", "DC", "OPEN", "OPEN"], "year": [2026, 2027, 2026, 2027],
+                             "power_taken_mw": [0.0, dc_load_mw, 25.01, 25.01]})
+    reserved = reserved_grid_use(steps, site_use)
+    taken = [25.01, 25.01 + dc_load_mw]
+    balance = pd.DataFrame({"year": [2026, 2027], "zone": "NTE", "resource": "grid_power_mw",
+                            "released": [35.0, 119.0], "taken": taken, "remaining": [35.0 - taken[0], 119.0 - taken[1]]})
+    balance["remaining_share"] = balance["remaining"] / balance["released"]
+    demand = pd.DataFrame(columns=["year", "sector", "unmet_m2"])
+    judged = reserved_step_accounting(balance, reserved, counted_share)
+    return steps, reserved, judged, early_warnings(balance, demand, sc, reserved)
+
+
+def test_reserved_steps_are_counted_as_headroom_or_left_out_as_the_setting_says():
+    steps, reserved, judged, ew = _reserved_case(1.0, 84.0)
+    assert steps["reserved_mw"].tolist() == [0.0, 84.0]
+    assert reserved.to_dict("records") == [dict(year=2027, zone="NTE", reserved_mw=84.0, reserved_load_mw=84.0)]
+    # counted (headroom): 119 - 109.01 = 9.99 MW left of 119 is 8.4%, below the 10% line
+    assert judged.loc[1, "remaining_share"] == pytest.approx(9.99 / 119)
+    assert ew.loc[0, "first_shortfall_year"] == 2027
+    # left out (load): 9.99 MW of the 35 MW open is 28.5%: no shortfall
+    _, _, judged, ew = _reserved_case(0.0, 84.0)
+    assert (judged.loc[1, "released"], judged.loc[1, "taken"]) == (pytest.approx(35.0), pytest.approx(25.01))
+    assert judged.loc[1, "remaining_share"] == pytest.approx(9.99 / 35)
+    assert pd.isna(ew.loc[0, "first_shortfall_year"])
+    # half counted: 119 - 42 = 77 MW, 109.01 - 42 = 67.01 taken: 9.99 / 77 = 13%
+    _, _, judged, ew = _reserved_case(0.5, 84.0)
+    assert judged.loc[1, "remaining_share"] == pytest.approx(9.99 / 77) and pd.isna(ew.loc[0, "first_shortfall_year"])
+    # a project beyond its reservation: the 16 MW over it stay in the open load (35 - 41.01 < 0: short)
+    _, reserved, judged, ew = _reserved_case(0.0, 100.0)
+    assert reserved.loc[0, "reserved_load_mw"] == pytest.approx(84.0)
+    assert judged.loc[1, "taken"] == pytest.approx(41.01) and ew.loc[0, "first_shortfall_year"] == 2027
+
+
+# ---------------------------------------------------------------- every grid step is varied
+
+
+def test_every_zone_grid_step_is_in_an_estimate_group_and_every_future_open_step_has_its_year_varied():
+    sc = load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    loaded = load_inputs(sc)
+    table = load_estimates(sc.input_files()["estimates"], sc, loaded)
+    grid = table[table["kind"] == "zone_power"]
+    have = set(zip(grid["feature"], grid["attribute"], strict=True))
+    zp = loaded.zone_power
+    keys = zp["zone"].astype(str) + "@" + zp["from_year"].astype(int).astype(str)
+    assert sorted(k for k in keys if (k, "capacity_mw") not in have) == []
+    reserved = zp.get("reserved_for", pd.Series(None, index=zp.index)).fillna("").astype(str).str.strip() != ""
+    future = keys[(zp["from_year"] > sc.year_range[0]) & ~reserved]
+    assert sorted(k for k in future if (k, "from_year") not in have) == []
+    # the rules are groups of their own
+    assert {"rule-early-warning", "rule-cluster-caps", "rule-critical-mass", "rule-reserved-accounting"} <= set(
+        table["group"])
+
+
+# ---------------------------------------------------------------- tipping points
+
+
+def _fake_case(group: str, side: str, year: int | None, unmet_m2: float = 0.0):
+    from model.sensitivity import CaseResult
+
+    short = pd.DataFrame({"zone": ["KLE"], "resource": ["grid_power_mw"],
+                          "first_shortfall_year": pd.array([year], dtype="Int64")})
+    return CaseResult(group, side, short, pd.DataFrame({"sector": ["ai_data"], "unmet_m2": [unmet_m2]}),
+                      pd.DataFrame(columns=["enterprise_id", "site_id", "start_year"]), {"status": "optimal"})
+
+
+def test_the_bisection_finds_the_break_even_of_a_known_rule_with_few_solves():
+    """A stand-in model with a known answer: the KLE grid is short in 2027 below 17.5 MW and never
+    above; the cap group never changes anything; whole-number caps need no solve between equal values."""
+    from model.sensitivity import find_tipping_points
+
+    table = pd.DataFrame([
+        dict(kind="zone_power", feature="KLE@2026", attribute="capacity_mw", low=3.0, central=30.0, high=60.0,
+             group="grid-kle", integer=False),
+        dict(kind="scenario", feature="allocation", attribute="max_clusters_per_sector", low=2.0, central=3.0,
+             high=4.0, group="caps", integer=True),
+    ])
+    calls = []
+
+    def model(v):
+        mw = {c[2]: c[4] for c in v.changes}.get("capacity_mw", 30.0)
+        return _fake_case(v.group, v.side, 2027 if mw < 17.5 else None)
+
+    def solve(batch):
+        calls.append(len(batch))
+        return [model(v) for v in batch]
+
+    ref = _fake_case("central", "anchored", None)
+    ends = [_fake_case(g, s, 2027 if (g, s) == ("grid-kle", "low") else None) for g in ("grid-kle", "caps")
+            for s in ("low", "high")]
+    out = find_tipping_points(table, ref, ends, 2028, solve, steps=4)
+    row = out[(out["group"] == "grid-kle") & (out["side"] == "low") & (out["headline"] == "first_shortfall")].iloc[0]
+    assert bool(row["flips"]) and row["central"] == "none by 2028" and row["flips_to"] == "2027"
+    # brute force on the same grid of positions: the first that flips, and the one before it holds
+    grid = [k / 16 for k in range(17)]
+    first = next(p for p in grid if 30.0 + p * (3.0 - 30.0) < 17.5)
+    assert row["flips_at"] == pytest.approx(first) and row["holds_to"] == pytest.approx(first - 1 / 16)
+    assert row["flips_at_value"] == pytest.approx(30.0 - 27.0 * first) and row["unit"] == "capacity_mw"
+    assert row["solves"] == 4 and calls == [1, 1, 1, 1]  # one solve a step, only for the group that flips
+    assert not out[out["group"] == "caps"]["flips"].any()
+
+
+def test_a_whole_number_rule_is_searched_only_at_values_it_can_take():
+    from model.sensitivity import find_tipping_points
+
+    table = pd.DataFrame([dict(kind="scenario", feature="allocation", attribute="max_clusters_per_sector", low=2.0,
+                               central=3.0, high=6.0, group="caps", integer=True)])
+    seen = []
+
+    def solve(batch):
+        seen.extend(c[4] for v in batch for c in v.changes)
+        return [_fake_case(v.group, v.side, 2027 if v.changes[0][4] >= 5 else None) for v in batch]
+
+    ref = _fake_case("central", "anchored", None)
+    ends = [_fake_case("caps", "low", None), _fake_case("caps", "high", 2027)]
+    out = find_tipping_points(table, ref, ends, 2028, solve)
+    assert out["flips"].tolist() == [False, False, True, False]  # (low, high) x (first shortfall, unmet)
+    row = out.iloc[2]
+    assert (row["side"], row["headline"]) == ("high", "first_shortfall")
+    assert all(float(x).is_integer() for x in seen) and len(seen) == len(set(seen))
+    assert (row["holds_to_value"], row["flips_at_value"]) == (4.0, 5.0)
+
+
+def test_the_tipping_search_on_a_tiny_world_matches_a_brute_force_oracle(solved):
+    """The search of the sensitivity run against every position on its grid, solved one by one."""
+    from model.estimates import variant_at
+    from model.sensitivity import run_case, shortfall_state
+
+    _world, sc, sens = solved
+    loaded = load_inputs(sc)
+    anchor = anchor_table(sens.central.plan)
+    head = headline_shortfall(sens.reference)
+    t = sens.tipping
+    row = t[(t["group"] == "grid-kle") & (t["side"] == "low") & (t["headline"] == "first_shortfall")].iloc[0]
+    assert bool(row["flips"])  # 3 MW for ten enterprises of 0.4-1.3 MW each: the headline moves
+    oracle = {}
+    for p in (float(row["holds_to"]), float(row["flips_at"])):
+        case = run_case(sc, loaded, variant_at(sens.estimates, "grid-kle", "low", p), anchor)
+        oracle[p] = shortfall_state(case, head, sc.year_range[-1])
+    central = shortfall_state(sens.reference, head, sc.year_range[-1])
+    assert oracle[float(row["holds_to"])] == central and oracle[float(row["flips_at"])] == row["flips_to"] != central
+    assert float(row["flips_at"]) - float(row["holds_to"]) == pytest.approx(1 / 16)
+    margins = sens.margins
+    assert (margins["headline"] == "unmet").sum() == 1
+    section = dependence_section(sens)
+    assert section.verdict == "fragile" and section.tipping[0].position <= float(row["flips_at"])
+
+
+def test_the_report_says_whether_the_headline_is_robust_or_fragile(solved_run, tmp_path):
+    from model.i18n import word
+    from model.sensitivity import DependenceSection, TippingPoint
+    from model.view import dependence_verdict, report_view
+
+    world = write_tiny_world(tmp_path / "w")
+    forecast = solved_run(world.scenario, explain=False)
+    base = dict(scenario="tiny", headline="first shortfall: KLE grid_power_mw in 2027", decisive=[], groups=[],
+                quiet=[], runs=4, noise_placements=0, noise_shortfall_moves=0, settings="", uncovered=[],
+                central_status="optimal", headline_zone="KLE", headline_resource="grid_power_mw",
+                headline_year=2027)
+    fragile = DependenceSection(**base, verdict="fragile", tipping=[
+        TippingPoint(group="grid-kle", side="low", to="2026", zone="KLE", resource="grid_power_mw", position=0.25,
+                     value=23.25, unit="capacity_mw"),
+        TippingPoint(group="floor-tko", side="high", to="none by 2028", position=0.5)])
+    text = word(dependence_verdict(fragile))
+    assert text.en.startswith("Fragile: grid-kle at 23.2") and "capacity_mw" in text.en and "2026" in text.en
+    assert text.zh.startswith("脆弱：grid-kle") and "低值" in text.zh and "1個" in text.zh
+    assert "Kowloon East" in text.en and "九龍東" in text.zh and "2026年" in text.zh  # where it would flip to
+    share = word(dependence_verdict(fragile.model_copy(update={"tipping": fragile.tipping[1:]})))
+    assert "50%" in share.en and "至2028年仍未短缺" in share.zh
+    robust = DependenceSection(**base, verdict="robust")
+    for lang, expect in (("en", "Robust: no estimate group"), ("zh-hk", "穩健：沒有估算組別")):
+        view = report_view(forecast, lang=lang, dependence=robust)
+        rows = [(str(k), str(v)) for k, v in view.headline]
+        assert any(expect in v for _, v in rows), rows
+    older = DependenceSection(**base)  # a folder written before the search: no verdict line
+    assert dependence_verdict(older) is None
+    assert len(report_view(forecast, lang="en", dependence=older).headline) == len(rows) - 1
