@@ -29,7 +29,6 @@ import pandas as pd
 from .enterprises import JOBS_PER_M2
 from .schema import sectors as sector_table
 
-
 #: id prefix of an SME smart-production unit (no pipeline enterprise uses it)
 SME_ID_PREFIX = "S-"
 #: suffix of the smart-production-suitable part of an old industrial area
@@ -75,7 +74,8 @@ def sme_unit_demand(profiles: pd.DataFrame, years: Iterable[int], rng: np.random
                 floor_area_m2=size, power_mw=round(size * prof["power_kw_per_m2"] / 1000, 3), arrival_year=year,
                 landing_probability=landing_probability,
                 min_floor_load_kpa=max(float(prof["min_floor_load_kpa"]), min_floor_load_kpa),
-                min_headroom_m=max(float(prof["min_headroom_m"]), min_headroom_m), needs_own_plot=False, min_plot_m2=np.nan, partners=None,
+                min_headroom_m=max(float(prof["min_headroom_m"]), min_headroom_m), needs_own_plot=False,
+                min_plot_m2=np.nan, partners=None,
                 committed=False, locked_site=None, locked_year=pd.NA, operator=None,
                 jobs=round(size * JOBS_PER_M2),
                 source="SME unit demand: Poisson draws of demand.sme_units_per_year (FHKI ask, seed 004 s4.2; "

@@ -58,7 +58,7 @@ def test_split_keeps_every_m2_and_mw_and_gives_the_part_the_thresholds():
 def test_share_zero_leaves_the_sites_alone():
     before = _areas()
     assert industrial_smart_production_suitable_share(before, share=0.0, **NEEDS) is before
-    with pytest.raises(ValueError, match="0..1"):
+    with pytest.raises(ValueError, match=r"within 0\.\.1"):
         industrial_smart_production_suitable_share(before, share=1.5, **NEEDS)
 
 
