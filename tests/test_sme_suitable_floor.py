@@ -140,3 +140,25 @@ def test_unsuitable_floor_never_receives_an_sme_unit(tmp_path, solved_run, share
         assert len(early) == 0 or (early["wait_years"] >= 1).all()
     else:
         assert len(on_part) > 0 and (on_part["start_year"] >= on_part["arrival_year"]).all()
+
+
+def test_real_sme_scenario_keeps_units_on_the_suitable_share(solved_run):
+    """The SME scenario on the project's data: SME units never start on the rest of an old
+    industrial area, and each suitable part holds at most its share of the area's open floor."""
+    from model.layers import load_sites
+
+    from .test_forecast import FAST_SOLVE
+
+    result = solved_run("sme_demand_only", **FAST_SOLVE)
+    share = result.scenario.supply.industrial_smart_production_suitable_share
+    areas = load_sites().set_index("site_id")
+    areas = areas[areas["kind"] == "industrial_area"]
+    a = result.allocation.assignments
+    sme = a[a["enterprise_id"].str.startswith("S-") & a["site_id"].notna()]
+    assert len(sme) > 400
+    assert not sme["site_id"].isin(areas.index).any()  # the rest of every old area: no SME unit
+    on_parts = sme[sme["site_id"].str.endswith(SUITABLE_SUFFIX)]
+    assert len(on_parts) > 0
+    used = on_parts.groupby(on_parts["site_id"].str.removesuffix(SUITABLE_SUFFIX))["floor_area_m2"].sum()
+    for area, m2 in used.items():
+        assert m2 <= areas.loc[area, "floor_area_m2"] * share + 1, area
