@@ -105,7 +105,14 @@ def build_demand(scenario: Scenario, pipeline: pd.DataFrame, profiles: pd.DataFr
             trend = trend.astype({"locked_year": "Int64", "jobs": "Int64"})
             ent = pd.concat([ent, trend.reindex(columns=ent.columns)], ignore_index=True)
     if d.sme_units_per_year > 0:  # drawn after the trend, so a scenario without SME units draws as before
-        from .sme import sme_unit_demand
+        from .sme import SME_ID_PREFIX, sme_unit_demand
+
+        taken = ent["enterprise_id"].astype(str).str.startswith(SME_ID_PREFIX).to_numpy()
+        if taken.any():  # the smart-production rules tell SME units by their ids
+            bad = str(ent["enterprise_id"].iloc[int(np.flatnonzero(taken)[0])])
+            raise InputError(f"enterprise id {bad[:40]!r} starts with {SME_ID_PREFIX!r}, the prefix of SME units",
+                             file=scenario.input_files()["enterprises"], feature=bad[:40], attribute="enterprise_id",
+                             fix=f"rename the enterprise: ids starting with {SME_ID_PREFIX!r} are kept for SME units")
 
         sme = sme_unit_demand(profiles, scenario.year_range, rng, start_year=d.sme_start_year,
                               units_per_year=d.sme_units_per_year, median_floor_area_m2=d.sme_unit_floor_area_m2,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -162,3 +163,19 @@ def test_real_sme_scenario_keeps_units_on_the_suitable_share(solved_run):
     used = on_parts.groupby(on_parts["site_id"].str.removesuffix(SUITABLE_SUFFIX))["floor_area_m2"].sum()
     for area, m2 in used.items():
         assert m2 <= areas.loc[area, "floor_area_m2"] * share + 1, area
+
+
+def test_a_pipeline_id_with_the_sme_prefix_is_an_input_error():
+    from model.enterprises import load_enterprises, load_sector_profiles
+    from model.errors import InputError
+    from model.forecast import build_demand
+
+    root = load_scenario("baseline").input_files()
+    pipeline = load_enterprises(root["enterprises"])
+    pipeline.loc[0, "enterprise_id"] = "S-PIPELINE-1"
+    sc = load_scenario("sme_demand_only")
+    with pytest.raises(InputError, match=r"enterprises\.csv.*S-PIPELINE-1.*fix: rename"):
+        build_demand(sc, pipeline, load_sector_profiles(root["sector_profiles"]), np.random.default_rng(1))
+    # without SME units the prefix is free
+    build_demand(load_scenario("baseline"), pipeline, load_sector_profiles(root["sector_profiles"]),
+                 np.random.default_rng(1))
