@@ -120,13 +120,21 @@ def build_demand(scenario: Scenario, pipeline: pd.DataFrame, profiles: pd.DataFr
             trend = trend.astype({"locked_year": "Int64", "jobs": "Int64"})
             ent = pd.concat([ent, trend.reindex(columns=ent.columns)], ignore_index=True)
     if d.sme_units_per_year > 0:  # drawn after the trend, so a scenario without SME units draws as before
-        from .sme import sme_unit_demand
+        from .sme import SME_ID_PREFIX, sme_unit_demand
+
+        taken = ent["enterprise_id"].astype(str).str.startswith(SME_ID_PREFIX).to_numpy()
+        if taken.any():  # the smart-production rules tell SME units by their ids
+            bad = str(ent["enterprise_id"].iloc[int(np.flatnonzero(taken)[0])])
+            raise InputError(f"enterprise id {bad[:40]!r} starts with {SME_ID_PREFIX!r}, the prefix of SME units",
+                             file=scenario.input_files()["enterprises"], feature=bad[:40], attribute="enterprise_id",
+                             fix=f"rename the enterprise: ids starting with {SME_ID_PREFIX!r} are kept for SME units")
 
         sme = sme_unit_demand(profiles, scenario.year_range, rng, start_year=d.sme_start_year,
                               units_per_year=d.sme_units_per_year, median_floor_area_m2=d.sme_unit_floor_area_m2,
                               min_floor_area_m2=d.sme_unit_min_m2, max_floor_area_m2=d.sme_unit_max_m2,
                               food_tech_share=d.sme_food_tech_share, size_sigma=d.sme_unit_size_sigma,
-                              landing_probability=d.sme_landing_probability)
+                              landing_probability=d.sme_landing_probability,
+                              min_floor_load_kpa=d.sme_min_floor_load_kpa, min_headroom_m=d.sme_min_headroom_m)
         if len(sme):
             sme = sme.astype({"locked_year": "Int64", "jobs": "Int64"})
             ent = pd.concat([ent, sme.reindex(columns=ent.columns)], ignore_index=True)
@@ -168,6 +176,14 @@ def build_supply(scenario: Scenario, sites: pd.DataFrame, zone_power: pd.DataFra
                 floor = s.industrial_release_m2_per_year * float(frac)
                 steps.append((sid, year, floor, floor * s.industrial_release_kw_per_m2 / 1000))
     capacity_steps = pd.DataFrame(steps, columns=["site_id", "from_year", "floor_area_m2", "power_mw"])
+    # old industrial floor fit for SME lines (model/sme.py): only SME units see the split
+    if s.industrial_smart_production_suitable_share > 0 and scenario.demand.sme_units_per_year > 0:
+        from .sme import industrial_smart_production_suitable_share
+
+        d = scenario.demand
+        sites = industrial_smart_production_suitable_share(
+            sites, share=s.industrial_smart_production_suitable_share, min_floor_load_kpa=d.sme_min_floor_load_kpa,
+            min_headroom_m=d.sme_min_headroom_m, min_power_kw_per_m2=d.sme_min_power_kw_per_m2)
     if s.reserve_share > 0:  # flexible reserve land (model/reserve.py)
         from .reserve import with_reserve
 

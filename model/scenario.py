@@ -88,6 +88,10 @@ class DemandSettings(_Frozen):
     sme_food_tech_share: float = Field(default=0.5, ge=0, le=1)  # the rest: advanced_manufacturing
     sme_unit_size_sigma: float = Field(default=0.4, ge=0, le=3)
     sme_landing_probability: float = Field(default=0.5, ge=0, le=1)
+    # smart-production needs of an SME unit (issue 21 item 8): the thresholds its floor must meet
+    sme_min_floor_load_kpa: float = Field(default=10.0, ge=0, le=50)
+    sme_min_headroom_m: float = Field(default=5.0, ge=0, le=30)
+    sme_min_power_kw_per_m2: float = Field(default=0.3, ge=0, le=10)
 
     @model_validator(mode="after")
     def _ranges(self) -> DemandSettings:
@@ -114,6 +118,9 @@ class SupplySettings(_Frozen):
     reserve_release_year: Year | None = None
     reserve_release_when_taken_share: float | None = Field(default=None, gt=0, le=1)
     reserve_release_year_by_site: dict[str, Year] = Field(default_factory=dict)
+    # share of each old industrial area's open floor that meets the SME smart-production needs
+    # (issue 21 item 8; :func:`model.sme.industrial_smart_production_suitable_share`)
+    industrial_smart_production_suitable_share: float = Field(default=0.1, ge=0, le=1)
 
     @field_validator("reserve_sectors")
     @classmethod

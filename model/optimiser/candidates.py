@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..schema import sector_ids
 from ..settings import HUB_KINDS, AllocationSettings
+from ..sme import typical_building_for_other_firms
 
 #: share of the keep-site bonus added when the start year is kept too
 ANCHOR_YEAR_SHARE = 0.1
@@ -86,11 +87,17 @@ def sector_allowed(sites: pd.DataFrame, enterprises: pd.DataFrame) -> np.ndarray
 
 
 def floor_loading_sufficient(sites: pd.DataFrame, enterprises: pd.DataFrame) -> np.ndarray:
-    return sites["floor_load_kpa"].to_numpy()[None, :] >= enterprises["min_floor_load_kpa"].to_numpy()[:, None]
+    """The site's floors carry the enterprise's load (on the smart-production part of an old
+    industrial area, firms other than SME units are held to the area's typical building:
+    :func:`model.sme.typical_building_for_other_firms`)."""
+    ok = sites["floor_load_kpa"].to_numpy()[None, :] >= enterprises["min_floor_load_kpa"].to_numpy()[:, None]
+    return ok & typical_building_for_other_firms(sites, enterprises, "floor_load_kpa", "min_floor_load_kpa")
 
 
 def headroom_sufficient(sites: pd.DataFrame, enterprises: pd.DataFrame) -> np.ndarray:
-    return sites["headroom_m"].to_numpy()[None, :] >= enterprises["min_headroom_m"].to_numpy()[:, None]
+    """The site has the enterprise's headroom (as :func:`floor_loading_sufficient` on split areas)."""
+    ok = sites["headroom_m"].to_numpy()[None, :] >= enterprises["min_headroom_m"].to_numpy()[:, None]
+    return ok & typical_building_for_other_firms(sites, enterprises, "headroom_m", "min_headroom_m")
 
 
 def own_plot_available(sites: pd.DataFrame, enterprises: pd.DataFrame) -> np.ndarray:
