@@ -53,7 +53,7 @@ def test_planner_map_offline(browser, run):
     try:
         _assert_clean(p)
         pg = p.page
-        assert pg.locator("path.sp-site").count() == 55
+        assert pg.locator("path.sp-site").count() == 56
         assert pg.locator("path.sp-hub").count() == 19
         placed = pd.read_csv(run / "assignments.csv")["site_id"].notna().sum()
         singles = pg.locator("path.sp-ent").count()
@@ -181,7 +181,7 @@ def test_public_map_names_no_enterprise(browser, run):
     p = _open(browser, run, "map_public.html")
     try:
         _assert_clean(p)
-        assert p.page.locator("path.sp-site").count() == 55
+        assert p.page.locator("path.sp-site").count() == 56
         assert p.page.locator("path.sp-agg").count() > 10
     finally:
         p.close()
@@ -234,6 +234,6 @@ def test_the_base_map_draws_the_18_district_boundaries(browser, run):
     try:
         lines = p.page.locator("path.sp-district-line")
         assert lines.count() >= 18  # the districts with islands have several parts
-        assert p.page.locator("path.sp-site").count() == 55
+        assert p.page.locator("path.sp-site").count() == 56
     finally:
         p.close()

@@ -216,7 +216,7 @@ def test_the_geopackage_holds_sites_in_hk_grid(two_runs):
     layers = {name for name, _ in pyogrio.list_layers(a / "sites.gpkg")}
     assert layers == {"sites", "assignments"}
     info = pyogrio.read_info(a / "sites.gpkg", layer="sites")
-    assert info["crs"] == "EPSG:2326" and info["features"] == 55
+    assert info["crs"] == "EPSG:2326" and info["features"] == 56
     assert {"util_2026", "util_2035", "cap_m2_2035", "taken_m2_2035"} <= set(info["fields"])
 
 
@@ -308,7 +308,7 @@ def test_cli_previous_is_not_a_run(tmp_path):
 def test_prepare_inputs_does_not_depend_on_the_working_directory(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     inputs, files = prepare_inputs(load_scenario(ROOT / "scenarios" / "baseline.yaml"))
-    assert len(inputs.sites) == 55 and all(Path(f).is_absolute() for f in files)
+    assert len(inputs.sites) == 56 and all(Path(f).is_absolute() for f in files)
 
 
 def test_the_geopackage_opens_in_gdal(two_runs):
@@ -325,7 +325,7 @@ def test_the_geopackage_opens_in_gdal(two_runs):
     assert listing.returncode == 0, listing.stderr
     assert "sites (" in listing.stdout and "assignments (" in listing.stdout
     info = subprocess.run([ogrinfo, "-ro", "-so", str(a / "sites.gpkg"), "sites"], capture_output=True, text=True)
-    assert info.returncode == 0 and "Feature Count: 55" in info.stdout
+    assert info.returncode == 0 and "Feature Count: 56" in info.stdout
     assert 'ID["EPSG",2326]' in info.stdout or "Hong Kong 1980 Grid" in info.stdout
     for field in ("site_id: String", "util_2035: Real", "cap_m2_2026: Real", "left_m2_2035: Real"):
         assert field in info.stdout, field

@@ -221,5 +221,5 @@ def test_cli_validate_rejects_bad_layer_with_one_line_and_exit_2(write_layer):
 def test_cli_validate_accepts_the_curated_layers():
     proc = subprocess.run([sys.executable, "-m", "model.cli", "validate"], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    assert "valid: 55 sites" in proc.stdout
+    assert "valid: 56 sites" in proc.stdout
     assert proc.stderr == ""
