@@ -474,7 +474,7 @@ def tipping_table(sens: Sensitivity) -> pd.DataFrame:
     return frame[["part", *[c for c in frame.columns if c != "part"]]]
 
 
-def verdict(tipping: pd.DataFrame) -> tuple[str, dict | None]:
+def verdict(tipping: pd.DataFrame) -> tuple[Literal["robust", "fragile"], dict | None]:
     """Whether the first-shortfall headline is ``robust`` (no group flips it within its range) or
     ``fragile``, and the flip nearest to the central estimates (a row of the tipping table)."""
     flips = tipping[(tipping["headline"] == "first_shortfall") & tipping["flips"].astype(bool)] if len(tipping) \
