@@ -174,6 +174,23 @@ def test_the_loop_is_occupied_in_the_first_year(solved_run):
     assert first["space_taken_m2"] <= first["space_capacity_m2"] + 1
 
 
+def test_last_years_started_draws_are_carried_and_locked():
+    from model.forecast import apply_previous, carry_started_draws
+
+    sc = load_scenario("baseline")
+    profiles = load_sector_profiles(ROOT / "scenarios" / "sector_profiles.csv")
+    pipeline = load_enterprises(ROOT / "scenarios" / "enterprises.csv")
+    last_year = build_demand(sc, pipeline, profiles, np.random.default_rng(sc.seed))
+    drawn_2026 = last_year[last_year["enterprise_id"].str.startswith("T-") & (last_year["arrival_year"] == 2026)]
+    this_year = last_year[~last_year["enterprise_id"].isin(drawn_2026["enterprise_id"])]  # 2027 run: no 2026 draws
+    previous = pd.DataFrame({"enterprise_id": drawn_2026["enterprise_id"], "site_id": "HSITP-B1A", "start_year": 2026})
+    out = apply_previous(carry_started_draws(this_year, last_year, previous, 2027), previous, 2027)
+    carried = out.set_index("enterprise_id").loc[drawn_2026["enterprise_id"]]
+    assert len(drawn_2026) > 0 and carried["committed"].all()
+    assert (carried["locked_site"] == "HSITP-B1A").all() and (carried["locked_year"] == 2026).all()
+    assert out["enterprise_id"].is_unique and len(out) == len(last_year)
+
+
 # ---------------------------------------------------------------- the run folder
 
 
