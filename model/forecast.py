@@ -272,6 +272,29 @@ def read_previous_run(run_dir: str | Path) -> pd.DataFrame:
     return table[["enterprise_id", "site_id", "start_year"]]
 
 
+def carry_started_draws(enterprises: pd.DataFrame, previous_demand: pd.DataFrame, previous: pd.DataFrame,
+                        first_year: int) -> pd.DataFrame:
+    """Anonymised draws (trend demand, SME units) that had started before the first year in last
+    year's run stay: this year's draws begin with the first year, so last year's earlier draws are
+    not among them, yet the firms they stand for hold their floor. They are taken from that run's
+    ``enterprises.csv`` (``previous_demand``); :func:`apply_previous` then locks them in place."""
+    started = set(previous.loc[previous["start_year"] < first_year, "enterprise_id"])
+    missing = previous_demand["enterprise_id"].isin(started - set(enterprises["enterprise_id"]))
+    if not missing.any():
+        return enterprises
+    carried = previous_demand[missing].reindex(columns=enterprises.columns).assign(partners=None)
+    return pd.concat([enterprises, carried.astype(enterprises.dtypes.to_dict(), errors="ignore")], ignore_index=True)
+
+
+def read_previous_demand(run_dir: str | Path) -> pd.DataFrame:
+    """The demand a forecast run saw (its ``enterprises.csv``: pipeline as scaled plus its draws)."""
+    path = Path(run_dir) / "enterprises.csv"
+    if not path.exists():
+        raise InputError("a forecast run folder without its enterprises.csv", file=run_dir,
+                         fix="pass a folder written by 'siteplan forecast'")
+    return load_enterprises(path)
+
+
 def apply_previous(enterprises: pd.DataFrame, previous: pd.DataFrame, first_year: int) -> pd.DataFrame:
     """Enterprises that started before the first year stay where they are (locked); the others
     keep their site if nothing better is worth the move (the keep-site bonus).
@@ -362,16 +385,19 @@ def load_inputs(scenario: Scenario, *, enterprises: Path | None = None, sites: l
 
 
 def plan_inputs(scenario: Scenario, loaded: LoadedInputs, *, previous: pd.DataFrame | None = None,
-                replanning: bool = False) -> PlanningInputs:
+                replanning: bool = False, previous_demand: pd.DataFrame | None = None) -> PlanningInputs:
     """The scenario's demand and supply applied to loaded inputs: what the allocation reads.
 
     ``previous`` (enterprise_id, site_id, start_year): last year's plan when ``replanning`` (started
-    enterprises are locked), otherwise an anchor plan to stay close to. The trend demand is drawn
-    with the scenario's seed, so the same inputs give the same demand."""
+    enterprises are locked), otherwise an anchor plan to stay close to; ``previous_demand``: last
+    year's demand (its run's enterprises.csv), whose started draws stay (:func:`carry_started_draws`).
+    The trend demand is drawn with the scenario's seed, so the same inputs give the same demand."""
     rng = np.random.default_rng(scenario.seed)
     demand = build_demand(scenario, loaded.pipeline, loaded.profiles, rng, loaded.sites)
     site_frame, zone_power, steps = build_supply(scenario, loaded.sites, loaded.zone_power)
     if previous is not None and replanning:
+        if previous_demand is not None:
+            demand = carry_started_draws(demand, previous_demand, previous, scenario.year_range[0])
         demand = apply_previous(demand, previous, scenario.year_range[0])
     return PlanningInputs(sites=site_frame, enterprises=demand, hubs=loaded.hubs, zone_power=zone_power,
                           supply_chain=loaded.supply_chain, capacity_steps=steps, previous=previous)
@@ -406,13 +432,17 @@ def prepare_inputs(scenario: Scenario, *, enterprises: Path | None = None, sites
         else:
             previous = read_previous_run(anchor)
             used.append(Path(anchor) / "assignments.csv")
+    previous_demand = None
     if previous_run is not None:
         previous = read_previous_run(previous_run)
         started = previous[previous["start_year"] < scenario.year_range[0]]
         check_references(loaded.sites, started.assign(committed=True, locked_site=started["site_id"]),
                          file=Path(previous_run) / "assignments.csv", attribute="site_id")
         used.append(Path(previous_run) / "assignments.csv")
-    inputs = plan_inputs(scenario, loaded, previous=previous, replanning=previous_run is not None)
+        previous_demand = read_previous_demand(previous_run)
+        used.append(Path(previous_run) / "enterprises.csv")
+    inputs = plan_inputs(scenario, loaded, previous=previous, replanning=previous_run is not None,
+                         previous_demand=previous_demand)
     return inputs, used
 
 

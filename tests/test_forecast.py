@@ -145,7 +145,10 @@ def test_trend_demand_is_seeded():
     c = build_demand(sc, pipeline, profiles, np.random.default_rng(2))
     pd.testing.assert_frame_equal(a, b)
     assert not a.equals(c)
-    assert (a["enterprise_id"].str.startswith("T-")).sum() > 50  # trend firms 2031-2035
+    trend = a[a["enterprise_id"].str.startswith("T-")]
+    assert len(trend) > 300  # ~60 firms a year, 2026-2035
+    # firms agreed after Jan 2025 are not in the named pipeline: trend demand stands for them from 2026
+    assert trend["arrival_year"].min() == sc.year_range[0] == 2026
 
 
 #: a named scenario solved fast and without explanations (no test here asserts one), once per
@@ -161,6 +164,32 @@ def test_high_demand_leaves_less_room_when_solved(tmp_path, solved_run):
     unmet = {n: r.demand_by_sector.query("year == 2035")["unmet_m2"].sum() for n, r in res.items()}
     assert taken["high_demand"] > taken["baseline"]
     assert unmet["high_demand"] > unmet["baseline"]
+
+
+def test_the_loop_is_occupied_in_the_first_year(solved_run):
+    """The model's present: the Loop's wet labs opened in Dec 2025 with ~80% let (published), so
+    in 2026 the park is mostly taken, not empty."""
+    use = solved_run("baseline", **FAST_SOLVE).allocation.site_use.set_index(["site_id", "year"])
+    first = use.loc[("HSITP-B1A", 2026)]
+    assert first["space_taken_m2"] >= 0.8 * first["space_capacity_m2"] - 1
+    assert first["space_taken_m2"] <= first["space_capacity_m2"] + 1
+
+
+def test_last_years_started_draws_are_carried_and_locked():
+    from model.forecast import apply_previous, carry_started_draws
+
+    sc = load_scenario("baseline")
+    profiles = load_sector_profiles(ROOT / "scenarios" / "sector_profiles.csv")
+    pipeline = load_enterprises(ROOT / "scenarios" / "enterprises.csv")
+    last_year = build_demand(sc, pipeline, profiles, np.random.default_rng(sc.seed))
+    drawn_2026 = last_year[last_year["enterprise_id"].str.startswith("T-") & (last_year["arrival_year"] == 2026)]
+    this_year = last_year[~last_year["enterprise_id"].isin(drawn_2026["enterprise_id"])]  # 2027 run: no 2026 draws
+    previous = pd.DataFrame({"enterprise_id": drawn_2026["enterprise_id"], "site_id": "HSITP-B1A", "start_year": 2026})
+    out = apply_previous(carry_started_draws(this_year, last_year, previous, 2027), previous, 2027)
+    carried = out.set_index("enterprise_id").loc[drawn_2026["enterprise_id"]]
+    assert len(drawn_2026) > 0 and carried["committed"].all()
+    assert (carried["locked_site"] == "HSITP-B1A").all() and (carried["locked_year"] == 2026).all()
+    assert out["enterprise_id"].is_unique and len(out) == len(last_year)
 
 
 # ---------------------------------------------------------------- the run folder

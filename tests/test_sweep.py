@@ -26,8 +26,12 @@ def test_sample_pipeline_keeps_committed_and_draws_the_rest():
     pd.testing.assert_frame_equal(a, b)
     assert set(pipeline.loc[pipeline["committed"], "enterprise_id"]) <= set(a["enterprise_id"])
     assert len(a) < len(pipeline)  # some prospects do not land
-    assert (a["landing_probability"] == 1.0).all() and (a["arrival_year"] >= 2026).all()
+    drawn = ~a["committed"].astype(bool)
+    assert (a["landing_probability"] == 1.0).all() and (a.loc[drawn, "arrival_year"] >= 2026).all()
     merged = a.merge(pipeline, on="enterprise_id", suffixes=("", "_0"))
+    # committed projects keep their year, also those already in place before the first year (Loop tenants)
+    kept = merged[merged["committed"].astype(bool)]
+    assert (kept["arrival_year"] == kept["arrival_year_0"]).all()
     assert (abs(merged["arrival_year"] - merged["arrival_year_0"]) <= 1).all()
 
 
