@@ -91,6 +91,16 @@ def load_zone_power(path: str | Path | None = None) -> pd.DataFrame:
                          feature=f"row {i + 2}", attribute="from_year", fix="give one capacity per zone and year")
     if "reserved_for" in table.columns:
         table["reserved_for"] = table["reserved_for"].str.strip().replace("", None)
+    if "reserved_mw" in table.columns:  # the part of a step held for its sites (blank: the whole step)
+        blank = table["reserved_mw"].str.strip() == ""
+        values = numeric_column(table.assign(reserved_mw=table["reserved_mw"].where(~blank, "0")), "reserved_mw",
+                                file=path, key="zone", minimum=0.0, maximum=100_000.0, unit="MW")
+        table["reserved_mw"] = values.where(~blank)
+        loose = table["reserved_mw"].notna() & table.get("reserved_for", pd.Series(None, index=table.index)).isna()
+        if loose.any():
+            i = int(np.flatnonzero(loose.to_numpy())[0])
+            raise InputError("reserved_mw is given but reserved_for is empty", file=path, feature=f"row {i + 2}",
+                             attribute="reserved_mw", fix="name the site(s) the MW are reserved for in reserved_for")
     return table
 
 

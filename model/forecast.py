@@ -195,9 +195,9 @@ def grid_steps(scenario: Scenario, zone_power: pd.DataFrame) -> pd.DataFrame:
     """The zone grid as the scenario sees it.
 
     The table's steps are cumulative capacities; each step's increment slips by the zone's delay and
-    is scaled by its factor if it comes after the first year and is not reserved for a committed
-    site (``reserved_for``, e.g. the 220 MW CLP reserves for Sandy Ridge); extra MW are a new
-    increment. Returns cumulative steps again (zone, from_year, capacity_mw), with the MW of each
+    is scaled by its factor if it comes after the first year, except the part reserved for a
+    committed site (``reserved_for``: ``reserved_mw`` of the step, or the whole step where that is
+    not given; e.g. the 220 MW CLP reserves for Sandy Ridge); extra MW are a new increment. Returns cumulative steps again (zone, from_year, capacity_mw), with the MW of each
     step reserved for a site (``reserved_mw``, 0 where none) and that site (``reserved_for``), which
     the early warning's accounting of reserved steps reads (:func:`reserved_step_accounting`).
     """
@@ -207,16 +207,25 @@ def grid_steps(scenario: Scenario, zone_power: pd.DataFrame) -> pd.DataFrame:
     for zone, steps in zone_power.sort_values("from_year").groupby("zone", sort=True):
         previous = 0.0
         reserved = steps.get("reserved_for", pd.Series("", index=steps.index)).fillna("").astype(str)
-        for (year, cap), held in zip(steps[["from_year", "capacity_mw"]].itertuples(index=False), reserved,
-                                     strict=True):
+        parts = steps.get("reserved_mw", pd.Series(np.nan, index=steps.index)).astype(float)
+        for (year, cap), held, part in zip(steps[["from_year", "capacity_mw"]].itertuples(index=False), reserved,
+                                           parts, strict=True):
             increment = float(cap) - previous
             previous = float(cap)
-            if year > first and not held:
-                year = year + int(p.grid_delay_years_by_zone.get(zone, 0))
-                increment *= float(p.grid_scale_by_zone.get(zone, 1.0))
-            rows.append((zone, int(year), increment))
+            # a step reserved for sites holds its reserved_mw for them (the whole step where not given);
+            # the rest of it is open supply released the same year, delayed and scaled as any
+            kept = (min(max(increment, 0.0), float(part)) if not np.isnan(part) else max(increment, 0.0)) \
+                if held.strip() else 0.0
+            open_mw = increment - kept
+            if year > first:
+                open_year = year + int(p.grid_delay_years_by_zone.get(zone, 0))
+                open_mw *= float(p.grid_scale_by_zone.get(zone, 1.0))
+            else:
+                open_year = year
+            rows.append((zone, int(open_year), open_mw))
             if held.strip():
-                held_rows.append((zone, int(year), max(increment, 0.0), held.strip()))
+                rows.append((zone, int(year), kept))
+                held_rows.append((zone, int(year), kept, held.strip()))
         if zone in p.grid_extra_mw_by_zone:
             rows.append((zone, int(p.grid_extra_from_year), float(p.grid_extra_mw_by_zone[zone])))
     for zone, extra in p.grid_extra_mw_by_zone.items():
