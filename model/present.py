@@ -8,7 +8,7 @@ plan holds in the fact's year (or the first forecast year, for a fact dated befo
   never open to incoming firms (``total_floor_area_m2 - floor_area_m2``: existing tenants) plus
   the floor incoming firms take, over the sites' total floor;
 - ``firms_on_sites``: the existing tenants of the scope's released sites (``tenant_firms``) and
-  the enterprises of the plan that started there by then;
+  the enterprises the plan starts there from the first forecast year;
 - ``data_centre_mw_in_service``: the grid load of the plan's data centres (sector
   ``data_centre``) at the scope's sites that started by then (new load: what the plan adds);
 - ``vacant_floor_m2``: floor open and not taken at the scope's sites in that year;
@@ -135,6 +135,8 @@ class Plan:
     sites: pd.DataFrame
     site_use: pd.DataFrame
     assignments: pd.DataFrame
+    #: the forecast's first year: enterprises started before it are tenants already there
+    first_year: int
 
 
 def in_scope(site_ids: pd.Series, scope: str) -> pd.Series:
@@ -168,13 +170,16 @@ def occupied_floor_share(plan: Plan, scope: str, year: int) -> float:
 
 def firms_on_sites(plan: Plan, scope: str, year: int) -> float:
     """Firms at the scope's sites in ``year``: the existing tenants of the released sites (the
-    layer's ``tenant_firms``) and the enterprises of the plan that started there by then."""
+    layer's published ``tenant_firms``) and the enterprises the plan starts there from the first
+    forecast year to ``year`` (a row locked before the first year, such as the Loop's tenants as
+    one aggregate, is occupancy the layer's count already holds)."""
     tenants = 0.0
     sites = plan.sites
     if "tenant_firms" in sites.columns:
         s = sites[in_scope(sites["site_id"], scope) & (sites["available_from_year"] <= year)]
         tenants = float(pd.to_numeric(s["tenant_firms"], errors="coerce").fillna(0).sum())
-    return tenants + float(len(_started(plan.assignments, scope, year)))
+    started = _started(plan.assignments, scope, year)
+    return tenants + float((started["start_year"] >= plan.first_year).sum())
 
 
 def data_centre_mw_in_service(plan: Plan, scope: str, year: int) -> float:
@@ -219,7 +224,7 @@ def present_state(facts: pd.DataFrame | None, sites: pd.DataFrame, site_use: pd.
         if model_year > years[-1]:
             value, status = math.nan, "beyond_forecast"
         else:
-            value = METRICS[f.metric](Plan(sites, site_use, assignments), f.scope, model_year)
+            value = METRICS[f.metric](Plan(sites, site_use, assignments, years[0]), f.scope, model_year)
             status = ("no_value" if math.isnan(value)
                       else "within" if f.tolerance_low <= value <= f.tolerance_high else "outside")
         rows.append({"fact_id": f.fact_id, "metric": f.metric, "scope": f.scope, "year": int(f.year),

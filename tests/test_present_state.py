@@ -29,18 +29,18 @@ USE = pd.DataFrame({
     "space_remaining_m2": [1_500.0, 500.0, 3_000.0, 400.0, 200.0],
 })
 PLAN = pd.DataFrame({
-    "enterprise_id": ["P-001", "T-0001", "C-DC", "S-0001", "T-0002", "P-002"],
-    "sector": ["life_health", "ai_data", "data_centre", "food_tech", "data_centre", "ai_data"],
-    "site_id": ["P-A", "P-A", "P-B", "IB-X", "IB-X", None],
-    "start_year": [2026, 2027, 2028, 2026, 2026, None],
-    "committed": [False, False, True, False, False, False],
-    "landing_probability": [0.5, 0.7, 1.0, 0.5, 0.9, 0.8],
-    "power_mw": [0.2, 0.3, 40.0, 0.1, 5.0, 0.4],
+    "enterprise_id": ["P-001", "T-0001", "C-DC", "S-0001", "T-0002", "P-002", "C-TENANTS"],
+    "sector": ["life_health", "ai_data", "data_centre", "food_tech", "data_centre", "ai_data", "life_health"],
+    "site_id": ["P-A", "P-A", "P-B", "IB-X", "IB-X", None, "P-A"],
+    "start_year": [2026, 2027, 2028, 2026, 2026, None, 2025],
+    "committed": [False, False, True, False, False, False, True],
+    "landing_probability": [0.5, 0.7, 1.0, 0.5, 0.9, 0.8, 1.0],
+    "power_mw": [0.2, 0.3, 40.0, 0.1, 5.0, 0.4, 1.0],
 })
 
 
 def metric(name: str, scope: str, year: int) -> float:
-    return METRICS[name](Plan(SITES, USE, PLAN), scope, year)
+    return METRICS[name](Plan(SITES, USE, PLAN, 2026), scope, year)
 
 
 def test_occupied_share_counts_existing_tenants_and_incoming_firms_at_released_sites():
@@ -54,7 +54,8 @@ def test_occupied_share_counts_existing_tenants_and_incoming_firms_at_released_s
 
 
 def test_counts_loads_and_vacancy_by_scope_and_year():
-    # existing tenants of released sites, and the plan's firms started by then
+    # existing tenants of released sites (the layer's count, which holds C-TENANTS, an aggregate
+    # row locked before the first year), and the plan's firms started from the first year
     assert metric("firms_on_sites", "P-A", 2026) == 30 + 1
     assert metric("firms_on_sites", "P-A;IB-", 2027) == 30 + 4
     assert metric("firms_on_sites", "all", 2028) == 35 + 5  # the unplaced P-002 is nowhere
