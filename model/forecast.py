@@ -198,8 +198,9 @@ def grid_steps(scenario: Scenario, zone_power: pd.DataFrame) -> pd.DataFrame:
     is scaled by its factor if it comes after the first year, except the part reserved for a
     committed site (``reserved_for``: ``reserved_mw`` of the step, or the whole step where that is
     not given; e.g. the 220 MW CLP reserves for Sandy Ridge); extra MW are a new increment.
-    Returns cumulative steps again (zone, from_year, capacity_mw), with the MW of each step reserved for a site (``reserved_mw``, 0 where none) and that site (``reserved_for``), which
-    the early warning's accounting of reserved steps reads (:func:`reserved_step_accounting`).
+    Returns cumulative steps again (zone, from_year, capacity_mw), with the MW of each step reserved
+    for a site (``reserved_mw``, 0 where none) and that site (``reserved_for``), which the early
+    warning's accounting of reserved steps reads (:func:`reserved_step_accounting`).
     """
     first = scenario.year_range[0]
     p = scenario.power
