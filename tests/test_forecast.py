@@ -216,8 +216,9 @@ def test_forecast_writes_a_complete_run_folder(two_runs):
     m = json.loads((runs[0] / "manifest.json").read_text())
     assert m["seed"] == 2026 and m["scenario"]["name"] == "fast_baseline"
     assert m["solver"]["status"] in ("optimal", "gap_limit", "node_limit") and m["solver"]["gap"] <= 0.05
-    assert all(len(e["sha256"]) == 64 for e in m["inputs"]) and len(m["inputs"]) == 9
-    assert {e["path"] for e in m["inputs"]} >= {"geodata/hubs.geojson", "scenarios/enterprises.csv"}
+    assert all(len(e["sha256"]) == 64 for e in m["inputs"]) and len(m["inputs"]) == 10
+    assert {e["path"] for e in m["inputs"]} >= {"geodata/hubs.geojson", "scenarios/enterprises.csv",
+                                                "scenarios/observed_facts.csv"}
     assert {"pulp", "highspy", "geopandas"} <= set(m["versions"])
     assert {"load_s", "build_s", "solve_s", "write_s"} <= set(m["timings_s"])
     bal = pd.read_csv(runs[0] / "land_balance.csv")
