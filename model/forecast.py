@@ -647,6 +647,14 @@ def reserved_step_accounting(balance: pd.DataFrame, reserved: pd.DataFrame | Non
     return out
 
 
+def shortfalls_in_order(shortfalls: pd.DataFrame) -> pd.DataFrame:
+    """Zone shortfalls (rows with a ``first_shortfall_year``, ``zone`` and ``resource``) earliest
+    first; a tie in the year is broken by zone, then resource, so that the headline's first
+    shortfall is the same in the forecast, its report and its sensitivity."""
+    short = shortfalls.dropna(subset=["first_shortfall_year"])
+    return short.sort_values(["first_shortfall_year", "zone", "resource"], kind="stable")
+
+
 def early_warnings(balance: pd.DataFrame, demand: pd.DataFrame, scenario: Scenario,
                    reserved: pd.DataFrame | None = None) -> pd.DataFrame:
     """First shortfall year per zone and resource (less than the threshold share left) and per

@@ -40,6 +40,7 @@ from .forecast import (
     plan_inputs,
     reserved_grid_use,
     reserved_step_accounting,
+    shortfalls_in_order,
 )
 from .scenario import Scenario
 
@@ -207,8 +208,7 @@ def compare_case(central: CaseResult, case: CaseResult, last_year: int,
 
 def headline_shortfall(central: CaseResult) -> tuple[str, str, int] | None:
     """The forecast's headline: the earliest first shortfall (zone, resource, year), or None."""
-    s = central.shortfalls.dropna(subset=["first_shortfall_year"]).sort_values(
-        ["first_shortfall_year", "zone", "resource"])
+    s = shortfalls_in_order(central.shortfalls)
     if s.empty:
         return None
     r = s.iloc[0]

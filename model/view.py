@@ -803,7 +803,9 @@ def headline(forecast: Forecast) -> list[tuple[Any, Any]]:
     years = forecast.scenario.year_range
     unmet = release.unmet_total_m2
     ew = forecast.early_warning
-    short = ew[(ew["scope"] == "zone") & ew["first_shortfall_year"].notna()].sort_values("first_shortfall_year")
+    from .forecast import shortfalls_in_order
+
+    short = shortfalls_in_order(ew[ew["scope"] == "zone"])
     first = (i18n.Msg("headline.first.value", {"zone": i18n.Named("zone", short["zone"].iloc[0]),
                                                "resource": i18n.Named("resource", short["resource"].iloc[0]),
                                                "year": int(short["first_shortfall_year"].iloc[0])})

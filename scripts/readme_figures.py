@@ -34,8 +34,9 @@ def figures_row(forecast) -> str:
     dem = forecast.demand_by_sector
     unmet = float(dem.loc[dem["year"] == dem["year"].max(), "unmet_m2"].sum())
     ew = forecast.early_warning
-    short = ew[(ew["scope"] == "zone") & ew["first_shortfall_year"].notna()].sort_values(
-        ["first_shortfall_year", "zone", "resource"])
+    from model.forecast import shortfalls_in_order
+
+    short = shortfalls_in_order(ew[ew["scope"] == "zone"])
     first = (f"{short['zone'].iloc[0]} {short['resource'].iloc[0]} {int(short['first_shortfall_year'].iloc[0])}"
              if len(short) else "none")
     sme = asg["enterprise_id"].astype(str).str.startswith("S-")

@@ -368,3 +368,14 @@ def test_every_named_scenario_solves(name, solved_run):
     assert result.allocation.gap <= 0.05
     sr = result.allocation.assignments.set_index("enterprise_id").loc["C-SANDY-RIDGE"]
     assert (sr["site_id"], sr["start_year"]) == ("SR-DC", 2029)  # the awarded site keeps its programme
+
+
+def test_the_headline_s_first_shortfall_breaks_a_tie_in_the_year_by_zone_then_resource():
+    from model.forecast import shortfalls_in_order
+
+    ew = pd.DataFrame({"zone": ["NTE", "NM-IT", "NM-HUB", "KLE", "NM-HUB"],
+                       "resource": ["grid_power_mw", "grid_power_mw", "land_m2", "floor_area_m2", "grid_power_mw"],
+                       "first_shortfall_year": [2029, 2029, 2029, None, 2030]})
+    ordered = shortfalls_in_order(ew)
+    assert list(zip(ordered["zone"], ordered["resource"], strict=True)) == [
+        ("NM-HUB", "land_m2"), ("NM-IT", "grid_power_mw"), ("NTE", "grid_power_mw"), ("NM-HUB", "grid_power_mw")]
