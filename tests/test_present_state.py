@@ -127,3 +127,17 @@ def test_the_project_facts_are_sourced_and_cover_the_issue_s_list():
     assert facts["source"].str.len().gt(20).all()
     scopes = set(facts["scope"])
     assert {"HSITP-", "IB-"} <= scopes
+
+
+def test_a_hostile_source_stays_text_in_the_table_and_the_report(tmp_path):
+    from model import i18n
+    from model.spreadsheet import csv_text
+
+    hostile = '=HYPERLINK("http://x","y") <script>alert(1)</script> {source}'
+    facts = read_observed_facts(_facts(tmp_path, [{"source": hostile, "basis": "@SUM(A1:A2)"}]))
+    state = present_state(facts, SITES, USE, PLAN, (2026, 2027))
+    text = csv_text(state)
+    assert ",=HYPERLINK" not in text and ',"=HYPERLINK' not in text and ",@SUM" not in text
+    spec = i18n.Msg("present.source", {"source": state["source"].iloc[0], "as_of": "2025-12-22", "estimated": ""})
+    page = str(i18n.html(i18n.word(spec), "both"))
+    assert "<script>" not in page and "&lt;script&gt;" in page and "{source}" in page
