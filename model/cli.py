@@ -650,7 +650,8 @@ def _verdict_line(tipping: Any) -> str:
     value = (f"{nearest['flips_at_value']:g} {nearest['unit']}" if pd.notna(nearest["flips_at_value"])
              else f"{nearest['flips_at']:.0%} of the way to its {nearest['side']} end")
     where = f" ({nearest['flips_to_where']})" if isinstance(nearest["flips_to_where"], str) else ""
-    return (f"headline {state}: {nearest['group']} at {value} flips it to {nearest['flips_to']}{where} "
+    return (f"headline {state}: {nearest['group']} at {value} makes the first shortfall "
+            f"{nearest['first_shortfall_then']}{where} "
             "(every break-even in tipping_points.csv)")
 
 

@@ -317,23 +317,26 @@ def unmet_state(case: CaseResult) -> str:
     return "unmet" if float(case.unmet["unmet_m2"].sum()) > 0 else "all met"
 
 
-def shortfall_where(case: CaseResult, head: tuple[str, str, int] | None) -> str:
-    """The zone and resource of a run's first-shortfall headline ("ZONE resource"): the reference
-    headline's, or without one the earliest shortfall's; "" where the run has none."""
-    if head is not None:
-        return f"{head[0]} {head[1]}"
-    s = case.shortfalls.dropna(subset=["first_shortfall_year"])
+def first_shortfall_anywhere(case: CaseResult, last_year: int) -> tuple[str, str]:
+    """A run's own first shortfall, in any zone: ("ZONE resource", "YEAR") in the headline's order
+    (:func:`model.forecast.shortfalls_in_order`); ("", "none by LAST") without one, ("", "no plan")
+    where the estimates contradict a committed project. What a flip makes the headline read."""
+    if case.info.get("status") == "infeasible":
+        return "", "no plan"
+    s = shortfalls_in_order(case.shortfalls)
     if not len(s):
-        return ""
-    r = s.sort_values(["first_shortfall_year", "zone", "resource"]).iloc[0]
-    return f"{r['zone']} {r['resource']}"
+        return "", f"none by {last_year}"
+    r = s.iloc[0]
+    return f"{r['zone']} {r['resource']}", str(int(r["first_shortfall_year"]))
 
 
 def headline_states(case: CaseResult, head: tuple[str, str, int] | None, last_year: int) -> dict[str, str]:
-    """Both headlines of a run as text (:func:`shortfall_state`, :func:`unmet_state`), and where
-    the first shortfall is (:func:`shortfall_where`, key ``where``)."""
+    """Both headlines of a run as text (:func:`shortfall_state`, :func:`unmet_state`), and the
+    run's own first shortfall anywhere (:func:`first_shortfall_anywhere`: keys ``where`` and
+    ``then``): the headline a flip leaves, which may be another zone in the same year."""
+    where, then = first_shortfall_anywhere(case, last_year)
     return {"first_shortfall": shortfall_state(case, head, last_year), "unmet": unmet_state(case),
-            "where": shortfall_where(case, head)}
+            "where": where, "then": then}
 
 
 def find_tipping_points(estimates: pd.DataFrame, reference: CaseResult, cases: list[CaseResult], last_year: int,
@@ -350,8 +353,10 @@ def find_tipping_points(estimates: pd.DataFrame, reference: CaseResult, cases: l
 
     Columns: group, side, headline, central (the reference's headline), at_end, flips, holds_to and
     flips_at (positions), holds_to_value and flips_at_value (in ``unit`` where the group holds one
-    estimate, else empty), unit, flips_to (the headline at ``flips_at``), flips_to_where (the zone and
-    resource of that first shortfall), solves."""
+    estimate, else empty), unit, flips_to (the headline at ``flips_at``: for the first shortfall,
+    the year of the headline's own zone and resource), flips_to_where and first_shortfall_then (the
+    run's first shortfall anywhere at ``flips_at``: its zone and resource, and its year, "none by
+    YEAR" or "no plan"), solves."""
     from .estimates import variant_at
 
     head = headline_shortfall(reference)
@@ -366,7 +371,8 @@ def find_tipping_points(estimates: pd.DataFrame, reference: CaseResult, cases: l
             for name in TIPPING_HEADLINES:
                 searches.append(dict(group=group, side=side, headline=name, central=ref[name], at_end=end[name],
                                      flips=end[name] != ref[name], lo=0.0, hi=1.0, flips_to=end[name],
-                                     where=end["where"] if name == "first_shortfall" else "", solves=0))
+                                     where=end["where"] if name == "first_shortfall" else "",
+                                     then=end["then"] if name == "first_shortfall" else "", solves=0))
     known: dict[tuple, dict[str, str]] = {}
     for s in searches:  # the ends and the centre are known
         known[variant_at(estimates, s["group"], s["side"], 1.0).changes] = by_end[(s["group"], s["side"])]
@@ -388,12 +394,13 @@ def find_tipping_points(estimates: pd.DataFrame, reference: CaseResult, cases: l
             if states[s["headline"]] != s["central"]:
                 s["hi"], s["flips_to"] = mid, states[s["headline"]]
                 s["where"] = states["where"] if s["headline"] == "first_shortfall" else ""
+                s["then"] = states["then"] if s["headline"] == "first_shortfall" else ""
             else:
                 s["lo"] = mid
     rows = [_tipping_row(s, estimates[estimates["group"] == s["group"]]) for s in searches]
     return pd.DataFrame(rows, columns=["group", "side", "headline", "central", "at_end", "flips", "holds_to",
                                        "flips_at", "holds_to_value", "flips_at_value", "unit", "flips_to",
-                                       "flips_to_where", "solves"])
+                                       "flips_to_where", "first_shortfall_then", "solves"])
 
 
 def _tipping_row(s: dict, est: pd.DataFrame) -> dict:
@@ -403,10 +410,12 @@ def _tipping_row(s: dict, est: pd.DataFrame) -> dict:
     one = len(est) == 1
     row = dict(group=s["group"], side=s["side"], headline=s["headline"], central=s["central"],
                at_end=s["at_end"], flips=s["flips"], holds_to=None, flips_at=None, holds_to_value=None,
-               flips_at_value=None, unit=None, flips_to=None, flips_to_where=None, solves=s["solves"])
+               flips_at_value=None, unit=None, flips_to=None, flips_to_where=None, first_shortfall_then=None,
+               solves=s["solves"])
     if s["flips"]:
         r = est.iloc[0]
         row.update(holds_to=s["lo"], flips_at=s["hi"], flips_to=s["flips_to"], flips_to_where=s["where"] or None,
+                   first_shortfall_then=s["then"] or None,
                    unit=str(r["attribute"]) if one else "share of the way from central to the end")
         if one:
             integer = bool(r.get("integer", False))
@@ -623,7 +632,9 @@ class GroupEffect(_Strict):
 class TippingPoint(_Strict):
     """A group that flips the first-shortfall headline within its range: at ``position`` of the way
     from its central value to its ``side`` end (``value`` in ``unit`` where the group holds one
-    estimate) the headline becomes ``to`` (a year, "none by YEAR" or "no plan")."""
+    estimate) the first shortfall anywhere becomes ``to`` (a year, "none by YEAR" or "no plan") in
+    ``zone`` and ``resource``: another zone in the same year, where the headline's zone is no
+    longer first."""
 
     group: str = Field(max_length=80)
     side: Literal["low", "high"]
@@ -702,7 +713,7 @@ def dependence_section(sens: Sensitivity) -> DependenceSection:
         parts = r.flips_to_where.split(" ") if isinstance(r.flips_to_where, str) else []
         return (parts[0], parts[-1]) if len(parts) == 2 else (None, None)
 
-    tipping = [TippingPoint(group=r.group, side=r.side, to=str(r.flips_to), position=float(r.flips_at),
+    tipping = [TippingPoint(group=r.group, side=r.side, to=str(r.first_shortfall_then), position=float(r.flips_at),
                             zone=where(r)[0], resource=where(r)[1],
                             value=None if pd.isna(r.flips_at_value) else float(r.flips_at_value),
                             unit=None if pd.isna(r.flips_at_value) else str(r.unit))
