@@ -85,31 +85,40 @@ def release_year(site_id: str, site_year: int, supply: SupplySettings) -> int:
     return int(max(site_year, NEVER if year is None else year))
 
 
-def split_reserve(sites: pd.DataFrame, share: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Parents with ``1 - share`` of their space and the reserves with the rest (exactly: the
-    reserve's floor is rounded to whole m2 and the parent keeps the original minus it)."""
+def split_site_share(sites: pd.DataFrame, share: pd.Series, *, suffix: str, label: str,
+                     label_zh: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Parents with ``1 - share`` of their space and child sites (``<SITE_ID><suffix>``, ``part_of``
+    their parent, named with ``label``) with the rest, exactly: the child's floor is rounded to
+    whole m2 and the parent keeps the original minus it; land, total floor and power go in the same
+    proportion. Sites with a share of 0 get no child. Used for the flexible reserve and for the
+    smart-production part of old industrial areas (:mod:`model.sme`)."""
     parents = sites.copy()
     take = share.to_numpy() > 0
-    reserves = sites.loc[take].copy()
+    children = sites.loc[take].copy()
     s = share[take].to_numpy()
     floor = sites.loc[take, "floor_area_m2"].to_numpy(dtype=float)
-    res_floor = np.round(floor * s)
-    frac = np.divide(res_floor, floor, out=np.zeros_like(floor), where=floor > 0)
+    child_floor = np.round(floor * s)
+    frac = np.divide(child_floor, floor, out=np.zeros_like(floor), where=floor > 0)
     for col in SPLIT_COLUMNS:
         if col not in sites:
             continue
         orig = pd.to_numeric(sites.loc[take, col], errors="coerce").to_numpy(dtype=float)
-        part = res_floor if col == "floor_area_m2" else orig * frac  # NaN stays NaN
-        reserves[col] = part
+        part = child_floor if col == "floor_area_m2" else orig * frac  # NaN stays NaN
+        children[col] = part
         parents.loc[take, col] = orig - part
-    reserves["part_of"] = sites.loc[take, "site_id"].to_numpy()
-    reserves["site_id"] = reserves["site_id"].astype(str) + RESERVE_SUFFIX
-    reserves["name"] = reserves["name"].astype(str) + " (flexible reserve)"
-    if "name_zh" in reserves:
-        reserves["name_zh"] = reserves["name_zh"].where(reserves["name_zh"].isna(),
-                                                        reserves["name_zh"].astype(str) + "（彈性預留用地）")
-    reserves["estimated"] = True
-    return parents, reserves
+    children["part_of"] = sites.loc[take, "site_id"].to_numpy()
+    children["site_id"] = children["site_id"].astype(str) + suffix
+    children["name"] = children["name"].astype(str) + f" ({label})"
+    if "name_zh" in children:
+        children["name_zh"] = children["name_zh"].where(children["name_zh"].isna(),
+                                                        children["name_zh"].astype(str) + f"（{label_zh}）")
+    children["estimated"] = True
+    return parents, children
+
+
+def split_reserve(sites: pd.DataFrame, share: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Parents with ``1 - share`` of their space and the reserves with the rest (:func:`split_site_share`)."""
+    return split_site_share(sites, share, suffix=RESERVE_SUFFIX, label="flexible reserve", label_zh="彈性預留用地")
 
 
 def with_reserve(sites: pd.DataFrame, supply: SupplySettings, *, first_year: int) -> pd.DataFrame:

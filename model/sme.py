@@ -100,36 +100,26 @@ def industrial_smart_production_suitable_share(sites: pd.DataFrame, *, share: fl
     """
     if not 0.0 <= share <= 1.0:
         raise ValueError(f"share must be within 0..1, not {share}")
+    from .reserve import split_site_share
+
     floor = pd.to_numeric(sites["floor_area_m2"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
     take = (sites["kind"] == SPLIT_KIND).to_numpy() & (floor > 0) & (share > 0)
     if not take.any():
         return sites
-    parents = sites.copy()
-    parts = sites.loc[take].copy()
-    part_floor = np.round(floor[take] * share)
-    frac = part_floor / floor[take]
     power = pd.to_numeric(sites.loc[take, "power_mw"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
-    part_power = np.minimum(power, np.maximum(power * frac, part_floor * min_power_kw_per_m2 / 1000.0))
-    for col in ("total_floor_area_m2", "land_area_m2", "available_land_m2"):
-        if col in sites:
-            orig = pd.to_numeric(sites.loc[take, col], errors="coerce").to_numpy(dtype=float)
-            parts[col] = orig * frac  # NaN stays NaN
-            parents.loc[take, col] = orig - orig * frac
-    parts["floor_area_m2"] = part_floor
-    parents.loc[take, "floor_area_m2"] = floor[take] - part_floor
+    parents, parts = split_site_share(sites, pd.Series(np.where(take, share, 0.0), index=sites.index),
+                                      suffix=SUITABLE_SUFFIX, label="floor fit for smart production",
+                                      label_zh="適合智能生產的樓面")
+    # the part has at least the smart-production supply on its floor (moved from the area, never more)
+    part_floor = parts["floor_area_m2"].to_numpy(dtype=float)
+    part_power = np.minimum(power, np.maximum(power * part_floor / floor[take],
+                                              part_floor * min_power_kw_per_m2 / 1000.0))
     parts["power_mw"] = part_power
     parents.loc[take, "power_mw"] = power - part_power
     parts["typical_floor_load_kpa"] = parts["floor_load_kpa"].to_numpy(dtype=float)
     parts["typical_headroom_m"] = parts["headroom_m"].to_numpy(dtype=float)
     parts["floor_load_kpa"] = np.maximum(parts["floor_load_kpa"].to_numpy(dtype=float), min_floor_load_kpa)
     parts["headroom_m"] = np.maximum(parts["headroom_m"].to_numpy(dtype=float), min_headroom_m)
-    parts["part_of"] = sites.loc[take, "site_id"].to_numpy()
-    parts["site_id"] = parts["site_id"].astype(str) + SUITABLE_SUFFIX
-    parts["name"] = parts["name"].astype(str) + " (floor fit for smart production)"
-    if "name_zh" in parts:
-        parts["name_zh"] = parts["name_zh"].where(parts["name_zh"].isna(),
-                                                  parts["name_zh"].astype(str) + "（適合智能生產的樓面）")
-    parts["estimated"] = True
     return pd.concat([parents, parts], ignore_index=True)
 
 
