@@ -1024,6 +1024,7 @@ def _report_decided(forecast: Forecast, manifest: Mapping[str, Any] | None, down
     name = forecast.scenario.name
     started = manifest.get("run", {}).get("started_utc") if manifest is not None else None
     charts, chart_words = _charts_decided(forecast)
+    bracket_intro, bracket_rows = _bracket_specs(forecast)
     dep = _dependence_decided(dependence, None) if dependence is not None else None
     plain = {
         "pdf_title": f"Ten-year land forecast: {name}", "description": forecast.scenario.description,
@@ -1044,7 +1045,7 @@ def _report_decided(forecast: Forecast, manifest: Mapping[str, Any] | None, down
                                           if dependence is not None and dependence.verdict is not None else []),
         "warnings": _warning_specs(forecast), "charts": chart_words,
         "present": _present_specs(forecast),
-        "bracket_intro": _bracket_specs(forecast)[0], "bracket": _bracket_specs(forecast)[1],
+        "bracket_intro": bracket_intro, "bracket": bracket_rows,
         "warning_definition": i18n.Msg("ew.definition", {
             "share": i18n.Pct(forecast.scenario.early_warning.shortfall_remaining_share)}),
         "changes": _changes_specs(changes, changes_label) if changes is not None else None,
