@@ -31,7 +31,7 @@ from .enterprises import JOBS_PER_M2, load_enterprises, load_sector_profiles, lo
 from .errors import InputError
 from .layers import load_hubs, load_sites, numeric_column, read_csv_table
 from .present import present_state, read_observed_facts
-from .scenario import Scenario
+from .scenario import Scenario, SupplySettings
 from .schema import sectors as sector_table
 
 # --------------------------------------------------------------------------------------------
@@ -146,8 +146,24 @@ def build_demand(scenario: Scenario, pipeline: pd.DataFrame, profiles: pd.DataFr
 
 
 def _delay(table_years: pd.Series, delay: pd.Series, first_year: int) -> pd.Series:
-    """Releases after the first year slip by ``delay``; what is already released cannot."""
-    return table_years.where(table_years <= first_year, table_years + delay)
+    """Releases after the first year slip by ``delay`` (negative: brought forward, at the
+    earliest to the first year); what is already released cannot move."""
+    return table_years.where(table_years <= first_year, np.maximum(table_years + delay, first_year))
+
+
+def release_delay_years(sites: pd.DataFrame, supply: SupplySettings) -> pd.Series:
+    """The release delay of every site in years (negative: brought forward): the most specific
+    setting applies (``release_delay_years_by_site``, then ``_by_zone``, then ``_by_group``; a site
+    key ending in '-' is an id prefix, the longest matching key wins); sites already committed to
+    an operator keep their own programme (0)."""
+    delay = sites["group"].map(supply.release_delay_years_by_group).fillna(0).astype(int)
+    zone = sites["zone"].map(supply.release_delay_years_by_zone)
+    delay = delay.where(zone.isna(), zone).astype(int)
+    ids = sites["site_id"].astype(str)
+    for key, years in sorted(supply.release_delay_years_by_site.items(), key=lambda kv: len(kv[0])):
+        match = ids.str.startswith(key) if key.endswith("-") else ids == key
+        delay = delay.where(~match, years)
+    return delay.where(sites["committed_to"].isna(), 0).astype(int)  # an awarded site keeps its own programme
 
 
 def build_supply(scenario: Scenario, sites: pd.DataFrame, zone_power: pd.DataFrame
@@ -160,11 +176,7 @@ def build_supply(scenario: Scenario, sites: pd.DataFrame, zone_power: pd.DataFra
     first = scenario.year_range[0]
     s = scenario.supply
     sites = sites.copy()
-    delay = sites["group"].map(s.release_delay_years_by_group).fillna(0).astype(int)
-    for key, years in s.release_delay_years_by_site.items():
-        match = sites["site_id"].str.startswith(key) if key.endswith("-") else sites["site_id"] == key
-        delay = delay.where(~match, np.maximum(delay, years))
-    delay = delay.where(sites["committed_to"].isna(), 0)  # an awarded site keeps its own programme
+    delay = release_delay_years(sites, s)
     sites["available_from_year"] = _delay(sites["available_from_year"], delay, first).astype(int)
     steps = []
     if s.industrial_release_m2_per_year > 0:
@@ -232,6 +244,9 @@ def grid_steps(scenario: Scenario, zone_power: pd.DataFrame) -> pd.DataFrame:
     for zone, extra in p.grid_extra_mw_by_zone.items():
         if zone not in set(zone_power["zone"]):
             rows.append((zone, int(p.grid_extra_from_year), float(extra)))
+    for zone, by_year in p.grid_steps_mw_by_zone_year.items():  # new steps in planning terms
+        for year, mw in by_year.items():
+            rows.append((zone, int(year), float(mw)))
     inc = pd.DataFrame(rows, columns=["zone", "from_year", "increment_mw"])
     inc = inc.groupby(["zone", "from_year"], as_index=False)["increment_mw"].sum().sort_values(["zone", "from_year"])
     inc["capacity_mw"] = inc.groupby("zone")["increment_mw"].cumsum()

@@ -103,9 +103,13 @@ class DemandSettings(_Frozen):
 
 
 class SupplySettings(_Frozen):
-    """Supply changes: releases that slip, and floor space released from industrial buildings."""
+    """Supply changes: releases that slip or come earlier, and floor space released from industrial buildings.
+
+    A release delay in years (negative: brought forward) is given per site group, per zone and per
+    site id (or id prefix ending in '-'); the most specific applies (site over zone over group)."""
 
     release_delay_years_by_group: dict[str, DelayYears] = Field(default_factory=dict)
+    release_delay_years_by_zone: dict[str, DelayYears] = Field(default_factory=dict)
     release_delay_years_by_site: dict[str, DelayYears] = Field(default_factory=dict)
     industrial_release_m2_per_year: float = Field(default=0.0, ge=0, le=10_000_000)
     industrial_release_start_year: Year = 2027
@@ -141,6 +145,15 @@ class SupplySettings(_Frozen):
             raise ValueError(f"unknown group(s) {bad}; groups are {sorted(groups)}")
         return value
 
+    @field_validator("release_delay_years_by_zone")
+    @classmethod
+    def _delay_zones(cls, value: dict) -> dict:
+        known = set(zone_table()["zone"])
+        bad = sorted(set(value) - known)
+        if bad:
+            raise ValueError(f"unknown zone(s) {bad}; zones are {sorted(known)}")
+        return value
+
 
 class PowerSettings(_Frozen):
     """Zone grid changes: commissioning that slips, and capacity scaled."""
@@ -149,8 +162,12 @@ class PowerSettings(_Frozen):
     grid_scale_by_zone: dict[str, Annotated[float, Field(ge=0, le=10)]] = Field(default_factory=dict)
     grid_extra_mw_by_zone: dict[str, Annotated[float, Field(ge=-10_000, le=10_000)]] = Field(default_factory=dict)
     grid_extra_from_year: Year = 2026
+    #: new grid steps in planning terms: {zone: {year: MW}}, each added to the zone's capacity from that year on
+    grid_steps_mw_by_zone_year: dict[str, dict[Year, Annotated[float, Field(ge=-10_000, le=10_000)]]] = Field(
+        default_factory=dict)
 
-    @field_validator("grid_delay_years_by_zone", "grid_scale_by_zone", "grid_extra_mw_by_zone")
+    @field_validator("grid_delay_years_by_zone", "grid_scale_by_zone", "grid_extra_mw_by_zone",
+                     "grid_steps_mw_by_zone_year")
     @classmethod
     def _zones(cls, value: dict) -> dict:
         known = set(zone_table()["zone"])
