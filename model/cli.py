@@ -530,12 +530,11 @@ def sweep(
 @_guarded
 def programme(
     scenario: Annotated[str, typer.Argument(help="scenario file or name")],
-    draws: Annotated[int, typer.Option(min=1, help="Monte Carlo draws the programme is chosen on (as siteplan sweep)")]
-    = 20,
+    draws: Annotated[int, typer.Option(min=1, help="Monte Carlo draws the programme is chosen on (as sweep)")] = 20,
     actions: Annotated[Path | None, typer.Option(help="supply actions table instead of the scenario's "
                                                       "(scenarios/actions.csv)")] = None,
-    target: Annotated[float | None, typer.Option(help="largest shortfall probability per zone and year "
-                                                      "(default: the scenario's programme.target_shortfall_probability)")]
+    target: Annotated[float | None, typer.Option(
+        help="largest shortfall probability per zone and year (default: programme.target_shortfall_probability)")]
     = None,
     out_of_sample_draws: Annotated[int | None, typer.Option(help="fresh draws for the out-of-sample check "
                                                                  "(default: as many as --draws)")] = None,

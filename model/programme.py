@@ -68,7 +68,7 @@ PROGRAMME_COLUMNS = (
 OUT_OF_SAMPLE_COLUMNS = (
     "year", "zone", "draws", "shortfall_probability_without", "standard_error_without",
     "shortfall_probability_with", "standard_error_with", "in_sample_probability_with", "target_probability",
-    "meets_target", "resources_short_with",
+    "meets_target", "resources_short_with", "reachable",
 )
 
 #: columns of published_programme.csv: the Government's published supply beside the programme
@@ -585,6 +585,9 @@ def _solve_pulp(prob: Any, solver: str, time_limit_s: float, mip_gap: float
     import pulp
 
     if solver == "highs" and pulp.HiGHS().available():
+        from .optimiser.highs import quiet_highs
+
+        quiet_highs()  # the process's first HiGHS prints a banner: made here, it goes to the log
         cmd = pulp.HiGHS(msg=False, timeLimit=time_limit_s, gapRel=mip_gap, threads=1)
         prob.solve(cmd)
         model = prob.solverModel
@@ -766,7 +769,9 @@ def run_programme(scenario: Scenario, draws: int, *, actions: Path | None = None
         bal_with, info_with = evaluate(client, plan_inputs(sc_final, loaded), loaded.pipeline, loaded.profiles,
                                        loaded.sites, sc_final, oos_seeds)
         timings["out_of_sample_s"] = time.perf_counter() - t0
-    oos = out_of_sample_table(bal_without, bal_with, last_probs, threshold=threshold, target=alpha, draws=n_oos)
+    reachable = {(z, int(y)) for o in options for (z, _r, y), c in o.delta.items() if c > 0}
+    oos = out_of_sample_table(bal_without, bal_with, last_probs, threshold=threshold, target=alpha, draws=n_oos,
+                              reachable=reachable)
     unreachable = sorted(f"{z} {y}" for (z, y) in (master.excess if master else {}))
     summary = {
         "cost_hkd_m": float(sum(o.cost_hkd_m * v for o, v in final)),
@@ -775,8 +780,9 @@ def run_programme(scenario: Scenario, draws: int, *, actions: Path | None = None
         "reference_cost_hkd_m": reference_cost(options, settings.cost_level),
         "converged": converged, "iterations": len(rows),
         "meets_target_in_sample": bool(rows[-1]["zone_years_over_target"] == 0),
-        "meets_target_out_of_sample": bool(oos["meets_target"].all()),
-        "zone_years_over_target_out_of_sample": int((~oos["meets_target"]).sum()),
+        "meets_target_out_of_sample": bool(oos.loc[oos["reachable"], "meets_target"].all()),
+        "zone_years_over_target_out_of_sample": int((~oos["meets_target"] & oos["reachable"]).sum()),
+        "zone_years_out_of_reach_over_target": _zone_years(oos[~oos["meets_target"] & ~oos["reachable"]]),
         "expected_unmet_m2_without": float(info_without["unmet_m2"].mean()),
         "expected_unmet_m2_with": float(info_with["unmet_m2"].mean()),
         "expected_unmet_m2_in_sample": float(last_info["unmet_m2"].mean()),
@@ -805,12 +811,13 @@ Z_ONE_SIDED_5 = 1.6448536269514722
 
 
 def out_of_sample_table(without: pd.DataFrame, with_: pd.DataFrame, in_sample: pd.DataFrame, *, threshold: float,
-                        target: float, draws: int) -> pd.DataFrame:
+                        target: float, draws: int, reachable: set[tuple[str, int]] | None = None) -> pd.DataFrame:
     """Per zone and year, the shortfall probability on fresh draws without and with the programme,
     each with its standard error sqrt(p(1-p)/N), the in-sample probability with it, and whether the
     target is met within sampling error: p_with <= target + z * sqrt(target (1 - target) / N), z
     the one-sided 5% point (a zone-year is judged over its target only when the draws say so
-    beyond chance)."""
+    beyond chance). ``reachable``: the zone-years some action can add supply to before the end of
+    its lead time (``reachable`` column; the others no programme can change)."""
     import numpy as np
 
     a = zone_year_probability(without, threshold, draws).rename(
@@ -831,8 +838,14 @@ def out_of_sample_table(without: pd.DataFrame, with_: pd.DataFrame, in_sample: p
     margin = Z_ONE_SIDED_5 * np.sqrt(target * (1 - target) / draws)
     out["meets_target"] = out["shortfall_probability_with"] <= target + margin + 1e-12
     out["resources_short_with"] = out["resources_short_with"].fillna("")
+    keys = zip(out["zone"], out["year"].astype(int), strict=True)
+    out["reachable"] = [True if reachable is None else k in reachable for k in keys]
     out = out.astype({"year": int}).sort_values(["year", "zone"]).reset_index(drop=True)
     return out[list(OUT_OF_SAMPLE_COLUMNS)]
+
+
+def _zone_years(frame: pd.DataFrame) -> list[str]:
+    return [f"{z} {int(y)}" for z, y in zip(frame["zone"], frame["year"], strict=True)]
 
 
 def reference_cost(options: list[Option], level: str = "central") -> float:

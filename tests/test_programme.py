@@ -27,7 +27,6 @@ from model.programme import (
 
 from .conftest import FIXTURES
 
-
 # ---------------------------------------------------------------- the requirement rule
 
 
@@ -101,7 +100,7 @@ def _oracle(options, q, draws, allowed):
 def test_the_master_finds_the_cheapest_programme_an_enumeration_finds(target):
     draws = 5
     allowed = math.floor(target * draws + 1e-9)
-    expected = _oracle(OPTIONS, {k: v for k, v in Q.items()}, draws, allowed)
+    expected = _oracle(OPTIONS, dict(Q), draws, allowed)
     got = solve_master(OPTIONS, _requirements(Q), draws=draws, target_probability=target, target_unmet_m2=0.0,
                        last_year=2028)
     if expected is None:  # no programme meets it: the master says where it cannot
@@ -146,7 +145,7 @@ def baseline():
 
 
 def test_grid_steps_brought_forward_never_before_the_lead_time(baseline):
-    sc, _loaded, inputs = baseline
+    _sc, _loaded, inputs = baseline
     grid = inputs.zone_power
     moved = _grid_moved(grid, "NM-HUB", 2, first=2026, floor_year=2029)
     assert moved and min(moved) >= 2029
