@@ -201,7 +201,8 @@ def load_actions(path: str | Path, sites: pd.DataFrame | None = None) -> pd.Data
     for column in ("lead_time_years", "lead_time_low_years", "lead_time_high_years"):
         numbers[column] = numeric_column(table, column, file=path, key="action_id", minimum=0,
                                          maximum=MAX_LEAD_TIME_YEARS, integer=True, unit="years")
-    rows, seen = [], {}
+    rows: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
     for i, cells in enumerate(table[list(COLUMNS)].itertuples(index=False)):
         pos = i + 2  # the header is row 1
         r = {c: str(v).strip() for c, v in zip(COLUMNS, cells, strict=True)}

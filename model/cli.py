@@ -216,13 +216,15 @@ def validate(
     if hub_frame is not None:
         kinds = ", ".join(f"{k} {v}" for k, v in hub_frame["kind"].value_counts().items())
         out.print(f"hubs: {len(hub_frame)} ({kinds})")
-    if sc is not None and sc.input_files()["actions"] is not None:
+    if sc is not None:
         _check_actions(sc.input_files()["actions"], sites)
     out.print(f"valid: {len(sites)} sites in EPSG:2326", style="green")
 
 
-def _check_actions(path: Path, sites: gpd.GeoDataFrame) -> None:
-    """Check a scenario's actions table against its sites; one line on what it holds."""
+def _check_actions(path: Path | None, sites: gpd.GeoDataFrame) -> None:
+    """Check a scenario's actions table (if it names one) against its sites; one line on what it holds."""
+    if path is None:
+        return
     from .actions import load_actions
 
     actions = load_actions(path, sites=sites)
@@ -364,8 +366,7 @@ def forecast(
             from .present import read_observed_facts
 
             read_observed_facts(facts_path)
-        if sc.input_files()["actions"] is not None:
-            _check_actions(sc.input_files()["actions"], inputs.sites)
+        _check_actions(sc.input_files()["actions"], inputs.sites)
         out.print(f"inputs valid: {len(inputs.sites)} sites, {len(inputs.enterprises)} enterprises, "
                   f"{len(inputs.hubs)} hubs, years {sc.years}")
         return
