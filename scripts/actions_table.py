@@ -73,10 +73,13 @@ GRID_FORWARD_LEAD = Range(1, 1, 3)  # years (E): steps already planned, backbone
 FORMATION_HKD_M_PER_HA = Range(27180 / 158, 1630.2 / 17, 17320 / 70)
 FORMATION_LEAD = Range(3, 2, 5)  # years from works to formed land [A8][A9][A10][A11][A14]
 #: HK$ m per m2 of floor of a purpose-built park building: central the Advanced Manufacturing
-#: Centre (HK$6,633 m, ~110,000 m2) [A15][A16]; low 60% of it (E); high the Science Park's second
+#: Centre's project estimate (HK$6,633 m, ~110,000 m2) [A15][A16]; low its works contract
+#: (HK$4,750 m, 108,000 m2, without fees and contingency) [A22]; high the Science Park's second
 #: expansion, laboratories (HK$3,000 m, ~28,000 m2) [A18]
-BUILDING_HKD_M_PER_M2 = Range(6633 / 110000, 0.6 * 6633 / 110000, 3000 / 28000)
-BUILDING_LEAD = Range(4, 3, 6)  # years (E): design ~1.5 + construction ~2.5; AMC 2016 plan -> Feb 2022 [A15][A17]
+BUILDING_HKD_M_PER_M2 = Range(6633 / 110000, 4750 / 108000, 3000 / 28000)
+#: years (E): design and tender ~1.5 + building ~2.5 (AMC works mid-2019 to Feb 2022); high: the AMC
+#: from its 2016 plan to completion [A15][A17][A22]
+BUILDING_LEAD = Range(4, 3, 6)
 GOVERNMENT_RATE = 0.0319  # 10-year HKD Government Bond yield, 14 Jan 2026 [A7]
 DEFER_LEAD = Range(0, 0, 1)  # years (E): a deferral is decided, not built
 DEFER_MAX_YEARS = 3
@@ -115,10 +118,12 @@ SOURCES = {
             "press release 14 Jan 2026 (10-year HKD Government Bond, 3.190%)",
     "building": "Ming Pao, 11 May 2016 (AMC: HK$6,633 m, 2.71 ha, completion 2021/22); Sing Tao 1831197, 22 Apr "
                 "2022 (AMC opened, ~110,000 m2); dotdotnews, 1 Dec 2022 (AMC completed Feb 2022); speakout.hk "
-                "62372 (Science Park expansion stage 2: HK$3 bn, ~28,000 m2); HKMA press release 14 Jan 2026 "
-                "(10-year HKD Government Bond, 3.190%)",
+                "62372 (Science Park expansion stage 2: HK$3 bn, ~28,000 m2); highways.today 22314 and "
+                "theconstructionindex.co.uk, 7 Oct 2019 (AMC works contract HK$4.75 bn, 108,000 m2, works from "
+                "mid-2019); HKMA press release 14 Jan 2026 (10-year HKD Government Bond, 3.190%)",
     "sme": "Ming Pao, 11 May 2016 (AMC: HK$6,633 m, completion 2021/22); Sing Tao 1831197, 22 Apr 2022 (AMC "
-           "~110,000 m2); dotdotnews, 1 Dec 2022 (completed Feb 2022); speakout.hk 62372 (Science Park "
+           "~110,000 m2); highways.today 22314 and theconstructionindex.co.uk, 7 Oct 2019 (AMC works contract "
+           "HK$4.75 bn, 108,000 m2); dotdotnews, 1 Dec 2022 (completed Feb 2022); speakout.hk 62372 (Science Park "
            "expansion stage 2: HK$3 bn, ~28,000 m2); FHKI 2025 Policy Address submission (new-type buildings "
            "for SME smart production)",
     "conversion": "CBRE research on the revitalisation of industrial buildings, via rent-office-hk.com, 16 May "
@@ -218,8 +223,9 @@ def _release_capital(site: pd.Series) -> tuple[Range, Range, str, str]:
         return per * ha, FORMATION_LEAD, text, SOURCES["land"]
     m2 = float(site["floor_area_m2"])
     per = BUILDING_HKD_M_PER_M2
-    text = (f"{m2:,.0f} m2 x HK${per.central * 1e6:,.0f}/m2 building cost (the AMC; low 60% of it, E; high "
-            f"HK${per.high * 1e6:,.0f}/m2, the Science Park's laboratory expansion)")
+    text = (f"{m2:,.0f} m2 x HK${per.central * 1e6:,.0f}/m2 building cost (the AMC's project estimate; low "
+            f"HK${per.low * 1e6:,.0f}/m2, its works contract; high HK${per.high * 1e6:,.0f}/m2, the Science Park's "
+            "laboratory expansion)")
     return per * m2, BUILDING_LEAD, text, SOURCES["building"]
 
 
@@ -258,8 +264,9 @@ def sme_building_rows(district_names: list[str]) -> list[dict]:
         units = 2 if district in SME_TWO_BUILDINGS else 1
         basis = (f"E: one building of {SME_BUILDING_M2:,.0f} m2 (a third of the AMC, as the candidate buildings of "
                  f"sme_multistorey.geojson) x HK${BUILDING_HKD_M_PER_M2.central * 1e6:,.0f}/m2 (AMC: HK$6,633 m / "
-                 f"~110,000 m2) = HK${cost.central:,.1f} m; low 60% of the AMC's rate (no automated logistics or "
-                 f"6 m floors, E), high HK${BUILDING_HKD_M_PER_M2.high * 1e6:,.0f}/m2 (laboratory-grade); lead "
+                 f"~110,000 m2) = HK${cost.central:,.1f} m; low HK${BUILDING_HKD_M_PER_M2.low * 1e6:,.0f}/m2 (the "
+                 "AMC's works contract, HK$4,750 m for 108,000 m2, without fees and contingency), high "
+                 f"HK${BUILDING_HKD_M_PER_M2.high * 1e6:,.0f}/m2 (laboratory-grade); lead "
                  f"{SME_LEAD.central:g} years (the AMC took 6 from plan to completion; low {SME_LEAD.low:g} with a "
                  f"formed site and a standard design); up to {units} "
                  + ("(formed industrial land in the New Territories, E)" if units == 2
