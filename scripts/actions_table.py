@@ -219,13 +219,13 @@ def _release_capital(site: pd.Series) -> tuple[Range, Range, str, str]:
         per = FORMATION_HKD_M_PER_HA
         text = (f"{ha:g} ha x HK${per.central:.3f} m/ha formation and infrastructure (San Tin phase 1 stage 1; low "
                 f"HK${per.low:.3f} Hung Shui Kiu first phase, high HK${per.high:.3f} Kwu Tung North/Fanling North "
-                f"advance works)")
+                f"advance works; estimates of 2019-2024 in money of the day, not escalated to 2026)")
         return per * ha, FORMATION_LEAD, text, SOURCES["land"]
     m2 = float(site["floor_area_m2"])
     per = BUILDING_HKD_M_PER_M2
     text = (f"{m2:,.0f} m2 x HK${per.central * 1e6:,.0f}/m2 building cost (the AMC's project estimate; low "
             f"HK${per.low * 1e6:,.0f}/m2, its works contract; high HK${per.high * 1e6:,.0f}/m2, the Science Park's "
-            "laboratory expansion)")
+            "laboratory expansion; 2016-2021 figures, not escalated to 2026)")
     return per * m2, BUILDING_LEAD, text, SOURCES["building"]
 
 
@@ -266,7 +266,8 @@ def sme_building_rows(district_names: list[str]) -> list[dict]:
                  f"sme_multistorey.geojson) x HK${BUILDING_HKD_M_PER_M2.central * 1e6:,.0f}/m2 (AMC: HK$6,633 m / "
                  f"~110,000 m2) = HK${cost.central:,.1f} m; low HK${BUILDING_HKD_M_PER_M2.low * 1e6:,.0f}/m2 (the "
                  "AMC's works contract, HK$4,750 m for 108,000 m2, without fees and contingency), high "
-                 f"HK${BUILDING_HKD_M_PER_M2.high * 1e6:,.0f}/m2 (laboratory-grade); lead "
+                 f"HK${BUILDING_HKD_M_PER_M2.high * 1e6:,.0f}/m2 (laboratory-grade; 2016-2021 figures, not "
+                 "escalated to 2026); lead "
                  f"{SME_LEAD.central:g} years (the AMC took 6 from plan to completion; low {SME_LEAD.low:g} with a "
                  f"formed site and a standard design); up to {units} "
                  + ("(formed industrial land in the New Territories, E)" if units == 2
@@ -284,7 +285,8 @@ def conversion_rows(sites: pd.DataFrame) -> list[dict]:
         units = max(1, int(floor // CONVERSION_UNIT_M2))
         basis = (f"E: one unit = {CONVERSION_UNIT_M2:,.0f} m2 (about one old industrial building: 1.83 m m2 / 71 "
                  f"buildings) x HK${CONVERSION_HKD_PER_FT2.central:,.0f}/ft2 (mid of CBRE's HK$1,200-2,500/ft2 for "
-                 f"converting old industrial buildings; low/high its ends) = HK${cost.central:,.1f} m; the cost of "
+                 f"converting old industrial buildings, 2019, not escalated to 2026; low/high its ends) = "
+                 f"HK${cost.central:,.1f} m; the cost of "
                  "upgrading floor loading and power for production was not found (CBRE's range is for office, "
                  f"shop and hotel conversion); lead {CONVERSION_LEAD.central:g} years (low {CONVERSION_LEAD.low:g}, "
                  f"high {CONVERSION_LEAD.high:g}: the Microelectronics Centre conversion took about 5); up to "
