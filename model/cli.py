@@ -221,8 +221,9 @@ def validate(
     out.print(f"valid: {len(sites)} sites in EPSG:2326", style="green")
 
 
-def _check_actions(path: Path | None, sites: gpd.GeoDataFrame) -> None:
-    """Check a scenario's actions table (if it names one) against its sites; one line on what it holds."""
+def _check_actions(path: Path | None, sites: gpd.GeoDataFrame | None) -> None:
+    """Check a scenario's actions table (if it names one), against its sites when given; one line on
+    what it holds."""
     if path is None:
         return
     from .actions import load_actions
@@ -366,7 +367,7 @@ def forecast(
             from .present import read_observed_facts
 
             read_observed_facts(facts_path)
-        _check_actions(sc.input_files()["actions"], inputs.sites)
+        _check_actions(sc.input_files()["actions"], None)  # a forecast reads no actions: its sites may differ
         out.print(f"inputs valid: {len(inputs.sites)} sites, {len(inputs.enterprises)} enterprises, "
                   f"{len(inputs.hubs)} hubs, years {sc.years}")
         return

@@ -209,6 +209,9 @@ def test_control_characters_are_removed_from_text(write_table):
 
 
 def test_validate_and_check_read_the_scenario_table(write_table, tmp_path):
+    """``validate --scenario`` checks the table against the scenario's sites; ``forecast --check``
+    checks it as a table only (a forecast reads no actions, and a scenario of other sites still
+    inherits base.yaml's table)."""
     from typer.testing import CliRunner
 
     from model.cli import app
@@ -216,11 +219,23 @@ def test_validate_and_check_read_the_scenario_table(write_table, tmp_path):
     runner = CliRunner()
     good = runner.invoke(app, ["validate", "--scenario", "baseline"])
     assert good.exit_code == 0 and "actions: 74 (grid_step 8" in " ".join(good.output.split())
-    bad = write_table([_row(kind="release_forward", unit="years", target="NO-SUCH-SITE")])
-    scenario = tmp_path / "with_bad_actions.yaml"
-    scenario.write_text(f"extends: {(ROOT / 'scenarios' / 'baseline.yaml').as_posix()}\nname: with_bad_actions\n"
+
+    def scenario_with(rows):
+        bad = write_table(rows)
+        path = tmp_path / "with_actions.yaml"
+        path.write_text(f"extends: {(ROOT / 'scenarios' / 'baseline.yaml').as_posix()}\nname: with_actions\n"
                         f"inputs:\n  actions: {bad.name}\n", encoding="utf-8")
-    for args in (["validate", "--scenario", str(scenario)], ["forecast", str(scenario), "--check"]):
-        result = runner.invoke(app, args)
-        text = " ".join(result.output.split())
-        assert result.exit_code == 2 and "actions.csv" in text and "row 2" in text and "unknown site" in text, text
+        return str(path)
+
+    def run(*args):
+        result = runner.invoke(app, list(args))
+        return result.exit_code, " ".join(result.output.split())
+
+    unknown_site = scenario_with([_row(kind="release_forward", unit="years", target="NO-SUCH-SITE")])
+    code, text = run("validate", "--scenario", unknown_site)
+    assert code == 2 and "actions.csv" in text and "row 2" in text and "unknown site" in text, text
+    code, text = run("forecast", unknown_site, "--check")
+    assert code == 0 and "actions: 1 (release_forward 1)" in text, text
+    unknown_kind = scenario_with([_row(kind="grid_upgrade")])
+    code, text = run("forecast", unknown_kind, "--check")
+    assert code == 2 and "actions.csv" in text and "row 2" in text and "'kind'" in text, text
