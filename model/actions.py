@@ -96,7 +96,7 @@ def _where(path: Path, pos: int, action_id: str, column: str) -> dict[str, Any]:
 
 
 def _check_target(path: Path, pos: int, action_id: str, kind: ActionKind, target: str,
-                  sites: pd.DataFrame | None) -> None:
+                  sites: pd.DataFrame | None, run_year: int | None) -> None:
     where = _where(path, pos, action_id, "target")
     if kind.target == "zone":
         known = list(zones()["zone"])
@@ -125,9 +125,16 @@ def _check_target(path: Path, pos: int, action_id: str, kind: ActionKind, target
         if committed.all():
             raise InputError(f"{target[:40]!r}: every site it names is committed to an operator, whose programme "
                              "cannot move", **where, fix="remove the row, or target a site not yet awarded")
+        match &= ~committed.reindex(sites.index, fill_value=False)
+    if (run_year is not None and "available_from_year" in sites.columns
+            and not (sites.loc[match, "available_from_year"] > run_year).any()):
+        raise InputError(f"{target[:40]!r}: every site it names is released by {run_year}, so no release is "
+                             "left to move", **where,
+                             fix="remove the row, or make the table again for this run year (scripts/actions_table.py)")
 
 
-def _check_kind(path: Path, pos: int, aid: str, r: dict[str, str], sites: pd.DataFrame | None) -> ActionKind:
+def _check_kind(path: Path, pos: int, aid: str, r: dict[str, str], sites: pd.DataFrame | None,
+                run_year: int | None) -> ActionKind:
     """The row's kind, after checking that its unit fits it and that its target is one it can name."""
     kind = ACTION_KINDS.get(r["kind"])
     if kind is None:
@@ -136,7 +143,7 @@ def _check_kind(path: Path, pos: int, aid: str, r: dict[str, str], sites: pd.Dat
     if r["unit"] != kind.unit:
         raise InputError(f"unit {r['unit'][:20]!r} does not fit the kind {r['kind']}",
                          **_where(path, pos, aid, "unit"), fix=f"a {r['kind']} is counted in {kind.unit}")
-    _check_target(path, pos, aid, kind, r["target"], sites)
+    _check_target(path, pos, aid, kind, r["target"], sites, run_year)
     return kind
 
 
@@ -175,15 +182,16 @@ def _check_ranges(path: Path, pos: int, aid: str, r: dict[str, str], kind: Actio
     return flag in _TRUE
 
 
-def load_actions(path: str | Path, sites: pd.DataFrame | None = None) -> pd.DataFrame:
+def load_actions(path: str | Path, sites: pd.DataFrame | None = None, *, run_year: int | None = None) -> pd.DataFrame:
     """The actions table, every row checked (see the module's docstring for the columns and units).
 
     ``sites`` (the scenario's site layers, e.g. :func:`model.layers.load_sites`): when given, each
     release target must name one of its site ids, or be a prefix ending in '-' of at least one, and
-    not only sites already committed to an operator; without it, release targets are checked as
-    ids only. Returns the columns of :data:`COLUMNS` (numbers as float, ``max_units`` and the lead
-    times as int, ``estimated`` as bool, text stripped) and ``row``, the row of the file (the
-    header is row 1)."""
+    not only sites already committed to an operator; with ``run_year`` (the first forecast year) too,
+    at least one of those sites must be released after it (else there is no release to move).
+    Without ``sites``, release targets are checked as ids only. Returns the columns of
+    :data:`COLUMNS` (numbers as float, ``max_units`` and the lead times as int, ``estimated`` as
+    bool, text stripped) and ``row``, the row of the file (the header is row 1)."""
     path = Path(path)
     table = read_csv_table(path, what="the actions table", columns=COLUMNS,
                            columns_fix=f"the header is {','.join(COLUMNS)}")
@@ -214,7 +222,7 @@ def load_actions(path: str | Path, sites: pd.DataFrame | None = None) -> pd.Data
             raise InputError(f"action id {aid!r} is also in row {seen[aid]}", **_where(path, pos, aid, "action_id"),
                              fix="give every action its own id")
         seen[aid] = pos
-        kind = _check_kind(path, pos, aid, r, sites)
+        kind = _check_kind(path, pos, aid, r, sites, run_year)
         num = {c: float(numbers[c].iloc[i]) for c in ("unit_amount", "cost_per_unit_hkd_m", "cost_low_hkd_m",
                                                       "cost_high_hkd_m")}
         whole = {c: int(numbers[c].iloc[i]) for c in ("max_units", "lead_time_years", "lead_time_low_years",

@@ -217,18 +217,18 @@ def validate(
         kinds = ", ".join(f"{k} {v}" for k, v in hub_frame["kind"].value_counts().items())
         out.print(f"hubs: {len(hub_frame)} ({kinds})")
     if sc is not None:
-        _check_actions(sc.input_files()["actions"], sites)
+        _check_actions(sc.input_files()["actions"], sites, sc.year_range[0])
     out.print(f"valid: {len(sites)} sites in EPSG:2326", style="green")
 
 
-def _check_actions(path: Path | None, sites: gpd.GeoDataFrame | None) -> None:
-    """Check a scenario's actions table (if it names one), against its sites when given; one line on
-    what it holds."""
+def _check_actions(path: Path | None, sites: gpd.GeoDataFrame | None, year: int | None = None) -> None:
+    """Check a scenario's actions table (if it names one), against its sites and first year when
+    given; one line on what it holds."""
     if path is None:
         return
     from .actions import load_actions
 
-    actions = load_actions(path, sites=sites)
+    actions = load_actions(path, sites=sites, run_year=year)
     kinds = ", ".join(f"{k} {v}" for k, v in actions["kind"].value_counts(sort=False).items())
     out.print(f"actions: {len(actions)} ({kinds})")
 

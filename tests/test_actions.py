@@ -29,7 +29,7 @@ spec.loader.exec_module(actions_table)
 
 @pytest.fixture(scope="module")
 def shipped(sites):
-    return load_actions(TABLE, sites=sites)
+    return load_actions(TABLE, sites=sites, run_year=actions_table.RUN_YEAR)
 
 
 def _row(**changes):
@@ -157,6 +157,13 @@ def test_a_bad_row_names_the_file_row_and_column(write_table, sites, changes, co
         load_actions(path, sites=sites)
     text = str(err.value)
     assert str(path) in text and "row 3" in text and f"'{column}'" in text and "fix:" in text
+
+
+def test_a_release_already_made_by_the_run_year_is_an_error(write_table, sites):
+    path = write_table([_row(kind="release_forward", unit="years", target="HSITP-B1A")])  # released 2025
+    assert len(load_actions(path, sites=sites, run_year=2024)) == 1
+    with pytest.raises(InputError, match=r"row 2 .*'target'.*released by 2026, so no release is left to move"):
+        load_actions(path, sites=sites, run_year=2026)
 
 
 def test_a_duplicate_id_names_both_rows(write_table):
