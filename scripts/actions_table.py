@@ -72,6 +72,15 @@ GRID_FORWARD_LEAD = Range(1, 1, 3)  # years (E): steps already planned, backbone
 #: advance works (HK$17,320 m, ~70 ha, with the Fanling Bypass and the sewage works) [A10]
 FORMATION_HKD_M_PER_HA = Range(27180 / 158, 1630.2 / 17, 17320 / 70)
 FORMATION_LEAD = Range(3, 2, 5)  # years from works to formed land [A8][A9][A10][A11][A14]
+#: land not yet through statutory planning (the layer's notes): planning, funding and formation
+#: together (E: San Tin took ~3 years from its study to approved plans and funding, 2021-2024 [A9])
+LAND_LEAD_BY_SITE = {
+    "NTN-IND": (Range(6, 4, 8), "planning and engineering study since 2021, no approved plan yet"),
+    "LFS-DT": (Range(6, 4, 8), "land-use review since Aug 2022, no approved plan yet"),
+    "TMW-IND": (Range(5, 4, 7), "rezoning from 2026"),
+    "LKT-RECL": (Range(7, 5, 9), "rezoning from 2026, then reclamation"),
+    "NTM-LH": (Range(4, 3, 6), "plans approved Sep 2024, works from 2027 at the earliest"),
+}
 #: HK$ m per m2 of floor of a purpose-built park building: central the Advanced Manufacturing
 #: Centre's project estimate (HK$6,633 m, ~110,000 m2) [A15][A16]; low its works contract
 #: (HK$4,750 m, 108,000 m2, without fees and contingency) [A22]; high the Science Park's second
@@ -212,21 +221,31 @@ def grid_forward_rows(zone_power: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def _release_capital(site: pd.Series) -> tuple[Range, Range, str, str]:
-    """A site's capital still to spend before its release, its lead time, the basis and the source."""
-    if site["kind"] == "nm_land":
-        ha = float(site["land_area_m2"]) / 1e4
-        per = FORMATION_HKD_M_PER_HA
-        text = (f"{ha:g} ha x HK${per.central:.3f} m/ha formation and infrastructure (San Tin phase 1 stage 1; low "
-                f"HK${per.low:.3f} Hung Shui Kiu first phase, high HK${per.high:.3f} Kwu Tung North/Fanling North "
-                f"advance works; estimates of 2019-2024 in money of the day, not escalated to 2026)")
-        return per * ha, FORMATION_LEAD, text, SOURCES["land"]
-    m2 = float(site["floor_area_m2"])
-    per = BUILDING_HKD_M_PER_M2
-    text = (f"{m2:,.0f} m2 x HK${per.central * 1e6:,.0f}/m2 building cost (the AMC's project estimate; low "
-            f"HK${per.low * 1e6:,.0f}/m2, its works contract; high HK${per.high * 1e6:,.0f}/m2, the Science Park's "
-            "laboratory expansion; 2016-2021 figures, not escalated to 2026)")
-    return per * m2, BUILDING_LEAD, text, SOURCES["building"]
+def _release_capital(site: pd.Series) -> tuple[Range, Range, str, str, str]:
+    """A site's capital still to spend before its release, its lead time, the basis of the capital,
+    the source and a note on the site's stage (empty where none)."""
+    if site["kind"] != "nm_land":
+        m2 = float(site["floor_area_m2"])
+        per = BUILDING_HKD_M_PER_M2
+        text = (f"{m2:,.0f} m2 x HK${per.central * 1e6:,.0f}/m2 building cost (the AMC's project estimate; low "
+                f"HK${per.low * 1e6:,.0f}/m2, its works contract; high HK${per.high * 1e6:,.0f}/m2, the Science "
+                "Park's laboratory expansion; 2016-2021 figures, not escalated to 2026)")
+        return per * m2, BUILDING_LEAD, text, SOURCES["building"], ""
+    ha = float(site["land_area_m2"]) / 1e4
+    per = FORMATION_HKD_M_PER_HA
+    lead, stage = LAND_LEAD_BY_SITE.get(str(site["site_id"]), (FORMATION_LEAD, ""))
+    text = (f"{ha:g} ha x HK${per.central:.3f} m/ha formation and infrastructure (San Tin phase 1 stage 1; low "
+            f"HK${per.low:.3f} Hung Shui Kiu first phase, high HK${per.high:.3f} Kwu Tung North/Fanling North "
+            "advance works; estimates of 2019-2024 in money of the day, not escalated to 2026)")
+    notes, source = [], SOURCES["land"]
+    if stage:
+        notes.append(f"the lead time counts planning and funding too: {stage} (the layer's notes; San Tin took ~3 "
+                     "years from its study to approved plans and funding)")
+    if "reclamation" in str(site.get("name", "")).lower():
+        notes.append("reclamation is costed as formation: no cost per ha of reclamation was found (Tung Chung "
+                     "East's reclamation contract, HK$12.08 bn in Jan 2018, gives no area), so the cost is likely low")
+        source += "; news.gov.hk, 10 Jan 2018 (Tung Chung East reclamation contract)"
+    return per * ha, lead, text, source, "; ".join(notes)
 
 
 def release_rows(sites: pd.DataFrame) -> list[dict]:
@@ -235,7 +254,8 @@ def release_rows(sites: pd.DataFrame) -> list[dict]:
                    & (sites["floor_area_m2"] > 0) & sites["kind"].isin(["nm_land", "park_building", "park_estate"])]
     for _, site in future.sort_values(["group", "available_from_year", "site_id"]).iterrows():
         sid, year = str(site["site_id"]), int(site["available_from_year"])
-        capital, lead, text, source = _release_capital(site)
+        capital, lead, text, source, note = _release_capital(site)
+        note = f"; {note}" if note else ""
         per_year = capital * GOVERNMENT_RATE
         earliest = RUN_YEAR + int(lead.central)
         if year - earliest >= 1:
@@ -243,7 +263,7 @@ def release_rows(sites: pd.DataFrame) -> list[dict]:
                      f"x {GOVERNMENT_RATE:.2%} (10-year Government Bond) = HK${per_year.central:.4f} m a year; no "
                      f"acceleration premium was found; lead {lead.central:g} years (works to release; low "
                      f"{lead.low:g}, high {lead.high:g}): from {year} to {earliest} at the earliest, so up to "
-                     f"{year - earliest} years")
+                     f"{year - earliest} years{note}")
             rows.append(_row(f"FWD-{sid}", "release_forward", sid, 1.0, "years", year - earliest, per_year, lead,
                              basis, source))
         if year >= earliest:  # works not yet under way: spending later saves
@@ -251,7 +271,7 @@ def release_rows(sites: pd.DataFrame) -> list[dict]:
             basis = (f"E: a year later saves the capital's interest for a year: {text} = HK${capital.central:,.1f} m "
                      f"x {GOVERNMENT_RATE:.2%} = HK${per_year.central:.4f} m a year (negative cost); contract "
                      f"prolongation claims were not found and are not counted; up to {DEFER_MAX_YEARS} years; only "
-                     f"releases from run year + lead ({earliest}) on, whose works are not yet under way")
+                     f"releases from run year + lead ({earliest}) on, whose works are not yet under way{note}")
             rows.append(_row(f"DEFER-{sid}", "release_defer", sid, 1.0, "years", DEFER_MAX_YEARS, saving,
                              DEFER_LEAD, basis, source))
     return rows
