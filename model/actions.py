@@ -4,7 +4,7 @@ and how soon, as data for ``siteplan programme`` and the remedies of the early w
 One row per action. Units are in the column names:
 
 =========================  ==========================================================================
-``action_id``              unique id: letters, digits, '-' and '_' (e.g. ``GRID-NM-HUB-STEP``)
+``action_id``              unique id: letters, digits, '-' and '_', from a letter or digit
 ``kind``                   one of :data:`ACTION_KINDS`
 ``target``                 a zone id (grid actions), a site id or an id prefix ending in '-'
                            (release actions), a district of ``model/data/districts.csv`` (SME
@@ -84,7 +84,7 @@ MAX_UNITS = 100
 #: longest lead time the table may give, in years
 MAX_LEAD_TIME_YEARS = 30
 
-ACTION_ID = re.compile(r"[A-Za-z0-9_-]{1,60}")
+ACTION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,59}")
 SITE_ID = re.compile(r"[A-Z0-9][A-Z0-9-]*")
 _TRUE = {"true", "yes", "1"}
 _FALSE = {"false", "no", "0"}
@@ -217,7 +217,8 @@ def load_actions(path: str | Path, sites: pd.DataFrame | None = None, *, run_yea
         aid = r["action_id"]
         if not ACTION_ID.fullmatch(aid):
             raise InputError(f"action id {aid[:40]!r} is not an id", **_where(path, pos, "", "action_id"),
-                             fix="use 1 to 60 letters, digits, '-' or '_' (e.g. GRID-NM-HUB-STEP)")
+                             fix="use up to 60 letters, digits, '-' or '_', starting with a letter or digit "
+                                 "(e.g. GRID-NM-HUB-STEP)")
         if aid in seen:
             raise InputError(f"action id {aid!r} is also in row {seen[aid]}", **_where(path, pos, aid, "action_id"),
                              fix="give every action its own id")

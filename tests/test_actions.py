@@ -150,6 +150,7 @@ def test_the_baseline_scenario_names_the_table():
     ({"estimated": "perhaps"}, "estimated", "not true or false"),
     ({"source": " "}, "source", "source is empty"),
     ({"action_id": "GRID TEST"}, "action_id", "is not an id"),
+    ({"action_id": "-GRID"}, "action_id", "is not an id"),
 ])
 def test_a_bad_row_names_the_file_row_and_column(write_table, sites, changes, column, words):
     path = write_table([_row(action_id="GRID-OK"), _row(**changes)])
