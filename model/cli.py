@@ -194,8 +194,16 @@ def validate(
     buildings: BuildingsOpt = None,
     mapping: MappingOpt = None,
     hubs: Annotated[Path | None, typer.Option(help="hub layer; default: geodata/hubs.geojson")] = None,
+    scenario: Annotated[str | None, typer.Option(help="a scenario (file or name): check its site layers and "
+                                                      "its actions table too")] = None,
 ) -> None:
     """Check site layers (and a building list) against the schema; exit 2 on the first problem."""
+    sc = None
+    if scenario is not None:
+        from .scenario import load_scenario
+
+        sc = load_scenario(scenario)
+        paths = paths or sc.input_files()["sites"]
     sites = _load(paths, buildings, mapping)
     hub_frame = load_hubs(hubs) if (hubs or not paths) else None
     table = _Table(title="Site layers", show_lines=False)
@@ -208,7 +216,21 @@ def validate(
     if hub_frame is not None:
         kinds = ", ".join(f"{k} {v}" for k, v in hub_frame["kind"].value_counts().items())
         out.print(f"hubs: {len(hub_frame)} ({kinds})")
+    if sc is not None:
+        _check_actions(sc.input_files()["actions"], sites, sc.year_range[0])
     out.print(f"valid: {len(sites)} sites in EPSG:2326", style="green")
+
+
+def _check_actions(path: Path | None, sites: gpd.GeoDataFrame | None, year: int | None = None) -> None:
+    """Check a scenario's actions table (if it names one), against its sites and first year when
+    given; one line on what it holds."""
+    if path is None:
+        return
+    from .actions import load_actions
+
+    actions = load_actions(path, sites=sites, run_year=year)
+    kinds = ", ".join(f"{k} {v}" for k, v in actions["kind"].value_counts(sort=False).items())
+    out.print(f"actions: {len(actions)} ({kinds})")
 
 
 @app.command()
@@ -345,6 +367,7 @@ def forecast(
             from .present import read_observed_facts
 
             read_observed_facts(facts_path)
+        _check_actions(sc.input_files()["actions"], None)  # a forecast reads no actions: its sites may differ
         out.print(f"inputs valid: {len(inputs.sites)} sites, {len(inputs.enterprises)} enterprises, "
                   f"{len(inputs.hubs)} hubs, years {sc.years}")
         return

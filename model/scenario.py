@@ -48,6 +48,8 @@ class InputPaths(_Frozen):
     estimates: str | None = None
     #: observed facts of today's Hong Kong set beside the model's first year (model/present.py)
     observed_facts: str | None = None
+    #: the supply actions with their costs and lead times (model/actions.py), read by ``siteplan programme``
+    actions: str | None = None
 
 
 class InputFiles(TypedDict):
@@ -61,6 +63,7 @@ class InputFiles(TypedDict):
     supply_chain: Path
     estimates: Path | None
     observed_facts: Path | None
+    actions: Path | None
 
 
 class DemandSettings(_Frozen):
@@ -319,6 +322,7 @@ class Scenario(_Frozen):
             "supply_chain": self.path(i.supply_chain),
             "estimates": self.path(i.estimates) if i.estimates else None,
             "observed_facts": self.path(i.observed_facts) if i.observed_facts else None,
+            "actions": self.path(i.actions) if i.actions else None,
         }
 
     def settings_dict(self) -> dict:
