@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypedDict
 
@@ -36,12 +36,12 @@ DelayYears = Annotated[int, Field(ge=-20, le=20)]
 SITE_GROUPS = tuple(sorted(set(KIND_GROUP.values())))
 
 
-def _known_districts(names: object) -> None:
+def _known_districts(names: Iterable[str]) -> None:
     """Raise where a name is not one of the 18 districts of model/data/districts.csv."""
     from .schema import districts
 
     known = list(districts()["district"])
-    bad = sorted(set(names) - set(known)) if not isinstance(names, str) else ([names] if names not in known else [])
+    bad = sorted(set(names) - set(known))
     if bad:
         raise ValueError(f"unknown district(s) {bad}; districts are {known}")
 
@@ -57,7 +57,7 @@ class SmeBuilding(_Frozen):
     @field_validator("district")
     @classmethod
     def _district(cls, value: str) -> str:
-        _known_districts(value)
+        _known_districts([value])
         return value
 
 
