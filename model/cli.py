@@ -69,6 +69,20 @@ TlsCertOpt = Annotated[Path | None, typer.Option(help="client certificate (PEM) 
 TlsKeyOpt = Annotated[Path | None, typer.Option(help="client key (PEM), unless it is in --tls-cert")]
 ConnectTimeoutOpt = Annotated[float, typer.Option(min=0.1, max=600, help="seconds to wait for the scheduler")]
 WorkersOpt = Annotated[int, typer.Option(min=1, help="LocalCluster worker processes")]
+# levers in planning terms (model/levers.py): repeatable, over the scenario's own settings
+DelayOpt = Annotated[list[str] | None, typer.Option(
+    "--delay", metavar="KEY=YEARS", help="release delay in years of a zone, a site group or a site id (or prefix "
+    "ending in '-'); negative brings the release forward; repeatable")]
+GridOpt = Annotated[list[str] | None, typer.Option(
+    "--grid", metavar="ZONE:YEAR=MW", help="a grid step: MW added to the zone from the year on; repeatable")]
+ReserveOpt = Annotated[list[str] | None, typer.Option(
+    "--reserve", metavar="GROUP=SHARE", help="flexible reserve share of every site of a group; repeatable")]
+SmeBuildingOpt = Annotated[list[str] | None, typer.Option(
+    "--sme-building", metavar="DISTRICT:YEAR=M2", help="a new SME smart-production building of M2 floor in the "
+    "district from the year; repeatable")]
+ConvertOpt = Annotated[list[str] | None, typer.Option(
+    "--convert", metavar="DISTRICT:YEAR=M2", help="old industrial floor converted for strategic industries in the "
+    "district from the year; repeatable")]
 
 
 def _fail(message: str, code: int = EXIT_INPUT) -> NoReturn:
@@ -155,6 +169,17 @@ def _argv() -> list[str]:
 def _check_seed(seed: int | None) -> None:
     if seed is not None and seed < 0:
         raise InputError(f"seed {seed} is negative", attribute="--seed", fix="give a whole number of 0 or more")
+
+
+def _scenario(scenario: str, years: str | None, seed: int | None, delay: list[str] | None = None,
+              grid: list[str] | None = None, reserve: list[str] | None = None, sme_building: list[str] | None = None,
+              convert: list[str] | None = None) -> Any:
+    """The scenario with --years/--seed and the lever options over its own settings (model/levers.py)."""
+    from .levers import LeverOptions, with_levers
+    from .scenario import load_scenario
+
+    options = LeverOptions(*(tuple(o or ()) for o in (delay, grid, reserve, sme_building, convert)))
+    return with_levers(load_scenario(scenario, years=years, seed=seed), options)
 
 
 def _load(sites: list[Path] | None, buildings: Path | None, mapping: Path | None) -> gpd.GeoDataFrame:
@@ -330,13 +355,17 @@ def forecast(
                                                           "its section 'What this forecast depends on' goes into "
                                                           "the report")] = None,
     lang: LangOpt = Lang.both,
+    delay: DelayOpt = None,
+    grid: GridOpt = None,
+    reserve: ReserveOpt = None,
+    sme_building: SmeBuildingOpt = None,
+    convert: ConvertOpt = None,
 ) -> None:
     """The ten-year land forecast of a scenario: a new run folder under --out."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from .forecast import prepare_inputs, run_forecast
     from .outputs import check_output_root, write_forecast_run
-    from .scenario import load_scenario
 
     _check_seed(seed)
     dependence = chart = None
@@ -346,7 +375,7 @@ def forecast(
         dependence, chart = read_dependence(sensitivity)
     if not check:
         check_output_root(out_dir)
-    sc = load_scenario(scenario, years=years, seed=seed)
+    sc = _scenario(scenario, years, seed, delay, grid, reserve, sme_building, convert)
     if dependence is not None and dependence.scenario != sc.name:
         raise InputError(f"the sensitivity run is of the scenario {dependence.scenario[:60]!r}, not {sc.name!r}",
                          file=sensitivity, fix=f"run 'siteplan sensitivity {sc.name}' and pass its folder")
@@ -514,20 +543,24 @@ def sweep(
     seed: Annotated[int | None, typer.Option(help="seed of the draws (default: the scenario's)")] = None,
     enterprises: Annotated[Path | None, typer.Option(help="enterprise list instead of the scenario's")] = None,
     out_dir: Annotated[Path, typer.Option("--out", help="folder for run folders")] = Path("outputs"),
+    delay: DelayOpt = None,
+    grid: GridOpt = None,
+    reserve: ReserveOpt = None,
+    sme_building: SmeBuildingOpt = None,
+    convert: ConvertOpt = None,
 ) -> None:
     """Monte Carlo draws of the pipeline on Dask: P10/P50/P90 of the balance and shortfall probabilities."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from .limits import check_draws
     from .outputs import check_output_root, write_sweep_run
-    from .scenario import load_scenario
     from .sweep import run_sweep
 
     _check_seed(seed)
     check_draws(draws)
     check_output_root(out_dir)
     connection = _connection(scheduler, insecure, tls_ca_file, tls_cert, tls_key, connect_timeout_s)
-    sc = load_scenario(scenario, years=years, seed=seed)
+    sc = _scenario(scenario, years, seed, delay, grid, reserve, sme_building, convert)
     session = _session()
     with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err, transient=True) as bar:

@@ -171,7 +171,8 @@ def build_supply(scenario: Scenario, sites: pd.DataFrame, zone_power: pd.DataFra
     """Sites and grid as the scenario sees them, and the capacity steps it adds.
 
     Release delays apply to releases after the first year, except on sites already committed to
-    an operator (an awarded site keeps its own programme).
+    an operator (an awarded site keeps its own programme). The levers of :mod:`model.levers` add
+    conversion steps and SME buildings; the reserve share may be given per site group.
     """
     first = scenario.year_range[0]
     s = scenario.supply
@@ -188,6 +189,15 @@ def build_supply(scenario: Scenario, sites: pd.DataFrame, zone_power: pd.DataFra
                 floor = s.industrial_release_m2_per_year * float(frac)
                 steps.append((sid, year, floor, floor * s.industrial_release_kw_per_m2 / 1000))
     capacity_steps = pd.DataFrame(steps, columns=["site_id", "from_year", "floor_area_m2", "power_mw"])
+    if s.industrial_conversion_m2_by_district:  # levers in planning terms (model/levers.py)
+        from .levers import industrial_conversion
+
+        converted = industrial_conversion(sites, s, file=scenario.source_file or None)
+        capacity_steps = pd.concat([capacity_steps, converted], ignore_index=True) if len(steps) else converted
+    if s.sme_buildings:  # new sites, open from their stated year (after the delays, before the splits)
+        from .levers import sme_buildings
+
+        sites = sme_buildings(sites, scenario)
     # old industrial floor fit for SME lines (model/sme.py): only SME units see the split
     if s.industrial_smart_production_suitable_share > 0 and scenario.demand.sme_units_per_year > 0:
         from .sme import industrial_smart_production_suitable_share
@@ -196,7 +206,9 @@ def build_supply(scenario: Scenario, sites: pd.DataFrame, zone_power: pd.DataFra
         sites = industrial_smart_production_suitable_share(
             sites, share=s.industrial_smart_production_suitable_share, min_floor_load_kpa=d.sme_min_floor_load_kpa,
             min_headroom_m=d.sme_min_headroom_m, min_power_kw_per_m2=d.sme_min_power_kw_per_m2)
-    if s.reserve_share > 0:  # flexible reserve land (model/reserve.py)
+    from .reserve import holds_reserve
+
+    if holds_reserve(s):  # flexible reserve land (model/reserve.py), one share or a share per group
         from .reserve import with_reserve
 
         sites = with_reserve(sites, s, first_year=first)
@@ -494,12 +506,12 @@ def run_forecast(scenario: Scenario, *, enterprises: Path | None = None, sites: 
     import warnings
 
     from .errors import SiteDataWarning
-    from .reserve import second_pass_supply
+    from .reserve import holds_reserve, second_pass_supply
 
     once = partial(_run_forecast_once, enterprises=enterprises, sites=sites, previous_run=previous_run,
                    buildings=buildings, mapping=mapping, anchor=anchor, progress=progress, explain=explain)
     s = scenario.supply
-    if s.reserve_release_when_taken_share is None or s.reserve_share <= 0:
+    if s.reserve_release_when_taken_share is None or not holds_reserve(s):
         return once(scenario)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SiteDataWarning)  # the first pass's reserves are not released yet

@@ -7,7 +7,9 @@ emerging industries and new kinds of equipment; no share is given, so every shar
 How it is modelled (settings in ``supply``, all off by default, see ``scenarios/base.yaml``):
 
 - **Which sites** (:func:`reserve_share`): ``reserve_share`` of every site in ``reserve_groups``
-  and ``reserve_sites`` (one share for all: a flat setting the estimates table can vary).
+  and ``reserve_sites`` (one share for all: a flat setting the estimates table can vary);
+  ``reserve_share_by_group`` gives a group its own share at all its sites instead (a lever in
+  planning terms, issue 22; groups not named keep the flat rule).
 - **Split** (:func:`split_reserve`): a site with a reserve share keeps ``1 - share`` of its
   floor (and land, power, land area, total floor) and a child site ``<SITE_ID>-RESERVE``
   (``part_of`` the site, same point, zone and design) gets the rest; parent + reserve = original.
@@ -58,15 +60,23 @@ SPLIT_COLUMNS = ("floor_area_m2", "available_land_m2", "land_area_m2", "total_fl
 
 def reserve_share(sites: pd.DataFrame, supply: SupplySettings) -> pd.Series:
     """The reserve share of every site: ``reserve_share`` at the sites of ``reserve_groups`` and
-    at ``reserve_sites`` (ids, or prefixes ending in '-' such as ``"HSITP-"``), else 0; 0 also
-    for sites committed to an operator and for reserves."""
+    at ``reserve_sites`` (ids, or prefixes ending in '-' such as ``"HSITP-"``), else 0; a group
+    named in ``reserve_share_by_group`` has its own share at every one of its sites instead
+    (0 there: no reserve in that group). 0 also for sites committed to an operator and for reserves."""
     ids = sites["site_id"].astype(str)
     chosen = sites["group"].isin(supply.reserve_groups)
     for key in supply.reserve_sites:
         chosen |= ids.str.startswith(key) if key.endswith("-") else ids == key
     share = pd.Series(np.where(chosen, float(supply.reserve_share), 0.0), index=sites.index)
+    by_group = sites["group"].map(supply.reserve_share_by_group)
+    share = share.where(by_group.isna(), by_group).astype(float)
     held = sites["committed_to"].notna() if "committed_to" in sites else pd.Series(False, index=sites.index)
     return share.where(~held & ~ids.str.endswith(RESERVE_SUFFIX), 0.0)
+
+
+def holds_reserve(supply: SupplySettings) -> bool:
+    """Whether the settings hold any reserve back: a ``reserve_share`` or a share per group above 0."""
+    return supply.reserve_share > 0 or any(v > 0 for v in supply.reserve_share_by_group.values())
 
 
 def reserve_sectors_of(allowed: str, reserve_sectors: Collection[str]) -> str:
@@ -163,7 +173,7 @@ def second_pass_supply(supply: SupplySettings, site_use: pd.DataFrame, sites: pd
     the year the first pass's plan took the rest of its site to ``reserve_release_when_taken_share``
     (or the year rule's year, if earlier; years given per site are kept). ``None`` when the rule
     is not set (one pass is enough). Called by :func:`model.forecast.run_forecast`."""
-    if supply.reserve_release_when_taken_share is None or supply.reserve_share <= 0:
+    if supply.reserve_release_when_taken_share is None or not holds_reserve(supply):
         return None
     taken = release_years_when_taken(site_use, sites, supply.reserve_release_when_taken_share)
     years = {sid: min(year, supply.reserve_release_year) if supply.reserve_release_year is not None else year

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypedDict
 
@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import InputError
 from .limits import load_yaml
+from .schema import KIND_GROUP
 from .schema import zones as zone_table
 from .settings import AllocationSettings
 from .supply import parse_years
@@ -31,6 +32,33 @@ class _Frozen(BaseModel):
 
 Year = Annotated[int, Field(ge=2000, le=2100)]
 DelayYears = Annotated[int, Field(ge=-20, le=20)]
+#: the site groups (model/schema.py's KIND_GROUP), as the supply settings name them
+SITE_GROUPS = tuple(sorted(set(KIND_GROUP.values())))
+
+
+def _known_districts(names: Iterable[str]) -> None:
+    """Raise where a name is not one of the 18 districts of model/data/districts.csv."""
+    from .schema import districts
+
+    known = list(districts()["district"])
+    bad = sorted(set(names) - set(known))
+    if bad:
+        raise ValueError(f"unknown district(s) {bad}; districts are {known}")
+
+
+class SmeBuilding(_Frozen):
+    """A new-type multi-storey building for SME smart production (FHKI, seed 004) put up by a
+    scenario in a district: a new site from ``from_year`` (:func:`model.levers.sme_buildings`)."""
+
+    district: str
+    floor_area_m2: float = Field(gt=0, le=2_000_000)
+    from_year: Year
+
+    @field_validator("district")
+    @classmethod
+    def _district(cls, value: str) -> str:
+        _known_districts([value])
+        return value
 
 
 class InputPaths(_Frozen):
@@ -128,6 +156,31 @@ class SupplySettings(_Frozen):
     # share of each old industrial area's open floor that meets the SME smart-production needs
     # (issue 21 item 8; :func:`model.sme.industrial_smart_production_suitable_share`)
     industrial_smart_production_suitable_share: float = Field(default=0.1, ge=0, le=1)
+    # levers in planning terms (issue 22 item 2; model/levers.py)
+    #: the flexible reserve share of every site of a group, over ``reserve_share`` (groups not named keep that rule)
+    reserve_share_by_group: dict[str, Annotated[float, Field(ge=0, lt=1)]] = Field(default_factory=dict)
+    #: new-type SME smart-production buildings: [{district, floor_area_m2, from_year}]
+    sme_buildings: tuple[SmeBuilding, ...] = ()
+    #: old industrial floor converted for strategic industries: {district: {year: m2}}
+    industrial_conversion_m2_by_district: dict[str, dict[Year, Annotated[float, Field(ge=0, le=10_000_000)]]] = Field(
+        default_factory=dict)
+
+    @field_validator("industrial_conversion_m2_by_district")
+    @classmethod
+    def _conversion_districts(cls, value: dict) -> dict:
+        _known_districts(value)
+        return value
+
+    @field_validator("sme_buildings")
+    @classmethod
+    def _one_building_per_district_year(cls, value: tuple[SmeBuilding, ...]) -> tuple[SmeBuilding, ...]:
+        seen: set[tuple[str, int]] = set()
+        for b in value:
+            if (b.district, b.from_year) in seen:
+                raise ValueError(f"two SME buildings in {b.district} from {b.from_year}; give one per district and "
+                                 "year (add their floor areas)")
+            seen.add((b.district, b.from_year))
+        return value
 
     @field_validator("reserve_sectors")
     @classmethod
@@ -139,13 +192,12 @@ class SupplySettings(_Frozen):
             raise ValueError(f"unknown sector(s) {bad}; sectors are {sorted(sector_ids())}")
         return value
 
-    @field_validator("release_delay_years_by_group", "reserve_groups")
+    @field_validator("release_delay_years_by_group", "reserve_groups", "reserve_share_by_group")
     @classmethod
     def _groups(cls, value: dict[str, int]) -> dict[str, int]:
-        groups = {"innovation_parks", "northern_metropolis", "industrial_buildings"}
-        bad = sorted(set(value) - groups)
+        bad = sorted(set(value) - set(SITE_GROUPS))
         if bad:
-            raise ValueError(f"unknown group(s) {bad}; groups are {sorted(groups)}")
+            raise ValueError(f"unknown group(s) {bad}; groups are {list(SITE_GROUPS)}")
         return value
 
     @field_validator("release_delay_years_by_zone")

@@ -85,7 +85,8 @@ def sectors() -> pd.DataFrame:
 
 @cache
 def districts() -> pd.DataFrame:
-    """The 18 districts with their WGS84 bounding boxes (coarse; for plausibility checks only)."""
+    """The 18 districts with their WGS84 bounding boxes (coarse; for plausibility checks only) and the
+    planning zone of each (``zone``, with its basis in ``zone_basis``; read by :mod:`model.levers`)."""
     table = _read_csv("data/districts.csv")
     for col in ("min_lon", "min_lat", "max_lon", "max_lat"):
         table[col] = table[col].astype(float)
