@@ -119,7 +119,7 @@ def assignment_table(forecast: Forecast) -> gpd.GeoDataFrame:
 #: the planner's tables of a forecast run folder (CSV), in the order written
 TABLE_FILES = ("land_balance.csv", "demand_by_sector.csv", "early_warning.csv", "assignments.csv", "site_use.csv",
                "clusters.csv", "marginal_values.csv", "enterprises.csv", "present_state.csv",
-               "demand_bracket.csv")
+               "demand_bracket.csv", "remedies.csv")
 
 
 def tables_view(forecast: Forecast) -> TablesView:
@@ -127,6 +127,7 @@ def tables_view(forecast: Forecast) -> TablesView:
     warnings, the plan (assignments, site use, clusters, marginal values), the enterprise list;
     the sites and the placed enterprises as GIS layers."""
     from .forecast import land_balance_wide
+    from .remedies import remedies_frame
 
     alloc = forecast.allocation
     gpkg = {"sites": site_table(forecast)}
@@ -134,7 +135,8 @@ def tables_view(forecast: Forecast) -> TablesView:
         gpkg["assignments"] = assignment_table(forecast)
     frames = (land_balance_wide(forecast.land_balance), forecast.demand_by_sector, forecast.early_warning,
               alloc.assignments, alloc.site_use, alloc.clusters, alloc.marginal_values, forecast.inputs.enterprises,
-              forecast.present_state, forecast.demand_bracket)
+              forecast.present_state, forecast.demand_bracket,
+              forecast.remedies if forecast.remedies is not None else remedies_frame([]))  # not computed: no rows
     return TablesView(csv=dict(zip(TABLE_FILES, frames, strict=True)), gpkg=gpkg)
 
 
