@@ -59,6 +59,7 @@ FLOOR_CAUSES = ("reason.floor_exhausted", "reason.not_released", "reason.release
                 "reason.wait_costs", "reason.no_site.size")
 POWER_CAUSES = ("reason.power",)
 CLUSTER_CAUSES = ("reason.cluster_limit",)
+MASS_CAUSES = ("reason.critical_mass",)
 
 #: the resource of a zone warning that a site's space counts in
 BASIS_OF = {"floor_area_m2": "floor", "land_m2": "land"}
@@ -436,7 +437,8 @@ class _Search:
         asg = self.forecast.allocation.assignments
         last = self.scenario.year_range[-1]
         first = self.scenario.year_range[0]
-        gone = asg[asg["site_id"].isna() & (asg["arrival_year"] <= last) & asg["reason_key"].notna()]
+        gone = asg[asg["site_id"].isna() & (asg["arrival_year"] <= last)]
+        gone = gone.assign(reason_key=gone["reason_key"].where(gone["reason_key"].notna(), "reason.unknown"))
         rows = []
         for cause, grp in gone.groupby("reason_key", sort=True):
             year = max(first, int(grp["arrival_year"].min()))
@@ -447,10 +449,20 @@ class _Search:
                 for sector, part in grp.groupby("sector", sort=True):
                     rows.append(self.cluster({**base, "warning_year": max(first, int(part["arrival_year"].min()))},
                                              str(sector), set(part["enterprise_id"]), counted))
+            elif cause in MASS_CAUSES:
+                for sector, part in grp.groupby("sector", sort=True):
+                    rows.append(self.mass({**base, "warning_year": max(first, int(part["arrival_year"].min()))},
+                                          str(sector), part, f"{len(part)} enterprise(s), "
+                                          f"{float(part['floor_area_m2'].sum()):g} m2"))
             elif cause in POWER_CAUSES:
                 rows.append(self.unmet_grid(base, grp, counted))
             elif cause in FLOOR_CAUSES:
                 rows.append(self.unmet_floor(base, grp, counted))
+            elif cause == "reason.unknown":
+                rows.append({**base, "remedy_kind": None, "target": None, "from_year": None, "amount": None,
+                             "amount_unit": None, "clears": False, "verified_by_resolve": False, "resolves": 0,
+                             "first_shortfall_after": None,
+                             "note": f"{counted}: the run gives no reasons (explanations off), so no cause to remedy"})
             else:
                 rows.append({**base, "remedy_kind": None, "target": None, "from_year": None, "amount": None,
                              "amount_unit": None, "clears": False, "verified_by_resolve": False, "resolves": 0,
@@ -527,6 +539,29 @@ class _Search:
             self.scenario.remedies.max_floor_m2, set(grp["enterprise_id"]),
             lambda m2: add_floor_uplift(self.scenario, site, year, m2),
             lambda left: float(left["floor_area_m2"].sum()), counted)
+
+    def mass(self, base: dict[str, Any], sector: str, part: pd.DataFrame, counted: str) -> dict[str, Any]:
+        """The critical mass of ``sector`` at which its firms of this cause are placed: first the floor
+        they bring together (a cluster of their own reaches it), halved after each re-solve that
+        still leaves some out."""
+        now = self.scenario.allocation.critical_mass(sector)
+        mass = min(now, float(part["floor_area_m2"].sum()))
+        row = {**base, "remedy_kind": "rule_relaxed", "target": sector, "from_year": None,
+               "amount_unit": "critical_mass_m2", "first_shortfall_after": None}
+        ids = set(part["enterprise_id"])
+        for done in range(self.rounds):
+            if self.out_of_time():
+                return {**row, "amount": mass, "clears": False, "verified_by_resolve": False, "resolves": done,
+                        "note": f"{counted}: not reached within remedies.time_limit_s"}
+            caps = {**self.scenario.allocation.critical_mass_by_sector_m2, sector: mass}
+            placed, _left = self._placed_after(_with(self.scenario, "allocation", "critical_mass_by_sector_m2", caps),
+                                               ids)
+            if placed:
+                return {**row, "amount": mass, "clears": True, "verified_by_resolve": True, "resolves": done + 1,
+                        "note": f"{counted}: allocation.critical_mass_by_sector_m2[{sector}] = {mass:g} (now {now:g})"}
+            mass /= 2
+        return {**row, "amount": mass * 2, "clears": False, "verified_by_resolve": True, "resolves": self.rounds,
+                "note": f"{counted}: still unplaced with a critical mass of {mass * 2:g} m2"}
 
     def cluster(self, base: dict[str, Any], sector: str, ids: set[str], counted: str) -> dict[str, Any]:
         limit = self.scenario.allocation.max_clusters(sector) + 1

@@ -907,6 +907,8 @@ def _remedy_words(r: Any, now: float, hidden: bool, k: int) -> Any:
     if kind == "extra_floor_m2":
         return i18n.Msg("remedies.kind.extra_floor_m2", {"amount": i18n.Num(r.amount), "site": str(r.target),
                                                          "year": int(r.from_year)})
+    if r.amount_unit == "critical_mass_m2":
+        return i18n.Msg("remedies.kind.mass", {"sector": i18n.Named("sector", r.target), "mass": i18n.Num(r.amount)})
     if r.amount_unit == "clusters":
         return i18n.Msg("remedies.kind.clusters", {"sector": i18n.Named("sector", r.target), "n": int(r.amount)})
     return i18n.Msg("remedies.kind.share", {"share": i18n.Pct(r.amount, 2), "now": i18n.Pct(now)})
