@@ -542,15 +542,26 @@ def with_remedies(forecast: Forecast, *, enterprises: Path | None = None, sites:
     import warnings
 
     from .errors import SiteDataWarning
-    from .remedies import actions_table, find_remedies
+    from .remedies import ForecastStage, actions_table, find_remedies
 
     (progress or (lambda _name: None))("remedies")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SiteDataWarning)  # said once already, by the forecast itself
         loaded = load_inputs(forecast.scenario, enterprises=enterprises, sites=sites, buildings=buildings,
                              mapping=mapping)
-        table, timings = find_remedies(forecast, loaded, actions=actions_table(forecast.scenario), progress=progress)
+        stage = ForecastStage(
+            loaded_sites=loaded.sites, build_supply=lambda sc: build_supply(sc, loaded.sites, loaded.zone_power),
+            judged_balance=judged_balance, release_delay_years=release_delay_years,
+            shortfalls_in_order=shortfalls_in_order, anchor=anchor_table(forecast.allocation.assignments))
+        table, timings = find_remedies(forecast, stage, actions=actions_table(forecast.scenario), progress=progress)
     return dataclasses.replace(forecast, remedies=table, timings_s={**forecast.timings_s, **timings})
+
+
+def judged_balance(allocation: Allocation, zone_power: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """A plan's zone balance as the early warning judges it: the grid's steps reserved for named
+    projects accounted (``zone_power``: :func:`grid_steps`'s table the plan saw)."""
+    return reserved_step_accounting(land_balance(allocation), reserved_grid_use(zone_power, allocation.site_use),
+                                    scenario.early_warning.reserved_steps_counted_share)
 
 
 def _run_forecast_once(scenario: Scenario, *, enterprises: Path | None = None, sites: list[Path] | None = None,

@@ -33,8 +33,8 @@ import json
 import math
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -42,8 +42,7 @@ import pandas as pd
 from .errors import InfeasibleError
 
 if TYPE_CHECKING:
-    from .allocation import Allocation
-    from .forecast import Forecast, LoadedInputs
+    from .allocation import Allocation, PlanningInputs
     from .scenario import Scenario
 
 #: the columns of ``remedies.csv`` (units in names; exact numbers)
@@ -129,21 +128,43 @@ def release_years_to_clear(judged: pd.DataFrame, zone: str, resource: str, thres
 # re-solves anchored to the plan
 
 
+class Plan(Protocol):
+    """What the remedies read of a forecast (a :class:`model.forecast.Forecast`)."""
+
+    scenario: Scenario
+    inputs: PlanningInputs
+    allocation: Allocation
+    early_warning: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class ForecastStage:
+    """The forecast stage's functions a re-solve uses: :func:`model.forecast.with_remedies` passes its
+    own (this module comes after the forecast stage and does not import it)."""
+
+    #: the scenario's sites as loaded, before its supply settings apply
+    loaded_sites: pd.DataFrame
+    #: a scenario's supply on the loaded inputs: (sites, zone grid, capacity steps)
+    build_supply: Callable[[Scenario], tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]]
+    #: a plan's zone balance as the early warning judges it, from its allocation and zone grid
+    judged_balance: Callable[[Allocation, pd.DataFrame, Scenario], pd.DataFrame]
+    #: each loaded site's release delay under a scenario's supply settings
+    release_delay_years: Callable[[pd.DataFrame, Any], pd.Series]
+    #: zone shortfalls earliest first (the headline's order)
+    shortfalls_in_order: Callable[[pd.DataFrame], pd.DataFrame]
+    #: the plan to stay close to (enterprise_id, site_id, start_year)
+    anchor: pd.DataFrame
+
+
 @dataclass
 class Resolver:
     """Re-solves of a forecast with one lever changed, anchored to its plan, within a time budget."""
 
-    forecast: Forecast
-    loaded: LoadedInputs
+    forecast: Plan
+    stage: ForecastStage
     deadline: float
     resolves: int = 0
     seconds: float = 0.0
-    anchor: pd.DataFrame = field(init=False)
-
-    def __post_init__(self) -> None:
-        from .forecast import anchor_table
-
-        self.anchor = anchor_table(self.forecast.allocation.assignments)
 
     def time_left(self) -> float:
         return self.deadline - time.perf_counter()
@@ -152,12 +173,12 @@ class Resolver:
         """The plan re-solved under ``scenario`` (the forecast's demand, the scenario's supply,
         this plan as anchor; None if the rules conflict under it) and the zone grid it saw."""
         from .allocation import allocate
-        from .forecast import build_supply
 
-        sites, zone_power, steps = build_supply(scenario, self.loaded.sites, self.loaded.zone_power)
+        sites, zone_power, steps = self.stage.build_supply(scenario)
         inputs = dataclasses.replace(self.forecast.inputs, sites=sites, zone_power=zone_power,
-                                     capacity_steps=steps, previous=self.anchor)
-        limit = max(1.0, min(float(scenario.allocation.time_limit_s), self.time_left()))
+                                     capacity_steps=steps, previous=self.stage.anchor)
+        own = scenario.allocation.time_limit_s  # None: no clock of its own, the budget's alone
+        limit = max(1.0, min(float(own) if own is not None else math.inf, self.time_left()))
         settings = scenario.allocation.model_copy(update={**scenario.sweep_allocation, "time_limit_s": limit})
         started = time.perf_counter()
         self.resolves += 1
@@ -167,15 +188,6 @@ class Resolver:
             return None, zone_power
         finally:
             self.seconds += time.perf_counter() - started
-
-
-def judged_balance(allocation: Allocation, zone_power: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
-    """A plan's zone balance as the early warning judges it (the grid ``zone_power`` of
-    :func:`model.forecast.grid_steps`: its steps reserved for named projects accounted)."""
-    from .forecast import land_balance, reserved_grid_use, reserved_step_accounting
-
-    return reserved_step_accounting(land_balance(allocation), reserved_grid_use(zone_power, allocation.site_use),
-                                    scenario.early_warning.reserved_steps_counted_share)
 
 
 def _with(scenario: Scenario, section: str, key: str, value: Any) -> Scenario:
@@ -288,11 +300,10 @@ def remedy_cost(row: Mapping[str, Any], actions: pd.DataFrame | None, sites: pd.
 
 @dataclass
 class _Search:
-    forecast: Forecast
+    forecast: Plan
     resolver: Resolver
     rounds: int
     judged: pd.DataFrame
-    rows: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def scenario(self) -> Scenario:
@@ -308,7 +319,7 @@ class _Search:
     def judge(self, scenario: Scenario) -> pd.DataFrame | None:
         """The judged balance of the plan re-solved under ``scenario`` (None: the rules conflict)."""
         alloc, zone_power = self.resolver.solve(scenario)
-        return None if alloc is None else judged_balance(alloc, zone_power, scenario)
+        return None if alloc is None else self.resolver.stage.judged_balance(alloc, zone_power, scenario)
 
     # -- zone warnings
 
@@ -359,7 +370,7 @@ class _Search:
         zone, resource, year = warning["warning_zone"], warning["warning_resource"], warning["warning_year"]
         use = self.forecast.allocation.site_use
         sites = self.forecast.inputs.sites.set_index("site_id")
-        known = set(self.resolver.loaded.sites["site_id"].astype(str))
+        known = set(self.resolver.stage.loaded_sites["site_id"].astype(str))
         there = use[(use["zone"] == zone) & (use["year"] == year) & (use["space_basis"] == BASIS_OF[resource])
                     & (use["space_capacity_m2"] > 0) & use["site_id"].astype(str).isin(known)]
         row = {**warning, "remedy_kind": "extra_floor_m2", "target": None, "from_year": year, "amount_unit": "m2"}
@@ -374,15 +385,14 @@ class _Search:
                          lambda m2: add_floor_uplift(self.scenario, site, year, m2), "m2")
 
     def release(self, warning: dict[str, Any]) -> dict[str, Any]:
-        from .forecast import release_delay_years
         from .optimiser.candidates import space_capacity
 
         zone, resource, year = warning["warning_zone"], warning["warning_resource"], warning["warning_year"]
         first = self.scenario.year_range[0]
         seen = self.forecast.inputs.sites
-        loaded = self.resolver.loaded.sites
-        delay = dict(zip(loaded["site_id"].astype(str), release_delay_years(loaded, self.scenario.supply),
-                         strict=True))
+        loaded = self.resolver.stage.loaded_sites
+        delay = dict(zip(loaded["site_id"].astype(str),
+                         self.resolver.stage.release_delay_years(loaded, self.scenario.supply), strict=True))
         later = seen[(seen["zone"] == zone) & (seen["available_from_year"] > year) & seen["committed_to"].isna()
                      & (seen["capacity_basis"] == BASIS_OF[resource])
                      & seen["site_id"].astype(str).isin(set(delay)) & ~seen["site_id"].astype(str).str.endswith("-")]
@@ -521,7 +531,7 @@ class _Search:
         year = base["warning_year"]
         use = self.forecast.allocation.site_use
         seen = self.forecast.inputs.sites
-        known = set(self.resolver.loaded.sites["site_id"].astype(str))
+        known = set(self.resolver.stage.loaded_sites["site_id"].astype(str))
         sectors = set(grp["sector"].astype(str))
         allowed = seen["allowed_sectors"].fillna("").astype(str).str.split(";").map(set)
         fit = seen[allowed.map(lambda s: sectors <= s) & seen["committed_to"].isna()
@@ -576,29 +586,26 @@ class _Search:
                         + ("" if placed else " leaves some unplaced")}
 
 
-def zone_warnings(early_warning: pd.DataFrame) -> list[dict[str, Any]]:
-    """The zone warnings of a forecast (zone, resource, first shortfall year), earliest first."""
-    from .forecast import shortfalls_in_order
-
-    ew = early_warning[early_warning["scope"] == "zone"]
+def zone_warnings(in_order: pd.DataFrame) -> list[dict[str, Any]]:
+    """The zone warnings (zone, resource, first shortfall year) of early-warning rows in their order."""
+    ew = in_order[in_order["scope"] == "zone"]
     return [{"warning_zone": str(r.zone), "warning_resource": str(r.resource),
-             "warning_year": int(r.first_shortfall_year), "cause": None}
-            for r in shortfalls_in_order(ew).itertuples(index=False)]
+             "warning_year": int(r.first_shortfall_year), "cause": None} for r in ew.itertuples(index=False)]
 
 
-def find_remedies(forecast: Forecast, loaded: LoadedInputs, *, actions: pd.DataFrame | None = None,
+def find_remedies(forecast: Plan, stage: ForecastStage, *, actions: pd.DataFrame | None = None,
                   progress: Callable[[str], None] | None = None) -> tuple[pd.DataFrame, dict[str, float]]:
     """The smallest remedy of each kind for every zone warning and cause of unmet demand of
     ``forecast`` (see the module docstring), with its cost where ``actions`` prices it; and the
-    re-solves' count and seconds (``remedies_resolves``, ``remedies_s``). ``loaded``: the
-    scenario's input files as :func:`model.forecast.load_inputs` gave them (loaded once)."""
+    re-solves' count and seconds (``remedies_resolves``, ``remedies_s``). ``stage``: the forecast
+    stage's functions on the scenario's input files, loaded once for every re-solve."""
     settings = forecast.scenario.remedies
     started = time.perf_counter()
-    resolver = Resolver(forecast, loaded, deadline=started + settings.time_limit_s)
-    judged = judged_balance(forecast.allocation, forecast.inputs.zone_power, forecast.scenario)
+    resolver = Resolver(forecast, stage, deadline=started + settings.time_limit_s)
+    judged = stage.judged_balance(forecast.allocation, forecast.inputs.zone_power, forecast.scenario)
     search = _Search(forecast, resolver, settings.max_rounds, judged)
     rows: list[dict[str, Any]] = []
-    for warning in zone_warnings(forecast.early_warning):
+    for warning in zone_warnings(stage.shortfalls_in_order(forecast.early_warning)):
         if progress:
             progress(f"remedies: {warning['warning_zone']} {warning['warning_resource']}")
         if warning["warning_resource"] == "grid_power_mw":

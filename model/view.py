@@ -895,7 +895,7 @@ def _remedy_words(r: Any, now: float, hidden: bool, k: int) -> Any:
     if kind is None:
         return i18n.Msg("remedies.kind.none")
     if pd.isna(r.amount):
-        return i18n.Msg("remedies.kind.no_site", {"kind": i18n.Msg(f"remedies.kind_name.{kind}")})
+        return i18n.Msg("remedies.kind.no_site", {"kind": i18n.Named("remedy_kind", kind)})
     if hidden:
         return i18n.Msg("remedies.withheld", {"k": k})
     if kind == "extra_grid_mw":
