@@ -213,3 +213,51 @@ def test_a_floor_uplift_adds_capacity_steps_and_an_unknown_site_is_an_input_erro
                                          "power_mw": 0.0}]
     with pytest.raises(InputError, match=r"floor_uplift_m2_by_site_year.*no site 'NOPE'"):
         build_supply(add_floor_uplift(sc, "NOPE", 2027, 1.0), loaded.sites, loaded.zone_power)
+
+
+def _floor_world(folder: Path):
+    """The tiny world over 2026-2029 with Kwun Tong's floor cut to 13,000 m2 and Tseung Kwan O's
+    release put off to 2029: KLE's firms leave 1,000 m2 (less than 10%) from 2027."""
+    import json
+
+    from .tiny_world import write_tiny_world
+
+    world = write_tiny_world(folder, years="2026-2029")
+    layer = json.loads(world.sites.read_text(encoding="utf-8"))
+    for feature in layer["features"]:
+        props = feature["properties"]
+        if props["site_id"] == "T-KT-1":
+            props.update(floor_area_m2=13_000.0, total_floor_area_m2=26_000.0)
+        if props["site_id"] == "T-TKO-1":
+            props["available_from_year"] = 2029
+    world.sites.write_text(json.dumps(layer), encoding="utf-8")
+    return world
+
+
+def _kle_floor_short(scenario, anchor) -> bool:
+    from model.forecast import run_forecast
+
+    ew = run_forecast(scenario, explain=False, remedies=False, anchor=anchor).early_warning
+    return bool(((ew["zone"] == "KLE") & (ew["resource"] == "floor_area_m2") & ew["first_shortfall_year"].notna()).any())
+
+
+def test_a_floor_warning_gets_the_release_brought_forward_and_the_extra_floor_that_clear_it(solved_run, tmp_path):
+    """The oracle: independent anchored forecasts with the release k and k - 1 years earlier, and
+    with the extra floor and 95% of it."""
+    from model.forecast import anchor_table
+    from model.remedies import add_floor_uplift, bring_forward
+
+    forecast = solved_run(_floor_world(tmp_path / "w").scenario)
+    rem = forecast.remedies.set_index("remedy_kind")
+    release, floor = rem.loc["release_forward"], rem.loc["extra_floor_m2"]
+    assert (release["warning_zone"], release["warning_resource"], release["warning_year"]) == (
+        "KLE", "floor_area_m2", 2027)
+    assert (release["target"], release["amount"], release["from_year"], bool(release["clears"])) == (
+        "T-TKO-1", 2.0, 2027, True)
+    assert (floor["target"], floor["from_year"], bool(floor["clears"])) == ("T-KT-1", 2027, True)
+    anchor = anchor_table(forecast.allocation.assignments)
+    sc = forecast.scenario
+    assert not _kle_floor_short(bring_forward(sc, "T-TKO-1", -2), anchor)
+    assert _kle_floor_short(bring_forward(sc, "T-TKO-1", -1), anchor)
+    assert not _kle_floor_short(add_floor_uplift(sc, "T-KT-1", 2027, float(floor["amount"])), anchor)
+    assert _kle_floor_short(add_floor_uplift(sc, "T-KT-1", 2027, 0.95 * float(floor["amount"])), anchor)
