@@ -360,6 +360,10 @@ def forecast(
     reserve: ReserveOpt = None,
     sme_building: SmeBuildingOpt = None,
     convert: ConvertOpt = None,
+    remedies: Annotated[bool, typer.Option("--remedies/--no-remedies", help="find the smallest remedy for every "
+                                                                          "warning (remedies.csv; re-solves within "
+                                                                          "the scenario's remedies.time_limit_s)")
+                        ] = True,
 ) -> None:
     """The ten-year land forecast of a scenario: a new run folder under --out."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -405,7 +409,7 @@ def forecast(
                   transient=True) as bar:
         task = bar.add_task(f"forecast {sc.name}", total=None)
         result = run_forecast(sc, enterprises=enterprises, sites=sites, previous_run=previous, buildings=buildings,
-                              mapping=mapping, anchor=anchor,
+                              mapping=mapping, anchor=anchor, remedies=remedies,
                               progress=lambda step: bar.update(task, description=f"{sc.name}: {step}"))
         bar.update(task, description=f"{sc.name}: writing the run folder")
         if previous is not None and not changes_tables:

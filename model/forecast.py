@@ -188,6 +188,7 @@ def build_supply(scenario: Scenario, sites: pd.DataFrame, zone_power: pd.DataFra
             for sid, frac in zip(ib["site_id"], share, strict=True):
                 floor = s.industrial_release_m2_per_year * float(frac)
                 steps.append((sid, year, floor, floor * s.industrial_release_kw_per_m2 / 1000))
+    steps += floor_uplift_steps(s, set(sites["site_id"].astype(str)))
     capacity_steps = pd.DataFrame(steps, columns=["site_id", "from_year", "floor_area_m2", "power_mw"])
     if s.industrial_conversion_m2_by_district:  # levers in planning terms (model/levers.py)
         from .levers import industrial_conversion
@@ -213,6 +214,19 @@ def build_supply(scenario: Scenario, sites: pd.DataFrame, zone_power: pd.DataFra
 
         sites = with_reserve(sites, s, first_year=first)
     return sites, grid_steps(scenario, zone_power), capacity_steps
+
+
+def floor_uplift_steps(supply: SupplySettings, site_ids: set[str]) -> list[tuple[str, int, float, float]]:
+    """The floor added at sites from a year on (``supply.floor_uplift_m2_by_site_year``, e.g. a
+    plot-ratio uplift) as capacity steps (site_id, from_year, floor_area_m2, power_mw 0); a site
+    the layers do not hold is an error naming the key."""
+    steps = []
+    for site, by_year in supply.floor_uplift_m2_by_site_year.items():
+        if site not in site_ids:
+            raise InputError(f"no site {site[:40]!r} in the layers", attribute="supply.floor_uplift_m2_by_site_year",
+                             feature=site[:40], fix="key the uplift by a site_id of the scenario's site layers")
+        steps += [(site, int(year), float(m2), 0.0) for year, m2 in by_year.items()]
+    return steps
 
 
 def grid_steps(scenario: Scenario, zone_power: pd.DataFrame) -> pd.DataFrame:
@@ -366,6 +380,8 @@ class Forecast:
     present_state: pd.DataFrame | None = None
     #: the bottom-up demand beside the top-down land assumption (model.bracket)
     demand_bracket: pd.DataFrame | None = None
+    #: the smallest remedy of each kind for every warning (model.remedies); None when not computed
+    remedies: pd.DataFrame | None = None
 
     @cached_property
     def public_release(self) -> PublicRelease:
@@ -492,7 +508,7 @@ def anchor_table(assignments: pd.DataFrame) -> pd.DataFrame:
 def run_forecast(scenario: Scenario, *, enterprises: Path | None = None, sites: list[Path] | None = None,
                  previous_run: Path | None = None, buildings: Path | None = None, mapping: Path | None = None,
                  anchor: Path | pd.DataFrame | None = None, progress: Callable[[str], None] | None = None,
-                 explain: bool = True) -> Forecast:
+                 explain: bool = True, remedies: bool = True) -> Forecast:
     """Prepare, allocate and tabulate a scenario. ``progress(step_name)`` is called between steps.
     ``anchor``: a plan to stay close to (see :func:`prepare_inputs`), e.g. the baseline's
     ``allocation.assignments`` when a scenario is to be compared with it. ``explain=False`` skips
@@ -502,7 +518,11 @@ def run_forecast(scenario: Scenario, *, enterprises: Path | None = None, sites: 
     explanations and the tables share it (:class:`~model.optimiser.clock.Clock`). A flexible
     reserve released "when the rest is taken" (:mod:`model.reserve`) needs two passes: the first
     plan says when the rest of each site is taken, the second releases the reserves then (each
-    pass with its own clock)."""
+    pass with its own clock).
+
+    ``remedies`` (and the scenario's ``remedies.enabled``): the smallest remedy for every warning
+    (:mod:`model.remedies`), after the early warnings, within ``remedies.time_limit_s`` (the
+    re-solves' count and seconds in the timings: ``remedies_resolves``, ``remedies_s``)."""
     import warnings
 
     from .errors import SiteDataWarning
@@ -512,12 +532,48 @@ def run_forecast(scenario: Scenario, *, enterprises: Path | None = None, sites: 
                    buildings=buildings, mapping=mapping, anchor=anchor, progress=progress, explain=explain)
     s = scenario.supply
     if s.reserve_release_when_taken_share is None or not holds_reserve(s):
-        return once(scenario)
+        forecast = once(scenario)
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SiteDataWarning)  # the first pass's reserves are not released yet
+            first = once(scenario)
+        supply = second_pass_supply(s, first.allocation.site_use, first.inputs.sites)
+        forecast = once(scenario.model_copy(update={"supply": supply}))
+    if not (remedies and scenario.remedies.enabled):
+        return forecast
+    return with_remedies(forecast, enterprises=enterprises, sites=sites, buildings=buildings, mapping=mapping,
+                         progress=progress)
+
+
+def with_remedies(forecast: Forecast, *, enterprises: Path | None = None, sites: list[Path] | None = None,
+                  buildings: Path | None = None, mapping: Path | None = None,
+                  progress: Callable[[str], None] | None = None) -> Forecast:
+    """The forecast with its remedies (:func:`model.remedies.find_remedies`): the input files are
+    loaded once (with the same replacements) and every re-solve reuses them."""
+    import dataclasses
+    import warnings
+
+    from .errors import SiteDataWarning
+    from .remedies import ForecastStage, actions_table, find_remedies
+
+    (progress or (lambda _name: None))("remedies")
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SiteDataWarning)  # the first pass's reserves are not released yet
-        first = once(scenario)
-    supply = second_pass_supply(s, first.allocation.site_use, first.inputs.sites)
-    return once(scenario.model_copy(update={"supply": supply}))
+        warnings.simplefilter("ignore", SiteDataWarning)  # said once already, by the forecast itself
+        loaded = load_inputs(forecast.scenario, enterprises=enterprises, sites=sites, buildings=buildings,
+                             mapping=mapping)
+        stage = ForecastStage(
+            loaded_sites=loaded.sites, build_supply=lambda sc: build_supply(sc, loaded.sites, loaded.zone_power),
+            judged_balance=judged_balance, release_delay_years=release_delay_years,
+            shortfalls_in_order=shortfalls_in_order, anchor=anchor_table(forecast.allocation.assignments))
+        table, timings = find_remedies(forecast, stage, actions=actions_table(forecast.scenario), progress=progress)
+    return dataclasses.replace(forecast, remedies=table, timings_s={**forecast.timings_s, **timings})
+
+
+def judged_balance(allocation: Allocation, zone_power: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """A plan's zone balance as the early warning judges it: the grid's steps reserved for named
+    projects accounted (``zone_power``: :func:`grid_steps`'s table the plan saw)."""
+    return reserved_step_accounting(land_balance(allocation), reserved_grid_use(zone_power, allocation.site_use),
+                                    scenario.early_warning.reserved_steps_counted_share)
 
 
 def _run_forecast_once(scenario: Scenario, *, enterprises: Path | None = None, sites: list[Path] | None = None,

@@ -311,6 +311,12 @@ def pdf_pages(view: ReportView, figures: dict[str, Figure], dependence_chart: An
         pages += _table_pages(heading("ew.title"), [say(f"col.{c}") for c in ("scope", "zone_or_sector", "resource",
                                                                          "first_shortfall", "lead_time")],
                               rows, view, note=view.warning_definition.plain)
+        if view.remedies:
+            rows = [[r["warning"].plain, r["remedy"].plain, r["result"].plain, r["cost"].plain,
+                     getattr(r["lead"], "plain", r["lead"])] for r in view.remedies]
+            pages += _table_pages(heading("remedies.title"),
+                                  [say(f"col.{c}") for c in ("warning", "remedy", "result", "cost_hkd_m", "note")],
+                                  rows, view, note=view.remedies_intro.plain)
         facts = [[f["fact"].plain, f["year"], f["observed"].plain, f["range"].plain, f["model"].plain,
                   f["status"].plain] for f in view.present]
         pages += _table_pages(heading("present.title"), [say(f"col.{c}") for c in ("fact", "year", "observed", "range",

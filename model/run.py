@@ -49,6 +49,7 @@ FRAMES: dict[str, tuple[str, bool]] = {
     "early_warning": ("early_warning", False),
     "present_state": ("present_state", False),
     "demand_bracket": ("demand_bracket", False),
+    "remedies": ("remedies", False),
 }
 
 #: the allocation's figures kept in run.json
@@ -236,7 +237,8 @@ def load_run(run_dir: str | Path) -> Forecast:
             frames[stem] = _restore(frame, record.get("dtypes", {}).get(stem, {}))
         except (OSError, ValueError) as exc:
             raise InputError(f"cannot be read ({type(exc).__name__})", file=file, fix=fix) from None
-    missing = [stem for stem, frame in frames.items() if frame is None and stem not in ("capacity_steps", "previous")]
+    optional = ("capacity_steps", "previous", "remedies")  # remedies: None in a run that skipped them
+    missing = [stem for stem, frame in frames.items() if frame is None and stem not in optional]
     if missing:
         raise InputError(f"the run data has no {missing[0]} table", file=data / f"{missing[0]}.parquet", fix=fix)
     try:
@@ -261,7 +263,7 @@ def load_run(run_dir: str | Path) -> Forecast:
         explanations=explanations, problem=None, formulation=None, solution=None)
     return Forecast(scenario, inputs, allocation, frames["land_balance"], frames["demand_by_sector"],
                     frames["early_warning"], files, timings, frames["present_state"],
-                    frames["demand_bracket"])
+                    frames["demand_bracket"], frames["remedies"])
 
 
 def run_differences(a: Forecast, b: Forecast) -> list[str]:

@@ -164,6 +164,10 @@ class SupplySettings(_Frozen):
     #: old industrial floor converted for strategic industries: {district: {year: m2}}
     industrial_conversion_m2_by_district: dict[str, dict[Year, Annotated[float, Field(ge=0, le=10_000_000)]]] = Field(
         default_factory=dict)
+    #: floor area added at a site from a year on (e.g. a plot-ratio uplift): {site_id: {year: m2}},
+    #: applied as capacity steps (on a land parcel the floor counts as land at its plot ratio)
+    floor_uplift_m2_by_site_year: dict[str, dict[Year, Annotated[float, Field(ge=0, le=10_000_000)]]] = Field(
+        default_factory=dict)
 
     @field_validator("industrial_conversion_m2_by_district")
     @classmethod
@@ -259,6 +263,22 @@ class ProgrammeSettings(_Frozen):
     master_time_limit_s: float = Field(default=60.0, gt=0, le=86_400)
     master_mip_gap: float = Field(default=0.0, ge=0, le=1)
 
+class RemediesSettings(_Frozen):
+    """The smallest remedy for every warning (:mod:`model.remedies`): re-solves anchored to the plan,
+    within a time budget."""
+
+    enabled: bool = True
+    #: seconds the re-solves may take in all; warnings not reached in time get a row saying so
+    time_limit_s: float = Field(default=120.0, gt=0, le=3_600)
+    #: re-solves per remedy: a guess is raised by the deficit left after each re-solve
+    max_rounds: int = Field(default=4, ge=1, le=20)
+    #: the most extra MW a grid remedy may add in a zone (beyond it: no grid remedy clears it)
+    max_grid_mw: float = Field(default=500.0, gt=0, le=10_000)
+    #: the most extra floor a floor remedy may add at one site, m2
+    max_floor_m2: float = Field(default=1_000_000.0, gt=0, le=10_000_000)
+    #: the zone's sites tried for a release brought forward, most promising first
+    max_release_sites: int = Field(default=3, ge=1, le=50)
+
 
 class PublicationSettings(_Frozen):
     """What the public outputs (stakeholder map, report) may show: see :mod:`model.disclosure`."""
@@ -294,6 +314,7 @@ class Scenario(_Frozen):
     early_warning: EarlyWarningSettings = EarlyWarningSettings()
     publication: PublicationSettings = PublicationSettings()
     programme: ProgrammeSettings = ProgrammeSettings()
+    remedies: RemediesSettings = RemediesSettings()
     sweep_allocation: dict[str, float | int | bool] = Field(
         default_factory=lambda: {"mip_gap": 0.02, "cluster_nodes": 300, "cluster_leaves_solved": 1, "max_nodes": 50})
     folder: str = Field(default=".", exclude=True)

@@ -119,7 +119,7 @@ def assignment_table(forecast: Forecast) -> gpd.GeoDataFrame:
 #: the planner's tables of a forecast run folder (CSV), in the order written
 TABLE_FILES = ("land_balance.csv", "demand_by_sector.csv", "early_warning.csv", "assignments.csv", "site_use.csv",
                "clusters.csv", "marginal_values.csv", "enterprises.csv", "present_state.csv",
-               "demand_bracket.csv")
+               "demand_bracket.csv", "remedies.csv")
 
 
 def tables_view(forecast: Forecast) -> TablesView:
@@ -127,6 +127,7 @@ def tables_view(forecast: Forecast) -> TablesView:
     warnings, the plan (assignments, site use, clusters, marginal values), the enterprise list;
     the sites and the placed enterprises as GIS layers."""
     from .forecast import land_balance_wide
+    from .remedies import remedies_frame
 
     alloc = forecast.allocation
     gpkg = {"sites": site_table(forecast)}
@@ -134,7 +135,8 @@ def tables_view(forecast: Forecast) -> TablesView:
         gpkg["assignments"] = assignment_table(forecast)
     frames = (land_balance_wide(forecast.land_balance), forecast.demand_by_sector, forecast.early_warning,
               alloc.assignments, alloc.site_use, alloc.clusters, alloc.marginal_values, forecast.inputs.enterprises,
-              forecast.present_state, forecast.demand_bracket)
+              forecast.present_state, forecast.demand_bracket,
+              forecast.remedies if forecast.remedies is not None else remedies_frame([]))  # not computed: no rows
     return TablesView(csv=dict(zip(TABLE_FILES, frames, strict=True)), gpkg=gpkg)
 
 
@@ -887,6 +889,71 @@ def _bracket_specs(forecast: Forecast) -> tuple[Any, i18n.Rows]:
     return intro, i18n.Rows(tuple({"year": str(int(y))} for y in b["year"]), rows)
 
 
+def _remedy_words(r: Any, now: float, hidden: bool, k: int) -> Any:
+    """A remedy in plain words: "+5.2 MW of grid in NM-HUB from 2029", "release STT-P1 2 years earlier"..."""
+    kind = r.remedy_kind
+    if kind is None:
+        return i18n.Msg("remedies.kind.none")
+    if pd.isna(r.amount):
+        return i18n.Msg("remedies.kind.no_site", {"kind": i18n.Named("remedy_kind", kind)})
+    if hidden:
+        return i18n.Msg("remedies.withheld", {"k": k})
+    if kind == "extra_grid_mw":
+        return i18n.Msg("remedies.kind.extra_grid_mw", {"amount": i18n.Num(r.amount, 1),
+                                                        "zone": i18n.Named("zone", r.target), "year": int(r.from_year)})
+    if kind == "release_forward":
+        return i18n.Msg("remedies.kind.release_forward", {"site": str(r.target), "k": int(r.amount),
+                                                          "year": int(r.from_year)})
+    if kind == "extra_floor_m2":
+        return i18n.Msg("remedies.kind.extra_floor_m2", {"amount": i18n.Num(r.amount), "site": str(r.target),
+                                                         "year": int(r.from_year)})
+    if r.amount_unit == "critical_mass_m2":
+        return i18n.Msg("remedies.kind.mass", {"sector": i18n.Named("sector", r.target), "mass": i18n.Num(r.amount)})
+    if r.amount_unit == "clusters":
+        return i18n.Msg("remedies.kind.clusters", {"sector": i18n.Named("sector", r.target), "n": int(r.amount)})
+    return i18n.Msg("remedies.kind.share", {"share": i18n.Pct(r.amount, 2), "now": i18n.Pct(now)})
+
+
+def _remedy_specs(forecast: Forecast) -> tuple[Any, i18n.Rows]:
+    """The section "What would clear each warning" (:mod:`model.remedies`): per warning, the
+    smallest remedy of each kind in plain words, whether it clears it, its cost and lead time.
+    Public: zones, sites and sectors only; the amount of a remedy for the unmet demand of fewer
+    enterprises than the public minimum is withheld (it would show their size)."""
+    table = forecast.remedies
+    if table is None:
+        return i18n.Msg("remedies.skipped"), i18n.Rows((), ())
+    if table.empty:
+        return i18n.Msg("remedies.none"), i18n.Rows((), ())
+    k = forecast.public_release.min_count
+    asg = forecast.allocation.assignments
+    gone = asg[asg["site_id"].isna() & (asg["arrival_year"] <= forecast.scenario.year_range[-1])]
+    counts = gone.groupby("reason_key").size().to_dict() if "reason_key" in gone else {}
+    now = forecast.scenario.early_warning.shortfall_remaining_share
+    plain, words = [], []
+    for r in table.itertuples(index=False):
+        hidden = r.cause is not None and 0 < counts.get(r.cause, 0) < k
+        warning = (i18n.Msg("remedies.warning.unmet", {"year": int(r.warning_year)}) if r.cause is not None else
+                   i18n.Msg("remedies.warning.zone", {"zone": i18n.Named("zone", r.warning_zone),
+                                                      "resource": i18n.Named("resource", r.warning_resource),
+                                                      "year": int(r.warning_year)}))
+        if "not reached" in str(r.note or ""):
+            result = i18n.Msg("remedies.result.not_reached")
+        elif not r.clears:
+            result = i18n.Msg("remedies.result.fails")
+        else:
+            result = i18n.Msg("remedies.result.clears" if r.verified_by_resolve else "remedies.result.arithmetic")
+        cost = (i18n.Msg("remedies.cost", {"cost": i18n.Num(r.cost_hkd_m, 1), "low": i18n.Num(r.cost_low_hkd_m, 1),
+                                           "high": i18n.Num(r.cost_high_hkd_m, 1)})
+                if pd.notna(r.cost_hkd_m) and not hidden else i18n.Msg("remedies.no_cost"))
+        lead = (i18n.Msg("remedies.lead", {"year": int(r.earliest_year_by_lead_time)})
+                if pd.notna(r.earliest_year_by_lead_time) and pd.notna(r.from_year)
+                and int(r.from_year) < int(r.earliest_year_by_lead_time) else "")
+        plain.append({"clears": bool(r.clears)})
+        words.append({"warning": warning, "remedy": _remedy_words(r, now, hidden, k), "result": result,
+                      "cost": cost, "lead": lead})
+    return i18n.Msg("remedies.intro"), i18n.Rows(tuple(plain), tuple(words))
+
+
 def _present_specs(forecast: Forecast) -> i18n.Rows:
     """The section "Where the forecast starts": each observed fact of today's Hong Kong beside the
     model's figure in the same year (:mod:`model.present`), its range and its source."""
@@ -1002,6 +1069,9 @@ class ReportView:
     #: the bottom-up demand beside the top-down land assumption (model.bracket)
     bracket_intro: Label | None
     bracket: tuple[Mapping[str, Any], ...]
+    #: the smallest remedy for every warning (model.remedies): a sentence, and the rows
+    remedies_intro: Label
+    remedies: tuple[Mapping[str, Any], ...]
     changes: ChangesView | None
     dependence: DependenceView | None
     dependence_chart: str | None
@@ -1025,6 +1095,7 @@ def _report_decided(forecast: Forecast, manifest: Mapping[str, Any] | None, down
     started = manifest.get("run", {}).get("started_utc") if manifest is not None else None
     charts, chart_words = _charts_decided(forecast)
     bracket_intro, bracket_rows = _bracket_specs(forecast)
+    remedies_intro, remedy_rows = _remedy_specs(forecast)
     dep = _dependence_decided(dependence, None) if dependence is not None else None
     plain = {
         "pdf_title": f"Ten-year land forecast: {name}", "description": forecast.scenario.description,
@@ -1046,6 +1117,7 @@ def _report_decided(forecast: Forecast, manifest: Mapping[str, Any] | None, down
         "warnings": _warning_specs(forecast), "charts": chart_words,
         "present": _present_specs(forecast),
         "bracket_intro": bracket_intro, "bracket": bracket_rows,
+        "remedies_intro": remedies_intro, "remedies": remedy_rows,
         "warning_definition": i18n.Msg("ew.definition", {
             "share": i18n.Pct(forecast.scenario.early_warning.shortfall_remaining_share)}),
         "changes": _changes_specs(changes, changes_label) if changes is not None else None,
@@ -1114,6 +1186,7 @@ def present(forecast: Forecast, lang: str = i18n.DEFAULT_LANG, *, audiences: Seq
         description=rp["description"], made=rw["made"], confidential=rw["confidential"],
         headline=tuple(rw["headline"]), warnings=rw["warnings"], warning_definition=rw["warning_definition"],
         present=rw["present"], bracket_intro=rw["bracket_intro"], bracket=rw["bracket"],
+        remedies_intro=rw["remedies_intro"], remedies=rw["remedies"],
         changes=ChangesView(**rw["changes"]) if rw["changes"] is not None else None,
         dependence=DependenceView(**rp["dependence"], **rw["dependence"]) if rw["dependence"] is not None else None,
         dependence_chart=rp["dependence_chart"], charts=ChartData(**rp["charts"], **rw["charts"]),

@@ -26,7 +26,7 @@ OVERRIDES = ["baseline", "high_demand", "northern_metropolis_delay", "power_cons
 RUN_FILES = {"assignments.csv", "clusters.csv", "demand_by_sector.csv", "early_warning.csv", "enterprises.csv",
              "land_balance.csv", "manifest.json", "map.html", "map_public.html", "marginal_values.csv", "report.html", "report.pdf",
              "site_use.csv", "sites.gpkg", "charts", "solver.log", "warnings.csv", "run", "present_state.csv",
-             "demand_bracket.csv"}
+             "demand_bracket.csv", "remedies.csv"}
 
 
 def siteplan(*args, cwd=ROOT):
