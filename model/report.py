@@ -18,14 +18,35 @@ import numpy as np
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-from .view import CHARTS, BackcastView, ChartData, ReportView, SensitivityView, TornadoView
+from .view import (
+    CHARTS,
+    BackcastView,
+    ChartData,
+    ProgrammeView,
+    ReportView,
+    SensitivityView,
+    TimelineView,
+    TornadoView,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["CHARTS", "DrawnReport", "chart_figures", "draw_report", "number_pages", "pdf_pages", "render_report",
-           "render_sensitivity", "tornado_figure", "wrap_display"]
+__all__ = [
+    "CHARTS",
+    "DrawnReport",
+    "chart_figures",
+    "draw_report",
+    "number_pages",
+    "pdf_pages",
+    "render_programme",
+    "render_report",
+    "render_sensitivity",
+    "timeline_figure",
+    "tornado_figure",
+    "wrap_display",
+]
 
 
 def _supply_demand(data: ChartData, ax: Axes, text: dict[str, str]) -> None:
@@ -370,3 +391,57 @@ def render_backcast(view: BackcastView) -> str:
     return _ENV.get_template("backcast.html.j2").render(
         view=view, M=view.messages, lang=view.lang, page_lang=view.page_lang, switch=view.switch,
         switch_css=view.switch_css, switch_js=view.switch_js)
+
+
+# --------------------------------------------------------------------------------------------
+# the programme run: its page "What must be done" and its timeline chart
+
+
+def render_programme(view: ProgrammeView) -> str:
+    """The page of a programme run: the answer first, then the programme, the published programme
+    beside it, the out-of-sample check, the cost beside the reference and how it was made."""
+    return _ENV.get_template("programme.html.j2").render(
+        view=view, M=view.messages, lang=view.lang, page_lang=view.page_lang, switch=view.switch,
+        switch_css=view.switch_css, switch_js=view.switch_js)
+
+
+def timeline_figure(view: TimelineView) -> Figure:
+    """The programme's timeline: above, one row per action, a bar from its year to the horizon's
+    end (a diamond where it moves a release to that year), coloured by kind; below, the cumulative
+    cost with its range. Kinds are told apart by colour and by the legend."""
+    from matplotlib.patches import Patch
+
+    rows, years = view.rows, view.years
+    with plt.rc_context(dict(view.style)):
+        fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 2.6 + 0.3 * max(len(rows), 1) + 2.4), sharex=True,
+                                          gridspec_kw={"height_ratios": [max(len(rows), 2), 3]})
+        for i, r in enumerate(rows.itertuples(index=False)):
+            if r.move:
+                top.plot([r.start], [i], marker="D", ms=8, color=r.colour, mec="#222")
+            else:
+                top.barh(i, r.end - r.start + 1, left=r.start - 0.5, color=r.colour, alpha=0.8, edgecolor="#222")
+        top.set_yticks(range(len(rows)), list(rows["label"]), fontsize=8)
+        top.set_ylim(len(rows) - 0.5 if len(rows) else 0.5, -0.5)
+        if rows.empty:
+            top.text(0.5, 0.5, view.none, transform=top.transAxes, ha="center", va="center")
+        handles = [Patch(color=colour, label=label) for label, colour in view.kinds]
+        if handles:
+            top.legend(handles=handles, fontsize=8, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2,
+                       frameon=False)
+        c = view.cost  # a year's cost from its left edge, as the bars above
+        x = np.r_[c["year"].to_numpy(dtype=float) - 0.5, years[-1] + 0.5]
+
+        def edge(col: str) -> np.ndarray:
+            return np.r_[c[col].to_numpy(dtype=float), c[col].iloc[-1]]
+
+        bottom.step(x, edge("cost"), where="post", color="#1f3b4d", lw=2)
+        bottom.fill_between(x, edge("low"), edge("high"), step="post", color="#1f3b4d", alpha=0.15,
+                            label=view.range_label)
+        bottom.set_ylabel(view.cost_axis, fontsize=9)
+        bottom.set_xlabel(view.year_axis)
+        bottom.legend(fontsize=8, loc="upper left")
+        bottom.set_xticks(list(years), [str(y) for y in years], fontsize=8)
+        bottom.set_xlim(years[0] - 0.5, years[-1] + 0.5)
+        fig.suptitle(view.title, fontsize=10)
+        fig.tight_layout()
+    return fig
