@@ -580,7 +580,8 @@ def write_programme_run(result: ProgrammeResult, out_root: str | Path, record: R
     programme beside it (published_programme.csv), the decomposition's log (iterations.csv), the
     actions table used (actions.csv), the manifest (the summary, timings, workers, the master's
     last status and gap), the page "What must be done" (programme.html) in ``record.lang``, the
-    timeline chart (charts/programme_timeline.png), the map (programme_map.html) and warnings.csv.
+    timeline chart (charts/programme_timeline.png), the map (programme_map.html), warnings.csv and
+    solver.log (``record.solver_log``, as a sweep's).
     The tables are exact (no rounding); the page and the map format numbers for reading."""
     import time as _time
 
@@ -602,7 +603,7 @@ def write_programme_run(result: ProgrammeResult, out_root: str | Path, record: R
     with atomic_run_dir(out_root, run_name("programme", result.scenario.name, now)) as run:
         for file, frame in tables.items():
             write_csv(frame, run.tmp / file)
-        _write_run_record(record, run.tmp, project_root(result.scenario.folder), solver=False)
+        _write_run_record(record, run.tmp, project_root(result.scenario.folder))
         last = result.iterations.iloc[-1] if len(result.iterations) else None
         manifest = {
             **_header("programme", result.scenario, result.input_files, record),

@@ -1273,7 +1273,7 @@ SHORTFALL_STEPS = (("target", 0.5, "#deebf7", "programme.map.legend.well_under")
 NO_FIGURE = "#bdbdbd"
 #: the programme run's files the page links to
 PROGRAMME_FILES = ("programme.csv", "out_of_sample.csv", "published_programme.csv", "iterations.csv", "actions.csv",
-                   "programme_map.html", "charts/programme_timeline.png", "manifest.json", "warnings.csv")
+                   "programme_map.html", "charts/programme_timeline.png", "manifest.json", "warnings.csv", "solver.log")
 
 
 def action_colour(kind: Any) -> str:

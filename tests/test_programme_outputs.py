@@ -29,9 +29,10 @@ from model.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES = ("programme.csv", "out_of_sample.csv", "published_programme.csv", "iterations.csv", "actions.csv",
-         "manifest.json", "programme.html", "charts/programme_timeline.png", "programme_map.html", "warnings.csv")
+         "manifest.json", "programme.html", "charts/programme_timeline.png", "programme_map.html", "warnings.csv", "solver.log")
 HOSTILE_ID = '=HYPERLINK("http://evil.example","x")'
 HOSTILE_TEXT = '<script>alert("x")</script>'
+TEMPLATE_TEXT = "[t]{{ 7*7 }}{% for i in range(3) %}X{% endfor %}"
 
 
 def _programme() -> pd.DataFrame:
@@ -163,13 +164,16 @@ def test_hostile_text_is_escaped_in_html_and_cannot_start_a_formula_in_csv(resul
     prog = _programme()
     prog.loc[0, ["action_id", "target", "source", "serves"]] = [HOSTILE_ID, HOSTILE_TEXT, HOSTILE_TEXT, HOSTILE_TEXT]
     pub = _published()
+    prog.loc[1, ["action_id", "target"]] = [TEMPLATE_TEXT, TEMPLATE_TEXT]  # drawn at its zone's centre
     pub.loc[0, ["item", "target", "note"]] = [HOSTILE_TEXT, HOSTILE_TEXT, HOSTILE_ID]
     run = outputs.write_programme_run(replace(result, programme=prog, published=pub), tmp_path,
                                       RunRecord(lang="en"))
     for file in ("programme.html", "programme_map.html"):
         page = (run.path / file).read_text(encoding="utf-8")
         assert HOSTILE_TEXT not in page, file
+        assert "[t]49" not in page and "XXX" not in page, file  # a template in the text is never evaluated
     assert "&lt;script&gt;alert" in (run.path / "programme.html").read_text(encoding="utf-8")
+    assert "[t]{{ 7*7 }}" in (run.path / "programme.html").read_text(encoding="utf-8")
     for file in ("programme.csv", "published_programme.csv"):
         cells = [c for row in csv.reader(io.StringIO((run.path / file).read_text(encoding="utf-8"))) for c in row]
         assert not any(c.startswith(("=", "+", "-", "@")) and "HYPERLINK" in c for c in cells), file
@@ -251,3 +255,14 @@ def test_the_map_has_the_actions_layer_at_their_places(result):
     assert layer in page and "\\u65b9\\u6848\\u884c\\u52d5" in layer  # the layer control names it (方案行動)
     assert "有方案時的短缺機率" in page and "within the target" in page  # the title and the legend, bilingual
     assert "sp-year" in page  # the year slider
+
+
+def test_a_programme_with_no_action_is_drawn_and_says_so(scenario, tmp_path):
+    empty = make_result(scenario, programme=_programme().iloc[:0], iterations=_iterations().iloc[:1],
+                        summary={**make_result(scenario).summary, "cost_hkd_m": 0.0, "cost_low_hkd_m": 0.0,
+                                 "cost_high_hkd_m": 0.0, "unreachable": []})
+    run = outputs.write_programme_run(empty, tmp_path, RunRecord(lang="zh-hk"))
+    page = (run.path / "programme.html").read_text(encoding="utf-8")
+    assert "毋須採取任何行動" in page
+    assert pd.read_csv(run.path / "programme.csv").empty
+    assert "sp-action" not in (run.path / "programme_map.html").read_text(encoding="utf-8")
