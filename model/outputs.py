@@ -579,17 +579,19 @@ def write_programme_run(result: ProgrammeResult, out_root: str | Path, record: R
     (programme.csv), the out-of-sample check (out_of_sample.csv), the Government's published
     programme beside it (published_programme.csv), the decomposition's log (iterations.csv), the
     actions table used (actions.csv), the manifest (the summary, timings, workers, the master's
-    last status and gap), the page "What must be done" (programme.html) in ``record.lang``, the
+    last status and gap), the page "What must be done" (programme.html, and on A4 pages
+    programme.pdf) in ``record.lang``, the
     timeline chart (charts/programme_timeline.png), the map (programme_map.html), warnings.csv and
     solver.log (``record.solver_log``, as a sweep's).
     The tables are exact (no rounding); the page and the map format numbers for reading."""
     import time as _time
 
     import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_pdf import PdfPages
 
     from .maps import draw_programme_map
     from .programme import ITERATION_COLUMNS, OUT_OF_SAMPLE_COLUMNS, PROGRAMME_COLUMNS, PUBLISHED_COLUMNS
-    from .report import render_programme, timeline_figure
+    from .report import programme_pdf_pages, render_programme, timeline_figure
     from .view import programme_map_view, programme_view, timeline_view
 
     record = record or RunRecord()
@@ -620,15 +622,22 @@ def write_programme_run(result: ProgrammeResult, out_root: str | Path, record: R
         }
         manifest = json.loads(json_text(manifest))  # the page shows the manifest as written
         (run.tmp / "charts").mkdir()
+        view = programme_view(result, manifest, record.lang)
         fig = timeline_figure(timeline_view(result, record.lang))
+        pages: list = []
         try:
             fig.savefig(run.tmp / "charts" / "programme_timeline.png", dpi=110, metadata={"Software": None})
+            pages = programme_pdf_pages(view, fig)
+            with PdfPages(run.tmp / "programme.pdf", metadata={"Creator": None, "Producer": None,
+                                                               "CreationDate": None, "Title": view.pdf_title}) as pdf:
+                for page in pages:
+                    pdf.savefig(page)
         finally:
-            plt.close(fig)
+            for figure in [fig, *pages]:
+                plt.close(figure)
         (run.tmp / "programme_map.html").write_text(draw_programme_map(programme_map_view(result, record.lang)),
                                                     encoding="utf-8")
-        (run.tmp / "programme.html").write_text(render_programme(programme_view(result, manifest, record.lang)),
-                                                encoding="utf-8")
+        (run.tmp / "programme.html").write_text(render_programme(view), encoding="utf-8")
         manifest["timings_s"] = {**manifest["timings_s"], "write_s": round(_time.perf_counter() - started, 3)}
         write_json(manifest, run.tmp / "manifest.json")
     return run

@@ -255,7 +255,8 @@ def _lines(fig: Figure, lines: list[tuple[str, str]], top: float = 0.9, step: fl
     return y
 
 
-def _table_pages(title: str, header: list[str], rows: list[list[str]], view: ReportView, note: str = "") -> list:
+def _table_pages(title: str, header: list[str], rows: list[list[str]], view: ReportView | ProgrammeView,
+                 note: str = "") -> list:
     pages = []
     chunks = [rows[k:k + PDF_TABLE_ROWS] for k in range(0, len(rows), PDF_TABLE_ROWS)] or [[]]
     for n, chunk in enumerate(chunks, start=1):
@@ -445,3 +446,111 @@ def timeline_figure(view: TimelineView) -> Figure:
         fig.suptitle(view.title, fontsize=10)
         fig.tight_layout()
     return fig
+
+
+#: lines of table text on one A4 page of the programme's PDF, and the height of one (share of the table's axes)
+PROGRAMME_TABLE_LINES = 54
+TABLE_LINE = 0.0145
+
+
+def _wrapped_table_pages(title: str, header: list[str], rows: list[list[str]], view: ProgrammeView,
+                         widths: tuple[int, ...], note: str = "") -> list[Figure]:
+    """A table on as many A4 pages as it needs, each cell wrapped to its column's width (in
+    columns, a Chinese character counting two) and each row as tall as its tallest cell."""
+
+    def wrap(text: str, width: int) -> str:
+        return "\n".join(wrap_display(" ".join(str(text).split()), width))
+
+    head = [wrap(h, w) for h, w in zip(header, widths, strict=True)]
+    cells = [[wrap(c, w) for c, w in zip(row, widths, strict=True)] for row in rows]
+    chunks: list[list[list[str]]] = [[]]
+    used = 0
+    for row in cells:
+        height = max(c.count("\n") + 1 for c in row)
+        if chunks[-1] and used + height > PROGRAMME_TABLE_LINES:
+            chunks.append([])
+            used = 0
+        chunks[-1].append(row)
+        used += height
+    pages = []
+    for n, chunk in enumerate(chunks, start=1):
+        fig = _page(title + (" " + view.part_of.format(k=n, n=len(chunks)) if len(chunks) > 1 else ""))
+        ax = fig.add_axes((0.05, 0.14, 0.9, 0.76))
+        ax.axis("off")
+        if chunk:
+            table = ax.table(cellText=chunk, colLabels=head, loc="upper center", cellLoc="left",
+                             colWidths=[w / sum(widths) for w in widths])
+            table.auto_set_font_size(False)
+            table.set_fontsize(7)
+            for (r, _c), cell in table.get_celld().items():
+                lines = (head if r == 0 else chunk[r - 1])[_c].count("\n") + 1
+                tallest = max(x.count("\n") + 1 for x in (head if r == 0 else chunk[r - 1]))
+                cell.set_height(TABLE_LINE * max(lines, tallest) + 0.004)
+                cell.get_text().set_parse_math(False)
+        else:
+            ax.text(0, 1, view.messages["word.none"].plain, va="top", fontsize=9)
+        if note:
+            fig.text(0.08, 0.125, "\n".join(wrap_display(note, 110)), fontsize=8, color="#444", va="top",
+                     parse_math=False)
+        pages.append(fig)
+    return pages
+
+
+def programme_pdf_pages(view: ProgrammeView, timeline: Figure) -> list[Figure]:
+    """The page "What must be done" on numbered A4 pages, in the view's chart language: the
+    answer and the cost beside the reference, the timeline chart, the programme, the published
+    programme beside it, the out-of-sample check (rows over the target marked), how it was made."""
+    m = view.messages
+
+    def say(key: str) -> str:
+        return m[key].plain
+
+    def heading(key: str) -> str:  # a page title: Chinese under English with both
+        return m[key].lines
+
+    colon = "\uff1a" if view.chart_lang == "zh-hk" else ": "
+    pages = []
+    with plt.rc_context(dict(view.style)):
+        title = view.h1.lines
+        fig = _page(title)
+        lines = [("", sentence.plain) for sentence in view.summary]
+        lines += [("", ""), (say("programme.h.cost"), "")] + [(k.plain, v.plain) for k, v in view.cost]
+        _lines(fig, lines, top=_below_title(title), colon=colon)
+        pages.append(fig)
+        fig = _page(heading("programme.h.programme"))
+        ax = fig.add_axes((0.05, 0.3, 0.9, 0.6))
+        ax.axis("off")
+        canvas = cast(FigureCanvasAgg, timeline.canvas)  # the Agg backend (set above)
+        canvas.draw()
+        ax.imshow(np.asarray(canvas.buffer_rgba()))
+        fig.text(0.08, 0.26, "\n".join(wrap_display(say("programme.chart.caption"), 100)), fontsize=8,
+                 color="#444", va="top", parse_math=False)
+        pages.append(fig)
+        cols = ("action", "where", "from_year", "amount", "cost", "lead_time", "serves")
+        pages += _wrapped_table_pages(heading("programme.h.programme"), [say(f"programme.col.{c}") for c in cols],
+                                      [[cell.plain for cell in row[:7]] for row in view.programme], view,
+                                      (24, 24, 6, 14, 22, 9, 24), note=say("programme.programme.intro"))
+        rows = [[say(f"programme.published.{status}"), *(cell.plain for cell in row)]
+                for status, part in view.published.items() for row in part]
+        cols = ("item", "action", "where", "year", "amount", "note")
+        pages += _wrapped_table_pages(heading("programme.h.published"),
+                                      [say("programme.col.status"), *(say(f"programme.col.{c}") for c in cols)],
+                                      rows, view, (14, 22, 14, 26, 6, 14, 24), note=say("programme.published.intro"))
+        cols = ("zone", "year", "draws", "without", "with", "in_sample", "verdict")
+        rows = [[("* " if over else "") + cells[0].plain, *(cell.plain for cell in cells[1:])]
+                for cells, over in zip(view.out_of_sample, view.out_of_sample_over, strict=True)]
+        pages += _wrapped_table_pages(heading("programme.h.out_of_sample"),
+                                      [say(f"programme.col.{c}") for c in cols], rows, view,
+                                      (32, 6, 8, 16, 16, 12, 24), note=say("programme.out_of_sample.intro"))
+        cols = ("iteration", "cost", "actions", "over", "worst", "unmet", "master", "gap", "draws_solved", "seconds")
+        pages += _wrapped_table_pages(heading("programme.h.how"), [say(f"programme.col.{c}") for c in cols],
+                                      [[cell.plain for cell in row] for row in view.iterations], view,
+                                      (8, 12, 8, 12, 12, 12, 18, 8, 10, 8), note=view.how.plain)
+        fig = _page(heading("manifest.title"))
+        prov = [("", say("programme.how.gloss")), ("", ""), (say("manifest.command"), view.command)]
+        prov += [(say("manifest.input"), f"{path}  sha256 {sha[:16]}...") for path, sha in view.inputs]
+        _lines(fig, prov, top=0.91, colon=colon)
+        pages.append(fig)
+        for k, page in enumerate(pages, start=1):
+            page.text(0.5, 0.02, view.page_of.format(k=k, n=len(pages)), ha="center", fontsize=8, color="#444")
+    return pages

@@ -1273,7 +1273,8 @@ SHORTFALL_STEPS = (("target", 0.5, "#deebf7", "programme.map.legend.well_under")
 NO_FIGURE = "#bdbdbd"
 #: the programme run's files the page links to
 PROGRAMME_FILES = ("programme.csv", "out_of_sample.csv", "published_programme.csv", "iterations.csv", "actions.csv",
-                   "programme_map.html", "charts/programme_timeline.png", "manifest.json", "warnings.csv", "solver.log")
+                   "programme.pdf", "programme_map.html", "charts/programme_timeline.png", "manifest.json",
+                   "warnings.csv", "solver.log")
 
 
 def action_colour(kind: Any) -> str:
@@ -1485,6 +1486,13 @@ class ProgrammeView:
     switch: markupsafe.Markup
     switch_css: str
     switch_js: str
+    #: the PDF's language (:func:`model.fonts.chart_lang`), its matplotlib settings, its title and
+    #: "page {k} of {n}", "({k} of {n})" in that language
+    chart_lang: str
+    style: Mapping[Any, Any]
+    pdf_title: str
+    page_of: str
+    part_of: str
 
 
 def programme_view(result: Any, manifest: Mapping[str, Any], lang: str = i18n.DEFAULT_LANG, *,
@@ -1515,10 +1523,14 @@ def programme_view(result: Any, manifest: Mapping[str, Any], lang: str = i18n.DE
                  (i18n.Msg("programme.cost.reference"), _money(s.get("reference_cost_hkd_m")))),
         "iterations": _iteration_rows(it),
         "how": i18n.Msg("programme.how.converged" if _flag(s.get("converged")) else "programme.how.stopped", fields),
-        "messages": {key: i18n.Msg(key) for key in i18n.catalogue() if not i18n.fields_of(key)}}
+        "messages": {key: i18n.Msg(key) for key in i18n.catalogue() if not i18n.fields_of(key)},
+        "page_of": i18n.Msg("pdf.page", {"k": "{k}", "n": "{n}"}),
+        "part_of": i18n.Msg("pdf.part", {"k": "{k}", "n": "{n}"})}
     say = Say(lang, chart_lang(lang))
     w = say.words(words)
     return ProgrammeView(
+        chart_lang=say.chart_lang, style=chart_style(say.chart_lang), pdf_title=f"What must be done: {name}",
+        page_of=w["page_of"].plain, part_of=w["part_of"].plain,
         title=w["title"], h1=w["h1"], made=w["made"], summary=w["summary"], programme=w["programme"],
         published=w["published"], out_of_sample=w["out_of_sample"], out_of_sample_over=flags,
         over_target=w["over_target"], cost=w["cost"], iterations=w["iterations"], how=w["how"], chart=chart,

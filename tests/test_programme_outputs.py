@@ -29,7 +29,7 @@ from model.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES = ("programme.csv", "out_of_sample.csv", "published_programme.csv", "iterations.csv", "actions.csv",
-         "manifest.json", "programme.html", "charts/programme_timeline.png", "programme_map.html", "warnings.csv", "solver.log")
+         "manifest.json", "programme.html", "programme.pdf", "charts/programme_timeline.png", "programme_map.html", "warnings.csv", "solver.log")
 HOSTILE_ID = '=HYPERLINK("http://evil.example","x")'
 HOSTILE_TEXT = '<script>alert("x")</script>'
 TEMPLATE_TEXT = "[t]{{ 7*7 }}{% for i in range(3) %}X{% endfor %}"
@@ -266,3 +266,20 @@ def test_a_programme_with_no_action_is_drawn_and_says_so(scenario, tmp_path):
     assert "毋須採取任何行動" in page
     assert pd.read_csv(run.path / "programme.csv").empty
     assert "sp-action" not in (run.path / "programme_map.html").read_text(encoding="utf-8")
+
+
+def test_the_pdf_is_a4_with_numbered_pages_and_the_answer_first(result, tmp_path):
+    import pypdfium2 as pdfium
+
+    run = outputs.write_programme_run(result, tmp_path, RunRecord(lang="en"))
+    pdf = pdfium.PdfDocument(str(run.path / "programme.pdf"))
+    texts = [pdf[k].get_textpage().get_text_range() for k in range(len(pdf))]
+    n = len(pdf)
+    assert n >= 7  # the answer, the chart, the programme, the published programme, out of sample, how, provenance
+    for k in range(n):
+        assert tuple(round(x) for x in pdf[k].get_size()) == (595, 842)
+        assert f"page {k + 1} of {n}" in texts[k]
+    assert "What must be done" in texts[0] and "HK$1,030.0 million" in texts[0]
+    assert any("* Northern Metropolis: I&T zone" in t and "over the target (10.0%)" in t for t in texts)
+    assert any("What it lacks" in t for t in texts) and "sha256" in texts[-1]
+    pdf.close()
