@@ -526,7 +526,7 @@ def programme_pdf_pages(view: ProgrammeView, timeline: Figure) -> list[Figure]:
         fig.text(0.08, 0.26, "\n".join(wrap_display(say("programme.chart.caption"), 100)), fontsize=8,
                  color="#444", va="top", parse_math=False)
         pages.append(fig)
-        cols = ("action", "where", "from_year", "amount", "cost", "lead_time", "serves")
+        cols: tuple[str, ...] = ("action", "where", "from_year", "amount", "cost", "lead_time", "serves")
         pages += _wrapped_table_pages(heading("programme.h.programme"), [say(f"programme.col.{c}") for c in cols],
                                       [[cell.plain for cell in row[:7]] for row in view.programme], view,
                                       (24, 24, 6, 14, 22, 9, 24), note=say("programme.programme.intro"))
