@@ -1373,17 +1373,22 @@ def programme_summary(result: Any) -> tuple[Any, ...]:
         if n else i18n.Msg("programme.summary.nothing")]
     over = over_target(result)
     fields = {"draws": result.out_of_sample_draws, "seed": result.out_of_sample_seed, "target": target}
-    sentences.append(i18n.Msg("programme.summary.misses", {**fields, "count": len(over),
-                                                           "list": _zone_year_list(over)})
-                     if over else i18n.Msg("programme.summary.meets", fields))
+    if not len(result.out_of_sample):
+        sentences.append(i18n.Msg("programme.out_of_sample.none"))
+    elif over:
+        sentences.append(i18n.Msg("programme.summary.misses", {**fields, "count": len(over),
+                                                               "list": _zone_year_list(over)}))
+    else:
+        sentences.append(i18n.Msg("programme.summary.meets", fields))
     reference, cost = s.get("reference_cost_hkd_m"), s.get("cost_hkd_m")
     if not _missing(reference) and not _missing(cost):
         key = "programme.summary.reference.more" if reference >= cost else "programme.summary.reference.less"
         sentences.append(i18n.Msg(key, {"reference": _money(reference), "difference": _money(abs(reference - cost))}))
     if not _missing(s.get("expected_unmet_m2_without")) and not _missing(s.get("expected_unmet_m2_with")):
-        sentences.append(i18n.Msg("programme.summary.unmet", {
-            "without": i18n.Num(s["expected_unmet_m2_without"]), "with": i18n.Num(s["expected_unmet_m2_with"]),
-            "target": i18n.Num(result.target_expected_unmet_m2)}))
+        unmet = {"without": i18n.Num(s["expected_unmet_m2_without"]), "with": i18n.Num(s["expected_unmet_m2_with"])}
+        limit = result.target_expected_unmet_m2
+        sentences.append(i18n.Msg("programme.summary.unmet.no_target", unmet) if _missing(limit) or np.isinf(limit)
+                         else i18n.Msg("programme.summary.unmet", {**unmet, "target": i18n.Num(limit)}))
     unreachable = zone_years(s.get("unreachable"))
     if unreachable:
         sentences.append(i18n.Msg("programme.summary.unreachable", {"list": _zone_year_list(unreachable)}))

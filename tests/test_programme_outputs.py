@@ -283,3 +283,13 @@ def test_the_pdf_is_a4_with_numbered_pages_and_the_answer_first(result, tmp_path
     assert any("* Northern Metropolis: I&T zone" in t and "over the target (10.0%)" in t for t in texts)
     assert any("What it lacks" in t for t in texts) and "sha256" in texts[-1]
     pdf.close()
+
+
+def test_without_an_unmet_target_or_fresh_draws_the_summary_says_so(scenario, manifest):
+    from model.view import programme_view
+
+    view = programme_view(make_result(scenario, target_expected_unmet_m2=float("inf"),
+                                      out_of_sample=_out_of_sample().iloc[:0]), manifest, "en")
+    summary = " ".join(s.plain for s in view.summary)
+    assert "No zone or year was evaluated out of sample." in summary and "every zone and year" not in summary
+    assert "2,300 m2 with it." in summary and "target 5,000" not in summary
