@@ -293,3 +293,25 @@ def test_without_an_unmet_target_or_fresh_draws_the_summary_says_so(scenario, ma
     summary = " ".join(s.plain for s in view.summary)
     assert "No zone or year was evaluated out of sample." in summary and "every zone and year" not in summary
     assert "2,300 m2 with it." in summary and "target 5,000" not in summary
+
+
+def test_the_map_runs_in_a_browser_and_its_slider_recolours_the_zones(result, tmp_path):
+    from .browser_support import Page, launch  # skips this test where Chromium is missing
+
+    run = outputs.write_programme_run(result, tmp_path, RunRecord(lang="both"))
+    with launch() as browser:
+        page = Page(browser, (run.path / "programme_map.html").as_uri())
+        try:
+            page.assert_clean()
+            assert page.page.evaluate("document.querySelectorAll('path.sp-action').length") == 3
+
+            def fills(k: int) -> set[str]:
+                page.page.evaluate("k => { const s = document.getElementById('sp-year'); s.value = k;"
+                                   " s.dispatchEvent(new Event('input')); }", k)
+                return set(page.page.evaluate(
+                    "Array.from(document.querySelectorAll('path.sp-site')).map(e => e.getAttribute('fill'))"))
+
+            assert "#e31a1c" in fills(1)  # 2027: NM-IT stays over the target (35%)
+            assert "#e31a1c" not in fills(9)
+        finally:
+            page.close()
