@@ -26,6 +26,7 @@ notebook or a test without drawing anything.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PureWindowsPath
@@ -1402,13 +1403,30 @@ def _where(target: Any, zone: Any) -> Any:
     return i18n.Join((str(target), i18n.Named("zone", zone)), ", ")
 
 
+#: a warning an action serves, as the optimiser writes it: "ZONE RESOURCE YEAR" (several joined by ";")
+_SERVES = re.compile(r"^\s*(\S+)\s+(floor_area_m2|land_m2|grid_power_mw)\s+(\d{4})\s*$")
+
+
+def serves_text(value: Any) -> Any:
+    """The warnings an action serves in words (zone, resource, year) where written as
+    ``ZONE RESOURCE YEAR``; any other text as it is (data, escaped)."""
+    if _missing(value) or not str(value).strip():
+        return "-"
+    parts = [_SERVES.match(p) for p in str(value).split(";")]
+    if not all(parts):
+        return str(value)
+    return i18n.Join(tuple(i18n.Msg("programme.serves", {"zone": i18n.Named("zone", m[1]),
+                                                         "resource": i18n.Named("resource", m[2]), "year": m[3]})
+                           for m in parts if m), "; ")
+
+
 def _programme_rows(programme: pd.DataFrame) -> tuple[Any, ...]:
     rows = []
     for r in programme.to_dict("records"):
         action = i18n.Join((i18n.Named("action_kind", r["kind"]), f"({r['action_id']})"), " ")
         rows.append((action, _where(r["target"], r["zone"]), int(r["year"]), _amount(r["amount"], r["amount_unit"]),
                      _cost_range(r["cost_hkd_m"], r["cost_low_hkd_m"], r["cost_high_hkd_m"]),
-                     i18n.Num(r["lead_time_years"]), "-" if _missing(r["serves"]) else str(r["serves"]),
+                     i18n.Num(r["lead_time_years"]), serves_text(r["serves"]),
                      i18n.Msg("programme.estimated") if _flag(r["estimated"]) else "",
                      "" if _missing(r["source"]) else str(r["source"])))
     return tuple(rows)
@@ -1694,8 +1712,7 @@ def programme_map_view(result: Any, lang: str = i18n.DEFAULT_LANG) -> ProgrammeM
             "amount": _amount(r["amount"], r["amount_unit"]), "year": int(r["year"]), "cost": _money(r["cost_hkd_m"])})
         marks.append((point[0], point[1], action_colour(r["kind"])))
         mark_words["tooltip"].append(text)
-        mark_words["popup"].append(i18n.Join((text, _where(r["target"], r["zone"]),
-                                              "" if _missing(r["serves"]) else str(r["serves"])), " · "))
+        mark_words["popup"].append(i18n.Join((text, _where(r["target"], r["zone"]), serves_text(r["serves"])), " · "))
     shares = {"half": i18n.Pct(0.5 * target, 1), "target": i18n.Pct(target, 1), "double": i18n.Pct(2 * target, 1)}
     legend: list[tuple[str, str, Any]] = [("box", colour, i18n.Msg(key, {k: v for k, v in shares.items()
                                                                          if k in i18n.fields_of(key)}))

@@ -130,6 +130,7 @@ def test_view_leads_with_the_answer_and_marks_zone_years_over_target(result, man
         < page.index('id="out-of-sample"') < page.index('id="how"')
     assert page.count('class="over"') == 1
     assert "35.0% ± 3.4%" in page  # the probability with the programme and its sampling error
+    assert view.programme[0][6].plain == "Northern Metropolis: I&T zone, grid power, 2029"  # the warning it serves
 
 
 def test_a_programme_that_meets_the_target_says_so(scenario, manifest):
