@@ -580,10 +580,10 @@ def write_programme_run(result: ProgrammeResult, out_root: str | Path, record: R
     programme beside it (published_programme.csv), the decomposition's log (iterations.csv), the
     actions table used (actions.csv), the manifest (the summary, timings, workers, the master's
     last status and gap), the page "What must be done" (programme.html, and on A4 pages
-    programme.pdf) in ``record.lang``, the
-    timeline chart (charts/programme_timeline.png), the map (programme_map.html), warnings.csv and
-    solver.log (``record.solver_log``, as a sweep's).
-    The tables are exact (no rounding); the page and the map format numbers for reading."""
+    programme.pdf), the timeline chart (charts/programme_timeline.png) and the map
+    (programme_map.html) in ``record.lang``, warnings.csv and solver.log (``record.solver_log``,
+    as a sweep's). The tables are exact (no rounding); the page, the PDF and the map format
+    numbers for reading. The one call ``siteplan programme`` makes once the programme is found."""
     import time as _time
 
     import matplotlib.pyplot as plt

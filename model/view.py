@@ -20,7 +20,9 @@ notebook or a test without drawing anything.
 - :func:`tables_view`: the planner's tables and GIS layers (confidential, every figure);
 - :func:`map_view`: a map for the planner (each enterprise) or the public (cells of at least k);
 - :func:`report_view`: the report page and its PDF for the public;
-- :func:`dependence_view`: the section "What this forecast depends on" (report and sensitivity page).
+- :func:`dependence_view`: the section "What this forecast depends on" (report and sensitivity page);
+- :func:`programme_view`, :func:`timeline_view`, :func:`programme_map_view`: the page "What must be
+  done" of ``siteplan programme``, its timeline chart and its map.
 """
 
 from __future__ import annotations
