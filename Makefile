@@ -13,7 +13,7 @@ help:
 	@echo "make run    - install into $(VENV) and run the main job"
 	@echo "make test   - install with the dev extra and run the test suite (all tiers, 2 processes)"
 	@echo "make test-fast - the same without the end-to-end tier (CLI subprocesses, browser, notebooks, Dask)"
-	@echo "make bench  - run the benchmarks (prints figures; not part of the tests)"
+	@echo "make bench  - run the benchmarks (prints figures; not part of the tests; the programme's: PROGRAMME_BENCH_ARGS)"
 	@echo "make lint   - ruff"
 
 $(BIN)/python:
@@ -46,6 +46,7 @@ test-fast: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/programme.py $(PROGRAMME_BENCH_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

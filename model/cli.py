@@ -526,6 +526,76 @@ def sweep(
     out.print(f"outputs: {run.final}", soft_wrap=True)
 
 
+@app.command()
+@_guarded
+def programme(
+    scenario: Annotated[str, typer.Argument(help="scenario file or name")],
+    draws: Annotated[int, typer.Option(min=1, help="Monte Carlo draws the programme is chosen on (as sweep)")] = 20,
+    actions: Annotated[Path | None, typer.Option(help="supply actions table instead of the scenario's "
+                                                      "(scenarios/actions.csv)")] = None,
+    target: Annotated[float | None, typer.Option(
+        help="largest shortfall probability per zone and year (default: programme.target_shortfall_probability)")]
+    = None,
+    out_of_sample_draws: Annotated[int | None, typer.Option(help="fresh draws for the out-of-sample check "
+                                                                 "(default: as many as --draws)")] = None,
+    scheduler: SchedulerOpt = None,
+    insecure: InsecureOpt = False,
+    tls_ca_file: TlsCaOpt = None,
+    tls_cert: TlsCertOpt = None,
+    tls_key: TlsKeyOpt = None,
+    connect_timeout_s: ConnectTimeoutOpt = 5.0,
+    workers: WorkersOpt = 2,
+    years: Annotated[str | None, typer.Option(help="forecast years FIRST-LAST")] = None,
+    seed: Annotated[int | None, typer.Option(help="seed of the draws (default: the scenario's)")] = None,
+    enterprises: Annotated[Path | None, typer.Option(help="enterprise list instead of the scenario's")] = None,
+    lang: LangOpt = Lang.both,
+    out_dir: Annotated[Path, typer.Option("--out", help="folder for run folders")] = Path("outputs"),
+) -> None:
+    """The least-cost supply programme under demand uncertainty: which releases, grid steps, SME
+    buildings and conversions, where and by when, so that per zone and year the shortfall
+    probability stays under the target; checked on fresh draws."""
+    from .limits import check_draws
+    from .outputs import check_output_root, write_programme_run
+    from .programme import run_programme
+    from .scenario import load_scenario
+
+    _check_seed(seed)
+    check_draws(draws)
+    if out_of_sample_draws is not None:
+        check_draws(out_of_sample_draws)
+    check_output_root(out_dir)
+    connection = _connection(scheduler, insecure, tls_ca_file, tls_cert, tls_key, connect_timeout_s)
+    sc = load_scenario(scenario, years=years, seed=seed)
+    update = {k: v for k, v in (("target_shortfall_probability", target),
+                                ("out_of_sample_draws", out_of_sample_draws)) if v is not None}
+    if update:
+        sc = sc.model_copy(update={"programme": type(sc.programme).model_validate(
+            {**sc.programme.model_dump(), **update})})
+    session = _session()
+    with err.status(f"programme {sc.name}") as status:
+        result = run_programme(sc, draws, actions=actions, scheduler=connection, workers=workers,
+                               enterprises=enterprises, progress=lambda message: status.update(
+                                   f"programme {sc.name}: {message}"))
+        run = write_programme_run(result, out_dir, replace(session.record(_argv()), lang=lang.value))
+    session.run_folder = run.final
+    s = result.summary
+    table = _Table(title=f"{sc.name}: least-cost programme ({draws} draws, target "
+                         f"{result.target_shortfall_probability:.0%} per zone and year)")
+    for col in ("year", "action", "where", "amount", "cost HK$ m"):
+        table.add_column(col, justify="right" if col in ("year", "amount", "cost HK$ m") else "left")
+    for r in result.programme.itertuples(index=False):
+        table.add_row(str(r.year), str(r.action_id), str(r.target), f"{r.amount:g} {r.amount_unit}",
+                      f"{r.cost_hkd_m:,.0f}")
+    out.print(table)
+    out.print(f"cost HK$ {s['cost_hkd_m']:,.0f} m ({s['cost_low_hkd_m']:,.0f}-{s['cost_high_hkd_m']:,.0f}); everything "
+              f"as early as possible: HK$ {s['reference_cost_hkd_m']:,.0f} m")
+    verdict = "meets" if s["meets_target_out_of_sample"] else \
+        f"misses in {s['zone_years_over_target_out_of_sample']} zone-year(s)"
+    out.print(f"out of sample ({result.out_of_sample_draws} fresh draws): {verdict} the target"
+              + (f"; no action can help in time: {', '.join(s['unreachable'])}" if s["unreachable"] else ""))
+    out.print(f"outputs: {run.final}", soft_wrap=True)
+
+
 def _connection(scheduler: str | None, insecure: bool, tls_ca_file: Path | None, tls_cert: Path | None,
                 tls_key: Path | None, connect_timeout_s: float) -> SchedulerConnection | None:
     """The remote scheduler's connection (checked before anything is sent), or None for a LocalCluster."""

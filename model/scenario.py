@@ -185,6 +185,26 @@ class EarlyWarningSettings(_Frozen):
     reserved_steps_counted_share: float = Field(default=0.0, ge=0, le=1)
 
 
+class ProgrammeSettings(_Frozen):
+    """The least-cost supply programme (``siteplan programme``, :mod:`model.programme`)."""
+
+    #: per zone and year, the largest probability of a shortfall the programme accepts
+    target_shortfall_probability: float = Field(default=0.1, ge=0, lt=1)
+    #: the largest expected demand left unmet in the last year (m2)
+    target_expected_unmet_m2: float = Field(default=10_000.0, ge=0, le=100_000_000)
+    #: evaluations of a programme on the draws, at most
+    max_iterations: int = Field(default=6, ge=1, le=50)
+    #: fresh draws for the out-of-sample check (null: as many as the in-sample draws)
+    out_of_sample_draws: int | None = Field(default=None, ge=1, le=100_000)
+    #: seed of the out-of-sample draws (null: the scenario's seed + 1)
+    out_of_sample_seed: int | None = Field(default=None, ge=0)
+    #: which cost of the actions table the programme minimises
+    cost_level: Literal["central", "low", "high"] = "central"
+    #: the master MILP's time limit (s) and proven gap
+    master_time_limit_s: float = Field(default=60.0, gt=0, le=86_400)
+    master_mip_gap: float = Field(default=0.0, ge=0, le=1)
+
+
 class PublicationSettings(_Frozen):
     """What the public outputs (stakeholder map, report) may show: see :mod:`model.disclosure`."""
 
@@ -218,6 +238,7 @@ class Scenario(_Frozen):
     allocation: AllocationSettings = AllocationSettings()
     early_warning: EarlyWarningSettings = EarlyWarningSettings()
     publication: PublicationSettings = PublicationSettings()
+    programme: ProgrammeSettings = ProgrammeSettings()
     sweep_allocation: dict[str, float | int | bool] = Field(
         default_factory=lambda: {"mip_gap": 0.02, "cluster_nodes": 300, "cluster_leaves_solved": 1, "max_nodes": 50})
     folder: str = Field(default=".", exclude=True)

@@ -68,7 +68,7 @@ def solved_run(tmp_path_factory):
 
 #: what an end-to-end test (or one of its fixtures) calls
 E2E_CALLS = ("subprocess.run", "siteplan(", "_cli(", "run_cli(", "launch(", "LocalCluster", "dask_client",
-             "run_sweep(", "run_sensitivity(", "NotebookClient", "execute_notebook")
+             "run_sweep(", "run_sensitivity(", "run_programme(", "NotebookClient", "execute_notebook")
 
 
 def _source(fn) -> str:
