@@ -1262,9 +1262,8 @@ def backcast_view(bc: Any, manifest: Mapping[str, Any], lang: str = i18n.DEFAULT
 
 
 #: the colour of an action by kind (timeline bars, map markers); any other kind is grey
-ACTION_COLOURS = {"grid_step": "#d95f02", "release_forward": "#1b9e77", "release_defer": "#66c2a5",
-                  "release_move": "#1b9e77", "release": "#1b9e77", "sme_building": "#7570b3",
-                  "conversion": "#e7298a", "reserve_share": "#a6761d"}
+ACTION_COLOURS = {"grid_step": "#d95f02", "grid_forward": "#fdb863", "release_forward": "#1b9e77",
+                  "release_defer": "#66c2a5", "sme_building": "#7570b3", "industrial_conversion": "#e7298a"}
 OTHER_ACTION_COLOUR = "#666666"
 #: the zones' colour by shortfall probability, relative to the target: (upper limit as a multiple of
 #: the target or an absolute share, colour, legend key); blues within the target, oranges to dark red above
@@ -1286,8 +1285,11 @@ def action_colour(kind: Any) -> str:
 
 
 def is_move(kind: Any) -> bool:
-    """Whether an action moves a release in time (a marker on the timeline) rather than adds from a year on (a bar)."""
-    return str(kind).startswith("release")
+    """Whether an action moves published supply in time (a marker on the timeline) rather than adds
+    from a year on (a bar): :data:`model.programme.MOVE_KINDS`."""
+    from .programme import MOVE_KINDS
+
+    return str(kind) in MOVE_KINDS
 
 
 def shortfall_colour(probability: Any, target: float) -> str:
@@ -1355,11 +1357,19 @@ def _zone_year_list(pairs: Sequence[tuple[str, int]]) -> Any:
                            for z, y in pairs), i18n.Text(", ", "、"))
 
 
-def over_target(result: Any) -> tuple[tuple[str, int], ...]:
-    """The zone-years whose out-of-sample shortfall probability with the programme misses the target."""
+def _reachable(row: Mapping[str, Any]) -> bool:
+    """Whether some action can add supply to a zone-year in time (``reachable``; True where not given)."""
+    value = row.get("reachable")
+    return True if _missing(value) else _flag(value)
+
+
+def over_target(result: Any, reachable: bool = True) -> tuple[tuple[str, int], ...]:
+    """The zone-years whose out-of-sample shortfall probability with the programme misses the
+    target, among those some action can reach in time (``reachable``) or those none can."""
     oos = result.out_of_sample
-    missed = oos[~oos["meets_target"].map(_flag)] if len(oos) else oos
-    return tuple(sorted((str(r["zone"]), int(r["year"])) for r in missed.to_dict("records")))
+    rows = oos.to_dict("records") if len(oos) else []
+    return tuple(sorted((str(r["zone"]), int(r["year"])) for r in rows
+                        if not _flag(r["meets_target"]) and _reachable(r) == reachable))
 
 
 def programme_summary(result: Any) -> tuple[Any, ...]:
@@ -1374,7 +1384,7 @@ def programme_summary(result: Any) -> tuple[Any, ...]:
                                                "low": _money(s.get("cost_low_hkd_m")),
                                                "high": _money(s.get("cost_high_hkd_m"))})
         if n else i18n.Msg("programme.summary.nothing")]
-    over = over_target(result)
+    over, out_of_reach = over_target(result), over_target(result, reachable=False)
     fields = {"draws": result.out_of_sample_draws, "seed": result.out_of_sample_seed, "target": target}
     if not len(result.out_of_sample):
         sentences.append(i18n.Msg("programme.out_of_sample.none"))
@@ -1382,7 +1392,8 @@ def programme_summary(result: Any) -> tuple[Any, ...]:
         sentences.append(i18n.Msg("programme.summary.misses", {**fields, "count": len(over),
                                                                "list": _zone_year_list(over)}))
     else:
-        sentences.append(i18n.Msg("programme.summary.meets", fields))
+        sentences.append(i18n.Msg("programme.summary.meets.reachable" if out_of_reach else "programme.summary.meets",
+                                  fields))
     reference, cost = s.get("reference_cost_hkd_m"), s.get("cost_hkd_m")
     if not _missing(reference) and not _missing(cost):
         key = "programme.summary.reference.more" if reference >= cost else "programme.summary.reference.less"
@@ -1392,21 +1403,29 @@ def programme_summary(result: Any) -> tuple[Any, ...]:
         limit = result.target_expected_unmet_m2
         sentences.append(i18n.Msg("programme.summary.unmet.no_target", unmet) if _missing(limit) or np.isinf(limit)
                          else i18n.Msg("programme.summary.unmet", {**unmet, "target": i18n.Num(limit)}))
-    unreachable = zone_years(s.get("unreachable"))
+    unreachable = tuple(sorted(set(zone_years(s.get("unreachable"))) | set(out_of_reach)))
     if unreachable:
         sentences.append(i18n.Msg("programme.summary.unreachable", {"list": _zone_year_list(unreachable)}))
     return tuple(sentences)
 
 
+def _zones(zone: Any) -> list[str]:
+    """The zones of an action (several joined by ";")."""
+    return [] if _missing(zone) else [z.strip() for z in str(zone).split(";") if z.strip()]
+
+
 def _where(target: Any, zone: Any) -> Any:
-    """Where an action is: its target (a site, district or zone id, as given) and its zone's name."""
-    if _missing(zone) or str(zone) == str(target):
+    """Where an action is: its target (a site, site-id prefix, district or zone, as given) and its zones' names."""
+    zones = _zones(zone)
+    if not zones or zones == [str(target)]:
         return i18n.Named("zone", target)
-    return i18n.Join((str(target), i18n.Named("zone", zone)), ", ")
+    names = i18n.Join(tuple(i18n.Named("zone", z) for z in zones), i18n.Text("; ", "；"))
+    return i18n.Join((str(target), names), ", ")
 
 
-#: a warning an action serves, as the optimiser writes it: "ZONE RESOURCE YEAR" (several joined by ";")
-_SERVES = re.compile(r"^\s*(\S+)\s+(floor_area_m2|land_m2|grid_power_mw)\s+(\d{4})\s*$")
+#: a warning an action serves, as the optimiser writes it: "ZONE RESOURCE YEAR" or "ZONE RESOURCE
+#: YEAR-YEAR" (several joined by ";")
+_SERVES = re.compile(r"^\s*(\S+)\s+(floor_area_m2|land_m2|grid_power_mw)\s+(\d{4}(?:-\d{4})?)\s*$")
 
 
 def serves_text(value: Any) -> Any:
@@ -1458,15 +1477,16 @@ def _out_of_sample_rows(result: Any) -> tuple[tuple[bool, ...], tuple[tuple[Any,
     order = order.sort_values(["_z", "zone", "year"], kind="stable") if len(oos) else order
     flags, rows = [], []
     for r in order.to_dict("records"):
-        meets = _flag(r["meets_target"])
+        meets, reach = _flag(r["meets_target"]), _reachable(r)
         flags.append(not meets)
+        verdict = "programme.verdict.meets" if meets else ("programme.verdict.over" if reach
+                                                            else "programme.verdict.out_of_reach")
         rows.append((i18n.Named("zone", r["zone"]), int(r["year"]), int(r["draws"]),
                                  _probability(r["shortfall_probability_without"], r["standard_error_without"]),
                                  _probability(r["shortfall_probability_with"], r["standard_error_with"]),
                                  "-" if _missing(r["in_sample_probability_with"])
                                  else i18n.Pct(r["in_sample_probability_with"], 1),
-                                 i18n.Msg("programme.verdict.meets" if meets else "programme.verdict.over",
-                                          {"target": i18n.Pct(r["target_probability"], 1)})))
+                                 i18n.Msg(verdict, {"target": i18n.Pct(r["target_probability"], 1)})))
     return tuple(flags), tuple(rows)
 
 
@@ -1658,12 +1678,17 @@ def district_points() -> dict[str, tuple[float, float]]:
 def action_point(target: Any, zone: Any, site_xy: Mapping[str, tuple[float, float]],
                  zone_xy: Mapping[str, tuple[float, float]],
                  district_xy: Mapping[str, tuple[float, float]]) -> tuple[float, float] | None:
-    """Where an action is drawn: at its target's site, district or zone (in that order), else at
-    its zone's centre; None when neither is known."""
-    for key in (str(target), str(zone)):
-        for points in (site_xy, district_xy, zone_xy):
-            if key in points:
-                return points[key]
+    """Where an action is drawn: at its target's site, district or zone (in that order), at the
+    centre of the sites of a site-id prefix, else at its (first) zone's centre; None when none is known."""
+    for points in (site_xy, district_xy, zone_xy):
+        if str(target) in points:
+            return points[str(target)]
+    prefixed = [xy for sid, xy in site_xy.items() if sid.startswith(str(target))]  # the sites of an id prefix
+    if prefixed and str(target):
+        return (float(np.mean([p[0] for p in prefixed])), float(np.mean([p[1] for p in prefixed])))
+    for z in _zones(zone):
+        if z in zone_xy:
+            return zone_xy[z]
     return None
 
 

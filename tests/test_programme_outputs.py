@@ -37,11 +37,11 @@ TEMPLATE_TEXT = "[t]{{ 7*7 }}{% for i in range(3) %}X{% endfor %}"
 
 def _programme() -> pd.DataFrame:
     rows = [
-        ("G-NMIT", "grid_step", "NM-IT", "NM-IT", 2029, 5.0, "MW", 5, 60.0, 45.0, 90.0, 3, 2029,
+        ("G-NMIT", "grid_step", "NM-IT", "NM-IT", 2029, 20.0, "MW", 1, 60.0, 45.0, 90.0, 3, 2029,
          "NM-IT grid_power_mw 2029", True, "test fixture"),
-        ("R-HSITP-P1R", "release_forward", "HSITP-P1R", "NM-IT", 2028, -2.0, "years", 2, 120.0, 80.0, 180.0, 2, 2028,
-         "NM-IT floor_area_m2 2030", True, "test fixture"),
-        ("S-KT", "sme_building", "Kwun Tong", "KLE", 2031, 1.0, "buildings", 1, 850.0, 700.0, 1100.0, 5, 2031,
+        ("R-HSITP-P1R", "release_forward", "HSITP-P1R", "NM-IT", 2028, 2.0, "years", 2, 120.0, 80.0, 180.0, 2, 2028,
+         "NM-IT floor_area_m2 2028-2030", True, "test fixture"),
+        ("S-KT", "sme_building", "Kwun Tong", "KLE", 2031, 20000.0, "m2", 1, 850.0, 700.0, 1100.0, 5, 2031,
          "KLE floor_area_m2 2031", True, "test fixture"),
     ]
     return pd.DataFrame(rows, columns=list(PROGRAMME_COLUMNS))
@@ -52,10 +52,11 @@ def _out_of_sample() -> pd.DataFrame:
     for zone, base in (("NM-IT", 0.45), ("KLE", 0.2), ("NTE", 0.02)):
         for year in range(2026, 2036):
             without = min(base + 0.03 * (year - 2026), 0.95)
-            with_ = 0.35 if (zone, year) == ("NM-IT", 2027) else min(without, 0.05)
+            with_ = {("NM-IT", 2027): 0.35, ("KLE", 2035): 0.18}.get((zone, year), min(without, 0.05))
             se = (with_ * (1 - with_) / 200) ** 0.5
             rows.append((year, zone, 200, without, (without * (1 - without) / 200) ** 0.5, with_, se,
-                         with_ * 0.9, 0.1, with_ <= 0.1, "floor_area_m2" if with_ > 0.1 else ""))
+                         with_ * 0.9, 0.1, with_ <= 0.1, "floor_area_m2" if with_ > 0.1 else "",
+                         (zone, year) != ("NM-IT", 2027)))  # no action is ready in NM-IT by 2027
     return pd.DataFrame(rows, columns=list(OUT_OF_SAMPLE_COLUMNS))
 
 
@@ -94,8 +95,9 @@ def make_result(scenario, **changes) -> ProgrammeResult:
         summary={"cost_hkd_m": 1030.0, "cost_low_hkd_m": 825.0, "cost_high_hkd_m": 1370.0,
                  "reference_cost_hkd_m": 2480.0, "converged": True, "meets_target_in_sample": False,
                  "meets_target_out_of_sample": False, "zone_years_over_target_out_of_sample": 1,
+                 "zone_years_out_of_reach_over_target": ["NM-IT 2027"],
                  "expected_unmet_m2_without": 41000.0, "expected_unmet_m2_with": 2300.0,
-                 "unreachable": [["NM-IT", 2027]]},
+                 "unreachable": ["NM-IT 2027"]},
         input_files=[ROOT / "scenarios" / "baseline.yaml"], workers=2, scheduler="LocalCluster",
         timings_s={"wall_s": 95.0, "out_of_sample_s": 30.0})
     return replace(result, **changes)
@@ -119,18 +121,23 @@ def test_view_leads_with_the_answer_and_marks_zone_years_over_target(result, man
     view = programme_view(result, manifest, "en")
     summary = " ".join(s.plain for s in view.summary)
     assert "3 action(s)" in summary and "HK$1,030.0 million" in summary and "825.0-1,370.0" in summary
-    assert "above the target of 10.0% in 1 zone-year(s): Northern Metropolis: I&T zone 2027" in summary
+    assert "above the target of 10.0% in 1 zone-year(s): Kowloon East and Tseung Kwan O 2035" in summary
     assert "HK$2,480.0 million, HK$1,450.0 million more" in summary
-    assert "cannot make these zone-years safe in time" in summary.replace("No action can", "cannot")
-    assert sum(view.out_of_sample_over) == 1
-    marked = [cells for cells, over in zip(view.out_of_sample, view.out_of_sample_over, strict=True) if over]
-    assert marked[0][1].plain == "2027" and "Northern Metropolis: I&T zone" in marked[0][0].plain
+    assert ("No action can make these zone-years safe in time, because every action that would help is ready "
+            "only later: Northern Metropolis: I&T zone 2027.") in summary
+    assert sum(view.out_of_sample_over) == 2
+    marked = {(cells[0].plain, cells[1].plain): cells[6].plain
+              for cells, over in zip(view.out_of_sample, view.out_of_sample_over, strict=True) if over}
+    assert marked == {("Northern Metropolis: I&T zone", "2027"):
+                      "over the target (10.0%): no action can be ready in time",
+                      ("Kowloon East and Tseung Kwan O", "2035"): "over the target (10.0%)"}
     page = render_programme(view)
     assert page.index('id="summary"') < page.index('id="programme"') < page.index('id="published"') \
         < page.index('id="out-of-sample"') < page.index('id="how"')
-    assert page.count('class="over"') == 1
+    assert page.count('class="over"') == 2
     assert "35.0% ± 3.4%" in page  # the probability with the programme and its sampling error
     assert view.programme[0][6].plain == "Northern Metropolis: I&T zone, grid power, 2029"  # the warning it serves
+    assert view.programme[1][6].plain == "Northern Metropolis: I&T zone, floor area, 2028-2030"
 
 
 def test_a_programme_that_meets_the_target_says_so(scenario, manifest):
@@ -142,8 +149,14 @@ def test_a_programme_that_meets_the_target_says_so(scenario, manifest):
     view = programme_view(make_result(scenario, out_of_sample=oos, summary={
         **make_result(scenario).summary, "unreachable": []}), manifest, "en")
     summary = " ".join(s.plain for s in view.summary)
-    assert "at or under the target of 10.0% in every zone and year" in summary
+    assert "at or under the target of 10.0% in every zone and year." in summary
     assert "safe in time" not in summary and not any(view.out_of_sample_over)
+    oos = _out_of_sample()
+    oos.loc[oos["reachable"], "meets_target"] = True  # only the zone-year no action can reach stays over
+    view = programme_view(make_result(scenario, out_of_sample=oos), manifest, "en")
+    summary = " ".join(s.plain for s in view.summary)
+    assert "in every zone and year that an action can reach in time" in summary
+    assert "ready only later: Northern Metropolis: I&T zone 2027." in summary
 
 
 def test_the_three_published_lists(result, manifest):
@@ -233,7 +246,7 @@ def test_the_timeline_chart_is_a_png(result, tmp_path):
     from model.view import cumulative_cost, timeline_view
 
     view = timeline_view(result, "both")
-    assert view.rows["move"].tolist() == [True, False, False]  # the release moved is a marker
+    assert view.rows["move"].tolist() == [True, False, False]  # the release brought forward is a marker
     assert cumulative_cost(result.programme, view.years)["cost"].iloc[-1] == pytest.approx(1030.0)
     fig = timeline_figure(view)
     fig.savefig(tmp_path / "t.png")
@@ -313,6 +326,21 @@ def test_the_map_runs_in_a_browser_and_its_slider_recolours_the_zones(result, tm
                     "Array.from(document.querySelectorAll('path.sp-site')).map(e => e.getAttribute('fill'))"))
 
             assert "#e31a1c" in fills(1)  # 2027: NM-IT stays over the target (35%)
-            assert "#e31a1c" not in fills(9)
+            assert "#e31a1c" not in fills(9) and "#fdae61" in fills(9)  # 2035: KLE over it (18%)
         finally:
             page.close()
+
+
+def test_where_an_action_is_drawn_and_named():
+    from model import i18n
+    from model.view import _where, action_point
+
+    sites = {"HSK-I": (22.45, 113.98), "HSK-ETP": (22.47, 114.0), "TKO-AMC": (22.28, 114.27)}
+    zones, districts = {"NM-HUB": (22.44, 114.02), "KLE": (22.31, 114.22)}, {"Kwun Tong": (22.31, 114.22)}
+    assert action_point("TKO-AMC", "KLE", sites, zones, districts) == (22.28, 114.27)
+    assert action_point("Kwun Tong", "KLE", sites, zones, districts) == (22.31, 114.22)
+    assert action_point("HSK", "NM-HUB", sites, zones, districts) == pytest.approx((22.46, 113.99))  # a prefix
+    assert action_point("nowhere", "NTE;NM-HUB", sites, zones, districts) == (22.44, 114.02)
+    assert action_point("nowhere", "NTE", sites, zones, districts) is None
+    assert i18n.word(_where("HSK", "NM-HUB;NM-IT")).en == (
+        "HSK, Northern Metropolis: high-end professional services and logistics hub; Northern Metropolis: I&T zone")
