@@ -408,8 +408,9 @@ def render_programme(view: ProgrammeView) -> str:
 
 def timeline_figure(view: TimelineView) -> Figure:
     """The programme's timeline: above, one row per action, a bar from its year to the horizon's
-    end (a diamond where it moves a release to that year), coloured by kind; below, the cumulative
-    cost with its range. Kinds are told apart by colour and by the legend."""
+    end (a triangle where it moves published supply to that year: pointing left brought forward,
+    right deferred), coloured by kind; below, the cumulative cost with its range; a dashed line at
+    the horizon's end where an action falls beyond it. Kinds are told apart by colour and legend."""
     from matplotlib.patches import Patch
 
     rows, years = view.rows, view.years
@@ -417,8 +418,8 @@ def timeline_figure(view: TimelineView) -> Figure:
         fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 2.6 + 0.3 * max(len(rows), 1) + 2.4), sharex=True,
                                           gridspec_kw={"height_ratios": [max(len(rows), 2), 3]})
         for i, r in enumerate(rows.itertuples(index=False)):
-            if r.move:
-                top.plot([r.start], [i], marker="D", ms=8, color=r.colour, mec="#222")
+            if r.marker:
+                top.plot([r.start], [i], marker=r.marker, ms=9, color=r.colour, mec="#222")
             else:
                 top.barh(i, r.end - r.start + 1, left=r.start - 0.5, color=r.colour, alpha=0.8, edgecolor="#222")
         top.set_yticks(range(len(rows)), list(rows["label"]), fontsize=8)
@@ -443,6 +444,11 @@ def timeline_figure(view: TimelineView) -> Figure:
         bottom.legend(fontsize=8, loc="upper left")
         bottom.set_xticks(list(years), [str(y) for y in years], fontsize=8)
         bottom.set_xlim(years[0] - 0.5, years[-1] + 0.5)
+        if years[-1] > view.horizon_end:
+            for ax in (top, bottom):
+                ax.axvline(view.horizon_end + 0.5, color="#666", ls="--", lw=1)
+            top.text(view.horizon_end + 0.55, len(rows) - 0.6 if len(rows) else 0, view.horizon, fontsize=7,
+                     color="#444", va="bottom")
         fig.suptitle(view.title, fontsize=10)
         fig.tight_layout()
     return fig

@@ -1336,7 +1336,8 @@ def _money(value: Any) -> Any:
 
 
 def _cost_range(cost: Any, low: Any, high: Any) -> Any:
-    return i18n.Msg("programme.cost.range", {"cost": _money(cost), "low": _money(low), "high": _money(high)})
+    """A cost with its range, the same in both languages: ``-148.2 (-213.1 – -82.6)``."""
+    return i18n.Join((_money(cost), " (", _money(low), " – ", _money(high), ")"), "")
 
 
 def _amount(amount: Any, unit: Any) -> Any:
@@ -1379,11 +1380,15 @@ def programme_summary(result: Any) -> tuple[Any, ...]:
     s = result.summary
     target = i18n.Pct(result.target_shortfall_probability, 1)
     n = len(result.programme)
-    sentences: list[Any] = [
-        i18n.Msg("programme.summary.actions", {"actions": n, "cost": _money(s.get("cost_hkd_m")),
-                                               "low": _money(s.get("cost_low_hkd_m")),
-                                               "high": _money(s.get("cost_high_hkd_m"))})
-        if n else i18n.Msg("programme.summary.nothing")]
+    cost = s.get("cost_hkd_m")
+    money = {"actions": n, "low": _money(s.get("cost_low_hkd_m")), "high": _money(s.get("cost_high_hkd_m"))}
+    if not n:
+        first = i18n.Msg("programme.summary.nothing")
+    elif not _missing(cost) and cost < 0:  # deferrals save more than the rest costs
+        first = i18n.Msg("programme.summary.actions.saving", {**money, "saving": _money(-cost)})
+    else:
+        first = i18n.Msg("programme.summary.actions", {**money, "cost": _money(cost)})
+    sentences: list[Any] = [first]
     over, out_of_reach = over_target(result), over_target(result, reachable=False)
     fields = {"draws": result.out_of_sample_draws, "seed": result.out_of_sample_seed, "target": target}
     if not len(result.out_of_sample):
@@ -1394,7 +1399,7 @@ def programme_summary(result: Any) -> tuple[Any, ...]:
     else:
         sentences.append(i18n.Msg("programme.summary.meets.reachable" if out_of_reach else "programme.summary.meets",
                                   fields))
-    reference, cost = s.get("reference_cost_hkd_m"), s.get("cost_hkd_m")
+    reference = s.get("reference_cost_hkd_m")
     if not _missing(reference) and not _missing(cost):
         key = "programme.summary.reference.more" if reference >= cost else "programme.summary.reference.less"
         sentences.append(i18n.Msg(key, {"reference": _money(reference), "difference": _money(abs(reference - cost))}))
@@ -1414,26 +1419,54 @@ def _zones(zone: Any) -> list[str]:
     return [] if _missing(zone) else [z.strip() for z in str(zone).split(";") if z.strip()]
 
 
-def _where(target: Any, zone: Any) -> Any:
-    """Where an action is: its target (a site, site-id prefix, district or zone, as given) and its zones' names."""
+def _where(target: Any, zone: Any, sites: Mapping[str, Any] | None = None) -> Any:
+    """Where an action is: its target (a site by its name and id, a district or a zone by name, a
+    site-id prefix as given) and its zones' names. ``sites``: the sites' names by id."""
+    from .schema import districts
+
     zones = _zones(zone)
     if not zones or zones == [str(target)]:
         return i18n.Named("zone", target)
-    names = i18n.Join(tuple(i18n.Named("zone", z) for z in zones), i18n.Text("; ", "；"))
-    return i18n.Join((str(target), names), ", ")
+    names = i18n.Join(tuple(i18n.Named("zone_short", z) for z in zones), i18n.Text("; ", "；"))
+    if sites is not None and str(target) in sites:
+        place: Any = i18n.Join((sites[str(target)], f" ({target})"), "")
+    elif str(target) in set(districts()["district"]):
+        place = i18n.Named("district", target)
+    else:
+        place = str(target)
+    return i18n.Join((place, names), i18n.Text(", ", "，"))
+
+
+def site_names(result: Any, sites: pd.DataFrame | None = None) -> dict[str, Any]:
+    """The names (English and Chinese) of the scenario's sites by id, from its site layers (or ``sites``)."""
+    from .layers import load_sites
+
+    sites = load_sites(result.scenario.input_files()["sites"]) if sites is None else sites
+    chinese = sites["name_zh"] if "name_zh" in sites else [None] * len(sites)
+    return {sid: i18n.Name(n, zh) for sid, n, zh in zip(sites["site_id"], sites["name"], chinese, strict=True)}
 
 
 #: a warning an action serves, as the optimiser writes it: "ZONE RESOURCE YEAR" or "ZONE RESOURCE
 #: YEAR-YEAR" (several joined by ";")
+_SAVING = re.compile(r"^saving: (.+) not needed in (\d{4}(?:-\d{4})?)$")
 _SERVES = re.compile(r"^\s*(\S+)\s+(floor_area_m2|land_m2|grid_power_mw)\s+(\d{4}(?:-\d{4})?)\s*$")
 
 
 def serves_text(value: Any) -> Any:
     """The warnings an action serves in words (zone, resource, year) where written as
-    ``ZONE RESOURCE YEAR``; any other text as it is (data, escaped)."""
+    ``ZONE RESOURCE YEAR`` (or a deferral's "saving: ZONES not needed in YEARS"); any other text
+    as it is (data, escaped)."""
     if _missing(value) or not str(value).strip():
         return "-"
-    parts = [_SERVES.match(p) for p in str(value).split(";")]
+    text = str(value).strip()
+    if text == "saving":
+        return i18n.Msg("programme.serves.saving_only")
+    saving = _SAVING.match(text)
+    if saving:
+        zones = tuple(i18n.Named("zone", z.strip()) for z in saving[1].split(","))
+        return i18n.Msg("programme.serves.saving", {"zones": i18n.Join(zones, i18n.Text(", ", "、")),
+                                                    "years": saving[2]})
+    parts = [_SERVES.match(p) for p in text.split(";")]
     if not all(parts):
         return str(value)
     return i18n.Join(tuple(i18n.Msg("programme.serves", {"zone": i18n.Named("zone", m[1]),
@@ -1441,11 +1474,12 @@ def serves_text(value: Any) -> Any:
                            for m in parts if m), "; ")
 
 
-def _programme_rows(programme: pd.DataFrame) -> tuple[Any, ...]:
+def _programme_rows(programme: pd.DataFrame, sites: Mapping[str, Any]) -> tuple[Any, ...]:
     rows = []
     for r in programme.to_dict("records"):
         action = i18n.Join((i18n.Named("action_kind", r["kind"]), f"({r['action_id']})"), " ")
-        rows.append((action, _where(r["target"], r["zone"]), int(r["year"]), _amount(r["amount"], r["amount_unit"]),
+        rows.append((action, _where(r["target"], r["zone"], sites), int(r["year"]),
+                     _amount(r["amount"], r["amount_unit"]),
                      _cost_range(r["cost_hkd_m"], r["cost_low_hkd_m"], r["cost_high_hkd_m"]),
                      i18n.Num(r["lead_time_years"]), serves_text(r["serves"]),
                      i18n.Msg("programme.estimated") if _flag(r["estimated"]) else "",
@@ -1453,14 +1487,14 @@ def _programme_rows(programme: pd.DataFrame) -> tuple[Any, ...]:
     return tuple(rows)
 
 
-def _published_rows(published: pd.DataFrame) -> dict[str, tuple[Any, ...]]:
+def _published_rows(published: pd.DataFrame, sites: Mapping[str, Any]) -> dict[str, tuple[Any, ...]]:
     from .programme import PUBLISHED_STATUSES
 
     lists: dict[str, tuple[Any, ...]] = {}
     for status in PUBLISHED_STATUSES:
         part = published[published["status"].astype(str) == status] if len(published) else published
         lists[status] = tuple(
-            (str(r["item"]), i18n.Named("published_kind", r["kind"]), _where(r["target"], r["zone"]),
+            (str(r["item"]), i18n.Named("published_kind", r["kind"]), _where(r["target"], r["zone"], sites),
              "-" if _missing(r["year"]) else int(r["year"]), _amount(r["amount"], r["amount_unit"]),
              "" if _missing(r["note"]) else str(r["note"])) for r in part.to_dict("records"))
     return lists
@@ -1551,6 +1585,7 @@ def programme_view(result: Any, manifest: Mapping[str, Any], lang: str = i18n.DE
     over = over_target(result)
     it = result.iterations
     flags, oos_rows = _out_of_sample_rows(result)
+    names = site_names(result)
     fields = {"iterations": len(it), "draws": result.draws, "oos": result.out_of_sample_draws,
               "workers": result.workers, "scheduler": result.scheduler}
     words = {
@@ -1558,8 +1593,8 @@ def programme_view(result: Any, manifest: Mapping[str, Any], lang: str = i18n.DE
         "h1": i18n.Msg("programme.h1", {"scenario": name}),
         "made": i18n.Msg("page.made", {"date": i18n.Date(started)}) if started else None,
         "summary": programme_summary(result),
-        "programme": _programme_rows(result.programme),
-        "published": _published_rows(result.published),
+        "programme": _programme_rows(result.programme, names),
+        "published": _published_rows(result.published, names),
         "out_of_sample": oos_rows,
         "over_target": tuple(i18n.Msg("programme.zone_year", {"zone": i18n.Named("zone", z), "year": y})
                              for z, y in over),
@@ -1588,13 +1623,17 @@ def programme_view(result: Any, manifest: Mapping[str, Any], lang: str = i18n.DE
 @dataclass(frozen=True)
 class TimelineView:
     """The programme's timeline chart as data: one row per action (``label``, ``start``, ``end``,
-    ``move``: a marker rather than a bar, ``colour``), the cumulative cost by year with its range
-    (``cost``: ``year``, ``cost``, ``low``, ``high``, HK$ million), the kinds' legend and the words."""
+    ``marker``: a matplotlib marker for a move (``<`` brought forward, ``>`` deferred) or empty
+    for a bar, ``colour``), the cumulative cost by year with its range (``cost``: ``year``,
+    ``cost``, ``low``, ``high``, HK$ million), the kinds' legend, the years shown (the horizon,
+    widened to any action's year beyond it), the horizon's last year and the words."""
 
     rows: pd.DataFrame
     cost: pd.DataFrame
     kinds: tuple[tuple[str, str], ...]
     years: tuple[int, ...]
+    horizon_end: int
+    horizon: str
     title: str
     cost_axis: str
     year_axis: str
@@ -1619,7 +1658,9 @@ def timeline_view(result: Any, lang: str = i18n.DEFAULT_LANG) -> TimelineView:
     """The timeline of a programme run in ``lang`` where a Chinese font is installed
     (:func:`model.fonts.chart_lang`): each action from its year to the horizon's end, or a
     marker where it moves a release; the cumulative cost below."""
-    years = tuple(int(y) for y in result.scenario.year_range)
+    horizon = tuple(int(y) for y in result.scenario.year_range)
+    action_years = [int(y) for y in result.programme["year"]]
+    years = tuple(range(min([horizon[0], *action_years]), max([horizon[-1], *action_years]) + 1))
     prog = result.programme.sort_values(["year", "kind", "action_id"], kind="stable") if len(result.programme) \
         else result.programme
     kinds = list(dict.fromkeys(str(k) for k in prog["kind"]))
@@ -1627,17 +1668,20 @@ def timeline_view(result: Any, lang: str = i18n.DEFAULT_LANG) -> TimelineView:
              "kinds": [i18n.Named("action_kind", k) for k in kinds],
              "title": i18n.Msg("programme.chart.title", {"scenario": result.scenario.name}),
              "cost_axis": i18n.Msg("programme.chart.cost_axis"), "year_axis": i18n.Msg("col.year"),
-             "range": i18n.Msg("programme.chart.range"), "none": i18n.Msg("programme.chart.none")}
+             "range": i18n.Msg("programme.chart.range"), "none": i18n.Msg("programme.chart.none"),
+             "horizon": i18n.Msg("programme.chart.horizon")}
     say = Say(lang, chart_lang(lang))
     w = say.words(words)
     rows = pd.DataFrame({"label": [f"{a}: {label.plain}" for a, label in zip(prog["action_id"], w["labels"],
                                                                              strict=True)],
-                         "start": [int(y) for y in prog["year"]], "end": [years[-1]] * len(prog),
-                         "move": [is_move(k) for k in prog["kind"]],
+                         "start": [int(y) for y in prog["year"]], "end": [horizon[-1]] * len(prog),
+                         "marker": [(">" if k == "release_defer" else "<") if is_move(k) else ""
+                                    for k in prog["kind"]],
                          "colour": [action_colour(k) for k in prog["kind"]]})
     legend = tuple((label.plain, action_colour(k)) for label, k in zip(w["kinds"], kinds, strict=True))
     return TimelineView(rows=rows, cost=cumulative_cost(result.programme, years), kinds=legend,
-                        years=years, title=w["title"].plain, cost_axis=w["cost_axis"].lines,
+                        years=years, horizon_end=horizon[-1], horizon=w["horizon"].plain,
+                        title=w["title"].plain, cost_axis=w["cost_axis"].lines,
                         year_axis=w["year_axis"].plain, range_label=w["range"].plain, none=w["none"].plain,
                         style=chart_style(say.chart_lang))
 
@@ -1728,6 +1772,7 @@ def programme_map_view(result: Any, lang: str = i18n.DEFAULT_LANG) -> ProgrammeM
                 site_words[key].append(value)
     site_xy, zone_xy = _zone_points(sites)
     district_xy = district_points()
+    names = site_names(result, sites)
     marks: list[tuple[float, float, str]] = []
     mark_words: dict[str, list[Any]] = {"tooltip": [], "popup": []}
     for r in result.programme.to_dict("records"):
@@ -1739,7 +1784,8 @@ def programme_map_view(result: Any, lang: str = i18n.DEFAULT_LANG) -> ProgrammeM
             "amount": _amount(r["amount"], r["amount_unit"]), "year": int(r["year"]), "cost": _money(r["cost_hkd_m"])})
         marks.append((point[0], point[1], action_colour(r["kind"])))
         mark_words["tooltip"].append(text)
-        mark_words["popup"].append(i18n.Join((text, _where(r["target"], r["zone"]), serves_text(r["serves"])), " · "))
+        mark_words["popup"].append(i18n.Join((text, _where(r["target"], r["zone"], names),
+                                              serves_text(r["serves"])), " · "))
     shares = {"half": i18n.Pct(0.5 * target, 1), "target": i18n.Pct(target, 1), "double": i18n.Pct(2 * target, 1)}
     legend: list[tuple[str, str, Any]] = [("box", colour, i18n.Msg(key, {k: v for k, v in shares.items()
                                                                          if k in i18n.fields_of(key)}))

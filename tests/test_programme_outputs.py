@@ -120,7 +120,7 @@ def test_view_leads_with_the_answer_and_marks_zone_years_over_target(result, man
 
     view = programme_view(result, manifest, "en")
     summary = " ".join(s.plain for s in view.summary)
-    assert "3 action(s)" in summary and "HK$1,030.0 million" in summary and "825.0-1,370.0" in summary
+    assert "3 action(s)" in summary and "HK$1,030.0 million" in summary and "HK$825.0 to 1,370.0 million" in summary
     assert "above the target of 10.0% in 1 zone-year(s): Kowloon East and Tseung Kwan O 2035" in summary
     assert "HK$2,480.0 million, HK$1,450.0 million more" in summary
     assert ("No action can make these zone-years safe in time, because every action that would help is ready "
@@ -246,7 +246,7 @@ def test_the_timeline_chart_is_a_png(result, tmp_path):
     from model.view import cumulative_cost, timeline_view
 
     view = timeline_view(result, "both")
-    assert view.rows["move"].tolist() == [True, False, False]  # the release brought forward is a marker
+    assert view.rows["marker"].tolist() == ["<", "", ""]  # the release brought forward is a marker
     assert cumulative_cost(result.programme, view.years)["cost"].iloc[-1] == pytest.approx(1030.0)
     fig = timeline_figure(view)
     fig.savefig(tmp_path / "t.png")
@@ -343,4 +343,27 @@ def test_where_an_action_is_drawn_and_named():
     assert action_point("nowhere", "NTE;NM-HUB", sites, zones, districts) == (22.44, 114.02)
     assert action_point("nowhere", "NTE", sites, zones, districts) is None
     assert i18n.word(_where("HSK", "NM-HUB;NM-IT")).en == (
-        "HSK, Northern Metropolis: high-end professional services and logistics hub; Northern Metropolis: I&T zone")
+        "HSK, NM: high-end professional services and logistics hub; NM: I&T zone")
+    names = {"TKO-AMC": i18n.Name("Advanced Manufacturing Centre", "先進製造業中心")}
+    where = i18n.word(_where("TKO-AMC", "KLE", names))
+    assert where.en == "Advanced Manufacturing Centre (TKO-AMC), Kowloon East and Tseung Kwan O"
+    assert where.zh == "先進製造業中心 (TKO-AMC)，九龍東及將軍澳"
+    assert i18n.word(_where("Kwun Tong", "KLE", names)).zh == "觀塘區，九龍東及將軍澳"
+    assert i18n.word(_where("KLE", "KLE", names)).en == "Kowloon East and Tseung Kwan O"
+
+
+def test_a_programme_that_saves_money_and_the_warnings_it_serves_read_in_words(scenario, manifest):
+    from model.i18n import word
+    from model.view import programme_view, serves_text
+
+    saving = {**make_result(scenario).summary, "cost_hkd_m": -6715.1, "cost_low_hkd_m": -12777.5,
+              "cost_high_hkd_m": -3013.1}
+    summary = " ".join(s.plain for s in programme_view(make_result(scenario, summary=saving), manifest, "en").summary)
+    assert "saves HK$6,715.1 million net (HK$-12,777.5 to -3,013.1 million" in summary
+    text = word(serves_text("saving: NM-HUB, NM-IT not needed in 2030-2032"))
+    assert text.en == ("saving: Northern Metropolis: high-end professional services and logistics hub, "
+                       "Northern Metropolis: I&T zone not needed in 2030-2032")
+    assert text.zh.startswith("節省：") and "2030-2032年" in text.zh
+    assert word(serves_text("NTE land_m2 2031; KLE floor_area_m2 2029-2030")).zh == \
+        "新界東，土地，2031年; 九龍東及將軍澳，樓面面積，2029-2030年"
+    assert word(serves_text("anything <else>")).en == "anything <else>"  # other text as it is (escaped on a page)
