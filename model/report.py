@@ -447,8 +447,8 @@ def timeline_figure(view: TimelineView) -> Figure:
         if years[-1] > view.horizon_end:
             for ax in (top, bottom):
                 ax.axvline(view.horizon_end + 0.5, color="#666", ls="--", lw=1)
-            top.text(view.horizon_end + 0.55, len(rows) - 0.6 if len(rows) else 0, view.horizon, fontsize=7,
-                     color="#444", va="bottom")
+            top.text(view.horizon_end + 0.45, len(rows) - 0.6 if len(rows) else 0, view.horizon, fontsize=7,
+                     color="#444", va="bottom", ha="right")
         fig.suptitle(view.title, fontsize=10)
         fig.tight_layout()
     return fig
@@ -548,7 +548,8 @@ def programme_pdf_pages(view: ProgrammeView, timeline: Figure) -> list[Figure]:
         pages += _wrapped_table_pages(heading("programme.h.out_of_sample"),
                                       [say(f"programme.col.{c}") for c in cols], rows, view,
                                       (32, 6, 8, 16, 16, 12, 24), note=say("programme.out_of_sample.intro"))
-        cols = ("iteration", "cost", "actions", "over", "worst", "unmet", "master", "gap", "draws_solved", "seconds")
+        cols = ("iteration", "cost_only", "actions", "over", "worst", "unmet", "master", "gap", "draws_solved",
+                "seconds")
         pages += _wrapped_table_pages(heading("programme.h.how"), [say(f"programme.col.{c}") for c in cols],
                                       [[cell.plain for cell in row] for row in view.iterations], view,
                                       (8, 12, 8, 12, 12, 12, 18, 8, 10, 8), note=view.how.plain)
