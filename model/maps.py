@@ -33,7 +33,7 @@ from folium.plugins import MarkerCluster
 from .layers import HK_GRID, WGS84
 from .schema import districts as district_table
 from .text import html_text as esc
-from .view import GROUPS, MapView
+from .view import GROUPS, MapView, ProgrammeMapView
 
 HK_CENTRE = (22.38, 114.12)
 
@@ -258,10 +258,12 @@ def _legend(view: MapView) -> _Control:
                     f"<div class='sp-note'>{view.note}</div></div>")
 
 
-def draw_map(view: MapView, tiles: str | None = "OpenStreetMap") -> folium.Map:
+def draw_map(view: MapView, tiles: str | None = "OpenStreetMap", extra: tuple[folium.FeatureGroup, ...] = ()
+             ) -> folium.Map:
     """The map a view describes (:func:`model.view.map_view` for a forecast, for the planner or
     the public; :func:`model.view.supply_view` for the layers alone), assembled from one function
-    per layer, with its legend, year slider and language switch."""
+    per layer, with its legend, year slider and language switch; ``extra`` layers (the
+    programme's actions) are drawn above the sites, before the layer control that lists them."""
     names = view.layer_names
     fmap = _new_map(view, tiles)
     base_map(fmap, names["hk"], view.districts)
@@ -282,6 +284,8 @@ def draw_map(view: MapView, tiles: str | None = "OpenStreetMap") -> folium.Map:
         line_layer(view.links, names["links"]).add_to(fmap)
     if view.rings is not None and view.moves is not None:
         last_year_layer(view.rings, view.moves, names["last_year"]).add_to(fmap)
+    for layer in extra:
+        layer.add_to(fmap)
     hub_layer(view.hubs, names["hubs"]).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     if view.page_title:
@@ -448,6 +452,22 @@ def offline_html(fmap: folium.Map) -> str:
     head = html_text.index("<head>") + len("<head>")
     return html_text[:head] + "\n" + css + js + html_text[head:]
 
+
+
+def action_layer(actions: pd.DataFrame, name: str) -> folium.FeatureGroup:
+    """The programme's actions: a marker each at its place, coloured by kind, with its words."""
+    layer = folium.FeatureGroup(name=name, show=True)
+    for row in actions.itertuples(index=False):
+        folium.CircleMarker((row.lat, row.lon), radius=8, color="#222", weight=2, fill=True, fill_color=row.colour,
+                            fill_opacity=0.95, tooltip=row.tooltip, popup=folium.Popup(row.popup, max_width=360),
+                            class_name="sp-action").add_to(layer)
+    return layer
+
+
+def draw_programme_map(view: ProgrammeMapView, tiles: str | None = "OpenStreetMap") -> str:
+    """The programme's map as one offline page: the sites coloured by their zone's shortfall
+    probability with the programme (the year slider), the actions' layer, legend and title."""
+    return offline_html(draw_map(view.base, tiles, (action_layer(view.actions, view.actions_name),)))
 
 
 def draw_pages(views: Mapping[str, MapView]) -> dict[str, str]:

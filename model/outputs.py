@@ -37,6 +37,7 @@ from .text import json_text
 if TYPE_CHECKING:  # for annotations only: this module imports the model's heavier modules where it uses them
     from .backcast import Backcast
     from .forecast import Forecast
+    from .programme import ProgrammeResult
     from .report import DrawnReport
     from .sensitivity import Sensitivity
     from .sweep import Sweep
@@ -561,4 +562,82 @@ def write_backcast_run(bc: Backcast, out_root: str | Path, record: RunRecord | N
         write_json(manifest, run.tmp / "manifest.json")
         page = render_backcast(backcast_view(bc, manifest, record.lang))
         (run.tmp / "backcast.html").write_text(page, encoding="utf-8")
+    return run
+
+
+def _programme_frame(frame: pd.DataFrame, columns: Sequence[str], name: str) -> pd.DataFrame:
+    """A programme table with its agreed columns first, in order (a missing one is a bug of the
+    optimiser, named here rather than written as a table without it)."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"the programme's {name} lacks the columns {missing}")
+    return frame[[*columns, *(c for c in frame.columns if c not in columns)]]
+
+
+def write_programme_run(result: ProgrammeResult, out_root: str | Path, record: RunRecord | None = None) -> RunFolder:
+    """Write a programme's run folder atomically (``siteplan programme``): the actions taken
+    (programme.csv), the out-of-sample check (out_of_sample.csv), the Government's published
+    programme beside it (published_programme.csv), the decomposition's log (iterations.csv), the
+    actions table used (actions.csv), the manifest (the summary, timings, workers, the master's
+    last status and gap), the page "What must be done" (programme.html, and on A4 pages
+    programme.pdf), the timeline chart (charts/programme_timeline.png) and the map
+    (programme_map.html) in ``record.lang``, warnings.csv and solver.log (``record.solver_log``,
+    as a sweep's). The tables are exact (no rounding); the page, the PDF and the map format
+    numbers for reading. The one call ``siteplan programme`` makes once the programme is found."""
+    import time as _time
+
+    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    from .maps import draw_programme_map
+    from .programme import ITERATION_COLUMNS, OUT_OF_SAMPLE_COLUMNS, PROGRAMME_COLUMNS, PUBLISHED_COLUMNS
+    from .report import programme_pdf_pages, render_programme, timeline_figure
+    from .view import programme_map_view, programme_view, timeline_view
+
+    record = record or RunRecord()
+    started = _time.perf_counter()
+    now = datetime.now(UTC)
+    tables = {"programme.csv": _programme_frame(result.programme, PROGRAMME_COLUMNS, "programme"),
+              "out_of_sample.csv": _programme_frame(result.out_of_sample, OUT_OF_SAMPLE_COLUMNS, "out-of-sample table"),
+              "published_programme.csv": _programme_frame(result.published, PUBLISHED_COLUMNS, "published programme"),
+              "iterations.csv": _programme_frame(result.iterations, ITERATION_COLUMNS, "iterations"),
+              "actions.csv": result.actions}
+    with atomic_run_dir(out_root, run_name("programme", result.scenario.name, now)) as run:
+        for file, frame in tables.items():
+            write_csv(frame, run.tmp / file)
+        _write_run_record(record, run.tmp, project_root(result.scenario.folder))
+        last = result.iterations.iloc[-1] if len(result.iterations) else None
+        manifest = {
+            **_header("programme", result.scenario, result.input_files, record),
+            "draws": result.draws, "out_of_sample_draws": result.out_of_sample_draws,
+            "out_of_sample_seed": result.out_of_sample_seed, "programme_seed": result.seed,
+            "targets": {"shortfall_probability": result.target_shortfall_probability,
+                        "expected_unmet_m2": result.target_expected_unmet_m2},
+            "summary": dict(result.summary),
+            "master": {"iterations": len(result.iterations),
+                       "status": None if last is None else str(last["master_status"]),
+                       "gap": None if last is None or pd.isna(last["master_gap"]) else float(last["master_gap"])},
+            "scheduler": result.scheduler, "workers": result.workers,
+            "timings_s": dict(result.timings_s), "run": run_block(now),
+        }
+        manifest = json.loads(json_text(manifest))  # the page shows the manifest as written
+        (run.tmp / "charts").mkdir()
+        view = programme_view(result, manifest, record.lang)
+        fig = timeline_figure(timeline_view(result, record.lang))
+        pages: list = []
+        try:
+            fig.savefig(run.tmp / "charts" / "programme_timeline.png", dpi=110, metadata={"Software": None})
+            pages = programme_pdf_pages(view, fig)
+            with PdfPages(run.tmp / "programme.pdf", metadata={"Creator": None, "Producer": None,
+                                                               "CreationDate": None, "Title": view.pdf_title}) as pdf:
+                for page in pages:
+                    pdf.savefig(page)
+        finally:
+            for figure in [fig, *pages]:
+                plt.close(figure)
+        (run.tmp / "programme_map.html").write_text(draw_programme_map(programme_map_view(result, record.lang)),
+                                                    encoding="utf-8")
+        (run.tmp / "programme.html").write_text(render_programme(view), encoding="utf-8")
+        manifest["timings_s"] = {**manifest["timings_s"], "write_s": round(_time.perf_counter() - started, 3)}
+        write_json(manifest, run.tmp / "manifest.json")
     return run

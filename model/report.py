@@ -18,14 +18,35 @@ import numpy as np
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-from .view import CHARTS, BackcastView, ChartData, ReportView, SensitivityView, TornadoView
+from .view import (
+    CHARTS,
+    BackcastView,
+    ChartData,
+    ProgrammeView,
+    ReportView,
+    SensitivityView,
+    TimelineView,
+    TornadoView,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["CHARTS", "DrawnReport", "chart_figures", "draw_report", "number_pages", "pdf_pages", "render_report",
-           "render_sensitivity", "tornado_figure", "wrap_display"]
+__all__ = [
+    "CHARTS",
+    "DrawnReport",
+    "chart_figures",
+    "draw_report",
+    "number_pages",
+    "pdf_pages",
+    "render_programme",
+    "render_report",
+    "render_sensitivity",
+    "timeline_figure",
+    "tornado_figure",
+    "wrap_display",
+]
 
 
 def _supply_demand(data: ChartData, ax: Axes, text: dict[str, str]) -> None:
@@ -234,7 +255,8 @@ def _lines(fig: Figure, lines: list[tuple[str, str]], top: float = 0.9, step: fl
     return y
 
 
-def _table_pages(title: str, header: list[str], rows: list[list[str]], view: ReportView, note: str = "") -> list:
+def _table_pages(title: str, header: list[str], rows: list[list[str]], view: ReportView | ProgrammeView,
+                 note: str = "") -> list:
     pages = []
     chunks = [rows[k:k + PDF_TABLE_ROWS] for k in range(0, len(rows), PDF_TABLE_ROWS)] or [[]]
     for n, chunk in enumerate(chunks, start=1):
@@ -376,3 +398,172 @@ def render_backcast(view: BackcastView) -> str:
     return _ENV.get_template("backcast.html.j2").render(
         view=view, M=view.messages, lang=view.lang, page_lang=view.page_lang, switch=view.switch,
         switch_css=view.switch_css, switch_js=view.switch_js)
+
+
+# --------------------------------------------------------------------------------------------
+# the programme run: its page "What must be done" and its timeline chart
+
+
+def render_programme(view: ProgrammeView) -> str:
+    """The page of a programme run: the answer first, then the programme, the published programme
+    beside it, the out-of-sample check, the cost beside the reference and how it was made."""
+    return _ENV.get_template("programme.html.j2").render(
+        view=view, M=view.messages, lang=view.lang, page_lang=view.page_lang, switch=view.switch,
+        switch_css=view.switch_css, switch_js=view.switch_js)
+
+
+def timeline_figure(view: TimelineView) -> Figure:
+    """The programme's timeline: above, one row per action, a bar from its year to the horizon's
+    end (a triangle where it moves published supply to that year: pointing left brought forward,
+    right deferred), coloured by kind; below, the cumulative cost with its range; a dashed line at
+    the horizon's end where an action falls beyond it. Kinds are told apart by colour and legend."""
+    from matplotlib.patches import Patch
+
+    rows, years = view.rows, view.years
+    with plt.rc_context(dict(view.style)):
+        fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 2.6 + 0.3 * max(len(rows), 1) + 2.4), sharex=True,
+                                          gridspec_kw={"height_ratios": [max(len(rows), 2), 3]})
+        for i, r in enumerate(rows.itertuples(index=False)):
+            if r.marker:
+                top.plot([r.start], [i], marker=r.marker, ms=9, color=r.colour, mec="#222")
+            else:
+                top.barh(i, r.end - r.start + 1, left=r.start - 0.5, color=r.colour, alpha=0.8, edgecolor="#222")
+        top.set_yticks(range(len(rows)), list(rows["label"]), fontsize=8)
+        top.set_ylim(len(rows) - 0.5 if len(rows) else 0.5, -0.5)
+        if rows.empty:
+            top.text(0.5, 0.5, view.none, transform=top.transAxes, ha="center", va="center")
+        handles = [Patch(color=colour, label=label) for label, colour in view.kinds]
+        if handles:
+            top.legend(handles=handles, fontsize=8, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2,
+                       frameon=False)
+        c = view.cost  # a year's cost from its left edge, as the bars above
+        x = np.r_[c["year"].to_numpy(dtype=float) - 0.5, years[-1] + 0.5]
+
+        def edge(col: str) -> np.ndarray:
+            return np.r_[c[col].to_numpy(dtype=float), c[col].iloc[-1]]
+
+        bottom.step(x, edge("cost"), where="post", color="#1f3b4d", lw=2)
+        bottom.fill_between(x, edge("low"), edge("high"), step="post", color="#1f3b4d", alpha=0.15,
+                            label=view.range_label)
+        bottom.set_ylabel(view.cost_axis, fontsize=9)
+        bottom.set_xlabel(view.year_axis)
+        bottom.legend(fontsize=8, loc="upper left")
+        bottom.set_xticks(list(years), [str(y) for y in years], fontsize=8)
+        bottom.set_xlim(years[0] - 0.5, years[-1] + 0.5)
+        if years[-1] > view.horizon_end:
+            for ax in (top, bottom):
+                ax.axvline(view.horizon_end + 0.5, color="#666", ls="--", lw=1)
+            top.text(view.horizon_end + 0.45, len(rows) - 0.6 if len(rows) else 0, view.horizon, fontsize=7,
+                     color="#444", va="bottom", ha="right")
+        fig.suptitle(view.title, fontsize=10)
+        fig.tight_layout()
+    return fig
+
+
+#: lines of table text on one A4 page of the programme's PDF, and the height of one (share of the table's axes)
+PROGRAMME_TABLE_LINES = 54
+TABLE_LINE = 0.0145
+
+
+def _wrapped_table_pages(title: str, header: list[str], rows: list[list[str]], view: ProgrammeView,
+                         widths: tuple[int, ...], note: str = "") -> list[Figure]:
+    """A table on as many A4 pages as it needs, each cell wrapped to its column's width (in
+    columns, a Chinese character counting two) and each row as tall as its tallest cell."""
+
+    def wrap(text: str, width: int) -> str:
+        return "\n".join(wrap_display(" ".join(str(text).split()), width))
+
+    head = [wrap(h, w) for h, w in zip(header, widths, strict=True)]
+    cells = [[wrap(c, w) for c, w in zip(row, widths, strict=True)] for row in rows]
+    chunks: list[list[list[str]]] = [[]]
+    used = 0
+    for row in cells:
+        height = max(c.count("\n") + 1 for c in row)
+        if chunks[-1] and used + height > PROGRAMME_TABLE_LINES:
+            chunks.append([])
+            used = 0
+        chunks[-1].append(row)
+        used += height
+    pages = []
+    for n, chunk in enumerate(chunks, start=1):
+        fig = _page(title + (" " + view.part_of.format(k=n, n=len(chunks)) if len(chunks) > 1 else ""))
+        ax = fig.add_axes((0.05, 0.14, 0.9, 0.76))
+        ax.axis("off")
+        if chunk:
+            table = ax.table(cellText=chunk, colLabels=head, loc="upper center", cellLoc="left",
+                             colWidths=[w / sum(widths) for w in widths])
+            table.auto_set_font_size(False)
+            table.set_fontsize(7)
+            for (r, _c), cell in table.get_celld().items():
+                lines = (head if r == 0 else chunk[r - 1])[_c].count("\n") + 1
+                tallest = max(x.count("\n") + 1 for x in (head if r == 0 else chunk[r - 1]))
+                cell.set_height(TABLE_LINE * max(lines, tallest) + 0.004)
+                cell.get_text().set_parse_math(False)
+        else:
+            ax.text(0, 1, view.messages["word.none"].plain, va="top", fontsize=9)
+        if note:
+            fig.text(0.08, 0.125, "\n".join(wrap_display(note, 110)), fontsize=8, color="#444", va="top",
+                     parse_math=False)
+        pages.append(fig)
+    return pages
+
+
+def programme_pdf_pages(view: ProgrammeView, timeline: Figure) -> list[Figure]:
+    """The page "What must be done" on numbered A4 pages, in the view's chart language: the
+    answer and the cost beside the reference, the timeline chart, the programme, the published
+    programme beside it, the out-of-sample check (rows over the target marked), how it was made."""
+    m = view.messages
+
+    def say(key: str) -> str:
+        return m[key].plain
+
+    def heading(key: str) -> str:  # a page title: Chinese under English with both
+        return m[key].lines
+
+    colon = "\uff1a" if view.chart_lang == "zh-hk" else ": "
+    pages = []
+    with plt.rc_context(dict(view.style)):
+        title = view.h1.lines
+        fig = _page(title)
+        lines = [("", sentence.plain) for sentence in view.summary]
+        lines += [("", ""), (say("programme.h.cost"), "")] + [(k.plain, v.plain) for k, v in view.cost]
+        _lines(fig, lines, top=_below_title(title), colon=colon)
+        pages.append(fig)
+        fig = _page(heading("programme.h.programme"))
+        ax = fig.add_axes((0.05, 0.3, 0.9, 0.6))
+        ax.axis("off")
+        canvas = cast(FigureCanvasAgg, timeline.canvas)  # the Agg backend (set above)
+        canvas.draw()
+        ax.imshow(np.asarray(canvas.buffer_rgba()))
+        fig.text(0.08, 0.26, "\n".join(wrap_display(say("programme.chart.caption"), 100)), fontsize=8,
+                 color="#444", va="top", parse_math=False)
+        pages.append(fig)
+        cols: tuple[str, ...] = ("action", "where", "from_year", "amount", "cost", "lead_time", "serves")
+        pages += _wrapped_table_pages(heading("programme.h.programme"), [say(f"programme.col.{c}") for c in cols],
+                                      [[cell.plain for cell in row[:7]] for row in view.programme], view,
+                                      (24, 24, 6, 14, 22, 9, 24), note=say("programme.programme.intro"))
+        rows = [[say(f"programme.published.{status}"), *(cell.plain for cell in row)]
+                for status, part in view.published.items() for row in part]
+        cols = ("item", "action", "where", "year", "amount", "note")
+        pages += _wrapped_table_pages(heading("programme.h.published"),
+                                      [say("programme.col.status"), *(say(f"programme.col.{c}") for c in cols)],
+                                      rows, view, (14, 22, 14, 26, 6, 14, 24), note=say("programme.published.intro"))
+        cols = ("zone", "year", "draws", "without", "with", "in_sample", "verdict")
+        rows = [[("* " if over else "") + cells[0].plain, *(cell.plain for cell in cells[1:])]
+                for cells, over in zip(view.out_of_sample, view.out_of_sample_over, strict=True)]
+        pages += _wrapped_table_pages(heading("programme.h.out_of_sample"),
+                                      [say(f"programme.col.{c}") for c in cols], rows, view,
+                                      (32, 6, 8, 16, 16, 12, 24), note=say("programme.out_of_sample.intro"))
+        cols = ("iteration", "cost_only", "actions", "over", "worst", "unmet", "master", "gap", "draws_solved",
+                "seconds")
+        pages += _wrapped_table_pages(heading("programme.h.how"), [say(f"programme.col.{c}") for c in cols],
+                                      [[cell.plain for cell in row] for row in view.iterations], view,
+                                      (8, 12, 8, 12, 12, 12, 18, 8, 10, 8), note=view.how.plain)
+        fig = _page(heading("manifest.title"))
+        prov = [("", say("programme.how.gloss")), ("", ""), (say("manifest.command"), view.command)]
+        prov += [(say("manifest.input"), f"{path}  sha256 {sha[:16]}...") for path, sha in view.inputs]
+        _lines(fig, prov, top=0.91, colon=colon)
+        pages.append(fig)
+        for k, page in enumerate(pages, start=1):
+            page.text(0.5, 0.02, view.page_of.format(k=k, n=len(pages)), ha="center", fontsize=8, color="#444")
+    return pages

@@ -20,12 +20,15 @@ notebook or a test without drawing anything.
 - :func:`tables_view`: the planner's tables and GIS layers (confidential, every figure);
 - :func:`map_view`: a map for the planner (each enterprise) or the public (cells of at least k);
 - :func:`report_view`: the report page and its PDF for the public;
-- :func:`dependence_view`: the section "What this forecast depends on" (report and sensitivity page).
+- :func:`dependence_view`: the section "What this forecast depends on" (report and sensitivity page);
+- :func:`programme_view`, :func:`timeline_view`, :func:`programme_map_view`: the page "What must be
+  done" of ``siteplan programme``, its timeline chart and its map.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PureWindowsPath
@@ -1325,3 +1328,573 @@ def backcast_view(bc: Any, manifest: Mapping[str, Any], lang: str = i18n.DEFAULT
         ranges=ranges, misses=misses, command=str(manifest.get("command", "")), messages=w["messages"], lang=lang,
         page_lang=i18n.page_lang(lang), switch=i18n.switch_html(lang), switch_css=i18n.SWITCH_CSS,
         switch_js=i18n.SWITCH_JS if lang == "both" else "")
+
+
+# --------------------------------------------------------------------------------------------
+# the programme run's page "What must be done", its timeline chart and its map
+
+
+#: the colour of an action by kind (timeline bars, map markers); any other kind is grey
+ACTION_COLOURS = {"grid_step": "#d95f02", "grid_forward": "#fdb863", "release_forward": "#1b9e77",
+                  "release_defer": "#66c2a5", "sme_building": "#7570b3", "industrial_conversion": "#e7298a"}
+OTHER_ACTION_COLOUR = "#666666"
+#: the zones' colour by shortfall probability, relative to the target: (upper limit as a multiple of
+#: the target or an absolute share, colour, legend key); blues within the target, oranges to dark red above
+SHORTFALL_STEPS = (("target", 0.5, "#deebf7", "programme.map.legend.well_under"),
+                   ("target", 1.0, "#9ecae1", "programme.map.legend.meets"),
+                   ("target", 2.0, "#fdae61", "programme.map.legend.over"),
+                   ("share", 0.5, "#e31a1c", "programme.map.legend.high"),
+                   ("share", np.inf, "#800026", "programme.map.legend.very_high"))
+NO_FIGURE = "#bdbdbd"
+#: the programme run's files the page links to
+PROGRAMME_FILES = ("programme.csv", "out_of_sample.csv", "published_programme.csv", "iterations.csv", "actions.csv",
+                   "programme.pdf", "programme_map.html", "charts/programme_timeline.png", "manifest.json",
+                   "warnings.csv", "solver.log")
+
+
+def action_colour(kind: Any) -> str:
+    """An action's colour by its kind."""
+    return ACTION_COLOURS.get(str(kind), OTHER_ACTION_COLOUR)
+
+
+def is_move(kind: Any) -> bool:
+    """Whether an action moves published supply in time (a marker on the timeline) rather than adds
+    from a year on (a bar): :data:`model.programme.MOVE_KINDS`."""
+    from .programme import MOVE_KINDS
+
+    return str(kind) in MOVE_KINDS
+
+
+def shortfall_colour(probability: Any, target: float) -> str:
+    """A zone's colour by its shortfall probability (grey where there is no figure)."""
+    if probability is None or pd.isna(probability):
+        return NO_FIGURE
+    for basis, limit, colour, _key in SHORTFALL_STEPS:
+        if float(probability) <= (limit * target if basis == "target" else limit):
+            return colour
+    return SHORTFALL_STEPS[-1][2]
+
+
+def _missing(value: Any) -> bool:
+    """Whether a cell is empty (None or NaN); a list or other container is not a cell."""
+    return value is None or (isinstance(value, float | np.floating) and bool(np.isnan(value))) or value is pd.NA
+
+
+def _flag(value: Any) -> bool:
+    """A yes/no cell as read back from a table (True, "true", 1)."""
+    if _missing(value):
+        return False
+    return value is True or str(value).strip().lower() in ("true", "1", "yes")
+
+
+def zone_years(value: Any) -> tuple[tuple[str, int], ...]:
+    """Zone-years given as pairs, ``{"zone", "year"}`` dicts or ``"ZONE YEAR"`` strings, as (zone, year)."""
+    if _missing(value) or isinstance(value, int | float):
+        return ()
+    out = []
+    for item in value:
+        if isinstance(item, Mapping):
+            out.append((str(item["zone"]), int(item["year"])))
+        elif isinstance(item, str):
+            zone, _sep, year = item.replace(":", " ").rpartition(" ")
+            out.append((zone.strip(), int(year)))
+        else:
+            out.append((str(item[0]), int(item[1])))
+    return tuple(out)
+
+
+def _money(value: Any) -> Any:
+    """HK$ million with one decimal."""
+    return i18n.Num(value, 1)
+
+
+def _cost_range(cost: Any, low: Any, high: Any) -> Any:
+    """A cost with its range, the same in both languages: ``-148.2 (-213.1 – -82.6)``."""
+    return i18n.Join((_money(cost), " (", _money(low), " – ", _money(high), ")"), "")
+
+
+def _amount(amount: Any, unit: Any) -> Any:
+    value = float(amount) if not _missing(amount) else None
+    decimals = 0 if value is None or value.is_integer() else (2 if abs(value) < 10 else 1)
+    return i18n.Join((i18n.Num(value, decimals), i18n.Named("amount_unit", unit)), " ")
+
+
+def _probability(p: Any, se: Any) -> Any:
+    """A shortfall probability with its sampling error (one standard error)."""
+    if _missing(p):
+        return "-"
+    return i18n.Join((i18n.Pct(p, 1), i18n.Pct(se, 1)), " ± ") if not _missing(se) else i18n.Pct(p, 1)
+
+
+def _zone_year_list(pairs: Sequence[tuple[str, int]]) -> Any:
+    return i18n.Join(tuple(i18n.Msg("programme.zone_year", {"zone": i18n.Named("zone", z), "year": y})
+                           for z, y in pairs), i18n.Text(", ", "、"))
+
+
+def _reachable(row: Mapping[str, Any]) -> bool:
+    """Whether some action can add supply to a zone-year in time (``reachable``; True where not given)."""
+    value = row.get("reachable")
+    return True if _missing(value) else _flag(value)
+
+
+def over_target(result: Any, reachable: bool = True) -> tuple[tuple[str, int], ...]:
+    """The zone-years whose out-of-sample shortfall probability with the programme misses the
+    target, among those some action can reach in time (``reachable``) or those none can."""
+    oos = result.out_of_sample
+    rows = oos.to_dict("records") if len(oos) else []
+    return tuple(sorted((str(r["zone"]), int(r["year"])) for r in rows
+                        if not _flag(r["meets_target"]) and _reachable(r) == reachable))
+
+
+def programme_summary(result: Any) -> tuple[Any, ...]:
+    """The paragraph that leads the page, as sentences (specs): what the programme does and costs,
+    whether it meets the target out of sample (and where not), the reference's cost, the expected
+    unmet demand, and the zone-years no action can make safe in time."""
+    s = result.summary
+    target = i18n.Pct(result.target_shortfall_probability, 1)
+    n = len(result.programme)
+    cost = s.get("cost_hkd_m")
+    money = {"actions": n, "low": _money(s.get("cost_low_hkd_m")), "high": _money(s.get("cost_high_hkd_m"))}
+    if not n:
+        first = i18n.Msg("programme.summary.nothing")
+    elif not _missing(cost) and cost < 0:  # deferrals save more than the rest costs
+        first = i18n.Msg("programme.summary.actions.saving", {**money, "saving": _money(-cost)})
+    else:
+        first = i18n.Msg("programme.summary.actions", {**money, "cost": _money(cost)})
+    sentences: list[Any] = [first]
+    over, out_of_reach = over_target(result), over_target(result, reachable=False)
+    fields = {"draws": result.out_of_sample_draws, "seed": result.out_of_sample_seed, "target": target}
+    if not len(result.out_of_sample):
+        sentences.append(i18n.Msg("programme.out_of_sample.none"))
+    elif over:
+        sentences.append(i18n.Msg("programme.summary.misses", {**fields, "count": len(over),
+                                                               "list": _zone_year_list(over)}))
+    else:
+        sentences.append(i18n.Msg("programme.summary.meets.reachable" if out_of_reach else "programme.summary.meets",
+                                  fields))
+    reference = s.get("reference_cost_hkd_m")
+    if not _missing(reference) and not _missing(cost):
+        key = "programme.summary.reference.more" if reference >= cost else "programme.summary.reference.less"
+        sentences.append(i18n.Msg(key, {"reference": _money(reference), "difference": _money(abs(reference - cost))}))
+    if not _missing(s.get("expected_unmet_m2_without")) and not _missing(s.get("expected_unmet_m2_with")):
+        unmet = {"without": i18n.Num(s["expected_unmet_m2_without"]), "with": i18n.Num(s["expected_unmet_m2_with"])}
+        limit = result.target_expected_unmet_m2
+        sentences.append(i18n.Msg("programme.summary.unmet.no_target", unmet) if _missing(limit) or np.isinf(limit)
+                         else i18n.Msg("programme.summary.unmet", {**unmet, "target": i18n.Num(limit)}))
+    unreachable = tuple(sorted(set(zone_years(s.get("unreachable"))) | set(out_of_reach)))
+    if unreachable:
+        sentences.append(i18n.Msg("programme.summary.unreachable", {"list": _zone_year_list(unreachable)}))
+    return tuple(sentences)
+
+
+def _zones(zone: Any) -> list[str]:
+    """The zones of an action (several joined by ";")."""
+    return [] if _missing(zone) else [z.strip() for z in str(zone).split(";") if z.strip()]
+
+
+def _where(target: Any, zone: Any, sites: Mapping[str, Any] | None = None) -> Any:
+    """Where an action is: its target (a site by its name and id, a district or a zone by name, a
+    site-id prefix as given) and its zones' names. ``sites``: the sites' names by id."""
+    from .schema import districts
+
+    zones = _zones(zone)
+    if not zones or zones == [str(target)]:
+        return i18n.Named("zone", target)
+    names = i18n.Join(tuple(i18n.Named("zone_short", z) for z in zones), i18n.Text("; ", "；"))
+    if sites is not None and str(target) in sites:
+        place: Any = i18n.Join((sites[str(target)], f" ({target})"), "")
+    elif str(target) in set(districts()["district"]):
+        place = i18n.Named("district", target)
+    else:
+        place = str(target)
+    return i18n.Join((place, names), i18n.Text(", ", "，"))
+
+
+def site_names(result: Any, sites: pd.DataFrame | None = None) -> dict[str, Any]:
+    """The names (English and Chinese) of the scenario's sites by id, from its site layers (or ``sites``)."""
+    from .layers import load_sites
+
+    sites = load_sites(result.scenario.input_files()["sites"]) if sites is None else sites
+    chinese = sites["name_zh"] if "name_zh" in sites else [None] * len(sites)
+    return {sid: i18n.Name(n, zh) for sid, n, zh in zip(sites["site_id"], sites["name"], chinese, strict=True)}
+
+
+#: a warning an action serves, as the optimiser writes it: "ZONE RESOURCE YEAR" or "ZONE RESOURCE
+#: YEAR-YEAR" (several joined by ";")
+_SAVING = re.compile(r"^saving: (.+) not needed in (\d{4}(?:-\d{4})?)$")
+_SERVES = re.compile(r"^\s*(\S+)\s+(floor_area_m2|land_m2|grid_power_mw)\s+(\d{4}(?:-\d{4})?)\s*$")
+
+
+def serves_text(value: Any) -> Any:
+    """The warnings an action serves in words (zone, resource, year) where written as
+    ``ZONE RESOURCE YEAR`` (or a deferral's "saving: ZONES not needed in YEARS"); any other text
+    as it is (data, escaped)."""
+    if _missing(value) or not str(value).strip():
+        return "-"
+    text = str(value).strip()
+    if text == "saving":
+        return i18n.Msg("programme.serves.saving_only")
+    saving = _SAVING.match(text)
+    if saving:
+        zones = tuple(i18n.Named("zone", z.strip()) for z in saving[1].split(","))
+        return i18n.Msg("programme.serves.saving", {"zones": i18n.Join(zones, i18n.Text(", ", "、")),
+                                                    "years": saving[2]})
+    parts = [_SERVES.match(p) for p in text.split(";")]
+    if not all(parts):
+        return str(value)
+    return i18n.Join(tuple(i18n.Msg("programme.serves", {"zone": i18n.Named("zone", m[1]),
+                                                         "resource": i18n.Named("resource", m[2]), "year": m[3]})
+                           for m in parts if m), "; ")
+
+
+def _programme_rows(programme: pd.DataFrame, sites: Mapping[str, Any]) -> tuple[Any, ...]:
+    rows = []
+    for r in programme.to_dict("records"):
+        action = i18n.Join((i18n.Named("action_kind", r["kind"]), f"({r['action_id']})"), " ")
+        rows.append((action, _where(r["target"], r["zone"], sites), int(r["year"]),
+                     _amount(r["amount"], r["amount_unit"]),
+                     _cost_range(r["cost_hkd_m"], r["cost_low_hkd_m"], r["cost_high_hkd_m"]),
+                     i18n.Num(r["lead_time_years"]), serves_text(r["serves"]),
+                     i18n.Msg("programme.estimated") if _flag(r["estimated"]) else "",
+                     "" if _missing(r["source"]) else str(r["source"])))
+    return tuple(rows)
+
+
+def _published_rows(published: pd.DataFrame, sites: Mapping[str, Any]) -> dict[str, tuple[Any, ...]]:
+    from .programme import PUBLISHED_STATUSES
+
+    lists: dict[str, tuple[Any, ...]] = {}
+    for status in PUBLISHED_STATUSES:
+        part = published[published["status"].astype(str) == status] if len(published) else published
+        lists[status] = tuple(
+            (str(r["item"]), i18n.Named("published_kind", r["kind"]), _where(r["target"], r["zone"], sites),
+             "-" if _missing(r["year"]) else int(r["year"]), _amount(r["amount"], r["amount_unit"]),
+             "" if _missing(r["note"]) else str(r["note"])) for r in part.to_dict("records"))
+    return lists
+
+
+def _out_of_sample_rows(result: Any) -> tuple[tuple[bool, ...], tuple[tuple[Any, ...], ...]]:
+    """The out-of-sample table in the zones' order, then by year: whether each row misses the
+    target, and its cells."""
+    from .schema import zones as zone_table
+
+    zones = list(zone_table()["zone"])
+    oos = result.out_of_sample
+    order = oos.assign(_z=oos["zone"].map(lambda z: zones.index(z) if z in zones else len(zones)))
+    order = order.sort_values(["_z", "zone", "year"], kind="stable") if len(oos) else order
+    flags, rows = [], []
+    for r in order.to_dict("records"):
+        meets, reach = _flag(r["meets_target"]), _reachable(r)
+        flags.append(not meets)
+        verdict = "programme.verdict.meets" if meets else ("programme.verdict.over" if reach
+                                                            else "programme.verdict.out_of_reach")
+        rows.append((i18n.Named("zone", r["zone"]), int(r["year"]), int(r["draws"]),
+                                 _probability(r["shortfall_probability_without"], r["standard_error_without"]),
+                                 _probability(r["shortfall_probability_with"], r["standard_error_with"]),
+                                 "-" if _missing(r["in_sample_probability_with"])
+                                 else i18n.Pct(r["in_sample_probability_with"], 1),
+                                 i18n.Msg(verdict, {"target": i18n.Pct(r["target_probability"], 1)})))
+    return tuple(flags), tuple(rows)
+
+
+def _iteration_rows(iterations: pd.DataFrame) -> tuple[Any, ...]:
+    return tuple((int(r["iteration"]), _money(r["cost_hkd_m"]), int(r["actions"]), int(r["zone_years_over_target"]),
+                  i18n.Pct(r["worst_probability"], 1), i18n.Num(r["expected_unmet_m2"]),
+                  i18n.Named("status", r["master_status"]),
+                  "-" if _missing(r["master_gap"]) else i18n.Pct(r["master_gap"], 2), int(r["draws_solved"]),
+                  i18n.Num(r["seconds"], 1)) for r in iterations.to_dict("records"))
+
+
+@dataclass(frozen=True)
+class ProgrammeView:
+    """The page "What must be done" of a programme run in one language. ``summary`` leads (the
+    answer in sentences); then the programme (one row of cells per action), the published
+    programme in three lists by status (``published``: already_does, can_wait, lacks), the
+    out-of-sample table (``(over target, cells)`` per zone and year), the cost beside the
+    reference, and how it was made (``iterations``, ``how``). Every cell is a :class:`Label` or
+    plain text: input text (action ids, targets, sources, notes) only as escaped values."""
+
+    title: str
+    h1: Label
+    made: Label | None
+    summary: tuple[Label, ...]
+    programme: tuple[tuple[Any, ...], ...]
+    published: Mapping[str, tuple[tuple[Any, ...], ...]]
+    out_of_sample: tuple[tuple[Any, ...], ...]
+    #: per row of ``out_of_sample``: whether it misses the target (the row is marked)
+    out_of_sample_over: tuple[bool, ...]
+    over_target: tuple[Label, ...]
+    cost: tuple[tuple[Label, Label], ...]
+    iterations: tuple[tuple[Any, ...], ...]
+    how: Label
+    chart: str
+    downloads: tuple[str, ...]
+    command: str
+    #: the inputs as the manifest lists them: (path, sha256)
+    inputs: tuple[tuple[str, str], ...]
+    messages: Mapping[str, Label]
+    lang: str
+    page_lang: str
+    switch: markupsafe.Markup
+    switch_css: str
+    switch_js: str
+    #: the PDF's language (:func:`model.fonts.chart_lang`), its matplotlib settings, its title and
+    #: "page {k} of {n}", "({k} of {n})" in that language
+    chart_lang: str
+    style: Mapping[Any, Any]
+    pdf_title: str
+    page_of: str
+    part_of: str
+
+
+def programme_view(result: Any, manifest: Mapping[str, Any], lang: str = i18n.DEFAULT_LANG, *,
+                   chart: str = "charts/programme_timeline.png",
+                   downloads: Sequence[str] = PROGRAMME_FILES) -> ProgrammeView:
+    """The page "What must be done" of a programme run (``result``: a
+    :class:`model.programme.ProgrammeResult`; ``manifest``: the run's own) in ``lang``."""
+    s = result.summary
+    name = result.scenario.name
+    started = manifest.get("run", {}).get("started_utc")
+    over = over_target(result)
+    it = result.iterations
+    flags, oos_rows = _out_of_sample_rows(result)
+    names = site_names(result)
+    fields = {"iterations": len(it), "draws": result.draws, "oos": result.out_of_sample_draws,
+              "workers": result.workers, "scheduler": result.scheduler}
+    words = {
+        "title": i18n.Form("text", i18n.Msg("programme.title", {"scenario": name})),
+        "h1": i18n.Msg("programme.h1", {"scenario": name}),
+        "made": i18n.Msg("page.made", {"date": i18n.Date(started)}) if started else None,
+        "summary": programme_summary(result),
+        "programme": _programme_rows(result.programme, names),
+        "published": _published_rows(result.published, names),
+        "out_of_sample": oos_rows,
+        "over_target": tuple(i18n.Msg("programme.zone_year", {"zone": i18n.Named("zone", z), "year": y})
+                             for z, y in over),
+        "cost": ((i18n.Msg("programme.cost.chosen"),
+                  _cost_range(s.get("cost_hkd_m"), s.get("cost_low_hkd_m"), s.get("cost_high_hkd_m"))),
+                 (i18n.Msg("programme.cost.reference"), _money(s.get("reference_cost_hkd_m")))),
+        "iterations": _iteration_rows(it),
+        "how": i18n.Msg("programme.how.converged" if _flag(s.get("converged")) else "programme.how.stopped", fields),
+        "messages": {key: i18n.Msg(key) for key in i18n.catalogue() if not i18n.fields_of(key)},
+        "page_of": i18n.Msg("pdf.page", {"k": "{k}", "n": "{n}"}),
+        "part_of": i18n.Msg("pdf.part", {"k": "{k}", "n": "{n}"})}
+    say = Say(lang, chart_lang(lang))
+    w = say.words(words)
+    return ProgrammeView(
+        chart_lang=say.chart_lang, style=chart_style(say.chart_lang), pdf_title=f"What must be done: {name}",
+        page_of=w["page_of"].plain, part_of=w["part_of"].plain,
+        title=w["title"], h1=w["h1"], made=w["made"], summary=w["summary"], programme=w["programme"],
+        published=w["published"], out_of_sample=w["out_of_sample"], out_of_sample_over=flags,
+        over_target=w["over_target"], cost=w["cost"], iterations=w["iterations"], how=w["how"], chart=chart,
+        downloads=tuple(downloads), command=str(manifest.get("command", "")),
+        inputs=tuple((str(e["path"]), str(e["sha256"])) for e in manifest.get("inputs", [])),
+        messages=w["messages"], lang=lang, page_lang=i18n.page_lang(lang),
+        switch=i18n.switch_html(lang), switch_css=i18n.SWITCH_CSS, switch_js=i18n.SWITCH_JS if lang == "both" else "")
+
+
+@dataclass(frozen=True)
+class TimelineView:
+    """The programme's timeline chart as data: one row per action (``label``, ``start``, ``end``,
+    ``marker``: a matplotlib marker for a move (``<`` brought forward, ``>`` deferred) or empty
+    for a bar, ``colour``), the cumulative cost by year with its range (``cost``: ``year``,
+    ``cost``, ``low``, ``high``, HK$ million), the kinds' legend, the years shown (the horizon,
+    widened to any action's year beyond it), the horizon's last year and the words."""
+
+    rows: pd.DataFrame
+    cost: pd.DataFrame
+    kinds: tuple[tuple[str, str], ...]
+    years: tuple[int, ...]
+    horizon_end: int
+    horizon: str
+    title: str
+    cost_axis: str
+    year_axis: str
+    range_label: str
+    none: str
+    style: Mapping[Any, Any]
+
+
+def cumulative_cost(programme: pd.DataFrame, years: Sequence[int]) -> pd.DataFrame:
+    """The programme's cost committed by each year (an action counts from its year), with its range."""
+    cols = {"cost": "cost_hkd_m", "low": "cost_low_hkd_m", "high": "cost_high_hkd_m"}
+    by_year = programme.groupby("year")[list(cols.values())].sum() if len(programme) else None
+    out = pd.DataFrame({"year": list(years)})
+    for key, col in cols.items():
+        yearly = (by_year[col].reindex(years, fill_value=0.0) if by_year is not None
+                  else pd.Series(0.0, index=list(years)))
+        out[key] = yearly.astype(float).cumsum().to_numpy()
+    return out
+
+
+def timeline_view(result: Any, lang: str = i18n.DEFAULT_LANG) -> TimelineView:
+    """The timeline of a programme run in ``lang`` where a Chinese font is installed
+    (:func:`model.fonts.chart_lang`): each action from its year to the horizon's end, or a
+    marker where it moves a release; the cumulative cost below."""
+    horizon = tuple(int(y) for y in result.scenario.year_range)
+    action_years = [int(y) for y in result.programme["year"]]
+    years = tuple(range(min([horizon[0], *action_years]), max([horizon[-1], *action_years]) + 1))
+    prog = result.programme.sort_values(["year", "kind", "action_id"], kind="stable") if len(result.programme) \
+        else result.programme
+    kinds = list(dict.fromkeys(str(k) for k in prog["kind"]))
+    words = {"labels": [i18n.Named("action_kind", k) for k in prog["kind"]],
+             "kinds": [i18n.Named("action_kind", k) for k in kinds],
+             "title": i18n.Msg("programme.chart.title", {"scenario": result.scenario.name}),
+             "cost_axis": i18n.Msg("programme.chart.cost_axis"), "year_axis": i18n.Msg("col.year"),
+             "range": i18n.Msg("programme.chart.range"), "none": i18n.Msg("programme.chart.none"),
+             "horizon": i18n.Msg("programme.chart.horizon")}
+    say = Say(lang, chart_lang(lang))
+    w = say.words(words)
+    rows = pd.DataFrame({"label": [f"{a}: {label.plain}" for a, label in zip(prog["action_id"], w["labels"],
+                                                                             strict=True)],
+                         "start": [int(y) for y in prog["year"]], "end": [horizon[-1]] * len(prog),
+                         "marker": [(">" if k == "release_defer" else "<") if is_move(k) else ""
+                                    for k in prog["kind"]],
+                         "colour": [action_colour(k) for k in prog["kind"]]})
+    legend = tuple((label.plain, action_colour(k)) for label, k in zip(w["kinds"], kinds, strict=True))
+    return TimelineView(rows=rows, cost=cumulative_cost(result.programme, years), kinds=legend,
+                        years=years, horizon_end=horizon[-1], horizon=w["horizon"].plain,
+                        title=w["title"].plain, cost_axis=w["cost_axis"].lines,
+                        year_axis=w["year_axis"].plain, range_label=w["range"].plain, none=w["none"].plain,
+                        style=chart_style(say.chart_lang))
+
+
+@dataclass(frozen=True)
+class ProgrammeMapView:
+    """The programme's map: ``base`` the sites coloured by their zone's out-of-sample shortfall
+    probability with the programme, one colour per year for the slider (drawn as any
+    :class:`MapView`); ``actions`` one marker per action (``lat``, ``lon``, ``colour``,
+    ``tooltip``, ``popup``: map HTML) in the layer ``actions_name``."""
+
+    base: MapView
+    actions: pd.DataFrame
+    actions_name: str
+
+
+def _zone_points(sites: gpd.GeoDataFrame) -> tuple[dict[str, tuple[float, float]], dict[str, tuple[float, float]]]:
+    """(lat, lon) of each site's point and of the centre of each zone's sites."""
+    import geopandas as gpd
+
+    from .layers import HK_GRID, WGS84
+
+    pts = gpd.GeoSeries(sites.geometry.representative_point(), crs=HK_GRID).to_crs(WGS84)
+    site_xy = {sid: (p.y, p.x) for sid, p in zip(sites["site_id"], pts, strict=True)}
+    centres = sites.dissolve(by="zone").geometry.centroid.to_crs(WGS84)
+    return site_xy, {zone: (p.y, p.x) for zone, p in centres.items()}
+
+
+def district_points() -> dict[str, tuple[float, float]]:
+    """(lat, lon) of each district: the centre of its bounding box in ``model/data/districts.csv``."""
+    from .schema import districts
+
+    t = districts()
+    return {d: ((a + b) / 2, (c + e) / 2) for d, a, b, c, e in
+            zip(t["district"], t["min_lat"], t["max_lat"], t["min_lon"], t["max_lon"], strict=True)}
+
+
+def action_point(target: Any, zone: Any, site_xy: Mapping[str, tuple[float, float]],
+                 zone_xy: Mapping[str, tuple[float, float]],
+                 district_xy: Mapping[str, tuple[float, float]]) -> tuple[float, float] | None:
+    """Where an action is drawn: at its target's site, district or zone (in that order), at the
+    centre of the sites of a site-id prefix, else at its (first) zone's centre; None when none is known."""
+    for points in (site_xy, district_xy, zone_xy):
+        if str(target) in points:
+            return points[str(target)]
+    prefixed = [xy for sid, xy in site_xy.items() if sid.startswith(str(target))]  # the sites of an id prefix
+    if prefixed and str(target):
+        return (float(np.mean([p[0] for p in prefixed])), float(np.mean([p[1] for p in prefixed])))
+    for z in _zones(zone):
+        if z in zone_xy:
+            return zone_xy[z]
+    return None
+
+
+def programme_map_view(result: Any, lang: str = i18n.DEFAULT_LANG) -> ProgrammeMapView:
+    """The programme's map in ``lang``: every site of the scenario's layers coloured by its zone's
+    shortfall probability with the programme on fresh draws (a year slider), the actions as
+    markers (grid steps at the zone's centre, releases at the site, district actions at the
+    district's centre), the legend, the title."""
+    import geopandas as gpd
+
+    from .layers import load_hubs, load_sites
+
+    files = result.scenario.input_files()
+    sites = load_sites(files["sites"]).reset_index(drop=True)
+    hubs = load_hubs(files["hubs"])
+    oos = result.out_of_sample
+    years = tuple(sorted({int(y) for y in oos["year"]})) if len(oos) else tuple(result.scenario.year_range)
+    target = float(result.target_shortfall_probability)
+    prob = {(str(r["zone"]), int(r["year"])): r["shortfall_probability_with"] for r in oos.to_dict("records")}
+    plain: dict[str, list] = {"row": [], "site_id": [], "group": [], "colours": [], "colour": []}
+    site_words: dict[str, list] = {k: [] for k in SITE_WORDS}
+    for group in GROUPS:
+        for j in np.flatnonzero((sites["group"] == group).to_numpy()):
+            row = sites.iloc[j]
+            spec = _site_specs(sites, group, int(j))
+            p = [prob.get((str(row.zone), y)) for y in years]
+            colours = [shortfall_colour(v, target) for v in p]
+            tips = [i18n.Msg("programme.map.tip.none" if _missing(v) else "programme.map.tip",
+                             {"site": spec["name"], "zone": i18n.Named("zone", row.zone), "year": y,
+                              **({} if _missing(v) else {"probability": i18n.Pct(v, 1)})})
+                    for v, y in zip(p, years, strict=True)]
+            for key, value in (("row", int(j)), ("site_id", row.site_id), ("group", group), ("colours", colours),
+                               ("colour", colours[-1])):
+                plain[key].append(value)
+            for key, value in {**spec, "available": None, "table_head": None, "table": None, "tips": tips,
+                               "estimated": i18n.Msg("site.estimated") if _flag(row.estimated) else None}.items():
+                site_words[key].append(value)
+    site_xy, zone_xy = _zone_points(sites)
+    district_xy = district_points()
+    names = site_names(result, sites)
+    marks: list[tuple[float, float, str]] = []
+    mark_words: dict[str, list[Any]] = {"tooltip": [], "popup": []}
+    for r in result.programme.to_dict("records"):
+        point = action_point(r["target"], r["zone"], site_xy, zone_xy, district_xy)
+        if point is None:
+            continue
+        text = i18n.Msg("programme.map.action", {
+            "kind": i18n.Named("action_kind", r["kind"]), "action": f" ({r['action_id']})",
+            "amount": _amount(r["amount"], r["amount_unit"]), "year": int(r["year"]), "cost": _money(r["cost_hkd_m"])})
+        marks.append((point[0], point[1], action_colour(r["kind"])))
+        mark_words["tooltip"].append(text)
+        mark_words["popup"].append(i18n.Join((text, _where(r["target"], r["zone"], names),
+                                              serves_text(r["serves"])), " · "))
+    shares = {"half": i18n.Pct(0.5 * target, 1), "target": i18n.Pct(target, 1), "double": i18n.Pct(2 * target, 1)}
+    legend: list[tuple[str, str, Any]] = [("box", colour, i18n.Msg(key, {k: v for k, v in shares.items()
+                                                                         if k in i18n.fields_of(key)}))
+                                          for _b, _l, colour, key in SHORTFALL_STEPS]
+    legend.append(("box", NO_FIGURE, i18n.Msg("programme.map.legend.none")))
+    kinds = list(dict.fromkeys(str(k) for k in result.programme["kind"]))
+    if kinds:
+        legend.append(("heading", "", i18n.Msg("programme.map.legend.actions")))
+        legend += [("disc", action_colour(k), i18n.Named("action_kind", k)) for k in kinds]
+    layers = _layer_names("")
+    for group in GROUPS:
+        layers[f"utilisation.{group}"] = i18n.Msg("programme.map.layer.zones", {"group": i18n.Msg(f"group.{group}")})
+    zones = sorted(zone_xy)
+    hub_rows, hub_words = _hubs_decided(hubs)
+    geo = sites[["land_area_m2", "total_floor_area_m2", "floor_area_m2", "geometry"]].iloc[plain["row"]]
+    site_frame = gpd.GeoDataFrame(
+        pd.concat([pd.DataFrame({c: plain[c] for c in ("site_id", "group", "colours", "colour")}),
+                   geo.reset_index(drop=True)], axis=1), geometry="geometry", crs=sites.crs)
+    title = i18n.Msg("programme.map.title", {"scenario": result.scenario.name})
+    say = Say(lang, chart_lang(lang))
+    w = say.words({
+        "title": title, "page_title": i18n.Form("title", title), "layer_names": layers,
+        "sites": i18n.Table(site_frame, site_words),
+        "labels": i18n.Table(pd.DataFrame([zone_xy[z] for z in zones], columns=["lat", "lon"]),
+                             {"html": [i18n.Named("zone_short", z) for z in zones]}),
+        "districts": _districts(),
+        "hubs": i18n.Table(pd.DataFrame(hub_rows, columns=["lat", "lon", "colour"]), hub_words),
+        "legend": i18n.Table(pd.DataFrame([(k, c) for k, c, _w in legend], columns=["kind", "colour"]),
+                             {"label": [x for _k, _c, x in legend]}),
+        "note": i18n.Msg("programme.map.note"), "year_label": i18n.Msg("map.year"),
+        "actions": i18n.Table(pd.DataFrame(marks, columns=["lat", "lon", "colour"]), mark_words),
+        "actions_name": i18n.Msg("programme.map.layer.actions")}, "map")
+    base = MapView(
+        audience="planner", years=years, title=w["title"], page_title=w["page_title"], layer_names=w["layer_names"],
+        sites=w["sites"], labels=w["labels"], districts=w["districts"], markers=None, links=None, rings=None,
+        moves=None, hubs=w["hubs"], legend=w["legend"], note=w["note"], year_label=w["year_label"], lang=lang,
+        switch=str(i18n.switch_html(lang)), switch_css=i18n.SWITCH_CSS, switch_js=i18n.SWITCH_JS,
+        page_lang=i18n.page_lang(lang), popup_width=420)
+    return ProgrammeMapView(base=base, actions=w["actions"], actions_name=w["actions_name"])
