@@ -239,7 +239,8 @@ def action_options(actions: pd.DataFrame, scenario: Scenario, loaded_sites: pd.D
                 steps = _grid_moved(planned_grid, a.target, moved, first=first, floor_year=earliest)
                 if not steps:
                     continue
-                levers, touched, year = {"grid": {a.target: steps}}, (), min(steps)
+                levers, year = {"grid": {a.target: steps}}, min(steps)
+                touched: tuple[str, ...] = ()
             else:
                 match = _site_matches(ids, str(a.target)) & ~committed.reindex(ids).to_numpy()
                 site_delay: dict[str, int] = {}
@@ -252,7 +253,8 @@ def action_options(actions: pd.DataFrame, scenario: Scenario, loaded_sites: pd.D
                         site_delay[site] = int(new - table_year[site])
                 if not site_delay:
                     continue
-                levers, touched = {"site_delay": site_delay}, tuple(sorted(site_delay))
+                levers = {"site_delay": site_delay}
+                touched = tuple(sorted(site_delay))
                 year = min(int(table_year[s]) + d for s, d in site_delay.items())
             key = repr(sorted(levers.items(), key=str))
             if key in seen:  # a longer move that changes nothing more
@@ -698,7 +700,8 @@ def run_programme(scenario: Scenario, draws: int, *, actions: Path | None = None
                                            base_inputs.zone_power), scenario, loaded, base)
     by_name = {o.name: o for o in options}
     index = base.index.union(pd.MultiIndex.from_tuples(
-        sorted({k for o in options for k in o.delta.index}), names=base.index.names)) if options else base.index
+        sorted({k for o in options if o.delta is not None for k in o.delta.index}), names=base.index.names)) \
+        if options else base.index
     seeds = list(np.random.SeedSequence(scenario.seed).spawn(draws))
     oos_seed = settings.out_of_sample_seed if settings.out_of_sample_seed is not None else scenario.seed + 1
     n_oos = settings.out_of_sample_draws or draws
@@ -732,7 +735,7 @@ def run_programme(scenario: Scenario, draws: int, *, actions: Path | None = None
             if it == 0:
                 probs_without = probs
             counts = (probs["probability"] * draws).round().astype(int)
-            excess = master.excess if master is not None else {}
+            excess: dict[tuple[str, int], int] = master.excess if master is not None else {}
             slack = np.array([excess.get((z, int(y)), 0) for z, y in zip(probs["zone"], probs["year"], strict=True)])
             over = int((counts > allowed + slack).sum())
             expected_unmet = float(info["unmet_m2"].mean())
@@ -769,7 +772,7 @@ def run_programme(scenario: Scenario, draws: int, *, actions: Path | None = None
         bal_with, info_with = evaluate(client, plan_inputs(sc_final, loaded), loaded.pipeline, loaded.profiles,
                                        loaded.sites, sc_final, oos_seeds)
         timings["out_of_sample_s"] = time.perf_counter() - t0
-    reachable = {(z, int(y)) for o in options for (z, _r, y), c in o.delta.items() if c > 0}
+    reachable = {(z, int(y)) for o in options if o.delta is not None for (z, _r, y), c in o.delta.items() if c > 0}
     oos = out_of_sample_table(bal_without, bal_with, last_probs, threshold=threshold, target=alpha, draws=n_oos,
                               reachable=reachable)
     unreachable = sorted(f"{z} {y}" for (z, y) in (master.excess if master else {}))
@@ -938,10 +941,10 @@ def published_table(chosen: list[tuple[Option, int]], base_inputs: Any, scenario
             prev = float(r.capacity_mw)
             if int(r.from_year) <= first or inc <= 1e-9:
                 continue
-            opt = grid_moved.get(zone)
+            mover = grid_moved.get(zone)
             status, note = "already_does", "commissioned as published"
-            if opt is not None:
-                new = max(int(r.from_year) - opt.years_moved, opt.earliest_year)
+            if mover is not None:
+                new = max(int(r.from_year) - mover.years_moved, mover.earliest_year)
                 if new < int(r.from_year):
                     status, note = "lacks", f"needed from {new} (published {int(r.from_year)})"
             rows.append(dict(item=f"grid step {zone} {int(r.from_year)}", kind="grid_step", zone=zone, target=zone,
