@@ -647,8 +647,9 @@ def programme(
         table.add_row(str(r.year), str(r.action_id), str(r.target), f"{r.amount:g} {r.amount_unit}",
                       f"{r.cost_hkd_m:,.0f}")
     out.print(table)
-    out.print(f"cost HK$ {s['cost_hkd_m']:,.0f} m ({s['cost_low_hkd_m']:,.0f}-{s['cost_high_hkd_m']:,.0f}); everything "
-              f"as early as possible: HK$ {s['reference_cost_hkd_m']:,.0f} m")
+    out.print(f"cost HK$ {s['cost_hkd_m']:,.0f} m (range {s['cost_low_hkd_m']:,.0f} to {s['cost_high_hkd_m']:,.0f}; "
+              f"negative: a saving); every release and grid step as early as possible: "
+              f"HK$ {s['reference_cost_hkd_m']:,.0f} m")
     verdict = "meets" if s["meets_target_out_of_sample"] else \
         f"misses in {s['zone_years_over_target_out_of_sample']} zone-year(s)"
     out.print(f"out of sample ({result.out_of_sample_draws} fresh draws): {verdict} the target"

@@ -109,6 +109,10 @@ def test_northern_metropolis_delay_releases_less_land_in_the_northern_metropolis
     assert (d <= b + 1e-6).all() and (d < b - 1).any()
     others = ~nm & ~base["sites"]["site_id"].str.startswith("HSITP-P").to_numpy()
     assert np.allclose(base["space"][others], delay["space"][others])  # nothing else moves
+    # the Loop park's later phases come two years late, as the scenario says
+    years = dict(zip(base["sites"]["site_id"], base["sites"]["available_from_year"], strict=True))
+    late = dict(zip(delay["sites"]["site_id"], delay["sites"]["available_from_year"], strict=True))
+    assert [late[s] - years[s] for s in ("HSITP-P1R", "HSITP-P2")] == [2, 2]
 
 
 def test_power_constrained_commissions_less_grid(supply_tables):
