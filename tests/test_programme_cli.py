@@ -32,13 +32,16 @@ def programme_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("programme")
     # a tight world: the Kwun Tong grid (30 MW) and floor run short as the eight firms arrive
     world = write_tiny_world(folder / "world", n_enterprises=8, years="2026-2028")
+    power = pd.read_csv(world.folder / "zone_power.csv")
+    power["capacity_mw"] = power["zone"].map({"KLE": 3.0, "NM-HUB": 1.5})  # tight: the draws run short
+    power.to_csv(world.folder / "zone_power.csv", index=False)
     actions = _actions(world.folder, [
         "GRID-KLE,grid_step,KLE,5,MW,6,40,30,60,0,0,1,true,test: 5 MW blocks,test fixture",
         "GRID-NM-HUB,grid_step,NM-HUB,5,MW,6,40,30,60,0,0,1,true,test,test fixture",
         "FWD-T-YL-1,release_forward,T-YL-1,1,years,1,25,20,30,0,0,1,true,test,test fixture",
     ])
     out = folder / "out"
-    proc = siteplan("programme", world.scenario, "--draws", "6", "--out-of-sample-draws", "8", "--actions", actions,
+    proc = siteplan("programme", world.scenario, "--draws", "20", "--out-of-sample-draws", "20", "--actions", actions,
                     "--workers", "2", "--out", out, "--lang", "en")
     assert proc.returncode == 0, proc.stderr[-2000:]
     (run,) = [p for p in out.iterdir() if p.name.startswith("programme-")]
@@ -48,12 +51,17 @@ def programme_run(tmp_path_factory):
 def test_the_run_folder_holds_the_programme_and_its_check(programme_run):
     _world, _actions_path, run = programme_run
     for name in ("programme.csv", "out_of_sample.csv", "published_programme.csv", "iterations.csv",
-                 "manifest.json", "programme.html"):
+                 "manifest.json", "programme.html", "programme_map.html", "charts/programme_timeline.png"):
         assert (run / name).is_file(), name
+    programme = pd.read_csv(run / "programme.csv")
+    iterations = pd.read_csv(run / "iterations.csv")
+    # the tight grid makes draws short without a programme; the programme adds Kwun Tong grid
+    assert iterations["zone_years_over_target"].iloc[0] > 0
+    assert "GRID-KLE" in set(programme["action_id"])
     oos = pd.read_csv(run / "out_of_sample.csv")
     assert {"shortfall_probability_without", "shortfall_probability_with", "standard_error_with",
             "meets_target"} <= set(oos.columns)
-    assert oos["draws"].eq(8).all()
+    assert oos["draws"].eq(20).all()
 
 
 def test_out_of_sample_agrees_with_an_independent_sweep_of_the_same_draws(programme_run):
@@ -74,7 +82,7 @@ def test_out_of_sample_agrees_with_an_independent_sweep_of_the_same_draws(progra
         elif r.kind == "release_forward":
             levers["site_delay"][r.target] = int(r.year) - 2027
     with_programme = scenario_with_levers(sc, levers).model_copy(update={"seed": sc.seed + 1})
-    sweep = run_sweep(with_programme, 8, workers=1)
+    sweep = run_sweep(with_programme, 20, workers=1)
     p = sweep.shortfall_probability
     oos = pd.read_csv(run / "out_of_sample.csv").set_index(["zone", "year"])
     for (zone, year), grp in p.groupby(["zone", "year"]):
