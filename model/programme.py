@@ -583,26 +583,27 @@ def expected_unmet_rows(prob: Any, n: dict[str, Any], terms: dict, req: Requirem
 
 def _solve_pulp(prob: Any, solver: str, time_limit_s: float, mip_gap: float
                 ) -> tuple[str, float | None, float | None, str]:
-    """Solve a PuLP model with HiGHS (CBC as fallback) and report its real status, bound and gap."""
+    """Solve a PuLP model with HiGHS (CBC as fallback, also when HiGHS ends without a result) and
+    report its real status, bound and gap. HiGHS's thread count is left as the process set it:
+    its scheduler is global, and a second count would stop the solve."""
     import pulp
 
     if solver == "highs" and pulp.HiGHS().available():
         from .optimiser.highs import quiet_highs
 
         quiet_highs()  # the process's first HiGHS prints a banner: made here, it goes to the log
-        cmd = pulp.HiGHS(msg=False, timeLimit=time_limit_s, gapRel=mip_gap, threads=1)
-        prob.solve(cmd)
+        prob.solve(pulp.HiGHS(msg=False, timeLimit=time_limit_s, gapRel=mip_gap))
         model = prob.solverModel
         info = model.getInfo()
         raw = model.modelStatusToString(model.getModelStatus()).lower()
         status = "optimal" if raw == "optimal" else ("time_limit" if "time" in raw else raw.replace(" ", "_"))
-        bound = float(info.mip_dual_bound) if getattr(info, "mip_dual_bound", None) is not None else None
-        gap = float(info.mip_gap) if getattr(info, "mip_gap", None) is not None else None
-        if gap is not None and (gap != gap or gap > 1e20):  # HiGHS reports inf for a problem without integers
-            gap = 0.0
-        return status, bound, gap, "highs"
-    cmd = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s, gapRel=mip_gap)
-    prob.solve(cmd)
+        if status in ("optimal", "time_limit"):
+            bound = float(info.mip_dual_bound) if getattr(info, "mip_dual_bound", None) is not None else None
+            gap = float(info.mip_gap) if getattr(info, "mip_gap", None) is not None else None
+            if gap is not None and (gap != gap or gap > 1e20):  # HiGHS reports inf for a problem without integers
+                gap = 0.0
+            return status, bound, gap, "highs"
+    prob.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s, gapRel=mip_gap))
     status = {1: "optimal", 0: "time_limit", -1: "infeasible", -2: "unbounded"}.get(prob.status, "error")
     return status, None, None, "cbc"
 
