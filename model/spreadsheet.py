@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 #: a text cell that begins with one of these is run as a formula by spreadsheet programs (OWASP)
@@ -57,7 +58,23 @@ def spreadsheet_safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
 def csv_text(frame: pd.DataFrame) -> str:
     """The one CSV form: no index, ``\\n`` line ends, formula-safe text cells (:func:`spreadsheet_safe_frame`).
 
-    Numbers leave exactly as computed: integers as integers, floats in their shortest form that
-    reads back to the same double (Python's ``repr``: ``1773875.0``, ``0.30000000000000004``), so
-    no digit is lost and ordinary values never get an exponent (only below 1e-4 or from 1e16 up)."""
-    return str(spreadsheet_safe_frame(frame).to_csv(index=False, float_format=None, lineterminator="\n"))
+    Numbers leave exactly as computed: integers as integers, floats in their shortest digits that
+    read back to the same double (``1773875.0``, ``0.30000000000000004``), always written out in
+    positional form (``0.000011143388746859273``, never ``1.1143388746859273e-05``): no digit is
+    lost and no value has an exponent (:func:`exact_decimal`)."""
+    safe = spreadsheet_safe_frame(frame)
+    for col in safe.columns:
+        series = safe[col]
+        if pd.api.types.is_float_dtype(series):
+            safe[col] = series.map(exact_decimal, na_action="ignore").astype(object)
+        elif pd.api.types.is_object_dtype(series):
+            safe[col] = series.map(lambda v: exact_decimal(v) if isinstance(v, float) else v, na_action="ignore")
+    return str(safe.to_csv(index=False, lineterminator="\n"))
+
+
+def exact_decimal(value: float) -> str:
+    """A double as the shortest decimal that reads back to it, in positional notation (no exponent):
+    ``1773875.0``, ``0.1``, ``1e-07`` -> ``0.0000001``; ``inf`` and ``nan`` as pandas writes them."""
+    if not np.isfinite(value):
+        return "" if np.isnan(value) else ("inf" if value > 0 else "-inf")
+    return str(np.format_float_positional(float(value), unique=True, trim="0"))

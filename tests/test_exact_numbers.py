@@ -34,8 +34,9 @@ def test_csv_floats_round_trip_bit_exactly_and_integers_stay_integers(tmp_path):
     text = path.read_text(encoding="utf-8")
     lines = text.splitlines()
     assert lines[1] == "e0,1773875.0,0" and lines[2] == "e1,0.30000000000000004,1000003"
-    assert lines[3].startswith("e2,1e-07,") and lines[4].startswith("e3,123456789012.0,")
-    assert "e+" not in "".join(lines[1:8])  # no exponent for ordinary values
+    assert lines[3].startswith("e2,0.0000001,") and lines[4].startswith("e3,123456789012.0,")
+    numbers = [line.split(",", 1)[1] for line in lines[1:]]
+    assert not [n for n in numbers if any(ch in n for ch in "eE+")]  # no exponent for any value, 5e-324 included
 
     back = pd.read_csv(path)
     assert (_bits(back["value"]) == _bits(frame["value"])).all()
@@ -73,3 +74,31 @@ def test_json_numbers_are_exact_and_numpy_integers_stay_integers(tmp_path):
     assert back == {"floor": 1773875.0, "sum": 0.1 + 0.2, "small": 1e-7, "n": 123456789012, "flag": True,
                     "list": [1 / 3, 7]}
     assert type(back["n"]) is int and type(back["list"][1]) is int and type(back["flag"]) is bool
+
+
+def test_no_csv_of_a_written_run_holds_an_exponent_or_a_rounded_value(solved_run, tmp_path):
+    """Every CSV of a forecast run folder: no number in exponent form, and each float of the run's
+    land balance as the run computed it (the folder's CSV beside the run's own table)."""
+    import csv
+    import re
+    from pathlib import Path
+
+    from model.outputs import write_forecast_run
+
+    fixtures = Path(__file__).parent / "fixtures"
+    forecast = solved_run(fixtures / "fast_baseline.yaml")
+    folder = write_forecast_run(forecast, tmp_path / "out").final
+    exponent = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+$")
+    files = sorted(folder.glob("*.csv"))
+    assert len(files) >= 8
+    for path in files:
+        with path.open(encoding="utf-8", newline="") as f:
+            bad = [cell for row in csv.reader(f) for cell in row if exponent.match(cell)]
+        assert not bad, (path.name, bad[:3])
+    back = read_land_balance(folder)
+    table = forecast.land_balance.reset_index(drop=True)
+    for col in [c for c in table.columns if c.endswith(("_m2", "_mw"))]:
+        mine = pd.to_numeric(table[col]).to_numpy(dtype="float64")
+        theirs = back[col].to_numpy(dtype="float64")
+        same = (np.isnan(mine) & np.isnan(theirs)) | (_bits(np.nan_to_num(mine)) == _bits(np.nan_to_num(theirs)))
+        assert same.all(), col
