@@ -73,8 +73,7 @@ def test_with_no_chinese_font_anywhere_charts_are_english_and_the_note_names_the
 
 def test_a_font_already_in_the_list_is_not_searched_for(stale_cache, monkeypatch):
     stale_cache.rmdir()  # no folder to search: a font in the list must do without it
-    listed = font_manager.fontManager.ttflist + [
-        font_manager.FontEntry(fname="/nowhere/x.ttc", name="Noto Sans CJK HK")]
+    listed = [*font_manager.fontManager.ttflist, font_manager.FontEntry(fname="/nowhere/x.ttc", name="Noto Sans CJK HK")]
     monkeypatch.setattr(font_manager.fontManager, "ttflist", listed)
     monkeypatch.setattr(fonts, "add_missing_system_fonts", lambda: pytest.fail("searched"))
     assert fonts.cjk_font() == "Noto Sans CJK HK"
