@@ -6,13 +6,15 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
-.PHONY: run test test-fast bench lint clean help
+.PHONY: run test test-fast notebooks notebooks-check bench lint clean help
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make run    - install into $(VENV) and run the main job"
 	@echo "make test   - install with the dev extra and run the test suite (all tiers, 2 processes)"
 	@echo "make test-fast - the same without the end-to-end tier (CLI subprocesses, browser, notebooks, Dask)"
+	@echo "make notebooks - install JupyterLab (the notebooks extra) and open notebooks/ in it"
+	@echo "make notebooks-check - run every notebook top to bottom on a fresh kernel, headless (tests/test_notebooks.py)"
 	@echo "make bench  - run the benchmarks (prints figures; not part of the tests; the programme's: PROGRAMME_BENCH_ARGS)"
 	@echo "make lint   - ruff"
 
@@ -26,6 +28,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(PIP) install -e '.[dev]'
+	@touch $@ $(VENV)/.installed
+
+$(VENV)/.installed-notebooks: pyproject.toml | $(BIN)/python
+	$(PIP) install -e '.[notebooks]'
 	@touch $@ $(VENV)/.installed
 
 # the sensitivity first, so that the forecast's report says which estimates decide its headline
@@ -43,6 +49,12 @@ test: $(VENV)/.installed-dev
 
 test-fast: $(VENV)/.installed-dev
 	$(PYTEST) -m "not e2e"
+
+notebooks: $(VENV)/.installed-notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+notebooks-check: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest tests/test_notebooks.py
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)

@@ -161,6 +161,92 @@ def _flush_warnings(session: _Session) -> None:
         err.print(f"warning: all {len(records):,} warnings are listed in {session.run_folder / 'warnings.csv'}")
 
 
+class _Progress:
+    """A command's progress on stderr: rich's live line on a terminal; elsewhere (stderr piped to a
+    file or a log) plain timestamped lines, "[12:03:04] sensitivity baseline: 12 of 40 runs", the
+    first after :data:`PLAIN_AFTER_S` (a command that fails at once prints its one error line only),
+    then on each new step and for counts at every tenth of the total or :data:`PLAIN_EVERY_S`."""
+
+    #: seconds before the first plain line; seconds between two plain lines of a count
+    PLAIN_AFTER_S = 2.0
+    PLAIN_EVERY_S = 30.0
+
+    def __init__(self, name: str, unit: str | None = None, total: int | None = None) -> None:
+        self.name, self.unit, self.total = name, unit, total
+        self.live = err.is_terminal and not err.is_dumb_terminal
+        self.started = time.monotonic()
+        self.said: tuple[str, float] | None = None  # the last plain line and when
+        self.pending = f"{name}: started"
+        self.shown_done = 0
+
+    def __enter__(self) -> _Progress:
+        if self.live:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
+            bar = (BarColumn(), MofNCompleteColumn()) if self.unit else ()
+            self.bar = Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False), *bar,
+                                TimeElapsedColumn(), console=err, transient=True)
+            self.bar.__enter__()
+            self.task = self.bar.add_task(self.name, total=self.total)
+        else:  # the line of the moment, once the first PLAIN_AFTER_S have passed without one
+            import threading
+
+            self.timer = threading.Timer(self.PLAIN_AFTER_S, lambda: self._plain(self.pending))
+            self.timer.daemon = True
+            self.timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live:
+            self.bar.__exit__(None, None, None)
+        else:
+            self.timer.cancel()
+
+    def _plain(self, line: str, due: bool = True) -> None:
+        now = time.monotonic()
+        self.pending = line
+        if due and now - self.started >= self.PLAIN_AFTER_S and (self.said is None or self.said[0] != line):
+            self.said = (line, now)
+            err.print(f"[{time.strftime('%H:%M:%S')}] {line}")
+
+    def step(self, message: str) -> None:
+        """A new step: ``message`` after the command's name."""
+        if self.live:
+            self.bar.update(self.task, description=f"{self.name}: {message}")
+        else:
+            self._plain(f"{self.name}: {message}")
+
+    def count(self, done: int, total: int | None = None) -> None:
+        """``done`` of ``total`` (or of the total given before) units finished."""
+        self.total = total if total is not None else self.total
+        if self.live:
+            self.bar.update(self.task, completed=done, total=self.total)
+            return
+        of = f" of {self.total:,}" if self.total else ""
+        tenth = (self.total or 10) / 10
+        due = (done == self.total or done - self.shown_done >= tenth or self.said is None
+               or time.monotonic() - self.said[1] >= self.PLAIN_EVERY_S)
+        before = self.said
+        self._plain(f"{self.name}: {done:,}{of} {self.unit}", due)
+        if self.said is not before:
+            self.shown_done = done
+
+
+def _say_if_no_chinese_font(lang: str) -> None:
+    """A note on stderr when charts and PDFs asked for in Chinese were drawn in English (no Chinese font)."""
+    from .fonts import MISSING_HINT, chart_lang
+
+    if chart_lang(lang) != lang:
+        err.print(f"note: {MISSING_HINT}")
+
+
 def _argv() -> list[str]:
     """The command's arguments after the command name (for the manifest)."""
     return sys.argv[2:]
@@ -366,8 +452,6 @@ def forecast(
                         ] = True,
 ) -> None:
     """The ten-year land forecast of a scenario: a new run folder under --out."""
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
     from .forecast import prepare_inputs, run_forecast
     from .outputs import check_output_root, write_forecast_run
 
@@ -405,13 +489,10 @@ def forecast(
                   f"{len(inputs.hubs)} hubs, years {sc.years}")
         return
     session = _session()
-    with Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False), TimeElapsedColumn(), console=err,
-                  transient=True) as bar:
-        task = bar.add_task(f"forecast {sc.name}", total=None)
+    with _Progress(f"forecast {sc.name}") as bar:
         result = run_forecast(sc, enterprises=enterprises, sites=sites, previous_run=previous, buildings=buildings,
-                              mapping=mapping, anchor=anchor, remedies=remedies,
-                              progress=lambda step: bar.update(task, description=f"{sc.name}: {step}"))
-        bar.update(task, description=f"{sc.name}: writing the run folder")
+                              mapping=mapping, anchor=anchor, remedies=remedies, progress=bar.step)
+        bar.step("writing the run folder")
         if previous is not None and not changes_tables:
             warnings.warn(SiteDataWarning(
                 "the report has no section on what changed since last year: the previous run folder has no "
@@ -428,6 +509,7 @@ def forecast(
                              dependence_chart_png=chart)
         run = write_forecast_run(result, out_dir, record)
     session.run_folder = run.final
+    _say_if_no_chinese_font(lang.value)
     _print_forecast_summary(result)
     out.print(f"outputs: {run.final}", soft_wrap=True)
 
@@ -554,8 +636,6 @@ def sweep(
     convert: ConvertOpt = None,
 ) -> None:
     """Monte Carlo draws of the pipeline on Dask: P10/P50/P90 of the balance and shortfall probabilities."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from .limits import check_draws
     from .outputs import check_output_root, write_sweep_run
     from .sweep import run_sweep
@@ -566,11 +646,9 @@ def sweep(
     connection = _connection(scheduler, insecure, tls_ca_file, tls_cert, tls_key, connect_timeout_s)
     sc = _scenario(scenario, years, seed, delay, grid, reserve, sme_building, convert)
     session = _session()
-    with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err, transient=True) as bar:
-        task = bar.add_task(f"sweep {sc.name}", total=draws)
+    with _Progress(f"sweep {sc.name}", "draws", draws) as bar:
         result = run_sweep(sc, draws, scheduler=connection, workers=workers, enterprises=enterprises,
-                           progress=lambda done, _total: bar.update(task, completed=done))
+                           progress=bar.count)
         run = write_sweep_run(result, out_dir, session.record(_argv()))
     session.run_folder = run.final
     prob = result.shortfall_probability
@@ -632,12 +710,12 @@ def programme(
         sc = sc.model_copy(update={"programme": type(sc.programme).model_validate(
             {**sc.programme.model_dump(), **update})})
     session = _session()
-    with err.status(f"programme {sc.name}") as status:
+    with _Progress(f"programme {sc.name}") as bar:
         result = run_programme(sc, draws, actions=actions, scheduler=connection, workers=workers,
-                               enterprises=enterprises, progress=lambda message: status.update(
-                                   f"programme {sc.name}: {message}"))
+                               enterprises=enterprises, progress=bar.step)
         run = write_programme_run(result, out_dir, replace(session.record(_argv()), lang=lang.value))
     session.run_folder = run.final
+    _say_if_no_chinese_font(lang.value)
     s = result.summary
     table = _Table(title=f"{sc.name}: least-cost programme ({draws} draws, target "
                          f"{result.target_shortfall_probability:.0%} per zone and year)")
@@ -694,8 +772,6 @@ def sensitivity(
     lang: LangOpt = Lang.both,
 ) -> None:
     """Which estimate drives the headline: each estimate group at its low and high end, on Dask."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from .outputs import check_output_root, write_sensitivity_run
     from .scenario import load_scenario
     from .sensitivity import headline_movers, headline_shortfall, run_sensitivity
@@ -704,13 +780,11 @@ def sensitivity(
     connection = _connection(scheduler, insecure, tls_ca_file, tls_cert, tls_key, connect_timeout_s)
     sc = load_scenario(scenario, years=years)
     session = _session()
-    with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err, transient=True) as bar:
-        task = bar.add_task(f"sensitivity {sc.name}", total=None)
-        result = run_sensitivity(sc, workers=workers, groups=group, scheduler=connection,
-                                 progress=lambda done, total: bar.update(task, completed=done, total=total))
+    with _Progress(f"sensitivity {sc.name}", "runs") as bar:
+        result = run_sensitivity(sc, workers=workers, groups=group, scheduler=connection, progress=bar.count)
         run = write_sensitivity_run(result, out_dir, replace(session.record(_argv()), lang=lang.value))
     session.run_folder = run.final
+    _say_if_no_chinese_font(lang.value)
     head = headline_shortfall(result.reference)
     out.print(f"{sc.name}: headline " + (f"first shortfall {head[0]} {head[1]} in {head[2]}" if head
                                          else "no shortfall in the forecast years"))
@@ -749,8 +823,9 @@ def backcast(
     check_output_root(out_dir)
     sc = load_scenario(scenario)
     session = _session()
-    bc = run_backcast(sc, start_year=start, end_year=end, folder=data)
-    run = write_backcast_run(bc, out_dir, replace(session.record(_argv()), lang=lang.value))
+    with _Progress(f"backcast {sc.name}", "weight settings solved") as bar:
+        bc = run_backcast(sc, start_year=start, end_year=end, folder=data, progress=bar.count)
+        run = write_backcast_run(bc, out_dir, replace(session.record(_argv()), lang=lang.value))
     session.run_folder = run.final
     table = _Table(title=f"backcast {bc.start_year}-{bc.end_year}: {bc.before['firms']} firms "
                          f"({bc.before['firms_with_site']} with a published site)")

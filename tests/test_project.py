@@ -24,7 +24,8 @@ CONDA_FOR_EXTRA = {"dask[distributed]": ("dask", "distributed")}
 def test_environment_yml_in_step_with_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     pip_deps = {}
-    for name, spec in (_norm(d) for d in project["dependencies"]):
+    # the runtime dependencies and the notebooks extra (JupyterLab): the conda environment is for both
+    for name, spec in (_norm(d) for d in [*project["dependencies"], *project["optional-dependencies"]["notebooks"]]):
         for conda_name in CONDA_FOR_EXTRA.get(name, (name,)):
             pip_deps[conda_name] = spec
     env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))

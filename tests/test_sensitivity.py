@@ -5,6 +5,7 @@ forecasts of edited input files (an independent path), and the report section is
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -257,6 +258,9 @@ def test_cli_writes_the_table_chart_and_report_and_the_forecast_report_takes_the
     out = tmp_path / "out"
     proc = _cli("sensitivity", world.scenario, "--out", out, "--workers", "1", cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
+    # stderr is a pipe: the progress as plain timestamped lines, and nothing from Dask
+    assert re.search(r"^\[\d\d:\d\d:\d\d\] sensitivity tiny: 4 of 4 runs$", proc.stderr, re.MULTILINE), proc.stderr
+    assert "8787" not in proc.stderr and "unclosed" not in proc.stderr and "Warning" not in proc.stderr
     (run,) = out.glob("sensitivity-*")
     assert {"sensitivity.csv", "sensitivity_groups.csv", "cases.csv", "estimates.csv", "dependence.json",
             "report.html", "manifest.json", "charts", "tipping_points.csv"} <= {p.name for p in run.iterdir()}
