@@ -267,16 +267,35 @@ MAP_FILES: dict[str, Audience] = {"map.html": "planner", "map_public.html": "pub
 CHANGE_FILES = {"enterprises": "changes_since_last_year.csv", "shortfalls": "shortfall_changes.csv",
                 "supply": "supply_changes.csv"}
 WARNING_COLUMNS = ["category", "file", "item", "kind", "message"]
+#: the workbooks of a forecast run folder: every table (confidential) and the public tables alone
+WORKBOOK_FILE = "tables.xlsx"
+PUBLIC_WORKBOOK_FILE = "tables_public.xlsx"
+
+
+def public_downloads() -> list[str]:
+    """The public files of a forecast run folder besides the report page and its charts: the
+    public map, the PDF, the public tables (:mod:`model.public_tables`) and their workbook.
+    Everything else a run folder holds is confidential (the planner's)."""
+    from .public_tables import PUBLIC_TABLE_FILES
+
+    return sorted([*PUBLIC_TABLE_FILES, PUBLIC_WORKBOOK_FILE, "map_public.html", "report.pdf"])
 
 
 def forecast_downloads(record: RunRecord) -> list[str]:
     """The files of a forecast run folder the report links to (all but the report page itself)."""
     from .view import TABLE_FILES
 
-    files = [*TABLE_FILES, "sites.gpkg", *MAP_FILES, "manifest.json", "warnings.csv", "solver.log", "report.pdf"]
+    files = [*TABLE_FILES, "sites.gpkg", *MAP_FILES, "manifest.json", "warnings.csv", "solver.log", WORKBOOK_FILE,
+             *public_downloads()]
     if record.changes is not None:
         files += list(CHANGE_FILES.values())
-    return sorted(files)
+    return sorted(set(files))
+
+
+def confidential_downloads(record: RunRecord) -> list[str]:
+    """The files of a forecast run folder the report links to for the planner only (confidential)."""
+    public = set(public_downloads())
+    return [file for file in forecast_downloads(record) if file not in public]
 
 
 def _write_run_dir(folder: Path, packed: PackedRun) -> None:
@@ -320,15 +339,15 @@ def _write_record_files(folder: Path, packed: PackedRun | None, source: Path | N
 
 def _write_forecast_folder(folder: Path, views: RunViews, drawn: DrawnRun, changes: Mapping[str, Any], *,
                            packed: PackedRun | None = None, source: Path | None = None,
-                           manifest: dict[str, Any] | None = None, started: float = 0.0) -> None:
+                           manifest: dict[str, Any] | None = None, started: float = 0.0, lang: str = "both",
+                           min_count: int = 3) -> None:
     """Everything a forecast run folder holds, written at once: the record (``packed``: the run as
     data, warnings, the solver's log, the manifest with the time its writing took; or, for a run
     redrawn, copied from the ``source`` folder with the given ``manifest``), the planner's tables and
-    GeoPackage, what changed since last year, the maps, the charts, the PDF and the report page (``drawn``)."""
+    GeoPackage, what changed since last year, the public tables, the workbooks (in ``lang``; the
+    public one says that figures of fewer than ``min_count`` enterprises are withheld), the maps,
+    the charts, the PDF and the report page (``drawn``)."""
     import time as _time
-
-    import matplotlib.pyplot as plt
-    from matplotlib.backends.backend_pdf import PdfPages
 
     _write_record_files(folder, packed, source)
     tables = views.tables
@@ -342,6 +361,48 @@ def _write_forecast_folder(folder: Path, views: RunViews, drawn: DrawnRun, chang
             (folder / file).write_text(csv_text(changes[name]), encoding="utf-8", newline="")
     for file, html_page in drawn.maps.items():
         (folder / file).write_text(html_page, encoding="utf-8")
+    write_report_files(folder, drawn)
+    written = packed.manifest if packed is not None else manifest
+    if tables is not None and written is not None:
+        _write_workbooks(folder, tables, changes, written, lang, min_count)
+    if packed is not None:
+        timings = {**packed.manifest["timings_s"], "write_s": round(_time.perf_counter() - started, 3)}
+        manifest = {**packed.manifest, "timings_s": timings}
+    (folder / "manifest.json").write_text(json_text(manifest), encoding="utf-8")
+
+
+def write_public_tables(folder: Path, public: Mapping[str, pd.DataFrame], manifest: Mapping[str, Any], lang: str,
+                        min_count: int) -> None:
+    """The public tables (CSV) and their workbook (``tables_public.xlsx``) in ``folder``."""
+    from .workbook import workbook_view, write_workbook
+
+    for file, frame in public.items():
+        write_csv(frame, folder / file)
+    write_workbook(workbook_view(public, manifest, public=True, min_count=min_count, lang=lang),
+                   folder / PUBLIC_WORKBOOK_FILE)
+
+
+def _write_workbooks(folder: Path, tables: Any, changes: Mapping[str, Any], manifest: Mapping[str, Any], lang: str,
+                     min_count: int) -> None:
+    """The public tables and their workbook, and the planner's workbook of every table
+    (``tables.xlsx``: the planner's tables, what changed since last year, the warnings)."""
+    from .layers import read_csv_table
+    from .workbook import workbook_view, write_workbook
+
+    write_public_tables(folder, tables.public, manifest, lang, min_count)
+    every = dict(tables.csv)
+    every.update({file: changes[name] for name, file in CHANGE_FILES.items() if name in changes})
+    if (folder / "warnings.csv").is_file():
+        every["warnings.csv"] = read_csv_table(folder / "warnings.csv", what="the run's warnings")
+    write_workbook(workbook_view(every, manifest, public=False, min_count=min_count, lang=lang),
+                   folder / WORKBOOK_FILE)
+
+
+def write_report_files(folder: Path, drawn: DrawnRun) -> None:
+    """The report drawn (:class:`DrawnRun`): its charts (``charts/``), the PDF and the page."""
+    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_pdf import PdfPages
+
     report = drawn.report
     (folder / "charts").mkdir()
     for file, fig in report.charts.items():
@@ -355,10 +416,6 @@ def _write_forecast_folder(folder: Path, views: RunViews, drawn: DrawnRun, chang
     for fig in [*report.charts.values(), *report.pdf]:
         plt.close(fig)
     (folder / "report.html").write_text(report.html, encoding="utf-8")
-    if packed is not None:
-        timings = {**packed.manifest["timings_s"], "write_s": round(_time.perf_counter() - started, 3)}
-        manifest = {**packed.manifest, "timings_s": timings}
-    (folder / "manifest.json").write_text(json_text(manifest), encoding="utf-8")
 
 
 @dataclass(frozen=True)
@@ -380,7 +437,8 @@ def _presentation(record: RunRecord) -> tuple[dict[str, Any], bytes | None, Any]
 
     png = record.dependence_chart_png if record.dependence is not None else None
     options = {"last_plan": record.changes.last_plan if record.changes else None,
-               "last_label": record.previous_run or "", "downloads": forecast_downloads(record),
+               "last_label": record.previous_run or "", "downloads": public_downloads(),
+               "confidential_downloads": confidential_downloads(record),
                "changes": record.changes, "dependence": record.dependence,
                "dependence_chart": "charts/tornado.png" if png else None}
     return options, png, plt.imread(io.BytesIO(png), format="png") if png else None
@@ -406,7 +464,8 @@ def write_forecast_run(forecast: Forecast, out_root: str | Path, record: RunReco
                         changes_label=packed.manifest.get("previous_run") or "", **options)
         drawn = DrawnRun(report=draw_report(views.report, tornado), tornado_png=png,
                          maps=draw_pages({file: views.maps[aud] for file, aud in MAP_FILES.items()}))
-        _write_forecast_folder(run.tmp, views, drawn, packed.changes, packed=packed, started=started)
+        _write_forecast_folder(run.tmp, views, drawn, packed.changes, packed=packed, started=started,
+                               lang=record.lang, min_count=forecast.public_release.min_count)
     return run
 
 
@@ -433,7 +492,8 @@ def write_rendered_run(forecast: Forecast, source: Path, out_root: str | Path, r
         drawn = DrawnRun(report=draw_report(views.report, tornado), tornado_png=png,
                          maps=draw_pages({file: views.maps[aud] for file, aud in MAP_FILES.items()}))
         changes = {name: getattr(record.changes, name) for name in CHANGE_FRAMES} if record.changes else {}
-        _write_forecast_folder(run.tmp, views, drawn, changes, source=source, manifest=manifest)
+        _write_forecast_folder(run.tmp, views, drawn, changes, source=source, manifest=manifest, lang=record.lang,
+                               min_count=forecast.public_release.min_count)
     return run
 
 
