@@ -497,6 +497,92 @@ def write_rendered_run(forecast: Forecast, source: Path, out_root: str | Path, r
     return run
 
 
+#: the public bundle's list of its files and the run's provenance
+BUNDLE_README = "README.txt"
+
+
+def read_run_manifest(run_dir: Path) -> dict[str, Any]:
+    """A forecast run folder's ``manifest.json`` (the fields a bundle and the report show), or
+    :class:`InputError` naming the file and the fix."""
+    path = Path(run_dir) / "manifest.json"
+    fix = "pass a complete run folder written by 'siteplan forecast' or 'siteplan render'"
+    if not path.is_file():
+        raise InputError("not a complete forecast run folder (no manifest.json)", file=run_dir, fix=fix)
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"cannot be read as JSON ({type(exc).__name__})", file=path, fix=fix) from None
+    missing = [k for k in ("command", "seed", "inputs", "versions", "timings_s", "solver", "run")
+               if not isinstance(manifest, dict) or k not in manifest]
+    if missing:
+        raise InputError(f"not a forecast run's manifest (no {missing[0]})", file=path, fix=fix)
+    return manifest
+
+
+def _bundle_readme(folder: Path, source: Path, manifest: Mapping[str, Any], lang: str, min_count: int) -> str:
+    """README.txt of a public bundle: what it is, every other file of ``folder`` with its SHA-256
+    and size, and how the run was made (from its ``manifest``), in ``lang``."""
+    from . import i18n
+    from .provenance import file_sha256
+
+    def say(key: str, **fields: Any) -> str:
+        return i18n.t(key, **fields).pick(lang, " / ")
+
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name not in (BUNDLE_README, OWNER_FILE))
+    scenario = manifest.get("scenario")
+    name = scenario.get("name") if isinstance(scenario, Mapping) else scenario
+    lines = [say("publish.readme.title", run=source.name), "", say("publish.readme.intro", k=min_count), "",
+             say("publish.readme.files")]
+    lines += [f"{file_sha256(p)}  {p.stat().st_size:>10}  {p.relative_to(folder).as_posix()}" for p in files]
+    lines += ["", say("publish.readme.provenance"),
+              f"{say('xlsx.prov.scenario')}: {name or ''}",
+              f"{say('manifest.command')}: {manifest.get('command', '')}",
+              f"{say('manifest.seed')}: {manifest.get('seed', '')}",
+              f"{say('xlsx.prov.started')}: {manifest.get('run', {}).get('started_utc', '')}",
+              f"{say('manifest.versions')}: "
+              + ", ".join(f"{k} {v}" for k, v in manifest.get("versions", {}).items())]
+    lines += [f"{say('manifest.input')}: {e.get('sha256', '')}  {e.get('path', '')}" for e in manifest.get("inputs", [])]
+    return "\n".join(lines) + "\n"
+
+
+def bundle_downloads() -> list[str]:
+    """The files a public bundle's report links to: the public files (:func:`public_downloads`) and README.txt."""
+    return sorted([*public_downloads(), BUNDLE_README])
+
+
+def write_public_bundle(forecast: Forecast, source: Path, out_root: str | Path, record: RunRecord,
+                        manifest: Mapping[str, Any]) -> RunFolder:
+    """The public bundle of the forecast run folder ``source`` (``siteplan publish``), a new
+    folder under ``out_root`` written atomically: the public map, the report page (its charts in
+    ``charts/``) and PDF drawn again from the run read back (:func:`model.run.load_run`) in
+    ``record.lang``, the report's downloads being the bundle's own files; the public tables
+    (CSV) and their workbook; README.txt listing every file with its SHA-256 and the run's
+    provenance. Nothing of the planner's (the run's tables, map, GeoPackage, record, log) is
+    copied: everything is drawn from the run's public views."""
+    from .maps import draw_pages
+    from .public_tables import public_tables
+    from .report import draw_report
+    from .view import present
+
+    source = Path(source)
+    now = datetime.now(UTC)
+    options, png, tornado = _presentation(record)
+    options = {**options, "downloads": bundle_downloads(), "confidential_downloads": ()}
+    min_count = forecast.public_release.min_count
+    with atomic_run_dir(out_root, run_name("public", source.name, now)) as run:
+        views = present(forecast, record.lang, audiences=("public",), tables=False, manifest=manifest,
+                        changes_label=manifest.get("previous_run") or "", **options)
+        drawn = DrawnRun(report=draw_report(views.report, tornado), tornado_png=png,
+                         maps=draw_pages({"map_public.html": views.maps["public"]}))
+        for file, html_page in drawn.maps.items():
+            (run.tmp / file).write_text(html_page, encoding="utf-8")
+        write_report_files(run.tmp, drawn)
+        write_public_tables(run.tmp, public_tables(forecast), manifest, record.lang, min_count)
+        (run.tmp / BUNDLE_README).write_text(_bundle_readme(run.tmp, source, manifest, record.lang, min_count),
+                                             encoding="utf-8")
+    return run
+
+
 def _write_run_record(record: RunRecord, folder: Path, root: Path, *, solver: bool = True) -> None:
     """warnings.csv (every warning, one row each, its paths relative to the project ``root`` as in
     the manifest) and, for runs that solve, solver.log."""

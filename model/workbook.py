@@ -13,7 +13,9 @@ names, their units in them: ``floor_remaining_m2``), row 2 each column's unit in
 start in row 3. Numbers are the doubles and integers as computed (never rounded or formatted into
 text), booleans are booleans, a missing or withheld value is an empty cell; text is formula-safe
 (:func:`model.spreadsheet.spreadsheet_safe`, as in the CSV files) and always written as text
-(never as a formula), without the control characters a workbook cannot hold.
+(never as a formula), without the control characters a workbook cannot hold. A number is stored
+in its shortest exact decimal form (:func:`repr`, as in the CSV files), which reads back as the
+same double.
 """
 
 from __future__ import annotations
@@ -148,13 +150,25 @@ def _text(value: Any) -> str:
 
 
 def _put(ws: Any, row: int, col: int, value: Any) -> int:
-    """Write one cell; text is forced to be text (openpyxl reads a string that starts with "=" as
-    a formula). Returns the cell's width in characters."""
+    """Write one cell; returns its width in characters. Text is forced to be text (openpyxl takes a
+    string that starts with "=" for a formula). A number is given to openpyxl as its shortest exact
+    text (``repr``) in a numeric cell, since openpyxl itself would write 16 significant digits
+    (``%.16g``), which does not always read back as the same double."""
     cell = ws.cell(row=row, column=col)
-    cell.value = value
     if isinstance(value, str):
+        cell.value = value
         cell.data_type = "s"
         return max((len(line) for line in value.splitlines()), default=0)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        text = repr(value)
+        if not math.isfinite(value):  # a workbook has no infinite number: the value as text
+            cell.value = text
+            cell.data_type = "s"
+            return len(text)
+        cell.value = text
+        cell.data_type = "n"
+        return len(text)
+    cell.value = value
     return 0 if value is None else len(repr(value))
 
 
