@@ -541,7 +541,8 @@ def _bundle_readme(folder: Path, source: Path, manifest: Mapping[str, Any], lang
               f"{say('xlsx.prov.started')}: {manifest.get('run', {}).get('started_utc', '')}",
               f"{say('manifest.versions')}: "
               + ", ".join(f"{k} {v}" for k, v in manifest.get("versions", {}).items())]
-    lines += [f"{say('manifest.input')}: {e.get('sha256', '')}  {e.get('path', '')}" for e in manifest.get("inputs", [])]
+    lines += [f"{say('manifest.input')}: {e.get('sha256', '')}  {e.get('path', '')}"
+              for e in manifest.get("inputs", [])]
     return "\n".join(lines) + "\n"
 
 
