@@ -42,7 +42,7 @@ _WIDTH_SAMPLE = 200
 
 def column_unit(name: str, dtype: Any) -> str:
     """The unit of a table column, from its name (the project's names carry their units) and its
-    type: a key of the catalogue's ``xlsx.unit.*`` messages."""
+    type: a key of the catalogue's ``xlsx_unit.*`` messages."""
     if pd.api.types.is_bool_dtype(dtype):
         return "flag"
     if not pd.api.types.is_numeric_dtype(dtype):
@@ -113,9 +113,9 @@ def workbook_view(tables: Mapping[str, pd.DataFrame], manifest: Mapping[str, Any
         (say("xlsx.about.sheet"), say("xlsx.about.file"), say("xlsx.about.column"), say("xlsx.about.unit"))]
     for file, frame in tables.items():
         stem = file.removesuffix(".csv")
-        units = tuple(say(f"xlsx.unit.{column_unit(str(c), frame[c].dtype)}") for c in frame.columns)
+        units = tuple(say(f"xlsx_unit.{column_unit(str(c), frame[c].dtype)}") for c in frame.columns)
         sheets.append(SheetView(name=stem, file=file, frame=frame, units=units))
-        table_key = f"xlsx.table.{stem}"
+        table_key = f"xlsx_table.{stem}"
         what = say(table_key) if table_key in i18n.catalogue() else ""
         about.append((stem, file, what, ""))
         about += [("", "", str(c), unit) for c, unit in zip(frame.columns, units, strict=True)]
