@@ -73,3 +73,28 @@ def test_json_numbers_are_exact_and_numpy_integers_stay_integers(tmp_path):
     assert back == {"floor": 1773875.0, "sum": 0.1 + 0.2, "small": 1e-7, "n": 123456789012, "flag": True,
                     "list": [1 / 3, 7]}
     assert type(back["n"]) is int and type(back["list"][1]) is int and type(back["flag"]) is bool
+
+
+def test_a_previous_runs_assignments_and_warnings_read_back_exactly(tmp_path):
+    """The other tables ``siteplan compare`` and ``--previous`` read: ids as written (formula-safe
+    text restored), start and first shortfall years as the integers they were."""
+    from model.compare import read_assignments, read_early_warning
+
+    ids = ["E-01", "=HYPERLINK(\"x\")", "+cmd", "-12.5", "@sum", "'=quoted", "企業-7"]
+    sites = ["S-1", "=S2", None, "-3", "S-1", None, "站點"]
+    years = [2026, 2099, None, 2030, 2031, None, 2100]
+    asg = pd.DataFrame({"enterprise_id": ids, "site_id": sites, "start_year": years})
+    ew = pd.DataFrame({"scope": ["zone", "zone", "sector"], "zone": ["=Z", "KLE", None],
+                       "resource": ["floor_area_m2", "+grid", None], "sector": [None, None, "ai_data"],
+                       "first_shortfall_year": [2034, None, 2029]})
+    run = tmp_path / "run"
+    run.mkdir()
+    write_csv(asg.astype({"start_year": "Int64"}), run / "assignments.csv")
+    write_csv(ew.astype({"first_shortfall_year": "Int64"}), run / "early_warning.csv")
+    read = read_assignments(run)
+    assert list(read["enterprise_id"]) == ids
+    assert [None if pd.isna(s) else s for s in read["site_id"]] == sites
+    assert [None if pd.isna(y) else int(y) for y in read["start_year"]] == years
+    warn = read_early_warning(run)
+    assert list(warn["zone"]) == ["=Z", "KLE"] and list(warn["resource"]) == ["floor_area_m2", "+grid"]
+    assert [None if pd.isna(y) else int(y) for y in warn["first_shortfall_year"]] == [2034, None]
