@@ -80,7 +80,7 @@ def test_a_previous_runs_assignments_and_warnings_read_back_exactly(tmp_path):
     text restored), start and first shortfall years as the integers they were."""
     from model.compare import read_assignments, read_early_warning
 
-    ids = ["E-01", "=HYPERLINK(\"x\")", "+cmd", "-12.5", "@sum", "'=quoted", "企業-7"]
+    ids = ["E-01", '=HYPERLINK("x")', "+cmd", "-12.5", "@sum", "'=quoted", "企業-7"]
     sites = ["S-1", "=S2", None, "-3", "S-1", None, "站點"]
     years = [2026, 2099, None, 2030, 2031, None, 2100]
     asg = pd.DataFrame({"enterprise_id": ids, "site_id": sites, "start_year": years})
