@@ -559,17 +559,24 @@ def write_public_bundle(forecast: Forecast, source: Path, out_root: str | Path, 
     ``record.lang``, the report's downloads being the bundle's own files; the public tables
     (CSV) and their workbook; README.txt listing every file with its SHA-256 and the run's
     provenance. Nothing of the planner's (the run's tables, map, GeoPackage, record, log) is
-    copied: everything is drawn from the run's public views."""
+    copied: everything is drawn from the run's public views. A run marked confidential (its
+    small-cell rule lowered) is refused with :class:`InputError`."""
     from .maps import draw_pages
     from .public_tables import public_tables
     from .report import draw_report
     from .view import present
 
     source = Path(source)
+    release = forecast.public_release
+    if release.confidential:
+        raise InputError(f"the run is marked confidential (publication.confidential, public_min_count "
+                         f"{release.min_count}): its public outputs are not for publication", file=source,
+                         fix="run the scenario again without publication.confidential and with public_min_count "
+                             "of at least 3, and publish that run")
     now = datetime.now(UTC)
     options, png, tornado = _presentation(record)
     options = {**options, "downloads": bundle_downloads(), "confidential_downloads": ()}
-    min_count = forecast.public_release.min_count
+    min_count = release.min_count
     with atomic_run_dir(out_root, run_name("public", source.name, now)) as run:
         views = present(forecast, record.lang, audiences=("public",), tables=False, manifest=manifest,
                         changes_label=manifest.get("previous_run") or "", **options)

@@ -433,3 +433,17 @@ def test_the_csv_form_is_the_workbooks_text(run):
     assert {r[column] for r in rows[1:]} == {"'" + HOSTILE_NAME}
     buffer = io.StringIO((run / "enterprises.csv").read_text(encoding="utf-8"))
     assert "'" + HOSTILE_OPERATOR in buffer.getvalue()
+
+
+def test_publish_refuses_a_run_marked_confidential(tmp_path, solved_run):
+    world = write_tiny_world(tmp_path / "world", n_enterprises=8)
+    scenario = tmp_path / "world" / "secret.yaml"
+    scenario.write_text(f"extends: {world.scenario}\nname: secret\npublication:\n  public_min_count: 1\n"
+                        "  confidential: true\n", encoding="utf-8")
+    run = write_forecast_run(solved_run(scenario), tmp_path / "runs", RunRecord(lang="en")).final
+    out = tmp_path / "out"
+    result = invoke("publish", run, "--out", out)
+    assert result.exit_code == 2
+    line = _error_line(result)
+    assert "confidential" in line and str(run) in line and "public_min_count" in line
+    assert not out.exists() or not list(out.iterdir())
