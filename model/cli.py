@@ -563,6 +563,30 @@ def render(
 
 @app.command()
 @_guarded
+def publish(
+    run_dir: Annotated[Path, typer.Argument(help="a forecast run folder written by 'siteplan forecast' or "
+                                                 "'siteplan render'")],
+    out_dir: Annotated[Path, typer.Option("--out", help="folder for the new bundle folder")],
+    lang: Annotated[Lang | None, typer.Option(help="language of the map, the report and the tables' words "
+                                                   "(default: the run's)")] = None,
+) -> None:
+    """Write the public bundle of a forecast run into a new folder: the public map, the report and
+    its PDF, the public tables (CSV and .xlsx) and README.txt with every file's SHA-256. Nothing confidential."""
+    from .outputs import RunRecord, check_output_root, read_run_manifest, write_public_bundle
+    from .run import load_run, load_run_record
+
+    check_output_root(out_dir)
+    forecast = load_run(run_dir)
+    parts = load_run_record(run_dir)
+    manifest = read_run_manifest(run_dir)
+    if lang is not None:
+        parts["lang"] = lang.value
+    run = write_public_bundle(forecast, Path(run_dir), out_dir, RunRecord(**parts), manifest)
+    out.print(f"public bundle: {run.final}", soft_wrap=True)
+
+
+@app.command()
+@_guarded
 def compare(
     run_a: Annotated[Path, typer.Argument(help="earlier run folder")],
     run_b: Annotated[Path, typer.Argument(help="later run folder")],

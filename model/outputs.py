@@ -267,16 +267,35 @@ MAP_FILES: dict[str, Audience] = {"map.html": "planner", "map_public.html": "pub
 CHANGE_FILES = {"enterprises": "changes_since_last_year.csv", "shortfalls": "shortfall_changes.csv",
                 "supply": "supply_changes.csv"}
 WARNING_COLUMNS = ["category", "file", "item", "kind", "message"]
+#: the workbooks of a forecast run folder: every table (confidential) and the public tables alone
+WORKBOOK_FILE = "tables.xlsx"
+PUBLIC_WORKBOOK_FILE = "tables_public.xlsx"
+
+
+def public_downloads() -> list[str]:
+    """The public files of a forecast run folder besides the report page and its charts: the
+    public map, the PDF, the public tables (:mod:`model.public_tables`) and their workbook.
+    Everything else a run folder holds is confidential (the planner's)."""
+    from .public_tables import PUBLIC_TABLE_FILES
+
+    return sorted([*PUBLIC_TABLE_FILES, PUBLIC_WORKBOOK_FILE, "map_public.html", "report.pdf"])
 
 
 def forecast_downloads(record: RunRecord) -> list[str]:
     """The files of a forecast run folder the report links to (all but the report page itself)."""
     from .view import TABLE_FILES
 
-    files = [*TABLE_FILES, "sites.gpkg", *MAP_FILES, "manifest.json", "warnings.csv", "solver.log", "report.pdf"]
+    files = [*TABLE_FILES, "sites.gpkg", *MAP_FILES, "manifest.json", "warnings.csv", "solver.log", WORKBOOK_FILE,
+             *public_downloads()]
     if record.changes is not None:
         files += list(CHANGE_FILES.values())
-    return sorted(files)
+    return sorted(set(files))
+
+
+def confidential_downloads(record: RunRecord) -> list[str]:
+    """The files of a forecast run folder the report links to for the planner only (confidential)."""
+    public = set(public_downloads())
+    return [file for file in forecast_downloads(record) if file not in public]
 
 
 def _write_run_dir(folder: Path, packed: PackedRun) -> None:
@@ -320,15 +339,15 @@ def _write_record_files(folder: Path, packed: PackedRun | None, source: Path | N
 
 def _write_forecast_folder(folder: Path, views: RunViews, drawn: DrawnRun, changes: Mapping[str, Any], *,
                            packed: PackedRun | None = None, source: Path | None = None,
-                           manifest: dict[str, Any] | None = None, started: float = 0.0) -> None:
+                           manifest: dict[str, Any] | None = None, started: float = 0.0, lang: str = "both",
+                           min_count: int = 3) -> None:
     """Everything a forecast run folder holds, written at once: the record (``packed``: the run as
     data, warnings, the solver's log, the manifest with the time its writing took; or, for a run
     redrawn, copied from the ``source`` folder with the given ``manifest``), the planner's tables and
-    GeoPackage, what changed since last year, the maps, the charts, the PDF and the report page (``drawn``)."""
+    GeoPackage, what changed since last year, the public tables, the workbooks (in ``lang``; the
+    public one says that figures of fewer than ``min_count`` enterprises are withheld), the maps,
+    the charts, the PDF and the report page (``drawn``)."""
     import time as _time
-
-    import matplotlib.pyplot as plt
-    from matplotlib.backends.backend_pdf import PdfPages
 
     _write_record_files(folder, packed, source)
     tables = views.tables
@@ -342,6 +361,48 @@ def _write_forecast_folder(folder: Path, views: RunViews, drawn: DrawnRun, chang
             (folder / file).write_text(csv_text(changes[name]), encoding="utf-8", newline="")
     for file, html_page in drawn.maps.items():
         (folder / file).write_text(html_page, encoding="utf-8")
+    write_report_files(folder, drawn)
+    written = packed.manifest if packed is not None else manifest
+    if tables is not None and written is not None:
+        _write_workbooks(folder, tables, changes, written, lang, min_count)
+    if packed is not None:
+        timings = {**packed.manifest["timings_s"], "write_s": round(_time.perf_counter() - started, 3)}
+        manifest = {**packed.manifest, "timings_s": timings}
+    (folder / "manifest.json").write_text(json_text(manifest), encoding="utf-8")
+
+
+def write_public_tables(folder: Path, public: Mapping[str, pd.DataFrame], manifest: Mapping[str, Any], lang: str,
+                        min_count: int) -> None:
+    """The public tables (CSV) and their workbook (``tables_public.xlsx``) in ``folder``."""
+    from .workbook import workbook_view, write_workbook
+
+    for file, frame in public.items():
+        write_csv(frame, folder / file)
+    write_workbook(workbook_view(public, manifest, public=True, min_count=min_count, lang=lang),
+                   folder / PUBLIC_WORKBOOK_FILE)
+
+
+def _write_workbooks(folder: Path, tables: Any, changes: Mapping[str, Any], manifest: Mapping[str, Any], lang: str,
+                     min_count: int) -> None:
+    """The public tables and their workbook, and the planner's workbook of every table
+    (``tables.xlsx``: the planner's tables, what changed since last year, the warnings)."""
+    from .layers import read_csv_table
+    from .workbook import workbook_view, write_workbook
+
+    write_public_tables(folder, tables.public, manifest, lang, min_count)
+    every = dict(tables.csv)
+    every.update({file: changes[name] for name, file in CHANGE_FILES.items() if name in changes})
+    if (folder / "warnings.csv").is_file():
+        every["warnings.csv"] = read_csv_table(folder / "warnings.csv", what="the run's warnings")
+    write_workbook(workbook_view(every, manifest, public=False, min_count=min_count, lang=lang),
+                   folder / WORKBOOK_FILE)
+
+
+def write_report_files(folder: Path, drawn: DrawnRun) -> None:
+    """The report drawn (:class:`DrawnRun`): its charts (``charts/``), the PDF and the page."""
+    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_pdf import PdfPages
+
     report = drawn.report
     (folder / "charts").mkdir()
     for file, fig in report.charts.items():
@@ -355,10 +416,6 @@ def _write_forecast_folder(folder: Path, views: RunViews, drawn: DrawnRun, chang
     for fig in [*report.charts.values(), *report.pdf]:
         plt.close(fig)
     (folder / "report.html").write_text(report.html, encoding="utf-8")
-    if packed is not None:
-        timings = {**packed.manifest["timings_s"], "write_s": round(_time.perf_counter() - started, 3)}
-        manifest = {**packed.manifest, "timings_s": timings}
-    (folder / "manifest.json").write_text(json_text(manifest), encoding="utf-8")
 
 
 @dataclass(frozen=True)
@@ -380,7 +437,8 @@ def _presentation(record: RunRecord) -> tuple[dict[str, Any], bytes | None, Any]
 
     png = record.dependence_chart_png if record.dependence is not None else None
     options = {"last_plan": record.changes.last_plan if record.changes else None,
-               "last_label": record.previous_run or "", "downloads": forecast_downloads(record),
+               "last_label": record.previous_run or "", "downloads": public_downloads(),
+               "confidential_downloads": confidential_downloads(record),
                "changes": record.changes, "dependence": record.dependence,
                "dependence_chart": "charts/tornado.png" if png else None}
     return options, png, plt.imread(io.BytesIO(png), format="png") if png else None
@@ -406,7 +464,8 @@ def write_forecast_run(forecast: Forecast, out_root: str | Path, record: RunReco
                         changes_label=packed.manifest.get("previous_run") or "", **options)
         drawn = DrawnRun(report=draw_report(views.report, tornado), tornado_png=png,
                          maps=draw_pages({file: views.maps[aud] for file, aud in MAP_FILES.items()}))
-        _write_forecast_folder(run.tmp, views, drawn, packed.changes, packed=packed, started=started)
+        _write_forecast_folder(run.tmp, views, drawn, packed.changes, packed=packed, started=started,
+                               lang=record.lang, min_count=forecast.public_release.min_count)
     return run
 
 
@@ -433,7 +492,102 @@ def write_rendered_run(forecast: Forecast, source: Path, out_root: str | Path, r
         drawn = DrawnRun(report=draw_report(views.report, tornado), tornado_png=png,
                          maps=draw_pages({file: views.maps[aud] for file, aud in MAP_FILES.items()}))
         changes = {name: getattr(record.changes, name) for name in CHANGE_FRAMES} if record.changes else {}
-        _write_forecast_folder(run.tmp, views, drawn, changes, source=source, manifest=manifest)
+        _write_forecast_folder(run.tmp, views, drawn, changes, source=source, manifest=manifest, lang=record.lang,
+                               min_count=forecast.public_release.min_count)
+    return run
+
+
+#: the public bundle's list of its files and the run's provenance
+BUNDLE_README = "README.txt"
+
+
+def read_run_manifest(run_dir: Path) -> dict[str, Any]:
+    """A forecast run folder's ``manifest.json`` (the fields a bundle and the report show), or
+    :class:`InputError` naming the file and the fix."""
+    path = Path(run_dir) / "manifest.json"
+    fix = "pass a complete run folder written by 'siteplan forecast' or 'siteplan render'"
+    if not path.is_file():
+        raise InputError("not a complete forecast run folder (no manifest.json)", file=run_dir, fix=fix)
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"cannot be read as JSON ({type(exc).__name__})", file=path, fix=fix) from None
+    missing = [k for k in ("command", "seed", "inputs", "versions", "timings_s", "solver", "run")
+               if not isinstance(manifest, dict) or k not in manifest]
+    if missing:
+        raise InputError(f"not a forecast run's manifest (no {missing[0]})", file=path, fix=fix)
+    return manifest
+
+
+def _bundle_readme(folder: Path, source: Path, manifest: Mapping[str, Any], lang: str, min_count: int) -> str:
+    """README.txt of a public bundle: what it is, every other file of ``folder`` with its SHA-256
+    and size, and how the run was made (from its ``manifest``), in ``lang``."""
+    from . import i18n
+    from .provenance import file_sha256
+
+    def say(key: str, **fields: Any) -> str:
+        return i18n.t(key, **fields).pick(lang, " / ")
+
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name not in (BUNDLE_README, OWNER_FILE))
+    scenario = manifest.get("scenario")
+    name = scenario.get("name") if isinstance(scenario, Mapping) else scenario
+    lines = [say("publish.readme.title", run=source.name), "", say("publish.readme.intro", k=min_count), "",
+             say("publish.readme.files")]
+    lines += [f"{file_sha256(p)}  {p.stat().st_size:>10}  {p.relative_to(folder).as_posix()}" for p in files]
+    lines += ["", say("publish.readme.provenance"),
+              f"{say('xlsx.prov.scenario')}: {name or ''}",
+              f"{say('manifest.command')}: {manifest.get('command', '')}",
+              f"{say('manifest.seed')}: {manifest.get('seed', '')}",
+              f"{say('xlsx.prov.started')}: {manifest.get('run', {}).get('started_utc', '')}",
+              f"{say('manifest.versions')}: "
+              + ", ".join(f"{k} {v}" for k, v in manifest.get("versions", {}).items())]
+    lines += [f"{say('manifest.input')}: {e.get('sha256', '')}  {e.get('path', '')}"
+              for e in manifest.get("inputs", [])]
+    return "\n".join(lines) + "\n"
+
+
+def bundle_downloads() -> list[str]:
+    """The files a public bundle's report links to: the public files (:func:`public_downloads`) and README.txt."""
+    return sorted([*public_downloads(), BUNDLE_README])
+
+
+def write_public_bundle(forecast: Forecast, source: Path, out_root: str | Path, record: RunRecord,
+                        manifest: Mapping[str, Any]) -> RunFolder:
+    """The public bundle of the forecast run folder ``source`` (``siteplan publish``), a new
+    folder under ``out_root`` written atomically: the public map, the report page (its charts in
+    ``charts/``) and PDF drawn again from the run read back (:func:`model.run.load_run`) in
+    ``record.lang``, the report's downloads being the bundle's own files; the public tables
+    (CSV) and their workbook; README.txt listing every file with its SHA-256 and the run's
+    provenance. Nothing of the planner's (the run's tables, map, GeoPackage, record, log) is
+    copied: everything is drawn from the run's public views. A run marked confidential (its
+    small-cell rule lowered) is refused with :class:`InputError`."""
+    from .maps import draw_pages
+    from .public_tables import public_tables
+    from .report import draw_report
+    from .view import present
+
+    source = Path(source)
+    release = forecast.public_release
+    if release.confidential:
+        raise InputError(f"the run is marked confidential (publication.confidential, public_min_count "
+                         f"{release.min_count}): its public outputs are not for publication", file=source,
+                         fix="run the scenario again without publication.confidential and with public_min_count "
+                             "of at least 3, and publish that run")
+    now = datetime.now(UTC)
+    options, png, tornado = _presentation(record)
+    options = {**options, "downloads": bundle_downloads(), "confidential_downloads": ()}
+    min_count = release.min_count
+    with atomic_run_dir(out_root, run_name("public", source.name, now)) as run:
+        views = present(forecast, record.lang, audiences=("public",), tables=False, manifest=manifest,
+                        changes_label=manifest.get("previous_run") or "", **options)
+        drawn = DrawnRun(report=draw_report(views.report, tornado), tornado_png=png,
+                         maps=draw_pages({"map_public.html": views.maps["public"]}))
+        for file, html_page in drawn.maps.items():
+            (run.tmp / file).write_text(html_page, encoding="utf-8")
+        write_report_files(run.tmp, drawn)
+        write_public_tables(run.tmp, public_tables(forecast), manifest, record.lang, min_count)
+        (run.tmp / BUNDLE_README).write_text(_bundle_readme(run.tmp, source, manifest, record.lang, min_count),
+                                             encoding="utf-8")
     return run
 
 

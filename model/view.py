@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PureWindowsPath
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -79,10 +79,12 @@ RESOURCE_COLOURS = {"floor_area_m2": "#1a9850", "land_m2": "#8c510a", "grid_powe
 
 @dataclass(frozen=True)
 class TablesView:
-    """The planner's tables by file name (CSV) and GIS layers by layer name (``sites.gpkg``)."""
+    """The planner's tables by file name (CSV) and GIS layers by layer name (``sites.gpkg``), and
+    the public tables by file name (:mod:`model.public_tables`)."""
 
     csv: Mapping[str, pd.DataFrame]
     gpkg: Mapping[str, gpd.GeoDataFrame]
+    public: Mapping[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def site_table(forecast: Forecast) -> gpd.GeoDataFrame:
@@ -130,6 +132,7 @@ def tables_view(forecast: Forecast) -> TablesView:
     warnings, the plan (assignments, site use, clusters, marginal values), the enterprise list;
     the sites and the placed enterprises as GIS layers."""
     from .forecast import land_balance_wide
+    from .public_tables import public_tables
     from .remedies import remedies_frame
 
     alloc = forecast.allocation
@@ -140,7 +143,7 @@ def tables_view(forecast: Forecast) -> TablesView:
               alloc.assignments, alloc.site_use, alloc.clusters, alloc.marginal_values, forecast.inputs.enterprises,
               forecast.present_state, forecast.demand_bracket,
               forecast.remedies if forecast.remedies is not None else remedies_frame([]))  # not computed: no rows
-    return TablesView(csv=dict(zip(TABLE_FILES, frames, strict=True)), gpkg=gpkg)
+    return TablesView(csv=dict(zip(TABLE_FILES, frames, strict=True)), gpkg=gpkg, public=public_tables(forecast))
 
 
 # --------------------------------------------------------------------------------------------
@@ -1087,6 +1090,9 @@ class ReportView:
     #: "page {k} of {n}" and "({k} of {n})" in the PDF's language, for the pages as laid out
     page_of: str
     part_of: str
+    #: the files of the run folder for the planner only (confidential), listed apart from the
+    #: public ``downloads``; none in a public bundle (``siteplan publish``)
+    confidential_downloads: tuple[str, ...] = ()
 
 
 def _report_decided(forecast: Forecast, manifest: Mapping[str, Any] | None, downloads: Sequence[str],
@@ -1134,14 +1140,15 @@ def _report_decided(forecast: Forecast, manifest: Mapping[str, Any] | None, down
 
 def report_view(forecast: Forecast, manifest: Mapping[str, Any] | None = None, *, lang: str = i18n.DEFAULT_LANG,
                 downloads: Sequence[str] = (), changes: ChangesSince | None = None, changes_label: str = "",
-                dependence: DependenceSection | None = None, dependence_chart: str | None = None) -> ReportView:
+                dependence: DependenceSection | None = None, dependence_chart: str | None = None,
+                confidential_downloads: Sequence[str] = ()) -> ReportView:
     """The public report of a forecast in ``lang`` (en, zh-hk or both): the headline, the charts'
     data, the early warnings, what changed since last year and what the forecast depends on
     (when given), the downloads and the manifest as written (``manifest``; a notebook's view of a
     forecast that was not written has none). (:func:`present` with the report alone.)"""
     views = present(forecast, lang, audiences=(), tables=False, manifest=manifest, downloads=downloads,
                     changes=changes, changes_label=changes_label, dependence=dependence,
-                    dependence_chart=dependence_chart)
+                    dependence_chart=dependence_chart, confidential_downloads=confidential_downloads)
     if views.report is None:
         raise ValueError("present() made no report")
     return views.report
@@ -1161,7 +1168,7 @@ def present(forecast: Forecast, lang: str = i18n.DEFAULT_LANG, *, audiences: Seq
             tables: bool = True, report: bool = True, last_plan: pd.DataFrame | None = None, last_label: str = "",
             manifest: Mapping[str, Any] | None = None, downloads: Sequence[str] = (),
             changes: ChangesSince | None = None, changes_label: str = "", dependence: DependenceSection | None = None,
-            dependence_chart: str | None = None) -> RunViews:
+            dependence_chart: str | None = None, confidential_downloads: Sequence[str] = ()) -> RunViews:
     """The presentation stage of a forecast run, once: everything each view shows is decided
     first (the tables, the maps of ``audiences``, the public report), then worded in one pass in
     ``lang`` (:meth:`model.i18n.Say.words`), then set into frozen views. See :func:`map_view` and
@@ -1196,7 +1203,8 @@ def present(forecast: Forecast, lang: str = i18n.DEFAULT_LANG, *, audiences: Seq
         chart_files=CHARTS, downloads=rp["downloads"],
         manifest=ManifestView(**rp["manifest"], solver=rw["solver"]) if rp["manifest"] is not None else None,
         messages=rw["messages"], fonts_note=say.chart_lang != lang, page_of=rw["page_of"].plain,
-        part_of=rw["part_of"].plain, lang=lang, page_lang=i18n.page_lang(lang)))
+        part_of=rw["part_of"].plain, lang=lang, page_lang=i18n.page_lang(lang),
+        confidential_downloads=tuple(confidential_downloads)))
 
 
 # --------------------------------------------------------------------------------------------

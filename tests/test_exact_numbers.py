@@ -102,3 +102,28 @@ def test_no_csv_of_a_written_run_holds_an_exponent_or_a_rounded_value(solved_run
         theirs = back[col].to_numpy(dtype="float64")
         same = (np.isnan(mine) & np.isnan(theirs)) | (_bits(np.nan_to_num(mine)) == _bits(np.nan_to_num(theirs)))
         assert same.all(), col
+
+
+def test_a_previous_runs_assignments_and_warnings_read_back_exactly(tmp_path):
+    """The other tables ``siteplan compare`` and ``--previous`` read: ids as written (formula-safe
+    text restored), start and first shortfall years as the integers they were."""
+    from model.compare import read_assignments, read_early_warning
+
+    ids = ["E-01", '=HYPERLINK("x")', "+cmd", "-12.5", "@sum", "'=quoted", "企業-7"]
+    sites = ["S-1", "=S2", None, "-3", "S-1", None, "站點"]
+    years = [2026, 2099, None, 2030, 2031, None, 2100]
+    asg = pd.DataFrame({"enterprise_id": ids, "site_id": sites, "start_year": years})
+    ew = pd.DataFrame({"scope": ["zone", "zone", "sector"], "zone": ["=Z", "KLE", None],
+                       "resource": ["floor_area_m2", "+grid", None], "sector": [None, None, "ai_data"],
+                       "first_shortfall_year": [2034, None, 2029]})
+    run = tmp_path / "run"
+    run.mkdir()
+    write_csv(asg.astype({"start_year": "Int64"}), run / "assignments.csv")
+    write_csv(ew.astype({"first_shortfall_year": "Int64"}), run / "early_warning.csv")
+    read = read_assignments(run)
+    assert list(read["enterprise_id"]) == ids
+    assert [None if pd.isna(s) else s for s in read["site_id"]] == sites
+    assert [None if pd.isna(y) else int(y) for y in read["start_year"]] == years
+    warn = read_early_warning(run)
+    assert list(warn["zone"]) == ["=Z", "KLE"] and list(warn["resource"]) == ["floor_area_m2", "+grid"]
+    assert [None if pd.isna(y) else int(y) for y in warn["first_shortfall_year"]] == [2034, None]

@@ -16,6 +16,7 @@ from model.enterprises import load_enterprises, load_sector_profiles
 from model.errors import InputError
 from model.forecast import build_demand, build_supply, prepare_inputs
 from model.layers import load_sites
+from model.public_tables import PUBLIC_TABLE_FILES
 from model.scenario import load_scenario
 
 from .conftest import FIXTURES, ROOT
@@ -26,7 +27,7 @@ OVERRIDES = ["baseline", "high_demand", "northern_metropolis_delay", "power_cons
 RUN_FILES = {"assignments.csv", "clusters.csv", "demand_by_sector.csv", "early_warning.csv", "enterprises.csv",
              "land_balance.csv", "manifest.json", "map.html", "map_public.html", "marginal_values.csv", "report.html", "report.pdf",
              "site_use.csv", "sites.gpkg", "charts", "solver.log", "warnings.csv", "run", "present_state.csv",
-             "demand_bracket.csv", "remedies.csv"}
+             "demand_bracket.csv", "remedies.csv", "tables.xlsx", "tables_public.xlsx", *PUBLIC_TABLE_FILES}
 
 
 def siteplan(*args, cwd=ROOT):
