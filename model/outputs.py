@@ -273,7 +273,8 @@ def forecast_downloads(record: RunRecord) -> list[str]:
     """The files of a forecast run folder the report links to (all but the report page itself)."""
     from .view import TABLE_FILES
 
-    files = [*TABLE_FILES, "sites.gpkg", *MAP_FILES, "manifest.json", "warnings.csv", "solver.log", "report.pdf"]
+    files = [*TABLE_FILES, "sites.gpkg", *MAP_FILES, "manifest.json", "warnings.csv", "solver.log", "report.pdf",
+             "analysis.html"]
     if record.changes is not None:
         files += list(CHANGE_FILES.values())
     return sorted(files)
@@ -355,6 +356,7 @@ def _write_forecast_folder(folder: Path, views: RunViews, drawn: DrawnRun, chang
     for fig in [*report.charts.values(), *report.pdf]:
         plt.close(fig)
     (folder / "report.html").write_text(report.html, encoding="utf-8")
+    (folder / "analysis.html").write_text(report.analysis_html, encoding="utf-8")
     if packed is not None:
         timings = {**packed.manifest["timings_s"], "write_s": round(_time.perf_counter() - started, 3)}
         manifest = {**packed.manifest, "timings_s": timings}

@@ -40,6 +40,7 @@ __all__ = [
     "draw_report",
     "number_pages",
     "pdf_pages",
+    "render_analysis",
     "render_programme",
     "render_report",
     "render_sensitivity",
@@ -170,6 +171,15 @@ def render_report(view: ReportView) -> str:
     """The report page as HTML (relative links to the run folder's files) in the view's language
     (en, zh-hk, or both with a switch)."""
     return _ENV.get_template("report.html.j2").render(
+        view=view, M=view.messages, dependence=view.dependence, chart=view.dependence_chart,
+        lang=view.lang, page_lang=view.page_lang, switch=view.switch, switch_css=view.switch_css,
+        switch_js=view.switch_js)
+
+
+def render_analysis(view: ReportView) -> str:
+    """The analysis page beside the report (analysis.html): what the forecast depends on, where it
+    starts against today's Hong Kong and the demand bracket, for analysts."""
+    return _ENV.get_template("analysis.html.j2").render(
         view=view, M=view.messages, dependence=view.dependence, chart=view.dependence_chart,
         lang=view.lang, page_lang=view.page_lang, switch=view.switch, switch_css=view.switch_css,
         switch_js=view.switch_js)
@@ -374,12 +384,13 @@ def number_pages(pages: list[Figure], view: ReportView) -> None:
 @dataclass(frozen=True)
 class DrawnReport:
     """A report as drawn: its charts (matplotlib figures by file name), the PDF's pages (numbered),
-    the page's HTML and the PDF's title."""
+    the page's HTML, the PDF's title and the analysis page's HTML."""
 
     charts: dict[str, Figure]
     pdf: list[Figure]
     html: str
     pdf_title: str
+    analysis_html: str = ""
 
 
 def draw_report(view: ReportView | None, dependence_chart: Any = None) -> DrawnReport:
@@ -390,7 +401,8 @@ def draw_report(view: ReportView | None, dependence_chart: Any = None) -> DrawnR
     charts = chart_figures(view)
     pages = pdf_pages(view, charts, dependence_chart)
     number_pages(pages, view)
-    return DrawnReport(charts=charts, pdf=pages, html=render_report(view), pdf_title=view.pdf_title)
+    return DrawnReport(charts=charts, pdf=pages, html=render_report(view), pdf_title=view.pdf_title,
+                       analysis_html=render_analysis(view))
 
 
 def render_backcast(view: BackcastView) -> str:

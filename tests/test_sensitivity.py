@@ -606,8 +606,9 @@ def test_the_report_says_whether_the_headline_is_robust_or_fragile(solved_run, t
     robust = DependenceSection(**base, verdict="robust")
     for lang, expect in (("en", "Robust: no estimate group"), ("zh-hk", "穩健：沒有估算組別")):
         view = report_view(forecast, lang=lang, dependence=robust)
-        rows = [(str(k), str(v)) for k, v in view.headline]
+        rows = [(str(k), str(v)) for k, v in view.cards]  # the card "How robust it is"
         assert any(expect in v for _, v in rows), rows
     older = DependenceSection(**base)  # a folder written before the search: no verdict line
     assert dependence_verdict(older) is None
-    assert len(report_view(forecast, lang="en", dependence=older).headline) == len(rows) - 1
+    cards = [str(v) for _k, v in report_view(forecast, lang="en", dependence=older).cards]
+    assert not any("Robust" in v or "Fragile" in v for v in cards) and any("without the search" in v for v in cards)
