@@ -168,7 +168,7 @@ def answer(forecast: Forecast, dependence: DependenceSection | None = None) -> A
     kinds: dict[Binds, int] = {}
     for key, n in ordered:
         kinds[cause_kind(key)] = kinds.get(cause_kind(key), 0) + n
-    unmet_binds = max(kinds, key=lambda kd: kinds[kd]) if kinds else None
+    unmet_binds = max(kinds.items(), key=lambda kv: kv[1])[0] if kinds else None
     cause_rows = [r for r in rows if not _none(r["cause"])]
     top_cause = ordered[0][0] if ordered else None
     unmet_fix = next((r for r in cause_rows if r["cause"] == top_cause and bool(r["clears"])), None)
@@ -193,7 +193,7 @@ def _remedy(row: Mapping[str, Any], words: Any) -> Any:
     return words
 
 
-def answer_specs(a: Answer, forecast: Forecast, remedy_words: Any, verdict: Any) -> dict[str, Any]:
+def answer_specs(a: Answer, remedy_words: Any, verdict: Any) -> dict[str, Any]:
     """The answer in words (specs): ``summary`` (sentences), ``cards`` ((label, value) pairs) and
     ``unplaced`` (rows: cause, what binds, enterprises). ``remedy_words(row)`` words a remedies row
     as the remedies table does; ``verdict`` is the sensitivity's verdict in words (or None)."""
@@ -214,47 +214,16 @@ def answer_specs(a: Answer, forecast: Forecast, remedy_words: Any, verdict: Any)
     else:
         unmet = i18n.Msg("answer.unmet.none")
     sentences.append(unmet)
-    binds: list[Any] = []
-    if a.first is not None:
-        resource = i18n.Named("resource", a.first.resource)
-        if a.binds == "warning_rule":
-            binds.append(i18n.Msg("answer.binds.warning_rule", {
-                "zone": i18n.Named("zone", a.first.zone), "resource": resource,
-                "left": i18n.Pct(a.left_share, 1), "share": i18n.Pct(a.warning_share)})
-                if a.left_share is not None else i18n.Msg("answer.binds.warning_rule.noshare", {
-                    "zone": i18n.Named("zone", a.first.zone), "resource": resource,
-                    "share": i18n.Pct(a.warning_share)}))
-        else:
-            binds.append(i18n.Msg("answer.binds.supply", {"zone": i18n.Named("zone", a.first.zone),
-                                                           "resource": resource}))
-    if a.unmet_binds is not None:
-        binds.append(i18n.Named("unmet_binds", a.unmet_binds))
+    binds = _binds_specs(a)
     binds_text = i18n.Join(tuple(binds), " ") if binds else i18n.Msg("answer.binds.none")
     sentences.extend(binds)
-    fixes: list[Any] = []
-    if a.fix is not None:
-        fixes.append(_remedy(a.fix, remedy_words(a.fix)))
-    if a.relax is not None:
-        fixes.append(remedy_words(a.relax))
-    if a.unmet_fix is not None:
-        fixes.append(remedy_words(a.unmet_fix))
-    if fixes:
-        fix = i18n.Join(tuple(fixes), i18n.Text("; or ", "；或"))
+    fix = _fix_spec(a, remedy_words)
+    if _has_fix(a):
         sentences.append(i18n.Msg("answer.s.fix", {"fix": fix}))
-    elif not a.remedies_run:
-        fix = i18n.Msg("answer.fix.skipped")
+    elif not _nothing_short(a):
         sentences.append(fix)
-    elif a.first is None and a.unmet_year is None and not a.unmet_withheld:
-        fix = i18n.Msg("answer.fix.nothing")
-    else:
-        fix = i18n.Msg("answer.fix.none")
-        sentences.append(fix)
-    if verdict is not None:
-        robust = verdict
-    elif a.sensitivity:
-        robust = i18n.Msg("answer.robust.no_search")
-    else:
-        robust = i18n.Msg("answer.robust.untested")
+    robust = verdict if verdict is not None else i18n.Msg(
+        "answer.robust.no_search" if a.sensitivity else "answer.robust.untested")
     sentences.append(robust)
     total = sum(n for _key, n in a.unplaced)
     if total:
@@ -273,6 +242,50 @@ def answer_specs(a: Answer, forecast: Forecast, remedy_words: Any, verdict: Any)
                   "kind": i18n.Named("cause_kind", cause_kind(key)), "enterprises": count_spec(n, k)}
                  for key, n in a.unplaced)
     return {"summary": tuple(sentences), "cards": cards, "unplaced": i18n.Rows(tuple({} for _r in rows), rows)}
+
+
+def _binds_specs(a: Answer) -> list[Any]:
+    """What binds, in words: the first zone shortfall's rule or supply, then the unmet demand's."""
+    binds: list[Any] = []
+    if a.first is not None:
+        fields = {"zone": i18n.Named("zone", a.first.zone), "resource": i18n.Named("resource", a.first.resource),
+                  "share": i18n.Pct(a.warning_share)}
+        if a.binds == "warning_rule" and a.left_share is not None:
+            binds.append(i18n.Msg("answer.binds.warning_rule", {**fields, "left": i18n.Pct(a.left_share, 1)}))
+        elif a.binds == "warning_rule":
+            binds.append(i18n.Msg("answer.binds.warning_rule.noshare", fields))
+        else:
+            binds.append(i18n.Msg("answer.binds.supply", {k: v for k, v in fields.items() if k != "share"}))
+    if a.unmet_binds is not None:
+        binds.append(i18n.Named("unmet_binds", a.unmet_binds))
+    return binds
+
+
+def _nothing_short(a: Answer) -> bool:
+    return a.first is None and a.unmet_year is None and not a.unmet_withheld
+
+
+def _has_fix(a: Answer) -> bool:
+    return a.fix is not None or a.relax is not None or a.unmet_fix is not None
+
+
+def _fix_spec(a: Answer, remedy_words: Any) -> Any:
+    """What would fix it: the smallest change of supply (with its cost), the rule relaxation, the
+    remedy of the first cause of unmet demand; or why there is none."""
+    fixes: list[Any] = []
+    if a.fix is not None:
+        fixes.append(_remedy(a.fix, remedy_words(a.fix)))
+    if a.relax is not None:
+        fixes.append(remedy_words(a.relax))
+    if a.unmet_fix is not None:
+        fixes.append(remedy_words(a.unmet_fix))
+    if fixes:
+        return i18n.Join(tuple(fixes), i18n.Text("; or ", "；或"))
+    if _nothing_short(a):
+        return i18n.Msg("answer.fix.nothing")
+    if not a.remedies_run:
+        return i18n.Msg("answer.fix.skipped")
+    return i18n.Msg("answer.fix.none")
 
 
 def solver_gloss(status: str, gap: float | None) -> Any:

@@ -1060,6 +1060,8 @@ class ManifestView:
     timings: str
     versions: str
     inputs: tuple[tuple[str, str], ...]
+    #: one digest of all the inputs (model.summary.input_digest)
+    digest: str = ""
 
 
 def _solver_spec(manifest: Mapping[str, Any]) -> Any:
@@ -1153,13 +1155,14 @@ def _report_decided(forecast: Forecast, manifest: Mapping[str, Any] | None, down
                      # the model's own timings (the time the folder took to write is known only after)
                      "timings": ", ".join(f"{k} {v}" for k, v in manifest["timings_s"].items() if k != "write_s"),
                      "versions": ", ".join(f"{k} {v}" for k, v in manifest["versions"].items()),
-                     "inputs": tuple((e["path"], e["sha256"]) for e in manifest["inputs"])}
+                     "inputs": tuple((e["path"], e["sha256"]) for e in manifest["inputs"]),
+                     "digest": input_digest(manifest)}
         if manifest is not None else None}
     words = {
         "page_title": i18n.Form("text", i18n.Msg("page.title", {"scenario": name})),
         "h1": i18n.Msg("page.h1", {"scenario": name}),
         "description": i18n.Name(sc.description, sc.description_zh_hk or None),
-        **answer_specs(decided, forecast, remedy_wording(forecast), verdict),
+        **answer_specs(decided, remedy_wording(forecast), verdict),
         "unplaced_intro": i18n.Msg("unplaced.intro", {"k": release.min_count}),
         "solver_gloss": solver_gloss(forecast.allocation.status, forecast.allocation.gap),
         "footer": i18n.Msg("pdf.footer", {"scenario": name, "date": i18n.Date(started) if started else "-",
