@@ -202,7 +202,8 @@ def answer_specs(a: Answer, remedy_words: Any, verdict: Any) -> dict[str, Any]:
         where = {"zone": i18n.Named("zone", a.first.zone), "resource": i18n.Named("resource", a.first.resource),
                  "year": a.first.year, "lead": a.first.lead_years}
         short = i18n.Msg("answer.short.value", where)
-        sentences.append(i18n.Msg("answer.s.short", {**where, "later": a.later}))
+        sentences.append(i18n.Msg("answer.s.short", {**where, "later": a.later}) if a.later
+                         else i18n.Msg("answer.s.short.only", where))
     else:
         short = i18n.Msg("answer.short.none")
         sentences.append(i18n.Msg("answer.s.short.none"))
@@ -278,7 +279,7 @@ def _fix_spec(a: Answer, remedy_words: Any) -> Any:
     if a.relax is not None:
         fixes.append(remedy_words(a.relax))
     if a.unmet_fix is not None:
-        fixes.append(remedy_words(a.unmet_fix))
+        fixes.append(i18n.Msg("answer.fix.unmet", {"remedy": remedy_words(a.unmet_fix)}))
     if fixes:
         return i18n.Join(tuple(fixes), i18n.Text("; or ", "；或"))
     if _nothing_short(a):
