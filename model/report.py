@@ -412,7 +412,8 @@ def _cover(view: ReportView, say: Any, colon: str) -> list[Figure]:
     if view.made is not None:
         cover.text(view.made.plain, 8, colour="#555555")
     cover.heading(view.messages["answer.title"].lines)
-    cover.text(" ".join(s.plain for s in view.summary), 10, after=_line_step(4))
+    if view.summary is not None:
+        cover.text(view.summary.plain, 10, after=_line_step(4))
     for key, value in view.cards:
         cover.text(key.plain, 9.5, weight="bold")
         cover.text(value.plain, 9.5, indent=0.02, after=_line_step(3))

@@ -194,7 +194,7 @@ def _remedy(row: Mapping[str, Any], words: Any) -> Any:
 
 
 def answer_specs(a: Answer, remedy_words: Any, verdict: Any) -> dict[str, Any]:
-    """The answer in words (specs): ``summary`` (sentences), ``cards`` ((label, value) pairs) and
+    """The answer in words (specs): ``summary`` (a paragraph), ``cards`` ((label, value) pairs) and
     ``unplaced`` (rows: cause, what binds, enterprises). ``remedy_words(row)`` words a remedies row
     as the remedies table does; ``verdict`` is the sensitivity's verdict in words (or None)."""
     sentences: list[Any] = []
@@ -242,7 +242,8 @@ def answer_specs(a: Answer, remedy_words: Any, verdict: Any) -> dict[str, Any]:
     rows = tuple({"cause": i18n.Named("cause_reason", key.removeprefix("reason.")),
                   "kind": i18n.Named("cause_kind", cause_kind(key)), "enterprises": count_spec(n, k)}
                  for key, n in a.unplaced)
-    return {"summary": tuple(sentences), "cards": cards, "unplaced": i18n.Rows(tuple({} for _r in rows), rows)}
+    summary = i18n.Join(tuple(sentences), i18n.Text(" ", ""))  # one paragraph in each language
+    return {"summary": summary, "cards": cards, "unplaced": i18n.Rows(tuple({} for _r in rows), rows)}
 
 
 def _binds_specs(a: Answer) -> list[Any]:

@@ -1117,7 +1117,7 @@ class ReportView:
     page_of: str
     part_of: str
     #: the answer first (model.summary): its sentences, its cards and the enterprises not placed by cause
-    summary: tuple[Label, ...] = ()
+    summary: Label | None = None
     cards: tuple[tuple[Label, Label], ...] = ()
     unplaced: tuple[Mapping[str, Any], ...] = ()
     unplaced_intro: Label | None = None
@@ -1253,7 +1253,7 @@ def present(forecast: Forecast, lang: str = i18n.DEFAULT_LANG, *, audiences: Seq
         manifest=ManifestView(**rp["manifest"], solver=rw["solver"]) if rp["manifest"] is not None else None,
         messages=rw["messages"], fonts_note=say.chart_lang != lang, page_of=rw["page_of"].plain,
         part_of=rw["part_of"].plain, lang=lang, page_lang=i18n.page_lang(lang),
-        summary=tuple(rw["summary"]), cards=tuple(tuple(c) for c in rw["cards"]), unplaced=rw["unplaced"],
+        summary=rw["summary"], cards=tuple(tuple(c) for c in rw["cards"]), unplaced=rw["unplaced"],
         unplaced_intro=rw["unplaced_intro"], solver_gloss=rw["solver_gloss"], footer=rw["footer"].plain,
         analysis_title=rw["analysis_title"], analysis_h1=rw["analysis_h1"], answer=rp["answer"]))
 

@@ -83,7 +83,8 @@ def test_the_summary_and_cards_say_it_in_both_languages(grid):
     summary_en = en[en.index('class="summary"'):en.index('class="cards"')]
     assert f"The first shortfall is grid power in {zone.en} from {a.first.year}" in summary_en
     assert f"+{mw.en} MW of grid in {zone.en} from {a.fix['from_year']}" in summary_en  # the remedies row
-    assert f"keeps {share.en} of its released grid power, under the warning line of 10%" in summary_en
+    assert (f"The early-warning rule binds, not the supply: {zone.en} keeps {share.en} of its released grid power, "
+            "under the warning line of 10%") in summary_en
     assert "clustering rule" in summary_en and "Not tested: no sensitivity run" in summary_en
     summary_zh = zh[zh.index('class="summary"'):zh.index('class="cards"')]
     assert f"首個短缺是{zone.zh}的電網容量，由{a.first.year}年起" in summary_zh
