@@ -92,7 +92,8 @@ class Answer:
     #: the first year of unmet demand (None: none, or withheld), and whether the public table withholds it
     unmet_year: int | None
     unmet_withheld: bool
-    #: what binds the first zone shortfall, and the share of the resource left there (the rule's relaxation)
+    #: what binds the first zone shortfall, and the share of the resource left there (the rule's
+    #: relaxation; None where the public release withholds the zone's use that year)
     binds: Binds | None
     left_share: float | None
     warning_share: float
@@ -157,11 +158,16 @@ def answer(forecast: Forecast, dependence: DependenceSection | None = None) -> A
                  and r["warning_resource"] == first.resource and int(r["warning_year"]) == first.year]
     relax = next((r for r in zone_rows if r["remedy_kind"] == "rule_relaxed" and bool(r["clears"])), None)
     left = float(relax["amount"]) if relax is not None and pd.notna(relax["amount"]) else None
+    if first is not None and ("zone", first.zone, first.year) in forecast.public_release.withheld:
+        left = None  # the share left follows from the zone's use, which the public release withholds
     binds: Binds | None = None
     if first is not None:
         r = short.iloc[0]
         remaining = r["remaining_mw"] if first.resource == "grid_power_mw" else r["remaining_m2"]
-        kept = left > 0 if left is not None else pd.notna(remaining) and float(remaining) > 1e-9
+        if relax is not None and pd.notna(relax["amount"]):
+            kept = float(relax["amount"]) > 0  # the warning line at which it clears: above 0, some is left
+        else:
+            kept = bool(pd.notna(remaining) and float(remaining) > 1e-9)
         binds = "warning_rule" if kept else "supply"
     counts = unplaced_counts(forecast)
     ordered = tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
