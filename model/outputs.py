@@ -286,7 +286,7 @@ def forecast_downloads(record: RunRecord) -> list[str]:
     from .view import TABLE_FILES
 
     files = [*TABLE_FILES, "sites.gpkg", *MAP_FILES, "manifest.json", "warnings.csv", "solver.log", WORKBOOK_FILE,
-             *public_downloads()]
+             "analysis.html", *public_downloads()]
     if record.changes is not None:
         files += list(CHANGE_FILES.values())
     return sorted(set(files))
@@ -416,6 +416,7 @@ def write_report_files(folder: Path, drawn: DrawnRun) -> None:
     for fig in [*report.charts.values(), *report.pdf]:
         plt.close(fig)
     (folder / "report.html").write_text(report.html, encoding="utf-8")
+    (folder / "analysis.html").write_text(report.analysis_html, encoding="utf-8")
 
 
 @dataclass(frozen=True)

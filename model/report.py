@@ -40,6 +40,7 @@ __all__ = [
     "draw_report",
     "number_pages",
     "pdf_pages",
+    "render_analysis",
     "render_programme",
     "render_report",
     "render_sensitivity",
@@ -175,6 +176,15 @@ def render_report(view: ReportView) -> str:
         switch_js=view.switch_js)
 
 
+def render_analysis(view: ReportView) -> str:
+    """The analysis page beside the report (analysis.html): what the forecast depends on, where it
+    starts against today's Hong Kong and the demand bracket, for analysts."""
+    return _ENV.get_template("analysis.html.j2").render(
+        view=view, M=view.messages, dependence=view.dependence, chart=view.dependence_chart,
+        lang=view.lang, page_lang=view.page_lang, switch=view.switch, switch_css=view.switch_css,
+        switch_js=view.switch_js)
+
+
 def render_sensitivity(view: SensitivityView, *, manifest: dict, chart: str) -> str:
     """The page of a sensitivity run: the section "What this forecast depends on" and its provenance."""
     return _ENV.get_template("sensitivity.html.j2").render(
@@ -186,9 +196,6 @@ def render_sensitivity(view: SensitivityView, *, manifest: dict, chart: str) -> 
 # report.pdf: the same content on A4 pages (matplotlib only, so it needs nothing beyond PyPI)
 
 A4_IN = (8.27, 11.69)
-#: rows of a table on one A4 page
-PDF_TABLE_ROWS = 32
-
 
 def wrap_display(text: str, width: int) -> list[str]:
     """Lines of at most ``width`` columns, a Chinese character counting two (East Asian wide):
@@ -255,131 +262,300 @@ def _lines(fig: Figure, lines: list[tuple[str, str]], top: float = 0.9, step: fl
     return y
 
 
-def _table_pages(title: str, header: list[str], rows: list[list[str]], view: ReportView | ProgrammeView,
-                 note: str = "") -> list:
-    pages = []
-    chunks = [rows[k:k + PDF_TABLE_ROWS] for k in range(0, len(rows), PDF_TABLE_ROWS)] or [[]]
-    for n, chunk in enumerate(chunks, start=1):
-        fig = _page(title + (" " + view.part_of.format(k=n, n=len(chunks)) if len(chunks) > 1 else ""))
-        ax = fig.add_axes((0.06, 0.08, 0.88, 0.84))
-        ax.axis("off")
-        if chunk:
-            table = ax.table(cellText=chunk, colLabels=header, loc="upper center", cellLoc="left")
+#: the report PDF's text area, as shares of the A4 page: left and right edges, the lowest line of
+#: content (the footer lies below it), the footer's top line
+LEFT, RIGHT = 0.07, 0.93
+CONTENT_BOTTOM = 0.07
+FOOTER_TOP = 0.045
+#: a glyph's width (a Latin column) as a share of the font size, on the wide side (capitals, digits)
+COLUMN_EM = 0.62
+#: a table cell's line height, points per point of font size, and the table's font size
+TABLE_FONT = 7.0
+TABLE_LEADING = 1.3
+
+
+def columns(size: float, width: float = RIGHT - LEFT) -> int:
+    """How many columns of text (a Chinese character counting two) fit in ``width`` (a share of
+    the page's width) at ``size`` points."""
+    return max(int(width * A4_IN[0] * 72 / (size * COLUMN_EM)), 8)
+
+
+def _line_step(size: float) -> float:
+    """The height of a line of ``size`` points, as a share of the page's height."""
+    return size * 1.4 / 72 / A4_IN[1]
+
+
+class _Flow:
+    """Sections laid down the pages: text, headings and tables, onto a new page when one is full
+    (a table's rows split across pages with its header repeated, its heading marked as continued)."""
+
+    def __init__(self, more: str, none: str, title: str | None = None):
+        self.pages: list[Figure] = []
+        self.more, self.none = more, none
+        self.section = ""
+        self._new(title)
+
+    def _new(self, title: str | None = None) -> None:
+        self.fig = _page(title)
+        self.pages.append(self.fig)
+        self.y = _below_title(title) if title else 0.95
+
+    def room(self, share: float) -> bool:
+        """A new page unless ``share`` of the page's height is left (True: a new page was begun)."""
+        if self.y - share < CONTENT_BOTTOM:
+            self._new()
+            return True
+        return False
+
+    def text(self, text: str, size: float = 9.0, *, weight: str = "normal", indent: float = 0.0,
+             colour: str = "#222222", after: float = 0.0) -> None:
+        step = _line_step(size)
+        for line in wrap_display(" ".join(str(text).split()), columns(size, RIGHT - LEFT - indent)) or [""]:
+            if self.room(step) and self.section:
+                self._heading(f"{self.section} {self.more}")
+            self.fig.text(LEFT + indent, self.y, line, fontsize=size, weight=weight, va="top", color=colour,
+                          parse_math=False)
+            self.y -= step
+        self.y -= after
+
+    def _heading(self, text: str, size: float = 12.0) -> None:
+        self.y -= _line_step(4)
+        for line in wrap_display(" ".join(text.split()), columns(size)):
+            self.fig.text(LEFT, self.y, line, fontsize=size, weight="bold", va="top", parse_math=False)
+            self.y -= _line_step(size)
+        self.y -= _line_step(3)
+
+    def heading(self, text: str) -> None:
+        """A section's heading (not left alone at the foot of a page); repeated on the pages it goes on to."""
+        self.section = ""
+        self.room(_line_step(12) * 2 + _line_step(9) * 4)
+        self._heading(text)
+        self.section = text
+
+    def pairs(self, pairs: list[tuple[str, str]], colon: str, size: float = 9.0) -> None:
+        for key, value in pairs:
+            self.text(f"{key}{colon}{value}", size)
+
+    def image(self, image: Any, height: float) -> None:
+        """An image (a chart) the page's width across and at most ``height`` of the page high."""
+        self.room(height)
+        _image_axes(self.fig, (LEFT, self.y - height, RIGHT - LEFT, height), image)
+        self.y -= height + _line_step(6)
+
+    def table(self, header: list[str], rows: list[list[str]], widths: tuple[int, ...]) -> None:
+        """A table, never cut: each cell wrapped to its column (``widths``: the columns' shares of
+        the page's width; wrapped at the table's font size, a Chinese character counting two), each
+        row as tall as its tallest cell, rows split across pages with the header repeated."""
+        if not rows:
+            self.text(self.none)
+            return
+        total = sum(widths)
+        fits = [max(int(w * columns(TABLE_FONT) / total) - 2, 4) for w in widths]  # less the cell's padding
+        head = [_cells(h, w) for h, w in zip(header, fits, strict=True)]
+        cells = [[_cells(c, w) for c, w in zip(row, fits, strict=True)] for row in rows]
+        line = TABLE_FONT * TABLE_LEADING / 72 / A4_IN[1]
+
+        def height(row: list[str]) -> float:
+            return line * max(c.count("\n") + 1 for c in row) + line * 0.5
+
+        k = 0
+        while k < len(cells):
+            if self.y - height(head) - height(cells[k]) < CONTENT_BOTTOM:
+                self._new()
+                self._heading(f"{self.section} {self.more}")
+            budget = self.y - CONTENT_BOTTOM - height(head)
+            chunk: list[list[str]] = []
+            while k < len(cells) and (not chunk or budget - height(cells[k]) >= 0):
+                budget -= height(cells[k])
+                chunk.append(cells[k])
+                k += 1
+            span = height(head) + sum(height(r) for r in chunk)
+            ax = self.fig.add_axes((LEFT, self.y - span, RIGHT - LEFT, span))
+            ax.axis("off")
+            table = ax.table(cellText=chunk, colLabels=head, loc="upper center", cellLoc="left",
+                             colWidths=[w / total for w in widths])
             table.auto_set_font_size(False)
-            table.set_fontsize(7.5)
-            table.scale(1, 1.25)
-            table.auto_set_column_width(list(range(len(header))))
-            for cell in table.get_celld().values():
+            table.set_fontsize(TABLE_FONT)
+            for (r, _c), cell in table.get_celld().items():
+                cell.set_height(height(head if r == 0 else chunk[r - 1]) / span)
                 cell.get_text().set_parse_math(False)
-        else:
-            ax.text(0, 1, view.messages["word.none"].plain, va="top", fontsize=9)
-        if note:
-            fig.text(0.08, 0.05, note, fontsize=8, color="#444", parse_math=False)
+                if r == 0:
+                    cell.get_text().set_fontweight("bold")
+                    cell.set_facecolor("#eef2f4")
+            self.y -= span + _line_step(6)
+
+
+def _cells(text: str, width: int) -> str:
+    return "\n".join(wrap_display(" ".join(str(text).split()), width))
+
+
+def _image_axes(fig: Figure, box: tuple[float, float, float, float], image: Any) -> None:
+    ax = fig.add_axes(box)
+    ax.axis("off")
+    ax.imshow(image)
+
+
+def _chart_image(chart: Figure) -> np.ndarray:
+    canvas = cast(FigureCanvasAgg, chart.canvas)  # the Agg backend (set above)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())
+
+
+def _cover(view: ReportView, say: Any, colon: str) -> list[Figure]:
+    """Page 1 (and on, if it must): the title, the summary, the cards, the headline figures and the
+    run's provenance (the command, the seed, the inputs' digest, the optimiser in words)."""
+    man = view.manifest
+    cover = _Flow(say("pdf.continued"), say("word.none"), view.h1.lines)
+    if view.confidential is not None:
+        cover.text(view.confidential.plain, 10, weight="bold", colour="#b2182b")
+    cover.text(view.description.plain, 10)
+    if view.made is not None:
+        cover.text(view.made.plain, 8, colour="#555555")
+    cover.heading(view.messages["answer.title"].lines)
+    if view.summary is not None:
+        cover.text(view.summary.plain, 10, after=_line_step(4))
+    for key, value in view.cards:
+        cover.text(key.plain, 9.5, weight="bold")
+        cover.text(value.plain, 9.5, indent=0.02, after=_line_step(3))
+    cover.heading(view.messages["headline.title"].lines)
+    cover.pairs([(k.plain, v.plain) for k, v in view.headline], colon)
+    changes = view.changes
+    if changes is not None:
+        cover.heading(view.messages["changes.title"].lines)
+        cover.pairs([(say("changes.pdf.moved"), changes.moved.plain), (say("changes.pdf.causes"), changes.counts.plain),
+                     (say("changes.pdf.supply"), changes.supply_count.plain)], colon)
+    cover.heading(view.messages["manifest.title"].lines)
+    prov = [(say("manifest.command"), man.command), (say("manifest.seed"), man.seed),
+            (say("how.digest"), man.digest[:16])] if man is not None else []
+    cover.pairs([*prov, (say("how.optimiser"), view.solver_gloss.plain if view.solver_gloss is not None else "-")],
+                colon, 8.5)
+    return cover.pages
+
+
+def _warning_pages(view: ReportView, say: Any) -> list[Figure]:
+    """The early warnings, what would clear each, and the enterprises not placed by cause."""
+    body = _Flow(say("pdf.continued"), say("word.none"))
+    body.heading(view.messages["ew.title"].lines)
+    body.text(view.warning_definition.plain, 8, colour="#444444", after=_line_step(3))
+    body.table([say(f"col.{c}") for c in ("scope", "zone_or_sector", "resource", "first_shortfall", "lead_time",
+                                           "note")],
+               [[w["scope"].plain, w["name"].plain, w["resource"].plain, w["first"].plain, w["lead"],
+                 w["note"].plain] for w in view.warnings], (8, 30, 12, 10, 9, 32))
+    body.heading(view.messages["remedies.title"].lines)
+    body.text(view.remedies_intro.plain, 8, colour="#444444", after=_line_step(3))
+    if view.remedies:
+        body.table([say(f"col.{c}") for c in ("warning", "remedy", "result", "cost_hkd_m", "note")],
+                   [[r["warning"].plain, r["remedy"].plain, r["result"].plain, r["cost"].plain,
+                     getattr(r["lead"], "plain", r["lead"])] for r in view.remedies], (24, 32, 17, 16, 12))
+    body.heading(view.messages["unplaced.title"].lines)
+    if view.unplaced and view.unplaced_intro is not None:
+        body.text(view.unplaced_intro.plain, 8, colour="#444444", after=_line_step(3))
+        body.table([say(f"col.{c}") for c in ("cause", "binds", "enterprises")],
+                   [[r["cause"].plain, r["kind"].plain, r["enterprises"].plain] for r in view.unplaced], (48, 34, 18))
+    else:
+        body.text(say("unplaced.none"))
+    return body.pages
+
+
+def _chart_pages(figures: dict[str, Figure]) -> list[Figure]:
+    """The charts, two to a page."""
+    charts, pages = list(figures.values()), []
+    slot = (0.95 - CONTENT_BOTTOM) / 2
+    for k in range(0, len(charts), 2):
+        fig = _page()
+        for j, chart in enumerate(charts[k:k + 2]):
+            _image_axes(fig, (LEFT, 0.95 - (j + 1) * slot + 0.01, RIGHT - LEFT, slot - 0.02), _chart_image(chart))
         pages.append(fig)
     return pages
+
+
+def _analysis_pages(view: ReportView, say: Any, colon: str, dependence_chart: Any) -> list[Figure]:
+    """The analysts' detail: what the forecast depends on, where it starts, the demand bracket."""
+    flow = _Flow(say("pdf.continued"), say("word.none"))
+    dep = view.dependence
+    if dep is not None:
+        flow.heading(view.messages["dep.title"].lines)
+        lines = [(say("dep.pdf.headline"), dep.headline.plain), (say("dep.pdf.movers"), dep.movers.plain),
+                 (say("dep.pdf.runs"), dep.runs.plain)]
+        if dep.verdict is not None:
+            lines.append((say("headline.robustness"), dep.verdict.plain))
+        flow.pairs(lines, colon)
+        if dependence_chart is not None:
+            flow.image(dependence_chart, 0.45)
+    flow.heading(view.messages["present.title"].lines)
+    if view.present:
+        flow.text(say("present.intro"), 8, colour="#444444", after=_line_step(3))
+        flow.table([say(f"col.{c}") for c in ("fact", "year", "observed", "range", "model", "status", "source")],
+                   [[f["fact"].plain, f["year"], f["observed"].plain, f["range"].plain, f["model"].plain,
+                     f["status"].plain, f["source"].plain] for f in view.present], (20, 5, 11, 14, 11, 9, 30))
+    else:
+        flow.text(say("present.none"))
+    if view.bracket_intro is not None:
+        flow.heading(view.messages["bracket.title"].lines)
+        flow.text(view.bracket_intro.plain, 8, colour="#444444", after=_line_step(3))
+        flow.table([say(f"col.{c}") for c in ("year", "bottom_up", "top_down_low", "top_down_central",
+                                               "top_down_high", "position")],
+                   [[r["year"], r["bottom"].plain, r["low"].plain, r["central"].plain, r["high"].plain,
+                     r["position"].plain] for r in view.bracket], (8, 17, 17, 17, 17, 28))
+    return flow.pages
+
+
+def _how_pages(view: ReportView, say: Any, colon: str) -> list[Figure]:
+    """How this run was made: the optimiser in words, the manifest (command, seed, solver, timings,
+    versions, the inputs' digests)."""
+    man = view.manifest
+    if man is None:
+        return []
+    how = _Flow(say("pdf.continued"), say("word.none"))
+    how.heading(view.messages["manifest.title"].lines)
+    how.pairs([(say("how.optimiser"), view.solver_gloss.plain if view.solver_gloss is not None else "-"),
+               (say("manifest.command"), man.command), (say("manifest.seed"), man.seed),
+               (say("manifest.solver"), man.solver.plain), (say("manifest.timings"), man.timings),
+               (say("manifest.versions"), man.versions), (say("how.digest"), man.digest)], colon, 8.5)
+    how.pairs([(say("manifest.input"), f"{path}  sha256 {sha[:16]}...") for path, sha in man.inputs], colon, 8.5)
+    how.text(say("manifest.full"), 8.5)
+    return how.pages
 
 
 def pdf_pages(view: ReportView, figures: dict[str, Figure], dependence_chart: Any = None) -> list[Figure]:
-    """The report as A4 pages (matplotlib figures, page numbers added by :func:`number_pages`):
-    headline figures, what changed since last year and what the forecast depends on (when
-    given), the charts, the early-warning table (small-cell rule) and the provenance, in the
-    view's chart language."""
-    m = view.messages
+    """The report as A4 pages in the view's chart language (page numbers and the footer are added
+    by :func:`number_pages`): a cover with the title, the summary, the cards, the headline figures
+    and the run's provenance; the early warnings, the remedies and the enterprises not placed
+    (tables that wrap and split, never cut); the charts two to a page; the analysts' detail (what
+    the forecast depends on, where it starts, the demand bracket); how the run was made."""
 
     def say(key: str) -> str:
-        return m[key].plain
+        return view.messages[key].plain
 
-    def heading(key: str) -> str:  # a page title: Chinese under English with both
-        return m[key].lines
-
-    width = 100  # columns: a Chinese character counts two
     colon = "\uff1a" if view.chart_lang == "zh-hk" else ": "
-    pages = []
     with plt.rc_context(dict(view.style)):
-        title = view.h1.lines
-        fig = _page(title)
-        banner = [("", view.confidential.plain)] if view.confidential is not None else []
-        y = _lines(fig, banner + [("", view.description), ("", "")]
-                   + [(k.plain, v.plain) for k, v in view.headline],
-                   top=_below_title(title), width=width, colon=colon)
-        changes = view.changes
-        if changes is not None:
-            y = _lines(fig, [("", ""), (say("changes.title"), ""), (say("changes.pdf.moved"), changes.moved.plain),
-                             (say("changes.pdf.causes"), changes.counts.plain),
-                             (say("changes.pdf.supply"), changes.supply_count.plain)],
-                       top=y, width=width, colon=colon)
-        dep = view.dependence
-        if dep is not None:
-            _lines(fig, [("", ""), (say("dep.title"), ""), (say("dep.pdf.headline"), dep.headline.plain),
-                         (say("dep.pdf.movers"), dep.movers.plain), (say("dep.pdf.runs"), dep.runs.plain)],
-                   top=y, width=width, colon=colon)
-        pages.append(fig)
-        for name, chart in figures.items():
-            fig = _page(heading(f"chart.{name}"))
-            ax = fig.add_axes((0.05, 0.3, 0.9, 0.6))
-            ax.axis("off")
-            canvas = cast(FigureCanvasAgg, chart.canvas)  # the Agg backend (set above)
-            canvas.draw()
-            ax.imshow(np.asarray(canvas.buffer_rgba()))
-            pages.append(fig)
-        if dependence_chart is not None:
-            fig = _page(heading("dep.title"))
-            ax = fig.add_axes((0.05, 0.05, 0.9, 0.85))
-            ax.axis("off")
-            ax.imshow(dependence_chart)
-            pages.append(fig)
-        rows = [[w["scope"].plain, w["name"].plain, w["resource"].plain, w["first"].plain, w["lead"]]
-                for w in view.warnings]
-        pages += _table_pages(heading("ew.title"), [say(f"col.{c}") for c in ("scope", "zone_or_sector", "resource",
-                                                                         "first_shortfall", "lead_time")],
-                              rows, view, note=view.warning_definition.plain)
-        if view.remedies:
-            rows = [[r["warning"].plain, r["remedy"].plain, r["result"].plain, r["cost"].plain,
-                     getattr(r["lead"], "plain", r["lead"])] for r in view.remedies]
-            pages += _table_pages(heading("remedies.title"),
-                                  [say(f"col.{c}") for c in ("warning", "remedy", "result", "cost_hkd_m", "note")],
-                                  rows, view, note=view.remedies_intro.plain)
-        facts = [[f["fact"].plain, f["year"], f["observed"].plain, f["range"].plain, f["model"].plain,
-                  f["status"].plain] for f in view.present]
-        pages += _table_pages(heading("present.title"), [say(f"col.{c}") for c in ("fact", "year", "observed", "range",
-                                                                              "model", "status")],
-                              facts, view)
-        if view.bracket_intro is not None:
-            rows = [[r["year"], r["bottom"].plain, r["low"].plain, r["central"].plain, r["high"].plain,
-                     r["position"].plain] for r in view.bracket]
-            pages += _table_pages(heading("bracket.title"),
-                                  [say(f"col.{c}") for c in ("year", "bottom_up", "top_down_low", "top_down_central",
-                                                             "top_down_high", "position")],
-                                  rows, view, note=view.bracket_intro.plain)
-        man = view.manifest
-        if man is None:
-            return pages
-        prov = [(say("manifest.command"), man.command), (say("manifest.seed"), man.seed),
-                (say("manifest.solver"), man.solver.plain), (say("manifest.timings"), man.timings),
-                (say("manifest.versions"), man.versions)]
-        prov += [(say("manifest.input"), f"{path}  sha256 {sha[:16]}...") for path, sha in man.inputs]
-        fig = _page(heading("manifest.title"))
-        _lines(fig, prov, top=0.91, colon=colon)
-        pages.append(fig)
-    return pages
+        return [*_cover(view, say, colon), *_warning_pages(view, say), *_chart_pages(figures),
+                *_analysis_pages(view, say, colon, dependence_chart), *_how_pages(view, say, colon)]
 
 
 def number_pages(pages: list[Figure], view: ReportView) -> None:
-    """'page k of n' at the foot of every page."""
+    """'page k of n' and the run's provenance (:attr:`ReportView.footer`) at the foot of every page."""
     with plt.rc_context(dict(view.style)):
         for k, fig in enumerate(pages, start=1):
-            fig.text(0.5, 0.02, view.page_of.format(k=k, n=len(pages)), ha="center", fontsize=8, color="#444")
+            number = view.page_of.format(k=k, n=len(pages))
+            fig.text(RIGHT, FOOTER_TOP, number, ha="right", va="top", fontsize=8, color="#444444")
+            room = RIGHT - LEFT - (len(number) + 4) * 8 * COLUMN_EM / 72 / A4_IN[0]
+            lines = wrap_display(" ".join(view.footer.split()), columns(7, room))
+            if len(lines) > 2:
+                lines = [lines[0], lines[1][:-1] + "…"]
+            fig.text(LEFT, FOOTER_TOP, "\n".join(lines), va="top", fontsize=7, color="#444444", parse_math=False)
 
 
 @dataclass(frozen=True)
 class DrawnReport:
     """A report as drawn: its charts (matplotlib figures by file name), the PDF's pages (numbered),
-    the page's HTML and the PDF's title."""
+    the page's HTML, the PDF's title and the analysis page's HTML."""
 
     charts: dict[str, Figure]
     pdf: list[Figure]
     html: str
     pdf_title: str
+    analysis_html: str = ""
 
 
 def draw_report(view: ReportView | None, dependence_chart: Any = None) -> DrawnReport:
@@ -390,7 +566,8 @@ def draw_report(view: ReportView | None, dependence_chart: Any = None) -> DrawnR
     charts = chart_figures(view)
     pages = pdf_pages(view, charts, dependence_chart)
     number_pages(pages, view)
-    return DrawnReport(charts=charts, pdf=pages, html=render_report(view), pdf_title=view.pdf_title)
+    return DrawnReport(charts=charts, pdf=pages, html=render_report(view), pdf_title=view.pdf_title,
+                       analysis_html=render_analysis(view))
 
 
 def render_backcast(view: BackcastView) -> str:

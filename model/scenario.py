@@ -304,6 +304,13 @@ class Scenario(_Frozen):
 
     name: str
     description: str = ""
+    #: the scenario's display name (its report's title; the name where empty) and, in Traditional
+    #: Chinese (Hong Kong), the display name and the description (English where empty). They
+    #: belong to the file that sets them: a scenario that sets its own ``name`` (``description``)
+    #: does not inherit the title (the Chinese description) of the file it extends.
+    title: str = ""
+    title_zh_hk: str = ""
+    description_zh_hk: str = ""
     years: str = "2026-2035"
     seed: int = Field(default=2026, ge=0)
     inputs: InputPaths = InputPaths()
@@ -321,12 +328,12 @@ class Scenario(_Frozen):
     #: the scenario's own file (the estimates table may key settings by it and the files it extends)
     source_file: str = Field(default="", exclude=True)
 
-    @field_validator("name")
+    @field_validator("name", "title", "title_zh_hk")
     @classmethod
     def _one_line_name(cls, value: str) -> str:
         return clean_text(value).strip()
 
-    @field_validator("description")
+    @field_validator("description", "description_zh_hk")
     @classmethod
     def _clean_description(cls, value: str) -> str:
         return clean_text(value, one_line=False)
@@ -477,8 +484,18 @@ def merged_scenario_data(path: Path, _seen: tuple[Path, ...] = ()) -> dict:
     if parent is None and path.name != "base.yaml" and (path.parent / "base.yaml").exists():
         parent = "base.yaml"
     if parent:
-        return deep_merge(merged_scenario_data(path.parent / parent.strip(), (*_seen, path)), data)
+        inherited = merged_scenario_data(path.parent / parent.strip(), (*_seen, path))
+        for own, display in OWN_DISPLAY_FIELDS.items():  # a file's title and translation are its own
+            if own in data:
+                for key in display:
+                    inherited.pop(key, None)
+        return deep_merge(inherited, data)
     return data
+
+
+#: display fields that belong to the file that sets them: a file that sets the key drops the
+#: display fields it would inherit (its parent's title is not its own)
+OWN_DISPLAY_FIELDS = {"name": ("title", "title_zh_hk"), "description": ("description_zh_hk",)}
 
 
 def _describe(value: object) -> str:

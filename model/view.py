@@ -802,8 +802,9 @@ def _charts_decided(forecast: Forecast) -> tuple[dict[str, Any], dict[str, Any]]
     return data, words
 
 
-def headline(forecast: Forecast) -> list[tuple[Any, Any]]:
-    """The headline figures for the public, each a (label, value) pair of specs."""
+def headline(forecast: Forecast, optimiser: bool = True) -> list[tuple[Any, Any]]:
+    """The headline figures for the public, each a (label, value) pair of specs (the optimiser's
+    result last, with ``optimiser``)."""
     a = forecast.allocation
     placed = a.assigned
     release = forecast.public_release
@@ -831,8 +832,7 @@ def headline(forecast: Forecast) -> list[tuple[Any, Any]]:
         (i18n.Msg("headline.unmet"), i18n.Msg("headline.m2", {"area": i18n.Num(unmet)}) if unmet is not None
          else withheld),
         (i18n.Msg("headline.first"), first),
-        (i18n.Msg("headline.optimiser"), proof),
-    ]
+    ] + ([(i18n.Msg("headline.optimiser"), proof)] if optimiser else [])
 
 
 def _warning_specs(forecast: Forecast) -> i18n.Rows:
@@ -895,8 +895,10 @@ def _bracket_specs(forecast: Forecast) -> tuple[Any, i18n.Rows]:
     return intro, i18n.Rows(tuple({"year": str(int(y))} for y in b["year"]), rows)
 
 
-def _remedy_words(r: Any, now: float, hidden: bool, k: int) -> Any:
-    """A remedy in plain words: "+5.2 MW of grid in NM-HUB from 2029", "release STT-P1 2 years earlier"..."""
+def _remedy_words(r: Any, now: float, hidden: bool, k: int, names: Mapping[str, Any] | None = None) -> Any:
+    """A remedy in plain words: "+5.2 MW of grid in NM-HUB from 2029", "release STT-P1 2 years earlier"...
+    (a site by its name in ``names``, where given)."""
+    site = (names or {}).get(str(r.target), str(r.target))
     kind = r.remedy_kind
     if kind is None:
         return i18n.Msg("remedies.kind.none")
@@ -908,16 +910,41 @@ def _remedy_words(r: Any, now: float, hidden: bool, k: int) -> Any:
         return i18n.Msg("remedies.kind.extra_grid_mw", {"amount": i18n.Num(r.amount, 1),
                                                         "zone": i18n.Named("zone", r.target), "year": int(r.from_year)})
     if kind == "release_forward":
-        return i18n.Msg("remedies.kind.release_forward", {"site": str(r.target), "k": int(r.amount),
+        return i18n.Msg("remedies.kind.release_forward", {"site": site, "k": int(r.amount),
                                                           "year": int(r.from_year)})
     if kind == "extra_floor_m2":
-        return i18n.Msg("remedies.kind.extra_floor_m2", {"amount": i18n.Num(r.amount), "site": str(r.target),
+        return i18n.Msg("remedies.kind.extra_floor_m2", {"amount": i18n.Num(r.amount), "site": site,
                                                          "year": int(r.from_year)})
     if r.amount_unit == "critical_mass_m2":
         return i18n.Msg("remedies.kind.mass", {"sector": i18n.Named("sector", r.target), "mass": i18n.Num(r.amount)})
     if r.amount_unit == "clusters":
         return i18n.Msg("remedies.kind.clusters", {"sector": i18n.Named("sector", r.target), "n": int(r.amount)})
     return i18n.Msg("remedies.kind.share", {"share": i18n.Pct(r.amount, 2), "now": i18n.Pct(now)})
+
+
+def public_site_names(forecast: Forecast) -> dict[str, Any]:
+    """The sites' names for the public (firm names withheld, :mod:`model.disclosure`), by id."""
+    release = forecast.public_release
+    sites = release.sites if release.sites is not None else forecast.inputs.sites
+    return site_names(None, sites)
+
+
+def remedy_wording(forecast: Forecast) -> Any:
+    """A remedies row (a named tuple or a dict) in plain words for the public: sites by name, and the
+    amount of a remedy for the unmet demand of fewer enterprises than the public minimum withheld."""
+    from .summary import unplaced_counts
+
+    k = forecast.public_release.min_count
+    counts = unplaced_counts(forecast)
+    now = forecast.scenario.early_warning.shortfall_remaining_share
+    names = public_site_names(forecast)
+
+    def words(r: Any) -> Any:
+        row = pd.Series(r) if isinstance(r, Mapping) else r
+        hidden = row.cause is not None and 0 < counts.get(row.cause, 0) < k
+        return _remedy_words(row, now, hidden, k, names)
+
+    return words
 
 
 def _remedy_specs(forecast: Forecast) -> tuple[Any, i18n.Rows]:
@@ -930,11 +957,11 @@ def _remedy_specs(forecast: Forecast) -> tuple[Any, i18n.Rows]:
         return i18n.Msg("remedies.skipped"), i18n.Rows((), ())
     if table.empty:
         return i18n.Msg("remedies.none"), i18n.Rows((), ())
+    from .summary import unplaced_counts
+
     k = forecast.public_release.min_count
-    asg = forecast.allocation.assignments
-    gone = asg[asg["site_id"].isna() & (asg["arrival_year"] <= forecast.scenario.year_range[-1])]
-    counts = gone.groupby("reason_key").size().to_dict() if "reason_key" in gone else {}
-    now = forecast.scenario.early_warning.shortfall_remaining_share
+    counts = unplaced_counts(forecast)
+    words_of = remedy_wording(forecast)
     plain, words = [], []
     for r in table.itertuples(index=False):
         hidden = r.cause is not None and 0 < counts.get(r.cause, 0) < k
@@ -955,7 +982,7 @@ def _remedy_specs(forecast: Forecast) -> tuple[Any, i18n.Rows]:
                 if pd.notna(r.earliest_year_by_lead_time) and pd.notna(r.from_year)
                 and int(r.from_year) < int(r.earliest_year_by_lead_time) else "")
         plain.append({"clears": bool(r.clears)})
-        words.append({"warning": warning, "remedy": _remedy_words(r, now, hidden, k), "result": result,
+        words.append({"warning": warning, "remedy": words_of(r), "result": result,
                       "cost": cost, "lead": lead})
     return i18n.Msg("remedies.intro"), i18n.Rows(tuple(plain), tuple(words))
 
@@ -1036,6 +1063,8 @@ class ManifestView:
     timings: str
     versions: str
     inputs: tuple[tuple[str, str], ...]
+    #: one digest of all the inputs (model.summary.input_digest)
+    digest: str = ""
 
 
 def _solver_spec(manifest: Mapping[str, Any]) -> Any:
@@ -1064,7 +1093,7 @@ class ReportView:
     title: str
     pdf_title: str
     h1: Label
-    description: str
+    description: Label
     made: Label | None
     confidential: Label | None
     headline: tuple[tuple[Label, Label], ...]
@@ -1093,36 +1122,63 @@ class ReportView:
     #: the files of the run folder for the planner only (confidential), listed apart from the
     #: public ``downloads``; none in a public bundle (``siteplan publish``)
     confidential_downloads: tuple[str, ...] = ()
+    #: the answer first (model.summary): its sentences, its cards and the enterprises not placed by cause
+    summary: Label | None = None
+    cards: tuple[tuple[Label, Label], ...] = ()
+    unplaced: tuple[Mapping[str, Any], ...] = ()
+    unplaced_intro: Label | None = None
+    #: the optimiser's result in plain words, for "How this run was made"
+    solver_gloss: Label | None = None
+    #: the PDF's footer on every page: the run's provenance
+    footer: str = ""
+    #: the analysis page (model.outputs writes it beside the report): its title; the answer as decided
+    analysis_title: str = ""
+    analysis_h1: Label | None = None
+    answer: Any = None
 
 
 def _report_decided(forecast: Forecast, manifest: Mapping[str, Any] | None, downloads: Sequence[str],
                     changes: ChangesSince | None, changes_label: str, dependence: DependenceSection | None,
                     dependence_chart: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """The public report, decided: its plain parts and its words (specs)."""
+    from .summary import answer, answer_specs, input_digest, solver_gloss
+
     release = forecast.public_release
-    name = forecast.scenario.name
+    sc = forecast.scenario
+    name = i18n.Name(sc.title or sc.name, sc.title_zh_hk or None)  # the display name in each language
     started = manifest.get("run", {}).get("started_utc") if manifest is not None else None
+    decided = answer(forecast, dependence)
+    verdict = dependence_verdict(dependence) if dependence is not None else None
     charts, chart_words = _charts_decided(forecast)
     bracket_intro, bracket_rows = _bracket_specs(forecast)
     remedies_intro, remedy_rows = _remedy_specs(forecast)
     dep = _dependence_decided(dependence, None) if dependence is not None else None
     plain = {
-        "pdf_title": f"Ten-year land forecast: {name}", "description": forecast.scenario.description,
+        "pdf_title": f"Ten-year land forecast: {sc.title or sc.name}", "answer": decided,
         "dependence_chart": dependence_chart, "downloads": tuple(downloads), "charts": charts,
         "dependence": dep[0] if dep is not None else None,
         "manifest": {"command": manifest["command"], "seed": str(manifest["seed"]),
                      # the model's own timings (the time the folder took to write is known only after)
                      "timings": ", ".join(f"{k} {v}" for k, v in manifest["timings_s"].items() if k != "write_s"),
                      "versions": ", ".join(f"{k} {v}" for k, v in manifest["versions"].items()),
-                     "inputs": tuple((e["path"], e["sha256"]) for e in manifest["inputs"])}
+                     "inputs": tuple((e["path"], e["sha256"]) for e in manifest["inputs"]),
+                     "digest": input_digest(manifest)}
         if manifest is not None else None}
     words = {
         "page_title": i18n.Form("text", i18n.Msg("page.title", {"scenario": name})),
         "h1": i18n.Msg("page.h1", {"scenario": name}),
+        "description": i18n.Name(sc.description, sc.description_zh_hk or None),
+        **answer_specs(decided, remedy_wording(forecast), verdict),
+        "unplaced_intro": i18n.Msg("unplaced.intro", {"k": release.min_count}),
+        "solver_gloss": solver_gloss(forecast.allocation.status, forecast.allocation.gap),
+        "footer": i18n.Msg("pdf.footer", {"scenario": name, "date": i18n.Date(started) if started else "-",
+                                          "seed": str(manifest["seed"]), "digest": input_digest(manifest)[:12]})
+        if manifest is not None else i18n.Msg("pdf.footer.nomanifest", {"scenario": name}),
+        "analysis_title": i18n.Form("text", i18n.Msg("analysis.title", {"scenario": name})),
+        "analysis_h1": i18n.Msg("analysis.title", {"scenario": name}),
         "made": i18n.Msg("page.made", {"date": i18n.Date(started)}) if started else None,
         "confidential": i18n.Msg("public.confidential", {"k": release.min_count}) if release.confidential else None,
-        "headline": headline(forecast) + ([(i18n.Msg("headline.robustness"), dependence_verdict(dependence))]
-                                          if dependence is not None and dependence.verdict is not None else []),
+        "headline": headline(forecast, optimiser=False),  # the optimiser: under "How this run was made"
         "warnings": _warning_specs(forecast), "charts": chart_words,
         "present": _present_specs(forecast),
         "bracket_intro": bracket_intro, "bracket": bracket_rows,
@@ -1193,7 +1249,7 @@ def present(forecast: Forecast, lang: str = i18n.DEFAULT_LANG, *, audiences: Seq
         chart_lang=say.chart_lang, style=chart_style(say.chart_lang), switch=i18n.switch_html(lang),
         switch_css=i18n.SWITCH_CSS, switch_js=i18n.SWITCH_JS if lang == "both" else "",
         title=rw["page_title"], pdf_title=rp["pdf_title"], h1=rw["h1"],
-        description=rp["description"], made=rw["made"], confidential=rw["confidential"],
+        description=rw["description"], made=rw["made"], confidential=rw["confidential"],
         headline=tuple(rw["headline"]), warnings=rw["warnings"], warning_definition=rw["warning_definition"],
         present=rw["present"], bracket_intro=rw["bracket_intro"], bracket=rw["bracket"],
         remedies_intro=rw["remedies_intro"], remedies=rw["remedies"],
@@ -1204,7 +1260,10 @@ def present(forecast: Forecast, lang: str = i18n.DEFAULT_LANG, *, audiences: Seq
         manifest=ManifestView(**rp["manifest"], solver=rw["solver"]) if rp["manifest"] is not None else None,
         messages=rw["messages"], fonts_note=say.chart_lang != lang, page_of=rw["page_of"].plain,
         part_of=rw["part_of"].plain, lang=lang, page_lang=i18n.page_lang(lang),
-        confidential_downloads=tuple(confidential_downloads)))
+        confidential_downloads=tuple(confidential_downloads),
+        summary=rw["summary"], cards=tuple(tuple(c) for c in rw["cards"]), unplaced=rw["unplaced"],
+        unplaced_intro=rw["unplaced_intro"], solver_gloss=rw["solver_gloss"], footer=rw["footer"].plain,
+        analysis_title=rw["analysis_title"], analysis_h1=rw["analysis_h1"], answer=rp["answer"]))
 
 
 # --------------------------------------------------------------------------------------------

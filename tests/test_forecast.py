@@ -27,7 +27,7 @@ OVERRIDES = ["baseline", "high_demand", "northern_metropolis_delay", "power_cons
 RUN_FILES = {"assignments.csv", "clusters.csv", "demand_by_sector.csv", "early_warning.csv", "enterprises.csv",
              "land_balance.csv", "manifest.json", "map.html", "map_public.html", "marginal_values.csv", "report.html", "report.pdf",
              "site_use.csv", "sites.gpkg", "charts", "solver.log", "warnings.csv", "run", "present_state.csv",
-             "demand_bracket.csv", "remedies.csv", "tables.xlsx", "tables_public.xlsx", *PUBLIC_TABLE_FILES}
+             "demand_bracket.csv", "remedies.csv", "analysis.html", "tables.xlsx", "tables_public.xlsx", *PUBLIC_TABLE_FILES}
 
 
 def siteplan(*args, cwd=ROOT):
@@ -46,7 +46,8 @@ def test_every_named_scenario_loads_and_holds_only_what_differs():
         text = (ROOT / "scenarios" / f"{name}.yaml").read_text(encoding="utf-8")
         assert "extends: base.yaml" in text
         differs = {k for k, v in sc.settings_dict().items() if base.get(k) != v}
-        assert differs <= {"name", "description", "demand", "supply", "power"}, differs
+        assert differs <= {"name", "description", "title", "title_zh_hk", "description_zh_hk", "demand", "supply",
+                           "power"}, differs
 
 
 def test_unknown_key_lists_the_valid_keys(tmp_path):

@@ -145,7 +145,7 @@ def test_a_hostile_source_stays_text_in_the_table_and_the_report(tmp_path):
 
 def test_the_report_shows_where_the_forecast_starts_and_the_demand_bracket(solved_run, tmp_path):
     """A solved tiny world (its scenario extends base.yaml, so it reads the project's facts): the
-    report's two sections hold every fact and every year of the bracket, in both languages."""
+    analysis page's two sections hold every fact and every year of the bracket, in both languages."""
     from model.outputs import RunRecord, write_forecast_run
 
     from .tiny_world import write_tiny_world
@@ -154,7 +154,8 @@ def test_the_report_shows_where_the_forecast_starts_and_the_demand_bracket(solve
     forecast = solved_run(world.scenario)
     assert len(forecast.present_state) == len(read_observed_facts(ROOT / "scenarios" / "observed_facts.csv"))
     run = write_forecast_run(forecast, tmp_path / "out", RunRecord(lang="both"))
-    page = (run.final / "report.html").read_text(encoding="utf-8")
+    assert 'href="analysis.html"' in (run.final / "report.html").read_text(encoding="utf-8")
+    page = (run.final / "analysis.html").read_text(encoding="utf-8")  # the analysts' page beside the report
     present = page[page.index('id="present-state"'):page.index('id="demand-bracket"')]
     assert present.count('<tr class="fact-') == len(forecast.present_state)
     assert "Share of floor let" in present and "樓面租出比例" in present

@@ -172,7 +172,7 @@ def test_the_run_folder_has_remedies_csv_and_the_report_section_in_both_language
     assert tuple(table.columns) == COLUMNS and len(table) == len(forecast.remedies)
     assert table["amount"].tolist()[0] == forecast.remedies["amount"].tolist()[0]  # not rounded
     page = (run.final / "report.html").read_text(encoding="utf-8")
-    section = page[page.index('id="remedies"'):page.index('id="present-state"')]
+    section = page[page.index('id="remedies"'):page.index('id="unplaced"')]
     assert "What would clear each warning" in section and "如何消除各項預警" in section
     assert "MW of grid in" in section and "電網增加" in section and "clears it (checked by a re-solve)" in section
     assert "amount withheld (fewer than 3 enterprises)" in section and "8,500" not in section  # two firms' size
@@ -193,7 +193,7 @@ def test_without_remedies_the_run_says_so_and_reads_back(tmp_path):
     run = write_forecast_run(forecast, tmp_path / "out", RunRecord(lang="both"))
     assert pd.read_csv(run.final / "remedies.csv").empty
     page = (run.final / "report.html").read_text(encoding="utf-8")
-    assert "--no-remedies" in page[page.index('id="remedies"'):page.index('id="present-state"')]
+    assert "--no-remedies" in page[page.index('id="remedies"'):page.index('id="unplaced"')]
     assert load_run(run.final).remedies is None
 
 

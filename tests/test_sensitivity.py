@@ -281,9 +281,12 @@ def test_cli_writes_the_table_chart_and_report_and_the_forecast_report_takes_the
     assert fc.returncode == 0, fc.stderr
     (frun,) = out.glob("forecast-*")
     report = (frun / "report.html").read_text(encoding="utf-8")
-    assert 'id="depends-on"' in report and "charts/tornado.png" in report
+    analysis = (frun / "analysis.html").read_text(encoding="utf-8")  # the section: on the analysts' page
+    assert 'id="depends-on"' in analysis and "charts/tornado.png" in analysis and 'href="analysis.html"' in report
     assert (frun / "charts" / "tornado.png").is_file()
-    assert "本預測取決於甚麼" in report  # the section in both languages (the default)
+    assert "本預測取決於甚麼" in analysis  # the section in both languages (the default)
+    robust = f"{verdict.title()}: " if verdict else "without the search"  # the card "How robust it is"
+    assert robust in report[report.index('id="answer"'):report.index('id="headline"')]
     old = json.loads((run / "dependence.json").read_text(encoding="utf-8"))
     for key in ("headline_zone", "headline_resource", "headline_year"):  # a folder of an older version
         old.pop(key)
@@ -292,7 +295,7 @@ def test_cli_writes_the_table_chart_and_report_and_the_forecast_report_takes_the
     assert fc.returncode == 0, fc.stderr
     (frun,) = (out / "again").glob("forecast-*")
     expected = "預測年份內沒有" if old["headline"] == "no shortfall in the forecast years" else old["headline"]
-    assert expected in (frun / "report.html").read_text(encoding="utf-8")  # the old English text where no fields
+    assert expected in (frun / "analysis.html").read_text(encoding="utf-8")  # the old English text where no fields
 
 
 def test_forecast_refuses_a_bad_or_foreign_sensitivity_folder(tmp_path):
@@ -610,8 +613,9 @@ def test_the_report_says_whether_the_headline_is_robust_or_fragile(solved_run, t
     robust = DependenceSection(**base, verdict="robust")
     for lang, expect in (("en", "Robust: no estimate group"), ("zh-hk", "穩健：沒有估算組別")):
         view = report_view(forecast, lang=lang, dependence=robust)
-        rows = [(str(k), str(v)) for k, v in view.headline]
+        rows = [(str(k), str(v)) for k, v in view.cards]  # the card "How robust it is"
         assert any(expect in v for _, v in rows), rows
     older = DependenceSection(**base)  # a folder written before the search: no verdict line
     assert dependence_verdict(older) is None
-    assert len(report_view(forecast, lang="en", dependence=older).headline) == len(rows) - 1
+    cards = [str(v) for _k, v in report_view(forecast, lang="en", dependence=older).cards]
+    assert not any("Robust" in v or "Fragile" in v for v in cards) and any("without the search" in v for v in cards)
