@@ -38,6 +38,8 @@ LABEL_ZOOMS = (11, 12, 13, 14)
 HEADROOM_COLOURS = ("#8e0152", "#de77ae", "#b8e186", "#4d9221")
 NOTHING_RELEASED = "#bdbdbd"
 HEADROOM_WITHHELD = "#f0f0f0"
+#: a withheld zone-year (public map) of a zone whose shortfall the early warning publishes from that year or before
+HEADROOM_WARNED = "#d4b9da"
 #: how far a zone's shading reaches beyond its sites' discs or outlines (m)
 ZONE_MARGIN_M = 900.0
 #: resources in the order a tie is broken (the early warning's names)
@@ -113,6 +115,7 @@ def headroom_decided(forecast: Forecast, sites: gpd.GeoDataFrame, public: bool
     full = balance.set_index(["zone", "year", "resource"])
     withheld = forecast.public_release.withheld if public else frozenset()
     k = forecast.public_release.min_count
+    warned = published_shortfalls(forecast) if public else {}
     areas = zone_areas(sites)
     rows: list[dict[str, Any]] = []
     words: dict[str, list[Any]] = {"tips": [], "popup": []}
@@ -133,10 +136,16 @@ def headroom_decided(forecast: Forecast, sites: gpd.GeoDataFrame, public: bool
             resource = str(r["resource"])
             resources_.append(resource)
             if _headroom_key(zone, resource, year) in withheld:
-                colours.append(HEADROOM_WITHHELD)
                 shares.append(np.nan)
-                tips.append(i18n.Msg("map.headroom.tip.withheld", {"zone": zone_name, "year": year, "k": k,
-                                                                   "resource": i18n.Named("resource", resource)}))
+                tip = i18n.Msg("map.headroom.tip.withheld", {"zone": zone_name, "year": year, "k": k,
+                                                             "resource": i18n.Named("resource", resource)})
+                early = [(first, res) for res, first in warned.get(zone, {}).items() if first <= year]
+                if early:
+                    first, res = min(early)
+                    tip = i18n.Join((tip, i18n.Msg("map.headroom.tip.warned", {
+                        "resource": i18n.Named("resource", res), "first": first})), " ")
+                colours.append(HEADROOM_WARNED if early else HEADROOM_WITHHELD)
+                tips.append(tip)
                 continue
             share = float(r["remaining_share"])
             colours.append(headroom_colour(share, line))
@@ -153,6 +162,19 @@ def headroom_decided(forecast: Forecast, sites: gpd.GeoDataFrame, public: bool
         words["tips"].append(tips)
         words["popup"].append(_headroom_popup(zone, years, full, withheld))
     return pd.DataFrame(rows, columns=["zone", "rings", "colours", "colour", "share", "resource"]), words
+
+
+def published_shortfalls(forecast: Forecast) -> dict[str, dict[str, int]]:
+    """The zone shortfalls the public early warning publishes: first shortfall year by zone and
+    resource (:func:`model.disclosure.public_sector_warnings`)."""
+    table = forecast.public_release.warnings
+    if table is None:
+        return {}
+    rows = table[(table["scope"] == "zone") & table["first_shortfall_year"].notna()]
+    out: dict[str, dict[str, int]] = {}
+    for r in rows.itertuples(index=False):
+        out.setdefault(str(r.zone), {})[str(r.resource)] = int(r.first_shortfall_year)
+    return out
 
 
 def _headroom_popup(zone: str, years: list[int], full: pd.DataFrame, withheld: frozenset) -> Any:
@@ -368,6 +390,7 @@ def map_legend(*, line: float, public: bool, min_count: int, last_year: bool, hu
     items.append(("zone", NOTHING_RELEASED, i18n.Msg("map.legend.headroom.none")))
     if public:
         items.append(("zone", HEADROOM_WITHHELD, i18n.Msg("map.legend.withheld", {"k": min_count})))
+        items.append(("zone", HEADROOM_WARNED, i18n.Msg("map.legend.headroom.warned", {"k": min_count})))
     items.append(("heading", "", i18n.Msg("map.legend.sites")))
     items += [("box", c, i18n.Msg(key)) for _l, c, key in UTILISATION_STEPS]
     items.append(("box", NOT_RELEASED, i18n.Msg("map.legend.unreleased")))

@@ -103,7 +103,7 @@ class _Control(MacroElement):
 STYLE = """<style>
 .sp-box{position:fixed;z-index:9999;background:#fff;padding:8px 10px;border:1px solid #999;border-radius:4px;
  font:12px/1.4 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)}
-.sp-legend{bottom:56px;left:12px;max-width:300px;max-height:calc(100vh - 160px);overflow-y:auto;font-size:11.5px}
+.sp-legend{bottom:56px;left:12px;max-width:300px;max-height:calc(100vh - 200px);overflow-y:auto;font-size:11.5px}
 .sp-legend summary,.sp-unplaced summary{cursor:pointer;font-weight:bold}
 .sp-legend span.sw.sp-zone-sw{width:16px;opacity:.75}
 .sp-title{top:12px;left:50%;transform:translateX(-50%);max-width:540px;text-align:center;font-size:13px}

@@ -179,3 +179,24 @@ def test_the_map_draws_district_names_with_their_zoom_and_zone_names_at_their_of
         assert page.count(f"sp-dmin-{zoom}") >= 1, district
     assert "sp-below-" in page  # the script that hides district names below their zoom
     assert page.count("sp-headroom") >= len(view.headroom)
+
+
+def test_the_public_zone_headroom_withholds_what_the_disclosure_rule_withholds(crowded):
+    planner, _w = map_layers.headroom_decided(crowded, crowded.inputs.sites, public=False)
+    public, words = map_layers.headroom_decided(crowded, crowded.inputs.sites, public=True)
+    withheld = crowded.public_release.withheld
+    warned = map_layers.published_shortfalls(crowded)
+    years = list(crowded.scenario.year_range)
+    for mine, theirs, tips in zip(public.itertuples(index=False), planner.itertuples(index=False), words["tips"],
+                                  strict=True):
+        for j, year in enumerate(years):
+            res = mine.resource[j]
+            key = ("zone", mine.zone, year) if res == "grid_power_mw" else ("zone_res", mine.zone, res, year)
+            if res is not None and key in withheld:
+                assert np.isnan(mine.share[j])
+                early = any(first <= year for first in warned.get(mine.zone, {}).values())
+                assert mine.colours[j] == (map_layers.HEADROOM_WARNED if early else map_layers.HEADROOM_WITHHELD)
+                assert "withheld" in i18n.word(tips[j]).en
+            else:
+                assert mine.colours[j] == theirs.colours[j]
+                assert (np.isnan(mine.share[j]) and np.isnan(theirs.share[j])) or mine.share[j] == theirs.share[j]
