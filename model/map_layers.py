@@ -137,7 +137,7 @@ def headroom_decided(forecast: Forecast, sites: gpd.GeoDataFrame, public: bool
             resources_.append(resource)
             if _headroom_key(zone, resource, year) in withheld:
                 shares.append(np.nan)
-                tip = i18n.Msg("map.headroom.tip.withheld", {"zone": zone_name, "year": year, "k": k,
+                tip: Any = i18n.Msg("map.headroom.tip.withheld", {"zone": zone_name, "year": year, "k": k,
                                                              "resource": i18n.Named("resource", resource)})
                 early = [(first, res) for res, first in warned.get(zone, {}).items() if first <= year]
                 if early:
