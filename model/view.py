@@ -27,6 +27,7 @@ notebook or a test without drawing anything.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -190,6 +191,20 @@ class MapView:
     switch_js: str
     page_lang: str
     popup_width: int = 560
+    #: the title box's second line (what the map is, for whom) and, on a confidential map, its banner
+    heading: str = ""
+    subtitle: str = ""
+    banner: str = ""
+    #: the zoom from which each district's name shows (none given: from any zoom)
+    district_zoom: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    #: the zones' shading by the headroom of their scarcest resource (:func:`model.map_layers.headroom_decided`)
+    headroom: pd.DataFrame | None = None
+    #: the planner's list of enterprises left without a site (``id`` and the words of
+    #: :data:`model.map_layers.UNPLACED_COLUMNS`), its title and its column heads
+    unplaced: pd.DataFrame | None = None
+    unplaced_title: str = ""
+    unplaced_head: tuple[str, ...] = ()
+    legend_title: str = ""
 
 
 def utilisation_colour(share: float | None) -> str:
@@ -356,8 +371,15 @@ def reason_text(row: Any) -> i18n.Text:
 PLANNER_WORDS = ("sector", "size", "at", "why", "next", "move")
 
 
-def _planner_markers(forecast: Forecast, site_xy: dict) -> tuple[list, dict[str, list]]:
-    """The planner map's enterprises, each with its reason and next-best site (confidential)."""
+def site_named(names: Mapping[str, Any], site_id: Any) -> Any:
+    """A site as the planner's map names it: its name with its id in brackets (the id alone when
+    the site is not in the map's layers)."""
+    sid = str(site_id)
+    return i18n.Join((names[sid], f"({sid})"), " ") if sid in names else sid
+
+
+def _planner_markers(forecast: Forecast, site_xy: dict, names: Mapping[str, Any]) -> tuple[list, dict[str, list]]:
+    """The planner map's enterprises, each with its reason and next-best site by name (confidential)."""
     rows: list[tuple[Any, ...]] = []
     words: dict[str, list[Any]] = {k: [] for k in PLANNER_WORDS}
     placed = forecast.allocation.assigned
@@ -372,10 +394,11 @@ def _planner_markers(forecast: Forecast, site_xy: dict) -> tuple[list, dict[str,
             "sector": sector,
             "size": i18n.Msg("ent.size", {"sector": sector, "area": i18n.Num(row.floor_area_m2),
                                           "power": i18n.Num(row.power_mw, 1)}),
-            "at": i18n.Msg("ent.placed", {"site": row.site_id, "start": int(row.start_year),
+            "at": i18n.Msg("ent.placed", {"site": site_named(names, row.site_id), "start": int(row.start_year),
                                           "arrival": int(row.arrival_year)}),
             "why": i18n.Msg("ent.why", {"reason": reason_spec(row)}),
-            "next": i18n.Msg("ent.next", {"site": row.next_best_site if pd.notna(row.next_best_site) else "-"}),
+            "next": i18n.Msg("ent.next", {"site": site_named(names, row.next_best_site)
+                                          if pd.notna(row.next_best_site) else "-"}),
             "move": (i18n.Msg("ent.move_cost", {"points": i18n.Num(row.move_cost_points, 2)})
                      if pd.notna(row.move_cost_points) else None)}
         rows.append((lat + 0.0015 * np.sin(angle), lon + 0.0015 * np.cos(angle), 6.0,
@@ -388,6 +411,7 @@ def _planner_markers(forecast: Forecast, site_xy: dict) -> tuple[list, dict[str,
 def _partner_links(forecast: Forecast, site_xy: dict) -> tuple[list, list]:
     """Lines between supply-chain partners that are both placed (the planner map), with their tooltips."""
     pos = forecast.allocation.assigned.set_index("enterprise_id")["site_id"]
+    called = forecast.allocation.assignments.set_index("enterprise_id")["name"]
     partners = forecast.inputs.enterprises.set_index("enterprise_id")["partners"].dropna()
     drawn: set[tuple[str, ...]] = set()
     rows, tips = [], []
@@ -397,7 +421,8 @@ def _partner_links(forecast: Forecast, site_xy: dict) -> tuple[list, list]:
             if other in pos.index and eid in pos.index and key not in drawn:
                 drawn.add(key)
                 rows.append((*site_xy[pos[eid]], *site_xy[pos[other]]))
-                tips.append(i18n.Msg("ent.link", {"a": eid, "b": other}))
+                tips.append(i18n.Msg("ent.link", {"a": f"{called.get(eid, eid)} ({eid})",
+                                                  "b": f"{called.get(other, other)} ({other})"}))
     return rows, tips
 
 
@@ -425,12 +450,14 @@ def _last_year(forecast: Forecast, last_plan: pd.DataFrame, site_xy: dict, names
     moves, move_tips = [], []
     if not public:
         now_site = placed.set_index("enterprise_id")["site_id"]
+        called = placed.set_index("enterprise_id")["name"]
         for r in last.itertuples(index=False):
             new = now_site.get(r.enterprise_id)
             if new is None or new == r.site_id or r.site_id not in site_xy or new not in site_xy:
                 continue
             moves.append((*site_xy[r.site_id], *site_xy[new]))
-            move_tips.append(i18n.Msg("ent.moved", {"enterprise": r.enterprise_id,
+            move_tips.append(i18n.Msg("ent.moved", {"enterprise": f"{called.get(r.enterprise_id, '-')} "
+                                                                  f"({r.enterprise_id})",
                                                     "old": names.get(r.site_id, str(r.site_id)),
                                                     "new": names.get(new, str(new))}))
     return rings, ring_tips, moves, move_tips
@@ -455,20 +482,6 @@ def _districts() -> dict[str, Any]:
 
     table = districts()
     return {d: i18n.Name(d, zh) for d, zh in zip(table["district"], table["name_zh"], strict=True)}
-
-
-def _legend(public: bool, min_count: int, last_year: bool) -> tuple[list[tuple[str, str]], list[Any]]:
-    """The legend's entries, (kind of swatch, colour) and their words; kinds are ``box``,
-    ``disc``, ``ring`` and ``heading``."""
-    items: list[tuple[str, str, Any]] = [("box", c, i18n.Msg(key)) for _l, c, key in UTILISATION_STEPS]
-    items.append(("box", NOT_RELEASED, i18n.Msg("map.legend.unreleased")))
-    if public:
-        items.append(("box", WITHHELD_COLOUR, i18n.Msg("map.legend.withheld", {"k": min_count})))
-    items.append(("heading", "", i18n.Msg("map.legend.sectors")))
-    items += [("disc", c, i18n.Named("sector", k)) for k, c in SECTOR_COLOURS.items()]
-    if last_year:
-        items.append(("ring", LAST_YEAR_COLOUR, i18n.Msg("map.legend.last_year")))
-    return [(kind, colour) for kind, colour, _w in items], [w for _k, _c, w in items]
 
 
 def _layer_names(last_label: str) -> dict[str, Any]:
@@ -503,7 +516,7 @@ def _map_decided(forecast: Forecast, audience: Audience, last_plan: pd.DataFrame
         columns = MARKER_COLUMNS
         links = None
     else:
-        markers, marker_words = _planner_markers(forecast, site_xy)
+        markers, marker_words = _planner_markers(forecast, site_xy, names)
         columns = [*MARKER_COLUMNS, "name", "id"]
         link_rows, link_tips = _partner_links(forecast, site_xy)
         links = i18n.Table(pd.DataFrame(link_rows, columns=LINE_COLUMNS), {"tooltip": link_tips})
@@ -513,28 +526,65 @@ def _map_decided(forecast: Forecast, audience: Audience, last_plan: pd.DataFrame
         rings = i18n.Table(pd.DataFrame(ring_rows, columns=["lat", "lon", "radius"]), {"tooltip": ring_tips})
         moves = i18n.Table(pd.DataFrame(move_rows, columns=LINE_COLUMNS), {"tooltip": move_tips})
     hubs, hub_words = _hubs_decided(forecast.inputs.hubs)
-    legend, legend_words = _legend(public, k, last_plan is not None)
-    note = i18n.Join((i18n.Msg("map.note.discs"), i18n.Msg("map.note.public", {"k": k}) if public
-                      else i18n.Msg("map.note.planner")), i18n.Text(" ", ""))
-    if public and release.confidential:
-        note = i18n.Join((i18n.Msg("public.confidential", {"k": k}), note), i18n.Text(" ", ""))
-    zones = sorted(zone_xy)
+    extra = _map_extras(forecast, sites, public, zone_xy, last_plan is not None)
+    note = i18n.Join((i18n.Msg("map.note.headroom"), i18n.Msg("map.note.discs"),
+                      i18n.Msg("map.note.public", {"k": k}) if public else i18n.Msg("map.note.planner")),
+                     i18n.Text(" ", ""))
     geo = sites[["land_area_m2", "total_floor_area_m2", "floor_area_m2", "geometry"]].iloc[site_plain["row"]]
     site_frame = gpd.GeoDataFrame(
         pd.concat([pd.DataFrame({c: site_plain[c] for c in ("site_id", "group", "colours", "colour")}),
                    geo.reset_index(drop=True)], axis=1), geometry="geometry", crs=sites.crs)
-    plain = {"audience": audience, "years": tuple(int(y) for y in forecast.scenario.year_range)}
+    plain = {"audience": audience, "years": tuple(int(y) for y in forecast.scenario.year_range),
+             "district_zoom": extra.pop("district_zoom")}
+    layer_names = _layer_names(last_label)
+    layer_names["headroom"] = i18n.Msg("map.layer.headroom")
     words = {
-        "title": i18n.Msg("map.title", {"scenario": forecast.scenario.name}), "layer_names": _layer_names(last_label),
+        "title": i18n.Msg("map.title", {"scenario": forecast.scenario.name}), "layer_names": layer_names,
         "sites": i18n.Table(site_frame, site_words),
-        "labels": i18n.Table(pd.DataFrame([zone_xy[z] for z in zones], columns=["lat", "lon"]),
-                             {"html": [i18n.Named("zone_short", z) for z in zones]}),
         "districts": _districts(), "markers": i18n.Table(pd.DataFrame(markers, columns=columns), marker_words),
         "links": links, "rings": rings, "moves": moves,
         "hubs": i18n.Table(pd.DataFrame(hubs, columns=["lat", "lon", "colour"]), hub_words),
-        "legend": i18n.Table(pd.DataFrame(legend, columns=["kind", "colour"]), {"label": legend_words}),
-        "note": note, "year_label": i18n.Msg("map.year")}
+        "note": note, "year_label": i18n.Msg("map.year"), **extra}
     return plain, words
+
+
+def _map_extras(forecast: Forecast, sites: gpd.GeoDataFrame, public: bool, zone_xy: dict,
+                last_year: bool) -> dict[str, Any]:
+    """A forecast map's title box, banner, labels, legend, zone shading and (planner) list of
+    enterprises without a site (:mod:`model.map_layers`), as :class:`MapView` fields (specs)."""
+    from . import map_layers
+
+    release = forecast.public_release
+    k = release.min_count
+    years = forecast.scenario.year_range
+    line = float(forecast.scenario.early_warning.shortfall_remaining_share)
+    zone_labels, district_labels = map_layers.map_labels(zone_xy)
+    headroom, headroom_words = map_layers.headroom_decided(forecast, sites, public)
+    legend = map_layers.map_legend(line=line, public=public, min_count=k, last_year=last_year,
+                                   hub_kinds=forecast.inputs.hubs["kind"])
+    banner: Any = ""
+    if not public:
+        banner = i18n.Msg("map.banner.planner")
+    elif release.confidential:
+        banner = i18n.Msg("public.confidential", {"k": k})
+    out: dict[str, Any] = {
+        "subtitle": i18n.Msg("map.subtitle.public" if public else "map.subtitle.planner",
+                             {"first": int(years[0]), "last": int(years[-1])}),
+        "heading": i18n.Msg("map.heading", {"scenario": forecast.scenario.name}),
+        "banner": banner, "legend_title": i18n.Msg("map.legend.title"),
+        "labels": i18n.Table(zone_labels, {"html": [i18n.Named("zone_short", z) for z in zone_labels["zone"]]}),
+        "district_zoom": dict(zip(district_labels["district"], district_labels["min_zoom"].astype(int), strict=True)),
+        "headroom": i18n.Table(headroom, headroom_words),
+        "legend": i18n.Table(pd.DataFrame([(kind, c) for kind, c, _w in legend], columns=["kind", "colour"]),
+                             {"label": [w for _k, _c, w in legend]}),
+        "unplaced": None, "unplaced_title": "", "unplaced_head": ()}
+    if not public:
+        ids, unplaced_words = map_layers.unplaced_decided(forecast)
+        out["unplaced"] = i18n.Table(pd.DataFrame({"id": ids}, dtype=object), unplaced_words)
+        out["unplaced_title"] = (i18n.Msg("map.unplaced.title", {"n": len(ids)}) if ids
+                                 else i18n.Msg("map.unplaced.none"))
+        out["unplaced_head"] = tuple(i18n.Msg(key) for key in map_layers.UNPLACED_HEADS)
+    return out
 
 
 def map_view(forecast: Forecast, audience: Audience = "planner", lang: str = i18n.DEFAULT_LANG, *,

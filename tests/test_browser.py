@@ -48,6 +48,13 @@ def _assert_clean(page: Page):
     page.assert_clean()
 
 
+def _layers(pg):
+    """The layer control, opened as a reader opens it (it starts folded: a hover unfolds it)."""
+    pg.locator(".leaflet-control-layers").hover()
+    pg.locator(".leaflet-control-layers-overlays").wait_for(state="visible", timeout=3000)
+    return pg.locator(".leaflet-control-layers-overlays")
+
+
 def test_planner_map_offline(browser, run):
     p = _open(browser, run, "map.html")
     try:
@@ -69,7 +76,7 @@ def test_layer_toggles_off_and_on(browser, run):
     p = _open(browser, run, "map.html")
     try:
         pg = p.page
-        label = pg.locator(".leaflet-control-layers-overlays label", has_text="Industrial areas: utilisation")
+        label = _layers(pg).locator("label", has_text="Industrial areas: utilisation")
         box = label.locator("input")
         assert pg.locator("path.sp-industrial_buildings").count() == 14
         box.click()
@@ -85,7 +92,8 @@ def test_site_popup_opens_with_its_figures(browser, run):
     p = _open(browser, run, "map.html")
     try:
         pg = p.page
-        pg.locator(".leaflet-control-layers-overlays label", has_text="Incoming enterprises").locator("input").click()
+        _layers(pg).locator("label", has_text="Incoming enterprises").locator("input").click()
+        pg.mouse.move(700, 450)  # away from the control: it folds again
         pg.locator("path.sp-northern_metropolis").first.click(force=True)
         popup = pg.locator(".leaflet-popup-content")
         popup.wait_for(state="visible", timeout=3000)
@@ -211,7 +219,8 @@ def test_the_language_switch_shows_english_chinese_or_both(browser, run):
         try:
             _assert_clean(p)
             pg = p.page
-            en, zh = pg.locator(".l-en").first, pg.locator(".l-zh").first
+            scope = "" if name == "report.html" else "#sp-title "  # the map's layer control starts folded
+            en, zh = pg.locator(f"{scope}.l-en").first, pg.locator(f"{scope}.l-zh").first
             assert en.is_visible() and zh.is_visible()
             assert pg.locator(".l-switch button[aria-pressed='true']").get_attribute("data-lang") == "both"
             pg.locator(".l-switch button[data-lang='zh-hk']").click()
@@ -235,5 +244,46 @@ def test_the_base_map_draws_the_18_district_boundaries(browser, run):
         lines = p.page.locator("path.sp-district-line")
         assert lines.count() >= 18  # the districts with islands have several parts
         assert p.page.locator("path.sp-site").count() == 56
+    finally:
+        p.close()
+
+
+def _box(locator):
+    b = locator.bounding_box()
+    return (b["x"], b["y"], b["x"] + b["width"], b["y"] + b["height"])
+
+
+def _meet(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+@pytest.mark.parametrize("name", ["map.html", "map_public.html"])
+def test_the_map_opens_with_its_title_a_folded_layer_control_and_boxes_clear_of_each_other(browser, run, name):
+    """As a reader sees it at 1400 x 900: a title box, the layer control folded, the legend clear
+    of the scale bar and the title, the confidential banner on the planner's map only, and no
+    zone or district name on another."""
+    p = _open(browser, run, name)
+    try:
+        _assert_clean(p)
+        pg = p.page
+        title = pg.locator("#sp-title")
+        assert title.is_visible() and "fast_baseline" in title.inner_text() and "2026" in title.inner_text()
+        assert pg.locator(".leaflet-control-layers-expanded").count() == 0
+        assert not pg.locator(".leaflet-control-layers-overlays").is_visible()
+        legend, scale = _box(pg.locator("#sp-legend")), _box(pg.locator(".leaflet-control-scale"))
+        assert not _meet(legend, scale) and not _meet(legend, _box(title))
+        assert "Hubs" in pg.locator("#sp-legend").inner_text()
+        banner = pg.locator("#sp-banner")
+        if name == "map.html":
+            assert banner.is_visible() and "CONFIDENTIAL" in banner.inner_text()
+            assert not _meet(_box(banner), _box(title))
+            assert pg.locator("#sp-unplaced").is_visible()
+        else:
+            assert banner.count() == 0 and pg.locator("#sp-unplaced").count() == 0
+        labels = [_box(x) for x in pg.locator(".sp-zone-label, .sp-district-label").all() if x.is_visible()]
+        assert len(labels) >= 8
+        met = [(a, b) for i, a in enumerate(labels) for b in labels[i + 1:] if _meet(a, b)]
+        assert met == []
+        assert pg.locator("path.sp-headroom").count() >= 5
     finally:
         p.close()
