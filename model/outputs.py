@@ -274,11 +274,11 @@ PUBLIC_WORKBOOK_FILE = "tables_public.xlsx"
 
 def public_downloads() -> list[str]:
     """The public files of a forecast run folder besides the report page and its charts: the
-    public map, the PDF, the public tables (:mod:`model.public_tables`) and their workbook.
-    Everything else a run folder holds is confidential (the planner's)."""
+    public map, the analysts' page, the PDF, the public tables (:mod:`model.public_tables`) and
+    their workbook. Everything else a run folder holds is confidential (the planner's)."""
     from .public_tables import PUBLIC_TABLE_FILES
 
-    return sorted([*PUBLIC_TABLE_FILES, PUBLIC_WORKBOOK_FILE, "map_public.html", "report.pdf"])
+    return sorted([*PUBLIC_TABLE_FILES, PUBLIC_WORKBOOK_FILE, "map_public.html", "analysis.html", "report.pdf"])
 
 
 def forecast_downloads(record: RunRecord) -> list[str]:
@@ -286,7 +286,7 @@ def forecast_downloads(record: RunRecord) -> list[str]:
     from .view import TABLE_FILES
 
     files = [*TABLE_FILES, "sites.gpkg", *MAP_FILES, "manifest.json", "warnings.csv", "solver.log", WORKBOOK_FILE,
-             "analysis.html", *public_downloads()]
+             *public_downloads()]
     if record.changes is not None:
         files += list(CHANGE_FILES.values())
     return sorted(set(files))
