@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
@@ -13,6 +15,7 @@ from .layers import numeric_column, read_csv_table
 
 if TYPE_CHECKING:
     from .forecast import Forecast
+    from .scenario import Scenario
 
 #: bounds of a land-balance figure read back from a run folder: all of Hong Kong (1.1e9 m2) ten
 #: times over, and a grid far beyond the city's (about 13,000 MW)
@@ -60,6 +63,9 @@ def read_assignments(run: Path) -> pd.DataFrame:
                         "start_year": years.where(placed, pd.NA)})
     if "anchor_change" in table.columns:  # a run solved with an anchor says why each change happened
         out["anchor_change"] = table["anchor_change"].str.strip()
+    if "anchor_site_id" in table.columns:  # and which site the anchor plan gave each enterprise
+        site = table["anchor_site_id"].str.strip()
+        out["anchor_site_id"] = pd.array(site.where(site != "", None), dtype="string")
     return out
 
 
@@ -200,3 +206,170 @@ def changes_since(previous_run: Path, forecast: Forecast) -> ChangesSince:
         columns={"released_a": "released_last_year", "released_b": "released_this_year"})
     return ChangesSince(str(previous_run), moved.sort_values(["zone", "resource"]).reset_index(drop=True),
                         changes, causes, supply.reset_index(drop=True), prev_assign)
+
+
+# --------------------------------------------------------------------------------------------
+# comparisons that are causal: the others solved with the base's plan as their anchor
+
+
+@dataclass(frozen=True)
+class ObjectiveSplit:
+    """A plan's objective (value points) as the solver maximised it, and its two parts: the
+    anchor's term (``anchor_points``: what keeping the anchored, or last year's, sites earned;
+    0 without an anchor) and the plan's own value (``own_points``), which plans solved with and
+    without an anchor share and so can be compared by."""
+
+    objective_points: float | None
+    anchor_points: float
+    own_points: float | None
+
+
+def anchor_points(forecast: Forecast) -> float:
+    """The keep-site term of a forecast's objective, from its plan and its anchor
+    (``inputs.previous``) by the rule the candidates use
+    (:func:`model.optimiser.candidates.keep_site_points`): 0 without an anchor."""
+    import numpy as np
+
+    from .optimiser.candidates import enterprise_weight, keep_site_points
+
+    prev = forecast.inputs.previous
+    settings = forecast.scenario.allocation
+    bonus = settings.keep_site_bonus_per_1000m2
+    if prev is None or not len(prev) or not bonus:
+        return 0.0
+    a = forecast.allocation.assignments
+    placed = a[a["site_id"].notna()]
+    ent = forecast.inputs.enterprises.drop_duplicates("enterprise_id").set_index("enterprise_id")
+    weight = enterprise_weight(ent.loc[placed["enterprise_id"]], settings)
+    anchor = prev.drop_duplicates("enterprise_id").set_index("enterprise_id")
+    ids = placed["enterprise_id"]
+    site = anchor["site_id"].reindex(ids).astype(object).to_numpy()
+    same_site = site == placed["site_id"].astype(object).to_numpy()
+    # a candidate starts no earlier than the first forecast year (committed firms started before
+    # it keep their real start year in the results)
+    start = np.maximum(pd.to_numeric(placed["start_year"]).to_numpy(dtype=float), settings.years[0])
+    anchor_year = pd.to_numeric(anchor["start_year"].reindex(ids), errors="coerce").to_numpy(dtype=float) \
+        if "start_year" in anchor.columns else np.full(len(ids), np.nan)
+    same_year = same_site & (anchor_year == start)
+    return float(keep_site_points(weight, same_site.astype(float), same_year.astype(float), bonus).sum())
+
+
+def objective_split(forecast: Forecast) -> ObjectiveSplit:
+    """The forecast's objective and its parts (:class:`ObjectiveSplit`)."""
+    objective = forecast.allocation.objective
+    term = anchor_points(forecast)
+    return ObjectiveSplit(objective, term, None if objective is None else objective - term)
+
+
+@dataclass(frozen=True)
+class ScenarioComparison:
+    """A base forecast and others solved with the base's plan as their anchor (each change has a
+    cause: forced by the scenario, or a knock-on of a forced one), by label."""
+
+    base_label: str
+    base: Forecast
+    others: Mapping[str, Forecast]
+
+    def changes(self, label: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(enterprise changes with their cause, zone balance changes) from the base to ``label``."""
+        return compare_forecasts(self.base, self.others[label])
+
+    def summary(self) -> pd.DataFrame:
+        """One row per forecast, the base first: :func:`model.forecast.summary` (its
+        ``objective_points`` the plan's own value, without the anchor's term, so that every row
+        is comparable), the change of that value against the base, and the enterprises that
+        changed site or start year, forced and knock-on."""
+        from .forecast import summary
+
+        rows = []
+        base_own = summary(self.base)["objective_points"]
+        for label, f in {self.base_label: self.base, **self.others}.items():
+            row: dict[str, Any] = {"label": label, **summary(f)}
+            own = row["objective_points"]
+            row["objective_change_points"] = None if own is None or base_own is None else own - base_own
+            if f is self.base:
+                row.update(anchored_to_base=False, enterprises_changed=0, forced=0, knock_on=0)
+            else:
+                changes, _ = self.changes(label)
+                cause = changes["cause"] if "cause" in changes else pd.Series("", index=changes.index)
+                row.update(anchored_to_base=True, enterprises_changed=len(changes),
+                           forced=int(cause.str.startswith("forced").sum()),
+                           knock_on=int(cause.str.startswith("knock-on").sum()))
+            rows.append(row)
+        return pd.DataFrame(rows).set_index("label")
+
+
+def compare_scenarios(base: Scenario | Forecast, *others: Scenario | tuple[str, Scenario],
+                      base_label: str | None = None, **run_options: Any) -> ScenarioComparison:
+    """Solve the ``base`` once (or take its forecast) and every other scenario with the base's plan
+    as its anchor (:func:`model.forecast.run_forecast` with ``anchor=``), so that an enterprise
+    moves only when the scenario makes it. ``others``: scenarios, or (label, scenario) pairs (a
+    lever applied to the base has the base's name); ``run_options`` go to every solve
+    (``explain``, ``remedies``, ``enterprises`` ...)."""
+    from .forecast import Forecast, run_forecast
+
+    base_run = base if isinstance(base, Forecast) else run_forecast(base, **run_options)
+    anchor = base_run.allocation.assignments
+    solved: dict[str, Forecast] = {}
+    for item in others:
+        label, scenario = item if isinstance(item, tuple) else (item.name, item)
+        if label in solved:
+            raise ValueError(f"two comparisons are labelled {label!r}: give (label, scenario) pairs")
+        solved[label] = run_forecast(scenario, anchor=anchor, **run_options)
+    return ScenarioComparison(base_label or base_run.scenario.name, base_run, solved)
+
+
+# --------------------------------------------------------------------------------------------
+# two run folders: was the later one anchored to the earlier one?
+
+AnchorKind = Literal["anchored", "previous", "other", "none"]
+
+
+@dataclass(frozen=True)
+class AnchorStatus:
+    """Whether run b was solved with run a's plan as its anchor: ``anchored`` (``--anchor a``),
+    ``previous`` (``--previous a``: the yearly update, which keeps a's sites the same way),
+    ``other`` (anchored to another plan) or ``none`` (not anchored: differences mix what the
+    scenario causes with the solver's choice among near-equal plans). ``anchor_run``: the run
+    folder b's manifest names (its ``anchor_run`` or ``previous_run``), if any."""
+
+    kind: AnchorKind
+    anchor_run: str | None
+
+    @property
+    def causal(self) -> bool:
+        return self.kind in ("anchored", "previous")
+
+
+def read_manifest(run: Path) -> Mapping[str, Any]:
+    """A run folder's manifest.json ({} when it has none or it is not a JSON object)."""
+    from .limits import check_file_size
+
+    path = Path(run) / "manifest.json"
+    if not path.is_file():
+        return {}
+    check_file_size(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise InputError("not readable JSON", file=path, fix=_FIX) from None
+    return data if isinstance(data, dict) else {}
+
+
+def anchor_status(assign_a: pd.DataFrame, assign_b: pd.DataFrame, manifest_b: Mapping[str, Any]) -> AnchorStatus:
+    """Whether b's plan was anchored to a's (:class:`AnchorStatus`), from the plans themselves: b
+    is anchored to a when every enterprise's anchored site in b (``anchor_site_id``) is its site
+    in a; the manifest says whether by ``--anchor`` or ``--previous``."""
+    anchor_run = manifest_b.get("anchor_run") or manifest_b.get("previous_run")
+    anchor_run = str(anchor_run) if anchor_run else None
+    if "anchor_site_id" not in assign_b.columns:
+        return AnchorStatus("none", anchor_run)
+    site_a = assign_a.set_index("enterprise_id")["site_id"].astype(object)
+    site_b = assign_b.set_index("enterprise_id")["anchor_site_id"].astype(object)
+    ids = site_a.index.union(site_b.index)
+    a = site_a.reindex(ids).where(lambda s: s.notna(), None)
+    b = site_b.reindex(ids).where(lambda s: s.notna(), None)
+    if not (a.to_numpy() == b.to_numpy()).all():
+        return AnchorStatus("other", anchor_run)
+    return AnchorStatus("previous" if manifest_b.get("previous_run") and not manifest_b.get("anchor_run")
+                        else "anchored", anchor_run)
