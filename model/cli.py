@@ -482,33 +482,45 @@ def render(
 @app.command()
 @_guarded
 def compare(
-    run_a: Annotated[Path, typer.Argument(help="earlier run folder")],
-    run_b: Annotated[Path, typer.Argument(help="later run folder")],
-    out_dir: Annotated[Path | None, typer.Option("--out", help="also write the comparison as CSVs here")] = None,
+    run_a: Annotated[Path, typer.Argument(help="earlier run folder (the base)")],
+    run_b: Annotated[Path, typer.Argument(help="later run folder (best solved with --anchor RUN_A)")],
+    out_dir: Annotated[Path | None, typer.Option("--out", help="also write the comparison here: CSVs, "
+                                                               "compare.html/.pdf, compare_map.html (confidential) "
+                                                               "and compare_public.html")] = None,
+    lang: LangOpt = Lang.both,
 ) -> None:
-    """Which enterprises changed site or year between two runs, and how each zone's balance changed."""
+    """Which enterprises changed site or year between two runs and why, and how each zone's balance changed."""
     import pandas as pd
 
-    from .compare import compare_runs
+    from .compare import read_comparison
+    from .i18n import t
 
     if out_dir is not None:
         from .outputs import check_output_root
 
         check_output_root(out_dir)
-    changes, balance = compare_runs(run_a, run_b)
+    cmp = read_comparison(run_a, run_b, runs=out_dir is not None)  # every file checked before anything is written
+    fields = {"a": cmp.label_a, "b": cmp.label_b, "anchor": cmp.status.anchor_run or "-"}
+    out.print(t(f"compare.status.{cmp.status.kind}", **fields).en, soft_wrap=True)
+    if not cmp.status.causal:
+        out.print(t("compare.warning.not_anchored", **fields).en, soft_wrap=True)
+    changes, balance = cmp.changes, cmp.balance
+    if cmp.objective_a is not None and cmp.objective_b is not None:
+        out.print(f"own value of each plan, without the anchor's term (points): {cmp.label_a} "
+                  f"{cmp.objective_a.own_points:,.2f}, {cmp.label_b} {cmp.objective_b.own_points:,.2f} "
+                  f"(anchor's term in {cmp.label_b}: {cmp.objective_b.anchor_points:,.2f})", soft_wrap=True)
     table = _Table(title=f"Enterprises that changed ({len(changes)})")
-    has_cause = "cause" in changes.columns
-    for col in ("enterprise", "change", f"{run_a.name}", f"{run_b.name}", *(["cause"] if has_cause else [])):
+    for col in ("enterprise", "change", f"{cmp.label_a}", f"{cmp.label_b}", "cause"):
         table.add_column(col)
     def where(site: str | float, year: SupportsInt | NAType) -> str:
         return "-" if pd.isna(site) else f"{site} {'' if pd.isna(year) else int(year)}".strip()
 
     for r in changes.head(40).itertuples():
         table.add_row(r.enterprise_id, r.change, where(r.site_id_a, r.start_year_a), where(r.site_id_b, r.start_year_b),
-                      *([str(r.cause).split(":")[0]] if has_cause else []))
-    if has_cause:
-        forced = changes["cause"].str.startswith("forced").sum()
-        knock = changes["cause"].str.startswith("knock-on").sum()
+                      r.cause_kind)
+    if cmp.status.causal:
+        forced = int((changes["cause_kind"] == "forced").sum())
+        knock = int((changes["cause_kind"] == "knock-on").sum())
         out.print(f"{forced} change(s) forced by the scenario, {knock} knock-on change(s)")
     out.print(table)
     if len(changes) > 40:
@@ -523,12 +535,11 @@ def compare(
                    f"{r.remaining_change:+,.0f}")
     out.print(t2)
     if out_dir is not None:
-        from .outputs import atomic_run_dir, run_name, write_csv
+        from .outputs import RunRecord, write_compare_run
 
-        with atomic_run_dir(out_dir, run_name("compare", f"{run_a.name}-vs-{run_b.name}")) as run:
-            write_csv(changes, run.tmp / "enterprise_changes.csv")
-            write_csv(balance, run.tmp / "balance_changes.csv")
-        out.print(f"outputs: {run.final}", soft_wrap=True)
+        run = write_compare_run(cmp, out_dir, RunRecord(argv=("compare", *_argv()), lang=lang.value))
+        out.print(f"outputs: {run.final} (compare.html, compare.pdf and compare_map.html name enterprises: "
+                  "confidential; compare_public.html is for publication)", soft_wrap=True)
 
 
 @app.command()

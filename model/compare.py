@@ -63,6 +63,8 @@ def read_assignments(run: Path) -> pd.DataFrame:
                         "start_year": years.where(placed, pd.NA)})
     if "anchor_change" in table.columns:  # a run solved with an anchor says why each change happened
         out["anchor_change"] = table["anchor_change"].str.strip()
+    if "zone" in table.columns:
+        out["zone"] = pd.array(table["zone"].str.strip().where(placed, None), dtype="string")
     if "anchor_site_id" in table.columns:  # and which site the anchor plan gave each enterprise
         site = table["anchor_site_id"].str.strip()
         out["anchor_site_id"] = pd.array(site.where(site != "", None), dtype="string")
@@ -373,3 +375,102 @@ def anchor_status(assign_a: pd.DataFrame, assign_b: pd.DataFrame, manifest_b: Ma
         return AnchorStatus("other", anchor_run)
     return AnchorStatus("previous" if manifest_b.get("previous_run") and not manifest_b.get("anchor_run")
                         else "anchored", anchor_run)
+
+
+def cause_kind(cause: pd.Series) -> pd.Series:
+    """A change's cause in one word: ``forced``, ``knock-on`` or ``not anchored`` (b had no anchor)."""
+    return cause.fillna("").astype(str).str.split(":").str[0].replace("", "not anchored")
+
+
+@dataclass(frozen=True)
+class RunComparison:
+    """Run b against run a (two run folders): whether b was anchored to a (``status``), the
+    enterprises that changed with their cause (``changes``, confidential: ids and sites, with
+    ``zone``: b's zone, else a's, and ``cause_kind``), the zone balance of both in every year
+    (``balance``: :func:`compare_tables`), the first shortfall years of both (``shortfalls``:
+    zone, resource, first_shortfall_year_a/_b, moved_years), both plans, and both runs' objectives
+    split (:class:`ObjectiveSplit`; None where the folder holds no run data). ``forecast_a`` and
+    ``forecast_b``: the runs as :func:`model.run.load_run` reads them (for the map), or None."""
+
+    label_a: str
+    label_b: str
+    status: AnchorStatus
+    changes: pd.DataFrame
+    balance: pd.DataFrame
+    shortfalls: pd.DataFrame
+    plan_a: pd.DataFrame
+    plan_b: pd.DataFrame
+    objective_a: ObjectiveSplit | None = None
+    objective_b: ObjectiveSplit | None = None
+    forecast_a: Forecast | None = None
+    forecast_b: Forecast | None = None
+
+
+def read_comparison(run_a: Path, run_b: Path, *, runs: bool = False) -> RunComparison:
+    """Run folder b against run folder a (:class:`RunComparison`); every file is read and checked
+    first (:class:`InputError` naming the file, the row and the fix). ``runs``: also read both
+    runs' data (``run/``, :func:`model.run.load_run`), which the map and the objectives need."""
+    from .forecast import land_balance_long
+
+    run_a, run_b = Path(run_a), Path(run_b)
+    plan_a, plan_b = read_assignments(run_a), read_assignments(run_b)
+    bal_a, bal_b = (land_balance_long(read_land_balance(r)) for r in (run_a, run_b))
+    warn_a, warn_b = read_early_warning(run_a), read_early_warning(run_b)
+    manifest_b = read_manifest(run_b)
+    forecast_a = forecast_b = None
+    if runs:
+        from .run import load_run
+
+        forecast_a, forecast_b = load_run(run_a), load_run(run_b)
+    changes, balance = compare_tables(plan_a, plan_b, bal_a, bal_b)
+    if "cause" not in changes:
+        changes = changes.assign(cause="")
+    zone_a = plan_a.set_index("enterprise_id")["zone"] if "zone" in plan_a else pd.Series(dtype="string")
+    zone_b = plan_b.set_index("enterprise_id")["zone"] if "zone" in plan_b else pd.Series(dtype="string")
+    zone = changes["enterprise_id"].map(zone_b).fillna(changes["enterprise_id"].map(zone_a))
+    changes = changes.assign(zone=zone.astype(object).where(zone.notna(), None),
+                             cause_kind=cause_kind(changes["cause"]))
+    short = warn_a.merge(warn_b, on=["zone", "resource"], how="outer", suffixes=("_a", "_b"))
+    short["moved_years"] = (short["first_shortfall_year_b"] - short["first_shortfall_year_a"]).astype("Int64")
+    return RunComparison(
+        label_a=run_a.name, label_b=run_b.name, status=anchor_status(plan_a, plan_b, manifest_b), changes=changes,
+        balance=balance, shortfalls=short.sort_values(["zone", "resource"]).reset_index(drop=True),
+        plan_a=plan_a, plan_b=plan_b,
+        objective_a=objective_split(forecast_a) if forecast_a is not None else None,
+        objective_b=objective_split(forecast_b) if forecast_b is not None else None,
+        forecast_a=forecast_a, forecast_b=forecast_b)
+
+
+def public_change_counts(changes: pd.DataFrame, min_count: int) -> pd.DataFrame:
+    """The enterprises that changed, counted by zone and cause for the public (:mod:`model.disclosure`:
+    a count of 1 to ``min_count - 1`` is withheld, and so is any count or total it could be worked
+    out from): zone (``all`` for the total), cause (``all`` for a zone's total), enterprises (NA
+    where withheld), withheld."""
+    from .disclosure import Figure, suppress
+
+    ids = list(changes["enterprise_id"])
+    bit = {eid: 1 << k for k, eid in enumerate(ids)}
+    zones = changes["zone"].fillna("unknown").astype(str)
+    causes = changes["cause_kind"].astype(str)
+
+    def members(mask: pd.Series) -> int:
+        out = 0
+        for eid in changes.loc[mask, "enterprise_id"]:
+            out |= bit[eid]
+        return out
+
+    figures = [Figure(("all",), members(pd.Series(True, index=changes.index)))]
+    rows = [("all", "all")]
+    for z in sorted(set(zones)):
+        figures.append(Figure(("zone", z), members(zones == z), ((("all",), "zone"),)))
+        rows.append((z, "all"))
+        for c in sorted(set(causes[zones == z])):
+            cell = members((zones == z) & (causes == c))
+            figures.append(Figure(("zone_cell", z, c), cell, ((("zone", z), "cause"),)))
+            rows.append((z, c))
+    withheld = suppress(figures, min_count)
+    out = []
+    for f, (z, c) in zip(figures, rows, strict=True):
+        hidden = f.key in withheld
+        out.append({"zone": z, "cause": c, "enterprises": pd.NA if hidden else f.count, "withheld": hidden})
+    return pd.DataFrame(out).astype({"enterprises": "Int64"})

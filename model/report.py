@@ -18,6 +18,7 @@ import numpy as np
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+from .compare_view import BalanceChartView, CompareView
 from .view import (
     CHARTS,
     BackcastView,
@@ -37,9 +38,12 @@ __all__ = [
     "CHARTS",
     "DrawnReport",
     "chart_figures",
+    "compare_chart_figure",
+    "compare_pdf_pages",
     "draw_report",
     "number_pages",
     "pdf_pages",
+    "render_compare",
     "render_programme",
     "render_report",
     "render_sensitivity",
@@ -255,7 +259,7 @@ def _lines(fig: Figure, lines: list[tuple[str, str]], top: float = 0.9, step: fl
     return y
 
 
-def _table_pages(title: str, header: list[str], rows: list[list[str]], view: ReportView | ProgrammeView,
+def _table_pages(title: str, header: list[str], rows: list[list[str]], view: ReportView | ProgrammeView | CompareView,
                  note: str = "") -> list:
     pages = []
     chunks = [rows[k:k + PDF_TABLE_ROWS] for k in range(0, len(rows), PDF_TABLE_ROWS)] or [[]]
@@ -564,6 +568,112 @@ def programme_pdf_pages(view: ProgrammeView, timeline: Figure) -> list[Figure]:
         prov += [(say("manifest.input"), f"{path}  sha256 {sha[:16]}...") for path, sha in view.inputs]
         _lines(fig, prov, top=0.91, colon=colon)
         pages.append(fig)
+        for k, page in enumerate(pages, start=1):
+            page.text(0.5, 0.02, view.page_of.format(k=k, n=len(pages)), ha="center", fontsize=8, color="#444")
+    return pages
+
+
+# --------------------------------------------------------------------------------------------
+# the comparison of two runs (siteplan compare --out): its page, its chart and its PDF
+
+
+def render_compare(view: CompareView) -> str:
+    """The comparison's page (compare.html for the planner, compare_public.html for the public)."""
+    return _ENV.get_template("compare.html.j2").render(
+        view=view, M=view.messages, lang=view.lang, page_lang=view.page_lang, switch=view.switch,
+        switch_css=view.switch_css, switch_js=view.switch_js)
+
+
+def compare_chart_figure(view: BalanceChartView) -> Figure:
+    """What remains each year in both runs: one panel per zone (rows) and resource (columns),
+    run a and run b as two lines; a panel a zone lacks is left empty."""
+    n_rows, n_cols = max(len(view.zones), 1), max(len(view.resources), 1)
+    with plt.rc_context(dict(view.style)):
+        fig, axes = plt.subplots(n_rows, n_cols, figsize=(3.4 * n_cols + 0.6, 1.9 * n_rows + 0.9), squeeze=False)
+        titles = {(z, r): t for z, r, t in view.panels}
+        for i, zone in enumerate(view.zones):
+            for j, res in enumerate(view.resources):
+                ax = axes[i][j]
+                if (zone, res) not in titles:
+                    ax.axis("off")
+                    continue
+                part = view.series[(view.series["zone"] == zone) & (view.series["resource"] == res)]
+                for run, label in (("a", view.label_a), ("b", view.label_b)):
+                    ax.plot(part["year"], part[f"remaining_{run}"], marker="o", ms=3, lw=1.6 if run == "a" else 1.2,
+                            ls="-" if run == "a" else "--", color=view.colours[run], label=label)
+                ax.set_title(titles[(zone, res)], fontsize=8)
+                ax.tick_params(labelsize=7)
+                ax.axhline(0, color="#999", lw=0.6)
+        if not view.panels:
+            axes[0][0].text(0.5, 0.5, view.none, ha="center", va="center")
+        handles, labels = next(((ax.get_legend_handles_labels()) for row in axes for ax in row
+                                if ax.get_legend_handles_labels()[0]), ([], []))
+        if handles:
+            fig.legend(handles, labels, loc="upper right", fontsize=8, frameon=False)
+        fig.suptitle(view.title, fontsize=10, x=0.02, ha="left")
+        fig.supxlabel(view.year_axis, fontsize=8)
+        fig.tight_layout(rect=(0, 0, 1, 0.97))
+    return fig
+
+
+def compare_pdf_pages(view: CompareView, chart: Figure | None) -> list[Figure]:
+    """The comparison's page on numbered A4 pages in the view's chart language: what is compared
+    (with the warning where b was not anchored to a), the plans' own values, the chart, the
+    enterprises that changed with their cause (planner), the counts by zone and cause, the first
+    shortfall years that moved and the last year's balance that differs (planner)."""
+    m = view.messages
+
+    def say(key: str) -> str:
+        return m[key].plain
+
+    def heading(key: str) -> str:  # a page title: Chinese under English with both
+        return m[key].lines
+
+    colon = "\uff1a" if view.chart_lang == "zh-hk" else ": "
+    pages = []
+    with plt.rc_context(dict(view.style)):
+        title = view.h1.lines
+        fig = _page(title)
+        lines = [("", view.confidential.plain)] if view.confidential is not None else []
+        lines += [("", ""), (say("compare.h.status"), ""), ("", view.status.plain)]
+        if view.warning is not None:
+            lines += [("", ""), ("", view.warning.plain)]
+        if view.objectives:
+            lines += [("", ""), (say("compare.h.objectives"), ""), ("", say("compare.objectives.intro"))]
+            lines += [(run, f"{own.plain} ({say('compare.col.anchor')}{colon}{anchor.plain})")
+                      for run, own, anchor in view.objectives]
+        _lines(fig, lines, top=_below_title(title), colon=colon)
+        pages.append(fig)
+        if chart is not None:
+            fig = _page(heading("compare.h.chart"))
+            ax = fig.add_axes((0.05, 0.12, 0.9, 0.78))
+            ax.axis("off")
+            canvas = cast(FigureCanvasAgg, chart.canvas)  # the Agg backend (set above)
+            canvas.draw()
+            ax.imshow(np.asarray(canvas.buffer_rgba()))
+            fig.text(0.08, 0.09, "\n".join(wrap_display(say("compare.chart.caption"), 100)), fontsize=8,
+                     color="#444", va="top", parse_math=False)
+            pages.append(fig)
+        if view.audience == "planner":
+            cols = ("enterprise", "name", "zone", "change", "a", "b", "cause")
+            rows = [[r["id"], r["name"].plain[:28], r["zone"].plain, r["change"].plain, r["a"], r["b"],
+                     r["cause"].plain] for r in view.changes]
+            pages += _table_pages(heading("compare.h.changes"), [say(f"compare.col.{c}") for c in cols], rows, view,
+                                  note=say("compare.changes.intro"))
+        rows = [[r["zone"].plain, r["cause"].plain, r["enterprises"].plain] for r in view.counts]
+        pages += _table_pages(heading("compare.h.counts"), [say(f"compare.col.{c}") for c in ("zone", "cause",
+                                                                                           "enterprises")],
+                              rows, view, note="\n".join(wrap_display(view.counts_intro.plain, 110)))
+        rows = [[r["zone"].plain, r["resource"].plain, str(r["a"].plain), str(r["b"].plain), r["moved"]]
+                for r in view.shortfalls]
+        pages += _table_pages(heading("compare.h.shortfalls"),
+                              [say(f"compare.col.{c}") for c in ("zone", "resource", "a", "b", "moved")], rows, view)
+        if view.audience == "planner":
+            rows = [[r["zone"].plain, r["resource"].plain, str(r["year"]), r["a"].plain, r["b"].plain,
+                     r["change"].plain] for r in view.balance]
+            pages += _table_pages(heading("compare.h.balance"),
+                                  [say(f"compare.col.{c}") for c in ("zone", "resource", "year", "a", "b",
+                                                                     "change_amount")], rows, view)
         for k, page in enumerate(pages, start=1):
             page.text(0.5, 0.02, view.page_of.format(k=k, n=len(pages)), ha="center", fontsize=8, color="#444")
     return pages
