@@ -163,7 +163,7 @@ def _where(site: Any, year: Any) -> str:
 
 
 def _change_rows(cmp: RunComparison) -> i18n.Rows:
-    names = {}
+    names: dict[str, Any] = {}
     for plan in (cmp.forecast_a, cmp.forecast_b):
         if plan is not None:
             names.update(zip(plan.allocation.assignments["enterprise_id"], plan.allocation.assignments["name"],
@@ -312,7 +312,7 @@ def compare_map_view(cmp: RunComparison, lang: str = i18n.DEFAULT_LANG) -> Compa
         rings.append((*xy[sid], float(np.clip(4 + 2 * np.sqrt(na), 5, 22))))
         ring_tips.append(i18n.Msg("compare.map.ring", {"site": sid, "a": cmp.label_a, "b": cmp.label_b,
                                                        "n_a": i18n.Num(na), "n_b": i18n.Num(nb)}))
-    names = {}
+    names: dict[str, Any] = {}
     for f in (cmp.forecast_a, cmp.forecast_b):
         names.update(zip(f.allocation.assignments["enterprise_id"], f.allocation.assignments["name"], strict=True))
     moves: dict[str, list] = {c: [] for c in CAUSE_COLOURS}
