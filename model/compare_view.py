@@ -135,7 +135,7 @@ class CompareView:
     confidential: Label | None
     status: Label
     warning: Label | None
-    objectives: tuple[tuple[str, Label, Label], ...]
+    objectives: tuple[tuple[Label, Label, Label], ...]
     changes: tuple[Mapping[str, Any], ...]
     counts: tuple[Mapping[str, Any], ...]
     counts_intro: Label

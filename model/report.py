@@ -601,7 +601,9 @@ def compare_chart_figure(view: BalanceChartView) -> Figure:
                 for run, label in (("a", view.label_a), ("b", view.label_b)):
                     ax.plot(part["year"], part[f"remaining_{run}"], marker="o", ms=3, lw=1.6 if run == "a" else 1.2,
                             ls="-" if run == "a" else "--", color=view.colours[run], label=label)
-                ax.set_title(titles[(zone, res)], fontsize=8)
+                ax.set_title("\n".join(wrap_display(titles[(zone, res)], 46)), fontsize=8)
+                years = sorted({int(y) for y in part["year"]})
+                ax.set_xticks(years, [str(y) for y in years])
                 ax.tick_params(labelsize=7)
                 ax.axhline(0, color="#999", lw=0.6)
         if not view.panels:
@@ -640,7 +642,7 @@ def compare_pdf_pages(view: CompareView, chart: Figure | None) -> list[Figure]:
             lines += [("", ""), ("", view.warning.plain)]
         if view.objectives:
             lines += [("", ""), (say("compare.h.objectives"), ""), ("", say("compare.objectives.intro"))]
-            lines += [(run, f"{own.plain} ({say('compare.col.anchor')}{colon}{anchor.plain})")
+            lines += [(run.plain, f"{own.plain} ({say('compare.col.anchor')}{colon}{anchor.plain})")
                       for run, own, anchor in view.objectives]
         _lines(fig, lines, top=_below_title(title), colon=colon)
         pages.append(fig)
