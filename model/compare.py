@@ -415,7 +415,11 @@ def read_comparison(run_a: Path, run_b: Path, *, runs: bool = False) -> RunCompa
     run_a, run_b = Path(run_a), Path(run_b)
     plan_a, plan_b = read_assignments(run_a), read_assignments(run_b)
     bal_a, bal_b = (land_balance_long(read_land_balance(r)) for r in (run_a, run_b))
-    warn_a, warn_b = read_early_warning(run_a), read_early_warning(run_b)
+    if all((r / "early_warning.csv").exists() for r in (run_a, run_b)):
+        warn_a, warn_b = read_early_warning(run_a), read_early_warning(run_b)
+    else:  # folders of the assignments and the balance alone: no first shortfall years to compare
+        warn_a = warn_b = pd.DataFrame({"zone": pd.Series(dtype=str), "resource": pd.Series(dtype=str),
+                                        "first_shortfall_year": pd.Series(dtype="Int64")})
     manifest_b = read_manifest(run_b)
     forecast_a = forecast_b = None
     if runs:
