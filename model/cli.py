@@ -493,6 +493,7 @@ def compare(
     import pandas as pd
 
     from .compare import read_comparison
+    from .compare_view import STATUS_KEYS
     from .i18n import t
 
     if out_dir is not None:
@@ -501,7 +502,7 @@ def compare(
         check_output_root(out_dir)
     cmp = read_comparison(run_a, run_b, runs=out_dir is not None)  # every file checked before anything is written
     fields = {"a": cmp.label_a, "b": cmp.label_b, "anchor": cmp.status.anchor_run or "-"}
-    out.print(t(f"compare.status.{cmp.status.kind}", **fields).en, soft_wrap=True)
+    out.print(t(STATUS_KEYS[cmp.status.kind], **fields).en, soft_wrap=True)
     if not cmp.status.causal:
         out.print(t("compare.warning.not_anchored", **fields).en, soft_wrap=True)
     changes, balance = cmp.changes, cmp.balance

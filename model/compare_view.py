@@ -48,6 +48,11 @@ COMPARE_FILES: dict[str, tuple[str, ...]] = {
 }
 
 
+#: the sentence saying what a comparison is, by :class:`model.compare.AnchorStatus` kind
+STATUS_KEYS = {"anchored": "compare.status.anchored", "previous": "compare.status.previous",
+               "other": "compare.status.other", "none": "compare.status.none"}
+
+
 def _year(value: Any) -> int | None:
     return None if pd.isna(value) else int(value)
 
@@ -56,7 +61,7 @@ def status_spec(cmp: RunComparison) -> tuple[Any, Any]:
     """(what the comparison is: b anchored to a or not, and a warning where it is not)."""
     s = cmp.status
     fields = {"a": cmp.label_a, "b": cmp.label_b, "anchor": s.anchor_run or "-"}
-    sentence = i18n.Msg(f"compare.status.{s.kind}", fields)
+    sentence = i18n.Msg(STATUS_KEYS[s.kind], fields)
     warning = None if s.causal else i18n.Msg("compare.warning.not_anchored", fields)
     return sentence, warning
 
