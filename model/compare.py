@@ -216,10 +216,12 @@ def changes_since(previous_run: Path, forecast: Forecast) -> ChangesSince:
 
 @dataclass(frozen=True)
 class ObjectiveSplit:
-    """A plan's objective (value points) as the solver maximised it, and its two parts: the
-    anchor's term (``anchor_points``: what keeping the anchored, or last year's, sites earned;
-    0 without an anchor) and the plan's own value (``own_points``), which plans solved with and
-    without an anchor share and so can be compared by."""
+    """A plan's objective (value points) as the solver reported it, the anchor's term in it
+    (``anchor_points``: what keeping the anchored, or last year's, sites earned; 0 without an
+    anchor) and the plan's own value (``own_points``: its placements and partners valued by the
+    objective's terms without the anchor), which plans solved with and without an anchor share
+    and so can be compared by. For a solve that proved its plan optimal, ``objective_points`` is
+    ``own_points + anchor_points``."""
 
     objective_points: float | None
     anchor_points: float
@@ -256,11 +258,46 @@ def anchor_points(forecast: Forecast) -> float:
     return float(keep_site_points(weight, same_site.astype(float), same_year.astype(float), bonus).sum())
 
 
+def own_points(forecast: Forecast) -> float | None:
+    """The plan's own value: its placements and partners valued by the objective's own terms
+    without the anchor (the problem compiled again with no anchor, every start year kept:
+    :func:`model.optimiser.problem.plan_points`), so that two plans that place every enterprise
+    alike are worth the same, whatever the solver reported when it stopped (a solve stopped at its
+    gap may leave a partner bonus it had earned uncounted). None where a placement is no
+    candidate of the run's own inputs (a run of another version)."""
+    import dataclasses
+    import warnings
+
+    from .errors import SiteDataWarning
+    from .optimiser.compile import compile_problem
+    from .optimiser.problem import plan_points
+
+    inputs = dataclasses.replace(forecast.inputs, previous=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SiteDataWarning)  # said once already, by the forecast itself
+        problem = compile_problem(inputs, forecast.scenario.allocation, dominance=False)
+    plan = forecast.allocation.assignments.drop_duplicates("enterprise_id").set_index("enterprise_id")
+    ids = pd.Index(problem.enterprise_ids)
+    site = plan["site_id"].reindex(ids)
+    year = pd.to_numeric(plan["start_year"].reindex(ids), errors="coerce")
+    try:
+        placements, partners = plan_points(problem, [None if pd.isna(v) else str(v) for v in site],
+                                           [None if pd.isna(v) else float(v) for v in year])
+    except KeyError:
+        return None
+    return placements + partners
+
+
 def objective_split(forecast: Forecast) -> ObjectiveSplit:
-    """The forecast's objective and its parts (:class:`ObjectiveSplit`)."""
+    """The forecast's objective and its parts (:class:`ObjectiveSplit`): the anchor's term by
+    its rule (:func:`anchor_points`) and the plan's own value (:func:`own_points`; the objective
+    less the anchor's term where the plan cannot be valued again)."""
     objective = forecast.allocation.objective
     term = anchor_points(forecast)
-    return ObjectiveSplit(objective, term, None if objective is None else objective - term)
+    own = own_points(forecast)
+    if own is None:
+        own = None if objective is None else objective - term
+    return ObjectiveSplit(objective, term, own)
 
 
 @dataclass(frozen=True)

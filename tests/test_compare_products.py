@@ -4,6 +4,7 @@ page, PDF, chart and map say which firms moved and why, and the public page name
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pandas as pd
@@ -94,6 +95,19 @@ def test_an_anchored_plan_that_changes_nothing_is_worth_what_the_base_is(world, 
     assert split.own_points == pytest.approx(base.allocation.objective)  # ... which is all it adds
     assert summary(same)["objective_points"] == pytest.approx(summary(base)["objective_points"])
     assert objective_split(base).anchor_points == 0.0
+
+
+def test_the_own_value_is_counted_from_the_plan_not_from_what_the_solver_reported(base):
+    # a solve stopped at its gap may report less than its plan earns (a partner bonus left uncounted)
+    reported_low = dataclasses.replace(base, allocation=dataclasses.replace(
+        base.allocation, objective=base.allocation.objective - 1.0))
+    assert objective_split(reported_low).own_points == pytest.approx(base.allocation.objective)
+    # and a plan with one enterprise less is worth that enterprise's points less
+    a = base.allocation.assignments
+    first = a["site_id"].first_valid_index()
+    fewer = dataclasses.replace(base, allocation=dataclasses.replace(
+        base.allocation, assignments=a.assign(site_id=a["site_id"].where(a.index != first, None))))
+    assert objective_split(fewer).own_points == pytest.approx(base.allocation.objective - a.loc[first, "value_points"])
 
 
 def test_an_anchored_lever_that_only_adds_supply_moves_no_firm_without_cause(world, base):
