@@ -222,3 +222,26 @@ def test_a_bad_folder_exits_2_and_leaves_no_output(folders, tmp_path):
     assert result.exit_code == 2
     assert "assignments.csv" in result.stderr
     assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_compare_solves_a_scenario_anchored_to_the_first_run(folders, world, without_site, tmp_path):
+    a, _b = folders
+    _run, forced_ids = without_site
+    result = invoke("compare", a, "--scenario", world.folder / "without_site.yaml", "--out", tmp_path, "--lang", "en")
+    assert result.exit_code == 0, result.stderr
+    assert "was solved with the plan of run" in result.stdout and "WARNING" not in result.stdout
+    forecast_dir = next(tmp_path.glob("forecast-without_site-*"))
+    assert json.loads((forecast_dir / "manifest.json").read_text(encoding="utf-8"))["anchor_run"] is not None
+    folder = next(tmp_path.glob("compare-*"))
+    changes = pd.read_csv(folder / "enterprise_changes.csv")
+    assert set(changes.loc[changes["cause_kind"] == "forced", "enterprise_id"]) == forced_ids
+    assert (changes["cause_kind"] != "not anchored").all()
+
+
+def test_compare_takes_a_second_run_or_a_scenario(folders, tmp_path):
+    a, b = folders
+    assert invoke("compare", a).exit_code == 2
+    assert invoke("compare", a, b, "--scenario", "tiny", "--out", tmp_path).exit_code == 2
+    assert invoke("compare", a, "--scenario", "tiny").exit_code == 2  # it writes a run folder: --out
+    assert invoke("compare", a, b, "--delay", "KLE=1").exit_code == 2
+    assert list(tmp_path.iterdir()) == []
