@@ -303,48 +303,68 @@ def objective_split(forecast: Forecast) -> ObjectiveSplit:
 @dataclass(frozen=True)
 class ScenarioComparison:
     """A base forecast and others solved with the base's plan as their anchor (each change has a
-    cause: forced by the scenario, or a knock-on of a forced one), by label."""
+    cause: forced by the scenario, or a knock-on of a forced one), by label; ``reference``: the
+    base's scenario solved again with its own plan as its anchor (None unless asked for), which
+    the others are then measured against: the same terms, so that what is left of a difference is
+    the scenario's, not the anchor's or the base solve's own distance from its best."""
 
     base_label: str
     base: Forecast
     others: Mapping[str, Forecast]
+    reference: Forecast | None = None
+
+    @property
+    def reference_label(self) -> str:
+        return f"{self.base_label} (re-solved, anchored)"
 
     def changes(self, label: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """(enterprise changes with their cause, zone balance changes) from the base to ``label``."""
+        """(enterprise changes with their cause, zone balance changes) from the base to ``label``
+        (one of ``others``, or :attr:`reference_label`)."""
+        if self.reference is not None and label == self.reference_label:
+            return compare_forecasts(self.base, self.reference)
         return compare_forecasts(self.base, self.others[label])
 
     def summary(self) -> pd.DataFrame:
-        """One row per forecast, the base first: :func:`model.forecast.summary` (its
-        ``objective_points`` the plan's own value, without the anchor's term, so that every row
-        is comparable), the change of that value against the base, and the enterprises that
-        changed site or start year, forced and knock-on."""
+        """One row per forecast, the base first (then the reference, if any): :func:`model.forecast.summary`
+        (its ``objective_points`` the plan's own value, without the anchor's term, so that every
+        row is comparable), its change against the reference where there is one, else against the
+        base (``compared_with``), and the enterprises that changed site or start year: forced,
+        knock-on, and those that kept their site but start in another year (``kept_site``)."""
         from .forecast import summary
 
+        runs = {self.base_label: self.base}
+        if self.reference is not None:
+            runs[self.reference_label] = self.reference
+        runs.update(self.others)
+        against = self.reference_label if self.reference is not None else self.base_label
+        against_own = objective_split(runs[against]).own_points
         rows = []
-        base_own = summary(self.base)["objective_points"]
-        for label, f in {self.base_label: self.base, **self.others}.items():
+        for label, f in runs.items():
             row: dict[str, Any] = {"label": label, **summary(f)}
             own = row["objective_points"]
-            row["objective_change_points"] = None if own is None or base_own is None else own - base_own
+            row["objective_change_points"] = None if own is None or against_own is None else own - against_own
+            row["compared_with"] = against
             if f is self.base:
-                row.update(anchored_to_base=False, enterprises_changed=0, forced=0, knock_on=0)
+                row.update(anchored_to_base=False, enterprises_changed=0, forced=0, knock_on=0, kept_site=0)
             else:
                 changes, _ = self.changes(label)
-                cause = changes["cause"] if "cause" in changes else pd.Series("", index=changes.index)
+                kind = cause_kind(changes["cause"]) if "cause" in changes else pd.Series("", index=changes.index)
                 row.update(anchored_to_base=True, enterprises_changed=len(changes),
-                           forced=int(cause.str.startswith("forced").sum()),
-                           knock_on=int(cause.str.startswith("knock-on").sum()))
+                           forced=int((kind == "forced").sum()), knock_on=int((kind == "knock-on").sum()),
+                           kept_site=int((kind == "kept").sum()))
             rows.append(row)
         return pd.DataFrame(rows).set_index("label")
 
 
 def compare_scenarios(base: Scenario | Forecast, *others: Scenario | tuple[str, Scenario],
-                      base_label: str | None = None, **run_options: Any) -> ScenarioComparison:
+                      base_label: str | None = None, reference: bool = False,
+                      **run_options: Any) -> ScenarioComparison:
     """Solve the ``base`` once (or take its forecast) and every other scenario with the base's plan
     as its anchor (:func:`model.forecast.run_forecast` with ``anchor=``), so that an enterprise
     moves only when the scenario makes it. ``others``: scenarios, or (label, scenario) pairs (a
-    lever applied to the base has the base's name); ``run_options`` go to every solve
-    (``explain``, ``remedies``, ``enterprises`` ...)."""
+    lever applied to the base has the base's name); ``reference``: also solve the base's scenario
+    with its own plan as its anchor, and measure the others against it (on the same terms);
+    ``run_options`` go to every solve (``explain``, ``remedies``, ``enterprises`` ...)."""
     from .forecast import Forecast, run_forecast
 
     base_run = base if isinstance(base, Forecast) else run_forecast(base, **run_options)
@@ -355,7 +375,8 @@ def compare_scenarios(base: Scenario | Forecast, *others: Scenario | tuple[str, 
         if label in solved:
             raise ValueError(f"two comparisons are labelled {label!r}: give (label, scenario) pairs")
         solved[label] = run_forecast(scenario, anchor=anchor, **run_options)
-    return ScenarioComparison(base_label or base_run.scenario.name, base_run, solved)
+    again = run_forecast(base_run.scenario, anchor=anchor, **run_options) if reference else None
+    return ScenarioComparison(base_label or base_run.scenario.name, base_run, solved, again)
 
 
 # --------------------------------------------------------------------------------------------
@@ -414,9 +435,11 @@ def anchor_status(assign_a: pd.DataFrame, assign_b: pd.DataFrame, manifest_b: Ma
                         else "anchored", anchor_run)
 
 
-def cause_kind(cause: pd.Series) -> pd.Series:
-    """A change's cause in one word: ``forced``, ``knock-on`` or ``not anchored`` (b had no anchor)."""
-    return cause.fillna("").astype(str).str.split(":").str[0].replace("", "not anchored")
+def cause_kind(cause: pd.Series, anchored: bool = True) -> pd.Series:
+    """A change's cause in one word: ``forced`` (the scenario closed its site in a to it),
+    ``knock-on`` (its site in a was still open to it), ``kept`` (it kept its site, in another
+    start year), ``new`` (a did not place it); ``not anchored`` where b had no anchor."""
+    return cause.fillna("").astype(str).str.split(":").str[0].replace("", "new" if anchored else "not anchored")
 
 
 @dataclass(frozen=True)
@@ -470,7 +493,7 @@ def read_comparison(run_a: Path, run_b: Path, *, runs: bool = False) -> RunCompa
     zone_b = plan_b.set_index("enterprise_id")["zone"] if "zone" in plan_b else pd.Series(dtype="string")
     zone = changes["enterprise_id"].map(zone_b).fillna(changes["enterprise_id"].map(zone_a))
     changes = changes.assign(zone=zone.astype(object).where(zone.notna(), None),
-                             cause_kind=cause_kind(changes["cause"]))
+                             cause_kind=cause_kind(changes["cause"], "anchor_change" in plan_b.columns))
     short = warn_a.merge(warn_b, on=["zone", "resource"], how="outer", suffixes=("_a", "_b"))
     short["moved_years"] = (short["first_shortfall_year_b"] - short["first_shortfall_year_a"]).astype("Int64")
     return RunComparison(

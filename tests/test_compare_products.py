@@ -7,11 +7,13 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import markupsafe
 import pandas as pd
 import pytest
 import yaml
 from typer.testing import CliRunner
 
+from model import i18n
 from model.cli import app
 from model.compare import (
     anchor_status,
@@ -114,13 +116,17 @@ def test_an_anchored_lever_that_only_adds_supply_moves_no_firm_without_cause(wor
     zone = base.allocation.assigned["zone"].value_counts().index[0]
     lever = _variant(world, "more_grid", {"power": {"grid_extra_mw_by_zone": {zone: 50.0},
                                                     "grid_extra_from_year": 2026}})
-    cmp = compare_scenarios(base, ("more grid", lever), explain=False, remedies=False)
+    cmp = compare_scenarios(base, ("more grid", lever), reference=True, explain=False, remedies=False)
     assert set(cmp.others) == {"more grid"}
     changes, _balance = cmp.changes("more grid")
     assert (changes["cause"] != "").all()  # every change has a cause ...
     assert not changes["cause"].str.startswith("forced").any()  # ... and a lever that adds forces nothing
     table = cmp.summary()
-    assert list(table.index) == [base.scenario.name, "more grid"]
+    assert list(table.index) == [base.scenario.name, cmp.reference_label, "more grid"]
+    assert (table["compared_with"] == cmp.reference_label).all()
+    # the base solved again on the levers' terms (anchored to its own plan) is worth what the base is
+    assert table.loc[cmp.reference_label, "objective_points"] == pytest.approx(table.loc[base.scenario.name,
+                                                                                         "objective_points"])
     assert table.loc["more grid", "anchored_to_base"] and not table.loc[base.scenario.name, "anchored_to_base"]
     assert table.loc["more grid", "anchor_points"] > 0
     # the base's plan stays open and the anchored solve starts from it: its own value cannot fall
@@ -176,7 +182,8 @@ def test_compare_writes_the_page_the_pdf_the_chart_and_the_map(folders, base, wi
     rows = {r.split("</td>")[0].split(">")[-1]: r for r in page.split('<tr class="change">')[1:]}
     assert set(rows) == set(changes["enterprise_id"])
     for r in changes.itertuples():
-        kind = {"forced": "forced", "knock-on": "knock-on"}[r.cause_kind]
+        kind = markupsafe.escape(i18n.value_text("cause", r.cause_kind).en)
+        assert r.cause_kind in ("forced", "knock-on", "kept")  # anchored: every change has a cause
         assert f'<td class="cause"><span class="l-en" lang="en-HK">{kind}</span>' in rows[r.enterprise_id]
         assert f"{names_by_id[r.enterprise_id]} ({r.enterprise_id})" in the_map
     assert "CONFIDENTIAL" in page and "CONFIDENTIAL" in the_map
