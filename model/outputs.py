@@ -706,7 +706,10 @@ def write_compare_run(cmp: RunComparison, out_root: str | Path, record: RunRecor
                                                   encoding="utf-8")
         objectives = {label: None if split is None else dataclasses.asdict(split)
                       for label, split in (("a", cmp.objective_a), ("b", cmp.objective_b))}
-        write_json({"command": "siteplan " + " ".join(record.argv), "run_a": cmp.label_a, "run_b": cmp.label_b,
+        from .provenance import portable_command
+
+        command = "siteplan " + portable_command(list(record.argv), project_root(Path.cwd()))
+        write_json({"command": command, "run_a": cmp.label_a, "run_b": cmp.label_b,
                     "anchored": {"kind": cmp.status.kind, "causal": cmp.status.causal,
                                  "anchor_run": cmp.status.anchor_run},
                     "objectives": objectives, "enterprises_changed": len(cmp.changes),
