@@ -139,6 +139,7 @@ def compare_tables(assign_a: pd.DataFrame, assign_b: pd.DataFrame, balance_a: pd
         cause = assign_b.set_index("enterprise_id")["anchor_change"]
         both["cause"] = both["enterprise_id"].map(cause).fillna("").astype(str)
         both.loc[both["change"] == "", "cause"] = ""
+        both.loc[both["change"].isin(["only in a", "only in b"]), "cause"] = "list: in one run's enterprise list only"
     changes = both[both["change"] != ""].drop(columns="_merge").sort_values(["change", "enterprise_id"])
     cols = ["year", "zone", "resource", "released", "taken", "remaining"]
     bal = balance_a[cols].merge(balance_b[cols], on=["year", "zone", "resource"], how="outer",
@@ -438,7 +439,8 @@ def anchor_status(assign_a: pd.DataFrame, assign_b: pd.DataFrame, manifest_b: Ma
 def cause_kind(cause: pd.Series, anchored: bool = True) -> pd.Series:
     """A change's cause in one word: ``forced`` (the scenario closed its site in a to it),
     ``knock-on`` (its site in a was still open to it), ``kept`` (it kept its site, in another
-    start year), ``new`` (a did not place it); ``not anchored`` where b had no anchor."""
+    start year), ``new`` (a did not place it), ``list`` (it is in one run's enterprise list only);
+    ``not anchored`` where b had no anchor."""
     return cause.fillna("").astype(str).str.split(":").str[0].replace("", "new" if anchored else "not anchored")
 
 

@@ -40,7 +40,7 @@ RESOURCES = (("floor_area_m2", "m2"), ("land_m2", "m2"), ("grid_power_mw", "MW")
 RUN_COLOURS = {"a": "#2b8cbe", "b": "#e6550d"}
 #: the colour of a change on the map by its cause (model.compare.cause_kind)
 CAUSE_COLOURS = {"forced": "#d7301f", "knock-on": "#fd8d3c", "kept": "#6a51a3", "new": "#1a9850",
-                 "not anchored": "#737373"}
+                 "list": "#41b6c4", "not anchored": "#737373"}
 #: the files of a comparison folder, by audience
 COMPARE_FILES: dict[str, tuple[str, ...]] = {
     "planner": ("compare.html", "compare.pdf", "compare_map.html", "enterprise_changes.csv", "balance_changes.csv",
