@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import geopandas as gpd
     from pandas.api.typing import NAType
 
+    from .compare import RunComparison
     from .forecast import Forecast
     from .outputs import RunRecord
     from .sweep import SchedulerConnection
@@ -585,36 +586,36 @@ def publish(
     out.print(f"public bundle: {run.final}", soft_wrap=True)
 
 
-@app.command()
-@_guarded
-def compare(
-    run_a: Annotated[Path, typer.Argument(help="earlier run folder")],
-    run_b: Annotated[Path, typer.Argument(help="later run folder")],
-    out_dir: Annotated[Path | None, typer.Option("--out", help="also write the comparison as CSVs here")] = None,
-) -> None:
-    """Which enterprises changed site or year between two runs, and how each zone's balance changed."""
+def _print_comparison(cmp: RunComparison) -> None:
+    """What a comparison says, on the console: whether b was anchored to a (a warning where not), the
+    plans' own values, the enterprises that changed with their cause, the last year's balance."""
     import pandas as pd
 
-    from .compare import compare_runs
+    from .compare_view import STATUS_KEYS
+    from .i18n import t
 
-    if out_dir is not None:
-        from .outputs import check_output_root
-
-        check_output_root(out_dir)
-    changes, balance = compare_runs(run_a, run_b)
+    fields = {"a": cmp.label_a, "b": cmp.label_b, "anchor": cmp.status.anchor_run or "-"}
+    out.print(t(STATUS_KEYS[cmp.status.kind], **fields).en, soft_wrap=True)
+    if not cmp.status.causal:
+        out.print(t("compare.warning.not_anchored", **fields).en, soft_wrap=True)
+    changes, balance = cmp.changes, cmp.balance
+    if cmp.objective_a is not None and cmp.objective_b is not None and cmp.objective_a.own_points is not None \
+            and cmp.objective_b.own_points is not None:
+        out.print(f"own value of each plan, without the anchor's term (points): {cmp.label_a} "
+                  f"{cmp.objective_a.own_points:,.2f}, {cmp.label_b} {cmp.objective_b.own_points:,.2f} "
+                  f"(anchor's term in {cmp.label_b}: {cmp.objective_b.anchor_points:,.2f})", soft_wrap=True)
     table = _Table(title=f"Enterprises that changed ({len(changes)})")
-    has_cause = "cause" in changes.columns
-    for col in ("enterprise", "change", f"{run_a.name}", f"{run_b.name}", *(["cause"] if has_cause else [])):
+    for col in ("enterprise", "change", f"{cmp.label_a}", f"{cmp.label_b}", "cause"):
         table.add_column(col)
     def where(site: str | float, year: SupportsInt | NAType) -> str:
         return "-" if pd.isna(site) else f"{site} {'' if pd.isna(year) else int(year)}".strip()
 
     for r in changes.head(40).itertuples():
         table.add_row(r.enterprise_id, r.change, where(r.site_id_a, r.start_year_a), where(r.site_id_b, r.start_year_b),
-                      *([str(r.cause).split(":")[0]] if has_cause else []))
-    if has_cause:
-        forced = changes["cause"].str.startswith("forced").sum()
-        knock = changes["cause"].str.startswith("knock-on").sum()
+                      r.cause_kind)
+    if cmp.status.causal:
+        forced = int((changes["cause_kind"] == "forced").sum())
+        knock = int((changes["cause_kind"] == "knock-on").sum())
         out.print(f"{forced} change(s) forced by the scenario, {knock} knock-on change(s)")
     out.print(table)
     if len(changes) > 40:
@@ -628,13 +629,62 @@ def compare(
         t2.add_row(r.zone, r.resource, str(r.year), f"{r.remaining_a:,.0f}", f"{r.remaining_b:,.0f}",
                    f"{r.remaining_change:+,.0f}")
     out.print(t2)
-    if out_dir is not None:
-        from .outputs import atomic_run_dir, run_name, write_csv
 
-        with atomic_run_dir(out_dir, run_name("compare", f"{run_a.name}-vs-{run_b.name}")) as run:
-            write_csv(changes, run.tmp / "enterprise_changes.csv")
-            write_csv(balance, run.tmp / "balance_changes.csv")
-        out.print(f"outputs: {run.final}", soft_wrap=True)
+
+@app.command()
+@_guarded
+def compare(
+    run_a: Annotated[Path, typer.Argument(help="earlier run folder (the base)")],
+    run_b: Annotated[Path | None, typer.Argument(help="later run folder, best solved with --anchor RUN_A (or give "
+                                                      "--scenario instead)")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="also write the comparison here: CSVs, "
+                                                               "compare.html/.pdf, compare_map.html (confidential) "
+                                                               "and compare_public.html")] = None,
+    lang: LangOpt = Lang.both,
+    scenario: Annotated[str | None, typer.Option(help="solve this scenario (and the lever options) with RUN_A's "
+                                                      "plan as its anchor, write its run folder under --out and "
+                                                      "compare it with RUN_A")] = None,
+    delay: DelayOpt = None,
+    grid: GridOpt = None,
+    reserve: ReserveOpt = None,
+    sme_building: SmeBuildingOpt = None,
+    convert: ConvertOpt = None,
+) -> None:
+    """Which enterprises changed site or year between two runs and why, and how each zone's balance changed."""
+    from .compare import read_comparison
+
+    levers = any((delay, grid, reserve, sme_building, convert))
+    if (run_b is None) == (scenario is None):
+        raise InputError("compare takes a second run folder or --scenario, one of them",
+                         fix="give RUN_B, or --scenario NAME to solve it anchored to RUN_A")
+    if levers and scenario is None:
+        raise InputError("the lever options apply to --scenario", attribute="--delay/--grid/--reserve",
+                         fix="give --scenario NAME with them, or solve RUN_B with 'siteplan forecast --anchor'")
+    if scenario is not None and out_dir is None:
+        raise InputError("--scenario writes the scenario's run folder", attribute="--out",
+                         fix="give --out FOLDER")
+    if out_dir is not None:
+        from .outputs import check_output_root
+
+        check_output_root(out_dir)
+    if scenario is not None and out_dir is not None:  # the scenario solved anchored to run a: causal by default
+        from .forecast import run_forecast
+        from .outputs import write_forecast_run
+
+        sc = _scenario(scenario, None, None, delay, grid, reserve, sme_building, convert)
+        result = run_forecast(sc, anchor=run_a, remedies=False)
+        record = replace(_session().record(["compare", *_argv()], None, run_a), lang=lang.value)
+        run_b = write_forecast_run(result, out_dir, record).final
+        out.print(f"{sc.name}: solved with the plan of {run_a.name} as its anchor: {run_b}", soft_wrap=True)
+    assert run_b is not None  # given, or solved above
+    cmp = read_comparison(run_a, run_b, runs=out_dir is not None)  # every file checked before anything is written
+    _print_comparison(cmp)
+    if out_dir is not None:
+        from .outputs import RunRecord, write_compare_run
+
+        run = write_compare_run(cmp, out_dir, RunRecord(argv=("compare", *_argv()), lang=lang.value))
+        out.print(f"outputs: {run.final} (compare.html, compare.pdf and compare_map.html name enterprises: "
+                  "confidential; compare_public.html is for publication)", soft_wrap=True)
 
 
 @app.command()

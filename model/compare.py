@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
@@ -13,6 +15,7 @@ from .layers import numeric_column, read_csv_table
 
 if TYPE_CHECKING:
     from .forecast import Forecast
+    from .scenario import Scenario
 
 #: bounds of a land-balance figure read back from a run folder: all of Hong Kong (1.1e9 m2) ten
 #: times over, and a grid far beyond the city's (about 13,000 MW)
@@ -60,6 +63,11 @@ def read_assignments(run: Path) -> pd.DataFrame:
                         "start_year": years.where(placed, pd.NA)})
     if "anchor_change" in table.columns:  # a run solved with an anchor says why each change happened
         out["anchor_change"] = table["anchor_change"].str.strip()
+    if "zone" in table.columns:
+        out["zone"] = pd.array(table["zone"].str.strip().where(placed, None), dtype="string")
+    if "anchor_site_id" in table.columns:  # and which site the anchor plan gave each enterprise
+        site = table["anchor_site_id"].str.strip()
+        out["anchor_site_id"] = pd.array(site.where(site != "", None), dtype="string")
     return out
 
 
@@ -131,6 +139,7 @@ def compare_tables(assign_a: pd.DataFrame, assign_b: pd.DataFrame, balance_a: pd
         cause = assign_b.set_index("enterprise_id")["anchor_change"]
         both["cause"] = both["enterprise_id"].map(cause).fillna("").astype(str)
         both.loc[both["change"] == "", "cause"] = ""
+        both.loc[both["change"].isin(["only in a", "only in b"]), "cause"] = "list: in one run's enterprise list only"
     changes = both[both["change"] != ""].drop(columns="_merge").sort_values(["change", "enterprise_id"])
     cols = ["year", "zone", "resource", "released", "taken", "remaining"]
     bal = balance_a[cols].merge(balance_b[cols], on=["year", "zone", "resource"], how="outer",
@@ -200,3 +209,334 @@ def changes_since(previous_run: Path, forecast: Forecast) -> ChangesSince:
         columns={"released_a": "released_last_year", "released_b": "released_this_year"})
     return ChangesSince(str(previous_run), moved.sort_values(["zone", "resource"]).reset_index(drop=True),
                         changes, causes, supply.reset_index(drop=True), prev_assign)
+
+
+# --------------------------------------------------------------------------------------------
+# comparisons that are causal: the others solved with the base's plan as their anchor
+
+
+@dataclass(frozen=True)
+class ObjectiveSplit:
+    """A plan's objective (value points) as the solver reported it, the anchor's term in it
+    (``anchor_points``: what keeping the anchored, or last year's, sites earned; 0 without an
+    anchor) and the plan's own value (``own_points``: its placements and partners valued by the
+    objective's terms without the anchor), which plans solved with and without an anchor share
+    and so can be compared by. For a solve that proved its plan optimal, ``objective_points`` is
+    ``own_points + anchor_points``."""
+
+    objective_points: float | None
+    anchor_points: float
+    own_points: float | None
+
+
+def anchor_points(forecast: Forecast) -> float:
+    """The keep-site term of a forecast's objective, from its plan and its anchor
+    (``inputs.previous``) by the rule the candidates use
+    (:func:`model.optimiser.candidates.keep_site_points`): 0 without an anchor."""
+    import numpy as np
+
+    from .optimiser.candidates import enterprise_weight, keep_site_points
+
+    prev = forecast.inputs.previous
+    settings = forecast.scenario.allocation
+    bonus = settings.keep_site_bonus_per_1000m2
+    if prev is None or not len(prev) or not bonus:
+        return 0.0
+    a = forecast.allocation.assignments
+    placed = a[a["site_id"].notna()]
+    ent = forecast.inputs.enterprises.drop_duplicates("enterprise_id").set_index("enterprise_id")
+    weight = enterprise_weight(ent.loc[placed["enterprise_id"]], settings)
+    anchor = prev.drop_duplicates("enterprise_id").set_index("enterprise_id")
+    ids = placed["enterprise_id"]
+    site = anchor["site_id"].reindex(ids).astype(object).to_numpy()
+    same_site = site == placed["site_id"].astype(object).to_numpy()
+    # a candidate starts no earlier than the first forecast year (committed firms started before
+    # it keep their real start year in the results)
+    start = np.maximum(pd.to_numeric(placed["start_year"]).to_numpy(dtype=float), settings.years[0])
+    anchor_year = pd.to_numeric(anchor["start_year"].reindex(ids), errors="coerce").to_numpy(dtype=float) \
+        if "start_year" in anchor.columns else np.full(len(ids), np.nan)
+    same_year = same_site & (anchor_year == start)
+    return float(keep_site_points(weight, same_site.astype(float), same_year.astype(float), bonus).sum())
+
+
+def own_points(forecast: Forecast) -> float | None:
+    """The plan's own value: its placements and partners valued by the objective's own terms
+    without the anchor (the problem compiled again with no anchor, every start year kept:
+    :func:`model.optimiser.problem.plan_points`), so that two plans that place every enterprise
+    alike are worth the same, whatever the solver reported when it stopped (a solve stopped at its
+    gap may leave a partner bonus it had earned uncounted). None where a placement is no
+    candidate of the run's own inputs (a run of another version)."""
+    import dataclasses
+    import warnings
+
+    from .errors import SiteDataWarning
+    from .optimiser.compile import compile_problem
+    from .optimiser.problem import plan_points
+
+    inputs = dataclasses.replace(forecast.inputs, previous=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SiteDataWarning)  # said once already, by the forecast itself
+        problem = compile_problem(inputs, forecast.scenario.allocation, dominance=False)
+    plan = forecast.allocation.assignments.drop_duplicates("enterprise_id").set_index("enterprise_id")
+    ids = pd.Index(problem.enterprise_ids)
+    site = plan["site_id"].reindex(ids)
+    year = pd.to_numeric(plan["start_year"].reindex(ids), errors="coerce")
+    try:
+        placements, partners = plan_points(problem, [None if pd.isna(v) else str(v) for v in site],
+                                           [None if pd.isna(v) else float(v) for v in year])
+    except KeyError:
+        return None
+    return placements + partners
+
+
+def objective_split(forecast: Forecast) -> ObjectiveSplit:
+    """The forecast's objective and its parts (:class:`ObjectiveSplit`): the anchor's term by
+    its rule (:func:`anchor_points`) and the plan's own value (:func:`own_points`; the objective
+    less the anchor's term where the plan cannot be valued again)."""
+    objective = forecast.allocation.objective
+    term = anchor_points(forecast)
+    own = own_points(forecast)
+    if own is None:
+        own = None if objective is None else objective - term
+    return ObjectiveSplit(objective, term, own)
+
+
+@dataclass(frozen=True)
+class ScenarioComparison:
+    """A base forecast and others solved with the base's plan as their anchor (each change has a
+    cause: forced by the scenario, or a knock-on of a forced one), by label; ``reference``: the
+    base's scenario solved again with its own plan as its anchor (None unless asked for), which
+    the others are then measured against: the same terms, so that what is left of a difference is
+    the scenario's, not the anchor's or the base solve's own distance from its best."""
+
+    base_label: str
+    base: Forecast
+    others: Mapping[str, Forecast]
+    reference: Forecast | None = None
+
+    @property
+    def reference_label(self) -> str:
+        return f"{self.base_label} (re-solved, anchored)"
+
+    def changes(self, label: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(enterprise changes with their cause, zone balance changes) from the base to ``label``
+        (one of ``others``, or :attr:`reference_label`)."""
+        if self.reference is not None and label == self.reference_label:
+            return compare_forecasts(self.base, self.reference)
+        return compare_forecasts(self.base, self.others[label])
+
+    def summary(self) -> pd.DataFrame:
+        """One row per forecast, the base first (then the reference, if any): :func:`model.forecast.summary`
+        (its ``objective_points`` the plan's own value, without the anchor's term, so that every
+        row is comparable), its change against the reference where there is one, else against the
+        base (``compared_with``), and the enterprises that changed site or start year: forced,
+        knock-on, and those that kept their site but start in another year (``kept_site``)."""
+        from .forecast import summary
+
+        runs = {self.base_label: self.base}
+        if self.reference is not None:
+            runs[self.reference_label] = self.reference
+        runs.update(self.others)
+        against = self.reference_label if self.reference is not None else self.base_label
+        against_own = objective_split(runs[against]).own_points
+        rows = []
+        for label, f in runs.items():
+            row: dict[str, Any] = {"label": label, **summary(f)}
+            own = row["objective_points"]
+            row["objective_change_points"] = None if own is None or against_own is None else own - against_own
+            row["compared_with"] = against
+            if f is self.base:
+                row.update(anchored_to_base=False, enterprises_changed=0, forced=0, knock_on=0, kept_site=0)
+            else:
+                changes, _ = self.changes(label)
+                kind = cause_kind(changes["cause"]) if "cause" in changes else pd.Series("", index=changes.index)
+                row.update(anchored_to_base=True, enterprises_changed=len(changes),
+                           forced=int((kind == "forced").sum()), knock_on=int((kind == "knock-on").sum()),
+                           kept_site=int((kind == "kept").sum()))
+            rows.append(row)
+        return pd.DataFrame(rows).set_index("label")
+
+
+def compare_scenarios(base: Scenario | Forecast, *others: Scenario | tuple[str, Scenario],
+                      base_label: str | None = None, reference: bool = False,
+                      **run_options: Any) -> ScenarioComparison:
+    """Solve the ``base`` once (or take its forecast) and every other scenario with the base's plan
+    as its anchor (:func:`model.forecast.run_forecast` with ``anchor=``), so that an enterprise
+    moves only when the scenario makes it. ``others``: scenarios, or (label, scenario) pairs (a
+    lever applied to the base has the base's name); ``reference``: also solve the base's scenario
+    with its own plan as its anchor, and measure the others against it (on the same terms);
+    ``run_options`` go to every solve (``explain``, ``remedies``, ``enterprises`` ...)."""
+    from .forecast import Forecast, run_forecast
+
+    base_run = base if isinstance(base, Forecast) else run_forecast(base, **run_options)
+    anchor = base_run.allocation.assignments
+    solved: dict[str, Forecast] = {}
+    for item in others:
+        label, scenario = item if isinstance(item, tuple) else (item.name, item)
+        if label in solved:
+            raise ValueError(f"two comparisons are labelled {label!r}: give (label, scenario) pairs")
+        solved[label] = run_forecast(scenario, anchor=anchor, **run_options)
+    again = run_forecast(base_run.scenario, anchor=anchor, **run_options) if reference else None
+    return ScenarioComparison(base_label or base_run.scenario.name, base_run, solved, again)
+
+
+# --------------------------------------------------------------------------------------------
+# two run folders: was the later one anchored to the earlier one?
+
+AnchorKind = Literal["anchored", "previous", "other", "none"]
+
+
+@dataclass(frozen=True)
+class AnchorStatus:
+    """Whether run b was solved with run a's plan as its anchor: ``anchored`` (``--anchor a``),
+    ``previous`` (``--previous a``: the yearly update, which keeps a's sites the same way),
+    ``other`` (anchored to another plan) or ``none`` (not anchored: differences mix what the
+    scenario causes with the solver's choice among near-equal plans). ``anchor_run``: the run
+    folder b's manifest names (its ``anchor_run`` or ``previous_run``), if any."""
+
+    kind: AnchorKind
+    anchor_run: str | None
+
+    @property
+    def causal(self) -> bool:
+        return self.kind in ("anchored", "previous")
+
+
+def read_manifest(run: Path) -> Mapping[str, Any]:
+    """A run folder's manifest.json ({} when it has none or it is not a JSON object)."""
+    from .limits import check_file_size
+
+    path = Path(run) / "manifest.json"
+    if not path.is_file():
+        return {}
+    check_file_size(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise InputError("not readable JSON", file=path, fix=_FIX) from None
+    return data if isinstance(data, dict) else {}
+
+
+def anchor_status(assign_a: pd.DataFrame, assign_b: pd.DataFrame, manifest_b: Mapping[str, Any]) -> AnchorStatus:
+    """Whether b's plan was anchored to a's (:class:`AnchorStatus`), from the plans themselves: b
+    is anchored to a when every enterprise's anchored site in b (``anchor_site_id``) is its site
+    in a; the manifest says whether by ``--anchor`` or ``--previous``."""
+    anchor_run = manifest_b.get("anchor_run") or manifest_b.get("previous_run")
+    anchor_run = str(anchor_run) if anchor_run else None
+    if "anchor_site_id" not in assign_b.columns:
+        return AnchorStatus("none", anchor_run)
+    site_a = assign_a.set_index("enterprise_id")["site_id"].astype(object)
+    site_b = assign_b.set_index("enterprise_id")["anchor_site_id"].astype(object)
+    ids = site_a.index.union(site_b.index)
+    a = site_a.reindex(ids).where(lambda s: s.notna(), None)
+    b = site_b.reindex(ids).where(lambda s: s.notna(), None)
+    if not (a.to_numpy() == b.to_numpy()).all():
+        return AnchorStatus("other", anchor_run)
+    return AnchorStatus("previous" if manifest_b.get("previous_run") and not manifest_b.get("anchor_run")
+                        else "anchored", anchor_run)
+
+
+def cause_kind(cause: pd.Series, anchored: bool = True) -> pd.Series:
+    """A change's cause in one word: ``forced`` (the scenario closed its site in a to it),
+    ``knock-on`` (its site in a was still open to it), ``kept`` (it kept its site, in another
+    start year), ``new`` (a did not place it), ``list`` (it is in one run's enterprise list only);
+    ``not anchored`` where b had no anchor."""
+    return cause.fillna("").astype(str).str.split(":").str[0].replace("", "new" if anchored else "not anchored")
+
+
+@dataclass(frozen=True)
+class RunComparison:
+    """Run b against run a (two run folders): whether b was anchored to a (``status``), the
+    enterprises that changed with their cause (``changes``, confidential: ids and sites, with
+    ``zone``: b's zone, else a's, and ``cause_kind``), the zone balance of both in every year
+    (``balance``: :func:`compare_tables`), the first shortfall years of both (``shortfalls``:
+    zone, resource, first_shortfall_year_a/_b, moved_years), both plans, and both runs' objectives
+    split (:class:`ObjectiveSplit`; None where the folder holds no run data). ``forecast_a`` and
+    ``forecast_b``: the runs as :func:`model.run.load_run` reads them (for the map), or None."""
+
+    label_a: str
+    label_b: str
+    status: AnchorStatus
+    changes: pd.DataFrame
+    balance: pd.DataFrame
+    shortfalls: pd.DataFrame
+    plan_a: pd.DataFrame
+    plan_b: pd.DataFrame
+    objective_a: ObjectiveSplit | None = None
+    objective_b: ObjectiveSplit | None = None
+    forecast_a: Forecast | None = None
+    forecast_b: Forecast | None = None
+
+
+def read_comparison(run_a: Path, run_b: Path, *, runs: bool = False) -> RunComparison:
+    """Run folder b against run folder a (:class:`RunComparison`); every file is read and checked
+    first (:class:`InputError` naming the file, the row and the fix). ``runs``: also read both
+    runs' data (``run/``, :func:`model.run.load_run`), which the map and the objectives need."""
+    from .forecast import land_balance_long
+
+    run_a, run_b = Path(run_a), Path(run_b)
+    plan_a, plan_b = read_assignments(run_a), read_assignments(run_b)
+    bal_a, bal_b = (land_balance_long(read_land_balance(r)) for r in (run_a, run_b))
+    if all((r / "early_warning.csv").exists() for r in (run_a, run_b)):
+        warn_a, warn_b = read_early_warning(run_a), read_early_warning(run_b)
+    else:  # folders of the assignments and the balance alone: no first shortfall years to compare
+        warn_a = warn_b = pd.DataFrame({"zone": pd.Series(dtype=str), "resource": pd.Series(dtype=str),
+                                        "first_shortfall_year": pd.Series(dtype="Int64")})
+    manifest_b = read_manifest(run_b)
+    forecast_a = forecast_b = None
+    if runs:
+        from .run import load_run
+
+        forecast_a, forecast_b = load_run(run_a), load_run(run_b)
+    changes, balance = compare_tables(plan_a, plan_b, bal_a, bal_b)
+    if "cause" not in changes:
+        changes = changes.assign(cause="")
+    zone_a = plan_a.set_index("enterprise_id")["zone"] if "zone" in plan_a else pd.Series(dtype="string")
+    zone_b = plan_b.set_index("enterprise_id")["zone"] if "zone" in plan_b else pd.Series(dtype="string")
+    zone = changes["enterprise_id"].map(zone_b).fillna(changes["enterprise_id"].map(zone_a))
+    changes = changes.assign(zone=zone.astype(object).where(zone.notna(), None),
+                             cause_kind=cause_kind(changes["cause"], "anchor_change" in plan_b.columns))
+    short = warn_a.merge(warn_b, on=["zone", "resource"], how="outer", suffixes=("_a", "_b"))
+    short["moved_years"] = (short["first_shortfall_year_b"] - short["first_shortfall_year_a"]).astype("Int64")
+    return RunComparison(
+        label_a=run_a.name, label_b=run_b.name, status=anchor_status(plan_a, plan_b, manifest_b), changes=changes,
+        balance=balance, shortfalls=short.sort_values(["zone", "resource"]).reset_index(drop=True),
+        plan_a=plan_a, plan_b=plan_b,
+        objective_a=objective_split(forecast_a) if forecast_a is not None else None,
+        objective_b=objective_split(forecast_b) if forecast_b is not None else None,
+        forecast_a=forecast_a, forecast_b=forecast_b)
+
+
+def public_change_counts(changes: pd.DataFrame, min_count: int) -> pd.DataFrame:
+    """The enterprises that changed, counted by zone and cause for the public (:mod:`model.disclosure`:
+    a count of 1 to ``min_count - 1`` is withheld, and so is any count or total it could be worked
+    out from): zone (``all`` for the total), cause (``all`` for a zone's total), enterprises (NA
+    where withheld), withheld."""
+    from .disclosure import Figure, suppress
+
+    ids = list(changes["enterprise_id"])
+    bit = {eid: 1 << k for k, eid in enumerate(ids)}
+    zones = changes["zone"].fillna("unknown").astype(str)
+    causes = changes["cause_kind"].astype(str)
+
+    def members(mask: pd.Series) -> int:
+        out = 0
+        for eid in changes.loc[mask, "enterprise_id"]:
+            out |= bit[eid]
+        return out
+
+    figures = [Figure(("all",), members(pd.Series(True, index=changes.index)))]
+    rows = [("all", "all")]
+    for z in sorted(set(zones)):
+        figures.append(Figure(("zone", z), members(zones == z), ((("all",), "zone"),)))
+        rows.append((z, "all"))
+        for c in sorted(set(causes[zones == z])):
+            cell = members((zones == z) & (causes == c))
+            figures.append(Figure(("zone_cell", z, c), cell, ((("zone", z), "cause"),)))
+            rows.append((z, c))
+    withheld = suppress(figures, min_count)
+    out = []
+    for f, (z, c) in zip(figures, rows, strict=True):
+        hidden = f.key in withheld
+        out.append({"zone": z, "cause": c, "enterprises": pd.NA if hidden else f.count, "withheld": hidden})
+    return pd.DataFrame(out).astype({"enterprises": "Int64"})

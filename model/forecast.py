@@ -773,15 +773,22 @@ def early_warnings(balance: pd.DataFrame, demand: pd.DataFrame, scenario: Scenar
 
 
 def summary(forecast: Forecast) -> dict:
-    """Headline numbers of a forecast, for tables that compare scenarios or levers."""
+    """Headline numbers of a forecast, for tables that compare scenarios or levers.
+    ``objective_points`` is the plan's own value, without the anchor's keep-site term
+    (``anchor_points``, 0 for a forecast solved without an anchor), so that forecasts solved with
+    and without an anchor compare (:func:`model.compare.objective_split`)."""
+    from .compare import objective_split
+
     a = forecast.allocation
+    split = objective_split(forecast)
     dem = forecast.demand_by_sector
     last = dem[dem["year"] == dem["year"].max()]
     ew = forecast.early_warning
     zone_short = ew[(ew["scope"] == "zone") & ew["first_shortfall_year"].notna()]
     return {
         "scenario": forecast.scenario.name,
-        "objective_points": a.objective,
+        "objective_points": split.own_points,
+        "anchor_points": split.anchor_points,
         "proven_gap": a.gap,
         "status": a.status,
         "enterprises_placed": len(a.assigned),

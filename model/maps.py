@@ -21,7 +21,7 @@ import re
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import folium
 import geopandas as gpd
@@ -34,6 +34,9 @@ from .layers import HK_GRID, WGS84
 from .map_layers import OPEN_ZOOM, district_labels, hk_districts
 from .text import html_text as esc
 from .view import GROUPS, MapView, ProgrammeMapView
+
+if TYPE_CHECKING:
+    from .compare_view import CompareMapView
 
 HK_CENTRE = (22.38, 114.12)
 
@@ -555,3 +558,39 @@ def draw_programme_map(view: ProgrammeMapView, tiles: str | None = "OpenStreetMa
 def draw_pages(views: Mapping[str, MapView]) -> dict[str, str]:
     """Each map view drawn as a self-contained HTML page (:func:`offline_html`), by file name."""
     return {file: offline_html(draw_map(view)) for file, view in views.items()}
+
+
+# --------------------------------------------------------------------------------------------
+# the comparison of two runs (siteplan compare --out): both plans and the changes by cause
+
+
+def plan_ring_layer(rings: pd.DataFrame, name: str, colour: str) -> folium.FeatureGroup:
+    """A plan as rings, one per site it uses (sized by its enterprises there), with a tooltip each."""
+    layer = folium.FeatureGroup(name=name, show=True)
+    for row in rings.itertuples(index=False):
+        folium.CircleMarker((row.lat, row.lon), radius=row.radius, color=colour, weight=2, fill=False,
+                            dash_array="4 3", tooltip=row.tooltip, class_name="sp-plan-a").add_to(layer)
+    return layer
+
+
+def change_layer(moves: pd.DataFrame, name: str, colour: str) -> folium.FeatureGroup:
+    """Enterprises that changed, of one cause: a line from the first run's site to the second's
+    and a dot at the second's (only the dot where both ends are one site)."""
+    layer = folium.FeatureGroup(name=name, show=True)
+    for row in moves.itertuples(index=False):
+        if (row.lat_a, row.lon_a) != (row.lat_b, row.lon_b):
+            folium.PolyLine([(row.lat_a, row.lon_a), (row.lat_b, row.lon_b)], color=colour, weight=2.5, opacity=0.9,
+                            class_name="sp-change", tooltip=row.tooltip).add_to(layer)
+        folium.CircleMarker((row.lat_b, row.lon_b), radius=4, color=colour, weight=1, fill=True, fill_color=colour,
+                            fill_opacity=0.9, tooltip=row.tooltip, class_name="sp-change").add_to(layer)
+    return layer
+
+
+def draw_compare_map(view: CompareMapView, tiles: str | None = "OpenStreetMap") -> str:
+    """Both plans of a comparison as one offline page: run b's map (its sites and enterprises),
+    run a's plan as rings, and one layer per cause of the enterprises that changed."""
+    from .compare_view import RUN_COLOURS
+
+    extra = (plan_ring_layer(view.rings, view.rings_name, RUN_COLOURS["a"]),
+             *(change_layer(view.moves[c], view.move_names[c], view.colours[c]) for c in view.moves))
+    return offline_html(draw_map(view.base, tiles, extra))

@@ -6,6 +6,7 @@ Only this module and the CLI write files.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import json
 import os
@@ -36,6 +37,7 @@ from .text import json_text
 
 if TYPE_CHECKING:  # for annotations only: this module imports the model's heavier modules where it uses them
     from .backcast import Backcast
+    from .compare import RunComparison
     from .forecast import Forecast
     from .programme import ProgrammeResult
     from .report import DrawnReport
@@ -795,4 +797,78 @@ def write_programme_run(result: ProgrammeResult, out_root: str | Path, record: R
         (run.tmp / "programme.html").write_text(render_programme(view), encoding="utf-8")
         manifest["timings_s"] = {**manifest["timings_s"], "write_s": round(_time.perf_counter() - started, 3)}
         write_json(manifest, run.tmp / "manifest.json")
+    return run
+
+
+# --------------------------------------------------------------------------------------------
+# comparison folders (siteplan compare A B --out DIR)
+
+
+def compare_min_count(cmp: RunComparison) -> int:
+    """The small-cell rule of a comparison's public figures: the stricter of the two runs' (the
+    default where the folders hold no run data)."""
+    from .disclosure import DEFAULT_PUBLIC_MIN_COUNT
+
+    counts = [f.scenario.publication.public_min_count for f in (cmp.forecast_a, cmp.forecast_b) if f is not None]
+    return max(counts) if counts else DEFAULT_PUBLIC_MIN_COUNT
+
+
+def write_compare_run(cmp: RunComparison, out_root: str | Path, record: RunRecord | None = None) -> RunFolder:
+    """Write a comparison's folder atomically (one new folder under ``out_root``): the enterprises
+    that changed with their cause (enterprise_changes.csv), the zone balance of both runs in every
+    year (balance_changes.csv), the first shortfall years of both (shortfall_changes.csv), the page
+    (compare.html), its PDF (compare.pdf), the balance-over-time chart (charts/balance_over_time.png)
+    and the map of both plans (compare_map.html), all confidential (they name enterprises); the
+    public page (compare_public.html) and its counts by zone and cause with small cells withheld
+    (change_counts_public.csv); and manifest.json (the two runs, whether b was anchored to a, which
+    files are confidential). Needs both runs' data (:func:`model.compare.read_comparison` with
+    ``runs=True``) for the map and the objectives."""
+    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    from .compare import public_change_counts
+    from .compare_view import COMPARE_FILES, balance_chart_view, compare_map_view, compare_view
+    from .maps import draw_compare_map
+    from .report import compare_chart_figure, compare_pdf_pages, render_compare
+
+    record = record or RunRecord()
+    now = datetime.now(UTC)
+    k = compare_min_count(cmp)
+    counts = public_change_counts(cmp.changes, k)
+    planner = compare_view(cmp, counts, k, "planner", record.lang)
+    public = compare_view(cmp, counts, k, "public", record.lang)
+    with atomic_run_dir(out_root, run_name("compare", f"{cmp.label_a}-vs-{cmp.label_b}", now)) as run:
+        write_csv(cmp.changes, run.tmp / "enterprise_changes.csv")
+        write_csv(cmp.balance, run.tmp / "balance_changes.csv")
+        write_csv(cmp.shortfalls, run.tmp / "shortfall_changes.csv")
+        write_csv(counts, run.tmp / "change_counts_public.csv")
+        (run.tmp / "charts").mkdir()
+        chart = compare_chart_figure(balance_chart_view(cmp, record.lang))
+        pages: list = []
+        try:
+            chart.savefig(run.tmp / "charts" / "balance_over_time.png", dpi=110, metadata={"Software": None})
+            pages = compare_pdf_pages(planner, chart)
+            with PdfPages(run.tmp / "compare.pdf", metadata={"Creator": None, "Producer": None,
+                                                             "CreationDate": None, "Title": planner.pdf_title}) as pdf:
+                for page in pages:
+                    pdf.savefig(page)
+        finally:
+            for figure in [chart, *pages]:
+                plt.close(figure)
+        (run.tmp / "compare.html").write_text(render_compare(planner), encoding="utf-8")
+        (run.tmp / "compare_public.html").write_text(render_compare(public), encoding="utf-8")
+        (run.tmp / "compare_map.html").write_text(draw_compare_map(compare_map_view(cmp, record.lang)),
+                                                  encoding="utf-8")
+        objectives = {label: None if split is None else dataclasses.asdict(split)
+                      for label, split in (("a", cmp.objective_a), ("b", cmp.objective_b))}
+        from .provenance import portable_command
+
+        command = "siteplan " + portable_command(list(record.argv), project_root(Path.cwd()))
+        write_json({"command": command, "run_a": cmp.label_a, "run_b": cmp.label_b,
+                    "anchored": {"kind": cmp.status.kind, "causal": cmp.status.causal,
+                                 "anchor_run": cmp.status.anchor_run},
+                    "objectives": objectives, "enterprises_changed": len(cmp.changes),
+                    "public_min_count": k, "confidential_files": list(COMPARE_FILES["planner"]),
+                    "public_files": list(COMPARE_FILES["public"]), "run": run_block(now)},
+                   run.tmp / "manifest.json")
     return run

@@ -18,6 +18,7 @@ import numpy as np
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+from .compare_view import BalanceChartView, CompareView
 from .view import (
     CHARTS,
     BackcastView,
@@ -37,10 +38,13 @@ __all__ = [
     "CHARTS",
     "DrawnReport",
     "chart_figures",
+    "compare_chart_figure",
+    "compare_pdf_pages",
     "draw_report",
     "number_pages",
     "pdf_pages",
     "render_analysis",
+    "render_compare",
     "render_programme",
     "render_report",
     "render_sensitivity",
@@ -533,14 +537,16 @@ def pdf_pages(view: ReportView, figures: dict[str, Figure], dependence_chart: An
                 *_analysis_pages(view, say, colon, dependence_chart), *_how_pages(view, say, colon)]
 
 
-def number_pages(pages: list[Figure], view: ReportView) -> None:
-    """'page k of n' and the run's provenance (:attr:`ReportView.footer`) at the foot of every page."""
+def number_pages(pages: list[Figure], view: ReportView | CompareView, footer: str | None = None) -> None:
+    """'page k of n' and the run's provenance (``footer``, by default :attr:`ReportView.footer`)
+    at the foot of every page."""
+    footer = footer if footer is not None else getattr(view, "footer", "")
     with plt.rc_context(dict(view.style)):
         for k, fig in enumerate(pages, start=1):
             number = view.page_of.format(k=k, n=len(pages))
             fig.text(RIGHT, FOOTER_TOP, number, ha="right", va="top", fontsize=8, color="#444444")
             room = RIGHT - LEFT - (len(number) + 4) * 8 * COLUMN_EM / 72 / A4_IN[0]
-            lines = wrap_display(" ".join(view.footer.split()), columns(7, room))
+            lines = wrap_display(" ".join(footer.split()), columns(7, room))
             if len(lines) > 2:
                 lines = [lines[0], lines[1][:-1] + "…"]
             fig.text(LEFT, FOOTER_TOP, "\n".join(lines), va="top", fontsize=7, color="#444444", parse_math=False)
@@ -744,3 +750,103 @@ def programme_pdf_pages(view: ProgrammeView, timeline: Figure) -> list[Figure]:
         for k, page in enumerate(pages, start=1):
             page.text(0.5, 0.02, view.page_of.format(k=k, n=len(pages)), ha="center", fontsize=8, color="#444")
     return pages
+
+
+# --------------------------------------------------------------------------------------------
+# the comparison of two runs (siteplan compare --out): its page, its chart and its PDF
+
+
+def render_compare(view: CompareView) -> str:
+    """The comparison's page (compare.html for the planner, compare_public.html for the public)."""
+    return _ENV.get_template("compare.html.j2").render(
+        view=view, M=view.messages, lang=view.lang, page_lang=view.page_lang, switch=view.switch,
+        switch_css=view.switch_css, switch_js=view.switch_js)
+
+
+def compare_chart_figure(view: BalanceChartView) -> Figure:
+    """What remains each year in both runs: one panel per zone (rows) and resource (columns),
+    run a and run b as two lines; a panel a zone lacks is left empty."""
+    n_rows, n_cols = max(len(view.zones), 1), max(len(view.resources), 1)
+    with plt.rc_context(dict(view.style)):
+        fig, axes = plt.subplots(n_rows, n_cols, figsize=(3.4 * n_cols + 0.6, 1.9 * n_rows + 0.9), squeeze=False)
+        titles = {(z, r): t for z, r, t in view.panels}
+        for i, zone in enumerate(view.zones):
+            for j, res in enumerate(view.resources):
+                ax = axes[i][j]
+                if (zone, res) not in titles:
+                    ax.axis("off")
+                    continue
+                part = view.series[(view.series["zone"] == zone) & (view.series["resource"] == res)]
+                for run, label in (("a", view.label_a), ("b", view.label_b)):
+                    ax.plot(part["year"], part[f"remaining_{run}"], marker="o", ms=3, lw=1.6 if run == "a" else 1.2,
+                            ls="-" if run == "a" else "--", color=view.colours[run], label=label)
+                ax.set_title("\n".join(wrap_display(titles[(zone, res)], 46)), fontsize=8)
+                years = sorted({int(y) for y in part["year"]})
+                ax.set_xticks(years, [str(y) for y in years])
+                ax.tick_params(labelsize=7)
+                ax.axhline(0, color="#999", lw=0.6)
+        if not view.panels:
+            axes[0][0].text(0.5, 0.5, view.none, ha="center", va="center")
+        handles, labels = next(((ax.get_legend_handles_labels()) for row in axes for ax in row
+                                if ax.get_legend_handles_labels()[0]), ([], []))
+        if handles:
+            fig.legend(handles, labels, loc="upper right", fontsize=8, frameon=False)
+        fig.suptitle(view.title, fontsize=10, x=0.02, ha="left")
+        fig.supxlabel(view.year_axis, fontsize=8)
+        fig.tight_layout(rect=(0, 0, 1, 0.97))
+    return fig
+
+
+def compare_pdf_pages(view: CompareView, chart: Figure | None) -> list[Figure]:
+    """The comparison's page on numbered A4 pages in the view's chart language: what is compared
+    (with the warning where b was not anchored to a), the plans' own values, the chart, the
+    enterprises that changed with their cause (planner), the counts by zone and cause, the first
+    shortfall years that moved and the last year's balance that differs (planner)."""
+    m = view.messages
+
+    def say(key: str) -> str:
+        return m[key].plain
+
+    def heading(key: str) -> str:  # a page title: Chinese under English with both
+        return m[key].lines
+
+    colon = "\uff1a" if view.chart_lang == "zh-hk" else ": "
+    with plt.rc_context(dict(view.style)):
+        flow = _Flow(say("pdf.continued"), say("word.none"), view.h1.lines)
+        if view.confidential is not None:
+            flow.text(view.confidential.plain, 10, weight="bold", colour="#b2182b")
+        flow.heading(heading("compare.h.status"))
+        flow.text(view.status.plain, 9.5)
+        if view.warning is not None:
+            flow.text(view.warning.plain, 9.5, weight="bold", colour="#b2182b")
+        if view.objectives:
+            flow.heading(heading("compare.h.objectives"))
+            flow.text(say("compare.objectives.intro"), 8, colour="#444444", after=_line_step(3))
+            flow.pairs([(run.plain, f"{own.plain} ({say('compare.col.anchor')}{colon}{anchor.plain})")
+                        for run, own, anchor in view.objectives], colon)
+        if chart is not None:
+            flow.heading(heading("compare.h.chart"))
+            flow.image(_chart_image(chart), 0.55)
+            flow.text(say("compare.chart.caption"), 8, colour="#444444")
+        if view.audience == "planner":
+            cols = ("enterprise", "name", "zone", "change", "a", "b", "cause")
+            flow.heading(heading("compare.h.changes"))
+            flow.text(say("compare.changes.intro"), 8, colour="#444444", after=_line_step(3))
+            flow.table([say(f"compare.col.{c}") for c in cols],
+                       [[r["id"], r["name"].plain, r["zone"].plain, r["change"].plain, r["a"], r["b"],
+                         r["cause"].plain] for r in view.changes], (12, 20, 10, 12, 11, 11, 24))
+        flow.heading(heading("compare.h.counts"))
+        flow.text(view.counts_intro.plain, 8, colour="#444444", after=_line_step(3))
+        flow.table([say(f"compare.col.{c}") for c in ("zone", "cause", "enterprises")],
+                   [[r["zone"].plain, r["cause"].plain, r["enterprises"].plain] for r in view.counts], (30, 50, 20))
+        flow.heading(heading("compare.h.shortfalls"))
+        flow.table([say(f"compare.col.{c}") for c in ("zone", "resource", "a", "b", "moved")],
+                   [[r["zone"].plain, r["resource"].plain, str(r["a"].plain), str(r["b"].plain), r["moved"]]
+                    for r in view.shortfalls], (30, 22, 16, 16, 16))
+        if view.audience == "planner":
+            flow.heading(heading("compare.h.balance"))
+            flow.table([say(f"compare.col.{c}") for c in ("zone", "resource", "year", "a", "b", "change_amount")],
+                       [[r["zone"].plain, r["resource"].plain, str(r["year"]), r["a"].plain, r["b"].plain,
+                         r["change"].plain] for r in view.balance], (26, 16, 10, 16, 16, 16))
+    number_pages(flow.pages, view, view.h1.plain)
+    return flow.pages

@@ -212,6 +212,14 @@ def enterprise_weight(enterprises: pd.DataFrame, settings: AllocationSettings) -
     return w
 
 
+def keep_site_points(weight: np.ndarray, same_site: np.ndarray, same_year: np.ndarray,
+                     keep_site_bonus: float) -> np.ndarray:
+    """The anchor's term of the objective (value points) of placements of enterprises of ``weight``
+    that keep their anchored (or last year's) site, and its start year too: the one rule, used by
+    the candidates and by :func:`model.compare.objective_split` on a solved plan."""
+    return keep_site_bonus * weight * (same_site + ANCHOR_YEAR_SHARE * same_year)
+
+
 def eligibility(sites: pd.DataFrame, enterprises: pd.DataFrame, settings: AllocationSettings, *,
                 space_max: np.ndarray | None = None, power_max: np.ndarray | None = None) -> dict[str, np.ndarray]:
     return {
@@ -279,7 +287,7 @@ def build_candidates(sites: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, enterprise
             if "start_year" in prev.columns else np.full(len(ids), np.nan)
         same_site = prev_site[e_rep] == s_rep
         same_year = same_site & (prev_year[e_rep] == t_rep)
-        value = value + keep_site_bonus * weight[e_rep] * (same_site + ANCHOR_YEAR_SHARE * same_year)
+        value = value + keep_site_points(weight[e_rep], same_site, same_year, keep_site_bonus)
     order = np.lexsort((t_rep, s_rep, e_rep))
     return Candidates(
         e=e_rep[order], s=s_rep[order], t=t_rep[order], space=use[order],

@@ -237,3 +237,30 @@ def partner_pairs(enterprises: pd.DataFrame, graph: nx.Graph, weight: np.ndarray
             b.append(j)
             bonus.append(value)
     return np.array(a, dtype=int), np.array(b, dtype=int), np.array(bonus, dtype=float)
+
+
+# --------------------------------------------------------------------------------------------
+# a plan's value
+
+
+def plan_points(p: Problem, site_of: Sequence[str | None], start_of: Sequence[float | None]) -> tuple[float, float]:
+    """A plan's objective as the problem values it, from the plan alone: (the points of its
+    placements, the points of its partners placed within the travel distance), ``site_of`` and
+    ``start_of`` per enterprise row of the problem (None where it is unplaced). A partner pair
+    earns its bonus when E lies in a zone and F in a zone near it (the formulation's rule, with
+    w at its best). Raises KeyError where a placement is no candidate of the problem."""
+    index = {(int(e), str(p.site_ids[s]), int(t)): i for i, (e, s, t) in enumerate(zip(p.e, p.s, p.t, strict=True))}
+    site_pos = {str(sid): j for j, sid in enumerate(p.site_ids)}
+    zone = np.full(len(p.enterprise_ids), -1)
+    placements = 0.0
+    for e, (site, year) in enumerate(zip(site_of, start_of, strict=True)):
+        if site is None:
+            continue
+        start = max(int(cast(float, year)), int(p.years[0]))  # a firm started earlier: from the first year
+        placements += float(p.value[index[(e, str(site), start)]])
+        zone[e] = p.zone_of_site[site_pos[str(site)]]
+    partners = 0.0
+    for a, b, bonus in zip(p.pair_a.tolist(), p.pair_b.tolist(), p.pair_bonus.tolist(), strict=True):
+        if zone[a] >= 0 and zone[b] >= 0 and p.zone_near[zone[a], zone[b]]:
+            partners += float(bonus)
+    return placements, partners
