@@ -677,7 +677,12 @@ def compare(
         run_b = write_forecast_run(result, out_dir, record).final
         out.print(f"{sc.name}: solved with the plan of {run_a.name} as its anchor: {run_b}", soft_wrap=True)
     assert run_b is not None  # given, or solved above
-    cmp = read_comparison(run_a, run_b, runs=out_dir is not None)  # every file checked before anything is written
+    cmp = read_comparison(run_a, run_b)  # every file checked before anything is written
+    if out_dir is not None:  # the map and the plans' values need both runs' data
+        from .compare import with_runs
+        from .run import load_run
+
+        cmp = with_runs(cmp, load_run(run_a), load_run(run_b))
     _print_comparison(cmp)
     if out_dir is not None:
         from .outputs import RunRecord, write_compare_run

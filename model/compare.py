@@ -14,7 +14,7 @@ from .errors import InputError
 from .layers import numeric_column, read_csv_table
 
 if TYPE_CHECKING:
-    from .forecast import Forecast
+    from .forecast import Forecast, ObjectiveSplit
     from .scenario import Scenario
 
 #: bounds of a land-balance figure read back from a run folder: all of Hong Kong (1.1e9 m2) ten
@@ -216,92 +216,6 @@ def changes_since(previous_run: Path, forecast: Forecast) -> ChangesSince:
 
 
 @dataclass(frozen=True)
-class ObjectiveSplit:
-    """A plan's objective (value points) as the solver reported it, the anchor's term in it
-    (``anchor_points``: what keeping the anchored, or last year's, sites earned; 0 without an
-    anchor) and the plan's own value (``own_points``: its placements and partners valued by the
-    objective's terms without the anchor), which plans solved with and without an anchor share
-    and so can be compared by. For a solve that proved its plan optimal, ``objective_points`` is
-    ``own_points + anchor_points``."""
-
-    objective_points: float | None
-    anchor_points: float
-    own_points: float | None
-
-
-def anchor_points(forecast: Forecast) -> float:
-    """The keep-site term of a forecast's objective, from its plan and its anchor
-    (``inputs.previous``) by the rule the candidates use
-    (:func:`model.optimiser.candidates.keep_site_points`): 0 without an anchor."""
-    import numpy as np
-
-    from .optimiser.candidates import enterprise_weight, keep_site_points
-
-    prev = forecast.inputs.previous
-    settings = forecast.scenario.allocation
-    bonus = settings.keep_site_bonus_per_1000m2
-    if prev is None or not len(prev) or not bonus:
-        return 0.0
-    a = forecast.allocation.assignments
-    placed = a[a["site_id"].notna()]
-    ent = forecast.inputs.enterprises.drop_duplicates("enterprise_id").set_index("enterprise_id")
-    weight = enterprise_weight(ent.loc[placed["enterprise_id"]], settings)
-    anchor = prev.drop_duplicates("enterprise_id").set_index("enterprise_id")
-    ids = placed["enterprise_id"]
-    site = anchor["site_id"].reindex(ids).astype(object).to_numpy()
-    same_site = site == placed["site_id"].astype(object).to_numpy()
-    # a candidate starts no earlier than the first forecast year (committed firms started before
-    # it keep their real start year in the results)
-    start = np.maximum(pd.to_numeric(placed["start_year"]).to_numpy(dtype=float), settings.years[0])
-    anchor_year = pd.to_numeric(anchor["start_year"].reindex(ids), errors="coerce").to_numpy(dtype=float) \
-        if "start_year" in anchor.columns else np.full(len(ids), np.nan)
-    same_year = same_site & (anchor_year == start)
-    return float(keep_site_points(weight, same_site.astype(float), same_year.astype(float), bonus).sum())
-
-
-def own_points(forecast: Forecast) -> float | None:
-    """The plan's own value: its placements and partners valued by the objective's own terms
-    without the anchor (the problem compiled again with no anchor, every start year kept:
-    :func:`model.optimiser.problem.plan_points`), so that two plans that place every enterprise
-    alike are worth the same, whatever the solver reported when it stopped (a solve stopped at its
-    gap may leave a partner bonus it had earned uncounted). None where a placement is no
-    candidate of the run's own inputs (a run of another version)."""
-    import dataclasses
-    import warnings
-
-    from .errors import SiteDataWarning
-    from .optimiser.compile import compile_problem
-    from .optimiser.problem import plan_points
-
-    inputs = dataclasses.replace(forecast.inputs, previous=None)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SiteDataWarning)  # said once already, by the forecast itself
-        problem = compile_problem(inputs, forecast.scenario.allocation, dominance=False)
-    plan = forecast.allocation.assignments.drop_duplicates("enterprise_id").set_index("enterprise_id")
-    ids = pd.Index(problem.enterprise_ids)
-    site = plan["site_id"].reindex(ids)
-    year = pd.to_numeric(plan["start_year"].reindex(ids), errors="coerce")
-    try:
-        placements, partners = plan_points(problem, [None if pd.isna(v) else str(v) for v in site],
-                                           [None if pd.isna(v) else float(v) for v in year])
-    except KeyError:
-        return None
-    return placements + partners
-
-
-def objective_split(forecast: Forecast) -> ObjectiveSplit:
-    """The forecast's objective and its parts (:class:`ObjectiveSplit`): the anchor's term by
-    its rule (:func:`anchor_points`) and the plan's own value (:func:`own_points`; the objective
-    less the anchor's term where the plan cannot be valued again)."""
-    objective = forecast.allocation.objective
-    term = anchor_points(forecast)
-    own = own_points(forecast)
-    if own is None:
-        own = None if objective is None else objective - term
-    return ObjectiveSplit(objective, term, own)
-
-
-@dataclass(frozen=True)
 class ScenarioComparison:
     """A base forecast and others solved with the base's plan as their anchor (each change has a
     cause: forced by the scenario, or a knock-on of a forced one), by label; ``reference``: the
@@ -331,7 +245,7 @@ class ScenarioComparison:
         row is comparable), its change against the reference where there is one, else against the
         base (``compared_with``), and the enterprises that changed site or start year: forced,
         knock-on, and those that kept their site but start in another year (``kept_site``)."""
-        from .forecast import summary
+        from .forecast import objective_split, summary
 
         runs = {self.base_label: self.base}
         if self.reference is not None:
@@ -468,10 +382,10 @@ class RunComparison:
     forecast_b: Forecast | None = None
 
 
-def read_comparison(run_a: Path, run_b: Path, *, runs: bool = False) -> RunComparison:
+def read_comparison(run_a: Path, run_b: Path) -> RunComparison:
     """Run folder b against run folder a (:class:`RunComparison`); every file is read and checked
-    first (:class:`InputError` naming the file, the row and the fix). ``runs``: also read both
-    runs' data (``run/``, :func:`model.run.load_run`), which the map and the objectives need."""
+    first (:class:`InputError` naming the file, the row and the fix). The map and the plans' values
+    need both runs' data too: :func:`with_runs`."""
     from .forecast import land_balance_long
 
     run_a, run_b = Path(run_a), Path(run_b)
@@ -483,11 +397,6 @@ def read_comparison(run_a: Path, run_b: Path, *, runs: bool = False) -> RunCompa
         warn_a = warn_b = pd.DataFrame({"zone": pd.Series(dtype=str), "resource": pd.Series(dtype=str),
                                         "first_shortfall_year": pd.Series(dtype="Int64")})
     manifest_b = read_manifest(run_b)
-    forecast_a = forecast_b = None
-    if runs:
-        from .run import load_run
-
-        forecast_a, forecast_b = load_run(run_a), load_run(run_b)
     changes, balance = compare_tables(plan_a, plan_b, bal_a, bal_b)
     if "cause" not in changes:
         changes = changes.assign(cause="")
@@ -501,10 +410,18 @@ def read_comparison(run_a: Path, run_b: Path, *, runs: bool = False) -> RunCompa
     return RunComparison(
         label_a=run_a.name, label_b=run_b.name, status=anchor_status(plan_a, plan_b, manifest_b), changes=changes,
         balance=balance, shortfalls=short.sort_values(["zone", "resource"]).reset_index(drop=True),
-        plan_a=plan_a, plan_b=plan_b,
-        objective_a=objective_split(forecast_a) if forecast_a is not None else None,
-        objective_b=objective_split(forecast_b) if forecast_b is not None else None,
-        forecast_a=forecast_a, forecast_b=forecast_b)
+        plan_a=plan_a, plan_b=plan_b)
+
+
+def with_runs(cmp: RunComparison, forecast_a: Forecast, forecast_b: Forecast) -> RunComparison:
+    """``cmp`` with both runs' data (as :func:`model.run.load_run` reads a run folder's ``run/``),
+    which the map needs, and both plans' objectives split (:func:`model.forecast.objective_split`)."""
+    import dataclasses
+
+    from .forecast import objective_split
+
+    return dataclasses.replace(cmp, forecast_a=forecast_a, forecast_b=forecast_b,
+                               objective_a=objective_split(forecast_a), objective_b=objective_split(forecast_b))
 
 
 def public_change_counts(changes: pd.DataFrame, min_count: int) -> pd.DataFrame:

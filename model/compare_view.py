@@ -301,11 +301,11 @@ def _site_points(cmp: RunComparison) -> dict[str, tuple[float, float]]:
 
 def compare_map_view(cmp: RunComparison, lang: str = i18n.DEFAULT_LANG) -> CompareMapView:
     """Both plans of a comparison on one map in ``lang`` (the runs' data is needed:
-    :func:`model.compare.read_comparison` with ``runs=True``)."""
+    :func:`model.compare.with_runs`)."""
     import numpy as np
 
     if cmp.forecast_a is None or cmp.forecast_b is None:
-        raise ValueError("the comparison's map needs both runs' data (read_comparison(..., runs=True))")
+        raise ValueError("the comparison's map needs both runs' data (model.compare.with_runs)")
     base = map_view(cmp.forecast_b, "planner", lang)
     xy = _site_points(cmp)
     count_a = cmp.plan_a[cmp.plan_a["site_id"].notna()].groupby("site_id").size()

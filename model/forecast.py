@@ -776,9 +776,7 @@ def summary(forecast: Forecast) -> dict:
     """Headline numbers of a forecast, for tables that compare scenarios or levers.
     ``objective_points`` is the plan's own value, without the anchor's keep-site term
     (``anchor_points``, 0 for a forecast solved without an anchor), so that forecasts solved with
-    and without an anchor compare (:func:`model.compare.objective_split`)."""
-    from .compare import objective_split
-
+    and without an anchor compare (:func:`objective_split`)."""
     a = forecast.allocation
     split = objective_split(forecast)
     dem = forecast.demand_by_sector
@@ -799,3 +797,98 @@ def summary(forecast: Forecast) -> dict:
         "earliest_shortfall_year": (int(zone_short["first_shortfall_year"].min()) if len(zone_short) else None),
         "zones_short_by_last_year": int(zone_short["zone"].nunique()),
     }
+
+
+@dataclass(frozen=True)
+class ObjectiveSplit:
+    """A plan's objective (value points) as the solver reported it, the anchor's term in it
+    (``anchor_points``: what keeping the anchored, or last year's, sites earned; 0 without an
+    anchor) and the plan's own value (``own_points``: its placements and partners valued by the
+    objective's terms without the anchor), which plans solved with and without an anchor share
+    and so can be compared by. For a solve that proved its plan optimal, ``objective_points`` is
+    ``own_points + anchor_points``."""
+
+    objective_points: float | None
+    anchor_points: float
+    own_points: float | None
+
+
+def anchor_points(forecast: Forecast) -> float:
+    """The keep-site term of a forecast's objective, from its plan and its anchor
+    (``inputs.previous``) by the rule the candidates use
+    (:func:`model.optimiser.candidates.keep_site_points`): 0 without an anchor."""
+    import numpy as np
+
+    from .optimiser.candidates import enterprise_weight, keep_site_points
+
+    prev = forecast.inputs.previous
+    settings = forecast.scenario.allocation
+    bonus = settings.keep_site_bonus_per_1000m2
+    if prev is None or not len(prev) or not bonus:
+        return 0.0
+    a = forecast.allocation.assignments
+    placed = a[a["site_id"].notna()]
+    ent = forecast.inputs.enterprises.drop_duplicates("enterprise_id").set_index("enterprise_id")
+    weight = enterprise_weight(ent.loc[placed["enterprise_id"]], settings)
+    anchor = prev.drop_duplicates("enterprise_id").set_index("enterprise_id")
+    ids = placed["enterprise_id"]
+    site = anchor["site_id"].reindex(ids).astype(object).to_numpy()
+    same_site = site == placed["site_id"].astype(object).to_numpy()
+    # a candidate starts no earlier than the first forecast year (committed firms started before
+    # it keep their real start year in the results)
+    start = np.maximum(pd.to_numeric(placed["start_year"]).to_numpy(dtype=float), settings.years[0])
+    anchor_year = pd.to_numeric(anchor["start_year"].reindex(ids), errors="coerce").to_numpy(dtype=float) \
+        if "start_year" in anchor.columns else np.full(len(ids), np.nan)
+    same_year = same_site & (anchor_year == start)
+    return float(keep_site_points(weight, same_site.astype(float), same_year.astype(float), bonus).sum())
+
+
+def own_points(forecast: Forecast) -> float | None:
+    """The plan's own value: its placements and partners valued by the objective's own terms
+    without the anchor (the problem compiled again with no anchor, every start year kept:
+    :func:`model.optimiser.problem.plan_points`), so that two plans that place every enterprise
+    alike are worth the same, whatever the solver reported when it stopped (a solve stopped at its
+    gap may leave a partner bonus it had earned uncounted). None where a placement is no
+    candidate of the run's own inputs (a run of another version)."""
+    import dataclasses
+    import warnings
+
+    from .errors import SiteDataWarning
+    from .optimiser.compile import compile_problem
+    from .optimiser.problem import plan_points
+
+    inputs = dataclasses.replace(forecast.inputs, previous=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SiteDataWarning)  # said once already, by the forecast itself
+        problem = compile_problem(inputs, forecast.scenario.allocation, dominance=False)
+    plan = forecast.allocation.assignments.drop_duplicates("enterprise_id").set_index("enterprise_id")
+    ids = pd.Index(problem.enterprise_ids)
+    site = plan["site_id"].reindex(ids)
+    year = pd.to_numeric(plan["start_year"].reindex(ids), errors="coerce")
+    try:
+        placements, partners = plan_points(problem, [None if pd.isna(v) else str(v) for v in site],
+                                           [None if pd.isna(v) else float(v) for v in year])
+    except KeyError:
+        return None
+    return placements + partners
+
+
+def objective_split(forecast: Forecast) -> ObjectiveSplit:
+    """The forecast's objective and its parts (:class:`ObjectiveSplit`): the anchor's term by
+    its rule (:func:`anchor_points`) and the plan's own value (:func:`own_points`; the objective
+    less the anchor's term where the plan cannot be valued again)."""
+    objective = forecast.allocation.objective
+    term = anchor_points(forecast)
+    own = own_points(forecast)
+    if own is None:
+        own = None if objective is None else objective - term
+    return ObjectiveSplit(objective, term, own)
+
+
+def public_warnings(forecast: Forecast) -> pd.DataFrame:
+    """The early-warning table under the disclosure rule (:mod:`model.disclosure`), as the
+    forecast's public release holds it."""
+    warnings = forecast.public_release.warnings
+    if warnings is None:
+        raise ValueError("the forecast's public release was made without its early warnings")
+    return warnings

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import re
 import string
 from collections.abc import Callable, Mapping, Sequence
@@ -456,3 +457,30 @@ class Say:
         if form == "title":
             return html_text(text.pick(self.lang, " / "))
         return self(text)
+
+
+# --------------------------------------------------------------------------------------------
+# the optimiser's reasons in words
+
+
+def reason_spec(row: Any) -> Any:
+    """Why an enterprise is where it is: the optimiser's message and fields (``reason_key``,
+    ``reason_fields``; the sector by its name), or its English text alone."""
+    key = getattr(row, "reason_key", None)
+    raw = getattr(row, "reason_fields", None)
+    reason = getattr(row, "reason", None)
+    english = "-" if reason is None or (not isinstance(reason, str) and pd.isna(reason)) else str(reason)
+    if not isinstance(key, str) or not isinstance(raw, str):
+        return english
+    fields = json.loads(raw)
+    if "sector" in fields:
+        fields["sector"] = Named("sector", fields["sector"])
+    for name in ("zones", "open", "room"):  # lists of zones: "NTE, KLE" and 「NTE、KLE」
+        if isinstance(fields.get(name), str):
+            fields[name] = Text(fields[name], fields[name].replace(", ", "、"))
+    return Msg(key, fields, fallback=english)
+
+
+def reason_text(row: Any) -> Text:
+    """Why an enterprise is where it is, in both languages (:func:`reason_spec` worded)."""
+    return word(reason_spec(row))

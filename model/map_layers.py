@@ -245,7 +245,7 @@ def unplaced_decided(forecast: Forecast) -> tuple[list[str], dict[str, list[Any]
     """The enterprises the allocation left without a site (its ``unassigned``), arrival year then
     id: their ids (plain) and their words, one list per column of :data:`UNPLACED_COLUMNS` but
     ``id`` (name, sector, floor m2, arrival year, the cause in words: :func:`model.view.reason_spec`)."""
-    from .view import reason_spec
+    from .i18n import reason_spec
 
     gone = forecast.allocation.unassigned.sort_values(["arrival_year", "enterprise_id"], kind="stable")
     zh = forecast.inputs.enterprises.set_index("enterprise_id")["name_zh"] \
@@ -383,7 +383,7 @@ def map_legend(*, line: float, public: bool, min_count: int, last_year: bool, hu
     """The forecast map's legend entries (kind of swatch, colour, words): the zones' headroom
     against the early-warning ``line``, the sites' take-up, the sectors, the hubs and (when shown)
     last year's plan. Kinds: ``box``, ``disc``, ``ring``, ``hub``, ``zone`` and ``heading``."""
-    from .view import HUB_COLOURS, LAST_YEAR_COLOUR, NOT_RELEASED, SECTOR_COLOURS, UTILISATION_STEPS, WITHHELD_COLOUR
+    from .palette import HUB_COLOURS, LAST_YEAR_COLOUR, NOT_RELEASED, SECTOR_COLOURS, UTILISATION_STEPS, WITHHELD_COLOUR
 
     items: list[tuple[str, str, Any]] = [("heading", "", i18n.Msg("map.legend.headroom", {"line": i18n.Pct(line)}))]
     items += [("zone", colour, i18n.Msg(key, fields)) for _l, colour, key, fields in headroom_steps(line)]

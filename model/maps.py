@@ -32,8 +32,9 @@ from folium.plugins import MarkerCluster
 
 from .layers import HK_GRID, WGS84
 from .map_layers import OPEN_ZOOM, district_labels, hk_districts
+from .palette import GROUPS
 from .text import html_text as esc
-from .view import GROUPS, MapView, ProgrammeMapView
+from .view import MapView, ProgrammeMapView
 
 if TYPE_CHECKING:
     from .compare_view import CompareMapView
@@ -260,7 +261,7 @@ def line_layer(lines: pd.DataFrame, name: str, *, show: bool = False, colour: st
 
 def last_year_layer(rings: pd.DataFrame, moves: pd.DataFrame, name: str) -> folium.FeatureGroup:
     """Last year's plan beside this one: a ring per site, a line per enterprise that moved site."""
-    from .view import LAST_YEAR_COLOUR
+    from .palette import LAST_YEAR_COLOUR
 
     layer = folium.FeatureGroup(name=name, show=False)
     for row in rings.itertuples(index=False):

@@ -821,8 +821,7 @@ def write_compare_run(cmp: RunComparison, out_root: str | Path, record: RunRecor
     and the map of both plans (compare_map.html), all confidential (they name enterprises); the
     public page (compare_public.html) and its counts by zone and cause with small cells withheld
     (change_counts_public.csv); and manifest.json (the two runs, whether b was anchored to a, which
-    files are confidential). Needs both runs' data (:func:`model.compare.read_comparison` with
-    ``runs=True``) for the map and the objectives."""
+    files are confidential). Needs both runs' data (:func:`model.compare.with_runs`) for the map and the objectives."""
     import matplotlib.pyplot as plt
     from matplotlib.backends.backend_pdf import PdfPages
 

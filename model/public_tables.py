@@ -110,7 +110,7 @@ def public_enterprise_cells(forecast: Forecast) -> pd.DataFrame:
 
 def public_tables(forecast: Forecast) -> dict[str, pd.DataFrame]:
     """The public tables by file name (:data:`PUBLIC_TABLE_FILES`)."""
-    from .view import public_warnings
+    from .forecast import public_warnings
 
     frames = (public_land_balance(forecast), public_site_use(forecast), public_demand_total(forecast),
               public_demand_by_sector(forecast), public_warnings(forecast).reset_index(drop=True),

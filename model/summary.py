@@ -138,8 +138,7 @@ def _smallest(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 def answer(forecast: Forecast, dependence: DependenceSection | None = None) -> Answer:
     """The report's answer from the forecast's tables (and the sensitivity's section, when given)."""
-    from .forecast import shortfalls_in_order
-    from .view import public_warnings
+    from .forecast import public_warnings, shortfalls_in_order
 
     ew = forecast.early_warning
     short = shortfalls_in_order(ew[ew["scope"] == "zone"])

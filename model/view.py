@@ -28,7 +28,6 @@ notebook or a test without drawing anything.
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -41,7 +40,16 @@ import pandas as pd
 
 from . import i18n
 from .fonts import chart_lang, chart_style
-from .i18n import Label, Say
+from .i18n import Label, Say, reason_spec
+from .palette import (
+    GROUP_COLOURS,
+    GROUPS,
+    HUB_COLOURS,
+    NOT_RELEASED,
+    SECTOR_COLOURS,
+    UTILISATION_STEPS,
+    WITHHELD_COLOUR,
+)
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -53,21 +61,6 @@ if TYPE_CHECKING:
 Audience = Literal["planner", "public"]
 AUDIENCES: tuple[Audience, ...] = ("planner", "public")
 
-SECTOR_COLOURS = {
-    "life_health": "#1b9e77", "ai_data": "#7570b3", "fintech": "#e7298a", "advanced_manufacturing": "#d95f02",
-    "new_energy": "#66a61e", "microelectronics": "#e6ab02", "food_tech": "#a6761d", "data_centre": "#666666",
-}
-GROUPS = ("innovation_parks", "northern_metropolis", "industrial_buildings")
-GROUP_COLOURS = {"innovation_parks": "#2b8cbe", "northern_metropolis": "#31a354", "industrial_buildings": "#8856a7"}
-HUB_COLOURS = {"bcp": "#000000", "university": "#1f78b4", "port": "#6a3d9a", "airport": "#b15928"}
-#: a yellow-to-dark-red ramp, distinct from the sector colours: (upper limit of the share, colour, legend key)
-UTILISATION_STEPS = [(0.5, "#ffffcc", "map.legend.under50"), (0.75, "#fed976", "map.legend.50_75"),
-                     (0.9, "#fd8d3c", "map.legend.75_90"), (0.98, "#e31a1c", "map.legend.90_98"),
-                     (np.inf, "#800026", "map.legend.full")]
-NOT_RELEASED = "#bdbdbd"
-#: a site-year whose take-up the public map withholds (the disclosure rule of model.disclosure)
-WITHHELD_COLOUR = "#f0f0f0"
-LAST_YEAR_COLOUR = "#253494"
 #: the report's charts by file name (captions in the message catalogue, ``chart.<file>``)
 CHARTS = ("supply_demand.png", "utilisation_by_zone.png", "shortfall_timeline.png", "power.png")
 #: the shortfall chart's bar colour by resource (a sector's shortfall is red)
@@ -343,29 +336,6 @@ def _public_markers(forecast: Forecast, site_xy: dict, zone_xy: dict, names: dic
                            ("detail", detail)):
             words[key].append(value)
     return rows, words
-
-
-def reason_spec(row: Any) -> Any:
-    """Why an enterprise is where it is: the optimiser's message and fields (``reason_key``,
-    ``reason_fields``; the sector by its name), or its English text alone."""
-    key = getattr(row, "reason_key", None)
-    raw = getattr(row, "reason_fields", None)
-    reason = getattr(row, "reason", None)
-    english = "-" if reason is None or (not isinstance(reason, str) and pd.isna(reason)) else str(reason)
-    if not isinstance(key, str) or not isinstance(raw, str):
-        return english
-    fields = json.loads(raw)
-    if "sector" in fields:
-        fields["sector"] = i18n.Named("sector", fields["sector"])
-    for name in ("zones", "open", "room"):  # lists of zones: "NTE, KLE" and 「NTE、KLE」
-        if isinstance(fields.get(name), str):
-            fields[name] = i18n.Text(fields[name], fields[name].replace(", ", "、"))
-    return i18n.Msg(key, fields, fallback=english)
-
-
-def reason_text(row: Any) -> i18n.Text:
-    """Why an enterprise is where it is, in both languages (:func:`reason_spec` worded)."""
-    return i18n.word(reason_spec(row))
 
 
 PLANNER_WORDS = ("sector", "size", "at", "why", "next", "move")
@@ -796,15 +766,6 @@ def floor_equivalent(forecast: Forecast) -> pd.DataFrame:
     return use
 
 
-def public_warnings(forecast: Forecast) -> pd.DataFrame:
-    """The early-warning table under the disclosure rule (:mod:`model.disclosure`), as the
-    forecast's public release holds it."""
-    warnings = forecast.public_release.warnings
-    if warnings is None:
-        raise ValueError("the forecast's public release was made without its early warnings")
-    return warnings
-
-
 def _shown(release: Any, *key: Any) -> bool:
     return tuple(key) not in release.withheld
 
@@ -831,6 +792,8 @@ def _charts_decided(forecast: Forecast) -> tuple[dict[str, Any], dict[str, Any]]
              ).unstack("year")
     hidden = pd.DataFrame([[not _shown(release, "zone", z, int(y)) for y in share.columns] for z in share.index],
                           index=share.index, columns=share.columns, dtype=bool)
+    from .forecast import public_warnings
+
     ew = public_warnings(forecast)
     rows = ew[ew["first_shortfall_year"].notna()].sort_values("first_shortfall_year")
     shortfalls = pd.DataFrame({
@@ -888,6 +851,8 @@ def headline(forecast: Forecast, optimiser: bool = True) -> list[tuple[Any, Any]
 def _warning_specs(forecast: Forecast) -> i18n.Rows:
     """The early-warning table (public): shortfalls and withheld sector rows, earliest first (their
     lead times as shown, and their words)."""
+    from .forecast import public_warnings
+
     ew = public_warnings(forecast)
     shown = ew[ew["first_shortfall_year"].notna() | ew["withheld"]].sort_values(
         ["first_shortfall_year", "scope"], na_position="last")

@@ -18,12 +18,11 @@ from model.cli import app
 from model.compare import (
     anchor_status,
     compare_scenarios,
-    objective_split,
     public_change_counts,
     read_comparison,
 )
 from model.compare_view import balance_chart_view
-from model.forecast import summary
+from model.forecast import objective_split, summary
 from model.scenario import load_scenario
 
 from .tiny_world import write_tiny_world

@@ -201,7 +201,7 @@ def test_pdf_lines_wrap_by_display_width():
 def test_a_reason_without_fields_reads_as_it_is_and_a_missing_one_as_a_dash():
     from types import SimpleNamespace
 
-    from model.view import reason_text
+    from model.i18n import reason_text
 
     assert reason_text(SimpleNamespace(reason=None, reason_key=None, reason_fields=None)).en == "-"
     assert reason_text(SimpleNamespace(reason=float("nan"), reason_key=float("nan"), reason_fields=float("nan"))).en == "-"

@@ -13,8 +13,10 @@ import pytest
 
 from model import i18n, map_layers
 from model.forecast import judged_balance
+from model.i18n import reason_text
 from model.maps import draw_map, offline_html
-from model.view import HUB_COLOURS, map_view, reason_text
+from model.palette import HUB_COLOURS
+from model.view import map_view
 
 from .tiny_world import write_tiny_world
 
