@@ -169,7 +169,7 @@ class _Progress:
     then on each new step and for counts at every tenth of the total or :data:`PLAIN_EVERY_S`."""
 
     #: seconds before the first plain line; seconds between two plain lines of a count
-    PLAIN_AFTER_S = 2.0
+    PLAIN_AFTER_S = 10.0
     PLAIN_EVERY_S = 30.0
 
     def __init__(self, name: str, unit: str | None = None, total: int | None = None) -> None:

@@ -29,7 +29,7 @@ import pandas as pd
 from . import i18n
 from .fonts import chart_lang, chart_style
 from .i18n import Label, Say
-from .view import LINE_COLUMNS, Audience, MapView, map_view
+from .view import LINE_COLUMNS, Audience, MapView, map_view, site_named, site_names
 
 if TYPE_CHECKING:
     from .compare import RunComparison
@@ -308,6 +308,16 @@ def compare_map_view(cmp: RunComparison, lang: str = i18n.DEFAULT_LANG) -> Compa
         raise ValueError("the comparison's map needs both runs' data (model.compare.with_runs)")
     base = map_view(cmp.forecast_b, "planner", lang)
     xy = _site_points(cmp)
+    site_label: dict[str, Any] = {}
+    for f in (cmp.forecast_a, cmp.forecast_b):
+        site_label.update(site_names(None, f.inputs.sites))
+
+    def where(site: Any, year: Any) -> Any:
+        if pd.isna(site):
+            return "-"
+        named = site_named(site_label, site)
+        return named if pd.isna(year) else i18n.Join((named, str(int(year))), " ")
+
     count_a = cmp.plan_a[cmp.plan_a["site_id"].notna()].groupby("site_id").size()
     count_b = cmp.plan_b[cmp.plan_b["site_id"].notna()].groupby("site_id").size()
     rings, ring_tips = [], []
@@ -316,8 +326,8 @@ def compare_map_view(cmp: RunComparison, lang: str = i18n.DEFAULT_LANG) -> Compa
             continue
         na, nb = int(count_a.get(sid, 0)), int(count_b.get(sid, 0))
         rings.append((*xy[sid], float(np.clip(4 + 2 * np.sqrt(na), 5, 22))))
-        ring_tips.append(i18n.Msg("compare.map.ring", {"site": sid, "a": cmp.label_a, "b": cmp.label_b,
-                                                       "n_a": i18n.Num(na), "n_b": i18n.Num(nb)}))
+        ring_tips.append(i18n.Msg("compare.map.ring", {"site": site_named(site_label, sid), "a": cmp.label_a,
+                                                       "b": cmp.label_b, "n_a": i18n.Num(na), "n_b": i18n.Num(nb)}))
     names: dict[str, Any] = {}
     for f in (cmp.forecast_a, cmp.forecast_b):
         names.update(zip(f.allocation.assignments["enterprise_id"], f.allocation.assignments["name"], strict=True))
@@ -331,8 +341,8 @@ def compare_map_view(cmp: RunComparison, lang: str = i18n.DEFAULT_LANG) -> Compa
         moves[r.cause_kind].append((*start, *end))
         move_tips[r.cause_kind].append(i18n.Msg("compare.map.move", {
             "enterprise": f"{names.get(r.enterprise_id, '')} ({r.enterprise_id})",
-            "change": i18n.Named("compare_change", r.change), "a": _where(r.site_id_a, r.start_year_a),
-            "b": _where(r.site_id_b, r.start_year_b), "cause": i18n.Named("cause", r.cause_kind),
+            "change": i18n.Named("compare_change", r.change), "a": where(r.site_id_a, r.start_year_a),
+            "b": where(r.site_id_b, r.start_year_b), "cause": i18n.Named("cause", r.cause_kind),
             "why": i18n.Named("cause_why", r.cause_kind)}))
     say = Say(lang, chart_lang(lang))
     w = say.words({

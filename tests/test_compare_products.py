@@ -185,6 +185,9 @@ def test_compare_writes_the_page_the_pdf_the_chart_and_the_map(folders, base, wi
         assert r.cause_kind in ("forced", "knock-on", "kept")  # anchored: every change has a cause
         assert f'<td class="cause"><span class="l-en" lang="en-HK">{kind}</span>' in rows[r.enterprise_id]
         assert f"{names_by_id[r.enterprise_id]} ({r.enterprise_id})" in the_map
+    site_name = dict(zip(base.inputs.sites["site_id"], base.inputs.sites["name"], strict=True))
+    for sid in set(changes["site_id_a"].dropna()):  # sites by their name, with the id beside it
+        assert f"{site_name[sid]} ({sid})" in the_map
     assert "CONFIDENTIAL" in page and "CONFIDENTIAL" in the_map
     public = (folder / "compare_public.html").read_text(encoding="utf-8")
     for eid, name in names_by_id.items():
