@@ -75,7 +75,7 @@ def solve(name: str):
     from model.forecast import run_forecast
     from model.scenario import load_scenario
 
-    return run_forecast(load_scenario(ROOT / "scenarios" / f"{name}.yaml", **UNCLOCKED), explain=False)
+    return run_forecast(load_scenario(ROOT / "scenarios" / f"{name}.yaml", **UNCLOCKED), explain=False, remedies=False)
 
 
 def main(argv: list[str] | None = None, solve: Callable = solve) -> int:

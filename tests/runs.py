@@ -50,14 +50,17 @@ def _inputs_by_content(inputs: dict[str, Any], root: Path) -> dict[str, Any]:
 
 
 def run_key(scenario, *, explain: bool = True, enterprises: Path | None = None,
-            anchor: pd.DataFrame | None = None) -> str:
-    """The input digest of ``run_forecast(scenario, explain=..., enterprises=..., anchor=...)``."""
+            anchor: pd.DataFrame | None = None, remedies: bool = True) -> str:
+    """The input digest of ``run_forecast(scenario, explain=..., enterprises=..., anchor=...,
+    remedies=...)``."""
     from model.provenance import project_root
 
     root = project_root(scenario.folder)
     settings = scenario.settings_dict()
     settings["inputs"] = _inputs_by_content(settings.get("inputs") or {}, root)
     call: dict[str, Any] = {"explain": bool(explain)}
+    if not remedies:
+        call["remedies"] = False
     if enterprises is not None:
         call["enterprises"] = _file_entry(enterprises, root)
     if anchor is not None:
@@ -113,9 +116,9 @@ class RunCache:
         self.root.mkdir(parents=True, exist_ok=True)
 
     def solved_run(self, scenario, *, explain: bool = True, enterprises: Path | None = None,
-                   anchor: pd.DataFrame | None = None, **overrides):
+                   anchor: pd.DataFrame | None = None, remedies: bool = True, **overrides):
         """``run_forecast(load_scenario(scenario, **overrides), explain=..., enterprises=...,
-        anchor=...)``, solved once per session and read back (:func:`model.run.load_run`).
+        anchor=..., remedies=...)``, solved once per session and read back (:func:`model.run.load_run`).
         ``scenario``: a name, a path, or a :class:`~model.scenario.Scenario` (then no overrides)."""
         from model.scenario import Scenario, load_scenario
 
@@ -125,7 +128,7 @@ class RunCache:
             sc = scenario
         else:
             sc = load_scenario(scenario, **overrides)
-        call = dict(explain=explain, enterprises=enterprises, anchor=anchor)
+        call = dict(explain=explain, enterprises=enterprises, anchor=anchor, remedies=remedies)
         folder = self._published(run_key(sc, **call), sc, call)
         from model.run import load_run
 

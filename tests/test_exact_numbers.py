@@ -81,12 +81,13 @@ def test_no_csv_of_a_written_run_holds_an_exponent_or_a_rounded_value(solved_run
     land balance as the run computed it (the folder's CSV beside the run's own table)."""
     import csv
     import re
-    from pathlib import Path
 
     from model.outputs import write_forecast_run
 
-    fixtures = Path(__file__).parent / "fixtures"
-    forecast = solved_run(fixtures / "fast_baseline.yaml")
+    from .tiny_world import write_tiny_world
+
+    world = write_tiny_world(tmp_path / "world", n_enterprises=12, years="2026-2030")
+    forecast = solved_run(world.scenario)
     folder = write_forecast_run(forecast, tmp_path / "out").final
     exponent = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+$")
     files = sorted(folder.glob("*.csv"))

@@ -159,7 +159,7 @@ def test_trend_demand_is_seeded():
 
 #: a named scenario solved fast and without explanations (no test here asserts one), once per
 #: session for every test that needs it (the solved_run fixture)
-FAST_SOLVE = {"explain": False, "allocation": {"mip_gap": 0.05, "cluster_nodes": 60, "cluster_leaves_solved": 1,
+FAST_SOLVE = {"explain": False, "remedies": False, "allocation": {"mip_gap": 0.05, "cluster_nodes": 60, "cluster_leaves_solved": 1,
                                                "max_nodes": 10, "time_limit_s": 30}}
 
 
