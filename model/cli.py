@@ -166,7 +166,8 @@ class _Progress:
     """A command's progress on stderr: rich's live line on a terminal; elsewhere (stderr piped to a
     file or a log) plain timestamped lines, "[12:03:04] sensitivity baseline: 12 of 40 runs", the
     first after :data:`PLAIN_AFTER_S` (a command that fails at once prints its one error line only),
-    then on each new step and for counts at every tenth of the total or :data:`PLAIN_EVERY_S`."""
+    then on each new step and for counts at every tenth of the total or :data:`PLAIN_EVERY_S`; a count
+    that reaches its total is always said, so a log shows that the work finished."""
 
     #: seconds before the first plain line; seconds between two plain lines of a count
     PLAIN_AFTER_S = 10.0
@@ -210,10 +211,11 @@ class _Progress:
         else:
             self.timer.cancel()
 
-    def _plain(self, line: str, due: bool = True) -> None:
+    def _plain(self, line: str, due: bool = True, final: bool = False) -> None:
         now = time.monotonic()
         self.pending = line
-        if due and now - self.started >= self.PLAIN_AFTER_S and (self.said is None or self.said[0] != line):
+        started = final or now - self.started >= self.PLAIN_AFTER_S
+        if due and started and (self.said is None or self.said[0] != line):
             self.said = (line, now)
             err.print(f"[{time.strftime('%H:%M:%S')}] {line}")
 
@@ -235,7 +237,7 @@ class _Progress:
         due = (done == self.total or done - self.shown_done >= tenth or self.said is None
                or time.monotonic() - self.said[1] >= self.PLAIN_EVERY_S)
         before = self.said
-        self._plain(f"{self.name}: {done:,}{of} {self.unit}", due)
+        self._plain(f"{self.name}: {done:,}{of} {self.unit}", due, final=bool(self.total) and done == self.total)
         if self.said is not before:
             self.shown_done = done
 

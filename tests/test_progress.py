@@ -44,6 +44,13 @@ def test_a_command_that_ends_at_once_prints_no_progress(capsys):
     assert capsys.readouterr().err == ""  # within the quiet start: an error would be the only line
 
 
+def test_a_count_that_reaches_its_total_is_said_even_in_the_quiet_start(capsys):
+    with cli._Progress("sensitivity tiny", "runs") as bar:
+        for done in range(1, 5):
+            bar.count(done, 4)
+    assert _progress_lines(capsys.readouterr().err) == ["sensitivity tiny: 4 of 4 runs"]
+
+
 def test_the_forecast_command_prints_its_steps_when_stderr_is_captured(at_once, tmp_path):
     world = write_tiny_world(tmp_path / "world")
     result = CliRunner().invoke(cli.app, ["forecast", str(world.scenario), "--out", str(tmp_path / "o"), "--lang",
