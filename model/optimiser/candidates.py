@@ -6,7 +6,7 @@ once and handed to the optimiser, which creates variables for them only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import geopandas as gpd
 import numpy as np
@@ -25,6 +25,31 @@ ELIGIBILITY_RULES = ("sector allowed", "floor loading", "headroom", "own plot", 
 
 
 @dataclass(frozen=True)
+class PrunedPairs:
+    """Eligible (enterprise ``e``, site ``s``) pairs with no candidate (the site shortlist left them
+    out): they may start in any year from ``first_year`` to ``last_year``, worth ``value_first``
+    points when starting in the first and ``wait_points`` less for each year later, taking
+    ``space`` (m2 of floor or land) at ``s``. The bound of the problem they belong to is proven by
+    pricing them (:mod:`model.optimiser.pricing`)."""
+
+    e: np.ndarray
+    s: np.ndarray
+    first_year: np.ndarray
+    last_year: np.ndarray
+    value_first: np.ndarray
+    wait_points: np.ndarray
+    space: np.ndarray
+
+    @classmethod
+    def none(cls) -> PrunedPairs:
+        empty_i, empty_f = np.zeros(0, dtype=np.int64), np.zeros(0)
+        return cls(empty_i, empty_i, empty_i, empty_i, empty_f, empty_f, empty_f)
+
+    def __len__(self) -> int:
+        return int(self.e.size)
+
+
+@dataclass(frozen=True)
 class Candidates:
     """Eligible triples and what they use and are worth.
 
@@ -32,6 +57,8 @@ class Candidates:
     ``space`` (m2 of floor or land taken at s), ``power_mw``, ``value`` (objective points).
     ``eligible`` is the enterprises x sites matrix after all rules; ``rule_pass`` holds each
     rule's own matrix for explanations; ``access`` the enterprises x sites accessibility score.
+    ``pruned`` holds the eligible (enterprise, site) pairs left out by the site shortlist, with
+    what pricing needs of them (:class:`PrunedPairs`).
     """
 
     e: np.ndarray
@@ -45,6 +72,7 @@ class Candidates:
     rule_pass: dict[str, np.ndarray]
     access: np.ndarray
     start_year: np.ndarray  # per enterprise: first year it can start (arrival, not before the horizon)
+    pruned: PrunedPairs = field(default_factory=PrunedPairs.none)
 
     def __len__(self) -> int:
         return int(self.e.size)
@@ -168,6 +196,27 @@ def first_start_year(enterprises: pd.DataFrame, settings: AllocationSettings) ->
     return np.maximum(enterprises["arrival_year"].to_numpy(), settings.years[0])
 
 
+def site_shortlist(e: np.ndarray, s: np.ndarray, pair_value: np.ndarray, zone_of_site: np.ndarray,
+                   keep: int | None, always: np.ndarray) -> np.ndarray:
+    """Mask of the eligible pairs (``e[i]``, ``s[i]``) that get candidates: each enterprise's
+    ``keep`` best sites by value (``pair_value``: its value there when starting as early as it
+    can), its best site in every zone where it has one (so that every cluster choice stays open),
+    and the pairs ``always`` (last year's or the anchored site). ``keep`` None keeps every pair.
+    What is left out is priced, not forgotten: :mod:`model.optimiser.pricing` bounds its worth."""
+    if keep is None or e.size == 0:
+        return np.ones(e.size, dtype=bool)
+    order = np.lexsort((-pair_value, e))  # by enterprise, best first (ties: the site order)
+    e_sorted = e[order]
+    rank = np.arange(order.size) - np.searchsorted(e_sorted, e_sorted, side="left")
+    kept = np.zeros(e.size, dtype=bool)
+    kept[order[rank < keep]] = True
+    zone = zone_of_site[s]
+    by_zone = np.lexsort((-pair_value, zone, e))
+    key = e[by_zone].astype(np.int64) * (int(zone.max()) + 1) + zone[by_zone]
+    kept[by_zone[np.r_[True, key[1:] != key[:-1]]]] = True
+    return kept | always
+
+
 # --------------------------------------------------------------------------------------------
 # accessibility
 
@@ -261,6 +310,20 @@ def build_candidates(sites: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, enterprise
     avail = sites["available_from_year"].to_numpy()
     first = np.maximum(start[e_idx], avail[s_idx])
     last = np.minimum(start[e_idx] + settings.max_wait_years, settings.years[-1])
+    access = accessibility(sites, hubs, enterprises, settings)
+    weight = enterprise_weight(enterprises, settings)
+    prev_site = _previous_site(sites, enterprises, previous if keep_site_bonus else None)
+    # the site shortlist: pairs ranked by their value when starting as early as they can
+    wait_points = weight[e_idx] * settings.wait_cost_per_year
+    value_first = weight[e_idx] * (settings.unmet_penalty_per_1000m2 + settings.accessibility_weight
+                                   * access[e_idx, s_idx]) - wait_points * (first - start[e_idx])
+    zone_codes = pd.factorize(sites["zone"])[0]
+    kept = site_shortlist(e_idx, s_idx, value_first, zone_codes, settings.site_shortlist,
+                          always=prev_site[e_idx] == s_idx)
+    out = ~kept
+    pruned = PrunedPairs(e_idx[out], s_idx[out], first[out], last[out], value_first[out], wait_points[out],
+                         space_use(sites, enterprises, e_idx[out], s_idx[out]))
+    e_idx, s_idx, first, last = e_idx[kept], s_idx[kept], first[kept], last[kept]
     n_years = np.maximum(last - first + 1, 0)
     e_rep = np.repeat(e_idx, n_years)
     s_rep = np.repeat(s_idx, n_years)
@@ -271,18 +334,14 @@ def build_candidates(sites: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, enterprise
         e_rep, s_rep, t_rep = np.concatenate([e_rep, le]), np.concatenate([s_rep, ls]), np.concatenate([t_rep, lt])
 
     use = space_use(sites, enterprises, e_rep, s_rep)
-    access = accessibility(sites, hubs, enterprises, settings)
-    weight = enterprise_weight(enterprises, settings)
     wait = np.maximum(t_rep - start[e_rep], 0)
     value = weight[e_rep] * (settings.unmet_penalty_per_1000m2 + settings.accessibility_weight * access[e_rep, s_rep]
                              - settings.wait_cost_per_year * wait)
     if previous is not None and len(previous) and keep_site_bonus:
         # keeping the site earns the bonus; keeping the start year too earns a tenth more, so that an
         # anchored plan does not shift start years for nothing
-        site_pos = {sid: j for j, sid in enumerate(sites["site_id"])}
         prev = previous.drop_duplicates("enterprise_id").set_index("enterprise_id")
         ids = enterprises["enterprise_id"]
-        prev_site = np.array([site_pos.get(s, -1) for s in prev["site_id"].reindex(ids).fillna("").tolist()])
         prev_year = pd.to_numeric(prev["start_year"].reindex(ids), errors="coerce").to_numpy(dtype=float) \
             if "start_year" in prev.columns else np.full(len(ids), np.nan)
         same_site = prev_site[e_rep] == s_rep
@@ -292,5 +351,15 @@ def build_candidates(sites: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, enterprise
     return Candidates(
         e=e_rep[order], s=s_rep[order], t=t_rep[order], space=use[order],
         power_mw=enterprises["power_mw"].to_numpy()[e_rep][order], value=value[order], weight=weight,
-        eligible=eligible, rule_pass=rules, access=access, start_year=start,
+        eligible=eligible, rule_pass=rules, access=access, start_year=start, pruned=pruned,
     )
+
+
+def _previous_site(sites: pd.DataFrame, enterprises: pd.DataFrame, previous: pd.DataFrame | None) -> np.ndarray:
+    """Per enterprise, the position of its site in ``previous`` (last year's or the anchor plan), or -1."""
+    if previous is None or not len(previous):
+        return np.full(len(enterprises), -1)
+    site_pos = {sid: j for j, sid in enumerate(sites["site_id"])}
+    prev = previous.drop_duplicates("enterprise_id").set_index("enterprise_id")
+    ids = enterprises["enterprise_id"]
+    return np.array([site_pos.get(s, -1) for s in prev["site_id"].reindex(ids).fillna("").tolist()], dtype=np.int64)

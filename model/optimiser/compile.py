@@ -154,6 +154,7 @@ def compile_problem(inputs: Inputs, settings: AllocationSettings, *, dominance: 
         cluster_locked=cluster_locked, max_clusters=max_clusters, critical_mass_m2=mass,
         pair_a=pair_a, pair_b=pair_b, pair_bonus=pair_bonus, zone_near=near,
         sites=sites, enterprises=ent, anchor_site_id=anchor_site_id, anchor_year=anchor_year, left_out=left_out,
+        pruned=cand.pruned,
     )
     check_locks(problem)
     for arr in (problem.e, problem.s, problem.t, problem.k, problem.space, problem.power, problem.value,

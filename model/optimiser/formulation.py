@@ -283,12 +283,17 @@ def cluster_capacity_cuts(p: Problem, y0: int) -> _Rows:
     out = _Rows("cut")
     order = np.argsort(p.cluster_of, kind="stable")
     bounds = np.searchsorted(p.cluster_of[order], np.arange(p.n_clusters + 1))
+    # what the zone has: every site where the sector is eligible there, shortlisted or not, so that
+    # the row is one of the whole problem's (and its dual prices the pairs left out)
+    pc = p.pruned_clusters()
+    by_cluster = np.argsort(pc, kind="stable")
+    pruned_bounds = np.searchsorted(pc[by_cluster], np.arange(p.n_clusters + 1))
     for c in range(p.n_clusters):
         idx = order[bounds[c]:bounds[c + 1]]
         if idx.size == 0:
             continue
         label = f"{p.sector_ids[p.cluster_sector[c]]},{p.zone_ids[p.cluster_zone[c]]}"
-        sites = np.unique(p.s[idx])
+        sites = np.union1d(p.s[idx], p.pruned.s[by_cluster[pruned_bounds[c]:pruned_bounds[c + 1]]])
         for kind in ("floor", "land"):
             sub = idx[p.basis[p.s[idx]] == kind]
             if sub.size == 0:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..settings import AllocationSettings
-from .candidates import space_capacity
+from .candidates import PrunedPairs, space_capacity
 
 #: space rows (floor, land, critical mass, cuts) are written in 1,000 m2 so that the matrix is well
 #: scaled next to power in MW and assignment rows of 1
@@ -80,6 +80,14 @@ class Problem:
     anchor_year: np.ndarray | None = None     # (E,) its start year there (NaN if none)
     left_out: tuple[str, ...] = ()    # committed enterprises that start after the horizon
     compile_time_s: float = 0.0
+    #: eligible pairs the site shortlist left without candidates (priced for the bound)
+    pruned: PrunedPairs = field(default_factory=PrunedPairs.none, repr=False)
+
+    @property
+    def has_pruned(self) -> bool:
+        """Whether some eligible pairs have no candidate: bounds must price them to hold for the
+        whole problem (:mod:`model.optimiser.pricing`)."""
+        return len(self.pruned) > 0
 
     @property
     def n_candidates(self) -> int:
@@ -95,6 +103,14 @@ class Problem:
 
     def cluster_key(self, c: int) -> tuple[str, str]:
         return self.sector_ids[int(self.cluster_sector[c])], self.zone_ids[int(self.cluster_zone[c])]
+
+    def pruned_clusters(self) -> np.ndarray:
+        """The cluster of every pruned pair (-1 without clustering): its sector in its site's zone."""
+        if not self.clustering or not self.has_pruned:
+            return np.full(len(self.pruned), -1)
+        index = np.full((len(self.sector_ids), len(self.zone_ids)), -1)
+        index[self.cluster_sector, self.cluster_zone] = np.arange(self.n_clusters)
+        return index[self.sector_of[self.pruned.e], self.zone_of_site[self.pruned.s]]
 
     def anchor_candidates(self) -> np.ndarray | None:
         """Mask of the candidates that repeat the anchor plan (same site and start year), or None."""

@@ -4,7 +4,9 @@ r"""Search: a proven bound and good cluster choices, and a greedy first plan.
 is weak in the cluster variables y[sector, zone]: with y fractional, an enterprise spreads over
 many zones and the critical mass is cheap. With y fixed to 0/1 it is strong (what remains is
 close to a generalised assignment problem). So the search branches on y only, with the linear
-relaxation as the bound at every node, and stops when the best bound is within ``tolerance`` of
+relaxation as the bound at every node (when the site shortlist left pairs out, the relaxation's
+bound with those pairs priced, :mod:`~model.optimiser.pricing`, so that it holds for the whole
+problem), and stops when the best bound is within ``tolerance`` of
 the best node whose y came out integral (a *leaf*):
 
     bound  B* = max over integral y of LP(y)   >=   the optimum of the allocation,
@@ -35,6 +37,7 @@ import numpy as np
 from .formulation import Formulation
 from .highs import LPSession
 from .occupancy import fits, occupancy, room_left, take
+from .pricing import lagrangian_bound
 from .problem import Problem
 
 
@@ -59,6 +62,8 @@ def cluster_search(form: Formulation, *, tolerance: float = 0.001, max_nodes: in
     class OutOfTimeError(Exception):
         pass
 
+    priced = form.problem.has_pruned
+
     def relax(lo: np.ndarray, up: np.ndarray) -> tuple[float | None, np.ndarray | None]:
         session.set_bounds(ycols, lo, up)
         left = None if deadline is None else deadline - time.perf_counter()
@@ -67,6 +72,8 @@ def cluster_search(form: Formulation, *, tolerance: float = 0.001, max_nodes: in
         value, x = session.solve(time_limit_s=left)
         if session.timed_out:
             raise OutOfTimeError
+        if priced and value is not None:  # the node's bound for the whole problem: the pairs left out priced
+            value = max(value, lagrangian_bound(form, session.duals()[0], session.lower, session.upper).bound)
         return value, x
 
     leaves: list[tuple[float, np.ndarray, np.ndarray]] = []

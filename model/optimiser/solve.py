@@ -10,7 +10,7 @@ CBC (the PuLP fallback) solves the exported PuLP model directly.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import cast
 
 import numpy as np
@@ -19,8 +19,9 @@ from ..errors import InfeasibleError
 from .clock import Clock
 from .formulation import Formulation
 from .highs import solve_lp, solve_mip
+from .pricing import lagrangian_bound
 from .result import SolveResult, relative_gap, status_for_gap
-from .search import cluster_search, clusters_by_lp_mass, greedy_plan, start_vector
+from .search import ClusterSearch, cluster_search, clusters_by_lp_mass, greedy_plan, start_vector
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,17 @@ def mip_fits_in(form: Formulation, seconds_left: float | None) -> bool:
     return seconds_left is None or seconds_left >= max(2.0, MIP_SECONDS_PER_10K_NONZEROS * form.matrix.nnz / 1e4)
 
 
+#: HiGHS's LP presolve and crash do not stop for the clock either: an LP is started only with at
+#: least this many seconds left per 10,000 nonzeros (measured: 55 s for an LP given 19 s at 9
+#: million nonzeros, the dense L instance without a shortlist, on the benchmark machine)
+LP_SECONDS_PER_10K_NONZEROS = 0.03
+
+
+def lp_fits_in(form: Formulation, seconds_left: float | None) -> bool:
+    """Whether a relaxation of this size can be started with ``seconds_left`` (None: no clock)."""
+    return seconds_left is None or seconds_left >= max(0.5, LP_SECONDS_PER_10K_NONZEROS * form.matrix.nnz / 1e4)
+
+
 def restricted_solution(form: Formulation, allowed: np.ndarray | None, clock: Clock, *, gap_share: float = 0.5,
                         relaxed: np.ndarray | None = None, plan: np.ndarray | None = None) -> SolveResult:
     """The MIP with clusters limited to ``allowed`` (all if None), started from the greedy plan
@@ -72,9 +84,11 @@ def restricted_solution(form: Formulation, allowed: np.ndarray | None, clock: Cl
     started = time.perf_counter()
     lower, upper = _restricted_bounds(form, allowed)
     if relaxed is None:
-        lp = solve_lp(form, col_lower=lower, col_upper=upper, time_limit_s=clock.share(0.3, 0.5), duals=False,
-                      threads=s.threads)
-        relaxed = lp.values[: form.n_x] if lp.status == "optimal" and lp.values is not None else None
+        share = clock.share(0.3, 0.5)
+        lp = solve_lp(form, col_lower=lower, col_upper=upper, time_limit_s=share, duals=False,
+                      threads=s.threads) if lp_fits_in(form, share) else None
+        relaxed = lp.values[: form.n_x] if lp is not None and lp.status == "optimal" and lp.values is not None \
+            else None
     else:
         relaxed = np.where(upper[: form.n_x] > 0, relaxed, 0.0)
     greedy = greedy_plan(form.problem, allowed if form.n_y else None, relaxed)
@@ -102,8 +116,10 @@ def solve(form: Formulation, clock: Clock | None = None, *, method: str = "decom
     if p.clustering and method == "decompose":
         tol = max((s.mip_gap or 0.0) * 0.4, 1e-6)  # the rest of the gap is left to the restricted MIP
         # the search stops by tolerance or node limit; it takes at most half of what is left
-        search = cluster_search(form, tolerance=tol, max_nodes=s.cluster_nodes, time_limit_s=clock.share(0.5),
-                                threads=s.threads)
+        share = clock.share(0.5)
+        search = cluster_search(form, tolerance=tol, max_nodes=s.cluster_nodes, time_limit_s=share,
+                                threads=s.threads) if lp_fits_in(form, share) else \
+            ClusterSearch(bound=float("inf"), leaves=(), nodes=0, closed=False)
         # each leaf comes with its relaxation: the restricted programme's optimum, to round
         choices: list[tuple[np.ndarray, np.ndarray | None]] = [
             (mask, x) for _value, mask, x in search.leaves[: s.cluster_leaves_solved]]
@@ -145,7 +161,7 @@ def solve(form: Formulation, clock: Clock | None = None, *, method: str = "decom
                              threads=s.threads, start=values)
             if full.has_solution and full.objective is not None and full.objective >= objective - 1e-9:
                 values, objective = full.values, full.objective
-            if full.bound is not None:
+            if full.bound is not None and not p.has_pruned:  # (with pairs left out it bounds the shortlist only)
                 bound = max(full.bound if bound is None else min(bound, full.bound), objective)
             solver_status = full.status
             nodes += full.nodes or 0
@@ -158,7 +174,23 @@ def solve(form: Formulation, clock: Clock | None = None, *, method: str = "decom
         anchor = p.anchor_candidates()
         plan = greedy_plan(p, None, None, first=anchor) if anchor is not None else None
         result = restricted_solution(form, None, clock, gap_share=1.0, plan=plan)
+        if p.has_pruned and result.has_solution and result.objective is not None:
+            result = _priced(form, result, clock)
     return _solution(form, result, started)
+
+
+def _priced(form: Formulation, result: SolveResult, clock: Clock) -> SolveResult:
+    """``result`` with the bound of the whole problem: the relaxation's prices with the pairs the
+    site shortlist left out priced (the MIP's own bound holds for the shortlist only)."""
+    s = form.problem.settings
+    lp = solve_lp(form, time_limit_s=clock.left(), threads=s.threads) if lp_fits_in(form, clock.left()) else None
+    bound = None
+    if lp is not None and lp.status == "optimal" and lp.row_duals is not None:
+        bound = max(lagrangian_bound(form, lp.row_duals).bound, cast(float, result.objective))
+    gap = relative_gap(result.objective, bound)
+    solver_status = result.status if result.status not in ("optimal", "gap_limit") else "node_limit"
+    return replace(result, bound=bound, gap=gap, status=status_for_gap(gap, s.mip_gap, solver_status),
+                   message=result.message + " (bound with the pairs left out priced)")
 
 
 def _solution(form: Formulation, result: SolveResult, started: float) -> Solution:

@@ -1,0 +1,198 @@
+r"""Pricing: a bound for the whole problem when the site shortlist left eligible pairs out.
+
+The formulation holds candidates for each enterprise's best sites only
+(:func:`~model.optimiser.candidates.site_shortlist`). A relaxation of that restricted problem
+bounds the restricted problem, not the whole one; the pairs left out are brought back by their
+price. For any row prices :math:`\pi` of the right signs (from a relaxation of the restricted
+problem), Lagrangian duality with the one-site-per-enterprise rows kept as constraints gives, for
+the whole problem with every eligible (enterprise, site, start year),
+
+.. math::
+
+    z \le \sum_{r \notin \text{assign}} \pi_r b_r
+        + \sum_{j \in y, w} \max(l_j d_j, u_j d_j)
+        + \sum_E \max\big(0, \max_{c \in E} d_c\big),
+    \qquad d_c = v_c - \sum_{r \notin \text{assign}} a_{rc} \pi_r
+
+over every candidate c of E, shortlisted or not (a committed enterprise's term is its one
+candidate's d). For the pairs left out, d is worked out here from the rules' structure (a space
+or power row of the site from the start year on, the zone's grid, the cluster link, the critical
+mass, the cluster cuts and the partner rows) without writing their columns. Rows the restricted
+problem does not have get the price 0, which keeps the bound valid. With nothing left out and
+the relaxation's own prices, the bound is the relaxation's value (the tests check both).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from .formulation import Formulation
+from .problem import SPACE_UNIT_M2
+
+
+@dataclass(frozen=True)
+class Pricing:
+    """What a set of row prices proves of the whole problem: ``bound`` (inf if a price has the
+    wrong sign for an unbounded side) and how many left-out pairs price above 0 (``positive``)."""
+
+    bound: float
+    positive: int
+
+
+def _block_rows(form: Formulation, rule: str) -> np.ndarray:
+    b = form.block(rule)
+    return np.arange(0) if b is None else np.arange(b.start, b.stop)
+
+
+def _one_column(sub: sp.csr_matrix, lo: int, hi: int) -> np.ndarray:
+    """Per row of ``sub``, its (first) column within [lo, hi) (-1 if none)."""
+    coo = sub.tocoo()
+    inside = (coo.col >= lo) & (coo.col < hi)
+    out = np.full(sub.shape[0], -1)
+    out[coo.row[inside]] = coo.col[inside] - lo
+    return out
+
+
+def lagrangian_bound(form: Formulation, row_duals: np.ndarray, col_lower: np.ndarray | None = None,
+                     col_upper: np.ndarray | None = None) -> Pricing:
+    """The bound above for the prices ``row_duals`` (HiGHS's signs: reduced cost = cost - A' pi),
+    the columns of the restricted problem within ``col_lower``/``col_upper`` (a search node's)."""
+    p = form.problem
+    lower = form.col_lower if col_lower is None else col_lower
+    upper = form.col_upper if col_upper is None else col_upper
+    pi = np.asarray(row_duals, dtype=float).copy()
+    # prices of the right sign only (a solver's -1e-12 on a <= row would make the bound infinite)
+    pi = np.where(np.isinf(form.row_lower), np.maximum(pi, 0.0), pi)
+    pi = np.where(np.isinf(form.row_upper), np.minimum(pi, 0.0), pi)
+    pi[_block_rows(form, "assign")] = 0.0
+    # the rows' own part: pi_r times the side it prices
+    side = np.where(pi > 0, form.row_upper, np.where(pi < 0, form.row_lower, 0.0))
+    if not np.all(np.isfinite(side[pi != 0])):
+        return Pricing(float("inf"), 0)
+    total = float(pi[pi != 0] @ side[pi != 0])
+    d = form.cost - form.matrix.T @ pi
+    rest = slice(form.n_x, form.n_cols)
+    total += float(np.maximum(lower[rest] * d[rest], upper[rest] * d[rest]).sum())
+    # every enterprise: its best candidate's d, shortlisted or left out
+    n_e = p.enterprise_ids.size
+    best = np.full(n_e, -np.inf)
+    usable = upper[: form.n_x] > 0
+    np.maximum.at(best, p.e[usable], d[: form.n_x][usable])
+    positive = 0
+    if p.has_pruned:
+        left_out = pruned_reduced_costs(form, pi)
+        positive = int((left_out > 1e-9).sum())
+        np.maximum.at(best, p.pruned.e, left_out)
+    term = np.maximum(best, 0.0)
+    locked = np.flatnonzero(lower[: form.n_x] > 0.5)  # a committed enterprise: its one candidate, at 1
+    term[p.e[locked]] = d[locked]
+    return Pricing(total + float(term.sum()), positive)
+
+
+def pruned_reduced_costs(form: Formulation, pi: np.ndarray) -> np.ndarray:
+    """Per left-out pair, the largest reduced cost over its start years for the prices ``pi``
+    (the assignment rows' prices set to 0): its value less what it would use, priced."""
+    p = form.problem
+    pr = p.pruned
+    n_s, n_z, n_y = p.site_ids.size, len(p.zone_ids), p.years.size
+
+    def by_year(rules: tuple[str, ...], n_groups: int) -> np.ndarray:
+        """Prices of the capacity rows of ``rules`` summed from each year on: (groups, years)."""
+        grid = np.zeros((n_groups, n_y))
+        for rule in rules:
+            b = form.block(rule)
+            if b is not None and b.stop > b.start:
+                np.add.at(grid, (b.group, b.year_pos), pi[b.start:b.stop])
+        return np.cumsum(grid[:, ::-1], axis=1)[:, ::-1]
+
+    space_price = by_year(("floor", "land"), n_s)   # per 1,000 m2 (a site is floor or land, not both)
+    power_price = by_year(("power",), n_s)
+    grid_price = by_year(("grid",), n_z)
+    z = p.zone_of_site[pr.s]
+    power = p.power_mw[pr.e]
+    fixed = np.zeros(len(pr))  # what does not depend on the start year: clusters and partners
+    c = p.pruned_clusters()
+    if p.clustering:
+        fixed += _cluster_link_price(form, pi, pr.e, c)
+        mass = np.zeros(p.n_clusters)
+        rows = _block_rows(form, "mass")
+        if rows.size:
+            mass[_one_column(form.matrix[rows], form.n_x, form.n_x + form.n_y)] = pi[rows]
+        fixed += p.floor_m2[pr.e] / SPACE_UNIT_M2 * mass[c]
+        fixed += _cut_price(form, pi, pr.s, c, pr.space, power)
+    if form.n_w:
+        fixed -= _partner_credit(form, pi)[pr.e, z]
+    out = np.full(len(pr), -np.inf)
+    year0 = int(p.years[0])
+    for offset in range(int((pr.last_year - pr.first_year).max(initial=-1)) + 1):
+        t = pr.first_year + offset
+        ok = t <= pr.last_year
+        k = np.clip(t - year0, 0, n_y - 1)
+        cost = (pr.space / SPACE_UNIT_M2 * space_price[pr.s, k] + power * (power_price[pr.s, k] + grid_price[z, k])
+                + fixed)
+        value = pr.value_first - offset * pr.wait_points
+        out = np.where(ok, np.maximum(out, value - cost), out)
+    return out
+
+
+def _cluster_link_price(form: Formulation, pi: np.ndarray, e: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """The price of the row cluster[E,Z] of each pair (0 where the restricted problem has none)."""
+    p = form.problem
+    rows = _block_rows(form, "cluster")
+    if rows.size == 0:
+        return np.zeros(e.size)
+    sub = form.matrix[rows]
+    cluster = _one_column(sub, form.n_x, form.n_x + form.n_y)
+    coo = sub.tocoo()
+    x = coo.col < form.n_x
+    enterprise = np.full(rows.size, -1)
+    enterprise[coo.row[x]] = p.e[coo.col[x]]
+    keys = enterprise.astype(np.int64) * p.n_clusters + cluster
+    order = np.argsort(keys)
+    keys, prices = keys[order], pi[rows][order]
+    want = e.astype(np.int64) * p.n_clusters + c
+    at = np.clip(np.searchsorted(keys, want), 0, max(keys.size - 1, 0))
+    found = (keys.size > 0) & (keys[at] == want) & (c >= 0)
+    return np.where(found, prices[at], 0.0)
+
+
+def _cut_price(form: Formulation, pi: np.ndarray, s: np.ndarray, c: np.ndarray, space: np.ndarray,
+               power: np.ndarray) -> np.ndarray:
+    """The price of the cluster cuts cut_floor/cut_land/cut_power[K,Z] a pair would enter."""
+    p = form.problem
+    b = form.block("cut")
+    if b is None or b.stop == b.start or c.size == 0:
+        return np.zeros(s.size)
+    rows = np.arange(b.start, b.stop)
+    cluster = _one_column(form.matrix[rows], form.n_x, form.n_x + form.n_y)
+    kind = np.array([name[: name.index("[")] for name in b.names])
+    out = np.zeros(s.size)
+    for name, use in (("cut_floor", space / SPACE_UNIT_M2), ("cut_land", space / SPACE_UNIT_M2), ("cut_power", power)):
+        price = np.zeros(p.n_clusters)
+        mine = kind == name
+        price[cluster[mine]] = pi[rows[mine]]
+        applies = np.ones(s.size, dtype=bool) if name == "cut_power" else p.basis[s] == name[4:]
+        out += np.where(applies & (c >= 0), use * price[np.maximum(c, 0)], 0.0)
+    return out
+
+
+def _partner_credit(form: Formulation, pi: np.ndarray) -> np.ndarray:
+    """(enterprises, zones): the prices of the partner rows an enterprise's candidate in a zone
+    enters (coefficient -1, so they add to its reduced cost)."""
+    p = form.problem
+    credit = np.zeros((p.enterprise_ids.size, len(p.zone_ids)))
+    for rule in ("partner", "partner_near"):
+        rows = _block_rows(form, rule)
+        if rows.size == 0:
+            continue
+        col = _one_column(form.matrix[rows], form.n_x + form.n_y, form.n_cols)
+        q, zone = form.w_pair[col], form.w_zone[col]
+        if rule == "partner":
+            np.add.at(credit, (p.pair_a[q], zone), pi[rows])
+        else:  # F's candidates in any zone within the distance of Z
+            for row, (b, z) in enumerate(zip(p.pair_b[q].tolist(), zone.tolist(), strict=True)):
+                credit[b, p.zone_near[z]] += pi[rows[row]]
+    return credit

@@ -1,0 +1,132 @@
+"""The site shortlist and its pricing: candidates for each enterprise's best sites only, and a bound
+that still holds for the whole problem (every eligible site), checked against the whole
+formulation's own reduced costs and against the brute-force optimum; the clock's gates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hyp_settings
+
+from model.allocation import allocate, build_allocation
+from model.optimiser.candidates import site_shortlist
+from model.optimiser.highs import solve_lp
+from model.optimiser.pricing import lagrangian_bound, pruned_reduced_costs
+from model.optimiser.solve import lp_fits_in, mip_fits_in
+from model.settings import AllocationSettings
+
+from .planning import brute_force, make_inputs, plan_is_feasible, plan_of
+from .test_allocation import exact, instances
+
+
+def _world(n_sites=6, n_ents=7):
+    """Two zones, six sites of unequal appeal, partners, a committed firm, land and floor
+    (the first `n_sites` and `n_ents` of them, small enough for the brute force)."""
+    sites = [dict(floor_area_m2=900.0), dict(floor_area_m2=700.0, available_from_year=2027),
+             dict(floor_area_m2=800.0, zone="NM-HUB"), dict(floor_area_m2=600.0, zone="NM-HUB", kind="nm_land",
+                                                             plot_ratio=2.0),
+             dict(floor_area_m2=500.0, power_mw=8.0), dict(floor_area_m2=1200.0, zone="NM-HUB", power_mw=6.0)]
+    ents = [dict(floor_area_m2=300.0, power_mw=3.0), dict(floor_area_m2=400.0, sector="life_health", power_mw=2.0),
+            dict(floor_area_m2=250.0, arrival_year=2027), dict(floor_area_m2=500.0, power_mw=5.0),
+            dict(floor_area_m2=200.0, sector="life_health"), dict(floor_area_m2=350.0, sector="ai_data"),
+            dict(floor_area_m2=300.0, committed=True, locked_site="S1", locked_year=2026)]
+    edges = [("advanced_manufacturing", "life_health", 1.0), ("ai_data", "life_health", 0.5)]
+    return make_inputs(sites[:n_sites], ents[-n_ents:], grid={"KLE": [(2026, 9.0), (2028, 14.0)], "NM-HUB": [(2026, 6.0)]},
+                       graph_edges=edges)
+
+
+SETTINGS = exact(max_clusters_per_sector=1, critical_mass_m2=200.0, partner_bonus=0.2, max_wait_years=2)
+
+
+def _sign_feasible(form, pi):
+    pi = np.where(np.isinf(form.row_lower), np.maximum(pi, 0.0), pi)
+    return np.where(np.isinf(form.row_upper), np.minimum(pi, 0.0), pi)
+
+
+def test_the_shortlist_keeps_the_best_sites_the_best_in_every_zone_and_last_years_site():
+    e = np.array([0, 0, 0, 0, 1, 1])
+    s = np.array([0, 1, 2, 3, 0, 2])
+    value = np.array([5.0, 4.0, 1.0, 3.0, 2.0, 1.0])
+    zone = np.array([0, 0, 1, 0])
+    kept = site_shortlist(e, s, value, zone, 1, always=np.array([False, False, False, True, False, False]))
+    # enterprise 0: its best (s0), its best in zone 1 (s2), last year's (s3); enterprise 1: best per zone
+    assert kept.tolist() == [True, False, True, True, True, True]
+    assert site_shortlist(e, s, value, zone, None, always=np.zeros(6, bool)).all()
+
+
+def test_priced_pairs_cost_what_the_whole_formulation_says_for_any_prices():
+    """No solver: random prices of the right signs; every left-out pair's reduced cost (its best
+    start year) equals the one the whole formulation gives its columns under the same row prices."""
+    inputs = _world()
+    whole = build_allocation(inputs, SETTINGS.model_copy(update={"site_shortlist": None}))
+    short = build_allocation(inputs, SETTINGS.model_copy(update={"site_shortlist": 1}))
+    pruned = short.problem.pruned
+    assert len(pruned) > 0 and not whole.problem.has_pruned
+    assert set(short.row_names) <= set(whole.row_names)  # rows of the whole problem, nothing invented
+    at = {name: i for i, name in enumerate(whole.row_names)}
+    rng = np.random.default_rng(7)
+    for _ in range(5):
+        pi = _sign_feasible(short, rng.normal(0, 1, short.n_rows))
+        assign = short.block("assign")
+        pi[assign.start:assign.stop] = 0.0
+        pi_whole = np.zeros(whole.n_rows)
+        pi_whole[[at[name] for name in short.row_names]] = pi
+        d_whole = whole.cost - whole.matrix.T @ pi_whole
+        wp = whole.problem
+        best = {}
+        for e, s, d in zip(wp.e.tolist(), wp.s.tolist(), d_whole[: whole.n_x].tolist(), strict=True):
+            best[e, s] = max(best.get((e, s), -np.inf), d)
+        expected = [best[e, s] for e, s in zip(pruned.e.tolist(), pruned.s.tolist(), strict=True)]
+        assert pruned_reduced_costs(short, pi) == pytest.approx(expected, abs=1e-12)
+
+
+def test_with_nothing_left_out_the_priced_bound_is_the_relaxation():
+    form = build_allocation(_world(), SETTINGS.model_copy(update={"site_shortlist": None}))
+    lp = solve_lp(form)
+    assert lp.status == "optimal"
+    assert lagrangian_bound(form, lp.row_duals).bound == pytest.approx(lp.objective, rel=1e-9)
+
+
+def test_the_priced_bound_of_a_shortlist_bounds_the_whole_relaxation():
+    inputs = _world()
+    whole = solve_lp(build_allocation(inputs, SETTINGS.model_copy(update={"site_shortlist": None})))
+    short = build_allocation(inputs, SETTINGS.model_copy(update={"site_shortlist": 1}))
+    lp = solve_lp(short)
+    priced = lagrangian_bound(short, lp.row_duals)
+    assert priced.bound >= whole.objective - 1e-7 and priced.positive >= 0
+
+
+def test_a_shortlisted_plan_is_feasible_and_its_bound_holds_for_every_site():
+    inputs = _world(n_sites=4, n_ents=3)
+    oracle = SETTINGS.model_copy(update={"partner_bonus": 0.0})  # (what the brute force scores)
+    best, _ = brute_force(inputs, oracle)
+    a = allocate(inputs, oracle.model_copy(update={"site_shortlist": 1}), explain=False)
+    assert a.problem.has_pruned
+    assert plan_is_feasible(plan_of(a), inputs, oracle)
+    assert a.objective <= best + 1e-6
+    assert a.bound is not None and a.bound >= best - 1e-6
+    assert a.status != "optimal" or a.objective == pytest.approx(best, abs=1e-6)
+
+
+@hyp_settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_random_shortlisted_instances_never_claim_more_than_brute_force_proves(inst):
+    sites, ents, grid, cfg = inst
+    inputs = make_inputs(sites, ents, grid=grid)
+    s = exact(**cfg)
+    best, _ = brute_force(inputs, s)
+    a = allocate(inputs, s.model_copy(update={"site_shortlist": 1}), explain=False)
+    assert plan_is_feasible(plan_of(a), inputs, s)
+    assert a.objective <= best + 1e-6
+    if a.bound is not None:
+        assert a.bound >= best - 1e-6
+    if a.status == "optimal":
+        assert a.objective == pytest.approx(best, abs=1e-6)
+
+
+def test_no_relaxation_or_mip_is_started_without_the_time_its_size_needs():
+    form = build_allocation(_world(), AllocationSettings())
+    assert lp_fits_in(form, None) and mip_fits_in(form, None)
+    assert not lp_fits_in(form, 0.1) and not mip_fits_in(form, 0.1)
+    assert lp_fits_in(form, 10.0) and mip_fits_in(form, 10.0)
