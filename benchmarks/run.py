@@ -41,7 +41,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
 FIELDS = ["suite", "instance", "method", "variables", "constraints", "build_s", "solve_s", "wall_s", "status",
-          "gap", "objective", "bound", "peak_rss_mb", "note"]
+          "gap", "objective", "bound", "peak_rss_mb", "placed", "explained", "clock_s", "explain_s", "note"]
 
 
 def _rss_mb() -> float:
@@ -105,29 +105,42 @@ def row_hk(time_limit_s: float, mip_gap: float | None = None) -> dict:
                      f"write (maps, report) {t.get('write_s')} s")
 
 
-def row_cli(size: str, time_limit_s: float, seed: int) -> dict:
+#: eligible sites per enterprise of the sparse synthetic shape (synthetic.synthetic_inputs' default)
+SPARSE_ELIGIBLE = 30.0
+
+
+def _instance(size: str, n: int, m: int, eligible: float) -> str:
+    return f"{size} {n}x{m}" + ("" if eligible == SPARSE_ELIGIBLE else f" dense ({eligible:.0f} sites each)")
+
+
+def row_cli(size: str, time_limit_s: float, seed: int, eligible: float = SPARSE_ELIGIBLE) -> dict:
     """A synthetic instance handed to ``siteplan forecast`` as files (a site layer, an enterprise
-    list, a scenario): load, solve, explanations, tables, maps, report and GIS files, end to end."""
+    list, a scenario): load, solve, explanations, tables, maps, report and GIS files, end to end.
+    ``eligible``: sites each enterprise may go to (the density of the candidate matrix)."""
     from synthetic import SIZES, write_synthetic_files
 
     n, m = SIZES[size]
+    label = _instance(size, n, m, eligible)
     folder = Path(tempfile.mkdtemp(prefix=f"bench-cli-{size}-"))
-    scenario = write_synthetic_files(n, m, folder, seed=seed, time_limit_s=time_limit_s)
+    scenario = write_synthetic_files(n, m, folder, seed=seed, time_limit_s=time_limit_s,
+                                     eligible_per_enterprise=eligible)
     started = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "model.cli", "forecast", str(scenario), "--out", str(folder / "out")],
                           capture_output=True, text=True, cwd=ROOT)
     wall = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
     if proc.returncode != 0:
-        return dict(suite="cli", instance=f"{size} {n}x{m}", method="siteplan forecast", status="error", wall_s=wall,
+        return dict(suite="cli", instance=label, method="siteplan forecast", status="error", wall_s=wall,
                     peak_rss_mb=peak, note=proc.stderr.strip()[-300:])
     (run,) = list((folder / "out").iterdir())
     man = json.loads((run / "manifest.json").read_text())
     t, sol, exp = man["timings_s"], man["solver"], man["explanations"]
-    return dict(suite="cli", instance=f"{size} {n}x{m}", method="siteplan forecast", variables=sol["variables"],
+    return dict(suite="cli", instance=label, method="siteplan forecast", variables=sol["variables"],
                 constraints=sol["constraints"], build_s=t.get("build_s"), solve_s=t.get("solve_s"), wall_s=wall,
                 status=sol["status"], gap=sol["gap"], objective=sol["objective"], bound=sol["bound"],
-                peak_rss_mb=peak, note=(f"clock {time_limit_s:.0f} s; load {t.get('load_s')} s, explain "
+                peak_rss_mb=peak, placed=man["counts"]["assigned"], explain_s=t.get("explain_s"),
+                explained=exp["exact_move_costs"] + exp["lower_bound_move_costs"], clock_s=time_limit_s,
+                note=(f"clock {time_limit_s:.0f} s; load {t.get('load_s')} s, explain "
                                         f"{t.get('explain_s')} s ({exp['level']}: {exp['exact_move_costs']} exact, "
                                         f"{exp['lower_bound_move_costs']} bound), write {t.get('write_s')} s"))
 
@@ -236,6 +249,7 @@ def target_lines(rows: list[dict], time_limit_s: float) -> list[str]:
         line(want, ok, f"{wall:.0f} s, {peak:,.0f} MB peak, {cli.get('status')}, gap "
                        f"{'-' if _num(cli, 'gap') is None else format(_num(cli, 'gap'), '.1%')}; {cli.get('note')}",
              f"cli_{size}")
+    out.extend(dense_target_lines(rows))
     shares = [(r.get("instance"), _num(r, "build_s") / _num(r, "wall_s")) for r in rows
               if r.get("method") in ("project", "siteplan forecast") and r.get("suite") in ("synthetic", "hong kong")
               and _num(r, "build_s") is not None and _num(r, "wall_s")]
@@ -262,6 +276,39 @@ def target_lines(rows: list[dict], time_limit_s: float) -> list[str]:
         line("d05100, d10100, d20100 solved to optimality", len(solved) == 3 if d else None,
              ", ".join(f"{r.get('instance')} {r.get('status')} gap {_num(r, 'gap') or 0:.2%}" for r in d) or "not run",
              "gap_d")
+    return out
+
+
+def dense_target_lines(rows: list[dict]) -> list[str]:
+    """The targets of the scale issue on the dense shape: L through the CLI in <= 60 s and 4 GB
+    with a proven gap <= 2% and next-best sites for 90% of placed firms; XL within 8 GB; no run
+    past its clock (solve + explanations) by more than 10%."""
+    out = []
+    for size, wall_max, mem_mb in (("L", 60.0, 4096.0), ("XL", None, 8192.0)):
+        r = next((r for r in rows if r.get("suite") == "cli" and str(r.get("instance", "")).startswith(f"{size} ")
+                  and "dense" in str(r.get("instance", ""))), None)
+        name = (f"dense {size}: <= {wall_max:.0f} s, <= 4 GB, proven gap <= 2%, 90% explained" if wall_max
+                else f"dense {size}: completes within 8 GB")
+        if r is None or r.get("status") == "error":
+            out.append(f"{'not run' if r is None else 'MISSED':<8} {name}: "
+                       f"{'no result' if r is None else r.get('note')}")
+            continue
+        wall, peak, gap = _num(r, "wall_s"), _num(r, "peak_rss_mb"), _num(r, "gap")
+        placed, explained = _num(r, "placed"), _num(r, "explained")
+        share = explained / placed if placed else None
+        ok = peak is not None and peak <= mem_mb
+        if wall_max:
+            ok = ok and wall is not None and wall <= wall_max and gap is not None and gap <= 0.02 \
+                and share is not None and share >= 0.9
+        out.append(f"{'met' if ok else 'MISSED':<8} {name}: {wall:.0f} s, {peak:,.0f} MB, gap "
+                   f"{'none proven' if gap is None else format(gap, '.2%')}, explained "
+                   f"{'-' if share is None else format(share, '.0%')} of {placed or 0:.0f} placed")
+    for r in rows:
+        clock, solve_s, explain_s = _num(r, "clock_s"), _num(r, "solve_s"), _num(r, "explain_s")
+        if r.get("suite") == "cli" and clock and solve_s is not None:
+            used = solve_s + (explain_s or 0.0)
+            out.append(f"{'met' if used <= 1.1 * clock else 'MISSED':<8} clock held, {r.get('instance')}: "
+                       f"solve + explanations {used:.0f} s of a {clock:.0f} s clock")
     return out
 
 
@@ -319,6 +366,11 @@ def main(argv=None) -> int:
     ap.add_argument("--cli-sizes", default="L,XL", help="synthetic sizes run through 'siteplan forecast'")
     ap.add_argument("--cli-time-limit-s", type=float, default=90.0,
                     help="the scenario's time_limit_s for the CLI rows (maps and files are written after it)")
+    ap.add_argument("--dense-cli-sizes", default="L,XL",
+                    help="synthetic sizes of the dense shape run through 'siteplan forecast'")
+    ap.add_argument("--density", type=float, default=300.0,
+                    help="eligible sites per enterprise in the dense shape (the sparse rows have 30)")
+    ap.add_argument("--dense-time-limit-s", type=float, default=60.0, help="the clock of the dense CLI rows")
     ap.add_argument("--report", type=Path, help="print the table and the targets from a results CSV, no runs")
     ap.add_argument("--row", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -330,7 +382,7 @@ def main(argv=None) -> int:
                    for k, v in r.items()}
             row["variables"] = None if row.get("variables") is None else int(row["variables"])
             print_row(row)
-        print("targets (issue 12):")
+        print("targets (issues 12 and 24):")
         for text in target_lines(rows, args.time_limit_s):
             print("  " + text)
         return 0
@@ -341,7 +393,7 @@ def main(argv=None) -> int:
         elif kind == "hk":
             result = row_hk(float(rest[0]), float(rest[1]) if len(rest) > 1 else None)
         elif kind == "cli":
-            result = row_cli(rest[0], float(rest[1]), int(rest[2]))
+            result = row_cli(rest[0], float(rest[1]), int(rest[2]), *(float(v) for v in rest[3:4]))
         else:
             result = row_gap(rest[0], rest[1], float(rest[2]))
         print(json.dumps(result, default=float))
@@ -361,6 +413,10 @@ def main(argv=None) -> int:
             print_row(rows[-1])
     for size in [s for s in args.cli_sizes.split(",") if s]:
         rows.append(_child("cli", size, str(args.cli_time_limit_s), str(args.seed)))
+        print_row(rows[-1])
+        print(f"          {rows[-1].get('note', '')}")
+    for size in [s for s in args.dense_cli_sizes.split(",") if s]:
+        rows.append(_child("cli", size, str(args.dense_time_limit_s), str(args.seed), str(args.density)))
         print_row(rows[-1])
         print(f"          {rows[-1].get('note', '')}")
     if not args.skip_gap:
@@ -387,7 +443,7 @@ def main(argv=None) -> int:
             if len(totals) == 2:
                 plain, proj = totals["plain HiGHS"]["wall_s"], totals["project"]["wall_s"]
                 print(f"gap       speed-up of the project over plain HiGHS: {plain / max(proj, 1e-9):.2f}x")
-    print("targets (issue 12):")
+    print("targets (issues 12 and 24):")
     for text in target_lines(rows, args.time_limit_s):
         print("  " + text)
     results = HERE / "results"

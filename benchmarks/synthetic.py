@@ -96,17 +96,19 @@ def synthetic_inputs(n_enterprises: int, n_sites: int, seed: int = 0, *, eligibl
     return PlanningInputs(sites, enterprises, load_hubs(), zone_power, graph)
 
 
-def write_synthetic_files(n_enterprises: int, n_sites: int, folder, seed: int = 0, *, time_limit_s: float = 90.0):
-    """The synthetic instance as files a planner would hand to the CLI: a site layer (GeoJSON,
-    WGS84), an enterprise list (CSV), a zone power table and a scenario naming them. Returns the
-    scenario's path (run ``siteplan forecast SCENARIO``)."""
+def write_synthetic_files(n_enterprises: int, n_sites: int, folder, seed: int = 0, *, time_limit_s: float = 90.0,
+                          eligible_per_enterprise: float = 30.0):
+    """The synthetic instance (each enterprise eligible at about ``eligible_per_enterprise`` sites)
+    as files a planner would hand to the CLI: a site layer (GeoJSON, WGS84), an enterprise list
+    (CSV), a zone power table and a scenario naming them. Returns the scenario's path
+    (run ``siteplan forecast SCENARIO``)."""
     from pathlib import Path
 
     import yaml
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    inputs = synthetic_inputs(n_enterprises, n_sites, seed=seed)
+    inputs = synthetic_inputs(n_enterprises, n_sites, seed=seed, eligible_per_enterprise=eligible_per_enterprise)
     sites = inputs.sites.drop(columns=["group", "capacity_basis", "available_land_m2", "source_file"],
                               errors="ignore").to_crs("EPSG:4326")
     sites.to_file(folder / "sites.geojson", driver="GeoJSON")
