@@ -169,6 +169,7 @@ def pack_run(forecast: Forecast, record: RunRecord, now: datetime) -> PackedRun:
         "explanations": {
             "level": alloc.explanations.level, "exact_move_costs": alloc.explanations.exact_move_costs,
             "lower_bound_move_costs": alloc.explanations.lower_bound_move_costs,
+            "upper_bound_move_costs": alloc.explanations.upper_bound_move_costs,
             "lp_resolves": alloc.explanations.lp_resolves, "note": alloc.explanations.note,
         },
         "peak_memory_mb": round(alloc.peak_memory_mb, 1),

@@ -348,6 +348,10 @@ def site_named(names: Mapping[str, Any], site_id: Any) -> Any:
     return i18n.Join((names[sid], f"({sid})"), " ") if sid in names else sid
 
 
+#: how a move cost is said, by its basis (exact: as it is)
+MOVE_COST_MESSAGE = {"lower bound": "ent.move_cost_at_least", "upper bound": "ent.move_cost_at_most"}
+
+
 def _planner_markers(forecast: Forecast, site_xy: dict, names: Mapping[str, Any]) -> tuple[list, dict[str, list]]:
     """The planner map's enterprises, each with its reason and next-best site by name (confidential)."""
     rows: list[tuple[Any, ...]] = []
@@ -369,7 +373,8 @@ def _planner_markers(forecast: Forecast, site_xy: dict, names: Mapping[str, Any]
             "why": i18n.Msg("ent.why", {"reason": reason_spec(row)}),
             "next": i18n.Msg("ent.next", {"site": site_named(names, row.next_best_site)
                                           if pd.notna(row.next_best_site) else "-"}),
-            "move": (i18n.Msg("ent.move_cost", {"points": i18n.Num(row.move_cost_points, 2)})
+            "move": (i18n.Msg(MOVE_COST_MESSAGE.get(str(getattr(row, "move_cost_basis", "")), "ent.move_cost"),
+                              {"points": i18n.Num(row.move_cost_points, 2)})
                      if pd.notna(row.move_cost_points) else None)}
         rows.append((lat + 0.0015 * np.sin(angle), lon + 0.0015 * np.cos(angle), 6.0,
                      SECTOR_COLOURS.get(row.sector, "#999"), 0.95, "sp-ent", row.name, row.enterprise_id))

@@ -11,12 +11,13 @@ from hypothesis import settings as hyp_settings
 
 from model.allocation import allocate, build_allocation
 from model.optimiser.candidates import site_shortlist
+from model.optimiser.explain import feasible_moves
 from model.optimiser.highs import solve_lp
 from model.optimiser.pricing import lagrangian_bound, pruned_reduced_costs
 from model.optimiser.solve import lp_fits_in, mip_fits_in
 from model.settings import AllocationSettings
 
-from .planning import brute_force, make_inputs, plan_is_feasible, plan_of
+from .planning import brute_force, make_inputs, plan_is_feasible, plan_of, plan_value
 from .test_allocation import exact, instances
 
 
@@ -53,6 +54,21 @@ def test_the_shortlist_keeps_the_best_sites_the_best_in_every_zone_and_last_year
     # enterprise 0: its best (s0), its best in zone 1 (s2), last year's (s3); enterprise 1: best per zone
     assert kept.tolist() == [True, False, True, True, True, True]
     assert site_shortlist(e, s, value, zone, None, always=np.zeros(6, bool)).all()
+
+
+def test_firms_that_rank_sites_alike_share_out_every_site_between_their_shortlists():
+    """Forty firms of one sector, 100 sites ranked alike by all: each keeps 10 (5 best, 5 spread
+    over the rest by rank, from its own offset), and together their lists reach every site."""
+    n_e, n_s, keep = 40, 100, 10
+    e = np.repeat(np.arange(n_e), n_s)
+    s = np.tile(np.arange(n_s), n_e)
+    value = np.tile(np.linspace(1.0, 0.0, n_s), n_e)
+    kept = site_shortlist(e, s, value, np.zeros(n_s, dtype=int), keep, always=np.zeros(e.size, bool))
+    per_firm = np.bincount(e[kept], minlength=n_e)
+    assert (per_firm == keep).all()
+    assert set(s[kept].tolist()) == set(range(n_s))
+    for f in range(n_e):  # every firm keeps its five best
+        assert set(range(5)) <= set(s[kept & (e == f)].tolist())
 
 
 def test_priced_pairs_cost_what_the_whole_formulation_says_for_any_prices():
@@ -130,3 +146,51 @@ def test_no_relaxation_or_mip_is_started_without_the_time_its_size_needs():
     assert lp_fits_in(form, None) and mip_fits_in(form, None)
     assert not lp_fits_in(form, 0.1) and not mip_fits_in(form, 0.1)
     assert lp_fits_in(form, 10.0) and mip_fits_in(form, 10.0)
+
+
+def _check_moves(inputs, settings):
+    """Every single move `feasible_moves` finds is feasible by the independent rules and loses what
+    it says (with the firms it evicts left unplaced); where it finds none, no other site of the
+    firm's candidates in an open cluster takes it alone."""
+    a = allocate(inputs, settings, explain=False)
+    form, sol, p = a.formulation, a.solution, a.problem
+    plan = plan_of(a)
+    chosen_of = np.full(len(p.enterprise_ids), -1)
+    chosen_of[p.e[sol.chosen]] = np.flatnonzero(sol.chosen)
+    movers = np.flatnonzero((chosen_of >= 0) & ~p.committed)
+    to, loss, evicted = feasible_moves(form, sol, movers, chosen_of, None)
+    before = plan_value(plan, inputs, settings)
+    for e, j, lost, out in zip(movers.tolist(), to.tolist(), loss.tolist(), evicted, strict=True):
+        eid = p.enterprise_ids[e]
+        if j >= 0:
+            moved = {k: v for k, v in plan.items() if k not in {p.enterprise_ids[f] for f in out}}
+            moved[eid] = (p.site_ids[p.s[j]], int(p.t[j]))
+            assert plan_is_feasible(moved, inputs, settings), (eid, moved[eid])
+            assert lost == pytest.approx(max(before - plan_value(moved, inputs, settings), 0.0), abs=1e-9)
+        else:
+            here = p.s[chosen_of[e]]
+            for c in p.candidates_of(e).tolist():  # under the plan's clusters, as the explanations
+                if p.s[c] != here and (not p.clustering or sol.open_clusters[p.cluster_of[c]]):
+                    moved = {**plan, eid: (p.site_ids[p.s[c]], int(p.t[c]))}
+                    assert not plan_is_feasible(moved, inputs, settings), (eid, moved[eid])
+    return movers.size, int((to >= 0).sum()), sum(len(out) > 0 for out in evicted)
+
+
+def test_a_feasible_single_move_keeps_every_rule_and_loses_what_it_says():
+    oracle = SETTINGS.model_copy(update={"partner_bonus": 0.0})
+    n, found, with_evictions = _check_moves(_world(), oracle)
+    assert n >= 4 and found >= 1
+    # a world with one site full: the move there has to leave the least valuable firm out
+    full = make_inputs([dict(floor_area_m2=500.0), dict(floor_area_m2=300.0)],
+                       [dict(floor_area_m2=300.0, landing_probability=1.0),
+                        dict(floor_area_m2=300.0, landing_probability=0.5),
+                        dict(floor_area_m2=200.0, landing_probability=1.0)], grid={"KLE": [(2026, 50.0)]})
+    n, found, with_evictions = _check_moves(full, exact(clustering=False))
+    assert with_evictions >= 1
+
+
+@hyp_settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_random_feasible_moves_keep_every_rule(inst):
+    sites, ents, grid, cfg = inst
+    _check_moves(make_inputs(sites, ents, grid=grid), exact(**cfg))

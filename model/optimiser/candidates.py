@@ -198,18 +198,28 @@ def first_start_year(enterprises: pd.DataFrame, settings: AllocationSettings) ->
 
 def site_shortlist(e: np.ndarray, s: np.ndarray, pair_value: np.ndarray, zone_of_site: np.ndarray,
                    keep: int | None, always: np.ndarray) -> np.ndarray:
-    """Mask of the eligible pairs (``e[i]``, ``s[i]``) that get candidates: each enterprise's
-    ``keep`` best sites by value (``pair_value``: its value there when starting as early as it
-    can), its best site in every zone where it has one (so that every cluster choice stays open),
-    and the pairs ``always`` (last year's or the anchored site). ``keep`` None keeps every pair.
-    What is left out is priced, not forgotten: :mod:`model.optimiser.pricing` bounds its worth."""
+    """Mask of the eligible pairs (``e[i]``, ``s[i]``) that get candidates: ``keep`` sites for each
+    enterprise, the better half its best by value (``pair_value``: its value there when starting
+    as early as it can) and the rest spread evenly over its other sites by rank, each enterprise
+    from its own offset (firms of one sector rank sites alike, so best-only lists would send them
+    all to the same few sites and leave the rest of the land out of reach); its best site in every
+    zone where it has one (so that every cluster choice stays open); and the pairs ``always``
+    (last year's or the anchored site). ``keep`` None keeps every pair. What is left out is
+    priced, not forgotten: :mod:`model.optimiser.pricing` bounds its worth."""
     if keep is None or e.size == 0:
         return np.ones(e.size, dtype=bool)
     order = np.lexsort((-pair_value, e))  # by enterprise, best first (ties: the site order)
     e_sorted = e[order]
-    rank = np.arange(order.size) - np.searchsorted(e_sorted, e_sorted, side="left")
+    first = np.searchsorted(e_sorted, e_sorted, side="left")
+    rank = np.arange(order.size) - first
+    count = np.searchsorted(e_sorted, e_sorted, side="right") - first  # eligible sites of the pair's enterprise
+    best = keep - keep // 2
+    spread = keep - best
+    rest = rank - best
+    stride = np.maximum(1, -(-(count - best) // max(spread, 1)))
+    picked = (rank < best) | ((spread > 0) & (rest >= 0) & (rest % stride == e_sorted % stride))
     kept = np.zeros(e.size, dtype=bool)
-    kept[order[rank < keep]] = True
+    kept[order[picked]] = True
     zone = zone_of_site[s]
     by_zone = np.lexsort((-pair_value, zone, e))
     key = e[by_zone].astype(np.int64) * (int(zone.max()) + 1) + zone[by_zone]

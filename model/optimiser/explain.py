@@ -17,12 +17,17 @@
 
 The explanations share the run's clock. When it runs short they degrade, in this order, and
 say so (``ExplainReport.level``): move costs of the remaining enterprises become the reduced-cost
-lower bound (``move_cost_basis`` "lower bound"); without time for the programme itself, reasons
-only (no next-best site, no move cost, no marginal values).
+lower bound (``move_cost_basis`` "lower bound"); without the programme (too large for the clock,
+or not finished), the *feasible moves*: each firm's cheapest move found to another site with the
+rest of the plan kept (the least valuable firms there left unplaced where it does not fit
+otherwise), every row of the formulation checked, whose loss is an upper bound of the move cost
+(``move_cost_basis`` "upper bound", level "moves", no marginal values); without even those,
+reasons only.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import cast
 
@@ -35,7 +40,7 @@ from .formulation import Formulation
 from .highs import LPSession
 from .occupancy import Occupancy, fits, occupancy, room_left
 from .problem import SPACE_UNIT_M2, Problem
-from .solve import Solution
+from .solve import Solution, lp_fits_in
 
 FLOOR_STEP_M2 = 1000.0
 #: share of what is left of the clock kept back for the tables after the explanations
@@ -45,7 +50,9 @@ TABLES_RESERVE = 0.1
 @dataclass(frozen=True)
 class ExplainReport:
     """How complete the explanations are: ``level`` is "full", "partial" (some move costs are
-    lower bounds), "reasons only" or "none"; counts of exact and lower-bound move costs."""
+    lower bounds), "moves" (no programme in time: every move cost is that of a feasible single
+    move, an upper bound), "reasons only" or "none"; counts of exact, lower- and upper-bound move
+    costs."""
 
     level: str
     exact_move_costs: int = 0
@@ -53,6 +60,8 @@ class ExplainReport:
     lp_resolves: int = 0
     seconds: float = 0.0
     note: str = ""
+    #: move costs of a feasible single move (an upper bound), where the programme gave none
+    upper_bound_move_costs: int = 0
 
 
 # --------------------------------------------------------------------------------------------
@@ -291,6 +300,78 @@ def fixed_cluster_bounds(form: Formulation, solution: Solution) -> tuple[np.ndar
     return lower, upper
 
 
+#: share of the explanations' time the feasible moves may take before the programme is tried
+MOVES_SHARE = 0.25
+#: alternatives tried per enterprise, best first, for a feasible move
+MOVE_TRIES = 60
+#: alternatives tried with evictions once no move fits as it is, and the most firms evicted
+EVICTION_TRIES = 6
+MAX_EVICTED = 8
+
+
+def feasible_moves(form: Formulation, solution: Solution, movers: np.ndarray, chosen_of: np.ndarray,
+                   deadline: float | None) -> tuple[np.ndarray, np.ndarray, list[tuple[int, ...]]]:
+    """For each enterprise of ``movers``: the cheapest move to another site found by trying its
+    candidates best first, the rest of the plan (the clusters too) as it is, every row of the
+    formulation checked on the rows the move touches. A move that fits as it is wins; otherwise
+    up to ``EVICTION_TRIES`` alternatives are tried with the least valuable firms at the new site
+    left unplaced, one by one, until every row holds. Returns the candidate moved to, the objective
+    the move loses (its own and the evicted firms' value, at least 0) and the firms evicted: a
+    feasible plan, so re-optimising could only lose less and the loss is an upper bound of the move
+    cost. (-1, NaN, ()) where nothing was found or the deadline passed first. No solver: it is the
+    fallback when the programme does not fit the clock."""
+    import time
+
+    p = form.problem
+    csc = form.matrix.tocsc()
+    activity = form.matrix @ solution.values
+    tol = 1e-7 * np.maximum(1.0, np.abs(activity))
+    ptr, idx, data = csc.indptr, csc.indices, csc.data
+    chosen = np.flatnonzero(solution.chosen)
+    movable = chosen[~p.committed[p.e[chosen]]]
+    by_site: dict[int, np.ndarray] = {}
+    for s in np.unique(p.s[movable]).tolist():  # each site's movable firms, least valuable first
+        here_s = movable[p.s[movable] == s]
+        by_site[s] = here_s[np.argsort(form.cost[here_s], kind="stable")]
+
+    def holds(columns: list[int], signs: list[float]) -> bool:
+        rows = np.concatenate([idx[ptr[c]:ptr[c + 1]] for c in columns])
+        vals = np.concatenate([sign * data[ptr[c]:ptr[c + 1]] for c, sign in zip(columns, signs, strict=True)])
+        rows, inverse = np.unique(rows, return_inverse=True)
+        new = activity[rows] + np.bincount(inverse, weights=vals, minlength=rows.size)
+        return bool(((new <= form.row_upper[rows] + tol[rows]) & (new >= form.row_lower[rows] - tol[rows])).all())
+
+    best = np.full(movers.size, -1, dtype=np.int64)
+    loss = np.full(movers.size, np.nan)
+    evicted: list[tuple[int, ...]] = [()] * movers.size
+    for i, e in enumerate(movers.tolist()):
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+        here = int(chosen_of[e])
+        mine = p.candidates_of(e)
+        others = mine[(p.s[mine] != p.s[here]) & (form.col_upper[mine] > 0.5)]
+        if p.clustering:  # the clusters stay as they are
+            others = others[solution.open_clusters[p.cluster_of[others]]]
+        others = others[np.argsort(-form.cost[others], kind="stable")][:MOVE_TRIES]
+        for j in others.tolist():
+            if holds([here, j], [-1.0, 1.0]):
+                best[i], loss[i] = j, max(float(form.cost[here] - form.cost[j]), 0.0)
+                break
+        if best[i] >= 0:
+            continue
+        for j in others[:EVICTION_TRIES].tolist():
+            columns, signs = [here, j], [-1.0, 1.0]
+            for f in by_site.get(int(p.s[j]), np.zeros(0, dtype=np.int64))[:MAX_EVICTED].tolist():
+                columns.append(f)
+                signs.append(-1.0)
+                if holds(columns, signs):
+                    lost = float(form.cost[here] - form.cost[j] + form.cost[columns[2:]].sum())
+                    if np.isnan(loss[i]) or lost < loss[i]:
+                        best[i], loss[i], evicted[i] = j, max(lost, 0.0), tuple(int(p.e[c]) for c in columns[2:])
+                    break
+    return best, loss, evicted
+
+
 def move_costs(session: LPSession, base: float, reduced: np.ndarray, here: int, others: np.ndarray,
                clock: Clock, budget_end: float | None) -> tuple[int | None, float, bool, int]:
     """The cheapest alternative among ``others`` (candidate positions) and its exact cost.
@@ -364,15 +445,33 @@ def explain(form: Formulation, solution: Solution, clock: Clock | None = None, *
     basis = np.full(n, None, dtype=object)
     marginal = pd.DataFrame(columns=["zone", "year", "resource", "value_points", "at_site"])
     report = ExplainReport("reasons only", note="no time left for the fixed-cluster programme")
+    # first, without a solver: each firm's best feasible single move (an upper bound of its move
+    # cost), which stands where the programme below gives no exact cost or bound in time
+    movers = np.flatnonzero(placed & ~p.committed)
+    share = clock.share(MOVES_SHARE * (1 - TABLES_RESERVE))
+    moved_to, moved_loss, _evicted = feasible_moves(form, solution, movers, chosen_of,
+                                                    None if share is None else time.perf_counter() + share)
+    found = moved_to >= 0
+    nb_site[movers[found]] = p.site_ids[p.s[moved_to[found]]]
+    nb_year[movers[found]] = p.t[moved_to[found]]
+    nb_cost[movers[found]] = moved_loss[found]
+    basis[movers[found]] = "upper bound"
+    n_moves = int(found.sum())
+    if n_moves:
+        report = ExplainReport("moves", upper_bound_move_costs=n_moves,
+                               note="no time left for the fixed-cluster programme: move costs are those of "
+                                    "feasible single moves (upper bounds)")
     left = clock.left()
     if form.n_cols == 0 or form.n_rows == 0:  # nothing to place: nothing to move, no price
         marginal = marginal_values(form, np.zeros(form.n_rows))
         report = ExplainReport("full", note="no candidates")
-    elif left is None or left > 1.0:
+    elif left is None or (left > 1.0 and lp_fits_in(form, clock.share(1 - TABLES_RESERVE))):
         lower, upper = fixed_cluster_bounds(form, solution)
         session = LPSession(form, col_lower=lower, col_upper=upper, threads=p.settings.threads)
         base, _x = session.solve(time_limit_s=clock.share(1 - TABLES_RESERVE))
-        if base is not None:
+        if base is not None:  # the programme's exact costs and bounds supersede the moves
+            nb_site[:], nb_cost[:], basis[:] = None, np.nan, None
+            nb_year[:] = pd.NA
             row_duals, reduced = session.duals()
             marginal = marginal_values(form, row_duals)
             budget_end = None if clock.deadline is None else clock.deadline - TABLES_RESERVE * (clock.left() or 0)
@@ -397,10 +496,12 @@ def explain(form: Formulation, solution: Solution, clock: Clock | None = None, *
             level = "full" if bounds == 0 else "partial"
             note = "" if bounds == 0 else f"the clock ran short: {bounds} move cost(s) are reduced-cost lower bounds"
             report = ExplainReport(level, exact, bounds, session.solves, 0.0, note)
-        elif session.timed_out:
-            report = ExplainReport("reasons only", note="the fixed-cluster programme did not finish in time")
         else:
-            report = ExplainReport("reasons only", note="the fixed-cluster programme has no optimal solution")
+            failed = ("the fixed-cluster programme did not finish in time" if session.timed_out
+                      else "the fixed-cluster programme has no optimal solution")
+            report = ExplainReport("moves", upper_bound_move_costs=n_moves,
+                                   note=f"{failed}: move costs are those of feasible single moves (upper bounds)") \
+                if n_moves else ExplainReport("reasons only", note=failed)
     out = assignments.copy()
     # the reason in English, and as a message key and its fields for the outputs' other language
     out["reason"] = [None if r is None else r.text("en") for r in reasons]
@@ -410,8 +511,7 @@ def explain(form: Formulation, solution: Solution, clock: Clock | None = None, *
     out["next_best_start_year"] = nb_year
     out["move_cost_points"] = nb_cost
     out["move_cost_basis"] = pd.array(basis, dtype="string")
-    report = ExplainReport(report.level, report.exact_move_costs, report.lower_bound_move_costs, report.lp_resolves,
-                           time.perf_counter() - started, report.note)
+    report = dataclasses.replace(report, seconds=time.perf_counter() - started)
     return out, tables["site_use"], tables["zone_balance"], tables["clusters"], marginal, report
 
 
