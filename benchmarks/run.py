@@ -139,10 +139,13 @@ def row_cli(size: str, time_limit_s: float, seed: int, eligible: float = SPARSE_
                 constraints=sol["constraints"], build_s=t.get("build_s"), solve_s=t.get("solve_s"), wall_s=wall,
                 status=sol["status"], gap=sol["gap"], objective=sol["objective"], bound=sol["bound"],
                 peak_rss_mb=peak, placed=man["counts"]["assigned"], explain_s=t.get("explain_s"),
-                explained=exp["exact_move_costs"] + exp["lower_bound_move_costs"], clock_s=time_limit_s,
+                explained=exp["exact_move_costs"] + exp["lower_bound_move_costs"]
+                + exp.get("upper_bound_move_costs", 0), clock_s=time_limit_s,
                 note=(f"clock {time_limit_s:.0f} s; load {t.get('load_s')} s, explain "
                                         f"{t.get('explain_s')} s ({exp['level']}: {exp['exact_move_costs']} exact, "
-                                        f"{exp['lower_bound_move_costs']} bound), write {t.get('write_s')} s"))
+                                        f"{exp['lower_bound_move_costs']} lower and "
+                                        f"{exp.get('upper_bound_move_costs', 0)} upper bounds), "
+                                        f"write {t.get('write_s')} s"))
 
 
 def row_gap(path: str, method: str, time_limit_s: float) -> dict:

@@ -57,8 +57,8 @@ class AllocationSettings(BaseModel):
     max_nodes: int | None = Field(default=200, ge=1)
     cluster_nodes: int = Field(default=3000, ge=1)
     cluster_leaves_solved: int = Field(default=1, ge=1)
-    #: candidates are written for each enterprise's best sites only (and its best in every zone);
-    #: the pairs left out are priced, so that the bound stays proven for the whole problem. None:
+    #: candidates are written for this many sites per enterprise (the better half its best, the
+    #: rest spread over its other sites) and its best in every zone; the pairs left out are priced, so that the bound stays proven for the whole problem. None:
     #: every eligible site. Hong Kong's enterprises are eligible at 32 sites at most (2026).
     site_shortlist: int | None = Field(default=40, ge=1)
     mip_gap: float | None = Field(default=0.01, ge=0, lt=1)
