@@ -41,8 +41,8 @@ run: $(VENV)/.installed
 	    --sensitivity "$$(ls -d outputs/sensitivity-baseline-* | tail -n 1)"
 
 # two processes (the machine has two cores); a module's tests stay in one process, so that its
-# fixtures (a solved run) are made once
-PYTEST := $(BIN)/python -m pytest -n 2 --dist loadfile
+# fixtures (a solved run) are made once; the 25 slowest tests are listed at the end
+PYTEST := $(BIN)/python -m pytest -n 2 --dist loadfile --durations=25
 
 test: $(VENV)/.installed-dev
 	$(PYTEST)
