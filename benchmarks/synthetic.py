@@ -126,6 +126,6 @@ def write_synthetic_files(n_enterprises: int, n_sites: int, folder, seed: int = 
                    "sector_profiles": str(root / "scenarios" / "sector_profiles.csv"),
                    "supply_chain": str(root / "scenarios" / "supply_chain.csv")},
         "demand": {"trend": False},
-        "allocation": {"mip_gap": 0.01, "time_limit_s": time_limit_s, "max_nodes": None},
+        "allocation": {"mip_gap": 0.01, "time_limit_s": time_limit_s, "max_nodes": None, "site_shortlist": 40},
     }, sort_keys=False), encoding="utf-8")
     return scenario

@@ -58,9 +58,11 @@ class AllocationSettings(BaseModel):
     cluster_nodes: int = Field(default=3000, ge=1)
     cluster_leaves_solved: int = Field(default=1, ge=1)
     #: candidates are written for this many sites per enterprise (the better half its best, the
-    #: rest spread over its other sites) and its best in every zone; the pairs left out are priced, so that the bound stays proven for the whole problem. None:
-    #: every eligible site. Hong Kong's enterprises are eligible at 32 sites at most (2026).
-    site_shortlist: int | None = Field(default=40, ge=1)
+    #: rest spread over its other sites) and its best in every zone; the pairs left out are
+    #: priced, so that the bound stays proven for the whole problem. None: every eligible site.
+    #: Hong Kong's firms are eligible at 46 sites at most (the SME scenarios, 2026), so 60
+    #: leaves today's runs whole.
+    site_shortlist: int | None = Field(default=60, ge=1)
     mip_gap: float | None = Field(default=0.01, ge=0, lt=1)
     solver: Literal["highs", "cbc"] = "highs"
     threads: int | None = Field(default=None, ge=1)
