@@ -196,6 +196,14 @@ def first_start_year(enterprises: pd.DataFrame, settings: AllocationSettings) ->
     return np.maximum(enterprises["arrival_year"].to_numpy(), settings.years[0])
 
 
+def pair_value(weight: np.ndarray, access: np.ndarray, wait_years: np.ndarray,
+               settings: AllocationSettings) -> np.ndarray:
+    """Objective points of starting an enterprise (its ``weight``) at a site (its ``access`` score
+    there) after ``wait_years``: the demand met plus accessibility, less the wait."""
+    return weight * (settings.unmet_penalty_per_1000m2 + settings.accessibility_weight * access
+                     - settings.wait_cost_per_year * wait_years)
+
+
 def site_shortlist(e: np.ndarray, s: np.ndarray, pair_value: np.ndarray, zone_of_site: np.ndarray,
                    keep: int | None, always: np.ndarray) -> np.ndarray:
     """Mask of the eligible pairs (``e[i]``, ``s[i]``) that get candidates: ``keep`` sites for each
@@ -325,8 +333,7 @@ def build_candidates(sites: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, enterprise
     prev_site = _previous_site(sites, enterprises, previous if keep_site_bonus else None)
     # the site shortlist: pairs ranked by their value when starting as early as they can
     wait_points = weight[e_idx] * settings.wait_cost_per_year
-    value_first = weight[e_idx] * (settings.unmet_penalty_per_1000m2 + settings.accessibility_weight
-                                   * access[e_idx, s_idx]) - wait_points * (first - start[e_idx])
+    value_first = pair_value(weight[e_idx], access[e_idx, s_idx], first - start[e_idx], settings)
     zone_codes = pd.factorize(sites["zone"])[0]
     kept = site_shortlist(e_idx, s_idx, value_first, zone_codes, settings.site_shortlist,
                           always=prev_site[e_idx] == s_idx)
@@ -344,9 +351,7 @@ def build_candidates(sites: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, enterprise
         e_rep, s_rep, t_rep = np.concatenate([e_rep, le]), np.concatenate([s_rep, ls]), np.concatenate([t_rep, lt])
 
     use = space_use(sites, enterprises, e_rep, s_rep)
-    wait = np.maximum(t_rep - start[e_rep], 0)
-    value = weight[e_rep] * (settings.unmet_penalty_per_1000m2 + settings.accessibility_weight * access[e_rep, s_rep]
-                             - settings.wait_cost_per_year * wait)
+    value = pair_value(weight[e_rep], access[e_rep, s_rep], np.maximum(t_rep - start[e_rep], 0), settings)
     if previous is not None and len(previous) and keep_site_bonus:
         # keeping the site earns the bonus; keeping the start year too earns a tenth more, so that an
         # anchored plan does not shift start years for nothing

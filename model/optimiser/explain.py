@@ -372,6 +372,14 @@ def feasible_moves(form: Formulation, solution: Solution, movers: np.ndarray, ch
     return best, loss, evicted
 
 
+def moves_report(n_moves: int, why: str) -> ExplainReport:
+    """What the explanations are without the programme (``why``): the feasible moves, or reasons only."""
+    if n_moves:
+        return ExplainReport("moves", upper_bound_move_costs=n_moves,
+                             note=f"{why}: move costs are those of feasible single moves (upper bounds)")
+    return ExplainReport("reasons only", note=why)
+
+
 def move_costs(session: LPSession, base: float, reduced: np.ndarray, here: int, others: np.ndarray,
                clock: Clock, budget_end: float | None) -> tuple[int | None, float, bool, int]:
     """The cheapest alternative among ``others`` (candidate positions) and its exact cost.
@@ -444,23 +452,24 @@ def explain(form: Formulation, solution: Solution, clock: Clock | None = None, *
     nb_cost = np.full(n, np.nan)
     basis = np.full(n, None, dtype=object)
     marginal = pd.DataFrame(columns=["zone", "year", "resource", "value_points", "at_site"])
-    report = ExplainReport("reasons only", note="no time left for the fixed-cluster programme")
-    # first, without a solver: each firm's best feasible single move (an upper bound of its move
-    # cost), which stands where the programme below gives no exact cost or bound in time
     movers = np.flatnonzero(placed & ~p.committed)
+
+    def with_moves(deadline: float | None) -> int:
+        """Each firm's best feasible single move (an upper bound of its move cost), filled in; their count."""
+        moved_to, moved_loss, _evicted = feasible_moves(form, solution, movers, chosen_of, deadline)
+        found = moved_to >= 0
+        nb_site[movers[found]] = p.site_ids[p.s[moved_to[found]]]
+        nb_year[movers[found]] = p.t[moved_to[found]]
+        nb_cost[movers[found]] = moved_loss[found]
+        basis[movers[found]] = "upper bound"
+        return int(found.sum())
+
+    # with a clock, the moves come first (no solver, a quarter of the time at most): they stand
+    # where the programme below gives no exact cost or bound in time; without one, the programme
+    # runs to its end and the moves are needed only if it has no solution
     share = clock.share(MOVES_SHARE * (1 - TABLES_RESERVE))
-    moved_to, moved_loss, _evicted = feasible_moves(form, solution, movers, chosen_of,
-                                                    None if share is None else time.perf_counter() + share)
-    found = moved_to >= 0
-    nb_site[movers[found]] = p.site_ids[p.s[moved_to[found]]]
-    nb_year[movers[found]] = p.t[moved_to[found]]
-    nb_cost[movers[found]] = moved_loss[found]
-    basis[movers[found]] = "upper bound"
-    n_moves = int(found.sum())
-    if n_moves:
-        report = ExplainReport("moves", upper_bound_move_costs=n_moves,
-                               note="no time left for the fixed-cluster programme: move costs are those of "
-                                    "feasible single moves (upper bounds)")
+    n_moves = 0 if share is None else with_moves(time.perf_counter() + share)
+    report = moves_report(n_moves, "no time left for the fixed-cluster programme")
     left = clock.left()
     if form.n_cols == 0 or form.n_rows == 0:  # nothing to place: nothing to move, no price
         marginal = marginal_values(form, np.zeros(form.n_rows))
@@ -499,9 +508,8 @@ def explain(form: Formulation, solution: Solution, clock: Clock | None = None, *
         else:
             failed = ("the fixed-cluster programme did not finish in time" if session.timed_out
                       else "the fixed-cluster programme has no optimal solution")
-            report = ExplainReport("moves", upper_bound_move_costs=n_moves,
-                                   note=f"{failed}: move costs are those of feasible single moves (upper bounds)") \
-                if n_moves else ExplainReport("reasons only", note=failed)
+            n_moves = with_moves(None) if share is None else n_moves
+            report = moves_report(n_moves, failed)
     out = assignments.copy()
     # the reason in English, and as a message key and its fields for the outputs' other language
     out["reason"] = [None if r is None else r.text("en") for r in reasons]
