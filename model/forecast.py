@@ -382,6 +382,8 @@ class Forecast:
     demand_bracket: pd.DataFrame | None = None
     #: the smallest remedy of each kind for every warning (model.remedies); None when not computed
     remedies: pd.DataFrame | None = None
+    #: land and floor by zone, year and land status: the ten-year formed-land forecast (model.land_status)
+    formed_land: pd.DataFrame | None = None
 
     @cached_property
     def public_release(self) -> PublicRelease:
@@ -597,6 +599,15 @@ def _run_forecast_once(scenario: Scenario, *, enterprises: Path | None = None, s
     facts = read_observed_facts(facts_path) if facts_path is not None else None
     if facts_path is not None:
         files = [*files, facts_path]
+    status = None
+    status_path = scenario.input_files()["land_status"]
+    if status_path is not None:
+        from .land_status import check_land_status_sites, read_land_status
+
+        status = read_land_status(status_path)
+        check_land_status_sites(status, inputs.sites, release_delay_years(inputs.sites, scenario.supply),
+                                file=status_path)
+        files = [*files, status_path]
     timings["load_s"] = time.perf_counter() - started
     tick("allocating")
     allocation = allocate(inputs, scenario.allocation, clock=clock, explain=explain)
@@ -610,8 +621,18 @@ def _run_forecast_once(scenario: Scenario, *, enterprises: Path | None = None, s
     warning = early_warnings(balance, demand, scenario, reserved_grid_use(inputs.zone_power, allocation.site_use))
     state = present_state(facts, inputs.sites, allocation.site_use, allocation.assignments, scenario.year_range)
     bracket = demand_bracket(demand, scenario, inputs.sites)
+    formed = formed_land(scenario, inputs.sites, status)
     timings["tables_s"] = time.perf_counter() - t0
-    return Forecast(scenario, inputs, allocation, balance, demand, warning, files, timings, state, bracket)
+    return Forecast(scenario, inputs, allocation, balance, demand, warning, files, timings, state, bracket,
+                    formed_land=formed)
+
+
+def formed_land(scenario: Scenario, sites: pd.DataFrame, status: pd.DataFrame | None) -> pd.DataFrame:
+    """The formed-land forecast of the sites as the scenario plans them (:mod:`model.land_status`)."""
+    from .land_status import formed_land_forecast, site_status_years
+
+    delay = release_delay_years(sites, scenario.supply)
+    return formed_land_forecast(site_status_years(sites, status, delay, scenario.year_range[0]), scenario.year_range)
 
 
 def land_balance(allocation: Allocation) -> pd.DataFrame:

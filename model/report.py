@@ -183,8 +183,11 @@ def render_report(view: ReportView) -> str:
 def render_analysis(view: ReportView) -> str:
     """The analysis page beside the report (analysis.html): what the forecast depends on, where it
     starts against today's Hong Kong and the demand bracket, for analysts."""
+    from .land_status import STATUSES
+
     return _ENV.get_template("analysis.html.j2").render(
         view=view, M=view.messages, dependence=view.dependence, chart=view.dependence_chart,
+        formed_statuses=[st for st in STATUSES if st != "not_stated"],
         lang=view.lang, page_lang=view.page_lang, switch=view.switch, switch_css=view.switch_css,
         switch_js=view.switch_js)
 
@@ -501,6 +504,18 @@ def _analysis_pages(view: ReportView, say: Any, colon: str, dependence_chart: An
                                                "top_down_high", "position")],
                    [[r["year"], r["bottom"].plain, r["low"].plain, r["central"].plain, r["high"].plain,
                      r["position"].plain] for r in view.bracket], (8, 17, 17, 17, 17, 28))
+    if view.formed_intro is not None:
+        from .land_status import STATUSES
+
+        statuses = [st for st in STATUSES if st != "not_stated"]
+        flow.heading(view.messages["formed.title"].lines)
+        flow.text(view.formed_intro.plain, 8, colour="#444444", after=_line_step(3))
+        flow.table([say("col.year"), *[say(f"col_land.{st}") for st in statuses], say("col.land_formed_or_later")],
+                   [[r["year"], *[r[st].plain for st in statuses], r["formed_or_later"].plain]
+                    for r in view.formed_years], (8, 13, 11, 11, 11, 11, 11, 14))
+        flow.table([say(f"col.{c}") for c in ("zone", "formed_first", "formed_last", "formed_floor_last")],
+                   [[r["zone"].plain, r["first"].plain, r["last"].plain, r["floor"].plain] for r in view.formed_zones],
+                   (25, 25, 25, 25))
     return flow.pages
 
 

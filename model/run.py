@@ -50,6 +50,7 @@ FRAMES: dict[str, tuple[str, bool]] = {
     "present_state": ("present_state", False),
     "demand_bracket": ("demand_bracket", False),
     "remedies": ("remedies", False),
+    "formed_land": ("formed_land", False),
 }
 
 #: the allocation's figures kept in run.json
@@ -238,7 +239,8 @@ def load_run(run_dir: str | Path) -> Forecast:
             frames[stem] = _restore(frame, record.get("dtypes", {}).get(stem, {}))
         except (OSError, ValueError) as exc:
             raise InputError(f"cannot be read ({type(exc).__name__})", file=file, fix=fix) from None
-    optional = ("capacity_steps", "previous", "remedies")  # remedies: None in a run that skipped them
+    # remedies: None in a run that skipped them; formed_land: None in a run without a land status table
+    optional = ("capacity_steps", "previous", "remedies", "formed_land")
     missing = [stem for stem, frame in frames.items() if frame is None and stem not in optional]
     if missing:
         raise InputError(f"the run data has no {missing[0]} table", file=data / f"{missing[0]}.parquet", fix=fix)
@@ -264,7 +266,7 @@ def load_run(run_dir: str | Path) -> Forecast:
         explanations=explanations, problem=None, formulation=None, solution=None)
     return Forecast(scenario, inputs, allocation, frames["land_balance"], frames["demand_by_sector"],
                     frames["early_warning"], files, timings, frames["present_state"],
-                    frames["demand_bracket"], frames["remedies"])
+                    frames["demand_bracket"], frames["remedies"], formed_land=frames["formed_land"])
 
 
 def run_differences(a: Forecast, b: Forecast) -> list[str]:

@@ -78,6 +78,8 @@ class InputPaths(_Frozen):
     observed_facts: str | None = None
     #: the supply actions with their costs and lead times (model/actions.py), read by ``siteplan programme``
     actions: str | None = None
+    #: the land status of the sites by year: planned, zoned, formed, serviced (model/land_status.py)
+    land_status: str | None = None
 
 
 class InputFiles(TypedDict):
@@ -92,6 +94,7 @@ class InputFiles(TypedDict):
     estimates: Path | None
     observed_facts: Path | None
     actions: Path | None
+    land_status: Path | None
 
 
 class DemandSettings(_Frozen):
@@ -403,6 +406,7 @@ class Scenario(_Frozen):
             "estimates": self.path(i.estimates) if i.estimates else None,
             "observed_facts": self.path(i.observed_facts) if i.observed_facts else None,
             "actions": self.path(i.actions) if i.actions else None,
+            "land_status": self.path(i.land_status) if i.land_status else None,
         }
 
     def settings_dict(self) -> dict:

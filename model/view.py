@@ -915,6 +915,39 @@ def _bracket_specs(forecast: Forecast) -> tuple[Any, i18n.Rows]:
     return intro, i18n.Rows(tuple({"year": str(int(y))} for y in b["year"]), rows)
 
 
+def _formed_land_specs(forecast: Forecast) -> tuple[Any, i18n.Rows, i18n.Rows]:
+    """The section "Formed land: the ten-year supply forecast" (:mod:`model.land_status`): a
+    sentence, Hong Kong's land at each status year by year (ha), and each zone's formed land
+    (formed, serviced or available) in the first and last year, with its floor in the last."""
+    from .land_status import FORMED_OR_LATER, STATUSES
+
+    t = forecast.formed_land
+    if t is None or t.empty:
+        return None, i18n.Rows((), ()), i18n.Rows((), ())
+    years = sorted(int(y) for y in t["year"].unique())
+    first, last = years[0], years[-1]
+    formed = t[t["status"].isin(FORMED_OR_LATER)]
+    by_year = formed.groupby("year")["land_area_m2"].sum()
+    at_last = t[t["year"] == last]
+    stated = int(at_last.loc[at_last["status"].isin(("planned", "zoned", "formed", "serviced")), "sites"].sum())
+    estimated = int(at_last["estimated_sites"].sum())
+    intro = i18n.Msg("formed.intro", {"first": first, "last": last, "first_ha": i18n.Num(by_year[first] / 1e4, 1),
+                                      "last_ha": i18n.Num(by_year[last] / 1e4, 1), "estimated": estimated,
+                                      "stated": stated})
+    land = t.pivot_table(index="year", columns="status", values="land_area_m2", aggfunc="sum", fill_value=0.0)
+    land = land.reindex(columns=list(STATUSES), fill_value=0.0)
+    year_rows = tuple({st: i18n.Num(land.loc[y, st] / 1e4, 1) for st in STATUSES} |
+                      {"formed_or_later": i18n.Num(by_year[y] / 1e4, 1)} for y in years)
+    zone_land = formed.pivot_table(index="zone", columns="year", values="land_area_m2", aggfunc="sum", fill_value=0.0)
+    zone_floor = formed[formed["year"] == last].groupby("zone")["floor_area_m2"].sum()
+    zones = [z for z in zone_land.index if zone_land.loc[z].any() or zone_floor.get(z, 0.0) > 0]
+    zone_rows = tuple({"zone": i18n.Named("zone", z), "first": i18n.Num(zone_land.loc[z, first] / 1e4, 1),
+                       "last": i18n.Num(zone_land.loc[z, last] / 1e4, 1),
+                       "floor": i18n.Num(zone_floor.get(z, 0.0))} for z in zones)
+    return (intro, i18n.Rows(tuple({"year": str(y)} for y in years), year_rows),
+            i18n.Rows(tuple({"first_year": str(first), "last_year": str(last)} for _z in zones), zone_rows))
+
+
 def _remedy_words(r: Any, now: float, hidden: bool, k: int, names: Mapping[str, Any] | None = None) -> Any:
     """A remedy in plain words: "+5.2 MW of grid in NM-HUB from 2029", "release STT-P1 2 years earlier"...
     (a site by its name in ``names``, where given)."""
@@ -1124,6 +1157,10 @@ class ReportView:
     #: the bottom-up demand beside the top-down land assumption (model.bracket)
     bracket_intro: Label | None
     bracket: tuple[Mapping[str, Any], ...]
+    #: the ten-year formed-land forecast (model.land_status): a sentence, rows by year, rows by zone
+    formed_intro: Label | None
+    formed_years: tuple[Mapping[str, Any], ...]
+    formed_zones: tuple[Mapping[str, Any], ...]
     #: the smallest remedy for every warning (model.remedies): a sentence, and the rows
     remedies_intro: Label
     remedies: tuple[Mapping[str, Any], ...]
@@ -1171,6 +1208,7 @@ def _report_decided(forecast: Forecast, manifest: Mapping[str, Any] | None, down
     verdict = dependence_verdict(dependence) if dependence is not None else None
     charts, chart_words = _charts_decided(forecast)
     bracket_intro, bracket_rows = _bracket_specs(forecast)
+    formed_intro, formed_years, formed_zones = _formed_land_specs(forecast)
     remedies_intro, remedy_rows = _remedy_specs(forecast)
     dep = _dependence_decided(dependence, None) if dependence is not None else None
     plain = {
@@ -1202,6 +1240,7 @@ def _report_decided(forecast: Forecast, manifest: Mapping[str, Any] | None, down
         "warnings": _warning_specs(forecast), "charts": chart_words,
         "present": _present_specs(forecast),
         "bracket_intro": bracket_intro, "bracket": bracket_rows,
+        "formed_intro": formed_intro, "formed_years": formed_years, "formed_zones": formed_zones,
         "remedies_intro": remedies_intro, "remedies": remedy_rows,
         "warning_definition": i18n.Msg("ew.definition", {
             "share": i18n.Pct(forecast.scenario.early_warning.shortfall_remaining_share)}),
@@ -1272,6 +1311,7 @@ def present(forecast: Forecast, lang: str = i18n.DEFAULT_LANG, *, audiences: Seq
         description=rw["description"], made=rw["made"], confidential=rw["confidential"],
         headline=tuple(rw["headline"]), warnings=rw["warnings"], warning_definition=rw["warning_definition"],
         present=rw["present"], bracket_intro=rw["bracket_intro"], bracket=rw["bracket"],
+        formed_intro=rw["formed_intro"], formed_years=rw["formed_years"], formed_zones=rw["formed_zones"],
         remedies_intro=rw["remedies_intro"], remedies=rw["remedies"],
         changes=ChangesView(**rw["changes"]) if rw["changes"] is not None else None,
         dependence=DependenceView(**rp["dependence"], **rw["dependence"]) if rw["dependence"] is not None else None,
