@@ -423,6 +423,157 @@ def pipeline(
 
 @app.command()
 @_guarded
+def intake(
+    forms: Annotated[list[Path] | None, typer.Argument(help="returned demand-survey forms (.xlsx)")] = None,
+    template: Annotated[Path | None, typer.Option(help="write a blank demand-survey form (.xlsx) here")] = None,
+    year: Annotated[int | None, typer.Option(help="survey year of the template (default: the baseline's "
+                                                  "first forecast year)")] = None,
+    pipeline: Annotated[Path, typer.Option(help="the enterprise list the entries are added to")] = Path(
+        "scenarios/enterprises.csv"),
+    out_file: Annotated[Path | None, typer.Option("--out", help="updated enterprise list to write (beside it: "
+                                                               "<name>.intake.csv and <name>.contacts.csv)")] = None,
+    profiles: Annotated[Path, typer.Option(help="sector calibration (figures an entry leaves empty)")] = Path(
+        "scenarios/sector_profiles.csv"),
+    accept_near: Annotated[bool, typer.Option(help="add entries near-identical to a listed one too")] = False,
+    force: Annotated[bool, typer.Option(help="overwrite existing files")] = False,
+) -> None:
+    """The annual demand survey: write the form (--template), or read returned forms into an
+    updated enterprise list, each new row with its form, respondent and date."""
+    from .intake import read_form, template_workbook, updated_pipeline
+    from .outputs import save_workbook_atomic, write_csv_atomic
+
+    if template is not None:
+        if forms:
+            raise InputError("--template writes a blank form; returned forms are read without it",
+                             fix="run 'siteplan intake --template FILE.xlsx' and 'siteplan intake FORM.xlsx ...' apart")
+        if template.suffix.lower() != ".xlsx":
+            raise InputError("the form is written as .xlsx", file=template, fix="give a file name ending in .xlsx")
+        if template.exists() and not force:
+            raise InputError("the file exists already", file=template, fix="pass --force to overwrite it")
+        if year is None:
+            from .scenario import load_scenario
+
+            year = load_scenario("baseline").year_range[0]
+        if not 2000 <= year <= 2100:
+            raise InputError(f"survey year {year} is outside 2000-2100", attribute="--year", fix="give a year")
+        save_workbook_atomic(template_workbook(year), template)
+        out.print(f"demand-survey form for {year} written to {template}")
+        return
+    if not forms:
+        raise InputError("no form given", fix="give returned forms (siteplan intake FORM.xlsx ... --out LIST), "
+                                              "or --template FILE.xlsx for a blank one")
+    if out_file is None:
+        raise InputError("no --out", fix="give the updated enterprise list to write, e.g. --out "
+                                         "scenarios/enterprises_next.csv")
+    extras = [out_file.with_name(f"{out_file.stem}.{kind}.csv") for kind in ("intake", "contacts")]
+    for path in (out_file, *extras):
+        if path.exists() and not force:
+            raise InputError("the file exists already", file=path, fix="pass --force to overwrite it, or another --out")
+    from .enterprises import load_enterprises, load_sector_profiles
+    from .layers import read_csv_table
+
+    load_enterprises(pipeline)  # the list must be valid before anything is added to it
+    raw = read_csv_table(pipeline, what="an enterprise list", rows_limit="max_enterprises")
+    read = [read_form(f) for f in forms]
+    updated, screening, contacts = updated_pipeline(raw, read, load_sector_profiles(profiles),
+                                                    accept_near=accept_near)
+    written: list[Path] = []
+    try:
+        for frame, path in ((screening, extras[0]), (contacts, extras[1]), (updated, out_file)):
+            written.append(write_csv_atomic(frame, path))
+        load_enterprises(out_file)  # what was written must load
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    counts = screening["outcome"].value_counts()
+    said = ", ".join(f"{counts[k]} {k}" for k in ("added", "same firm", "near-identical", "already in the list")
+                     if k in counts)
+    out.print(f"{len(read)} form(s), {len(screening)} entries: {said}; {int(screening['added'].sum())} added to "
+              f"{out_file} ({len(updated)} enterprises); screening in {extras[0]}, contacts (confidential) in "
+              f"{extras[1]}")
+
+
+@app.command()
+@_guarded
+def annual(
+    scenario: Annotated[str, typer.Argument(help="the scenario of the yearly forecast (file or name)")],
+    year: Annotated[int, typer.Option(help="the year of this cycle: the forecast covers YEAR to YEAR+9")],
+    form: Annotated[list[Path] | None, typer.Option(help="a returned demand-survey form (repeat for more)")] = None,
+    previous: Annotated[Path | None, typer.Option(help="last year's forecast run folder")] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="folder for the cycle's folder")] = Path("outputs"),
+    group: Annotated[list[str] | None, typer.Option(help="only this estimate group in the sensitivity (repeat for "
+                                                         "more); default: every group")] = None,
+    workers: WorkersOpt = 2,
+    accept_near: Annotated[bool, typer.Option(help="add survey entries near-identical to a listed one too")] = False,
+    remedies: Annotated[bool, typer.Option("--remedies/--no-remedies", help="the forecast's smallest remedy for "
+                                                                          "every warning")] = True,
+    lang: LangOpt = Lang.both,
+) -> None:
+    """The yearly cycle in one folder (annual-<scenario>-<YEAR>): take in the demand-survey forms,
+    check the updated enterprise list, run the sensitivity, the forecast against last year's run
+    and the public bundle. Written whole or not at all; an earlier cycle is never touched."""
+    import shutil
+
+    from .enterprises import load_enterprises
+    from .outputs import check_output_root
+    from .scenario import load_scenario
+
+    check_output_root(out_dir)
+    base = load_scenario(scenario)
+    if not 2000 <= year <= 2100:
+        raise InputError(f"year {year} is outside 2000-2100", attribute="--year", fix="give the year of the cycle")
+    if previous is not None and not (previous / "assignments.csv").is_file():
+        raise InputError("not a forecast run folder (no assignments.csv)", file=previous,
+                         fix="give last year's folder written by 'siteplan forecast'")
+    final = out_dir / f"annual-{base.name}-{year}"
+    if final.exists():
+        raise InputError("this year's cycle exists already", file=final,
+                         fix="move or remove it first (earlier cycles are never overwritten)")
+    work = out_dir / f".{final.name}.partial-{os.getpid()}"
+    work.mkdir(parents=True)
+    try:
+        source = Path(base.source_file) if base.source_file else None
+        if source is None or not source.is_file():
+            raise InputError("the scenario has no file", fix="give the scenario as a file or a name under scenarios/")
+        listed = base.input_files()["enterprises"]
+        if form:
+            out.print(f"[1/5] intake: {len(form)} form(s)")
+            intake(forms=list(form), template=None, year=None, pipeline=listed, out_file=work / "enterprises.csv",
+                   profiles=base.input_files()["sector_profiles"], accept_near=accept_near, force=False)
+            listed = work / "enterprises.csv"
+        else:
+            out.print("[1/5] intake: no form this year")
+        out.print("[2/5] pipeline: checking the enterprise list")
+        ent = load_enterprises(listed)
+        survey = int((ent["origin"] == "survey").sum()) if "origin" in ent else 0
+        out.print(f"      {len(ent)} enterprises, {survey} from the demand survey")
+        lines = [f"# The {year} cycle of {base.name} (siteplan annual): its years and its enterprise list.",
+                 f"extends: {source.resolve().as_posix()}", f"name: {base.name}", f"years: {year}-{year + 9}"]
+        if listed != base.input_files()["enterprises"]:
+            lines += ["inputs:", "  enterprises: enterprises.csv"]
+        year_scenario = work / "scenario.yaml"
+        year_scenario.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        out.print("[3/5] sensitivity")
+        sensitivity(scenario=str(year_scenario), group=group, workers=workers, out_dir=work, lang=lang)
+        (sens,) = sorted(work.glob("sensitivity-*"))
+        out.print("[4/5] forecast" + (f" against {previous}" if previous is not None else ""))
+        forecast(scenario=str(year_scenario), out_dir=work, previous=previous, sensitivity=sens, lang=lang,
+                 remedies=remedies)
+        (run,) = sorted(work.glob("forecast-*"))
+        out.print("[5/5] public bundle")
+        publish(run_dir=run, out_dir=work / "public", lang=None)
+        os.replace(work, final)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    out.print(f"annual cycle {year}: {final}", soft_wrap=True)
+    for part in sorted(final.iterdir()):  # the folders above were named while they were being written
+        out.print(f"  {part.name}", soft_wrap=True)
+
+
+@app.command()
+@_guarded
 def forecast(
     scenario: Annotated[str, typer.Argument(help="scenario file (scenarios/baseline.yaml) or name (baseline)")],
     enterprises: Annotated[Path | None, typer.Option(help="enterprise list instead of the scenario's")] = None,

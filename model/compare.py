@@ -181,12 +181,32 @@ class ChangesSince:
     last_plan: pd.DataFrame
 
 
+#: the cause of a change made by industry input: an entry of the demand survey new this year
+INDUSTRY_INPUT_CAUSE = "industry input: a new entry of the demand survey (siteplan intake)"
+
+
+def industry_input_changes(changes: pd.DataFrame, enterprises: pd.DataFrame, last_list: pd.DataFrame
+                           ) -> pd.DataFrame:
+    """``changes`` with the changes made by industry input marked: an enterprise of this year's list
+    that came from the demand survey (``origin`` "survey") and was not in last year's list gets the
+    cause :data:`INDUSTRY_INPUT_CAUSE` and ``industry_input`` True, so that the counts by cause show
+    what industry input changed apart from the rest."""
+    origin = enterprises["origin"] if "origin" in enterprises else pd.Series("", index=enterprises.index)
+    survey = set(enterprises.loc[origin.fillna("").astype(str) == "survey", "enterprise_id"].astype(str))
+    new_input = survey - set(last_list["enterprise_id"].astype(str))
+    marked = changes["enterprise_id"].astype(str).isin(new_input)
+    out = changes.copy()
+    out.loc[marked, "cause"] = INDUSTRY_INPUT_CAUSE
+    out["industry_input"] = marked.to_numpy()
+    return out
+
+
 def changes_since(previous_run: Path, forecast: Forecast) -> ChangesSince:
     """Last year's run folder against this forecast: first shortfall years moved, enterprises that
     changed site or start year and why (kept / forced by new facts / knock-on, from the keep-site
     anchor), and released floor, land and grid that changed. The folder is read and checked like
     any input."""
-    from .forecast import land_balance_long
+    from .forecast import land_balance_long, read_previous_demand
 
     prev_assign = read_assignments(previous_run)
     prev_balance = land_balance_long(read_land_balance(previous_run))
@@ -201,6 +221,7 @@ def changes_since(previous_run: Path, forecast: Forecast) -> ChangesSince:
     moved = short[(a.isna() != b.isna()) | (short["moved_years"].fillna(0) != 0)]
     if "cause" not in changes:
         changes = changes.assign(cause="")
+    changes = industry_input_changes(changes, forecast.inputs.enterprises, read_previous_demand(previous_run))
     kind = changes["cause"].fillna("").str.split(":").str[0].replace("", "not anchored")
     causes = (changes.assign(cause=kind).groupby(["change", "cause"]).size().rename("enterprises").reset_index())
     common = set(prev_balance["year"]) & set(forecast.land_balance["year"])

@@ -60,8 +60,8 @@ DEFAULT_PUBLIC_MIN_COUNT = 3
 MIN_PUBLIC_MIN_COUNT = 3
 
 #: levels of detail: the more detailed figure of a nested pair is withheld first
-LEVEL = {"all": 0, "arrived": 0, "unmet": 0, "zone": 1, "unmet_sector": 1, "zone_res": 2, "zone_cell": 2,
-         "site": 3, "cell": 4}
+LEVEL = {"all": 0, "arrived": 0, "unmet": 0, "survey": 0, "zone": 1, "unmet_sector": 1, "survey_sector": 1,
+         "zone_res": 2, "zone_cell": 2, "site": 3, "cell": 4}
 
 
 @dataclass(frozen=True)
@@ -247,13 +247,15 @@ class PublicRelease:
 
 
 def forecast_figures(assignments: pd.DataFrame, site_zone: dict[str, str], site_basis: dict[str, str],
-                     years: Iterable[int], cells: pd.DataFrame | None = None) -> list[Figure]:
+                     years: Iterable[int], cells: pd.DataFrame | None = None,
+                     survey: np.ndarray | None = None) -> list[Figure]:
     """Every figure the public outputs can show, with its contributors (see the module docstring).
 
     ``assignments``: one row per enterprise (enterprise_id, sector, arrival_year, site_id (NaN when
     unmet), start_year); ``site_zone`` and ``site_basis`` ("space" or "land") by site id;
     ``cells``: :func:`public_enterprise_cells` of the placed enterprises with a ``members`` column
-    (lists of enterprise ids)."""
+    (lists of enterprise ids); ``survey``: which rows came from the demand survey (the demand
+    industry asked for, published by sector: ``("survey",)`` and ``("survey_sector", sector)``)."""
     years = [int(y) for y in years]
     last = years[-1]
     a = assignments.reset_index(drop=True)
@@ -285,6 +287,11 @@ def forecast_figures(assignments: pd.DataFrame, site_zone: dict[str, str], site_
         for s in sorted(site_zone):
             figs.append(Figure(("site", s, y), _bits(np.flatnonzero(in_place & (site == s))),
                                ((("zone", site_zone[s], y), "site"),)))
+    if survey is not None and survey.any():
+        figs.append(Figure(("survey",), _bits(np.flatnonzero(survey))))
+        for k in sorted(set(sector[survey])):
+            figs.append(Figure(("survey_sector", k), _bits(np.flatnonzero(survey & (sector == k))),
+                               ((("survey",), "sector"),)))
     if cells is not None:
         for r in cells.itertuples(index=False):
             members = _bits(pos[e] for e in r.members)
@@ -313,7 +320,8 @@ def public_release(assignments: pd.DataFrame, sites: pd.DataFrame, years: Iterab
     if "zone" not in placed:
         placed["zone"] = placed["site_id"].map(site_zone)
     cells = public_enterprise_cells(placed, min_count, members=True)
-    figs = forecast_figures(assignments, site_zone, site_basis, years, cells)
+    figs = forecast_figures(assignments, site_zone, site_basis, years, cells,
+                            survey_rows(assignments, enterprises) if enterprises is not None else None)
     withheld = suppress(figs, min_count)
     cells = cells.copy()
     for i, r in cells.iterrows():
@@ -332,6 +340,14 @@ def public_release(assignments: pd.DataFrame, sites: pd.DataFrame, years: Iterab
     warnings = public_sector_warnings(early_warning, release) if early_warning is not None else None
     unmet = public_unmet_total(demand_by_sector, release) if demand_by_sector is not None else None
     return replace(release, sites=public_sites, warnings=warnings, unmet_total_m2=unmet)
+
+
+def survey_rows(assignments: pd.DataFrame, enterprises: pd.DataFrame) -> np.ndarray:
+    """Which rows of ``assignments`` are enterprises of the demand survey (``origin`` "survey")."""
+    if "origin" not in enterprises:
+        return np.zeros(len(assignments), dtype=bool)
+    ids = set(enterprises.loc[enterprises["origin"].fillna("").astype(str) == "survey", "enterprise_id"].astype(str))
+    return assignments["enterprise_id"].astype(str).isin(ids).to_numpy()
 
 
 def public_enterprise_cells(placed: pd.DataFrame, min_count: int = DEFAULT_PUBLIC_MIN_COUNT,

@@ -243,6 +243,22 @@ def write_json(obj: Any, path: Path) -> None:
     path.write_text(json_text(obj), encoding="utf-8")
 
 
+def save_workbook_atomic(workbook: Any, path: str | Path) -> Path:
+    """Save an openpyxl workbook next to ``path`` and rename it into place (no half-written file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".xlsx", dir=path.parent)
+    os.close(fd)
+    try:
+        workbook.save(tmp)
+        _publish_mode(Path(tmp), 0o666)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
 def write_csv_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
     """Write a CSV next to ``path`` and rename it into place (no half-written file on failure)."""
     path = Path(path)

@@ -19,7 +19,13 @@ is not a firm's size); no table names or lists a firm. Figures that are no figur
   and the floor left unmet (``("unmet_sector", sector, year)``);
 - ``public_early_warning.csv``: the early warnings as published (:func:`model.view.public_warnings`);
 - ``public_enterprise_cells.csv``: the placed enterprises by site (or zone) and sector, as the
-  public map shows them (the release's cells).
+  public map shows them (the release's cells);
+- ``public_survey_demand.csv``: the demand industry stated in the annual survey
+  (``siteplan intake``), by sector: entries and entries placed (counts) and the floor they ask
+  for (withheld with ``("survey_sector", sector)``; all sectors in one row, ``sector`` "all",
+  with ``("survey",)``);
+- ``formed_land_forecast.csv``: the ten-year formed-land forecast (:mod:`model.land_status`): per
+  zone, year and land status, the sites, their land and floor (supply: always shown).
 
 This module decides (it is part of the presentation stage); :mod:`model.outputs` writes the tables.
 """
@@ -36,7 +42,8 @@ if TYPE_CHECKING:
 
 #: the public tables of a forecast run, by file name, in the order written
 PUBLIC_TABLE_FILES = ("public_land_balance.csv", "public_site_use.csv", "public_demand_total.csv",
-                      "public_demand_by_sector.csv", "public_early_warning.csv", "public_enterprise_cells.csv")
+                      "public_demand_by_sector.csv", "public_early_warning.csv", "public_enterprise_cells.csv",
+                      "formed_land_forecast.csv", "public_survey_demand.csv")
 
 #: the land balance's resources: (column prefix, unit, the figure key of the zone's take-up)
 _BALANCE = (("floor", "m2", "floor_area_m2"), ("land", "m2", "land_m2"), ("grid", "mw", None))
@@ -108,11 +115,42 @@ def public_enterprise_cells(forecast: Forecast) -> pd.DataFrame:
     return cells.reset_index(drop=True)
 
 
+def formed_land_table(forecast: Forecast) -> pd.DataFrame:
+    """The formed-land forecast as published: supply, shown whole (no rows for a run read back from
+    a folder written before the table existed)."""
+    from .land_status import FORECAST_COLUMNS
+
+    table = forecast.formed_land
+    return table.reset_index(drop=True) if table is not None else pd.DataFrame(columns=list(FORECAST_COLUMNS))
+
+
+def public_survey_demand(forecast: Forecast) -> pd.DataFrame:
+    """The survey's demand by sector (and for all sectors), as published: entries and entries placed
+    (counts) and the floor asked for (m2), withheld under the rule (the floor placed is no figure of
+    the release: asked minus placed would give the unmet floor of a few firms)."""
+    from .disclosure import survey_rows
+
+    release = forecast.public_release
+    assign = forecast.allocation.assignments
+    survey = assign[survey_rows(assign, forecast.inputs.enterprises)]
+    columns = ["sector", "entries", "entries_placed", "floor_asked_m2"]
+    if survey.empty:
+        return pd.DataFrame(columns=[*columns, "withheld"])
+    placed = survey["site_id"].notna()
+    rows: list[tuple[str, tuple, pd.DataFrame, pd.Series]] = [("all", ("survey",), survey, placed)]
+    rows += [(k, ("survey_sector", k), g, placed[g.index]) for k, g in survey.groupby("sector", sort=True)]
+    out = pd.DataFrame([{"sector": name, "entries": len(g), "entries_placed": int(p.sum()),
+                         "floor_asked_m2": float(g["floor_area_m2"].sum())} for name, _k, g, p in rows],
+                       columns=columns)
+    hidden = pd.Series([key in release.withheld for _n, key, _g, _p in rows], index=out.index)
+    return _withhold(out, hidden, ["floor_asked_m2"], "withheld")
+
+
 def public_tables(forecast: Forecast) -> dict[str, pd.DataFrame]:
     """The public tables by file name (:data:`PUBLIC_TABLE_FILES`)."""
     from .forecast import public_warnings
 
     frames = (public_land_balance(forecast), public_site_use(forecast), public_demand_total(forecast),
               public_demand_by_sector(forecast), public_warnings(forecast).reset_index(drop=True),
-              public_enterprise_cells(forecast))
+              public_enterprise_cells(forecast), formed_land_table(forecast), public_survey_demand(forecast))
     return dict(zip(PUBLIC_TABLE_FILES, frames, strict=True))

@@ -222,7 +222,7 @@ def test_forecast_writes_a_complete_run_folder(two_runs):
     m = json.loads((runs[0] / "manifest.json").read_text())
     assert m["seed"] == 2026 and m["scenario"]["name"] == "fast_baseline"
     assert m["solver"]["status"] in ("optimal", "gap_limit", "node_limit") and m["solver"]["gap"] <= 0.05
-    assert all(len(e["sha256"]) == 64 for e in m["inputs"]) and len(m["inputs"]) == 10
+    assert all(len(e["sha256"]) == 64 for e in m["inputs"]) and len(m["inputs"]) == 11
     assert {e["path"] for e in m["inputs"]} >= {"geodata/hubs.geojson", "scenarios/enterprises.csv",
                                                 "scenarios/observed_facts.csv"}
     assert {"pulp", "highspy", "geopandas"} <= set(m["versions"])
@@ -266,11 +266,32 @@ def test_compare_reports_changes(two_runs, tmp_path):
     assert (cmp_dir / "balance_changes.csv").exists()
 
 
-def test_previous_run_locks_started_enterprises_and_keeps_sites(two_runs, tmp_path):
+def test_the_annual_cycle_takes_in_industry_input_and_locks_last_year_s_started_firms(two_runs, tmp_path):
+    """The yearly cycle in one command (siteplan annual): a returned demand-survey form taken into
+    the list, the sensitivity (one group here), the forecast against last year's run, which keeps
+    started firms in place and counts the changes the survey made apart from the rest, and the
+    public bundle. A bad form stops it with one line and leaves nothing."""
+    from .test_intake import _row, fill
+
     _, (a, _), _ = two_runs
-    proc = siteplan("forecast", FAST, "--years", "2027-2036", "--previous", a, "--out", tmp_path)
+    bad = fill(tmp_path / "bad.xlsx", [_row(sector="steel")])
+    args = ("annual", FAST, "--year", "2027", "--previous", a, "--out", tmp_path / "out", "--group",
+            "rule-early-warning", "--workers", "1", "--no-remedies")
+    proc = siteplan(*args, "--form", bad)
+    _assert_one_line_exit_2(proc, r"bad\.xlsx, feature sheet 'demand', row 4, 'sector'", tmp_path / "out")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    form = fill(tmp_path / "form.xlsx", [
+        _row(enterprise_name="Survey Food Lines", earliest_year=2027, latest_year=2028),
+        _row(entry_ref="R2", sector="advanced_manufacturing", floor_area_m2=3000, earliest_year=2028,
+             latest_year=2029, confidence="medium")])
+    proc = siteplan(*args, "--form", form)
     assert proc.returncode == 0, proc.stderr
-    (run,) = list(tmp_path.iterdir())
+    (cycle,) = list((tmp_path / "out").iterdir())
+    assert cycle.name == "annual-fast_baseline-2027"
+    names = {p.name.split("-")[0] for p in cycle.iterdir()}
+    assert names == {"scenario.yaml", "enterprises.csv", "enterprises.intake.csv", "enterprises.contacts.csv",
+                     "sensitivity", "forecast", "public"}
+    (run,) = list(cycle.glob("forecast-*"))
     before = pd.read_csv(a / "assignments.csv").set_index("enterprise_id")
     after = pd.read_csv(run / "assignments.csv").set_index("enterprise_id")
     started = before[before["start_year"] < 2027]
@@ -283,6 +304,24 @@ def test_previous_run_locks_started_enterprises_and_keeps_sites(two_runs, tmp_pa
     assert same > 0.8  # re-planning changes little
     m = json.loads((run / "manifest.json").read_text())
     assert m["previous_run"] == f"external/{a.name}"  # outside the project: named, never an absolute path
+    assert m["scenario"]["allocation"]["years"][0] == 2027
+    changes = pd.read_csv(run / "changes_since_last_year.csv")
+    survey = changes[changes["industry_input"]]
+    assert len(survey) == 2 and set(survey["change"]) == {"only in b"}
+    assert survey["cause"].str.startswith("industry input").all()
+    assert not changes.loc[~changes["industry_input"], "cause"].fillna("").str.startswith("industry input").any()
+    assert "industry input (demand survey)" in (run / "report.html").read_text(encoding="utf-8")
+    assert "What this forecast depends on" in (run / "analysis.html").read_text(encoding="utf-8")
+    formed = pd.read_csv(run / "formed_land_forecast.csv")
+    assert set(formed["year"]) == set(range(2027, 2037)) and formed["land_area_m2"].ge(0).all()
+    (bundle,) = list((cycle / "public").iterdir())
+    public = pd.read_csv(bundle / "public_survey_demand.csv")
+    assert public.loc[public["sector"] == "all", "entries"].item() == 2
+    assert public["withheld"].all() and public["floor_asked_m2"].isna().all()  # two firms: withheld
+    shipped = {p.name for p in bundle.iterdir()}
+    assert "formed_land_forecast.csv" in shipped and not shipped & {"enterprises.csv", "assignments.csv"}
+    assert not any("Survey Food Lines" in p.read_text(encoding="utf-8", errors="ignore")
+                   for p in bundle.iterdir() if p.suffix in (".html", ".csv", ".txt"))
     cmp = siteplan("compare", a, run)
     assert (cmp.returncode == 0 and "moved site" in cmp.stdout) or "Enterprises that changed" in cmp.stdout
 
