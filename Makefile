@@ -6,11 +6,12 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
-.PHONY: run test test-fast notebooks notebooks-check bench lint clean help
+.PHONY: run annual test test-fast notebooks notebooks-check bench lint clean help
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make run    - install into $(VENV) and run the main job"
+	@echo "make annual YEAR=2027 [FORMS='a.xlsx b.xlsx'] [PREVIOUS=outputs/annual-baseline-2026/forecast-...] - the yearly cycle"
 	@echo "make test   - install with the dev extra and run the test suite (all tiers, 2 processes)"
 	@echo "make test-fast - the same without the end-to-end tier (CLI subprocesses, browser, notebooks, Dask)"
 	@echo "make notebooks - install JupyterLab (the notebooks extra) and open notebooks/ in it"
@@ -39,6 +40,16 @@ run: $(VENV)/.installed
 	$(BIN)/siteplan sensitivity scenarios/baseline.yaml --out outputs
 	$(BIN)/siteplan forecast scenarios/baseline.yaml --out outputs \
 	    --sensitivity "$$(ls -d outputs/sensitivity-baseline-* | tail -n 1)"
+
+# the planning office's yearly cycle: demand-survey forms in, the list checked, the sensitivity, the
+# forecast against last year's run and the public bundle, in outputs/annual-baseline-YEAR
+YEAR ?=
+FORMS ?=
+PREVIOUS ?=
+annual: $(VENV)/.installed
+	@test -n "$(YEAR)" || { echo "give the year of the cycle: make annual YEAR=2027"; exit 2; }
+	$(BIN)/siteplan annual baseline --year $(YEAR) --out outputs \
+	    $(foreach f,$(FORMS),--form $(f)) $(if $(PREVIOUS),--previous $(PREVIOUS))
 
 # two processes (the machine has two cores); a module's tests stay in one process, so that its
 # fixtures (a solved run) are made once; the 25 slowest tests are listed at the end
