@@ -189,7 +189,10 @@ def load_yaml(path: str | Path, *, what: str, fix: str, fix_missing: str = "chec
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"is not UTF-8 text (byte {exc.start})", file=path, fix="save it as UTF-8 text") from None
-    loader = _BoundedLoader(text)
+    try:
+        loader = _BoundedLoader(text)  # (its reader checks every character first)
+    except yaml.YAMLError as exc:
+        raise _not_yaml(exc, path) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -202,15 +205,23 @@ def load_yaml(path: str | Path, *, what: str, fix: str, fix_missing: str = "chec
         raise too_many(f"YAML {exc.what}{' once aliases are expanded' if exc.what == 'nodes' else ''}", count, name,
                        file=path, fix="write the values out instead of repeating anchors (&) and aliases (*)") from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        problem = clean_text(getattr(exc, "problem", None) or type(exc).__name__)
-        raise InputError(f"not valid YAML{where} ({problem})", file=path,
-                         fix="check the indentation and quoting") from None
+        raise _not_yaml(exc, path) from None
     except RecursionError:
         raise InputError("nested too deeply", file=path, fix=fix) from None
     finally:
         loader.dispose()
+
+
+def _not_yaml(exc: yaml.YAMLError, path: str | Path) -> InputError:
+    """The one-line error for text YAML cannot read: where, and the parser's own words, cleaned."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}" if mark else ""
+    if isinstance(exc, yaml.reader.ReaderError):
+        char = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
+        return InputError(f"not valid YAML (character {char} at position {exc.position} is not allowed)",
+                          file=path, fix="remove control characters from the file")
+    problem = clean_text(getattr(exc, "problem", None) or type(exc).__name__)
+    return InputError(f"not valid YAML{where} ({problem})", file=path, fix="check the indentation and quoting")
 
 
 # --------------------------------------------------------------------------------------------

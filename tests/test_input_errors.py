@@ -252,6 +252,8 @@ def test_scenario_is_a_list_or_invalid_yaml(world):
     assert_input_error(check(world), "tiny.yaml", "must be a mapping")
     world.scenario.write_text("name: [unclosed\n", encoding="utf-8")
     assert_input_error(check(world), "tiny.yaml", "not valid YAML")
+    world.scenario.write_text("name: tiny\x19\n", encoding="utf-8")  # a control character: YAML's reader refuses it
+    assert_input_error(check(world), "tiny.yaml", "U+0019")
 
 
 def test_years_from_the_command_line_name_the_option(world):
