@@ -267,6 +267,42 @@ def test_random_instances_match_brute_force_and_keep_invariants(inst):
     assert_invariants(a, inputs, s)
 
 
+@hyp_settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_the_proof_over_the_search_leaves_reaches_the_optimum_from_any_plan(inst):
+    """The exact phase (solve.prove_over_leaves) started from the plan of committed firms only:
+    its cutoff reopens every parked node and each leaf's box is solved as a MIP, so it must reach
+    brute force's optimum and a bound that holds and meets it."""
+    from model.optimiser.clock import Clock
+    from model.optimiser.search import ClusterTree, start_vector
+    from model.optimiser.solve import prove_over_leaves
+
+    sites, ents, grid, cfg = inst
+    inputs = make_inputs(sites, ents, grid=grid)
+    s = exact(**{**cfg, "clustering": True})
+    form = build_allocation(inputs, s)
+    if not form.n_y:
+        return
+    best, _ = brute_force(inputs, s)
+    tree = ClusterTree(form)
+    tree.run(tolerance=0.0)  # nodes no better than the best leaf are parked: the proof must reopen them
+    plan = start_vector(form, form.problem.locked.copy())
+    proof = prove_over_leaves(form, tree, Clock(None), float(form.cost @ plan), plan)
+    assert proof.status == "optimal"
+    assert proof.objective == pytest.approx(best, abs=1e-6)
+    assert best - 1e-6 <= proof.bound <= proof.objective + 1e-6
+    p = form.problem
+    chosen = np.flatnonzero(proof.values[: form.n_x] > 0.5)
+    plan = {p.enterprise_ids[p.e[i]]: (p.site_ids[p.s[i]], int(p.t[i])) for i in chosen.tolist()}
+    assert plan_is_feasible(plan, inputs, s)
+    # a search continued with no cutoff explores every node it had parked
+    whole = ClusterTree(form)
+    whole.run(tolerance=0.0)
+    whole.run(cutoff=-np.inf, max_nodes=10_000)
+    assert not whole.parked and not whole.heap
+    assert whole.bound() == pytest.approx(max(leaf.value for leaf in whole.leaves), abs=1e-9)
+
+
 # ---------------------------------------------------------------- explanations
 
 

@@ -194,3 +194,29 @@ def test_a_feasible_single_move_keeps_every_rule_and_loses_what_it_says():
 def test_random_feasible_moves_keep_every_rule(inst):
     sites, ents, grid, cfg = inst
     _check_moves(make_inputs(sites, ents, grid=grid), exact(**cfg))
+
+
+def test_the_proof_over_the_search_leaves_matches_the_whole_mip_solved_directly():
+    """A synthetic instance whose cluster search branches and parks nodes: the proof over the
+    search's frontier (solve.prove_over_leaves), started from the greedy plan, reaches the optimum
+    HiGHS proves on the whole MIP directly (the oracle), with a bound that meets it."""
+    from benchmarks.synthetic import synthetic_inputs
+    from model.optimiser.clock import Clock
+    from model.optimiser.highs import solve_mip
+    from model.optimiser.search import ClusterTree, greedy_plan, start_vector
+    from model.optimiser.solve import prove_over_leaves
+
+    form = build_allocation(synthetic_inputs(60, 30, 1, eligible_per_enterprise=10),
+                            AllocationSettings(mip_gap=None, time_limit_s=120, max_nodes=None))
+    direct = solve_mip(form, mip_gap=0.0)
+    assert direct.status == "optimal" and direct.objective is not None
+    tree = ClusterTree(form)
+    tree.run(tolerance=0.0)
+    assert tree.parked and tree.nodes > 10  # the case this test is for
+    plan = start_vector(form, greedy_plan(form.problem))
+    assert form.cost @ plan < direct.objective - 1.0
+    proof = prove_over_leaves(form, tree, Clock(None), float(form.cost @ plan), plan)
+    assert proof.status == "optimal" and proof.leaves >= 1
+    assert proof.objective == pytest.approx(direct.objective, rel=1e-9)
+    assert direct.objective - 1e-6 <= proof.bound <= proof.objective + 1e-6
+    assert float(form.cost @ proof.values) == pytest.approx(proof.objective, rel=1e-9)

@@ -28,9 +28,10 @@ their critical mass are then emptied. Feasible for the MIP by construction: the 
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -44,73 +45,206 @@ from .problem import Problem
 @dataclass(frozen=True)
 class ClusterSearch:
     bound: float                          # proven upper bound on the optimum (inf: none proven)
-    leaves: tuple[tuple[float, np.ndarray, np.ndarray], ...]  # (LP value, open-cluster mask, the LP's candidate
-    # values) of the best leaves, best first: the relaxation of the assignment restricted to those clusters
+    leaves: tuple[tuple[float, np.ndarray, np.ndarray | None], ...]  # (LP value, open-cluster mask, the LP's
+    # candidate values) of the best leaves, best first: the relaxation of the assignment restricted to those clusters
     nodes: int
     closed: bool                          # the bound is proven to the tolerance
     root_x: np.ndarray | None = None      # the root relaxation's values of the candidates
 
 
-def cluster_search(form: Formulation, *, tolerance: float = 0.001, max_nodes: int = 3000, dive_every: int = 50,
-                   keep: int = 3, time_limit_s: float | None = None, threads: int | None = None) -> ClusterSearch:
-    """Branch and bound on the cluster decisions of a formulation (see the module docstring)."""
-    deadline = None if time_limit_s is None else time.perf_counter() + time_limit_s
-    ycols = form.y_cols
-    session = LPSession(form, threads=threads)
-    lo0, up0 = session.lower[ycols].copy(), session.upper[ycols].copy()
+@dataclass(frozen=True)
+class Leaf:
+    """A node of the search whose relaxation came out integral in the cluster variables: every
+    cluster choice in its box (``lower`` <= y <= ``upper``) is worth at most ``value``, and at most
+    ``bound`` once the MIP over the box is solved (:func:`~model.optimiser.solve.prove_over_leaves`)."""
 
-    class OutOfTimeError(Exception):
-        pass
+    value: float
+    lower: np.ndarray = field(repr=False)
+    upper: np.ndarray = field(repr=False)
+    mask: np.ndarray = field(repr=False)        # the clusters its relaxation opens
+    x: np.ndarray | None = field(repr=False)    # the relaxation's candidate values (kept for the best few)
+    bound: float = float("inf")
+    solved: bool = False
 
-    priced = form.problem.has_pruned
 
-    def relax(lo: np.ndarray, up: np.ndarray) -> tuple[float | None, np.ndarray | None]:
-        session.set_bounds(ycols, lo, up)
-        left = None if deadline is None else deadline - time.perf_counter()
+class SearchOutOfTimeError(Exception):
+    """The clock stopped a node's relaxation; the node stays open."""
+
+
+class ClusterTree:
+    """The branch and bound over the cluster decisions (see the module docstring), kept so that
+    it can be continued: first to a tolerance on its own leaves, then, to prove a plan, until every
+    open node is below a cutoff. Nodes no better than the best leaf (or the cutoff) are parked, not
+    dropped, so that a later, lower cutoff can reopen them, and they count in :meth:`bound`."""
+
+    def __init__(self, form: Formulation, *, threads: int | None = None, dive_every: int = 50,
+                 keep_x: int = 12) -> None:
+        self.form = form
+        self.ycols = form.y_cols
+        self.session = LPSession(form, threads=threads)
+        self.root_lower = self.session.lower[self.ycols].copy()
+        self.root_upper = self.session.upper[self.ycols].copy()
+        self.priced = form.problem.has_pruned
+        self.dive_every = dive_every
+        self.keep_x = keep_x
+        self.heap: list[tuple[float, int, np.ndarray, np.ndarray]] = []    # (-bound, order, lower, upper of y)
+        self.parked: list[tuple[float, int, np.ndarray, np.ndarray]] = []  # (bound, order, lower, upper of y)
+        self.leaves: list[Leaf] = []
+        self.best_leaf = -np.inf
+        self.nodes = 0
+        self.root_x: np.ndarray | None = None
+        self.started = False
+        self._order = 0
+        self._deadline: float | None = None
+        self._last_x: np.ndarray | None = None
+
+    # what is proven ---------------------------------------------------------------------------
+
+    def open_bound(self) -> float:
+        """The best relaxation among the nodes not explored, open or parked (-inf: none)."""
+        tops = [-self.heap[0][0]] if self.heap else []
+        return max([*tops, *(b for b, *_ in self.parked)], default=-np.inf)
+
+    def bound(self) -> float:
+        """A proven upper bound on the optimum: the best of the unexplored nodes and of the leaves
+        (their relaxation, or their MIP's bound once solved); inf before the root is solved."""
+        if not self.started:
+            return float("inf")
+        return float(max(self.open_bound(), max((leaf.bound for leaf in self.leaves), default=-np.inf)))
+
+    def best_leaves(self, keep: int) -> list[Leaf]:
+        """The best ``keep`` leaves by relaxation, with distinct cluster choices, best first."""
+        out: list[Leaf] = []
+        seen: set[bytes] = set()
+        for leaf in sorted(self.leaves, key=lambda leaf: -leaf.value):
+            if len(out) >= keep:
+                break
+            if leaf.mask.tobytes() not in seen:
+                seen.add(leaf.mask.tobytes())
+                out.append(leaf)
+        return out
+
+    def settle(self, leaf: Leaf, bound: float) -> None:
+        """Record the proven bound of the MIP over a leaf's box (-inf: the box has no plan); it
+        holds for the leaves whose boxes lie inside that one too (a dive's leaves, found again)."""
+        for i, other in enumerate(self.leaves):
+            if other is leaf or (not other.solved and np.all(other.lower >= leaf.lower)
+                                 and np.all(other.upper <= leaf.upper)):
+                self.leaves[i] = replace(other, bound=min(other.value, bound), solved=True)
+
+    def open_nodes(self, above: float) -> list[tuple[float, int, np.ndarray, np.ndarray]]:
+        """The unexplored nodes, open or parked, whose relaxation is above ``above``: (bound, order,
+        lower, upper of y)."""
+        nodes = [(-neg, order, lo, up) for neg, order, lo, up in self.heap]
+        return [node for node in [*nodes, *self.parked] if node[0] > above]
+
+    def close(self, order: int, bound: float) -> None:
+        """Record the proven bound of the MIP over an unexplored node's box: the node leaves the
+        search and stands as a solved leaf (settling the leaves inside its box)."""
+        node = next(n for n in [(-neg, o, lo, up) for neg, o, lo, up in self.heap] + self.parked if n[1] == order)
+        self.heap = [item for item in self.heap if item[1] != order]
+        heapq.heapify(self.heap)
+        self.parked = [item for item in self.parked if item[1] != order]
+        leaf = Leaf(node[0], node[2], node[3], node[3] > 0.5, None, bound=node[0])
+        self.leaves.append(leaf)
+        self.settle(leaf, bound)
+
+    def summary(self, keep: int, tolerance: float) -> ClusterSearch:
+        top = self.open_bound()
+        closed = self.started and top <= self.best_leaf * (1 + tolerance) + 1e-9
+        leaves = tuple((leaf.value, leaf.mask, leaf.x) for leaf in self.best_leaves(keep)) if self.started else ()
+        return ClusterSearch(bound=self.bound(), leaves=leaves, nodes=self.nodes, closed=bool(closed),
+                             root_x=self.root_x)
+
+    # the search -------------------------------------------------------------------------------
+
+    def run(self, *, tolerance: float | None = None, cutoff: float = -np.inf, max_nodes: int = 3000,
+            time_limit_s: float | None = None) -> bool:
+        """Explore best bound first until every open node is within ``tolerance`` of the best leaf
+        (when given) or at most ``cutoff``; False if the node limit or the clock stopped it first."""
+        self._deadline = None if time_limit_s is None else time.perf_counter() + time_limit_s
+        if not self._root():
+            return False
+
+        def prune_below() -> float:
+            return max(cutoff, self.best_leaf + 1e-9) if tolerance is not None else cutoff
+
+        def stop_at() -> float:
+            return max(cutoff, self.best_leaf * (1 + tolerance) + 1e-9) if tolerance is not None else cutoff
+
+        for item in [p for p in self.parked if p[0] > prune_below()]:  # a lower cutoff reopens them
+            self.parked.remove(item)
+            heapq.heappush(self.heap, (-item[0], item[1], item[2], item[3]))
+        while self.heap:
+            if -self.heap[0][0] <= stop_at():
+                return True
+            if self.nodes >= max_nodes:
+                return False
+            if self._deadline is not None and time.perf_counter() > self._deadline:
+                return False
+            neg, order, lo, up = heapq.heappop(self.heap)
+            try:
+                node = self._visit(lo, up)
+            except SearchOutOfTimeError:
+                heapq.heappush(self.heap, (neg, order, lo, up))  # still open: its parent's bound stands
+                return False
+            if node is None:
+                continue
+            if node[0] <= prune_below():
+                self._order += 1
+                self.parked.append((node[0], self._order, lo, up))
+                continue
+            self._push(node[0], lo, up, node[1])
+            if self.nodes % self.dive_every == 0:
+                try:
+                    self._dive(lo, up, node[1])
+                except SearchOutOfTimeError:
+                    return False
+        return True
+
+    def _relax(self, lo: np.ndarray, up: np.ndarray) -> tuple[float | None, np.ndarray | None]:
+        self.session.set_bounds(self.ycols, lo, up)
+        left = None if self._deadline is None else self._deadline - time.perf_counter()
         if left is not None and left <= 0:
-            raise OutOfTimeError
-        value, x = session.solve(time_limit_s=left)
-        if session.timed_out:
-            raise OutOfTimeError
-        if priced and value is not None:  # the node's bound for the whole problem: the pairs left out priced
-            value = max(value, lagrangian_bound(form, session.duals()[0], session.lower, session.upper).bound)
+            raise SearchOutOfTimeError
+        value, x = self.session.solve(time_limit_s=left)
+        if self.session.timed_out:
+            raise SearchOutOfTimeError
+        if self.priced and value is not None:  # the node's bound for the whole problem: the pairs left out priced
+            value = max(value, lagrangian_bound(self.form, self.session.duals()[0], self.session.lower,
+                                                self.session.upper).bound)
         return value, x
 
-    leaves: list[tuple[float, np.ndarray, np.ndarray]] = []
-    best_leaf = -np.inf
-    counter = 0
-    heap: list[tuple[float, int, np.ndarray, np.ndarray]] = []  # (-bound, order, lower, upper of y)
-    nodes = 0
-
-    last_x: np.ndarray | None = None
-
-    def visit(lo: np.ndarray, up: np.ndarray) -> tuple[float, np.ndarray] | None:
-        """Solve a node; record a leaf, or return (value, y) to branch on."""
-        nonlocal best_leaf, nodes, last_x
-        nodes += 1
-        value, x = relax(lo, up)
-        last_x = x
+    def _visit(self, lo: np.ndarray, up: np.ndarray) -> tuple[float, np.ndarray] | None:
+        """Solve a node; record a leaf (and return None), or return (value, y) to branch on."""
+        self.nodes += 1
+        value, x = self._relax(lo, up)
+        self._last_x = x
         if value is None or x is None:  # both None together: no optimal relaxation
             return None
-        y = x[ycols]
+        y = x[self.ycols]
         if np.abs(y - np.round(y)).max(initial=0.0) < 1e-6:
-            leaves.append((value, np.round(y) > 0.5, x[: form.n_x].copy()))
-            leaves.sort(key=lambda leaf: -leaf[0])
-            del leaves[4 * keep:]  # bounded memory: only the best few are used
-            best_leaf = max(best_leaf, value)
+            self.leaves.append(Leaf(value, lo.copy(), up.copy(), np.round(y) > 0.5, x[: self.form.n_x].copy(),
+                                    bound=value))
+            with_x = [i for i, leaf in enumerate(self.leaves) if leaf.x is not None]
+            if len(with_x) > self.keep_x:  # bounded memory: only the best few keep their values
+                worst = min(with_x, key=lambda i: self.leaves[i].value)
+                self.leaves[worst] = replace(self.leaves[worst], x=None)
+            self.best_leaf = max(self.best_leaf, value)
             return None
         return value, y
 
-    def push(value: float, lo: np.ndarray, up: np.ndarray, y: np.ndarray) -> None:
-        nonlocal counter
+    def _push(self, value: float, lo: np.ndarray, up: np.ndarray, y: np.ndarray) -> None:
         j = int(np.argmax(np.abs(y - np.round(y)) * (up > lo)))
         for v in (1.0, 0.0):
             lo2, up2 = lo.copy(), up.copy()
             lo2[j] = up2[j] = v
-            counter += 1
-            heapq.heappush(heap, (-value, counter, lo2, up2))
+            self._order += 1
+            heapq.heappush(self.heap, (-value, self._order, lo2, up2))
 
-    def dive(lo: np.ndarray, up: np.ndarray, y: np.ndarray | None) -> None:
+    def _dive(self, lo: np.ndarray, up: np.ndarray, y: np.ndarray | None) -> None:
+        """Round the most decided free y until a leaf appears (a heuristic: the nodes it passes lie
+        inside nodes that stay open)."""
         lo, up = lo.copy(), up.copy()
         while y is not None:
             free = np.flatnonzero(up > lo)
@@ -118,53 +252,35 @@ def cluster_search(form: Formulation, *, tolerance: float = 0.001, max_nodes: in
                 return
             j = free[np.argmax(np.abs(y[free] - 0.5))]  # the most decided free y
             lo[j] = up[j] = float(round(y[j]))
-            node = visit(lo, up)
+            node = self._visit(lo, up)
             if node is None:
                 return
             y = node[1]
 
-    try:
-        root = visit(lo0, up0)
-        root_x = None if last_x is None else last_x[: form.n_x].copy()
-    except OutOfTimeError:  # not even the relaxation in time: no bound, no leaves
-        return ClusterSearch(bound=float("inf"), leaves=(), nodes=nodes, closed=False)
-    bound = best_leaf
-    try:
+    def _root(self) -> bool:
+        """Solve the root and dive from it, once; False if the clock stopped the root."""
+        if self.started:
+            return True
+        try:
+            root = self._visit(self.root_lower, self.root_upper)
+        except SearchOutOfTimeError:
+            return False
+        self.started = True
+        self.root_x = None if self._last_x is None else self._last_x[: self.form.n_x].copy()
         if root is not None:
-            push(root[0], lo0, up0, root[1])  # before the dive, so that the root's bound stays open
-            dive(lo0, up0, root[1])
-        while heap:
-            top = -heap[0][0]
-            bound = max(best_leaf, top)
-            if top <= best_leaf * (1 + tolerance) + 1e-9 or nodes >= max_nodes:
-                break
-            if deadline is not None and time.perf_counter() > deadline and best_leaf > -np.inf:
-                break
-            neg, c, lo, up = heapq.heappop(heap)
-            try:
-                node = visit(lo, up)
-            except OutOfTimeError:
-                heapq.heappush(heap, (neg, c, lo, up))  # still open: its parent's bound stands
-                raise
-            if node is None or node[0] <= best_leaf + 1e-9:
-                continue
-            if nodes % dive_every == 0:
-                dive(lo, up, node[1])
-            push(node[0], lo, up, node[1])
-        else:
-            bound = best_leaf
-    except OutOfTimeError:
-        bound = max(best_leaf, -heap[0][0]) if heap else best_leaf
-    closed = not heap or -heap[0][0] <= best_leaf * (1 + tolerance) + 1e-9
-    out, seen = [], set()
-    for value, mask, x in sorted(leaves, key=lambda t: -t[0]):
-        key = mask.tobytes()
-        if key not in seen:
-            seen.add(key)
-            out.append((value, mask, x))
-        if len(out) >= keep:
-            break
-    return ClusterSearch(bound=float(bound), leaves=tuple(out), nodes=nodes, closed=closed, root_x=root_x)
+            self._push(root[0], self.root_lower, self.root_upper, root[1])  # before the dive: its bound stays open
+            with contextlib.suppress(SearchOutOfTimeError):
+                self._dive(self.root_lower, self.root_upper, root[1])
+        return True
+
+
+def cluster_search(form: Formulation, *, tolerance: float = 0.001, max_nodes: int = 3000, dive_every: int = 50,
+                   keep: int = 3, time_limit_s: float | None = None, threads: int | None = None) -> ClusterSearch:
+    """Branch and bound on the cluster decisions of a formulation to ``tolerance`` (see the module
+    docstring)."""
+    tree = ClusterTree(form, threads=threads, dive_every=dive_every)
+    tree.run(tolerance=tolerance, max_nodes=max_nodes, time_limit_s=time_limit_s)
+    return tree.summary(keep, tolerance)
 
 
 def clusters_by_lp_mass(problem: Problem, relaxed: np.ndarray) -> np.ndarray:
