@@ -73,7 +73,7 @@ def row_synthetic(size: str, method: str, time_limit_s: float, seed: int) -> dic
 
 
 #: the target's gap: the Hong Kong baseline forecast proven within 0.1%
-HK_TARGET_GAP = 0.001
+HK_TARGET_GAP = 0.0001  # HiGHS's own default optimality gap (mip_rel_gap)
 
 
 def row_hk(time_limit_s: float, mip_gap: float | None = None) -> dict:
@@ -90,7 +90,7 @@ def row_hk(time_limit_s: float, mip_gap: float | None = None) -> dict:
     proc = subprocess.run([sys.executable, "-m", "model.cli", "forecast", scenario, "--out", str(out / "runs")],
                           capture_output=True, text=True, cwd=ROOT)
     wall = time.perf_counter() - started
-    label = "baseline forecast (end to end)" + (f", gap {mip_gap:.1%} asked" if mip_gap is not None else "")
+    label = "baseline forecast (end to end)" + (f", gap {mip_gap:.2%} asked" if mip_gap is not None else "")
     if proc.returncode != 0:
         return dict(suite="hong kong", instance=label, method="siteplan forecast", status="error",
                     wall_s=wall, note=proc.stderr.strip()[-200:])
@@ -193,9 +193,10 @@ def row_gap(path: str, method: str, time_limit_s: float) -> dict:
 
 #: what limits each target when it is missed, as measured while building this suite
 LIMITS = {
-    "hk": "the bound: the relaxation is weak in the cluster variables (with y fractional a sector spreads "
-          "over every zone), so HiGHS's tree needs thousands of nodes to close the last 0.5%: on the corrected "
-          "data of 2026-11-30 0.1% took 12.7 s and proven optimality 91 s",
+    "hk": "the proof's fixed costs: the cluster search to the cutoff (about 3 s, 97 nodes), the plan to prove "
+          "(a restricted MIP, about 3 s), then one MIP per leaf or open node above the cutoff (5 on the baseline, "
+          "about 1 s each, HiGHS's root cuts); a strict 0% (1e-6) is not reached: 60 s of branching in one "
+          "leaf's MIP left 0.0005%",
     "cli_L": "the root relaxation (127k columns, 25k rows) takes 40-80 s by simplex or interior point, so within "
              "the clock the cluster search ends before its first node, no bound is proven and the plan is the "
              "greedy one; the fixed-cluster programme of the explanations does not fit either",
@@ -231,10 +232,11 @@ def target_lines(rows: list[dict], time_limit_s: float) -> list[str]:
     hk = next((r for r in rows if r.get("suite") == "hong kong" and "asked" in str(r.get("instance", ""))),
               next((r for r in rows if r.get("suite") == "hong kong"), None))
     if hk is None or hk.get("status") == "error":
-        line("HK baseline proven within 0.1% in <= 10 s", None, "no result", "hk")
+        line("HK baseline proven within 0.01% (HiGHS's optimality gap) in <= 10 s", None, "no result", "hk")
     else:
         gap, solve_s = _num(hk, "gap"), _num(hk, "solve_s")
-        line("HK baseline proven within 0.1% in <= 10 s", gap is not None and solve_s is not None and gap <= 0.001
+        line("HK baseline proven within 0.01% (HiGHS's optimality gap) in <= 10 s",
+             gap is not None and solve_s is not None and gap <= HK_TARGET_GAP * 1.0001
              and solve_s <= 10, f"{'-' if gap is None else format(gap, '.2%')} proven gap, solve {solve_s:.0f} s, "
                                 f"{_num(hk, 'wall_s'):.0f} s end to end ({hk.get('status')})", "hk")
     for size, wall_max, mem_max_mb in (("L", 120.0, 4096.0), ("XL", None, 24 * 1024.0)):
