@@ -403,12 +403,15 @@ def write_public_tables(folder: Path, public: Mapping[str, pd.DataFrame], manife
 def _write_workbooks(folder: Path, tables: Any, changes: Mapping[str, Any], manifest: Mapping[str, Any], lang: str,
                      min_count: int) -> None:
     """The public tables and their workbook, and the planner's workbook of every table
-    (``tables.xlsx``: the planner's tables, what changed since last year, the warnings)."""
+    (``tables.xlsx``: the planner's tables, the formed-land forecast, what changed since last year, the
+    warnings)."""
     from .layers import read_csv_table
     from .workbook import workbook_view, write_workbook
 
     write_public_tables(folder, tables.public, manifest, lang, min_count)
     every = dict(tables.csv)
+    if "formed_land_forecast.csv" in tables.public:  # the ten-year formed-land forecast: no firm in it
+        every["formed_land_forecast.csv"] = tables.public["formed_land_forecast.csv"]
     every.update({file: changes[name] for name, file in CHANGE_FILES.items() if name in changes})
     if (folder / "warnings.csv").is_file():
         every["warnings.csv"] = read_csv_table(folder / "warnings.csv", what="the run's warnings")
