@@ -20,6 +20,12 @@ Every node re-solves one HiGHS instance from the previous basis with changed bou
 repeatability; the clock only cuts the search short, and an LP it interrupts leaves its node open,
 so the bound stays proven.
 
+**Continued to a cutoff.** The search is an object (:class:`ClusterTree`) that can go on: nodes
+no better than the best leaf are parked rather than dropped, every leaf keeps its box of cluster
+choices, and a later call with a cutoff explores every node above it. The proof of a plan
+(:func:`~model.optimiser.solve.prove_over_leaves`) uses that to replace the leaves' relaxations
+by their boxes' MIP bounds.
+
 **Greedy plan.** Candidates taken by value (or by their value in a relaxation first: LP
 rounding), each accepted when its enterprise is free, its site and zone have room in every year
 from its start (:mod:`~model.optimiser.occupancy`) and its cluster is allowed; clusters left below

@@ -1,9 +1,11 @@
-"""Solve a formulation: the cluster search, the assignment with the best cluster choices, and,
-when the proven gap is still above the one asked for, the full model from that plan.
+"""Solve a formulation: the cluster search, the assignment with the best cluster choices, with a
+gap below 0.1% asked the proof of that plan over the search's frontier, and, when the proven gap
+is still above the one asked for, the full model from that plan.
 
 The result is a :class:`Solution` of plain arrays on the problem's candidate index; no state is
 kept in solver objects. The status is the solver's own, and the bound is proven: from the
-cluster search (B* = max over integral cluster choices of their relaxation) or from HiGHS.
+cluster search (B* = max over integral cluster choices of their relaxation), from the MIPs over
+its boxes, or from HiGHS.
 CBC (the PuLP fallback) solves the exported PuLP model directly.
 """
 
