@@ -89,6 +89,9 @@ def _options(site: pd.Series, ent: pd.Series, years, max_wait: int):
         return []
     first = max(ent["arrival_year"], years[0], site["available_from_year"])
     last = min(max(ent["arrival_year"], years[0]) + max_wait, years[-1])
+    said = ent.get("survey_latest_year")
+    if said is not None and not pd.isna(said):  # the latest start the firm gave in the demand survey
+        last = min(last, int(said))
     return [(site["site_id"], t) for t in range(first, last + 1)]
 
 

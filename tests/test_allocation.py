@@ -247,6 +247,9 @@ def instances(draw):
                          arrival_year=draw(st.sampled_from(YEARS3)),
                          sector=draw(st.sampled_from(["advanced_manufacturing", "life_health"])),
                          landing_probability=draw(st.sampled_from([0.5, 1.0]))))
+        latest = draw(st.sampled_from([None, None, *YEARS3]))
+        if latest is not None:  # the latest start year the firm gave in the demand survey
+            ents[-1]["survey_latest_year"] = latest
     grid = {"KLE": [(2026, float(draw(st.integers(5, 40))))], "NM-HUB": [(2027, float(draw(st.integers(5, 40))))]}
     cfg = dict(max_wait_years=draw(st.integers(0, 2)), max_clusters_per_sector=draw(st.integers(1, 2)),
                critical_mass_m2=float(draw(st.sampled_from([0, 200, 500]))), clustering=draw(st.booleans()))
@@ -321,6 +324,19 @@ def test_reasons_for_unassigned_enterprises():
     assert why["TOO-LATE"] == "floor area at its 1 eligible site(s) exhausted by 2026"
     assert why["NO-SITE"].startswith("waiting limit: suitable sites are released only after its waiting limit (2029)")
     assert why["HEAVY"] == "no eligible site: no site allowing advanced_manufacturing has floors of 40 kPa"
+
+
+def test_a_firm_waits_no_later_than_the_latest_start_it_gave_in_the_survey():
+    inputs = make_inputs(
+        sites=[dict(site_id="LATER", floor_area_m2=1000.0, available_from_year=2027)],
+        enterprises=[dict(enterprise_id="PATIENT", floor_area_m2=300.0),
+                     dict(enterprise_id="IN-A-HURRY", floor_area_m2=300.0, survey_latest_year=2026)])
+    a = allocate(inputs, exact(clustering=False, max_wait_years=2))
+    plan = a.assignments.set_index("enterprise_id")
+    assert plan.loc["PATIENT", "site_id"] == "LATER" and plan.loc["PATIENT", "start_year"] == 2027
+    assert pd.isna(plan.loc["IN-A-HURRY", "site_id"])
+    assert plan.loc["IN-A-HURRY", "reason"].startswith(
+        "waiting limit: suitable sites are released only after its waiting limit (2026)")
 
 
 def test_power_reason():

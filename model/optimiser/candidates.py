@@ -187,13 +187,26 @@ def unit_size_allowed(sites: pd.DataFrame, enterprises: pd.DataFrame) -> np.ndar
 
 
 def released_in_time(sites: pd.DataFrame, enterprises: pd.DataFrame, settings: AllocationSettings) -> np.ndarray:
-    """The site is released before the enterprise's waiting limit runs out, within the horizon."""
-    latest = np.minimum(first_start_year(enterprises, settings) + settings.max_wait_years, settings.years[-1])
+    """The site is released by the last year the enterprise may start (:func:`latest_start_year`)."""
+    latest = latest_start_year(enterprises, settings)
     return sites["available_from_year"].to_numpy()[None, :] <= latest[:, None]
 
 
 def first_start_year(enterprises: pd.DataFrame, settings: AllocationSettings) -> np.ndarray:
     return np.maximum(enterprises["arrival_year"].to_numpy(), settings.years[0])
+
+
+def latest_start_year(enterprises: pd.DataFrame, settings: AllocationSettings, *, horizon: bool = True) -> np.ndarray:
+    """The last year each enterprise may start: its waiting limit (``max_wait_years`` after its
+    first year), the horizon's end (unless ``horizon=False``), and the latest year it gave in the
+    demand survey (``survey_latest_year``, :mod:`model.intake`), whichever comes first."""
+    latest = first_start_year(enterprises, settings) + settings.max_wait_years
+    if horizon:
+        latest = np.minimum(latest, settings.years[-1])
+    if "survey_latest_year" in enterprises.columns:
+        said = pd.to_numeric(enterprises["survey_latest_year"], errors="coerce").to_numpy(dtype=float)
+        latest = np.where(np.isnan(said), latest, np.minimum(latest, np.nan_to_num(said))).astype(int)
+    return latest
 
 
 def pair_value(weight: np.ndarray, access: np.ndarray, wait_years: np.ndarray,
@@ -319,6 +332,7 @@ def build_candidates(sites: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, enterprise
     eligible[committed, :] = False
     site_pos = {sid: j for j, sid in enumerate(sites["site_id"])}
     start = first_start_year(enterprises, settings)
+    latest = latest_start_year(enterprises, settings)
     locked_pairs = []
     for i in np.flatnonzero(committed):
         j = site_pos[enterprises["locked_site"].iloc[i]]
@@ -327,7 +341,7 @@ def build_candidates(sites: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, enterprise
     e_idx, s_idx = np.nonzero(eligible)
     avail = sites["available_from_year"].to_numpy()
     first = np.maximum(start[e_idx], avail[s_idx])
-    last = np.minimum(start[e_idx] + settings.max_wait_years, settings.years[-1])
+    last = latest[e_idx]
     access = accessibility(sites, hubs, enterprises, settings)
     weight = enterprise_weight(enterprises, settings)
     prev_site = _previous_site(sites, enterprises, previous if keep_site_bonus else None)

@@ -34,7 +34,7 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
-from .candidates import eligibility
+from .candidates import eligibility, latest_start_year
 from .clock import Clock
 from .formulation import Formulation
 from .highs import LPSession
@@ -244,7 +244,8 @@ def _reason(p: Problem, solution: Solution, left: Occupancy, e: int, rules: dict
         after = alive & passing
         if not after.any():
             if rule == "release year":
-                return Reason.of("reason.release_after_wait", year=int(p.first_year[e]) + settings.max_wait_years)
+                wait_limit = latest_start_year(ent, settings, horizon=False)
+                return Reason.of("reason.release_after_wait", year=int(wait_limit[e]))
             fields = {"sector": sector, "load": float(ent["min_floor_load_kpa"].iat[e]),
                       "headroom": float(ent["min_headroom_m"].iat[e]), "power": float(ent["power_mw"].iat[e]),
                       "floor": float(ent["floor_area_m2"].iat[e])}
@@ -255,8 +256,7 @@ def _reason(p: Problem, solution: Solution, left: Occupancy, e: int, rules: dict
         alive = after
     mine = p.candidates_of(e)
     if mine.size == 0:
-        latest = min(int(p.first_year[e]) + settings.max_wait_years, int(p.years[-1]))
-        return Reason.of("reason.not_released", year=latest)
+        return Reason.of("reason.not_released", year=int(latest_start_year(ent, settings)[e]))
     space_ok = np.array([(left.space[p.s[i], p.k[i]:] >= p.space[i] - 1e-6).all() for i in mine])
     if not space_ok.any():
         full_by = []
