@@ -195,7 +195,7 @@ def row_gap(path: str, method: str, time_limit_s: float) -> dict:
 LIMITS = {
     "hk": "the proof's fixed costs: the cluster search to the cutoff (about 3 s, 97 nodes), the plan to prove "
           "(a restricted MIP, about 3 s), then one MIP per leaf or open node above the cutoff (5 on the baseline, "
-          "about 1 s each, HiGHS's root cuts); a strict 0% (1e-6) is not reached: 60 s of branching in one "
+          "3.5 s two at a time, HiGHS's root cuts); a strict 0% (1e-6) is not reached: 60 s of branching in one "
           "leaf's MIP left 0.0005%",
     "cli_L": "the root relaxation (127k columns, 25k rows) takes 40-80 s by simplex or interior point, so within "
              "the clock the cluster search ends before its first node, no bound is proven and the plan is the "

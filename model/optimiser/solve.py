@@ -12,6 +12,7 @@ CBC (the PuLP fallback) solves the exported PuLP model directly.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import cast
 
@@ -247,18 +248,25 @@ def _box_bounds(form: Formulation, lower_y: np.ndarray, upper_y: np.ndarray) -> 
     return lower, upper
 
 
+#: MIPs over boxes solved at once in the proof (threads; HiGHS releases the interpreter while it
+#: solves): measured on the baseline's five boxes, 5.3 s one at a time, 3.8 s two at a time
+PROOF_WORKERS = 2
+
+
 def prove_over_leaves(form: Formulation, tree: ClusterTree, clock: Clock, objective: float,
                       values: np.ndarray) -> Proof:
     """Close the gap of a plan worth ``objective``. The cutoff is ``objective * (1 + mip_gap)``:
     the cluster search goes on until no open node's relaxation exceeds it (with at most as many
     nodes again as it took so far), then the MIP over the box of every leaf, and of every node
-    still open, above the cutoff is solved, best first; a MIP stops as soon as its bound is at
-    most the cutoff, or its own plan is within the gap (a better plan raises the cutoff). Every
-    plan lies in an explored node's leaf or an unexplored node's box, so the best of their bounds
-    bounds the optimum. The clock may stop it first: the bound is then what was proven so far."""
-    p = form.problem
-    s = p.settings
+    still open, above the cutoff is solved, best first, two at a time (one with ``threads: 1``);
+    a MIP stops as soon as its bound is at most the cutoff, or its own plan is within the gap (a
+    better plan raises the cutoff for the next round). Every plan lies in an explored node's leaf
+    or an unexplored node's box, so the best of their bounds bounds the optimum. Results are taken
+    in the boxes' order, so the outcome does not depend on which MIP finishes first. The clock may
+    stop it first: the bound is then what was proven so far."""
+    s = form.problem.settings
     asked = s.mip_gap or 0.0
+    workers = 1 if s.threads == 1 else PROOF_WORKERS
     status, solved, nodes = "optimal", 0, 0
     node_limit = tree.nodes + max(tree.nodes, 50)
     while True:
@@ -273,30 +281,44 @@ def prove_over_leaves(form: Formulation, tree: ClusterTree, clock: Clock, object
         boxes += [(bound, lo, up, None, order) for bound, order, lo, up in tree.open_nodes(cutoff)]
         if not boxes:
             break
-        _bound, lower_y, upper_y, leaf, order = max(boxes, key=lambda box: box[0])
         if not mip_fits_in(form, clock.left()):
             status = "time_limit"
             break
-        lower, upper = _box_bounds(form, lower_y, upper_y)
-        relaxed = None if leaf is None or leaf.x is None else np.where(upper[: form.n_x] > 0, leaf.x, 0.0)
-        start = start_vector(form, greedy_plan(p, upper_y > 0.5, relaxed))
-        result = solve_mip(form, col_lower=lower, col_upper=upper, time_limit_s=clock.left(), mip_gap=asked,
-                           max_nodes=s.max_nodes, threads=s.threads, start=start, cutoff=cutoff, presolve=False)
-        solved += 1
-        nodes += result.nodes or 0
-        proven = -np.inf if result.status == "infeasible" else \
-            result.bound if result.bound is not None else _bound
-        if leaf is not None:
-            tree.settle(leaf, proven)
-        else:
-            tree.close(cast(int, order), proven)
-        if result.has_solution and result.objective is not None and result.objective > objective + 1e-9:
-            objective, values = float(result.objective), np.asarray(result.values, dtype=float)
-        if result.status not in ("optimal", "gap_limit", "cutoff", "infeasible"):
-            status = result.status
+        batch = sorted(boxes, key=lambda box: -box[0])
+        with ThreadPoolExecutor(min(workers, len(batch))) as pool:
+            results = list(pool.map(_box_mip, [form] * len(batch), [box[1] for box in batch],
+                                    [box[2] for box in batch], [box[3] for box in batch], [cutoff] * len(batch),
+                                    [clock] * len(batch)))
+        for (relaxation, _lo, _up, leaf, order), result in zip(batch, results, strict=True):
+            solved += 1
+            nodes += result.nodes or 0
+            proven = -np.inf if result.status == "infeasible" else \
+                result.bound if result.bound is not None else relaxation
+            if leaf is not None:
+                tree.settle(leaf, proven)
+            else:
+                tree.close(cast(int, order), proven)
+            if result.has_solution and result.objective is not None and result.objective > objective + 1e-9:
+                objective, values = float(result.objective), np.asarray(result.values, dtype=float)
+            if result.status not in ("optimal", "gap_limit", "cutoff", "infeasible"):
+                status = result.status
+        if status != "optimal":
             break
     bound = max(tree.bound(), objective)
     return Proof(values, objective, bound, status, solved, nodes)
+
+
+def _box_mip(form: Formulation, lower_y: np.ndarray, upper_y: np.ndarray, leaf: Leaf | None, cutoff: float,
+             clock: Clock) -> SolveResult:
+    """The MIP over a box of cluster choices, stopped once its bound is at most ``cutoff``, started
+    from the greedy plan that rounds the leaf's relaxation (none for an open node)."""
+    p = form.problem
+    s = p.settings
+    lower, upper = _box_bounds(form, lower_y, upper_y)
+    relaxed = None if leaf is None or leaf.x is None else np.where(upper[: form.n_x] > 0, leaf.x, 0.0)
+    start = start_vector(form, greedy_plan(p, upper_y > 0.5, relaxed))
+    return solve_mip(form, col_lower=lower, col_upper=upper, time_limit_s=clock.left(), mip_gap=s.mip_gap or 0.0,
+                     max_nodes=s.max_nodes, threads=s.threads, start=start, cutoff=cutoff, presolve=False)
 
 
 def _priced(form: Formulation, result: SolveResult, clock: Clock) -> SolveResult:
