@@ -285,10 +285,13 @@ def prove_over_leaves(form: Formulation, tree: ClusterTree, clock: Clock, object
             status = "time_limit"
             break
         batch = sorted(boxes, key=lambda box: -box[0])
-        with ThreadPoolExecutor(min(workers, len(batch))) as pool:
-            results = list(pool.map(_box_mip, [form] * len(batch), [box[1] for box in batch],
-                                    [box[2] for box in batch], [box[3] for box in batch], [cutoff] * len(batch),
-                                    [clock] * len(batch)))
+        if workers > 1 and len(batch) > 1:
+            with ThreadPoolExecutor(min(workers, len(batch))) as pool:
+                results = list(pool.map(_box_mip, [form] * len(batch), [box[1] for box in batch],
+                                        [box[2] for box in batch], [box[3] for box in batch],
+                                        [cutoff] * len(batch), [clock] * len(batch)))
+        else:  # one at a time, in this thread
+            results = [_box_mip(form, box[1], box[2], box[3], cutoff, clock) for box in batch]
         for (relaxation, _lo, _up, leaf, order), result in zip(batch, results, strict=True):
             solved += 1
             nodes += result.nodes or 0
