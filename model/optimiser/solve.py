@@ -46,14 +46,12 @@ class Solution:
 
 
 def _restricted_bounds(form: Formulation, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """Column bounds with the clusters outside ``allowed`` closed (and their candidates off)."""
-    lower, upper = form.col_lower.copy(), form.col_upper.copy()
-    if allowed is not None and form.n_y:
-        p = form.problem
-        closed = ~(allowed | p.cluster_locked)
-        upper[form.n_x: form.n_x + form.n_y][closed] = 0.0
-        upper[: form.n_x][closed[p.cluster_of]] = 0.0
-    return lower, upper
+    """Column bounds with the clusters outside ``allowed`` closed (and their candidates off): the
+    box whose cluster bounds are 0 and ``allowed`` (locked clusters stay allowed)."""
+    if allowed is None or not form.n_y:
+        return form.col_lower.copy(), form.col_upper.copy()
+    ys = slice(form.n_x, form.n_x + form.n_y)
+    return _box_bounds(form, form.col_lower[ys], (allowed | form.problem.cluster_locked).astype(float))
 
 
 #: HiGHS's MIP presolve and root node do not stop for the clock; a MIP is started only with at
