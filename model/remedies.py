@@ -156,38 +156,57 @@ class ForecastStage:
     anchor: pd.DataFrame
 
 
+#: the least a re-solve is given to solve in, past its building: one is not started with less left
+MIN_RESOLVE_SOLVE_S = 1.0
+
+
 @dataclass
 class Resolver:
-    """Re-solves of a forecast with one lever changed, anchored to its plan, within a time budget."""
+    """Re-solves of a forecast with one lever changed, anchored to its plan, within a time budget.
+
+    Each re-solve's clock starts before its supply and problem are built, so the building counts
+    against the budget; ``build_s`` is the longest building seen (at first, the forecast's own),
+    and no re-solve is started with less than that plus :data:`MIN_RESOLVE_SOLVE_S` left
+    (:meth:`out_of_time`): the budget holds at every size, not only where building is cheap."""
 
     forecast: Plan
     stage: ForecastStage
     deadline: float
     resolves: int = 0
     seconds: float = 0.0
+    build_s: float = 0.0
 
     def time_left(self) -> float:
         return self.deadline - time.perf_counter()
+
+    def out_of_time(self) -> bool:
+        """Whether a re-solve could no longer build and solve before the deadline."""
+        return self.time_left() <= self.build_s + MIN_RESOLVE_SOLVE_S
 
     def solve(self, scenario: Scenario) -> tuple[Allocation | None, pd.DataFrame]:
         """The plan re-solved under ``scenario`` (the forecast's demand, the scenario's supply,
         this plan as anchor; None if the rules conflict under it) and the zone grid it saw."""
         from .allocation import allocate
+        from .optimiser.clock import Clock
 
+        own = scenario.allocation.time_limit_s  # None: no clock of its own, the budget's alone
+        limit = max(MIN_RESOLVE_SOLVE_S, min(float(own) if own is not None else math.inf, self.time_left()))
+        clock = Clock(limit)  # from here: building the supply and the problem count too
         sites, zone_power, steps = self.stage.build_supply(scenario)
         inputs = dataclasses.replace(self.forecast.inputs, sites=sites, zone_power=zone_power,
                                      capacity_steps=steps, previous=self.stage.anchor)
-        own = scenario.allocation.time_limit_s  # None: no clock of its own, the budget's alone
-        limit = max(1.0, min(float(own) if own is not None else math.inf, self.time_left()))
         settings = scenario.allocation.model_copy(update={**scenario.sweep_allocation, "time_limit_s": limit})
-        started = time.perf_counter()
         self.resolves += 1
+        alloc: Allocation | None = None
         try:
-            return allocate(inputs, settings, explain=False), zone_power
+            alloc = allocate(inputs, settings, explain=False, clock=clock)
+            return alloc, zone_power
         except InfeasibleError:
             return None, zone_power
         finally:
-            self.seconds += time.perf_counter() - started
+            self.seconds += clock.elapsed()
+            solved = alloc.solve_time_s if alloc is not None else 0.0
+            self.build_s = max(self.build_s, clock.elapsed() - solved)
 
 
 def _with(scenario: Scenario, section: str, key: str, value: Any) -> Scenario:
@@ -314,7 +333,7 @@ class _Search:
         return self.scenario.early_warning.shortfall_remaining_share
 
     def out_of_time(self) -> bool:
-        return self.resolver.time_left() <= 0
+        return self.resolver.out_of_time()
 
     def judge(self, scenario: Scenario) -> pd.DataFrame | None:
         """The judged balance of the plan re-solved under ``scenario`` (None: the rules conflict)."""
@@ -601,7 +620,8 @@ def find_remedies(forecast: Plan, stage: ForecastStage, *, actions: pd.DataFrame
     stage's functions on the scenario's input files, loaded once for every re-solve."""
     settings = forecast.scenario.remedies
     started = time.perf_counter()
-    resolver = Resolver(forecast, stage, deadline=started + settings.time_limit_s)
+    resolver = Resolver(forecast, stage, deadline=started + settings.time_limit_s,
+                        build_s=forecast.allocation.build_time_s)
     judged = stage.judged_balance(forecast.allocation, forecast.inputs.zone_power, forecast.scenario)
     search = _Search(forecast, resolver, settings.max_rounds, judged)
     rows: list[dict[str, Any]] = []
