@@ -12,7 +12,8 @@ from hypothesis import settings as hyp_settings
 from model.allocation import allocate, build_allocation
 from model.optimiser.candidates import site_shortlist
 from model.optimiser.explain import feasible_moves
-from model.optimiser.highs import solve_lp
+from model.optimiser.highs import solve_lp, solve_mip
+from model.optimiser.lagrangian import _Relaxation, capacity_lagrangian
 from model.optimiser.pricing import lagrangian_bound, pruned_reduced_costs
 from model.optimiser.solve import lp_fits_in, mip_fits_in
 from model.settings import AllocationSettings
@@ -139,6 +140,100 @@ def test_random_shortlisted_instances_never_claim_more_than_brute_force_proves(i
         assert a.bound >= best - 1e-6
     if a.status == "optimal":
         assert a.objective == pytest.approx(best, abs=1e-6)
+
+
+def _zone_set_bound_at_zero_prices(form) -> float:
+    """The Lagrangian bound at zero prices, written out: every sector takes the set of at most its
+    limit of zones where its firms are worth most, each firm at its best candidate there (half of
+    each of its partner bonuses added), a committed firm at its one candidate."""
+    import itertools
+
+    p = form.problem
+    half = np.zeros(p.enterprise_ids.size)
+    for a, b, bonus in zip(p.pair_a, p.pair_b, p.pair_bonus, strict=True):
+        half[a] += bonus / 2
+        half[b] += bonus / 2
+    worth: dict[tuple[int, int], float] = {}  # (firm, zone) -> best value there
+    for e, s_, v in zip(p.e.tolist(), p.s.tolist(), p.value.tolist(), strict=True):
+        z = int(p.zone_of_site[s_])
+        worth[e, z] = max(worth.get((e, z), -np.inf), v + half[e])
+    total = sum(float(p.value[i] + half[p.e[i]]) for i in np.flatnonzero(p.locked))
+    committed = set(p.e[p.locked].tolist())
+    for k in range(len(p.sector_ids)):
+        zones = sorted({int(z) for c, z in enumerate(p.cluster_zone) if p.cluster_sector[c] == k})
+        forced = {int(p.cluster_zone[c]) for c in range(p.n_clusters) if p.cluster_sector[c] == k and p.cluster_locked[c]}
+        firms = [e for e in range(p.enterprise_ids.size) if p.sector_of[e] == k and e not in committed]
+        size = min(int(p.max_clusters[k]), len(zones))
+        total += max((sum(max([0.0] + [worth.get((e, z), -np.inf) for z in chosen]) for e in firms)
+                      for chosen in itertools.combinations(zones, size) if forced <= set(chosen)), default=0.0)
+    return total
+
+
+def test_the_lagrangian_bound_holds_for_any_prices_and_every_eligible_pair():
+    """No relaxation solved: the capacity rows priced at random and at the prices the subgradient
+    finds, the cluster rules kept whole. The bound of a shortlist of one site per firm holds for
+    the whole problem's optimum (partners, a committed firm, land and floor; HiGHS on the whole
+    MIP), at zero prices it is each sector's best set of zones (written out above), and what the
+    subproblem's choice uses of each row is what the matrix counts."""
+    inputs = _world()
+    whole = build_allocation(inputs, SETTINGS.model_copy(update={"site_shortlist": None}))
+    optimum = solve_mip(whole, mip_gap=0.0).objective
+    short = build_allocation(inputs, SETTINGS.model_copy(update={"site_shortlist": 1}))
+    assert short.problem.has_pruned
+    relax = _Relaxation(short)
+    assert relax.exact and set(np.unique([short.row_names[r][: short.row_names[r].index("[")]
+                                          for r in relax.rows])) <= {"floor", "land", "power", "grid"}
+    at_zero, _ = relax.value(np.zeros(relax.rows.size))
+    assert at_zero == pytest.approx(_zone_set_bound_at_zero_prices(whole), abs=1e-9)
+    rng = np.random.default_rng(3)
+    for _ in range(30):
+        pi = rng.exponential(2.0, relax.rows.size) * (rng.random(relax.rows.size) < 0.5)
+        assert relax.value(pi)[0] >= optimum - 1e-6
+    lb = capacity_lagrangian(short, 30.0, max_iterations=300)
+    assert optimum - 1e-6 <= lb.bound <= at_zero + 1e-9
+    # where the floor binds (two firms of 400 m2, one site of 500 m2, one zone), the prices found
+    # reach the relaxation's value (1.25 firms): with one zone the two bounds are the same
+    crowded = build_allocation(make_inputs([dict(floor_area_m2=500.0)], [dict(floor_area_m2=400.0)] * 2), SETTINGS)
+    tight = capacity_lagrangian(crowded, 30.0, max_iterations=300)
+    assert tight.bound == pytest.approx(solve_lp(crowded).objective, rel=1e-3)
+    assert tight.bound < _Relaxation(crowded).value(np.zeros(tight.rows.size))[0] - 1e-3
+    # the subgradient's use of the rows: a random plan, one candidate per firm, counted both ways
+    p = short.problem
+    for _ in range(5):
+        pick = np.array([rng.choice(p.candidates_of(e)) for e in np.unique(p.e)])
+        x = np.zeros(short.n_x)
+        x[pick] = 1.0
+        counted = relax._rows_used(p.s[pick], p.k[pick], p.space[pick], p.power_mw[p.e[pick]])
+        assert counted == pytest.approx(short.matrix[relax.rows][:, : short.n_x] @ x, abs=1e-9)
+
+
+@hyp_settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_the_lagrangian_bound_of_random_instances_never_falls_below_brute_force(inst):
+    sites, ents, grid, cfg = inst
+    inputs = make_inputs(sites, ents, grid=grid)
+    s = exact(**cfg)
+    best, _ = brute_force(inputs, s)
+    for shortlist in (None, 1):
+        form = build_allocation(inputs, s.model_copy(update={"site_shortlist": shortlist}))
+        assert capacity_lagrangian(form, 5.0, max_iterations=60).bound >= best - 1e-6
+
+
+def test_a_plan_without_time_for_the_relaxation_carries_the_lagrangian_bound(monkeypatch):
+    """Where no relaxation fits the clock (building-level instances), the search has no bound: the
+    plan's bound is the Lagrangian one, and it holds."""
+    import model.optimiser.solve as solve_module
+
+    inputs = _world(n_sites=4, n_ents=3)
+    oracle = SETTINGS.model_copy(update={"partner_bonus": 0.0})  # (what the brute force scores)
+    best, _ = brute_force(inputs, oracle)
+    monkeypatch.setattr(solve_module, "lp_fits_in", lambda *_: False)
+    for shortlist in (None, 1):
+        a = allocate(inputs, oracle.model_copy(update={"site_shortlist": shortlist}), explain=False)
+        assert "Lagrangian bound" in a.solver
+        assert plan_is_feasible(plan_of(a), inputs, oracle)
+        assert a.bound is not None and a.bound >= max(best, a.objective) - 1e-6
+        assert a.gap == pytest.approx((a.bound - a.objective) / a.objective)
 
 
 def test_no_relaxation_or_mip_is_started_without_the_time_its_size_needs():

@@ -95,6 +95,15 @@ def lagrangian_bound(form: Formulation, row_duals: np.ndarray, col_lower: np.nda
 def pruned_reduced_costs(form: Formulation, pi: np.ndarray) -> np.ndarray:
     """Per left-out pair, the largest reduced cost over its start years for the prices ``pi``
     (the assignment rows' prices set to 0): its value less what it would use, priced."""
+    return pruned_best_starts(form, pi)[0]
+
+
+def pruned_best_starts(form: Formulation, pi: np.ndarray, *, capacity_only: bool = False
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Per left-out pair, the largest reduced cost over its start years for the prices ``pi`` (as
+    :func:`pruned_reduced_costs`) and the start year that has it. ``capacity_only``: only the
+    space, power and grid rows carry prices (the cluster, mass, cut and partner rows' are 0 and not
+    read)."""
     p = form.problem
     pr = p.pruned
     n_s, n_z, n_y = p.site_ids.size, len(p.zone_ids), p.years.size
@@ -114,8 +123,8 @@ def pruned_reduced_costs(form: Formulation, pi: np.ndarray) -> np.ndarray:
     z = p.zone_of_site[pr.s]
     power = p.power_mw[pr.e]
     fixed = np.zeros(len(pr))  # what does not depend on the start year: clusters and partners
-    c = p.pruned_clusters()
-    if p.clustering:
+    c = p.pruned_clusters() if not capacity_only else np.zeros(0, dtype=int)
+    if p.clustering and not capacity_only:
         fixed += _cluster_link_price(form, pi, pr.e, c)
         mass = np.zeros(p.n_clusters)
         rows = _block_rows(form, "mass")
@@ -123,9 +132,10 @@ def pruned_reduced_costs(form: Formulation, pi: np.ndarray) -> np.ndarray:
             mass[_one_column(form.matrix[rows], form.n_x, form.n_x + form.n_y)] = pi[rows]
         fixed += p.floor_m2[pr.e] / SPACE_UNIT_M2 * mass[c]
         fixed += _cut_price(form, pi, pr.s, c, pr.space, power)
-    if form.n_w:
+    if form.n_w and not capacity_only:
         fixed -= _partner_credit(form, pi)[pr.e, z]
     out = np.full(len(pr), -np.inf)
+    start = pr.first_year.copy()
     year0 = int(p.years[0])
     for offset in range(int((pr.last_year - pr.first_year).max(initial=-1)) + 1):
         t = pr.first_year + offset
@@ -134,8 +144,10 @@ def pruned_reduced_costs(form: Formulation, pi: np.ndarray) -> np.ndarray:
         cost = (pr.space / SPACE_UNIT_M2 * space_price[pr.s, k] + power * (power_price[pr.s, k] + grid_price[z, k])
                 + fixed)
         value = pr.value_first - offset * pr.wait_points
-        out = np.where(ok, np.maximum(out, value - cost), out)
-    return out
+        better = ok & (value - cost > out)
+        out = np.where(better, value - cost, out)
+        start = np.where(better, t, start)
+    return out, start
 
 
 def _cluster_link_price(form: Formulation, pi: np.ndarray, e: np.ndarray, c: np.ndarray) -> np.ndarray:

@@ -22,6 +22,7 @@ from ..errors import InfeasibleError
 from .clock import Clock
 from .formulation import Formulation
 from .highs import solve_lp, solve_mip
+from .lagrangian import capacity_lagrangian
 from .pricing import lagrangian_bound
 from .problem import Problem
 from .result import SolveResult, relative_gap, status_for_gap
@@ -129,9 +130,11 @@ def solve(form: Formulation, clock: Clock | None = None, *, method: str = "decom
         if lp_fits_in(form, share):
             tree.run(tolerance=tol, max_nodes=s.cluster_nodes, time_limit_s=share)
         search = tree.summary(s.cluster_leaves_solved, tol)
+        # without the search's bound, part of the clock is kept for the Lagrangian bound
+        plan_clock, bound_s = (clock, None) if np.isfinite(search.bound) else _keep_for_bound(clock)
         best: SolveResult | None = None
         for allowed, relaxed, plan in cluster_choices(p, search):
-            result = restricted_solution(form, allowed, clock, relaxed=relaxed, plan=plan,
+            result = restricted_solution(form, allowed, plan_clock, relaxed=relaxed, plan=plan,
                                          mip_gap=plan_gap)
             # (a result that has a solution has an objective; best always has one)
             if result.has_solution and result.objective is not None \
@@ -145,6 +148,9 @@ def solve(form: Formulation, clock: Clock | None = None, *, method: str = "decom
         how = f"cluster search {search.nodes} nodes + restricted MIP"
         if not search.closed:
             how += " (cluster search stopped early)"
+        if bound is None:
+            bound, words = _lagrangian(form, objective, clock, bound_s)
+            how += words
         gap = relative_gap(objective, bound)
         solver_status = best.status
         nodes = search.nodes + (best.nodes or 0)
@@ -174,12 +180,58 @@ def solve(form: Formulation, clock: Clock | None = None, *, method: str = "decom
         result = SolveResult(status, objective, bound, gap, f"{best.solver} ({how})", time.perf_counter() - started,
                              nodes, values=values)
     else:
-        anchor = p.anchor_candidates()
-        plan = greedy_plan(p, None, None, first=anchor) if anchor is not None else None
-        result = restricted_solution(form, None, clock, gap_share=1.0, plan=plan)
-        if p.has_pruned and result.has_solution and result.objective is not None:
-            result = _priced(form, result, clock)
+        result = _without_clusters(form, clock)
     return _solution(form, result, started)
+
+
+def _without_clusters(form: Formulation, clock: Clock) -> SolveResult:
+    """No cluster rules (or the direct method): the MIP from the anchor plan, its bound priced for
+    the pairs the shortlist left out, or the Lagrangian bound where no relaxation fits the clock."""
+    p = form.problem
+    anchor = p.anchor_candidates()
+    plan = greedy_plan(p, None, None, first=anchor) if anchor is not None else None
+    plan_clock, bound_s = (clock, None) if lp_fits_in(form, clock.left()) else _keep_for_bound(clock)
+    result = restricted_solution(form, None, plan_clock, gap_share=1.0, plan=plan)
+    if p.has_pruned and result.has_solution and result.objective is not None:
+        result = _priced(form, result, clock)
+    if result.bound is None and result.has_solution and result.objective is not None:
+        bound, words = _lagrangian(form, result.objective, clock, bound_s)
+        gap = relative_gap(result.objective, bound)
+        result = replace(result, bound=bound, gap=gap,
+                         status=status_for_gap(gap, p.settings.mip_gap, result.status),
+                         solver=result.solver + words)
+    return result
+
+
+#: when the relaxation does not fit the clock, this share of what is left is kept back from the
+#: plan for the Lagrangian bound (:mod:`model.optimiser.lagrangian`), so that every plan carries a
+#: proven bound
+LAGRANGIAN_SHARE = 0.25
+#: price rounds of the Lagrangian bound at most (the clock stops it sooner on large instances)
+LAGRANGIAN_ROUNDS = 300
+
+
+def _keep_for_bound(clock: Clock) -> tuple[Clock, float | None]:
+    """The clock of the plan when the bound is to be the Lagrangian one, and the seconds kept back
+    for the bound (``LAGRANGIAN_SHARE`` of what is left; None without a clock). The bound takes
+    no more than that even when the plan ends early: the rest is the explanations'."""
+    left = clock.left()
+    if left is None:
+        return clock, None
+    return clock.reserve(LAGRANGIAN_SHARE * left), LAGRANGIAN_SHARE * left
+
+
+def _lagrangian(form: Formulation, objective: float, clock: Clock, seconds: float | None
+                ) -> tuple[float | None, str]:
+    """The Lagrangian bound of the whole problem in ``seconds`` at most (and what is left of the
+    clock; at least one evaluation), never below the plan's ``objective``, and the words for the
+    solver's name."""
+    left = clock.left()
+    limits = [t for t in (left, seconds) if t is not None]
+    lb = capacity_lagrangian(form, min(limits) if limits else float("inf"), max_iterations=LAGRANGIAN_ROUNDS)
+    if not np.isfinite(lb.bound):
+        return None, ""
+    return max(lb.bound, objective), f" + Lagrangian bound ({lb.iterations} price rounds, {lb.seconds:.1f} s)"
 
 
 def cluster_choices(p: Problem, search: ClusterSearch) -> list[tuple[np.ndarray, np.ndarray | None,
