@@ -69,13 +69,23 @@ def mip_fits_in(form: Formulation, seconds_left: float | None) -> bool:
 #: HiGHS's LP presolve and crash do not stop for the clock either: an LP is started only with at
 #: least this many seconds left per 10,000 nonzeros (measured on the benchmark machine: 55 s for
 #: an LP given 19 s at 9 million nonzeros, dense L without a shortlist; 32 s for the explanations'
-#: LP given 21 s at 6.8 million, dense XL)
+#: LP given 21 s at 6.8 million, dense XL) ...
 LP_SECONDS_PER_10K_NONZEROS = 0.05
+#: ... and this many per (10,000 nonzeros) squared: the time grows faster than the size (measured
+#: to the end, two threads: the Hong Kong baseline's root relaxation, 207,000 nonzeros, 0.9 s;
+#: dense L's, 2.0 million, 64.5 s by interior point: 0.0016 x 20.7^2 = 0.7 s, 0.0016 x 200^2 = 64 s)
+LP_SECONDS_PER_10K_NONZEROS_SQUARED = 0.0016
+
+
+def lp_seconds_needed(form: Formulation) -> float:
+    """The seconds a relaxation of this size is expected to need (see the constants above)."""
+    n = form.matrix.nnz / 1e4
+    return max(0.5, LP_SECONDS_PER_10K_NONZEROS * n, LP_SECONDS_PER_10K_NONZEROS_SQUARED * n * n)
 
 
 def lp_fits_in(form: Formulation, seconds_left: float | None) -> bool:
     """Whether a relaxation of this size can be started with ``seconds_left`` (None: no clock)."""
-    return seconds_left is None or seconds_left >= max(0.5, LP_SECONDS_PER_10K_NONZEROS * form.matrix.nnz / 1e4)
+    return seconds_left is None or seconds_left >= lp_seconds_needed(form)
 
 
 def restricted_solution(form: Formulation, allowed: np.ndarray | None, clock: Clock, *, gap_share: float = 0.5,
