@@ -325,3 +325,59 @@ def test_the_proof_over_the_search_leaves_matches_the_whole_mip_solved_directly(
     assert proof.objective == pytest.approx(direct.objective, rel=1e-9)
     assert direct.objective - 1e-6 <= proof.bound <= proof.objective + 1e-6
     assert float(form.cost @ proof.values) == pytest.approx(proof.objective, rel=1e-9)
+
+
+def _misled_greedy():
+    """One sector, one cluster zone allowed, two zones: the largest firm fits only in KLE (the
+    NM-HUB site is too low for it), two smaller ones only in NM-HUB (the KLE floor is too weak):
+    the greedy plan takes the largest first and shuts the other two out."""
+    sites = [dict(floor_area_m2=1000.0, floor_load_kpa=5.0, headroom_m=12.0),
+             dict(floor_area_m2=1000.0, zone="NM-HUB", floor_load_kpa=20.0, headroom_m=4.0)]
+    ents = [dict(floor_area_m2=600.0, min_headroom_m=8.0), dict(floor_area_m2=500.0, min_floor_load_kpa=10.0),
+            dict(floor_area_m2=450.0, min_floor_load_kpa=10.0)]
+    settings = exact(max_clusters_per_sector=1, critical_mass_m2=0.0)
+    return make_inputs(sites, ents), settings
+
+
+def test_a_cluster_swap_frees_the_firms_a_greedy_first_choice_shut_out(monkeypatch):
+    """Where no MIP fits the clock the plan is the greedy one; the swap search moves the sector's
+    one zone to where the shut-out firms fit, and reaches brute force's optimum (its bound the
+    Lagrangian one, which holds)."""
+    import model.optimiser.solve as solve_module
+    from model.optimiser.search import greedy_plan, swap_clusters
+
+    inputs, settings = _misled_greedy()
+    best, _ = brute_force(inputs, settings)
+    p = build_allocation(inputs, settings).problem
+    first = greedy_plan(p)
+    assert set(p.e[first].tolist()) == {0} and p.value[first].sum() < best - 1e-6
+    swapped, tried, kept = swap_clusters(p, first, 5)
+    assert (tried, kept) == (1, 1)  # the swap back is a choice already tried: the search ends
+    assert p.value[swapped].sum() == pytest.approx(best, abs=1e-9)
+    assert swap_clusters(p, first, 0)[1:] == (0, 0)
+    monkeypatch.setattr(solve_module, "mip_fits_in", lambda *_: False)  # a building-level instance:
+    monkeypatch.setattr(solve_module, "lp_fits_in", lambda *_: False)   # neither MIP nor relaxation fits
+    a = allocate(inputs, settings, explain=False)
+    assert "1 of 1 cluster swaps kept" in a.solver
+    assert a.objective == pytest.approx(best, abs=1e-6) and plan_is_feasible(plan_of(a), inputs, settings)
+    assert a.bound is not None and a.bound >= best - 1e-6
+    without = allocate(inputs, settings.model_copy(update={"cluster_swaps": 0}), explain=False)
+    assert without.objective < best - 1e-6
+
+
+@hyp_settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_cluster_swaps_keep_every_rule_and_never_lose_value(inst):
+    from model.optimiser.search import greedy_plan, swap_clusters
+
+    sites, ents, grid, cfg = inst
+    inputs = make_inputs(sites, ents, grid=grid)
+    s = exact(**{**cfg, "clustering": True})
+    best, _ = brute_force(inputs, s)
+    p = build_allocation(inputs, s).problem
+    first = greedy_plan(p)
+    swapped, tried, kept = swap_clusters(p, first, 6)
+    assert kept <= tried <= 6
+    assert p.value[first].sum() - 1e-9 <= p.value[swapped].sum() <= best + 1e-6
+    plan = {p.enterprise_ids[p.e[i]]: (p.site_ids[p.s[i]], int(p.t[i])) for i in np.flatnonzero(swapped).tolist()}
+    assert plan_is_feasible(plan, inputs, s)

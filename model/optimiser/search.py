@@ -30,6 +30,14 @@ by their boxes' MIP bounds.
 rounding), each accepted when its enterprise is free, its site and zone have room in every year
 from its start (:mod:`~model.optimiser.occupancy`) and its cluster is allowed; clusters left below
 their critical mass are then emptied. Feasible for the MIP by construction: the first incumbent.
+
+**Cluster swaps.** Where no MIP fits the clock (building-level instances), the greedy plan is the
+plan, and its cluster choice (the zones the first, largest firms happened to open) is what it
+cannot change. :func:`swap_clusters` changes it: sector by sector in turn, the open zone where the
+sector's plan is worth least is swapped for the closed zone where its unplaced firms are worth
+most (added, where the sector has fewer zones than its limit), the greedy plan is re-run within the
+new choice and kept when it is worth more; up to ``cluster_swaps`` tries, and it stops after a
+round of sectors without a gain. No randomness: the same inputs try the same swaps.
 """
 
 from __future__ import annotations
@@ -348,6 +356,62 @@ def greedy_plan(problem: Problem, allowed_clusters: np.ndarray | None = None,
                     take(p, left, i, sign=-1.0)
                     chosen[i] = False
     return chosen
+
+
+def swap_clusters(problem: Problem, plan: np.ndarray, tries: int, *, relaxed: np.ndarray | None = None,
+                  deadline: float | None = None) -> tuple[np.ndarray, int, int]:
+    """The plan ``plan`` (a mask of candidates) improved by cluster swaps (see the module
+    docstring): the best plan, the swaps tried and the swaps kept. ``deadline``
+    (``perf_counter`` seconds) stops it early: a safety net, as for the search."""
+    p = problem
+    best = np.asarray(plan, dtype=bool).copy()
+    if not p.clustering or tries <= 0:
+        return best, 0, 0
+    best_value = float(p.value[best].sum())
+    allowed = p.cluster_locked.copy()
+    allowed[p.cluster_of[best]] = True
+    sectors = np.unique(p.cluster_sector)
+    n_e = p.enterprise_ids.size
+    seen = {allowed.tobytes()}
+    made = kept = idle = turn = 0
+    longest = 0.0  # the longest try so far: none is started that would end past the deadline
+    while made < tries and idle < sectors.size and (deadline is None or time.perf_counter() + longest < deadline):
+        k = int(sectors[turn % sectors.size])
+        turn += 1
+        mine = np.flatnonzero(p.cluster_sector == k)
+        closed = mine[~allowed[mine]]
+        droppable = mine[allowed[mine] & ~p.cluster_locked[mine]]
+        full = allowed[mine].sum() >= p.max_clusters[k]
+        if closed.size == 0 or (full and droppable.size == 0):
+            idle += 1
+            continue
+        worth = np.zeros(p.n_clusters)  # value the plan holds in each cluster
+        np.add.at(worth, p.cluster_of[best], p.value[best])
+        placed = np.zeros(n_e, dtype=bool)
+        placed[p.e[best]] = True
+        wanted = np.full(n_e * p.n_clusters, -np.inf)  # unplaced firms' best value in each cluster
+        free = np.flatnonzero(~placed[p.e] & (p.value > 0))
+        np.maximum.at(wanted, p.e[free].astype(np.int64) * p.n_clusters + p.cluster_of[free], p.value[free])
+        want = np.where(np.isfinite(wanted), wanted, 0.0).reshape(n_e, p.n_clusters).sum(axis=0)
+        choice = allowed.copy()
+        choice[closed[np.argmax(want[closed])]] = True
+        if full:
+            choice[droppable[np.argmin(worth[droppable])]] = False
+        if choice.tobytes() in seen:
+            idle += 1
+            continue
+        seen.add(choice.tobytes())
+        started = time.perf_counter()
+        trial = greedy_plan(p, choice, relaxed)
+        longest = max(longest, time.perf_counter() - started)
+        made += 1
+        value = float(p.value[trial].sum())
+        if value > best_value + 1e-9:
+            best, best_value, allowed, idle = trial, value, choice, 0
+            kept += 1
+        else:
+            idle += 1
+    return best, made, kept
 
 
 def start_vector(form: Formulation, chosen: np.ndarray) -> np.ndarray:

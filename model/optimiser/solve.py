@@ -26,7 +26,7 @@ from .lagrangian import capacity_lagrangian
 from .pricing import lagrangian_bound
 from .problem import Problem
 from .result import SolveResult, relative_gap, status_for_gap
-from .search import ClusterSearch, ClusterTree, Leaf, clusters_by_lp_mass, greedy_plan, start_vector
+from .search import ClusterSearch, ClusterTree, Leaf, clusters_by_lp_mass, greedy_plan, start_vector, swap_clusters
 
 
 @dataclass(frozen=True)
@@ -111,8 +111,13 @@ def restricted_solution(form: Formulation, allowed: np.ndarray | None, clock: Cl
         plan = greedy
     start = start_vector(form, plan)
     if not mip_fits_in(form, clock.left()):
+        swapped, tried, kept = swap_clusters(form.problem, plan, s.cluster_swaps, relaxed=relaxed,
+                                             deadline=clock.deadline)
+        if form.cost @ start_vector(form, swapped) > form.cost @ start:
+            start = start_vector(form, swapped)
         objective = float(form.cost @ start)
-        return SolveResult("time_limit", objective, None, None, "greedy plan (no time left for the MIP)",
+        name = "greedy plan (no time left for the MIP)" + (f", {kept} of {tried} cluster swaps kept" if tried else "")
+        return SolveResult("time_limit", objective, None, None, name,
                            time.perf_counter() - started, 0, "the clock left too little time for the MIP", start)
     return solve_mip(form, col_lower=lower, col_upper=upper, time_limit_s=clock.share(1.0, 1.0),
                      mip_gap=mip_gap if mip_gap is not None else s.mip_gap * gap_share if s.mip_gap else None,
