@@ -59,7 +59,7 @@ class AllocationSettings(BaseModel):
     cluster_leaves_solved: int = Field(default=1, ge=1)
     #: where no MIP fits the clock: tries of the swap search over the greedy plan's cluster choice
     #: (model/optimiser/search.py, swap_clusters); 0: none
-    cluster_swaps: int = Field(default=20, ge=0)
+    cluster_swaps: int = Field(default=40, ge=0)
     #: candidates are written for this many sites per enterprise (the better half its best, the
     #: rest spread over its other sites) and its best in every zone; the pairs left out are
     #: priced, so that the bound stays proven for the whole problem. None: every eligible site.

@@ -381,3 +381,17 @@ def test_cluster_swaps_keep_every_rule_and_never_lose_value(inst):
     assert p.value[first].sum() - 1e-9 <= p.value[swapped].sum() <= best + 1e-6
     plan = {p.enterprise_ids[p.e[i]]: (p.site_ids[p.s[i]], int(p.t[i])) for i in np.flatnonzero(swapped).tolist()}
     assert plan_is_feasible(plan, inputs, s)
+
+
+def test_one_candidate_fits_exactly_where_the_vector_test_says():
+    """The greedy plan's scalar test (slices) and the vector test (masks) agree on every candidate,
+    from a plan that fills some sites and breaks none."""
+    from model.optimiser.occupancy import fits, occupancy, room_left
+    from model.optimiser.search import greedy_plan
+
+    p = build_allocation(_world(), SETTINGS).problem
+    for chosen in (np.zeros(p.n_candidates, dtype=bool), greedy_plan(p)):
+        left = room_left(p, occupancy(p, chosen))
+        every = fits(p, left, np.arange(p.n_candidates))
+        assert [fits(p, left, i) for i in range(p.n_candidates)] == every.tolist()
+        assert not every.all() or not chosen.any()

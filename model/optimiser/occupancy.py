@@ -46,15 +46,20 @@ def room_left(problem: Problem, occ: Occupancy) -> Occupancy:
 
 def fits(problem: Problem, left: Occupancy, i: int | np.ndarray) -> np.ndarray | bool:
     """Whether candidate(s) ``i`` fit in what is left, in every year from their start."""
+    if np.ndim(i) == 0:  # one candidate (the greedy plan's loop): slices, no masks
+        j = int(i)
+        k, s = int(problem.k[j]), int(problem.s[j])
+        power = problem.power[j]
+        return bool(left.space[s, k:].min() >= problem.space[j] - 1e-6 and left.power[s, k:].min() >= power - 1e-9
+                    and left.grid[problem.zone_of_site[s], k:].min() >= power - 1e-9)
     i_arr = np.atleast_1d(np.asarray(i, dtype=int))
     years = np.arange(problem.years.size)
     from_start = years[None, :] >= problem.k[i_arr][:, None]
     s, z = problem.s[i_arr], problem.zone_of_site[problem.s[i_arr]]
-    ok = cast(np.ndarray,  # an (n,) bool array: numpy's stubs type .all(axis=1) as bool or array
-              np.where(from_start, left.space[s] >= problem.space[i_arr][:, None] - 1e-6, True).all(axis=1)
-              & np.where(from_start, left.power[s] >= problem.power[i_arr][:, None] - 1e-9, True).all(axis=1)
-              & np.where(from_start, left.grid[z] >= problem.power[i_arr][:, None] - 1e-9, True).all(axis=1))
-    return bool(ok[0]) if np.ndim(i) == 0 else ok
+    return cast(np.ndarray,  # an (n,) bool array: numpy's stubs type .all(axis=1) as bool or array
+                np.where(from_start, left.space[s] >= problem.space[i_arr][:, None] - 1e-6, True).all(axis=1)
+                & np.where(from_start, left.power[s] >= problem.power[i_arr][:, None] - 1e-9, True).all(axis=1)
+                & np.where(from_start, left.grid[z] >= problem.power[i_arr][:, None] - 1e-9, True).all(axis=1))
 
 
 def take(problem: Problem, left: Occupancy, i: int, sign: float = 1.0) -> None:

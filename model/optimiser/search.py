@@ -33,11 +33,12 @@ their critical mass are then emptied. Feasible for the MIP by construction: the 
 
 **Cluster swaps.** Where no MIP fits the clock (building-level instances), the greedy plan is the
 plan, and its cluster choice (the zones the first, largest firms happened to open) is what it
-cannot change. :func:`swap_clusters` changes it: sector by sector in turn, the open zone where the
-sector's plan is worth least is swapped for the closed zone where its unplaced firms are worth
-most (added, where the sector has fewer zones than its limit), the greedy plan is re-run within the
-new choice and kept when it is worth more; up to ``cluster_swaps`` tries, and it stops after a
-round of sectors without a gain. No randomness: the same inputs try the same swaps.
+cannot change. :func:`swap_clusters` changes it: sector by sector in turn, a closed zone where the
+sector's unplaced firms are worth most is swapped for an open zone where its plan is worth least
+(added, where the sector has fewer zones than its limit; up to :data:`SWAPS_PER_TURN` such swaps,
+best pair first, until one gains), the greedy plan is re-run within the new choice and kept when
+it is worth more; up to ``cluster_swaps`` tries, and it stops after a round of sectors without a
+gain. No randomness: the same inputs try the same swaps.
 """
 
 from __future__ import annotations
@@ -358,6 +359,11 @@ def greedy_plan(problem: Problem, allowed_clusters: np.ndarray | None = None,
     return chosen
 
 
+#: swaps tried for a sector in its turn: its closed zones most wanted, against its open zones worth
+#: least (best pair first), until one gains
+SWAPS_PER_TURN = 4
+
+
 def swap_clusters(problem: Problem, plan: np.ndarray, tries: int, *, relaxed: np.ndarray | None = None,
                   deadline: float | None = None) -> tuple[np.ndarray, int, int]:
     """The plan ``plan`` (a mask of candidates) improved by cluster swaps (see the module
@@ -370,48 +376,66 @@ def swap_clusters(problem: Problem, plan: np.ndarray, tries: int, *, relaxed: np
     best_value = float(p.value[best].sum())
     allowed = p.cluster_locked.copy()
     allowed[p.cluster_of[best]] = True
-    sectors = np.unique(p.cluster_sector)
-    n_e = p.enterprise_ids.size
     seen = {allowed.tobytes()}
-    made = kept = idle = turn = 0
+    made = kept = 0
     longest = 0.0  # the longest try so far: none is started that would end past the deadline
-    while made < tries and idle < sectors.size and (deadline is None or time.perf_counter() + longest < deadline):
-        k = int(sectors[turn % sectors.size])
-        turn += 1
-        mine = np.flatnonzero(p.cluster_sector == k)
-        closed = mine[~allowed[mine]]
-        droppable = mine[allowed[mine] & ~p.cluster_locked[mine]]
-        full = allowed[mine].sum() >= p.max_clusters[k]
-        if closed.size == 0 or (full and droppable.size == 0):
-            idle += 1
-            continue
-        worth = np.zeros(p.n_clusters)  # value the plan holds in each cluster
-        np.add.at(worth, p.cluster_of[best], p.value[best])
-        placed = np.zeros(n_e, dtype=bool)
-        placed[p.e[best]] = True
-        wanted = np.full(n_e * p.n_clusters, -np.inf)  # unplaced firms' best value in each cluster
-        free = np.flatnonzero(~placed[p.e] & (p.value > 0))
-        np.maximum.at(wanted, p.e[free].astype(np.int64) * p.n_clusters + p.cluster_of[free], p.value[free])
-        want = np.where(np.isfinite(wanted), wanted, 0.0).reshape(n_e, p.n_clusters).sum(axis=0)
-        choice = allowed.copy()
-        choice[closed[np.argmax(want[closed])]] = True
-        if full:
-            choice[droppable[np.argmin(worth[droppable])]] = False
-        if choice.tobytes() in seen:
-            idle += 1
-            continue
-        seen.add(choice.tobytes())
-        started = time.perf_counter()
-        trial = greedy_plan(p, choice, relaxed)
-        longest = max(longest, time.perf_counter() - started)
-        made += 1
-        value = float(p.value[trial].sum())
-        if value > best_value + 1e-9:
-            best, best_value, allowed, idle = trial, value, choice, 0
-            kept += 1
-        else:
-            idle += 1
+
+    def time_for_one() -> bool:
+        return made < tries and (deadline is None or time.perf_counter() + longest < deadline)
+
+    gained = True
+    while gained and time_for_one():  # rounds over the sectors, until one without a gain
+        gained = False
+        for k in np.unique(p.cluster_sector).tolist():
+            for choice in _swaps(p, best, allowed, k):
+                if choice.tobytes() in seen:
+                    continue
+                if not time_for_one():
+                    break
+                seen.add(choice.tobytes())
+                started = time.perf_counter()
+                trial = greedy_plan(p, choice, relaxed)
+                longest = max(longest, time.perf_counter() - started)
+                made += 1
+                value = float(p.value[trial].sum())
+                if value > best_value + 1e-9:
+                    best, best_value, allowed = trial, value, choice
+                    kept += 1
+                    gained = True
+                    break
     return best, made, kept
+
+
+def _swaps(p: Problem, plan: np.ndarray, allowed: np.ndarray, k: int) -> list[np.ndarray]:
+    """Sector ``k``'s cluster choices one swap away from ``allowed``, best first (at most
+    :data:`SWAPS_PER_TURN`): a closed zone where its unplaced firms are worth most in, an open one
+    (not a committed firm's) where the plan is worth least out; below its limit, zones added."""
+    mine = np.flatnonzero(p.cluster_sector == k)
+    closed = mine[~allowed[mine]]
+    droppable = mine[allowed[mine] & ~p.cluster_locked[mine]]
+    full = allowed[mine].sum() >= p.max_clusters[k]
+    if closed.size == 0 or (full and droppable.size == 0):
+        return []
+    worth = np.zeros(p.n_clusters)  # value the plan holds in each cluster
+    np.add.at(worth, p.cluster_of[plan], p.value[plan])
+    placed = np.zeros(p.enterprise_ids.size, dtype=bool)
+    placed[p.e[plan]] = True
+    free = np.flatnonzero(~placed[p.e] & (p.value > 0) & (p.cluster_sector[p.cluster_of] == k))
+    wanted = np.full(p.enterprise_ids.size * p.n_clusters, -np.inf)  # unplaced firms' best value per cluster
+    np.maximum.at(wanted, p.e[free].astype(np.int64) * p.n_clusters + p.cluster_of[free], p.value[free])
+    want = np.where(np.isfinite(wanted), wanted, 0.0).reshape(p.enterprise_ids.size, p.n_clusters).sum(axis=0)
+    ins = closed[np.argsort(-want[closed], kind="stable")]
+    outs = droppable[np.argsort(worth[droppable], kind="stable")] if full else np.array([-1])
+    out = []
+    for a, b in sorted(((i, j) for i in range(ins.size) for j in range(outs.size)), key=lambda ij: (sum(ij), ij)):
+        choice = allowed.copy()
+        choice[ins[a]] = True
+        if outs[b] >= 0:
+            choice[outs[b]] = False
+        out.append(choice)
+        if len(out) == SWAPS_PER_TURN:
+            break
+    return out
 
 
 def start_vector(form: Formulation, chosen: np.ndarray) -> np.ndarray:
