@@ -197,6 +197,10 @@ def test_the_lagrangian_bound_holds_for_any_prices_and_every_eligible_pair():
     tight = capacity_lagrangian(crowded, 30.0, max_iterations=300)
     assert tight.bound == pytest.approx(solve_lp(crowded).objective, rel=1e-3)
     assert tight.bound < _Relaxation(crowded).value(np.zeros(tight.rows.size))[0] - 1e-3
+    # at the ceiling prices (the site's best worth per 1,000 m2) no firm is worth placing, and the
+    # bound is what the site holds at that worth: here the relaxation's value again
+    ceiling = _Relaxation(crowded)
+    assert ceiling.value(ceiling.ceiling)[0] == pytest.approx(solve_lp(crowded).objective, rel=1e-9)
     # the subgradient's use of the rows: a random plan, one candidate per firm, counted both ways
     p = short.problem
     for _ in range(5):

@@ -24,10 +24,13 @@ Partner bonuses: a pair earns its bonus at most once and only when both are plac
 its pairs' bonuses (:math:`h_e`).
 
 Because the sectors' zone choices stay whole, the bound holds however the relaxation would have
-spread a sector over every zone. The prices come from a projected subgradient method (Polyak
-steps towards the best plan known, deflected by the previous direction, the step scale halved
-when the bound stalls), run for the seconds it is given; any prices give a valid bound, so it
-stops wherever the clock says.
+spread a sector over every zone. The prices start at the best multiple of the *ceiling prices*
+(each site's best worth per 1,000 m2 on its last-year space row: no firm is then worth placing,
+and the bound is what the sites hold, which is the smaller side where most sites fit no firm),
+found by golden section between zero and one; then a projected subgradient method (Polyak steps
+towards the best plan known, deflected by the previous direction, the step scale halved when
+the bound stalls) runs for the seconds it is given. Any prices give a valid bound, so it stops
+wherever the clock says.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -90,6 +94,31 @@ class _Relaxation:
         self.zone_c = p.zone_of_site[p.s]
         self.pruned_free = ~self.locked_firm[p.pruned.e] if p.has_pruned else np.zeros(0, dtype=bool)
         self.sector_sets, self.exact = self._zone_sets()
+        self.ceiling = self._ceiling_prices()
+
+    def _ceiling_prices(self) -> np.ndarray:
+        """Prices at which no candidate is worth placing: on each site's space row of the last year
+        (every placement there enters it), the most any candidate at the site is worth per
+        1,000 m2 it takes, partner halves included. At them the bound is what the sites can hold
+        at their best firms' worth, where it is the firms that are too many (most sites fit no one)."""
+        p = self.p
+        worth = np.zeros(p.site_ids.size)
+        dense = (p.value + self.partner_half[p.e]) / np.maximum(p.space / SPACE_UNIT_M2, 1e-12)
+        np.maximum.at(worth, p.s, np.where(p.space > 0, dense, 0.0))
+        if p.has_pruned:
+            pr = p.pruned
+            dense = (pr.value_first + self.partner_half[pr.e]) / np.maximum(pr.space / SPACE_UNIT_M2, 1e-12)
+            np.maximum.at(worth, pr.s, np.where(pr.space > 0, dense, 0.0))
+        out = []
+        for b in self.blocks:
+            price = np.zeros(b.stop - b.start)
+            if b.rule in ("floor", "land"):
+                last = np.full(p.site_ids.size, -1)
+                np.maximum.at(last, b.group, b.year_pos)
+                at_last = b.year_pos == last[b.group]
+                price[at_last] = worth[b.group[at_last]]
+            out.append(price)
+        return np.concatenate(out) if out else np.zeros(0)
 
     def _zone_sets(self) -> tuple[list[tuple[np.ndarray, np.ndarray | None]], bool]:
         """Per sector: its free firms and every set of zones it may choose (None: any zones)."""
@@ -202,11 +231,20 @@ def capacity_lagrangian(form: Formulation, time_limit_s: float, *, target: float
     below the bound by the gap to it; without one, 5% below). ``prices``: where to start (zero)."""
     started = time.perf_counter()
     relax = _Relaxation(form)
-    pi = np.zeros(relax.rows.size) if prices is None else np.maximum(np.asarray(prices, dtype=float), 0.0)
+    iterations = 0
+    if prices is None:  # the best of zero and the ceiling prices scaled, by golden section
+        def at(share: float) -> float:
+            nonlocal iterations
+            iterations += 1
+            return relax.value(share * relax.ceiling)[0]
+
+        share = _golden_minimum(at, SCALE_STEPS)
+        pi = share * relax.ceiling
+    else:
+        pi = np.maximum(np.asarray(prices, dtype=float), 0.0)
     best_bound, best_pi = math.inf, pi.copy()
     scale, stalled, direction = 1.0, 0, np.zeros_like(pi)
-    iterations = 0
-    while iterations < max_iterations:
+    while iterations < max_iterations or best_bound == math.inf:
         bound, g = relax.value(pi)
         iterations += 1
         if bound < best_bound - 1e-9 * max(1.0, abs(bound)):
@@ -227,3 +265,30 @@ def capacity_lagrangian(form: Formulation, time_limit_s: float, *, target: float
         step = scale * max(bound - aim, 1e-9) / norm
         pi = np.maximum(pi - step * direction, 0.0)
     return LagrangianBound(best_bound, relax.rows, best_pi, iterations, time.perf_counter() - started, relax.exact)
+
+
+#: evaluations of the golden-section search for the starting prices
+SCALE_STEPS = 12
+
+
+def _golden_minimum(f: Callable[[float], float], steps: int) -> float:
+    """The point of [0, 1] where the convex ``f`` is least, to within golden-section search of
+    ``steps`` evaluations (the end points are evaluated too: the minimum may be at either)."""
+    ratio = (math.sqrt(5) - 1) / 2
+    lo, hi = 0.0, 1.0
+    seen = {0.0: f(0.0), 1.0: f(1.0)}
+    a, b = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
+    fa, fb = f(a), f(b)
+    seen.update({a: fa, b: fb})
+    for _ in range(max(steps - 4, 0)):
+        if fa <= fb:
+            hi, b, fb = b, a, fa
+            a = hi - ratio * (hi - lo)
+            fa = f(a)
+            seen[a] = fa
+        else:
+            lo, a, fa = a, b, fb
+            b = lo + ratio * (hi - lo)
+            fb = f(b)
+            seen[b] = fb
+    return min(seen, key=lambda x: (seen[x], x))
