@@ -466,8 +466,11 @@ def explain(form: Formulation, solution: Solution, clock: Clock | None = None, *
 
     # with a clock, the moves come first (no solver, a quarter of the time at most): they stand
     # where the programme below gives no exact cost or bound in time; without one, the programme
-    # runs to its end and the moves are needed only if it has no solution
-    share = clock.share(MOVES_SHARE * (1 - TABLES_RESERVE))
+    # runs to its end and the moves are needed only if it has no solution. Where the programme
+    # will not fit what the moves leave, the moves have the whole of the time
+    after_moves = clock.share((1 - MOVES_SHARE) * (1 - TABLES_RESERVE))
+    programme_fits = after_moves is None or (after_moves > 1.0 and lp_fits_in(form, after_moves))
+    share = clock.share((MOVES_SHARE if programme_fits else 1.0) * (1 - TABLES_RESERVE))
     n_moves = 0 if share is None else with_moves(time.perf_counter() + share)
     report = moves_report(n_moves, "no time left for the fixed-cluster programme")
     left = clock.left()
