@@ -92,6 +92,10 @@ class _Relaxation:
         self.locked_firm = np.zeros(self.n_e, dtype=bool)
         self.locked_firm[p.e[self.locked]] = True
         self.zone_c = p.zone_of_site[p.s]
+        # each candidate's (firm, zone) cell, and each left-out pair's: fixed, read every round
+        self.key = p.e.astype(np.int64) * self.n_z + self.zone_c
+        self.pruned_key = (p.pruned.e.astype(np.int64) * self.n_z + p.zone_of_site[p.pruned.s] if p.has_pruned
+                           else np.zeros(0, dtype=np.int64))
         self.pruned_free = ~self.locked_firm[p.pruned.e] if p.has_pruned else np.zeros(0, dtype=bool)
         self.sector_sets, self.exact = self._zone_sets()
         self.ceiling = self._ceiling_prices()
@@ -147,15 +151,14 @@ class _Relaxation:
         p, form = self.p, self.form
         d = p.value - self.a_t @ pi + self.partner_half[p.e]
         best = np.full(self.n_e * self.n_z, -np.inf)
-        key = p.e.astype(np.int64) * self.n_z + self.zone_c
-        np.maximum.at(best, key[self.free], d[self.free])
+        np.maximum.at(best, self.key[self.free], d[self.free])
         pruned_d = pruned_start = pruned_key = None
         if p.has_pruned:
             full = np.zeros(form.n_rows)
             full[self.rows] = pi
             pruned_d, pruned_start = pruned_best_starts(form, full, capacity_only=True)
             pruned_d = pruned_d + self.partner_half[p.pruned.e]
-            pruned_key = p.pruned.e.astype(np.int64) * self.n_z + p.zone_of_site[p.pruned.s]
+            pruned_key = self.pruned_key
             np.maximum.at(best, pruned_key[self.pruned_free], pruned_d[self.pruned_free])
         gain = np.maximum(best.reshape(self.n_e, self.n_z), 0.0)
         total = float(pi @ self.capacity) + float(d[self.locked].sum())
@@ -182,8 +185,8 @@ class _Relaxation:
         that reaches its zone's best (a left-out pair where none of the shortlist does), the
         committed firms at theirs."""
         p = self.p
-        key = p.e.astype(np.int64) * self.n_z + self.zone_c
-        hit = self.free[(zone_of[p.e[self.free]] == self.zone_c[self.free]) & (d[self.free] >= best[key[self.free]])]
+        free = self.free
+        hit = free[(zone_of[p.e[free]] == self.zone_c[free]) & (d[free] >= best[self.key[free]])]
         hit = np.r_[self.locked, hit]
         _firms, first = np.unique(p.e[hit], return_index=True)
         hit = hit[first]

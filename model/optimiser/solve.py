@@ -113,8 +113,9 @@ def restricted_solution(form: Formulation, allowed: np.ndarray | None, clock: Cl
     if not mip_fits_in(form, clock.left()):
         swapped, tried, kept = swap_clusters(form.problem, plan, s.cluster_swaps, relaxed=relaxed,
                                              deadline=clock.deadline)
-        if form.cost @ start_vector(form, swapped) > form.cost @ start:
-            start = start_vector(form, swapped)
+        swapped_start = start_vector(form, swapped)
+        if form.cost @ swapped_start > form.cost @ start:
+            start = swapped_start
         objective = float(form.cost @ start)
         name = "greedy plan (no time left for the MIP)" + (f", {kept} of {tried} cluster swaps kept" if tried else "")
         return SolveResult("time_limit", objective, None, None, name,
