@@ -24,14 +24,15 @@ import re
 import string
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import IO, Any
 
 import markupsafe
 import pandas as pd
+from babel import Locale
 from babel.dates import format_date
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import NumberPattern, format_decimal, format_percent, parse_pattern
 
 from .text import html_text
 
@@ -137,10 +138,26 @@ def num(value: Any, decimals: int = 0, *, sign: bool = False) -> Text:
     """A number with Hong Kong digit grouping in each language (``1,234,568``)."""
     if value is None or (isinstance(value, float) and value != value):
         return same("-")
+    try:
+        return _num(value, decimals, sign)
+    except TypeError:  # a value that cannot be a cache key (formatted all the same)
+        return _num.__wrapped__(value, decimals, sign)
+
+
+@cache
+def _number_format(decimals: int, sign: bool) -> tuple[NumberPattern, tuple[Locale, Locale]]:
+    """The parsed Babel pattern of :func:`num` and the two locales, made once (parsing them took
+    half of each call's time: 143,000 calls in a dense 3,000-firm run)."""
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
     if sign:
         pattern = f"+{pattern};-{pattern}"
-    return Text(*(format_decimal(value, format=pattern, locale=LOCALES[k]) for k in ("en", "zh-hk")))
+    return parse_pattern(pattern), (Locale.parse(LOCALES["en"]), Locale.parse(LOCALES["zh-hk"]))
+
+
+@lru_cache(maxsize=65536, typed=True)
+def _num(value: Any, decimals: int, sign: bool) -> Text:
+    pattern, locales = _number_format(decimals, sign)
+    return Text(*(format_decimal(value, format=pattern, locale=locale) for locale in locales))
 
 
 def pct(value: Any, decimals: int = 0) -> Text:
