@@ -20,6 +20,7 @@ same double.
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 from collections.abc import Mapping, Sequence
@@ -149,49 +150,65 @@ def _text(value: Any) -> str:
     return str(spreadsheet_safe(ILLEGAL_CHARACTERS_RE.sub("", str(value))))
 
 
-def _put(ws: Any, row: int, col: int, value: Any) -> int:
-    """Write one cell; returns its width in characters. Text is forced to be text (openpyxl takes a
-    string that starts with "=" for a formula). A number is given to openpyxl as its shortest exact
-    text (``repr``) in a numeric cell, since openpyxl itself would write 16 significant digits
-    (``%.16g``), which does not always read back as the same double."""
-    cell = ws.cell(row=row, column=col)
+def _cell(ws: Any, value: Any, font: Any = None) -> tuple[Any, int]:
+    """One cell of a write-only sheet and its width in characters. Text is forced to be text
+    (openpyxl takes a string that starts with "=" for a formula). A number is given to openpyxl as
+    its shortest exact text (``repr``) in a numeric cell, since openpyxl itself would write 16
+    significant digits (``%.16g``), which does not always read back as the same double."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(ws)
+    if font is not None:
+        cell.font = font
     if isinstance(value, str):
         cell.value = value
         cell.data_type = "s"
-        return max((len(line) for line in value.splitlines()), default=0)
+        return cell, max((len(line) for line in value.splitlines()), default=0)
     if isinstance(value, int | float) and not isinstance(value, bool):
         text = repr(value)
-        if not math.isfinite(value):  # a workbook has no infinite number: the value as text
-            cell.value = text
-            cell.data_type = "s"
-            return len(text)
         cell.value = text
-        cell.data_type = "n"
-        return len(text)
+        # a workbook has no infinite number: the value as text
+        cell.data_type = "n" if math.isfinite(value) else "s"
+        return cell, len(text)
     cell.value = value
-    return 0 if value is None else len(repr(value))
+    return cell, 0 if value is None else len(repr(value))
 
 
 def _sheet(wb: Any, title: str, header_rows: Sequence[Sequence[str]], rows: Any, frozen: str | None) -> None:
+    """One sheet, streamed (openpyxl's write-only mode: a dense 3,000-firm run's 430,000 cells
+    take half the time and a fraction of the memory). The columns' widths come from the header and
+    the first rows, so those are read before anything is written."""
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
     ws = wb.create_sheet(title=title)
     widths: dict[int, int] = {}
     bold = Font(bold=True)
-    for r, header in enumerate(header_rows, start=1):
+    head = []
+    for header in header_rows:
+        cells = []
         for c, text in enumerate(header, start=1):
-            widths[c] = max(widths.get(c, 0), _put(ws, r, c, _text(text) if text else None))
-            ws.cell(row=r, column=c).font = bold
-    for r, values in enumerate(rows, start=len(header_rows) + 1):
+            cell, width = _cell(ws, _text(text) if text else None, bold)
+            widths[c] = max(widths.get(c, 0), width)
+            cells.append(cell)
+        head.append(cells)
+    rows = iter(rows)
+    sample = []
+    for values in itertools.islice(rows, _WIDTH_SAMPLE):
+        cells = []
         for c, value in enumerate(values, start=1):
-            width = _put(ws, r, c, value)
-            if r <= len(header_rows) + _WIDTH_SAMPLE:
-                widths[c] = max(widths.get(c, 0), width)
+            cell, width = _cell(ws, value)
+            widths[c] = max(widths.get(c, 0), width)
+            cells.append(cell)
+        sample.append(cells)
     for c, width in widths.items():
         ws.column_dimensions[get_column_letter(c)].width = min(MAX_WIDTH, max(8, width + 2))
     if frozen:
         ws.freeze_panes = frozen
+    for cells in itertools.chain(head, sample):
+        ws.append(cells)
+    for values in rows:
+        ws.append([_cell(ws, value)[0] for value in values])
 
 
 def write_workbook(view: WorkbookView, path: Path) -> None:
@@ -200,8 +217,7 @@ def write_workbook(view: WorkbookView, path: Path) -> None:
 
     from openpyxl import Workbook
 
-    wb = Workbook()
-    wb.remove(wb.active)
+    wb = Workbook(write_only=True)
     if view.started_utc:
         when = datetime.strptime(view.started_utc, "%Y-%m-%dT%H:%M:%SZ")
         wb.properties.created = wb.properties.modified = when
