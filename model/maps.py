@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 from branca.element import Element, Figure, MacroElement, Template
 from folium.plugins import MarkerCluster
+from folium.vector_layers import path_options
 
 from .layers import HK_GRID, WGS84
 from .map_layers import OPEN_ZOOM, district_labels, hk_districts
@@ -43,11 +44,13 @@ HK_CENTRE = (22.38, 114.12)
 
 
 def _json_for_script(obj: Any) -> str:
-    """JSON safe inside a <script> element that branca renders as a template: ``</``, braces and
-    ``%``/``#`` are written as JavaScript escapes (the same string to a script, inert to HTML and
-    to Jinja2). Structural braces never start a template tag (they are followed by a quote, a
-    brace closing or a digit), so only the text inside strings needs it."""
-    text = json.dumps(obj, ensure_ascii=True)
+    """JSON safe inside a <script> element that branca renders as a template: ``</``, braces,
+    ``%``/``#`` and the two line separators older JavaScript took for line ends are written as
+    JavaScript escapes (the same string to a script, inert to HTML and to Jinja2); other text is
+    kept as it is (a Chinese name reads as itself in the page's source). Structural braces never
+    start a template tag (they are followed by a quote, a brace closing or a digit), so only the
+    text inside strings needs it."""
+    text = json.dumps(obj, ensure_ascii=False).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
     return re.sub(r'"(?:[^"\\]|\\.)*"', lambda m: m.group(0).replace("</", "<\\/").replace("{", "\\u007b")
                   .replace("}", "\\u007d").replace("%", "\\u0025").replace("#", "\\u0023"), text)
 
@@ -104,6 +107,69 @@ class _Control(MacroElement):
         self._name = "SitePlanControl"
         self.html_text = html_text
         self.script_text = script
+class _Shapes(MacroElement):
+    """Many polygons or circle markers of one layer, drawn by one script from their data: each
+    shape's points, its Leaflet path options (:func:`folium.vector_layers.path_options`, as the
+    one-element-per-shape classes of folium write them), its tooltip and its popup. Each shape is a
+    global of the page named ``<this element's name>_<row>`` (:meth:`ref`), as folium's own are,
+    for the year slider. A dense 3,000-firm run draws 1,500 sites and 1,500 enterprises on each map:
+    one element a layer instead of three a shape (branca compiles each element's output as a
+    template, which took most of the maps' time).
+
+    The tooltips and popups are HTML already escaped (:func:`model.text.html_text`); they enter the
+    page as JSON strings through :func:`_json_for_script`, never as template source."""
+
+    _template = Template("{% macro script(this, kwargs) %}{{ this.script_text }}{% endmacro %}")
+
+    def __init__(self, kind: str, shapes: list[dict[str, Any]]):
+        super().__init__()
+        self._name = "SitePlanShapes"
+        self.kind = kind
+        self.shapes = shapes
+
+    def ref(self, row: int) -> _ShapeRef:
+        """The page global of shape ``row`` (its name is known once the page's elements are numbered)."""
+        return _ShapeRef(self, row)
+
+    @property
+    def script_text(self) -> str:
+        group = self._parent.get_name() if self._parent is not None else None
+        data = [{**shape, "name": f"{self.get_name()}_{j}"} for j, shape in enumerate(self.shapes)]
+        return (
+            f"{_json_for_script(data)}.forEach(function (s) {{\n"
+            f"  var shape = L.{self.kind}(s.at, s.options);\n"
+            "  if (s.tooltip !== undefined) { shape.bindTooltip(s.tooltip, {sticky: true}); }\n"
+            "  if (s.popup !== undefined) {\n"
+            "    shape.bindPopup('<div style=\"width: 100.0%; height: 100.0%;\">' + s.popup + '</div>',\n"
+            "                    {maxWidth: s.popup_width});\n"
+            "  }\n"
+            f"  {group}.addLayer(shape);\n"
+            "  window[s.name] = shape;\n"
+            "});"
+        )
+
+
+class _ShapeRef:
+    """One shape of a :class:`_Shapes` element, named as the page names it (for the year slider)."""
+
+    def __init__(self, shapes: _Shapes, row: int):
+        self.shapes, self.row = shapes, row
+
+    def get_name(self) -> str:
+        return f"{self.shapes.get_name()}_{self.row}"
+
+
+def _shape(at: Any, options: dict[str, Any], tooltip: str | None = None, popup: str | None = None,
+           popup_width: int = 300) -> dict[str, Any]:
+    """One shape's data for :class:`_Shapes` (``tooltip`` and ``popup`` as HTML)."""
+    out: dict[str, Any] = {"at": at, "options": options}
+    if tooltip is not None:
+        out["tooltip"] = f"<div>{tooltip}</div>"
+    if popup is not None:
+        out["popup"], out["popup_width"] = popup, popup_width
+    return out
+
+
 STYLE = """<style>
 .sp-box{position:fixed;z-index:9999;background:#fff;padding:8px 10px;border:1px solid #999;border-radius:4px;
  font:12px/1.4 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)}
@@ -209,27 +275,29 @@ def site_layer(sites: gpd.GeoDataFrame, name: str, shapes: tuple[list[list], np.
     of each row of ``sites``); each polygon's colours and tips by year go to ``slider``."""
     layer = folium.FeatureGroup(name=name, show=True)
     outlines, footprint = shapes
+    data = []
     for j, row in enumerate(sites.itertuples(index=False)):
-        poly = folium.Polygon(
-            outlines[j], color="#333", weight=2 if footprint[j] else 1, fill=True, fill_color=row.colour,
-            fill_opacity=0.8, tooltip=folium.Tooltip(""), popup=folium.Popup(site_popup(row), max_width=popup_width),
-            class_name=f"sp-site sp-{row.group}" + (" sp-footprint" if footprint[j] else ""),
-        )
-        poly.add_to(layer)
-        slider[poly] = (row.colours, row.tips)
+        options = path_options(line=True, color="#333", weight=2 if footprint[j] else 1, fill=True,
+                               fill_color=row.colour, fill_opacity=0.8,
+                               class_name=f"sp-site sp-{row.group}" + (" sp-footprint" if footprint[j] else ""))
+        data.append(_shape(outlines[j], options, tooltip="", popup=site_popup(row), popup_width=popup_width))
+    polygons = _Shapes("polygon", data)
+    polygons.add_to(layer)
+    for j, row in enumerate(sites.itertuples(index=False)):
+        slider[polygons.ref(j)] = (row.colours, row.tips)
     return layer
 
 
 def public_enterprise_layer(markers: pd.DataFrame, name: str) -> folium.FeatureGroup:
     """The public map's cells of enterprises by site (or zone) and sector: sector and count, where, detail."""
     layer = folium.FeatureGroup(name=name, show=True)
-    for row in markers.itertuples(index=False):
-        folium.CircleMarker(
-            location=(row.lat, row.lon), radius=row.radius, color="#222", weight=1, fill=True,
-            fill_color=row.colour, fill_opacity=row.opacity, tooltip=f"{row.sector}: {row.enterprises}",
-            popup=folium.Popup(f"<b>{row.sector}</b> {row.where}<br>{row.detail}", max_width=320),
-            class_name=row.css,
-        ).add_to(layer)
+    data = [_shape((row.lat, row.lon),
+                   path_options(line=False, radius=row.radius, color="#222", weight=1, fill=True,
+                                fill_color=row.colour, fill_opacity=row.opacity, class_name=row.css),
+                   tooltip=f"{row.sector}: {row.enterprises}",
+                   popup=f"<b>{row.sector}</b> {row.where}<br>{row.detail}", popup_width=320)
+            for row in markers.itertuples(index=False)]
+    _Shapes("circleMarker", data).add_to(layer)
     return layer
 
 
@@ -237,14 +305,15 @@ def planner_enterprise_layer(markers: pd.DataFrame, name: str) -> MarkerCluster:
     """The planner map's enterprises, clustered when dense: name and id, size, site and years, why
     there, the next-best site and the cost of moving there."""
     cluster = MarkerCluster(name=name, show=True, options={"disableClusteringAtZoom": 14, "spiderfyOnMaxZoom": True})
+    data = []
     for row in markers.itertuples(index=False):
         move = f" {row.move}" if row.move else ""
         popup = (f"<b>{esc(row.name)}</b> ({esc(row.id)})<br>{row.size}<br>{row.at}<br>{row.why}<br>{row.next}{move}")
-        folium.CircleMarker(
-            location=(row.lat, row.lon), radius=row.radius, color="#222", weight=1, fill=True,
-            fill_color=row.colour, fill_opacity=row.opacity, tooltip=f"{esc(row.name)} ({row.sector})",
-            popup=folium.Popup(popup, max_width=380), class_name=row.css,
-        ).add_to(cluster)
+        data.append(_shape((row.lat, row.lon),
+                           path_options(line=False, radius=row.radius, color="#222", weight=1, fill=True,
+                                        fill_color=row.colour, fill_opacity=row.opacity, class_name=row.css),
+                           tooltip=f"{esc(row.name)} ({row.sector})", popup=popup, popup_width=380))
+    _Shapes("circleMarker", data).add_to(cluster)
     return cluster
 
 
