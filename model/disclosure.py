@@ -103,7 +103,7 @@ def suppress(figures: Iterable[Figure], min_count: int) -> frozenset:
             withheld.add(f.key)
     if min_count == 1:
         return frozenset(withheld)
-    ranking = _Ranking(figs)
+    ranking = _Ranking(figs, min_count)
     while True:
         _pairs_residuals_and_sums(ranking, withheld, min_count)
         key = _linear_disclosure(figs, withheld, min_count)
@@ -115,9 +115,11 @@ def suppress(figures: Iterable[Figure], min_count: int) -> frozenset:
 class _Ranking:
     """The figures of one :func:`suppress` call in the orders its rules scan them, computed once:
     each figure's ``(count, str(key))`` (smallest first: the part withheld first), the figures of
-    one count in their given order, and each total's parts smallest first."""
+    one count in their given order, each total's parts smallest first, and for each figure the
+    figures that hold it and 1 to k-1 enterprises more (``nested``: by their count, in the order
+    rule 2 scans them; the figures never change, only which are withheld)."""
 
-    def __init__(self, figs: dict[tuple, Figure]) -> None:
+    def __init__(self, figs: dict[tuple, Figure], min_count: int) -> None:
         self.figs = figs
         self.order = {key: (f.count, str(key)) for key, f in figs.items()}
         children: dict[tuple, list[Figure]] = defaultdict(list)
@@ -133,6 +135,13 @@ class _Ranking:
         for f in figs.values():
             if f.count:
                 self.by_count[f.count].append(f)
+        self.nested: dict[tuple, dict[int, list[Figure]]] = {}
+        for a in self.ranked:
+            n_a = self.order[a.key][0]
+            for n in range(n_a + 1, n_a + min_count):
+                holding = [b for b in self.by_count.get(n, ()) if a.members & ~b.members == 0]
+                if holding:
+                    self.nested.setdefault(a.key, {})[n] = holding
 
 
 #: the linear check (rule 5) runs where the published figures cover at most this many enterprises
@@ -243,9 +252,12 @@ def _pairs_residuals_and_sums(ranking: _Ranking, withheld: set, min_count: int) 
         published = (f for f in ranking.ranked if f.key not in withheld)
         sums_ranked = sorted((f for f in sum_figures if sum_count[f.key]), key=lambda f: sum_order[f.key])
         for a in heapq.merge(published, sums_ranked, key=lambda f: order.get(f.key) or sum_order[f.key]):
-            n_a = sum_count[a.key] if a.key[0] == "sum" else order[a.key][0]  # 2. nested pairs
+            is_sum = a.key[0] == "sum"  # 2. nested pairs
+            n_a = sum_count[a.key] if is_sum else order[a.key][0]
+            nested = ranking.nested.get(a.key, {})
             for n in range(n_a + 1, n_a + min_count):
-                for b in itertools.chain(ranking.by_count.get(n, ()), sums_by_count.get(n, ())):
+                figures = ranking.by_count.get(n, ()) if is_sum else nested.get(n, ())
+                for b in itertools.chain(figures, sums_by_count.get(n, ())):
                     if b.key not in withheld and a.members & ~b.members == 0:
                         # withhold one of the pair (of a sum, its smallest part)
                         pick = _pick(a, b) if "sum" not in (a.key[0], b.key[0]) else (a if a.key[0] == "sum" else b)
