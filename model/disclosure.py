@@ -55,6 +55,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -136,10 +137,19 @@ class _Ranking:
             if f.count:
                 self.by_count[f.count].append(f)
         self.nested: dict[tuple, dict[int, list[Figure]]] = {}
+        # a figure that holds another holds its lowest and its highest enterprise: those two, per
+        # figure of each count, narrow the subset test to a few figures (numpy over the count's figures)
+        ends = {n: (np.array([(f.members & -f.members).bit_length() for f in bucket]),
+                    np.array([f.members.bit_length() for f in bucket])) for n, bucket in self.by_count.items()}
         for a in self.ranked:
             n_a = self.order[a.key][0]
+            low, high = (a.members & -a.members).bit_length(), a.members.bit_length()
             for n in range(n_a + 1, n_a + min_count):
-                holding = [b for b in self.by_count.get(n, ()) if a.members & ~b.members == 0]
+                if n not in ends:
+                    continue
+                bucket, (lows, highs) = self.by_count[n], ends[n]
+                holding = [bucket[i] for i in np.flatnonzero((lows <= low) & (highs >= high)).tolist()
+                           if a.members & ~bucket[i].members == 0]
                 if holding:
                     self.nested.setdefault(a.key, {})[n] = holding
 
@@ -283,10 +293,13 @@ def _pairs_residuals_and_sums(ranking: _Ranking, withheld: set, min_count: int) 
 
 
 def _bits(positions: Iterable[int]) -> int:
-    out = 0
-    for p in positions:
-        out |= 1 << int(p)
-    return out
+    """The bit set of ``positions`` (non-negative integers)."""
+    at = np.fromiter((int(p) for p in positions), dtype=np.int64)
+    if not at.size:
+        return 0
+    flags = np.zeros(int(at.max()) + 1, dtype=bool)
+    flags[at] = True
+    return int.from_bytes(np.packbits(flags, bitorder="little").tobytes(), "little")
 
 
 @dataclass(frozen=True)
@@ -337,6 +350,11 @@ def forecast_figures(assignments: pd.DataFrame, site_zone: dict[str, str], site_
     zone = np.array([site_zone.get(s) if s is not None else None for s in site], dtype=object)
     basis = np.array([site_basis.get(s) if s is not None else None for s in site], dtype=object)
     sector = a["sector"].to_numpy()
+    # each site's rows, ascending (one pass, not one comparison of every row per site and year)
+    no_rows = np.zeros(0, dtype=np.int64)
+    placed_rows = np.flatnonzero(placed)
+    rows_of_site = {s: placed_rows[idx] for s, idx in
+                    pd.Series(site[placed_rows]).groupby(site[placed_rows], sort=False).indices.items()}
     figs: list[Figure] = []
     for y in years:
         in_place = placed & (start <= y)
@@ -355,8 +373,8 @@ def forecast_figures(assignments: pd.DataFrame, site_zone: dict[str, str], site_
                 figs.append(Figure(("zone_res", z, resource, y), _bits(np.flatnonzero(in_zone & (basis == b))),
                                    ((("zone", z, y), "basis"),)))
         for s in sorted(site_zone):
-            figs.append(Figure(("site", s, y), _bits(np.flatnonzero(in_place & (site == s))),
-                               ((("zone", site_zone[s], y), "site"),)))
+            rows = rows_of_site.get(s, no_rows)
+            figs.append(Figure(("site", s, y), _bits(rows[in_place[rows]]), ((("zone", site_zone[s], y), "site"),)))
     if survey is not None and survey.any():
         figs.append(Figure(("survey",), _bits(np.flatnonzero(survey))))
         for k in sorted(set(sector[survey])):
@@ -565,6 +583,22 @@ def firm_names(enterprises: pd.DataFrame) -> list[str]:
     return sorted(names, key=lambda n: (-len(n), n))
 
 
+@lru_cache(maxsize=4)
+def _name_index(names: tuple[str, ...]) -> tuple[dict[str, int], tuple[int, ...]]:
+    """Each name's position in the list, and the lengths the names have."""
+    return {name: j for j, name in enumerate(names)}, tuple(sorted({len(name) for name in names}))
+
+
+def _names_in(folded: str, names: list[str]) -> list[str]:
+    """The names of ``names`` that occur in the folded text, in the list's order (only these can be
+    withheld). Each piece of the text as long as some name is looked up among the names: a dense
+    run has 10,000 names and 10,000 site texts, and trying every name on every text took 24 s."""
+    position, lengths = _name_index(tuple(names))
+    found = {position[folded[i:i + n]] for n in lengths for i in range(len(folded) - n + 1)
+             if folded[i:i + n] in position}
+    return [names[j] for j in sorted(found)]
+
+
 def withhold_firms(text: str, names: list[str]) -> str:
     """``text`` with every firm name of :func:`firm_names` replaced by :data:`WITHHELD`, matched
     after folding (upper case, full-width or look-alike letters, accents, hyphens, spaces and
@@ -575,7 +609,7 @@ def withhold_firms(text: str, names: list[str]) -> str:
     folded, where = fold(text)
     spans: list[tuple[int, int]] = []
     taken = [False] * len(folded)
-    for name in names:  # longest first
+    for name in _names_in(folded, names):  # longest first
         start = folded.find(name)
         while start != -1:
             end = start + len(name)
