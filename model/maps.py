@@ -27,7 +27,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from branca.element import Element, Figure, MacroElement, Template
+from branca.element import Element, Figure, MacroElement
 from folium.plugins import MarkerCluster
 from folium.vector_layers import path_options
 
@@ -44,15 +44,13 @@ HK_CENTRE = (22.38, 114.12)
 
 
 def _json_for_script(obj: Any) -> str:
-    """JSON safe inside a <script> element that branca renders as a template: ``</``, braces,
-    ``%``/``#`` and the two line separators older JavaScript took for line ends are written as
-    JavaScript escapes (the same string to a script, inert to HTML and to Jinja2); other text is
-    kept as it is (a Chinese name reads as itself in the page's source). Structural braces never
-    start a template tag (they are followed by a quote, a brace closing or a digit), so only the
-    text inside strings needs it."""
-    text = json.dumps(obj, ensure_ascii=False).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-    return re.sub(r'"(?:[^"\\]|\\.)*"', lambda m: m.group(0).replace("</", "<\\/").replace("{", "\\u007b")
-                  .replace("}", "\\u007d").replace("%", "\\u0025").replace("#", "\\u0023"), text)
+    """JSON safe inside a <script> element: ``<`` and the two line separators older JavaScript took
+    for line ends written as JavaScript escapes (``</script>`` or ``<!--`` in a text cannot end or
+    change the script; the same string to the script); other text is kept as it is (a Chinese
+    name reads as itself in the page's source). The script is placed in the page as it is
+    (:class:`_Raw`), never as template source."""
+    text = json.dumps(obj, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
 def _discs(sites: gpd.GeoDataFrame, n: int = 40) -> list[list[tuple[float, float]]]:
@@ -90,24 +88,47 @@ def site_shapes(sites: gpd.GeoDataFrame) -> tuple[list[list], np.ndarray]:
     return shapes, footprint
 
 
+class _Raw(Element):
+    """Text placed in the page as it is. branca turns what an element draws into a new template
+    and renders that again (the page's text passes through Jinja2 twice); this element's text is
+    never a template: it is returned as it is."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._name = "SitePlanRaw"
+        self.text = text
+
+    def render(self, **_kwargs: Any) -> str:
+        return self.text
+
+
 class _Control(MacroElement):
     """A fixed HTML box (legend or year slider) with optional script; no external assets.
 
-    The HTML and the script are values of the element, not part of its template's source; any
-    input text in them must already have gone through :func:`model.text.html_text` or
-    :func:`_json_for_script` (branca renders a macro's output once more as a template)."""
-
-    _template = Template(
-        "{% macro html(this, kwargs) %}{{ this.html_text }}{% endmacro %}"
-        "{% macro script(this, kwargs) %}{{ this.script_text }}{% endmacro %}"
-    )
+    The HTML and the script are placed in the page as they are (:class:`_Raw`), never as template
+    source; any input text in them must already have gone through :func:`model.text.html_text`
+    or :func:`_json_for_script`."""
 
     def __init__(self, html_text: str, script: str = ""):
         super().__init__()
         self._name = "SitePlanControl"
         self.html_text = html_text
         self.script_text = script
-class _Shapes(MacroElement):
+
+    def render(self, **kwargs: Any) -> str:
+        page = self.get_root()
+        if not isinstance(page, Figure):
+            raise TypeError("a control is drawn on a page (a branca Figure)")
+        if self.html_text:
+            page.html.add_child(_Raw(self.html_text), name=self.get_name())
+        if self.script_text:
+            page.script.add_child(_Raw(self.script_text), name=self.get_name())
+        for child in self._children.values():
+            child.render(**kwargs)
+        return ""
+
+
+class _Shapes(_Control):
     """Many polygons or circle markers of one layer, drawn by one script from their data: each
     shape's points, its Leaflet path options (:func:`folium.vector_layers.path_options`, as the
     one-element-per-shape classes of folium write them), its tooltip and its popup. Each shape is a
@@ -119,10 +140,8 @@ class _Shapes(MacroElement):
     The tooltips and popups are HTML already escaped (:func:`model.text.html_text`); they enter the
     page as JSON strings through :func:`_json_for_script`, never as template source."""
 
-    _template = Template("{% macro script(this, kwargs) %}{{ this.script_text }}{% endmacro %}")
-
     def __init__(self, kind: str, shapes: list[dict[str, Any]]):
-        super().__init__()
+        super().__init__("")
         self._name = "SitePlanShapes"
         self.kind = kind
         self.shapes = shapes
@@ -147,6 +166,10 @@ class _Shapes(MacroElement):
             "  window[s.name] = shape;\n"
             "});"
         )
+
+    @script_text.setter
+    def script_text(self, _value: str) -> None:  # _Control sets it; the shapes draw their own
+        pass
 
 
 class _ShapeRef:

@@ -259,8 +259,8 @@ def public_run(tmp_path_factory, solved_run):
 
 def _site_rows(raw: str, site_id: str) -> dict[int, list[str]]:
     """A site's popup table on the public map: year -> the cells of its row (the popups are text
-    of the page's script, where ``</`` is written ``<\\/``)."""
-    raw = raw.replace("<\\/", "</")
+    of the page's script, where ``<`` is written ``\\u003c``)."""
+    raw = raw.replace("\\u003c", "<")
     start = raw.index(f"({site_id})<br>")
     table = raw[start:raw.index("</table>", start)]
     rows = re.findall(r"<tr><td>(\d{4})</td>(.*?)</tr>", table)
