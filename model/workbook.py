@@ -175,9 +175,9 @@ def _cell(ws: Any, value: Any, font: Any = None) -> tuple[Any, int]:
 
 
 def _sheet(wb: Any, title: str, header_rows: Sequence[Sequence[str]], rows: Any, frozen: str | None) -> None:
-    """One sheet, streamed (openpyxl's write-only mode: a dense 3,000-firm run's 430,000 cells
-    take half the time and a fraction of the memory). The columns' widths come from the header and
-    the first rows, so those are read before anything is written."""
+    """One sheet, streamed (openpyxl's write-only mode: the planner's workbook of a dense 3,000-firm
+    run, 503,355 cells, in 8.0 s instead of 9.5 s, no sheet held in memory). The columns' widths
+    come from the header and the first rows, so those are read before anything is written."""
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
