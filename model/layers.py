@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import re
 import warnings
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -294,12 +294,12 @@ def numeric_column(table: pd.DataFrame, column: str, *, file: str | Path, key: s
 # attribute validation
 
 
-def _feature_label(frame: pd.DataFrame, idx: Hashable, id_col: str) -> str:
-    if id_col in frame.columns:
-        value = frame.at[idx, id_col]
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-    return f"#{list(frame.index).index(idx) + 1}"
+def _feature_labels(frame: pd.DataFrame, id_col: str) -> list[str]:
+    """How each row (by position) is named in a message: its id, or its number from 1 where the
+    id is empty."""
+    ids = frame[id_col].tolist() if id_col in frame.columns else [None] * len(frame)
+    return [value.strip() if isinstance(value, str) and value.strip() else f"#{pos + 1}"
+            for pos, value in enumerate(ids)]
 
 
 def _short(value: object, limit: int = 60) -> str:
@@ -331,8 +331,9 @@ def _is_missing(value: object) -> bool:
     return isinstance(value, str) and not value.strip()
 
 
-def _validate_attribute(frame: pd.DataFrame, attr: Attribute, *, file: Path, id_col: str) -> pd.Series:
-    """Return the column coerced to the schema type; raise InputError on the first bad value."""
+def _validate_attribute(frame: pd.DataFrame, attr: Attribute, *, file: Path, labels: list[str]) -> pd.Series:
+    """Return the column coerced to the schema type; raise InputError on the first bad value
+    (``labels``: the rows' names for messages, by position)."""
     required_always = attr.required == "yes"
     if attr.name not in frame.columns:
         if required_always:
@@ -346,8 +347,7 @@ def _validate_attribute(frame: pd.DataFrame, attr: Attribute, *, file: Path, id_
 
     raw = frame[attr.name]
     out: list = []
-    for idx, value in raw.items():
-        label = _feature_label(frame, idx, id_col)
+    for label, value in zip(labels, raw.tolist(), strict=True):
         if _is_missing(value):
             if required_always:
                 raise InputError(
@@ -453,8 +453,8 @@ def _validate_geometry(frame: gpd.GeoDataFrame, *, file: Path, id_col: str) -> g
                          file=file, fix="save the layer in EPSG:4326 or EPSG:2326") from exc
     geoms = grid.geometry.to_numpy().copy()
     outline = hk_outline()
-    for pos, (idx, geom) in enumerate(zip(grid.index, geoms, strict=True)):
-        label = _feature_label(grid, idx, id_col)
+    labels = _feature_labels(grid, id_col)
+    for pos, (label, geom) in enumerate(zip(labels, geoms, strict=True)):
         if geom is None or geom.is_empty:
             raise InputError("feature has no geometry", file=file, feature=label,
                              fix="draw the site (a polygon, or a point at its centre)")
@@ -501,9 +501,8 @@ def _warn_district(frame: gpd.GeoDataFrame, *, file: Path, id_col: str) -> None:
     """Warn where a feature's position is outside its district's bounding box."""
     boxes = districts().set_index("district")
     wgs = frame.geometry.representative_point().to_crs(WGS84)
-    for idx, point in wgs.items():
-        name = frame.at[idx, "district"]
-        label = _feature_label(frame, idx, id_col)
+    for label, name, point in zip(_feature_labels(frame, id_col), frame["district"].tolist(), wgs.tolist(),
+                                  strict=True):
         if name not in boxes.index:
             raise InputError(f"unknown district {name!r}", file=file, feature=label, attribute="district",
                              fix=f"use one of the 18 districts: {', '.join(boxes.index)}")
@@ -554,7 +553,8 @@ def validate_table(frame: pd.DataFrame, layer: str, *, file: str | Path,
     file = Path(file)
     attrs = attributes(layer)
     id_col = attrs[0].name
-    typed = {a.name: _validate_attribute(frame, a, file=file, id_col=id_col) for a in attrs}
+    labels = _feature_labels(frame, id_col)
+    typed = {a.name: _validate_attribute(frame, a, file=file, labels=labels) for a in attrs}
     out = pd.DataFrame(typed, index=frame.index)
     _validate_unique(out, id_col, file=file)
     for a in attrs:  # final dtypes

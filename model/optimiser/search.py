@@ -52,7 +52,7 @@ import numpy as np
 
 from .formulation import Formulation
 from .highs import LPSession
-from .occupancy import fits, occupancy, room_left, take
+from .occupancy import SuffixRoom, occupancy, room_left, take
 from .pricing import lagrangian_bound
 from .problem import Problem
 
@@ -318,39 +318,45 @@ def greedy_plan(problem: Problem, allowed_clusters: np.ndarray | None = None,
     is taken before the rest, where it fits: an anchor plan, repaired."""
     p = problem
     left = room_left(p, occupancy(p, np.zeros(p.n_candidates, dtype=bool)))
+    room = SuffixRoom(p, left)
     chosen = np.zeros(p.n_candidates, dtype=bool)
-    taken = np.zeros(p.floor_m2.size, dtype=bool)
-    opened = np.zeros(p.n_clusters, dtype=bool)
-    per_sector = np.zeros(len(p.sector_ids), dtype=int)
+    taken = [False] * p.floor_m2.size
+    opened = [False] * p.n_clusters
+    per_sector = [0] * len(p.sector_ids)
+    sector_of_cluster = p.cluster_sector.tolist()
+    most = p.max_clusters.tolist()
 
-    def accept(i: int) -> None:
-        take(p, left, i)
+    def accept(i: int, e: int, c: int) -> None:
+        room.take(i)
         chosen[i] = True
-        taken[p.e[i]] = True
-        c = p.cluster_of[i]
+        taken[e] = True
         if c >= 0 and not opened[c]:
             opened[c] = True
-            per_sector[p.cluster_sector[c]] += 1
+            per_sector[sector_of_cluster[c]] += 1
 
     for i in np.flatnonzero(p.locked).tolist():  # locks first, as announced
-        accept(i)
+        accept(i, int(p.e[i]), int(p.cluster_of[i]))
     order = (np.argsort(-p.value, kind="stable") if relaxed is None
              else np.lexsort((-p.value, -np.round(np.asarray(relaxed), 6))))
     if first is not None:
         order = np.r_[order[first[order]], order[~first[order]]]
-    for i in order.tolist():
-        if taken[p.e[i]] or p.value[i] <= 0:
+    # what no state of the loop lets in: worthless candidates, closed clusters
+    keep = p.value[order] > 0
+    if allowed_clusters is not None:
+        c = p.cluster_of[order]
+        keep &= (c < 0) | np.asarray(allowed_clusters, dtype=bool)[np.maximum(c, 0)]
+    order = order[keep]
+    for i, e, c, s, k, space, power in zip(order.tolist(), p.e[order].tolist(), p.cluster_of[order].tolist(),
+                                           p.s[order].tolist(), p.k[order].tolist(), p.space[order].tolist(),
+                                           p.power[order].tolist(), strict=True):
+        if taken[e]:
             continue
-        c = p.cluster_of[i]
-        if c >= 0:
-            if allowed_clusters is not None and not allowed_clusters[c]:
-                continue
-            if not opened[c] and per_sector[p.cluster_sector[c]] >= p.max_clusters[p.cluster_sector[c]]:
-                continue
-        if fits(p, left, i):
-            accept(i)
+        if c >= 0 and not opened[c] and per_sector[sector_of_cluster[c]] >= most[sector_of_cluster[c]]:
+            continue
+        if room.fits(s, k, space, power):
+            accept(i, e, c)
     if p.clustering:  # clusters below their critical mass are emptied (locked ones stay)
-        for c in np.flatnonzero(opened & ~p.cluster_locked):
+        for c in np.flatnonzero(np.array(opened, dtype=bool) & ~p.cluster_locked):
             members = np.flatnonzero(chosen & (p.cluster_of == c))
             if p.floor_m2[p.e[members]].sum() < p.critical_mass_m2[p.cluster_sector[c]] - 1e-6:
                 for i in members.tolist():
