@@ -15,7 +15,7 @@ import shutil
 import socket
 import tempfile
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -355,7 +355,7 @@ def _write_record_files(folder: Path, packed: PackedRun | None, source: Path | N
         shutil.copytree(source / DATA_DIR, folder / DATA_DIR)
 
 
-def _write_forecast_folder(folder: Path, views: RunViews, drawn: DrawnRun, changes: Mapping[str, Any], *,
+def _write_forecast_folder(folder: Path, views: RunViews, draw: Callable[[], DrawnRun], changes: Mapping[str, Any], *,
                            packed: PackedRun | None = None, source: Path | None = None,
                            manifest: dict[str, Any] | None = None, started: float = 0.0, lang: str = "both",
                            min_count: int = 3) -> None:
@@ -364,29 +364,71 @@ def _write_forecast_folder(folder: Path, views: RunViews, drawn: DrawnRun, chang
     redrawn, copied from the ``source`` folder with the given ``manifest``), the planner's tables and
     GeoPackage, what changed since last year, the public tables, the workbooks (in ``lang``; the
     public one says that figures of fewer than ``min_count`` enterprises are withheld), the maps,
-    the charts, the PDF and the report page (``drawn``)."""
+    the charts, the PDF and the report page (``draw()``: the run's pages drawn). The workbooks of a
+    large run are written by a second process while the pages are drawn (:func:`_workbook_pool`)."""
     import time as _time
+
+    from .layers import read_csv_table as _read_csv_table
 
     _write_record_files(folder, packed, source)
     tables = views.tables
-    if tables is not None:
-        for file, frame in tables.csv.items():
-            (folder / file).write_text(csv_text(frame), encoding="utf-8", newline="")
-        for layer, frame in tables.gpkg.items():  # formula-safe too: GIS fields are opened in spreadsheets
-            spreadsheet_safe_frame(frame).to_file(folder / "sites.gpkg", layer=layer, driver="GPKG", engine="pyogrio")
-    for name, file in CHANGE_FILES.items():
-        if name in changes:
-            (folder / file).write_text(csv_text(changes[name]), encoding="utf-8", newline="")
-    for file, html_page in drawn.maps.items():
-        (folder / file).write_text(html_page, encoding="utf-8")
-    write_report_files(folder, drawn)
     written = packed.manifest if packed is not None else manifest
+    books = None
     if tables is not None and written is not None:
-        _write_workbooks(folder, tables, changes, written, lang, min_count)
+        every = dict(tables.csv)
+        if "formed_land_forecast.csv" in tables.public:  # the ten-year formed-land forecast: no firm in it
+            every["formed_land_forecast.csv"] = tables.public["formed_land_forecast.csv"]
+        every.update({file: changes[name] for name, file in CHANGE_FILES.items() if name in changes})
+        if (folder / "warnings.csv").is_file():
+            every["warnings.csv"] = _read_csv_table(folder / "warnings.csv", what="the run's warnings")
+        books = (folder, dict(tables.public), every, written, lang, min_count)
+    with _workbook_pool(books) as pool:
+        pending = pool.submit(write_workbooks, *books) if pool is not None and books is not None else None
+        drawn = draw()
+        if tables is not None:
+            for file, frame in tables.csv.items():
+                (folder / file).write_text(csv_text(frame), encoding="utf-8", newline="")
+            for layer, frame in tables.gpkg.items():  # formula-safe too: GIS fields are opened in spreadsheets
+                spreadsheet_safe_frame(frame).to_file(folder / "sites.gpkg", layer=layer, driver="GPKG",
+                                                      engine="pyogrio")
+        for name, file in CHANGE_FILES.items():
+            if name in changes:
+                (folder / file).write_text(csv_text(changes[name]), encoding="utf-8", newline="")
+        for file, html_page in drawn.maps.items():
+            (folder / file).write_text(html_page, encoding="utf-8")
+        write_report_files(folder, drawn)
+        if pending is not None:
+            pending.result()  # the worker's error, if any, is raised here
+        elif books is not None:
+            write_workbooks(*books)
     if packed is not None:
         timings = {**packed.manifest["timings_s"], "write_s": round(_time.perf_counter() - started, 3)}
         manifest = {**packed.manifest, "timings_s": timings}
     (folder / "manifest.json").write_text(json_text(manifest), encoding="utf-8")
+
+
+#: a run whose workbooks hold more than this many cells has them written by a second process while
+#: its maps and report are drawn (a dense 3,000-firm run: about 750,000 cells, 8 s of writing); a
+#: smaller run writes them in this process, since starting one costs about a second
+WORKBOOK_PROCESS_CELLS = 200_000
+
+
+@contextlib.contextmanager
+def _workbook_pool(books: tuple | None) -> Iterator[Any]:
+    """A pool of one worker process for the workbooks (``spawn``: nothing of this process's solver
+    threads is copied), or None where they are written here: a small run (:data:`WORKBOOK_PROCESS_CELLS`),
+    or this process a daemon (a Dask worker's), which may not start processes. Leaving the block
+    waits for the worker, so an error never removes the run folder under it."""
+    import multiprocessing
+
+    cells = 0 if books is None else sum(frame.size for part in (books[1], books[2]) for frame in part.values())
+    if cells <= WORKBOOK_PROCESS_CELLS or multiprocessing.current_process().daemon:
+        yield None
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield pool
 
 
 def write_public_tables(folder: Path, public: Mapping[str, pd.DataFrame], manifest: Mapping[str, Any], lang: str,
@@ -400,21 +442,14 @@ def write_public_tables(folder: Path, public: Mapping[str, pd.DataFrame], manife
                    folder / PUBLIC_WORKBOOK_FILE)
 
 
-def _write_workbooks(folder: Path, tables: Any, changes: Mapping[str, Any], manifest: Mapping[str, Any], lang: str,
-                     min_count: int) -> None:
-    """The public tables and their workbook, and the planner's workbook of every table
+def write_workbooks(folder: Path, public: Mapping[str, pd.DataFrame], every: Mapping[str, pd.DataFrame],
+                    manifest: Mapping[str, Any], lang: str, min_count: int) -> None:
+    """The public tables and their workbook, and the planner's workbook of ``every`` table
     (``tables.xlsx``: the planner's tables, the formed-land forecast, what changed since last year, the
     warnings)."""
-    from .layers import read_csv_table
     from .workbook import workbook_view, write_workbook
 
-    write_public_tables(folder, tables.public, manifest, lang, min_count)
-    every = dict(tables.csv)
-    if "formed_land_forecast.csv" in tables.public:  # the ten-year formed-land forecast: no firm in it
-        every["formed_land_forecast.csv"] = tables.public["formed_land_forecast.csv"]
-    every.update({file: changes[name] for name, file in CHANGE_FILES.items() if name in changes})
-    if (folder / "warnings.csv").is_file():
-        every["warnings.csv"] = read_csv_table(folder / "warnings.csv", what="the run's warnings")
+    write_public_tables(folder, public, manifest, lang, min_count)
     write_workbook(workbook_view(every, manifest, public=False, min_count=min_count, lang=lang),
                    folder / WORKBOOK_FILE)
 
@@ -484,9 +519,11 @@ def write_forecast_run(forecast: Forecast, out_root: str | Path, record: RunReco
         packed = pack_run(forecast, record, now)
         views = present(forecast, record.lang, manifest=packed.manifest,
                         changes_label=packed.manifest.get("previous_run") or "", **options)
-        drawn = DrawnRun(report=draw_report(views.report, tornado), tornado_png=png,
-                         maps=draw_pages({file: views.maps[aud] for file, aud in MAP_FILES.items()}))
-        _write_forecast_folder(run.tmp, views, drawn, packed.changes, packed=packed, started=started,
+        def draw() -> DrawnRun:
+            return DrawnRun(report=draw_report(views.report, tornado), tornado_png=png,
+                            maps=draw_pages({file: views.maps[aud] for file, aud in MAP_FILES.items()}))
+
+        _write_forecast_folder(run.tmp, views, draw, packed.changes, packed=packed, started=started,
                                lang=record.lang, min_count=forecast.public_release.min_count)
     return run
 
@@ -511,10 +548,12 @@ def write_rendered_run(forecast: Forecast, source: Path, out_root: str | Path, r
     with atomic_run_dir(out_root, run_name("render", forecast.scenario.name, now)) as run:
         views = present(forecast, record.lang, manifest=manifest, changes_label=manifest.get("previous_run") or "",
                         **options)
-        drawn = DrawnRun(report=draw_report(views.report, tornado), tornado_png=png,
-                         maps=draw_pages({file: views.maps[aud] for file, aud in MAP_FILES.items()}))
+        def draw() -> DrawnRun:
+            return DrawnRun(report=draw_report(views.report, tornado), tornado_png=png,
+                            maps=draw_pages({file: views.maps[aud] for file, aud in MAP_FILES.items()}))
+
         changes = {name: getattr(record.changes, name) for name in CHANGE_FRAMES} if record.changes else {}
-        _write_forecast_folder(run.tmp, views, drawn, changes, source=source, manifest=manifest, lang=record.lang,
+        _write_forecast_folder(run.tmp, views, draw, changes, source=source, manifest=manifest, lang=record.lang,
                                min_count=forecast.public_release.min_count)
     return run
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -104,3 +105,40 @@ def test_a_run_solved_without_explanations_writes_and_reads_back(tmp_path):
     planner = (folder / "map.html").read_text(encoding="utf-8")
     placed = forecast.allocation.assigned
     assert len(placed) and all(eid in planner for eid in placed["enterprise_id"])
+
+
+def _workbook_cells(path: Path) -> dict[str, list]:
+    """Every sheet's cells (value and type) but the provenance's (it names when the run was drawn)."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True)
+    return {name: [[(c.value, c.data_type) for c in row] for row in book[name].iter_rows()]
+            for name in book.sheetnames if name != "provenance"}
+
+
+def refuse_workbooks(*_args) -> None:
+    """A workbook writer that fails, naming its process (run in the worker, found there by its
+    module's name)."""
+    import os
+
+    raise RuntimeError(f"the workbooks' process {os.getpid()} failed")
+
+
+def test_a_large_runs_workbooks_come_from_a_worker_the_same(runs, tmp_path, monkeypatch):
+    """Workbooks of more cells than WORKBOOK_PROCESS_CELLS are written by a second process while the
+    pages are drawn: the same cells as written here; the worker's error reaches the caller, and no
+    run folder is left."""
+    from model import outputs
+
+    run, _, _ = runs
+    forecast = load_run(run)
+    here = outputs.write_rendered_run(forecast, run, tmp_path / "here", RunRecord()).final
+    monkeypatch.setattr(outputs, "WORKBOOK_PROCESS_CELLS", 0)
+    beside = outputs.write_rendered_run(forecast, run, tmp_path / "beside", RunRecord()).final
+    for name in ("tables.xlsx", "tables_public.xlsx"):
+        assert _workbook_cells(beside / name) == _workbook_cells(here / name), name
+    monkeypatch.setattr(outputs, "write_workbooks", refuse_workbooks)
+    with pytest.raises(RuntimeError, match="the workbooks' process") as failed:
+        outputs.write_rendered_run(forecast, run, tmp_path / "failed", RunRecord())
+    assert f"process {os.getpid()} " not in str(failed.value)  # it was the worker's
+    assert not (tmp_path / "failed").exists() or not list((tmp_path / "failed").iterdir())

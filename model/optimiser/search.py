@@ -343,8 +343,8 @@ def greedy_plan(problem: Problem, allowed_clusters: np.ndarray | None = None,
     # what no state of the loop lets in: worthless candidates, closed clusters
     keep = p.value[order] > 0
     if allowed_clusters is not None:
-        c = p.cluster_of[order]
-        keep &= (c < 0) | np.asarray(allowed_clusters, dtype=bool)[np.maximum(c, 0)]
+        clusters = p.cluster_of[order]
+        keep &= (clusters < 0) | np.asarray(allowed_clusters, dtype=bool)[np.maximum(clusters, 0)]
     order = order[keep]
     for i, e, c, s, k, space, power in zip(order.tolist(), p.e[order].tolist(), p.cluster_of[order].tolist(),
                                            p.s[order].tolist(), p.k[order].tolist(), p.space[order].tolist(),
@@ -356,7 +356,7 @@ def greedy_plan(problem: Problem, allowed_clusters: np.ndarray | None = None,
         if room.fits(s, k, space, power):
             accept(i, e, c)
     if p.clustering:  # clusters below their critical mass are emptied (locked ones stay)
-        for c in np.flatnonzero(np.array(opened, dtype=bool) & ~p.cluster_locked):
+        for c in np.flatnonzero(np.array(opened, dtype=bool) & ~p.cluster_locked).tolist():
             members = np.flatnonzero(chosen & (p.cluster_of == c))
             if p.floor_m2[p.e[members]].sum() < p.critical_mass_m2[p.cluster_sector[c]] - 1e-6:
                 for i in members.tolist():
