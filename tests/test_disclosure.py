@@ -378,3 +378,28 @@ def test_baseline_public_map_has_no_site_figure_of_one_or_two_firms(baseline_pub
             b = set(here.loc[here["start_year"] <= y2, "enterprise_id"])
             assert len(b - a) == 0 or len(b - a) >= 3, (site_id, y1, y2)
     assert checked > 0
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.integers(0, 2**32 - 1), st.integers(2, 14), st.integers(1, 10))
+def test_the_span_kept_between_rounds_is_the_span_computed_again(seed, n_rows, n_types):
+    """Rule 5 reuses the last round's null space where the figures withheld since took nothing from
+    the span (model.disclosure._Span): the null space it gives is always that of a decomposition
+    made afresh (compared as projectors, which do not depend on the basis), whether it reused it
+    or had to decompose again."""
+    from model.disclosure import _packed_rows, _Span
+
+    rng = np.random.default_rng(seed)
+    matrix = np.unique(rng.random((n_rows, n_types)) < rng.uniform(0.2, 0.8), axis=0)
+    if len(matrix) < 2:
+        return
+    span = _Span()
+    keys = [bytes(r) for r in _packed_rows(matrix)]
+    span.null_space(matrix, b"types", keys)
+    rows = np.arange(len(matrix))
+    for _round in range(3):  # rows withheld a few at a time, as rounds do
+        rows = np.sort(rng.choice(rows, size=max(1, len(rows) - int(rng.integers(0, 3))), replace=False))
+        got = span.null_space(matrix[rows], b"types", [keys[i] for i in rows])
+        _u, singular, vt = np.linalg.svd(matrix[rows].astype(float), full_matrices=True)
+        fresh = vt[int((singular > 1e-9 * max(singular.max(), 1.0)).sum()):].T
+        np.testing.assert_allclose(got @ got.T, fresh @ fresh.T, atol=1e-9)
