@@ -365,7 +365,7 @@ def _write_forecast_folder(folder: Path, views: RunViews, draw: Callable[[], Dra
     GeoPackage, what changed since last year, the public tables, the workbooks (in ``lang``; the
     public one says that figures of fewer than ``min_count`` enterprises are withheld), the maps,
     the charts, the PDF and the report page (``draw()``: the run's pages drawn). The workbooks of a
-    large run are written by a second process while the pages are drawn (:func:`_workbook_pool`)."""
+    large run are written by a second process while the pages are drawn (:func:`_workbooks_beside`)."""
     import time as _time
 
     from .layers import read_csv_table as _read_csv_table
@@ -382,8 +382,7 @@ def _write_forecast_folder(folder: Path, views: RunViews, draw: Callable[[], Dra
         if (folder / "warnings.csv").is_file():
             every["warnings.csv"] = _read_csv_table(folder / "warnings.csv", what="the run's warnings")
         books = (folder, dict(tables.public), every, written, lang, min_count)
-    with _workbook_pool(books) as pool:
-        pending = pool.submit(write_workbooks, *books) if pool is not None and books is not None else None
+    with _workbooks_beside(books):
         drawn = draw()
         if tables is not None:
             for file, frame in tables.csv.items():
@@ -397,10 +396,6 @@ def _write_forecast_folder(folder: Path, views: RunViews, draw: Callable[[], Dra
         for file, html_page in drawn.maps.items():
             (folder / file).write_text(html_page, encoding="utf-8")
         write_report_files(folder, drawn)
-        if pending is not None:
-            pending.result()  # the worker's error, if any, is raised here
-        elif books is not None:
-            write_workbooks(*books)
     if packed is not None:
         timings = {**packed.manifest["timings_s"], "write_s": round(_time.perf_counter() - started, 3)}
         manifest = {**packed.manifest, "timings_s": timings}
@@ -414,21 +409,54 @@ WORKBOOK_PROCESS_CELLS = 200_000
 
 
 @contextlib.contextmanager
-def _workbook_pool(books: tuple | None) -> Iterator[Any]:
-    """A pool of one worker process for the workbooks (``spawn``: nothing of this process's solver
-    threads is copied), or None where they are written here: a small run (:data:`WORKBOOK_PROCESS_CELLS`),
-    or this process a daemon (a Dask worker's), which may not start processes. Leaving the block
-    waits for the worker, so an error never removes the run folder under it."""
-    import multiprocessing
+def _workbooks_beside(books: tuple | None) -> Iterator[None]:
+    """The workbooks written while the block runs: ``books`` are the arguments of
+    :func:`write_workbooks` (None: no workbooks). A large run's (:data:`WORKBOOK_PROCESS_CELLS`) are
+    written by a second Python process, ``python -m model.outputs``, given them pickled on its
+    standard input: a fresh interpreter, so no solver thread is copied and the caller's own script
+    is never run again (as a spawned multiprocessing worker would). Leaving the block waits for it
+    and raises :class:`RuntimeError` with its last error line if it failed; an error in the block
+    stops it first, so that no run folder is removed under it. A small run's are written in this
+    process when the block ends."""
+    import pickle
+    import subprocess
+    import sys
+    import threading
 
     cells = 0 if books is None else sum(frame.size for part in (books[1], books[2]) for frame in part.values())
-    if cells <= WORKBOOK_PROCESS_CELLS or multiprocessing.current_process().daemon:
-        yield None
+    if books is None or cells <= WORKBOOK_PROCESS_CELLS:
+        yield
+        if books is not None:
+            write_workbooks(*books)
         return
-    from concurrent.futures import ProcessPoolExecutor
+    package_root = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH"))
+                                                       if p)}
+    proc = subprocess.Popen([sys.executable, "-m", "model.outputs"], stdin=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    errors: list[bytes] = []
+    feeder = threading.Thread(target=lambda: errors.append(proc.communicate(pickle.dumps(books))[1]), daemon=True)
+    feeder.start()
+    try:
+        yield
+    except BaseException:
+        proc.kill()
+        feeder.join()
+        raise
+    feeder.join()
+    if proc.returncode != 0:
+        lines = b"".join(errors).decode("utf-8", errors="replace").strip().splitlines()
+        raise RuntimeError(f"the workbooks' process failed (exit {proc.returncode}): "
+                           f"{lines[-1] if lines else 'no message'}")
 
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        yield pool
+
+def _workbooks_process() -> None:
+    """The second process of :func:`_workbooks_beside`: the workbooks from the arguments its parent
+    pickled on standard input (its own data, never a file from elsewhere)."""
+    import pickle
+    import sys
+
+    write_workbooks(*pickle.load(sys.stdin.buffer))
 
 
 def write_public_tables(folder: Path, public: Mapping[str, pd.DataFrame], manifest: Mapping[str, Any], lang: str,
@@ -929,3 +957,7 @@ def write_compare_run(cmp: RunComparison, out_root: str | Path, record: RunRecor
                     "public_files": list(COMPARE_FILES["public"]), "run": run_block(now)},
                    run.tmp / "manifest.json")
     return run
+
+
+if __name__ == "__main__":  # the workbooks' process of a large run (_workbooks_beside)
+    _workbooks_process()
