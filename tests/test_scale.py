@@ -388,14 +388,30 @@ def test_cluster_swaps_keep_every_rule_and_never_lose_value(inst):
 
 
 def test_one_candidate_fits_exactly_where_the_vector_test_says():
-    """The greedy plan's scalar test (slices) and the vector test (masks) agree on every candidate,
-    from a plan that fills some sites and breaks none."""
-    from model.optimiser.occupancy import fits, occupancy, room_left
+    """The greedy plan's one-at-a-time test (each row's least room from every year on, renewed as
+    firms are placed) and the vector test (masks over what is left) agree on every candidate, from
+    an empty plan and from a plan that fills some sites, and after every placement."""
+    from model.optimiser.occupancy import SuffixRoom, fits, occupancy, room_left
     from model.optimiser.search import greedy_plan
 
     p = build_allocation(_world(), SETTINGS).problem
-    for chosen in (np.zeros(p.n_candidates, dtype=bool), greedy_plan(p)):
+    every_candidate = np.arange(p.n_candidates)
+
+    def agree(room: SuffixRoom, left) -> np.ndarray:
+        every = fits(p, left, every_candidate)
+        one_by_one = [room.fits(int(p.s[i]), int(p.k[i]), float(p.space[i]), float(p.power[i]))
+                      for i in every_candidate.tolist()]
+        assert one_by_one == every.tolist()
+        return every
+
+    plan = greedy_plan(p)
+    for chosen in (np.zeros(p.n_candidates, dtype=bool), plan):
         left = room_left(p, occupancy(p, chosen))
-        every = fits(p, left, np.arange(p.n_candidates))
-        assert [fits(p, left, i) for i in range(p.n_candidates)] == every.tolist()
+        every = agree(SuffixRoom(p, left), left)
         assert not every.all() or not chosen.any()
+    room = SuffixRoom(p, room_left(p, occupancy(p, np.zeros(p.n_candidates, dtype=bool))))
+    placed = np.zeros(p.n_candidates, dtype=bool)
+    for i in np.flatnonzero(plan).tolist():  # placed one by one, the minima renewed each time
+        room.take(i)
+        placed[i] = True
+        agree(room, room_left(p, occupancy(p, placed)))

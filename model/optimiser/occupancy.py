@@ -2,7 +2,8 @@
 
 Occupancy is cumulative: an enterprise that starts at site s in year t occupies s in every later
 year (nobody moves). This is the one implementation used by the greedy start, the lock checks,
-the reasons and the tables.
+the reasons and the tables (the greedy start checks one candidate at a time against each row's
+least room from every year on, :class:`SuffixRoom`: the same test as :func:`fits`).
 """
 
 from __future__ import annotations
@@ -44,14 +45,9 @@ def room_left(problem: Problem, occ: Occupancy) -> Occupancy:
     return Occupancy(problem.space_cap - occ.space, problem.power_cap - occ.power, problem.grid_cap - occ.grid)
 
 
-def fits(problem: Problem, left: Occupancy, i: int | np.ndarray) -> np.ndarray | bool:
-    """Whether candidate(s) ``i`` fit in what is left, in every year from their start."""
-    if np.ndim(i) == 0:  # one candidate (the greedy plan's loop): slices, no masks
-        j = int(i)
-        k, s = int(problem.k[j]), int(problem.s[j])
-        power = problem.power[j]
-        return bool(left.space[s, k:].min() >= problem.space[j] - 1e-6 and left.power[s, k:].min() >= power - 1e-9
-                    and left.grid[problem.zone_of_site[s], k:].min() >= power - 1e-9)
+def fits(problem: Problem, left: Occupancy, i: np.ndarray) -> np.ndarray:
+    """Whether each candidate of ``i`` fits in what is left, in every year from its start (one at
+    a time, in a loop that places them: :class:`SuffixRoom`, the same test)."""
     i_arr = np.atleast_1d(np.asarray(i, dtype=int))
     years = np.arange(problem.years.size)
     from_start = years[None, :] >= problem.k[i_arr][:, None]
