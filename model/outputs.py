@@ -412,9 +412,10 @@ WORKBOOK_PROCESS_CELLS = 200_000
 def _workbooks_beside(books: tuple | None) -> Iterator[None]:
     """The workbooks written while the block runs: ``books`` are the arguments of
     :func:`write_workbooks` (None: no workbooks). A large run's (:data:`WORKBOOK_PROCESS_CELLS`) are
-    written by a second Python process, ``python -m model.outputs``, given them pickled on its
-    standard input: a fresh interpreter, so no solver thread is copied and the caller's own script
-    is never run again (as a spawned multiprocessing worker would). Leaving the block waits for it
+    written by a second Python process (:func:`_workbooks_process`), given them pickled on its
+    standard input: a fresh interpreter that imports this package from where this one lies (never
+    a ``model`` folder in the working folder), copies no solver thread and never runs the caller's
+    own script again (as a spawned multiprocessing worker would). Leaving the block waits for it
     and raises :class:`RuntimeError` with its last error line if it failed; an error in the block
     stops it first, so that no run folder is removed under it. A small run's are written in this
     process when the block ends."""
@@ -429,11 +430,10 @@ def _workbooks_beside(books: tuple | None) -> Iterator[None]:
         if books is not None:
             write_workbooks(*books)
         return
+    # -P: the working folder is not put on its path; this package's folder goes first
     package_root = str(Path(__file__).resolve().parents[1])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH"))
-                                                       if p)}
-    proc = subprocess.Popen([sys.executable, "-m", "model.outputs"], stdin=subprocess.PIPE,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen([sys.executable, "-P", "-c", _WORKBOOKS_PROCESS, package_root], stdin=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     errors: list[bytes] = []
     feeder = threading.Thread(target=lambda: errors.append(proc.communicate(pickle.dumps(books))[1]), daemon=True)
     feeder.start()
@@ -448,6 +448,11 @@ def _workbooks_beside(books: tuple | None) -> Iterator[None]:
         lines = b"".join(errors).decode("utf-8", errors="replace").strip().splitlines()
         raise RuntimeError(f"the workbooks' process failed (exit {proc.returncode}): "
                            f"{lines[-1] if lines else 'no message'}")
+
+
+#: the second process's program (its argument: the folder that holds this package)
+_WORKBOOKS_PROCESS = ("import sys; sys.path.insert(0, sys.argv[1]); "
+                      "from model.outputs import _workbooks_process; _workbooks_process()")
 
 
 def _workbooks_process() -> None:
@@ -957,7 +962,3 @@ def write_compare_run(cmp: RunComparison, out_root: str | Path, record: RunRecor
                     "public_files": list(COMPARE_FILES["public"]), "run": run_block(now)},
                    run.tmp / "manifest.json")
     return run
-
-
-if __name__ == "__main__":  # the workbooks' process of a large run (_workbooks_beside)
-    _workbooks_process()

@@ -118,15 +118,20 @@ def _workbook_cells(path: Path) -> dict[str, list]:
 
 def test_a_large_runs_workbooks_come_from_a_second_process_the_same(runs, tmp_path, monkeypatch):
     """Workbooks of more cells than WORKBOOK_PROCESS_CELLS are written by a second process while the
-    pages are drawn: the same cells as written here. Its failure reaches the caller with its error
-    line; an error while drawing stops it."""
+    pages are drawn: the same cells as written here, from a working folder that holds a 'model'
+    package of its own and an output folder given relative to it. Its failure reaches the caller
+    with its error line; an error while drawing stops it."""
     from model import outputs
 
     run, _, _ = runs
     forecast = load_run(run)
     here = outputs.write_rendered_run(forecast, run, tmp_path / "here", RunRecord()).final
     monkeypatch.setattr(outputs, "WORKBOOK_PROCESS_CELLS", 0)
-    beside = outputs.write_rendered_run(forecast, run, tmp_path / "beside", RunRecord()).final
+    decoy = tmp_path / "elsewhere" / "model"  # a planner's own 'model' folder where the command runs
+    decoy.mkdir(parents=True)
+    (decoy / "__init__.py").write_text("raise ImportError('not siteplan')\n", encoding="utf-8")
+    monkeypatch.chdir(decoy.parent)
+    beside = outputs.write_rendered_run(forecast, run, Path("beside"), RunRecord()).final.resolve()
     for name in ("tables.xlsx", "tables_public.xlsx"):
         assert _workbook_cells(beside / name) == _workbook_cells(here / name), name
     table = pd.read_csv(here / "assignments.csv")
