@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import errno
+import functools
 import json
 import os
 import re
@@ -534,14 +535,22 @@ def _presentation(record: RunRecord) -> tuple[dict[str, Any], bytes | None, Any]
     return options, png, plt.imread(io.BytesIO(png), format="png") if png else None
 
 
+def _draw(views: RunViews, tornado: Any, png: bytes | None) -> DrawnRun:
+    """A run's pages drawn from its views: the report (with the sensitivity's chart ``tornado``),
+    the maps, and the chart as given (``png``)."""
+    from .maps import draw_pages
+    from .report import draw_report
+
+    return DrawnRun(report=draw_report(views.report, tornado), tornado_png=png,
+                    maps=draw_pages({file: views.maps[aud] for file, aud in MAP_FILES.items()}))
+
+
 def write_forecast_run(forecast: Forecast, out_root: str | Path, record: RunRecord | None = None) -> RunFolder:
     """Write a forecast's run folder atomically: the run packed as data (:func:`model.run.pack_run`),
     presented for the planner and the public in the record's language (:func:`model.view.present`),
     drawn (:mod:`model.report`, :mod:`model.maps`), then written at once."""
     import time as _time
 
-    from .maps import draw_pages
-    from .report import draw_report
     from .view import present
 
     record = record or RunRecord()
@@ -552,12 +561,9 @@ def write_forecast_run(forecast: Forecast, out_root: str | Path, record: RunReco
         packed = pack_run(forecast, record, now)
         views = present(forecast, record.lang, manifest=packed.manifest,
                         changes_label=packed.manifest.get("previous_run") or "", **options)
-        def draw() -> DrawnRun:
-            return DrawnRun(report=draw_report(views.report, tornado), tornado_png=png,
-                            maps=draw_pages({file: views.maps[aud] for file, aud in MAP_FILES.items()}))
-
-        _write_forecast_folder(run.tmp, views, draw, packed.changes, packed=packed, started=started,
-                               lang=record.lang, min_count=forecast.public_release.min_count)
+        _write_forecast_folder(run.tmp, views, functools.partial(_draw, views, tornado, png), packed.changes,
+                               packed=packed, started=started, lang=record.lang,
+                               min_count=forecast.public_release.min_count)
     return run
 
 
@@ -566,9 +572,7 @@ def write_rendered_run(forecast: Forecast, source: Path, out_root: str | Path, r
     render``): the tables, GeoPackage, maps, report and PDF drawn again from the run read back
     (:func:`model.run.load_run`) in ``record.lang``; the run's own record (``warnings.csv``,
     ``solver.log``, ``run/``) copied; the manifest the run's own, with a ``rendered`` block."""
-    from .maps import draw_pages
     from .provenance import versions
-    from .report import draw_report
     from .view import present
 
     source = Path(source)
@@ -581,12 +585,9 @@ def write_rendered_run(forecast: Forecast, source: Path, out_root: str | Path, r
     with atomic_run_dir(out_root, run_name("render", forecast.scenario.name, now)) as run:
         views = present(forecast, record.lang, manifest=manifest, changes_label=manifest.get("previous_run") or "",
                         **options)
-        def draw() -> DrawnRun:
-            return DrawnRun(report=draw_report(views.report, tornado), tornado_png=png,
-                            maps=draw_pages({file: views.maps[aud] for file, aud in MAP_FILES.items()}))
-
         changes = {name: getattr(record.changes, name) for name in CHANGE_FRAMES} if record.changes else {}
-        _write_forecast_folder(run.tmp, views, draw, changes, source=source, manifest=manifest, lang=record.lang,
+        _write_forecast_folder(run.tmp, views, functools.partial(_draw, views, tornado, png), changes,
+                               source=source, manifest=manifest, lang=record.lang,
                                min_count=forecast.public_release.min_count)
     return run
 
