@@ -57,7 +57,6 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -471,9 +470,11 @@ def public_release(assignments: pd.DataFrame, sites: pd.DataFrame, years: Iterab
     public_sites = sites.reset_index(drop=True)
     if firms:
         public_sites = public_sites.copy()
+        index = name_index(firms)
         for col in ("name", "name_zh", "source"):
             if col in public_sites:
-                public_sites[col] = [withhold_firms(v, firms) if isinstance(v, str) else v for v in public_sites[col]]
+                public_sites[col] = [withhold_firms(v, firms, index) if isinstance(v, str) else v
+                                     for v in public_sites[col]]
     warnings = public_sector_warnings(early_warning, release) if early_warning is not None else None
     unmet = public_unmet_total(demand_by_sector, release) if demand_by_sector is not None else None
     return replace(release, sites=public_sites, warnings=warnings, unmet_total_m2=unmet)
@@ -632,33 +633,36 @@ def firm_names(enterprises: pd.DataFrame) -> list[str]:
     return sorted(names, key=lambda n: (-len(n), n))
 
 
-@lru_cache(maxsize=4)
-def _name_index(names: tuple[str, ...]) -> tuple[dict[str, int], tuple[int, ...]]:
-    """Each name's position in the list, and the lengths the names have."""
+def name_index(names: list[str]) -> tuple[dict[str, int], tuple[int, ...]]:
+    """Each name's position in ``names`` and the lengths the names have: what :func:`withhold_firms`
+    looks names up in, made once for a list that is applied to many texts."""
     return {name: j for j, name in enumerate(names)}, tuple(sorted({len(name) for name in names}))
 
 
-def _names_in(folded: str, names: list[str]) -> list[str]:
-    """The names of ``names`` that occur in the folded text, in the list's order (only these can be
-    withheld). Each piece of the text as long as some name is looked up among the names: a dense
-    run has 10,000 names and 10,000 site texts, and trying every name on every text took 24 s."""
-    position, lengths = _name_index(tuple(names))
+def _names_in(folded: str, names: list[str], index: tuple[dict[str, int], tuple[int, ...]]) -> list[str]:
+    """The names of ``names`` (``index``: :func:`name_index` of them) that occur in the folded text,
+    in the list's order (only these can be withheld). Each piece of the text as long as some name
+    is looked up among the names: a dense run has 10,000 names and 10,000 site texts, and trying
+    every name on every text took 24 s."""
+    position, lengths = index
     found = {position[folded[i:i + n]] for n in lengths for i in range(len(folded) - n + 1)
              if folded[i:i + n] in position}
     return [names[j] for j in sorted(found)]
 
 
-def withhold_firms(text: str, names: list[str]) -> str:
+def withhold_firms(text: str, names: list[str], index: tuple[dict[str, int], tuple[int, ...]] | None = None
+                   ) -> str:
     """``text`` with every firm name of :func:`firm_names` replaced by :data:`WITHHELD`, matched
     after folding (upper case, full-width or look-alike letters, accents, hyphens, spaces and
     zero-width characters do not hide a name); the rest of the text is kept as it was. A name's
-    span runs to the end of its last character's accents."""
+    span runs to the end of its last character's accents. ``index``: :func:`name_index` of
+    ``names``, where the caller applies the same names to many texts (made here otherwise)."""
     if not names or not isinstance(text, str):
         return text
     folded, where = fold(text)
     spans: list[tuple[int, int]] = []
     taken = [False] * len(folded)
-    for name in _names_in(folded, names):  # longest first
+    for name in _names_in(folded, names, index or name_index(names)):  # longest first
         start = folded.find(name)
         while start != -1:
             end = start + len(name)

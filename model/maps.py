@@ -115,14 +115,19 @@ class _Control(MacroElement):
         self.html_text = html_text
         self.script_text = script
 
+    def page_parts(self) -> tuple[str, str]:
+        """The HTML and the script this element places in the page."""
+        return self.html_text, self.script_text
+
     def render(self, **kwargs: Any) -> str:
         page = self.get_root()
         if not isinstance(page, Figure):
             raise TypeError("a control is drawn on a page (a branca Figure)")
-        if self.html_text:
-            page.html.add_child(_Raw(self.html_text), name=self.get_name())
-        if self.script_text:
-            page.script.add_child(_Raw(self.script_text), name=self.get_name())
+        html_text, script_text = self.page_parts()
+        if html_text:
+            page.html.add_child(_Raw(html_text), name=self.get_name())
+        if script_text:
+            page.script.add_child(_Raw(script_text), name=self.get_name())
         for child in self._children.values():
             child.render(**kwargs)
         return ""
@@ -150,11 +155,11 @@ class _Shapes(_Control):
         """The page global of shape ``row`` (its name is known once the page's elements are numbered)."""
         return _ShapeRef(self, row)
 
-    @property
-    def script_text(self) -> str:
+    def page_parts(self) -> tuple[str, str]:
+        """No box; the script that draws the shapes (named once the page's elements are numbered)."""
         group = self._parent.get_name() if self._parent is not None else None
         data = [{**shape, "name": f"{self.get_name()}_{j}"} for j, shape in enumerate(self.shapes)]
-        return (
+        return "", (
             f"{_json_for_script(data)}.forEach(function (s) {{\n"
             f"  var shape = L.{self.kind}(s.at, s.options);\n"
             "  if (s.tooltip !== undefined) { shape.bindTooltip(s.tooltip, {sticky: true}); }\n"
@@ -166,10 +171,6 @@ class _Shapes(_Control):
             "  window[s.name] = shape;\n"
             "});"
         )
-
-    @script_text.setter
-    def script_text(self, _value: str) -> None:  # _Control sets it; the shapes draw their own
-        pass
 
 
 class _ShapeRef:
@@ -497,12 +498,12 @@ class _YearSlider(_Control):
         super().__init__(html_text)
         self.years, self.slider, self.outlined = years, slider, outlined or set()
 
-    @property
-    def script_text(self) -> str:
+    def page_parts(self) -> tuple[str, str]:
+        """Its box, and the script that recolours the layers (named once the page's elements are numbered)."""
         colours = {layer.get_name(): value[0] for layer, value in self.slider.items()}
         tips = {layer.get_name(): value[1] for layer, value in self.slider.items()}
         outlined = sorted(layer.get_name() for layer in self.outlined)
-        return (
+        return self.html_text, (
             f"var spYears = {_json_for_script(self.years)};\n"
             f"var spColours = {_json_for_script(colours)};\n"
             f"var spTips = {_json_for_script(tips)};\n"
@@ -523,10 +524,6 @@ class _YearSlider(_Control):
             "});\n"
             "spSetYear(spYears.length - 1);\n"
         )
-
-    @script_text.setter
-    def script_text(self, _value: str) -> None:  # _Control sets it; the slider draws its own
-        pass
 
 
 def _year_slider(view: MapView, slider: Mapping[Any, tuple[list[str], list[str]]],
