@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 
 from model.allocation import allocate, build_allocation
 from model.optimiser.candidates import site_shortlist
@@ -329,6 +330,99 @@ def test_the_proof_over_the_search_leaves_matches_the_whole_mip_solved_directly(
     assert proof.objective == pytest.approx(direct.objective, rel=1e-9)
     assert direct.objective - 1e-6 <= proof.bound <= proof.objective + 1e-6
     assert float(form.cost @ proof.values) == pytest.approx(proof.objective, rel=1e-9)
+
+
+
+
+@hyp_settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.sampled_from([(0, 0), (0, 1), (1, 1)]), min_size=3, max_size=3), min_size=1,
+                max_size=7))
+def test_a_box_of_the_proof_inside_another_is_settled_by_one_that_holds_it(raw):
+    """The proof solves a MIP only for the boxes inside no other box of its round (of equal boxes,
+    the first); every other box takes the bound of a box that holds it, which is solved itself."""
+    from model.optimiser.solve import _holders
+
+    boxes = [(np.array([lo for lo, _ in b], dtype=float), np.array([up for _, up in b], dtype=float)) for b in raw]
+
+    def inside(i, j):  # box i inside box j
+        return bool(np.all(boxes[i][0] >= boxes[j][0]) and np.all(boxes[i][1] <= boxes[j][1]))
+
+    holder = _holders(boxes)
+    for i, h in enumerate(holder):
+        if h is None:  # solved: inside no other box, and no equal box before it
+            assert not any(inside(i, j) and (j < i or not inside(j, i)) for j in range(len(boxes)) if j != i)
+        else:
+            assert h != i and inside(i, h) and holder[h] is None
+
+
+def test_the_plan_solved_ahead_is_the_plan_solved_after_the_search(monkeypatch):
+    """With a small gap asked, the restricted MIP of the best leaf so far is solved in a second
+    thread while the search goes on (solve.PlanAhead); the outcome must be what the same solve gives
+    with nothing solved ahead: the same plan, objective, bound and status."""
+    from benchmarks.synthetic import synthetic_inputs
+    from model.optimiser import solve as solve_module
+
+    form = build_allocation(synthetic_inputs(60, 30, 1, eligible_per_enterprise=10),
+                            AllocationSettings(mip_gap=0.0001, time_limit_s=120, max_nodes=None))
+    used: list[bool] = []
+    result_for = solve_module.PlanAhead.result_for
+
+    def recorded(self, *args):
+        ready = result_for(self, *args)
+        used.append(ready is not None)
+        return ready
+
+    monkeypatch.setattr(solve_module.PlanAhead, "result_for", recorded)
+    ahead = solve_module.solve(form)
+    assert used == [True]  # the case this test is for: the plan came from the MIP solved ahead
+    monkeypatch.setattr(solve_module.PlanAhead, "offer", lambda *_: None)
+    after = solve_module.solve(form)
+    assert used == [True, False]
+    assert np.array_equal(ahead.chosen, after.chosen) and np.array_equal(ahead.open_clusters, after.open_clusters)
+    assert (ahead.objective, ahead.bound, ahead.status) == (after.objective, after.bound, after.status)
+
+
+def test_a_better_leaf_stops_the_plan_solved_ahead_and_takes_its_place():
+    """PlanAhead keeps one MIP: a better leaf stops the one running (a stopped MIP says so and its
+    result is never used), a worse one is not solved, and only the leaf's own choice, relaxation
+    and no other start get its result: the restricted MIP's optimum (the oracle: solved directly
+    to gap 0)."""
+    import threading
+
+    from benchmarks.synthetic import synthetic_inputs
+    from model.optimiser.clock import Clock
+    from model.optimiser.search import ClusterTree
+    from model.optimiser.solve import PlanAhead, _restricted_bounds, restricted_solution
+
+    form = build_allocation(synthetic_inputs(60, 30, 1, eligible_per_enterprise=10),
+                            AllocationSettings(mip_gap=0.0001, time_limit_s=120, max_nodes=None))
+    tree = ClusterTree(form)
+    tree.run(tolerance=0.0)
+    tree.run(cutoff=-np.inf, max_nodes=150)  # more leaves, other cluster choices
+    better = max(tree.leaves, key=lambda leaf: leaf.value)
+    others = [leaf for leaf in tree.leaves if leaf.x is not None and leaf.value < better.value
+              and not np.array_equal(leaf.mask, better.mask)]
+    assert others  # the case this test is for
+    worse = max(others, key=lambda leaf: leaf.value)
+    with PlanAhead(form, Clock(None), 1e-4) as ahead:
+        ahead.offer(worse)
+        first_stop = ahead._job[1]
+        ahead.offer(better)
+        assert first_stop.is_set() and not ahead._job[1].is_set()
+        ahead.offer(worse)  # not better: the MIP of the better leaf goes on
+        assert ahead._job[0] is better
+        assert ahead.result_for(worse.mask, worse.x, None) is None
+        assert ahead.result_for(better.mask, better.x, better.mask) is None  # another plan to start from
+        assert ahead.result_for(better.mask, np.zeros_like(better.x), None) is None  # another relaxation
+        ready = ahead.result_for(better.mask, better.x, None)
+    lower, upper = _restricted_bounds(form, better.mask)
+    direct = solve_mip(form, col_lower=lower, col_upper=upper, mip_gap=0.0)
+    assert ready is not None and ready.status in ("optimal", "gap_limit")
+    assert direct.objective - 1e-4 * abs(direct.objective) - 1e-9 <= ready.objective <= direct.objective + 1e-6
+    stop = threading.Event()
+    stop.set()
+    stopped = restricted_solution(form, better.mask, Clock(None), relaxed=better.x, mip_gap=1e-4, stop=stop)
+    assert stopped.status == "stopped"
 
 
 def _misled_greedy():
