@@ -358,9 +358,13 @@ def test_a_box_of_the_proof_inside_another_is_settled_by_one_that_holds_it(raw):
 def test_the_plan_solved_ahead_is_the_plan_solved_after_the_search(monkeypatch):
     """With a small gap asked, the restricted MIP of the best leaf so far is solved in a second
     thread while the search goes on (solve.PlanAhead); the outcome must be what the same solve gives
-    with nothing solved ahead: the same plan, objective, bound and status."""
+    with nothing solved ahead: the same plan, objective, bound and status. The solver log still
+    holds every MIP, the ones solved in threads included."""
+    import re
+
     from benchmarks.synthetic import synthetic_inputs
     from model.optimiser import solve as solve_module
+    from model.optimiser.log import solver_log
 
     form = build_allocation(synthetic_inputs(60, 30, 1, eligible_per_enterprise=10),
                             AllocationSettings(mip_gap=0.0001, time_limit_s=120, max_nodes=None))
@@ -373,8 +377,14 @@ def test_the_plan_solved_ahead_is_the_plan_solved_after_the_search(monkeypatch):
         return ready
 
     monkeypatch.setattr(solve_module.PlanAhead, "result_for", recorded)
-    ahead = solve_module.solve(form)
+    chunks: list[str] = []
+    with solver_log(chunks.append):
+        ahead = solve_module.solve(form)
     assert used == [True]  # the case this test is for: the plan came from the MIP solved ahead
+    # the solver log has every MIP, those solved in other threads too: the plan's and each box's
+    boxes = int(re.search(r"(\d+) MIPs over the search's boxes", ahead.solver).group(1))
+    assert boxes >= 2  # (two at a time, in threads)
+    assert "".join(chunks).count(" MIP: ") == 1 + boxes + ("full MIP" in ahead.solver)
     monkeypatch.setattr(solve_module.PlanAhead, "offer", lambda *_: None)
     after = solve_module.solve(form)
     assert used == [True, False]

@@ -24,6 +24,7 @@ from .clock import Clock
 from .formulation import Formulation
 from .highs import solve_lp, solve_mip
 from .lagrangian import capacity_lagrangian
+from .log import current_sink, log, logged_apart
 from .pricing import lagrangian_bound
 from .problem import Problem
 from .result import SolveResult, relative_gap, status_for_gap
@@ -140,7 +141,7 @@ class PlanAhead:
     def __init__(self, form: Formulation, clock: Clock, mip_gap: float | None) -> None:
         self.form, self.clock, self.mip_gap = form, clock, mip_gap
         self._pool = ThreadPoolExecutor(1)
-        self._job: tuple[Leaf, threading.Event, Future[SolveResult]] | None = None
+        self._job: tuple[Leaf, threading.Event, Future[tuple[SolveResult, str]]] | None = None
 
     def offer(self, leaf: Leaf) -> None:
         """A leaf the search has just found: solved ahead when it is the best so far."""
@@ -148,9 +149,11 @@ class PlanAhead:
             return
         if self._job is not None:
             self._job[1].set()
+            log(f"--- the MIP solved ahead for a leaf worth {self._job[0].value} stopped: a better leaf "
+                f"({leaf.value}) was found\n")
         stop = threading.Event()
-        future = self._pool.submit(restricted_solution, self.form, leaf.mask, self.clock, relaxed=leaf.x,
-                                   mip_gap=self.mip_gap, stop=stop)
+        future = self._pool.submit(logged_apart, current_sink() is not None, restricted_solution, self.form,
+                                   leaf.mask, self.clock, relaxed=leaf.x, mip_gap=self.mip_gap, stop=stop)
         self._job = (leaf, stop, future)
 
     def result_for(self, allowed: np.ndarray, relaxed: np.ndarray | None, plan: np.ndarray | None
@@ -161,7 +164,9 @@ class PlanAhead:
         leaf, _stop, future = self._job
         if not (np.array_equal(allowed, leaf.mask) and np.array_equal(relaxed, cast(np.ndarray, leaf.x))):
             return None
-        return future.result()
+        result, text = future.result()
+        log(text)
+        return result
 
     def __enter__(self) -> PlanAhead:
         return self
@@ -410,8 +415,12 @@ def prove_over_leaves(form: Formulation, tree: ClusterTree, clock: Clock, object
         threads = 1 if workers > 1 and len(solving) > 1 else s.threads
         args = [(form, batch[i][1], batch[i][2], batch[i][3], cutoff, clock, threads) for i in solving]
         if workers > 1 and len(solving) > 1:
+            wanted = [current_sink() is not None] * len(args)
             with ThreadPoolExecutor(min(workers, len(solving))) as pool:
-                results = list(pool.map(lambda a: _box_mip(*a), args))
+                logged = list(pool.map(logged_apart, wanted, [_box_mip] * len(args), *zip(*args, strict=True)))
+            for _result, text in logged:  # the MIPs' logs in the boxes' order
+                log(text)
+            results = [result for result, _text in logged]
         else:  # one at a time, in this thread
             results = [_box_mip(*a) for a in args]
         proven = dict.fromkeys(range(len(batch)), -np.inf)
