@@ -135,8 +135,8 @@ class PlanAhead:
     search's linear relaxations use one core). A better leaf stops it and takes its place. Its result
     is used only for the same cluster choice, the same relaxation and no other plan to start from,
     which is what :func:`solve` would then solve itself; so the plan is the same with or without
-    it, and only the time changes. On the Hong Kong baseline the best leaf is found at node 46 of
-    94."""
+    it, and only the time changes. On the Hong Kong baseline the best leaf is found at node 48 of
+    58, about 2 s into the search's 3-3.5 s, and its MIP takes 4-5 s."""
 
     def __init__(self, form: Formulation, clock: Clock, mip_gap: float | None) -> None:
         self.form, self.clock, self.mip_gap = form, clock, mip_gap
