@@ -115,6 +115,11 @@ def suppress(figures: Iterable[Figure], min_count: int) -> frozenset:
         withheld.add(key)
 
 
+def _lowest(members: int) -> int:
+    """The position (from 1) of the lowest enterprise of a set held as bits."""
+    return (members & -members).bit_length()
+
+
 class _Ranking:
     """The figures of one :func:`suppress` call in the orders its rules scan them, computed once:
     each figure's ``(count, str(key))`` (smallest first: the part withheld first), the figures of
@@ -135,17 +140,17 @@ class _Ranking:
         # figures of some enterprises take part in rule 2
         self.ranked = sorted((f for f in figs.values() if f.count), key=lambda f: self.order[f.key])
         self.by_count: dict[int, list[Figure]] = defaultdict(list)
-        for f in figs.values():
+        for f in figs.values():  # (in the given order, not the ranked one)
             if f.count:
                 self.by_count[f.count].append(f)
         self.nested: dict[tuple, dict[int, list[Figure]]] = {}
         # a figure that holds another holds its lowest and its highest enterprise: those two, per
         # figure of each count, narrow the subset test to a few figures (numpy over the count's figures)
-        ends = {n: (np.array([(f.members & -f.members).bit_length() for f in bucket]),
-                    np.array([f.members.bit_length() for f in bucket])) for n, bucket in self.by_count.items()}
+        ends = {n: (np.array([_lowest(f.members) for f in bucket]), np.array([f.members.bit_length() for f in bucket]))
+                for n, bucket in self.by_count.items()}
         for a in self.ranked:
             n_a = self.order[a.key][0]
-            low, high = (a.members & -a.members).bit_length(), a.members.bit_length()
+            low, high = _lowest(a.members), a.members.bit_length()
             for n in range(n_a + 1, n_a + min_count):
                 if n not in ends:
                     continue
