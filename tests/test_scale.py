@@ -416,7 +416,7 @@ def test_a_better_leaf_stops_the_plan_solved_ahead_and_takes_its_place():
     worse = max(others, key=lambda leaf: leaf.value)
     with PlanAhead(form, Clock(None), 1e-4) as ahead:
         ahead.offer(worse)
-        first_stop = ahead._job[1]
+        _leaf, first_stop, first_job = ahead._job
         ahead.offer(better)
         assert first_stop.is_set() and not ahead._job[1].is_set()
         ahead.offer(worse)  # not better: the MIP of the better leaf goes on
@@ -429,10 +429,12 @@ def test_a_better_leaf_stops_the_plan_solved_ahead_and_takes_its_place():
     direct = solve_mip(form, col_lower=lower, col_upper=upper, mip_gap=0.0)
     assert ready is not None and ready.status in ("optimal", "gap_limit")
     assert direct.objective - 1e-4 * abs(direct.objective) - 1e-9 <= ready.objective <= direct.objective + 1e-6
+    assert first_job.cancelled() or first_job.result()[0].status == "stopped"  # never the worse leaf's plan
     stop = threading.Event()
     stop.set()
     stopped = restricted_solution(form, better.mask, Clock(None), relaxed=better.x, mip_gap=1e-4, stop=stop)
-    assert stopped.status == "stopped"
+    assert stopped.status == "stopped" and not stopped.has_solution
+    assert solve_mip(form, col_lower=lower, col_upper=upper, mip_gap=0.0, stop=stop).status == "stopped"
 
 
 def _misled_greedy():
