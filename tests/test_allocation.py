@@ -270,6 +270,56 @@ def test_random_instances_match_brute_force_and_keep_invariants(inst):
     assert_invariants(a, inputs, s)
 
 
+@hyp_settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_every_plan_the_rules_allow_keeps_the_valid_inequalities(inst):
+    """The cuts (a sector's use of a zone, cut_*, and of a site, site_*) are valid: every plan the
+    independent checker of tests/planning.py calls feasible, written as columns (its clusters open),
+    keeps every cut row. Also, each site cut is written only where the sector's candidates at the
+    site overfill it together."""
+    import itertools
+
+    from .planning import _options
+
+    sites, ents, grid, cfg = inst
+    inputs = make_inputs(sites, ents, grid=grid)
+    s = exact(**{**cfg, "clustering": True, "critical_mass_m2": 0.0})
+    form = build_allocation(inputs, s)
+    p = form.problem
+    cuts = [b for b in form.blocks if b.rule in ("cut", "site_cut")]
+    if not cuts:
+        return
+    column = {(p.enterprise_ids[e], p.site_ids[site], int(t)): i
+              for i, (e, site, t) in enumerate(zip(p.e.tolist(), p.s.tolist(), p.t.tolist(), strict=True))}
+    cluster = {(int(k), int(z)): c for c, (k, z) in enumerate(zip(p.cluster_sector, p.cluster_zone, strict=True))}
+    options = [[None] + [o for _, site in inputs.sites.iterrows() for o in _options(site, row, list(s.years),
+                                                                                       s.max_wait_years)]
+               for _, row in inputs.enterprises.iterrows()]
+    rows = np.concatenate([np.arange(b.start, b.stop) for b in cuts])
+    seen = 0
+    for combo in itertools.product(*options):
+        plan = {eid: c for eid, c in zip(inputs.enterprises["enterprise_id"], combo, strict=True) if c is not None}
+        if not plan_is_feasible(plan, inputs, s):
+            continue
+        if any((eid, *c) not in column for eid, c in plan.items()):
+            continue  # a start the compiled problem leaves out (it is never better than another)
+        v = np.zeros(form.n_cols)
+        for eid, (site_id, year) in plan.items():
+            i = column[eid, site_id, year]
+            v[i] = 1.0
+            v[form.n_x + cluster[int(p.sector_of[p.e[i]]), int(p.zone_of_site[p.s[i]])]] = 1.0
+        assert (form.matrix[rows] @ v <= form.row_upper[rows] + 1e-9).all(), plan
+        seen += 1
+    assert seen > 0  # (the empty plan at least)
+    site_cut = form.block("site_cut")
+    if site_cut is not None:
+        for r in range(site_cut.start, site_cut.stop):
+            row = form.matrix[r]
+            x = row.indices[row.indices < form.n_x]
+            use = {(int(p.e[i])): float(row[0, i]) for i in x.tolist()}
+            assert sum(use.values()) > -float(row[0, row.indices[row.indices >= form.n_x][0]])
+
+
 @hyp_settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
 def test_the_proof_over_the_search_leaves_reaches_the_optimum_from_any_plan(inst):

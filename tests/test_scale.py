@@ -73,14 +73,22 @@ def test_firms_that_rank_sites_alike_share_out_every_site_between_their_shortlis
         assert set(range(5)) <= set(s[kept & (e == f)].tolist())
 
 
-def test_priced_pairs_cost_what_the_whole_formulation_says_for_any_prices():
+@pytest.mark.parametrize("keep", [1, 3])
+def test_priced_pairs_cost_what_the_whole_formulation_says_for_any_prices(keep):
     """No solver: random prices of the right signs; every left-out pair's reduced cost (its best
-    start year) equals the one the whole formulation gives its columns under the same row prices."""
+    start year) equals the one the whole formulation gives its columns under the same row prices.
+    With three sites kept, some left-out pairs enter a site cut of the shortlist's formulation."""
     inputs = _world()
     whole = build_allocation(inputs, SETTINGS.model_copy(update={"site_shortlist": None}))
-    short = build_allocation(inputs, SETTINGS.model_copy(update={"site_shortlist": 1}))
+    short = build_allocation(inputs, SETTINGS.model_copy(update={"site_shortlist": keep}))
     pruned = short.problem.pruned
     assert len(pruned) > 0 and not whole.problem.has_pruned
+    cuts = short.block("site_cut")
+    in_a_cut = {(short.problem.site_ids[short.problem.s[i]], short.problem.sector_of[short.problem.e[i]])
+                for i in short.matrix[cuts.start:cuts.stop, : short.n_x].indices.tolist()} if cuts else set()
+    entering = sum((short.problem.site_ids[s], short.problem.sector_of[e]) in in_a_cut
+                   for e, s in zip(pruned.e.tolist(), pruned.s.tolist(), strict=True))
+    assert entering > 0 if keep == 3 else True
     assert set(short.row_names) <= set(whole.row_names)  # rows of the whole problem, nothing invented
     at = {name: i for i, name in enumerate(whole.row_names)}
     rng = np.random.default_rng(7)

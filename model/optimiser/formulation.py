@@ -18,6 +18,7 @@ Rows, one function per planning rule, named after it (row names carry real ids):
     clusters[K]        sum_Z y[K,Z] <= max clusters of K
     mass[K,Z]          sum_{E in K, S in Z, T} floor_E x[E,S,T] - M_K y[K,Z] >= 0   (locked clusters exempt)
     cut_floor/cut_land/cut_power[K,Z]   sector K's use of zone Z <= what Z has * y[K,Z]   (valid inequalities)
+    site_space/site_power[S,K]  sector K's use of site S <= what S has * y[K,Z(S)]     (valid inequalities)
     partner[E,F,Z]     w[E,F,Z] - sum_{S in Z, T} x[E,S,T] <= 0
     partner_near[E,F,Z] w[E,F,Z] - sum_{S in N(Z), T} x[F,S,T] <= 0
     committed          x of a locked candidate fixed at 1 (a column bound); y of its cluster at 1
@@ -308,6 +309,41 @@ def cluster_capacity_cuts(p: Problem, y0: int) -> _Rows:
     return out
 
 
+def site_capacity_cuts(p: Problem, y0: int) -> _Rows:
+    """site_space/site_power[S,K]: valid inequalities: a sector uses a site's space and power only
+    as far as its cluster in the site's zone is open: sum over its candidates at S of use x <= (what
+    S has by the last year) * y[K,Z(S)]. The zone's cuts are their sums; these see where the
+    relaxation packs a sector into a few sites of a zone it opens only in part, and, summed over
+    the sectors a site allows, that a site serves only where one of them opened its zone. Left out
+    where implied (the sector's candidates there fit in it together)."""
+    out = _Rows("site_cut")
+    if p.n_candidates == 0:
+        return out
+    n_k = len(p.sector_ids)
+    key = p.s.astype(np.int64) * n_k + p.sector_of[p.e]
+    groups, inverse = np.unique(key, return_inverse=True)
+    # each enterprise counted once in its group (its start years share one site's use)
+    first = np.unique(p.e.astype(np.int64) * p.site_ids.size + p.s, return_index=True)[1]
+    site = (groups // n_k).astype(int)
+    cluster = np.zeros(groups.size, dtype=int)
+    cluster[inverse] = p.cluster_of
+    for kind, use, cap in (("site_space", p.space / SPACE_UNIT_M2, p.space_cap[:, -1] / SPACE_UNIT_M2),
+                           ("site_power", p.power, p.power_cap[:, -1])):
+        total = np.bincount(inverse[first], weights=use[first], minlength=groups.size)
+        needed = np.flatnonzero(total > cap[site] * (1 + 1e-9))
+        if needed.size == 0:
+            continue
+        row_of = np.full(groups.size, -1)
+        row_of[needed] = np.arange(needed.size)
+        mine = np.flatnonzero(row_of[inverse] >= 0)
+        names = [f"{kind}[{p.site_ids[site[g]]},{p.sector_ids[groups[g] % n_k]}]" for g in needed.tolist()]
+        rows = np.r_[row_of[inverse[mine]], np.arange(needed.size)]
+        cols = np.r_[mine, y0 + cluster[needed]]
+        vals = np.r_[use[mine], -cap[site[needed]]]
+        out.add_many(names, rows, cols, vals, np.full(needed.size, -INF), np.zeros(needed.size))
+    return out
+
+
 def partners_near_each_other(p: Problem, w0: int, w_pair: np.ndarray, w_zone: np.ndarray) -> list[_Rows]:
     """partner[E,F,Z] and partner_near[E,F,Z]: the bonus of a pair of named partners is earned
     (w = 1) only when E lies in zone Z and F in Z or a zone within the travel distance."""
@@ -359,7 +395,7 @@ def formulate(p: Problem, *, all_years: bool = False, naive: bool = False) -> Fo
         blocks.append(cluster_links_per_candidate(p, y0) if naive else cluster_links(p, y0))
         blocks += [cluster_limits(p, y0), critical_mass(p, y0)]
         if not naive:
-            blocks.append(cluster_capacity_cuts(p, y0))
+            blocks += [cluster_capacity_cuts(p, y0), site_capacity_cuts(p, y0)]
     if n_w:
         blocks += partners_near_each_other(p, w0, w_pair, w_zone)
     rows, cols, vals, lower, upper, meta = [], [], [], [], [], []

@@ -132,6 +132,7 @@ def pruned_best_starts(form: Formulation, pi: np.ndarray, *, capacity_only: bool
             mass[_one_column(form.matrix[rows], form.n_x, form.n_x + form.n_y)] = pi[rows]
         fixed += p.floor_m2[pr.e] / SPACE_UNIT_M2 * mass[c]
         fixed += _cut_price(form, pi, pr.s, c, pr.space, power)
+        fixed += _site_cut_price(form, pi, pr.s, pr.e, pr.space, power)
     if form.n_w and not capacity_only:
         fixed -= _partner_credit(form, pi)[pr.e, z]
     out = np.full(len(pr), -np.inf)
@@ -188,6 +189,33 @@ def _cut_price(form: Formulation, pi: np.ndarray, s: np.ndarray, c: np.ndarray, 
         price[cluster[mine]] = pi[rows[mine]]
         applies = np.ones(s.size, dtype=bool) if name == "cut_power" else p.basis[s] == name[4:]
         out += np.where(applies & (c >= 0), use * price[np.maximum(c, 0)], 0.0)
+    return out
+
+
+def _site_cut_price(form: Formulation, pi: np.ndarray, s: np.ndarray, e: np.ndarray, space: np.ndarray,
+                    power: np.ndarray) -> np.ndarray:
+    """The price of the site cuts site_space/site_power[S,K] a pair would enter (its site, its
+    enterprise's sector)."""
+    p = form.problem
+    b = form.block("site_cut")
+    if b is None or b.stop == b.start or s.size == 0:
+        return np.zeros(s.size)
+    rows = np.arange(b.start, b.stop)
+    coo = form.matrix[rows].tocoo()
+    x = coo.col < form.n_x
+    n_k = len(p.sector_ids)
+    key = np.full(rows.size, -1, dtype=np.int64)  # each row's (site, sector), from any of its candidates
+    key[coo.row[x]] = p.s[coo.col[x]].astype(np.int64) * n_k + p.sector_of[p.e[coo.col[x]]]
+    want = s.astype(np.int64) * n_k + p.sector_of[e]
+    out = np.zeros(s.size)
+    for name, use in (("site_space", space / SPACE_UNIT_M2), ("site_power", power)):
+        mine = np.array([n.startswith(name + "[") for n in b.names])
+        keys, prices = key[mine], pi[rows[mine]]
+        order = np.argsort(keys)
+        keys, prices = keys[order], prices[order]
+        at = np.clip(np.searchsorted(keys, want), 0, max(keys.size - 1, 0))
+        found = (keys.size > 0) & (keys[at] == want) if keys.size else np.zeros(s.size, dtype=bool)
+        out += np.where(found, use * prices[at] if keys.size else 0.0, 0.0)
     return out
 
 
