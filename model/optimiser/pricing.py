@@ -131,8 +131,8 @@ def pruned_best_starts(form: Formulation, pi: np.ndarray, *, capacity_only: bool
         if rows.size:
             mass[_one_column(form.matrix[rows], form.n_x, form.n_x + form.n_y)] = pi[rows]
         fixed += p.floor_m2[pr.e] / SPACE_UNIT_M2 * mass[c]
-        fixed += _cut_price(form, pi, pr.s, c, pr.space, power)
-        fixed += _site_cut_price(form, pi, pr.s, pr.e, pr.space, power)
+        cut_rows, cuts = pruned_cut_matrix(form)
+        fixed += cuts @ pi[cut_rows]
     if form.n_w and not capacity_only:
         fixed -= _partner_credit(form, pi)[pr.e, z]
     out = np.full(len(pr), -np.inf)
@@ -172,51 +172,55 @@ def _cluster_link_price(form: Formulation, pi: np.ndarray, e: np.ndarray, c: np.
     return np.where(found, prices[at], 0.0)
 
 
-def _cut_price(form: Formulation, pi: np.ndarray, s: np.ndarray, c: np.ndarray, space: np.ndarray,
-               power: np.ndarray) -> np.ndarray:
-    """The price of the cluster cuts cut_floor/cut_land/cut_power[K,Z] a pair would enter."""
-    p = form.problem
-    b = form.block("cut")
-    if b is None or b.stop == b.start or c.size == 0:
-        return np.zeros(s.size)
-    rows = np.arange(b.start, b.stop)
-    cluster = _one_column(form.matrix[rows], form.n_x, form.n_x + form.n_y)
-    kind = np.array([name[: name.index("[")] for name in b.names])
-    out = np.zeros(s.size)
-    for name, use in (("cut_floor", space / SPACE_UNIT_M2), ("cut_land", space / SPACE_UNIT_M2), ("cut_power", power)):
-        price = np.zeros(p.n_clusters)
-        mine = kind == name
-        price[cluster[mine]] = pi[rows[mine]]
-        applies = np.ones(s.size, dtype=bool) if name == "cut_power" else p.basis[s] == name[4:]
-        out += np.where(applies & (c >= 0), use * price[np.maximum(c, 0)], 0.0)
-    return out
+#: the rules of the valid inequalities a left-out pair enters (the zone's and the site's cuts)
+CUT_RULES = ("cut", "site_cut")
 
 
-def _site_cut_price(form: Formulation, pi: np.ndarray, s: np.ndarray, e: np.ndarray, space: np.ndarray,
-                    power: np.ndarray) -> np.ndarray:
-    """The price of the site cuts site_space/site_power[S,K] a pair would enter (its site, its
-    enterprise's sector)."""
+def pruned_cut_matrix(form: Formulation) -> tuple[np.ndarray, sp.csr_matrix]:
+    """The rows of the cuts (:data:`CUT_RULES`) and each left-out pair's coefficients on them,
+    (pairs, those rows): what its column would hold there in the whole formulation (its space on
+    the floor or land cut of its cluster and the space cut of its site and sector, its MW on the
+    power cuts). The same for every start year."""
     p = form.problem
-    b = form.block("site_cut")
-    if b is None or b.stop == b.start or s.size == 0:
-        return np.zeros(s.size)
-    rows = np.arange(b.start, b.stop)
-    coo = form.matrix[rows].tocoo()
-    x = coo.col < form.n_x
+    pr = p.pruned
+    blocks = [b for b in form.blocks if b.rule in CUT_RULES and b.stop > b.start]
+    rows = np.concatenate([np.arange(b.start, b.stop) for b in blocks]) if blocks else np.zeros(0, dtype=int)
+    if rows.size == 0 or not p.has_pruned or not p.clustering:
+        return rows, sp.csr_matrix((len(pr), rows.size))
     n_k = len(p.sector_ids)
-    key = np.full(rows.size, -1, dtype=np.int64)  # each row's (site, sector), from any of its candidates
-    key[coo.row[x]] = p.s[coo.col[x]].astype(np.int64) * n_k + p.sector_of[p.e[coo.col[x]]]
-    want = s.astype(np.int64) * n_k + p.sector_of[e]
-    out = np.zeros(s.size)
-    for name, use in (("site_space", space / SPACE_UNIT_M2), ("site_power", power)):
-        mine = np.array([n.startswith(name + "[") for n in b.names])
-        keys, prices = key[mine], pi[rows[mine]]
-        order = np.argsort(keys)
-        keys, prices = keys[order], prices[order]
-        at = np.clip(np.searchsorted(keys, want), 0, max(keys.size - 1, 0))
-        found = (keys.size > 0) & (keys[at] == want) if keys.size else np.zeros(s.size, dtype=bool)
-        out += np.where(found, use * prices[at] if keys.size else 0.0, 0.0)
-    return out
+    kind = np.array([n[: n.index("[")] for b in blocks for n in b.names])
+    # each row's group: its cluster (zone cuts) or its site and sector (site cuts), from its columns
+    coo = form.matrix[rows].tocoo()
+    x, y = coo.col < form.n_x, (coo.col >= form.n_x) & (coo.col < form.n_x + form.n_y)
+    cluster = np.full(rows.size, -1, dtype=np.int64)
+    cluster[coo.row[y]] = coo.col[y] - form.n_x
+    site_sector = np.full(rows.size, -1, dtype=np.int64)
+    site_sector[coo.row[x]] = p.s[coo.col[x]].astype(np.int64) * n_k + p.sector_of[p.e[coo.col[x]]]
+    pair_cluster = p.pruned_clusters().astype(np.int64)
+    pair_site_sector = pr.s.astype(np.int64) * n_k + p.sector_of[pr.e]
+    space, power = pr.space / SPACE_UNIT_M2, p.power_mw[pr.e]
+    basis = p.basis[pr.s]
+    pair_rows, pair_cols, pair_vals = [], [], []
+    for name, key, pair_key, use, applies in (
+            ("cut_floor", cluster, pair_cluster, space, basis == "floor"),
+            ("cut_land", cluster, pair_cluster, space, basis == "land"),
+            ("cut_power", cluster, pair_cluster, power, np.ones(len(pr), dtype=bool)),
+            ("site_space", site_sector, pair_site_sector, space, np.ones(len(pr), dtype=bool)),
+            ("site_power", site_sector, pair_site_sector, power, np.ones(len(pr), dtype=bool))):
+        mine = np.flatnonzero(kind == name)
+        if mine.size == 0:
+            continue
+        order = np.argsort(key[mine])
+        keys, at_rows = key[mine][order], mine[order]
+        at = np.clip(np.searchsorted(keys, pair_key), 0, keys.size - 1)
+        hit = np.flatnonzero(applies & (pair_key >= 0) & (keys[at] == pair_key))
+        pair_rows.append(hit)
+        pair_cols.append(at_rows[at[hit]])
+        pair_vals.append(use[hit])
+    if not pair_rows:
+        return rows, sp.csr_matrix((len(pr), rows.size))
+    return rows, sp.csr_matrix((np.concatenate(pair_vals), (np.concatenate(pair_rows), np.concatenate(pair_cols))),
+                               shape=(len(pr), rows.size))
 
 
 def _partner_credit(form: Formulation, pi: np.ndarray) -> np.ndarray:
