@@ -18,7 +18,12 @@ eligible (enterprise, site, start year), shortlisted or left out (priced by
 :func:`~model.optimiser.pricing.pruned_best_starts`), and a committed firm counts its one
 candidate whatever its sign. Kept exactly: one site per enterprise, the cluster links and the
 limit of zones per sector, the commitments. Dropped (each makes the bound weaker, never wrong):
-the critical mass (a lower limit), the cluster cuts (implied by the rest for whole plans).
+the critical mass (a lower limit).
+
+The cuts (a sector's use of a zone's or a site's space and power at most what it has times the
+cluster's y) are priced too, :math:`\rho \ge 0`: each candidate pays its cuts' prices on what it
+uses, and each cluster a sector opens earns its cuts' prices times what they allow
+(:math:`\sum_r \rho_r\, cap_r`), added to the worth of every zone set that holds it.
 Partner bonuses: a pair earns its bonus at most once and only when both are placed, so
 :math:`B_{ef} \min(X_e, X_f) \le \tfrac12 B_{ef} (X_e + X_f)`: each firm's value carries half of
 its pairs' bonuses (:math:`h_e`).
@@ -44,7 +49,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .formulation import Formulation
-from .pricing import pruned_best_starts
+from .pricing import pruned_best_starts, pruned_cut_matrix
 from .problem import SPACE_UNIT_M2
 
 #: the rules whose rows are priced
@@ -76,10 +81,17 @@ class _Relaxation:
         self.form, self.p = form, p
         blocks = [b for b in form.blocks if b.rule in CAPACITY_RULES and b.stop > b.start]
         self.blocks = blocks
-        self.rows = (np.concatenate([np.arange(b.start, b.stop) for b in blocks]) if blocks
-                     else np.zeros(0, dtype=int))
+        capacity_rows = (np.concatenate([np.arange(b.start, b.stop) for b in blocks]) if blocks
+                         else np.zeros(0, dtype=int))
+        self.n_capacity = capacity_rows.size
+        # the cuts (valid inequalities with y): priced too, the candidates left out on them as well
+        cut_rows, self.pruned_cuts = pruned_cut_matrix(form)
+        self.rows = np.r_[capacity_rows, cut_rows]
         self.capacity = form.row_upper[self.rows]
-        self.a_t = form.matrix[self.rows][:, : form.n_x].T.tocsr()  # (candidates, priced rows)
+        priced = form.matrix[self.rows]
+        self.a_t = priced[:, : form.n_x].T.tocsr()  # (candidates, priced rows)
+        self.cut_x = priced[self.n_capacity:, : form.n_x].tocsr()  # (cut rows, candidates)
+        self.cut_y = priced[self.n_capacity:, form.n_x: form.n_x + form.n_y].tocsr()  # (cut rows, clusters)
         self.n_e, self.n_z = p.enterprise_ids.size, len(p.zone_ids)
         half = np.zeros(self.n_e)
         np.add.at(half, p.pair_a, p.pair_bonus / 2)
@@ -98,7 +110,10 @@ class _Relaxation:
                            else np.zeros(0, dtype=np.int64))
         self.pruned_free = ~self.locked_firm[p.pruned.e] if p.has_pruned else np.zeros(0, dtype=bool)
         self.sector_sets, self.exact = self._zone_sets()
-        self.ceiling = self._ceiling_prices()
+        # each (sector, zone)'s cluster, -1 where the sector has no candidate in the zone
+        self.cluster_at = np.full((len(p.sector_ids), self.n_z), -1)
+        self.cluster_at[p.cluster_sector, p.cluster_zone] = np.arange(p.n_clusters)
+        self.ceiling = np.r_[self._ceiling_prices(), np.zeros(self.rows.size - self.n_capacity)]
 
     def _ceiling_prices(self) -> np.ndarray:
         """Prices at which no candidate is worth placing: on each site's space row of the last year
@@ -153,37 +168,48 @@ class _Relaxation:
         best = np.full(self.n_e * self.n_z, -np.inf)
         np.maximum.at(best, self.key[self.free], d[self.free])
         pruned_d = pruned_start = pruned_key = None
+        cut_pi = pi[self.n_capacity:]
         if p.has_pruned:
             full = np.zeros(form.n_rows)
-            full[self.rows] = pi
+            full[self.rows[: self.n_capacity]] = pi[: self.n_capacity]
             pruned_d, pruned_start = pruned_best_starts(form, full, capacity_only=True)
             pruned_d = pruned_d + self.partner_half[p.pruned.e]
+            if cut_pi.size:  # (the same for every start year: the best start stays the best)
+                pruned_d = pruned_d - self.pruned_cuts @ cut_pi
             pruned_key = self.pruned_key
             np.maximum.at(best, pruned_key[self.pruned_free], pruned_d[self.pruned_free])
         gain = np.maximum(best.reshape(self.n_e, self.n_z), 0.0)
+        # a cluster opened earns its cuts' prices times what they allow (the y side of each cut)
+        open_gain = np.zeros(p.n_clusters + 1)  # (the last: no cluster)
+        if cut_pi.size:
+            open_gain[:-1] = -(self.cut_y.T @ cut_pi)
+        zone_gain = open_gain[self.cluster_at]  # (sectors, zones)
         total = float(pi @ self.capacity) + float(d[self.locked].sum())
         zone_of = np.full(self.n_e, -1)  # each firm's zone in its sector's best choice (-1: not placed)
-        for firms, sets in self.sector_sets:
-            if firms.size == 0:
-                continue
+        opened = np.zeros(p.n_clusters + 1, dtype=bool)
+        for k, (firms, sets) in enumerate(self.sector_sets):
             g = gain[firms]
             if sets is None:
-                total += float(g.max(axis=1).sum())
+                total += float(g.max(axis=1).sum()) if firms.size else 0.0
+                total += float(zone_gain[k].sum())
                 chosen = np.arange(self.n_z)
             else:
-                worth = g[:, sets].max(axis=2).sum(axis=0)
+                worth = g[:, sets].max(axis=2).sum(axis=0) + zone_gain[k][sets].sum(axis=1)
                 j = int(np.argmax(worth))
                 total += float(worth[j])
                 chosen = sets[j]
-            sub = g[:, chosen]
-            zone_of[firms] = np.where(sub.max(axis=1) > 0, chosen[np.argmax(sub, axis=1)], -1)
-        return total, self.capacity - self._use(d, best, zone_of, pruned_d, pruned_start, pruned_key)
+            opened[self.cluster_at[k, chosen]] = True
+            if firms.size:
+                sub = g[:, chosen]
+                zone_of[firms] = np.where(sub.max(axis=1) > 0, chosen[np.argmax(sub, axis=1)], -1)
+        return total, self.capacity - self._use(d, best, zone_of, opened[:-1], pruned_d, pruned_start, pruned_key)
 
-    def _use(self, d: np.ndarray, best: np.ndarray, zone_of: np.ndarray, pruned_d: np.ndarray | None,
-             pruned_start: np.ndarray | None, pruned_key: np.ndarray | None) -> np.ndarray:
+    def _use(self, d: np.ndarray, best: np.ndarray, zone_of: np.ndarray, opened: np.ndarray,
+             pruned_d: np.ndarray | None, pruned_start: np.ndarray | None, pruned_key: np.ndarray | None
+             ) -> np.ndarray:
         """What the subproblem's choice uses of each priced row: each placed firm at one candidate
         that reaches its zone's best (a left-out pair where none of the shortlist does), the
-        committed firms at theirs."""
+        committed firms at theirs; on a cut, less what the clusters ``opened`` allow."""
         p = self.p
         free = self.free
         hit = free[(zone_of[p.e[free]] == self.zone_c[free]) & (d[free] >= best[self.key[free]])]
@@ -194,6 +220,11 @@ class _Relaxation:
         placed[p.e[hit]] = True
         site, start_pos, space = p.s[hit], p.k[hit], p.space[hit]
         power = p.power_mw[p.e[hit]]
+        cuts = np.zeros(self.rows.size - self.n_capacity)
+        if cuts.size:
+            x = np.zeros(p.n_candidates)
+            x[hit] = 1.0
+            cuts = self.cut_x @ x + self.cut_y @ opened.astype(float)
         if pruned_d is not None and pruned_start is not None and pruned_key is not None:
             pr = p.pruned
             want = zone_of[pr.e]
@@ -205,7 +236,9 @@ class _Relaxation:
             start_pos = np.r_[start_pos, np.clip(pruned_start[extra] - int(p.years[0]), 0, p.years.size - 1)]
             space = np.r_[space, pr.space[extra]]
             power = np.r_[power, p.power_mw[pr.e[extra]]]
-        return self._rows_used(site, start_pos, space, power)
+            if cuts.size:
+                cuts = cuts + self.pruned_cuts[extra].sum(axis=0).A1
+        return np.r_[self._rows_used(site, start_pos, space, power), cuts]
 
     def _rows_used(self, site: np.ndarray, start_pos: np.ndarray, space_m2: np.ndarray, power_mw: np.ndarray
                    ) -> np.ndarray:
