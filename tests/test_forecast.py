@@ -164,7 +164,11 @@ FAST_SOLVE = {"explain": False, "remedies": False, "allocation": {"mip_gap": 0.0
 
 
 def test_high_demand_leaves_less_room_when_solved(tmp_path, solved_run):
-    res = {n: solved_run(n, **FAST_SOLVE) for n in ("baseline", "high_demand")}
+    """Solved to the scenarios' own 0.1%: at FAST_SOLVE's 5% the baseline's plan is its greedy start
+    (7,100 m2 unmet where the optimum places every firm) and the comparison is the tolerance's. The
+    runs are the README table's (unclocked: the node limits decide, on any machine), solved once."""
+    unclocked = {"allocation": {"time_limit_s": 3600}}  # scripts/readme_figures.py UNCLOCKED
+    res = {n: solved_run(n, explain=False, remedies=False, **unclocked) for n in ("baseline", "high_demand")}
     taken = {n: r.land_balance.query("resource == 'floor_area_m2' and year == 2030")["taken"].sum()
              + r.land_balance.query("resource == 'land_m2' and year == 2030")["taken"].sum() for n, r in res.items()}
     unmet = {n: r.demand_by_sector.query("year == 2035")["unmet_m2"].sum() for n, r in res.items()}
