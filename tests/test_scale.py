@@ -15,7 +15,7 @@ from model.optimiser.candidates import site_shortlist
 from model.optimiser.explain import feasible_moves
 from model.optimiser.highs import solve_lp, solve_mip
 from model.optimiser.lagrangian import _Relaxation, capacity_lagrangian
-from model.optimiser.pricing import lagrangian_bound, pruned_reduced_costs
+from model.optimiser.pricing import lagrangian_bound, pruned_cut_matrix, pruned_reduced_costs
 from model.optimiser.solve import lp_fits_in, mip_fits_in
 from model.settings import AllocationSettings
 
@@ -73,24 +73,42 @@ def test_firms_that_rank_sites_alike_share_out_every_site_between_their_shortlis
         assert set(range(5)) <= set(s[kept & (e == f)].tolist())
 
 
-@pytest.mark.parametrize("keep", [1, 3])
-def test_priced_pairs_cost_what_the_whole_formulation_says_for_any_prices(keep):
-    """No solver: random prices of the right signs; every left-out pair's reduced cost (its best
-    start year) equals the one the whole formulation gives its columns under the same row prices.
-    With three sites kept, some left-out pairs enter a site cut of the shortlist's formulation."""
-    inputs = _world()
+def _land_world():
+    """Three plots in NM-HUB whose land (900 m2) the four advanced-manufacturing firms would
+    overfill (1,100 m2 at plot ratio 2), beside two floor sites in KLE: a land cut is written."""
+    land = [dict(floor_area_m2=a, zone="NM-HUB", kind="nm_land", plot_ratio=2.0) for a in (700.0, 600.0, 500.0)]
+    ents = [dict(floor_area_m2=500.0, power_mw=2.0), dict(floor_area_m2=600.0, power_mw=1.0),
+            dict(floor_area_m2=700.0, power_mw=3.0), dict(floor_area_m2=400.0),
+            dict(floor_area_m2=450.0, sector="life_health")]
+    return make_inputs([*land, dict(floor_area_m2=900.0), dict(floor_area_m2=700.0, power_mw=8.0)], ents,
+                       grid={"KLE": [(2026, 9.0)], "NM-HUB": [(2026, 6.0)]})
+
+
+@pytest.mark.parametrize(("world", "keep", "entered"), [(_world, 1, {"cut_power"}), (_world, 3, {"site_space"}),
+                                                           (_land_world, 2, {"cut_land", "cut_floor"})])
+def test_priced_pairs_cost_what_the_whole_formulation_says_for_any_prices(world, keep, entered):
+    """No solver: every left-out pair's coefficients on the zone and site cuts are those of its
+    columns in the whole formulation, and under random prices of the right signs its reduced cost
+    (its best start year) is the one the whole formulation gives. ``entered``: cuts some left-out
+    pair enters (the floor, land and site cuts each covered)."""
+    inputs = world()
     whole = build_allocation(inputs, SETTINGS.model_copy(update={"site_shortlist": None}))
     short = build_allocation(inputs, SETTINGS.model_copy(update={"site_shortlist": keep}))
     pruned = short.problem.pruned
     assert len(pruned) > 0 and not whole.problem.has_pruned
-    cuts = short.block("site_cut")
-    in_a_cut = {(short.problem.site_ids[short.problem.s[i]], short.problem.sector_of[short.problem.e[i]])
-                for i in short.matrix[cuts.start:cuts.stop, : short.n_x].indices.tolist()} if cuts else set()
-    entering = sum((short.problem.site_ids[s], short.problem.sector_of[e]) in in_a_cut
-                   for e, s in zip(pruned.e.tolist(), pruned.s.tolist(), strict=True))
-    assert entering > 0 if keep == 3 else True
     assert set(short.row_names) <= set(whole.row_names)  # rows of the whole problem, nothing invented
     at = {name: i for i, name in enumerate(whole.row_names)}
+    cut_rows, coefficients = pruned_cut_matrix(short)
+    wp = whole.problem
+    first_column = {}
+    for i, (e, s) in enumerate(zip(wp.e.tolist(), wp.s.tolist(), strict=True)):
+        first_column.setdefault((e, s), i)
+    whole_rows = [at[short.row_names[r]] for r in cut_rows]
+    expected = np.array([whole.matrix[whole_rows][:, first_column[e, s]].toarray().ravel()
+                         for e, s in zip(pruned.e.tolist(), pruned.s.tolist(), strict=True)])
+    assert coefficients.toarray() == pytest.approx(expected, abs=1e-12)
+    kinds = {short.row_names[cut_rows[j]].split("[")[0] for j in np.unique(coefficients.nonzero()[1])}
+    assert entered <= kinds
     rng = np.random.default_rng(7)
     for _ in range(5):
         pi = _sign_feasible(short, rng.normal(0, 1, short.n_rows))
