@@ -97,7 +97,8 @@ class ProgrammeResult:
     (``cost_hkd_m``, ``cost_low_hkd_m``, ``cost_high_hkd_m``, ``reference_cost_hkd_m`` (every
     release and grid step as early as the lead times allow), ``converged``, ``meets_target_in_sample``,
     ``meets_target_out_of_sample``, ``zone_years_over_target_out_of_sample``, ``expected_unmet_m2_without``,
-    ``expected_unmet_m2_with``, ``unreachable`` (zone-years no action can clear before its lead time))."""
+    ``expected_unmet_m2_with``, ``unreachable`` (zone-years no action can clear before its lead time and
+    the programme leaves over the target: :func:`unreachable_zone_years`))."""
 
     scenario: Scenario
     draws: int
@@ -776,7 +777,7 @@ def run_programme(scenario: Scenario, draws: int, *, actions: Path | None = None
     reachable = {(z, int(y)) for o in options if o.delta is not None for (z, _r, y), c in o.delta.items() if c > 0}
     oos = out_of_sample_table(bal_without, bal_with, last_probs, threshold=threshold, target=alpha, draws=n_oos,
                               reachable=reachable)
-    unreachable = sorted(f"{z} {y}" for (z, y) in (master.excess if master else {}))
+    unreachable = unreachable_zone_years(master.excess if master else {}, last_probs, draws, allowed)
     summary = {
         "cost_hkd_m": float(sum(o.cost_hkd_m * v for o, v in final)),
         "cost_low_hkd_m": float(sum(o.cost_low_hkd_m * v for o, v in final)),
@@ -847,6 +848,18 @@ def out_of_sample_table(without: pd.DataFrame, with_: pd.DataFrame, in_sample: p
     out["reachable"] = [True if reachable is None else k in reachable for k in keys]
     out = out.astype({"year": int}).sort_values(["year", "zone"]).reset_index(drop=True)
     return out[list(OUT_OF_SAMPLE_COLUMNS)]
+
+
+def unreachable_zone_years(excess: dict[tuple[str, int], int], probs: pd.DataFrame, draws: int,
+                           allowed: int) -> list[str]:
+    """The zone-years no action can make safe in time: those where the master paid for draws
+    beyond the target (``excess``: no option adds enough supply there before its lead time) and
+    that the programme, evaluated on the draws (``probs``, :func:`zone_year_probability`), still
+    leaves short in more than ``allowed`` of ``draws``. A zone-year the master gave up on but the
+    re-solved draws find safe (the firms placed elsewhere) is not reported: nothing needs to help."""
+    short = {(str(z), int(y)) for z, y, pr in zip(probs["zone"], probs["year"], probs["probability"], strict=True)
+             if round(float(pr) * draws) > allowed}
+    return sorted(f"{z} {y}" for (z, y) in excess if (str(z), int(y)) in short)
 
 
 def _zone_years(frame: pd.DataFrame) -> list[str]:

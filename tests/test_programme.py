@@ -22,7 +22,9 @@ from model.programme import (
     scenario_with_levers,
     shortfall_requirement,
     solve_master,
+    unreachable_zone_years,
     zone_released,
+    zone_year_probability,
 )
 
 from .conftest import FIXTURES
@@ -121,6 +123,24 @@ def test_where_no_action_can_help_the_master_reports_the_draws_beyond_the_target
     assert got.excess == {("Z", 2027): 2}  # 3 short whatever is done, 1 allowed
     # the rest is still met, at least cost: one unit of A (10 MW from 2027) covers draw 0's 5 MW
     assert got.units == {"A@2027": 1}
+
+
+def test_only_zone_years_the_programme_leaves_short_are_reported_out_of_reach():
+    """The master gave up on three zone-years; the draws re-solved with the programme find one of
+    them safe (the firms went elsewhere) and one short in exactly the draws allowed: only the one
+    still over the target is reported. A zone-year over the target that the master did not give up
+    on is not out of reach."""
+    def balances(short):  # 20 draws; `short`: per (zone, year) the draws short of grid
+        return pd.DataFrame([dict(zone=z, year=y, resource="grid_power_mw", released=100.0, draw=d,
+                                  remaining=5.0 if d < short.get((z, y), 0) else 50.0)
+                             for z, y in [("NTE", 2029), ("NM-IT", 2026), ("NM-IT", 2029), ("KLE", 2030)]
+                             for d in range(20)])
+
+    probs = zone_year_probability(balances({("NM-IT", 2026): 9, ("NM-IT", 2029): 2, ("KLE", 2030): 10}), 0.1, 20)
+    excess = {("NTE", 2029): 10, ("NM-IT", 2026): 7, ("NM-IT", 2029): 2}
+    assert unreachable_zone_years(excess, probs, draws=20, allowed=2) == ["NM-IT 2026"]
+    assert unreachable_zone_years(excess, probs, draws=20, allowed=1) == ["NM-IT 2026", "NM-IT 2029"]
+    assert unreachable_zone_years({}, probs, draws=20, allowed=0) == []
 
 
 def test_a_draw_left_unmet_asks_for_floor_where_its_sectors_may_go():
