@@ -103,8 +103,8 @@ def test_priced_pairs_cost_what_the_whole_formulation_says_for_any_prices(world,
     first_column = {}
     for i, (e, s) in enumerate(zip(wp.e.tolist(), wp.s.tolist(), strict=True)):
         first_column.setdefault((e, s), i)
-    whole_rows = [at[short.row_names[r]] for r in cut_rows]
-    expected = np.array([whole.matrix[whole_rows][:, first_column[e, s]].toarray().ravel()
+    on_cuts = whole.matrix[[at[short.row_names[r]] for r in cut_rows]]
+    expected = np.array([on_cuts[:, first_column[e, s]].toarray().ravel()
                          for e, s in zip(pruned.e.tolist(), pruned.s.tolist(), strict=True)])
     assert coefficients.toarray() == pytest.approx(expected, abs=1e-12)
     kinds = {short.row_names[cut_rows[j]].split("[")[0] for j in np.unique(coefficients.nonzero()[1])}
@@ -117,7 +117,6 @@ def test_priced_pairs_cost_what_the_whole_formulation_says_for_any_prices(world,
         pi_whole = np.zeros(whole.n_rows)
         pi_whole[[at[name] for name in short.row_names]] = pi
         d_whole = whole.cost - whole.matrix.T @ pi_whole
-        wp = whole.problem
         best = {}
         for e, s, d in zip(wp.e.tolist(), wp.s.tolist(), d_whole[: whole.n_x].tolist(), strict=True):
             best[e, s] = max(best.get((e, s), -np.inf), d)
